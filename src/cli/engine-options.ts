@@ -1,0 +1,47 @@
+/** The engine's command-line options, shared by every command that runs the pipeline. */
+import type { Argv } from 'yargs';
+import {
+  DEFAULT_CONFIG, parseDuration, parseFees, parseMapping, parsePeriods, parseWindows, type EngineConfig,
+} from '../engine/config.ts';
+import { userInput } from './errors.ts';
+
+export function withEngineOptions<T>(y: Argv<T>) {
+  return y
+    .option('windows', { type: 'string', default: '1m,5m', describe: 'tumbling windows, e.g. 1s,10s,1m,5m' })
+    .option('lateness', { type: 'string', default: '2s', describe: 'allowed lateness before a window closes' })
+    .option('sma', { type: 'string', default: '20,50', describe: 'SMA periods (closed candles)' })
+    .option('ema', { type: 'string', default: '20,50', describe: 'EMA periods (closed candles)' })
+    .option('rsi', { type: 'number', default: 14, describe: 'RSI period (Wilder smoothing)' })
+    .option('fees', { type: 'string', default: 'binance=10,binanceus=10,coinbase=60', describe: 'taker fees in bps, exchange=bps,…' })
+    .option('min-edge', { type: 'number', default: 1, describe: 'net arbitrage edge to report, bps' })
+    .option('staleness', { type: 'string', default: '1s', describe: 'quotes older than this never count for arbitrage' })
+    .option('map', { type: 'string', default: '', describe: 'symbol mapping, e.g. binance:BTCUSDT=BTC/USD,coinbase:BTC-USD=BTC/USD' })
+    .option('usdt-as-usd', { type: 'boolean', default: true, describe: 'treat USDT/USDC as USD when matching assets' });
+}
+
+export interface EngineArgs {
+  windows: string; lateness: string; sma: string; ema: string; rsi: number; fees: string;
+  'min-edge': number; staleness: string; map: string; 'usdt-as-usd': boolean;
+}
+
+export function engineConfig(a: EngineArgs): EngineConfig {
+  return userInput(() => {
+    if (!Number.isInteger(a.rsi) || a.rsi < 1) throw new Error(`bad --rsi ${a.rsi} (a positive integer)`);
+    if (!Number.isFinite(a['min-edge'])) throw new Error('bad --min-edge (a number of bps)');
+    return {
+      intervalsMs: parseWindows(a.windows),
+      latenessMs: parseDuration(a.lateness),
+      smaPeriods: parsePeriods(a.sma, 'SMA'),
+      emaPeriods: parsePeriods(a.ema, 'EMA'),
+      rsiPeriod: a.rsi,
+      arbitrage: {
+        ...DEFAULT_CONFIG.arbitrage,
+        feesBps: { ...DEFAULT_CONFIG.arbitrage.feesBps, ...parseFees(a.fees) },
+        minEdgeBps: a['min-edge'],
+        stalenessMs: parseDuration(a.staleness),
+        usdtAsUsd: a['usdt-as-usd'],
+        mapping: parseMapping(a.map),
+      },
+    };
+  });
+}

@@ -1,0 +1,31 @@
+import type { CommandModule } from 'yargs';
+import { IMPORT_FORMATS, importRecordings, type ImportFormat } from '../importers/import.ts';
+import { isSupportedExchange } from '../exchanges/registry.ts';
+import { UserError } from './errors.ts';
+
+interface Args { files: string[]; format: string; out: string; exchange?: string; 'rows-per-file': number }
+
+export const importCommand: CommandModule<object, Args> = {
+  command: 'import <files..>',
+  describe: 'import recordings made by other tools (hftbacktest, cryptofeed) into a raw archive',
+  builder: (y) => y
+    .positional('files', { type: 'string', array: true, demandOption: true })
+    .option('format', { type: 'string', demandOption: true, describe: `input format: ${IMPORT_FORMATS.join('|')}` })
+    .option('out', { type: 'string', default: 'data/raw', describe: 'archive directory' })
+    .option('exchange', { type: 'string', describe: 'exchange of hftbacktest files (default binance)' })
+    .option('rows-per-file', { type: 'number', default: 250_000, describe: 'rotate archive files at this many rows' }) as never,
+  handler: async (a) => {
+    if (!(IMPORT_FORMATS as readonly string[]).includes(a.format)) throw new UserError(`unknown --format ${JSON.stringify(a.format)} (use ${IMPORT_FORMATS.join(' or ')})`);
+    if (a.exchange !== undefined && !isSupportedExchange(a.exchange)) throw new UserError(`unknown --exchange ${JSON.stringify(a.exchange)}`);
+    if (!Number.isInteger(a['rows-per-file']) || a['rows-per-file'] < 1) throw new UserError('bad --rows-per-file (a positive integer)');
+    const sessions = await importRecordings(a.files, {
+      format: a.format as ImportFormat, out: a.out, maxRows: a['rows-per-file'], ...(a.exchange ? { exchange: a.exchange } : {}),
+    });
+    for (const s of sessions) {
+      const kinds = Object.entries(s.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
+      const bad = s.badLines > 0 ? `; ${s.badLines} unreadable lines kept as error events` : '';
+      const skipped = s.skipped > 0 ? `; ${s.skipped} recorder config lines skipped` : '';
+      process.stdout.write(`imported ${s.session} (${s.exchange}): ${s.events} events (${kinds})${bad}${skipped} → ${s.files.length} file(s) in ${a.out}\n`);
+    }
+  },
+};

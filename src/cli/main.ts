@@ -1,0 +1,39 @@
+/**
+ * The `tapedeck` command line. Every command turns bad input into one line on stderr and a
+ * non-zero exit (2 for bad input, 1 for a failure); TAPEDECK_DEBUG=1 shows stack traces.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ArchiveError } from '../storage/archive.ts';
+import { ImportError } from '../importers/import.ts';
+import { UserError } from './errors.ts';
+import { demoCommand } from './demo.ts';
+import { importCommand } from './import.ts';
+import { replayCommand } from './replay.ts';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`tapedeck: ${message}\n`);
+  process.exit(code);
+}
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('tapedeck')
+    .usage('$0 <command> [options]\n\nRecord crypto exchange market data as an event log and replay it through the same engine.')
+    .command(importCommand)
+    .command(replayCommand)
+    .command(demoCommand)
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .fail((msg, err) => {
+      if (err) throw err;
+      fail(msg, 2);
+    })
+    .help()
+    .version()
+    .parseAsync();
+} catch (err) {
+  if (process.env.TAPEDECK_DEBUG) console.error(err);
+  if (err instanceof UserError || err instanceof ImportError || err instanceof ArchiveError) fail(err.message, 2);
+  fail(`failed: ${(err as Error).message ?? String(err)}`, 1);
+}

@@ -1,0 +1,23 @@
+/** A progress bar on a TTY (cli-progress); nothing when output is piped or in CI. */
+import cliProgress from 'cli-progress';
+
+export function progressBar(label: string): { update(done: number, total: number): void; stop(): void } {
+  if (!process.stderr.isTTY || process.env.CI) return { update: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total} events | {eta_formatted}`, stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(done, total) {
+      if (!started) {
+        bar.start(total, 0);
+        started = true;
+      }
+      bar.update(done);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * The pipeline: decode → engine, a pure synchronous fold over LogEvents. It reads no clock
+ * and starts no timer; live recording and replay feed it the same events and get the same
+ * rows. Everything it emits goes to an OutputSink.
+ */
+import type { LogEvent } from '../log/event.ts';
+import type { DecodeCounts, MarketEvent, Origin, Quote, Trade } from '../market/events.ts';
+import { canonicalAsset, makeDecoder, type Decoder } from '../exchanges/registry.ts';
+import { ArbitrageDetector } from './arbitrage.ts';
+import { CandleWindows } from './candles.ts';
+import { ExchangeClock } from './clock.ts';
+import type { EngineConfig } from './config.ts';
+import { IndicatorSet } from './indicators.ts';
+import type { CandleRow, OutputSink } from './rows.ts';
+
+/** What the run saw, for the manifest and the summary line. */
+export interface EngineStats {
+  events: number;
+  byKind: Record<string, number>;
+  trades: number;
+  quotes: number;
+  gaps: number;
+  late: number;
+  decodeErrors: number;
+  /** LogEvents of exchanges that have no adapter (yet): kept in the log, not decoded. */
+  undecoded: Record<string, number>;
+  decode: Record<string, DecodeCounts>;
+}
+
+interface PerExchange {
+  readonly decoder: Decoder;
+  readonly clock: ExchangeClock;
+  readonly candles: CandleWindows;
+}
+
+export class Engine {
+  private readonly exchanges = new Map<string, PerExchange>();
+  private readonly indicators = new Map<string, IndicatorSet>();
+  private readonly arbitrage: ArbitrageDetector;
+  private readonly assetOf = new Map<string, string | null>();
+  private readonly latenessUs: number;
+  private lastRecvNs = 0n;
+  private lastAt: Origin = { session: '', ingestSeq: -1 };
+  readonly stats: EngineStats = {
+    events: 0, byKind: {}, trades: 0, quotes: 0, gaps: 0, late: 0, decodeErrors: 0, undecoded: {}, decode: {},
+  };
+
+  constructor(private readonly cfg: EngineConfig, private readonly sink: OutputSink) {
+    this.arbitrage = new ArbitrageDetector(cfg.arbitrage);
+    this.latenessUs = cfg.latenessMs * 1000;
+  }
+
+  /** Folds one LogEvent into the state; rows go to the sink as they are decided. */
+  onLog(ev: LogEvent): void {
+    const s = this.stats;
+    s.events++;
+    s.byKind[ev.kind] = (s.byKind[ev.kind] ?? 0) + 1;
+    this.lastRecvNs = ev.recvNs;
+    this.lastAt = { session: ev.session, ingestSeq: ev.ingestSeq };
+    if (ev.kind === 'tick') {
+      this.onTick(ev);
+      return;
+    }
+    const x = this.exchange(ev.exchange);
+    if (x === undefined) {
+      s.undecoded[ev.exchange] = (s.undecoded[ev.exchange] ?? 0) + 1;
+      return;
+    }
+    x.clock.observeLog(ev.recvNs);
+    for (const m of x.decoder.decode(ev)) this.onMarket(m, x);
+    for (const r of this.arbitrage.onTime(ev.recvNs, this.lastAt)) this.sink.emit('arbitrage', r);
+  }
+
+  /** End of input: closes every window (flagging those the input ended inside) and every opportunity. */
+  finish(): void {
+    for (const name of [...this.exchanges.keys()].sort()) {
+      const x = this.exchanges.get(name)!;
+      this.emitCandles(x.candles.flush(x.clock.newest, x.clock.startUs));
+    }
+    for (const r of this.arbitrage.finish(this.lastRecvNs, this.lastAt)) this.sink.emit('arbitrage', r);
+  }
+
+  private exchange(name: string): PerExchange | undefined {
+    let x = this.exchanges.get(name);
+    if (x === undefined) {
+      const decoder = makeDecoder(name);
+      if (decoder === undefined) return undefined;
+      x = { decoder, clock: new ExchangeClock(), candles: new CandleWindows(this.cfg.intervalsMs) };
+      this.exchanges.set(name, x);
+      this.stats.decode[name] = decoder.counts;
+    }
+    return x;
+  }
+
+  private onTick(ev: LogEvent): void {
+    const names = ev.exchange === '*' || ev.exchange === '' ? [...this.exchanges.keys()].sort() : [ev.exchange];
+    for (const name of names) {
+      const x = this.exchanges.get(name);
+      if (x === undefined) continue;
+      x.clock.observeTick(ev.recvNs);
+      this.advance(x);
+    }
+    for (const r of this.arbitrage.onTime(ev.recvNs, this.lastAt)) this.sink.emit('arbitrage', r);
+  }
+
+  private onMarket(m: MarketEvent, x: PerExchange): void {
+    switch (m.type) {
+      case 'trade':
+        return this.onTrade(m, x);
+      case 'quote':
+        return this.onQuote(m, x);
+      case 'gap':
+        this.stats.gaps++;
+        x.candles.markGap(m.symbol);
+        this.sink.emit('gaps', {
+          exchange: m.exchange, symbol: m.symbol, from_id: m.fromId, to_id: m.toId, missing: m.toId - m.fromId + 1n,
+          reason: m.reason, recv_ns: m.recvNs, session: m.at.session, ingest_seq: BigInt(m.at.ingestSeq),
+        });
+        return;
+      case 'decode_error':
+        this.stats.decodeErrors++;
+        this.sink.emit('decode_errors', {
+          exchange: m.exchange, reason: m.reason, payload: m.payload, recv_ns: m.recvNs, session: m.at.session, ingest_seq: BigInt(m.at.ingestSeq),
+        });
+        return;
+      case 'status':
+        return;
+    }
+  }
+
+  private onTrade(t: Trade, x: PerExchange): void {
+    this.stats.trades++;
+    x.clock.observeTime(t.recvNs, t.tsUs);
+    for (const late of x.candles.add(t, this.watermark(x))) {
+      this.stats.late++;
+      this.sink.emit('late', late);
+    }
+    this.advance(x);
+  }
+
+  private onQuote(q: Quote, x: PerExchange): void {
+    this.stats.quotes++;
+    if (q.tsUs !== undefined) {
+      x.clock.observeTime(q.recvNs, q.tsUs);
+      this.advance(x);
+    }
+    const asset = this.asset(q.exchange, q.symbol);
+    if (asset === null) return;
+    for (const r of this.arbitrage.onQuote(q, asset)) this.sink.emit('arbitrage', r);
+  }
+
+  private watermark(x: PerExchange): number {
+    return x.clock.newest - this.latenessUs;
+  }
+
+  private advance(x: PerExchange): void {
+    this.emitCandles(x.candles.close(this.watermark(x), x.clock.startUs));
+  }
+
+  private emitCandles(rows: CandleRow[]): void {
+    const { smaPeriods, emaPeriods, rsiPeriod } = this.cfg;
+    for (const c of rows) {
+      this.sink.emit('candles', c);
+      const key = `${c.exchange}\u0000${c.symbol}\u0000${c.interval}`;
+      let set = this.indicators.get(key);
+      if (set === undefined) this.indicators.set(key, (set = new IndicatorSet(smaPeriods, emaPeriods, rsiPeriod)));
+      this.sink.emit('indicators', {
+        exchange: c.exchange, symbol: c.symbol, interval: c.interval, window_start: c.window_start, close: c.close,
+        values: set.update(c.close), session: c.session, ingest_seq: c.ingest_seq,
+      });
+    }
+  }
+
+  private asset(exchange: string, symbol: string): string | null {
+    const key = `${exchange}:${symbol}`;
+    let a = this.assetOf.get(key);
+    if (a === undefined) {
+      a = canonicalAsset(exchange, symbol, this.cfg.arbitrage) ?? null;
+      this.assetOf.set(key, a);
+    }
+    return a;
+  }
+}

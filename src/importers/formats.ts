@@ -1,0 +1,71 @@
+/**
+ * Line parsers for recordings made by other tools. Pure: a line in, a record out.
+ * Formats are described in shared/fixtures/real/README.md.
+ */
+import type { LogKind } from '../log/event.ts';
+import { decimalSecondsToNs } from '../log/time.ts';
+
+export interface ImportedLine {
+  readonly kind: LogKind;
+  readonly recvNs: bigint;
+  readonly payload: string;
+  /** URL of an `open`/`sent`/`rest` line. */
+  readonly meta: string;
+}
+
+/** A line that is not in the format: kept as an `error` event so nothing recorded is lost. */
+export class LineError extends Error {}
+
+/**
+ * hftbacktest collector: `<local_receive_time_ns> <raw frame text>` (collector/src/file.rs,
+ * `format!("{timestamp} {data}\n")`). The frame is a combined-stream envelope, or once per
+ * depth sync the REST `/api/v3/depth` snapshot body, which becomes a `rest` event.
+ */
+export function parseHftbacktestLine(line: string): ImportedLine {
+  const sp = line.indexOf(' ');
+  const ts = sp > 0 ? line.slice(0, sp) : '';
+  if (!/^\d{1,20}$/.test(ts)) throw new LineError('expected "<receive_time_ns> <frame>"');
+  const payload = line.slice(sp + 1);
+  const kind: LogKind = payload.startsWith('{"lastUpdateId"') ? 'rest' : 'frame';
+  return { kind, recvNs: BigInt(ts), payload, meta: kind === 'rest' ? 'GET /api/v3/depth' : '' };
+}
+
+/**
+ * cryptofeed raw_data_collection transcript. Split at the FIRST `": "` only: payloads
+ * contain `": "` too.
+ * - `wss://host/path <-> 1618677816.8434298`: connection opened
+ * - `wss://host <- 1618677817.020616: {...}`: frame sent by the client
+ * - `1618677817.061845: {...}`: frame received
+ * - `https://host/path?query -> 1633998512.320639: {...}`: REST response body
+ * - `configuration: {...}`: the recorder's own config (returns undefined; not market data)
+ */
+export function parseCryptofeedLine(line: string): ImportedLine | undefined {
+  if (line.startsWith('configuration: ')) return undefined;
+  const open = /^(\S+) <-> (\d+(?:\.\d+)?)$/.exec(line);
+  if (open) return { kind: 'open', recvNs: decimalSecondsToNs(open[2]!), payload: '', meta: open[1]! };
+  const cut = line.indexOf(': ');
+  if (cut < 0) throw new LineError('expected "<time>: <frame>"');
+  const head = line.slice(0, cut);
+  const payload = line.slice(cut + 2);
+  if (/^\d+(?:\.\d+)?$/.test(head)) return { kind: 'frame', recvNs: decimalSecondsToNs(head), payload, meta: '' };
+  const m = /^(\S+) (<-|->) (\d+(?:\.\d+)?)$/.exec(head);
+  if (!m) throw new LineError('unrecognised cryptofeed line prefix');
+  return { kind: m[2] === '<-' ? 'sent' : 'rest', recvNs: decimalSecondsToNs(m[3]!), payload, meta: m[1]! };
+}
+
+const CRYPTOFEED_NAMES: Record<string, string> = {
+  BINANCE: 'binance', BINANCE_US: 'binanceus', COINBASE: 'coinbase', KRAKEN: 'kraken', BITSTAMP: 'bitstamp',
+};
+
+/**
+ * Which exchange and recording a cryptofeed file belongs to, from its name:
+ * `COINBASE.ws.28.0` → coinbase, recording `COINBASE`, connection `ws.28`;
+ * `BINANCE-ee25be.0` → binance, recording `BINANCE-ee25be`, connection from its open lines.
+ */
+export function cryptofeedFileInfo(basename: string): { exchange: string; recording: string; conn: string } | undefined {
+  const m = /^([A-Z_]+)(?:\.(ws|http)\.(\d+)\.\d+|-([0-9a-f]+)\.\d+)$/.exec(basename);
+  if (!m) return undefined;
+  const exchange = CRYPTOFEED_NAMES[m[1]!] ?? m[1]!.toLowerCase();
+  if (m[4] !== undefined) return { exchange, recording: `${m[1]}-${m[4]}`, conn: '' };
+  return { exchange, recording: m[1]!, conn: m[2] === 'http' ? 'http' : `ws.${m[3]}` };
+}

@@ -1,0 +1,129 @@
+/**
+ * The raw archive: LogEvents as Parquet, partitioned as
+ * `<root>/exchange=<x>/date=<yyyy-mm-dd>/<session>-<n>.parquet` (date of receive time, UTC),
+ * one row per LogEvent, rotated by row count. `n` counts a session's files in write order.
+ *
+ * Times stay plain INT64 nanoseconds: DuckDB truncates TIMESTAMP(NANOS, UTC) to µs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isLogKind, type LogEvent } from '../log/event.ts';
+import { nsToDate } from '../log/time.ts';
+import { parquetInfo, readParquet, writeParquet, type Column } from './parquet.ts';
+
+export const ARCHIVE_COLUMNS: readonly Column[] = [
+  { name: 'session', type: 'STRING' },
+  { name: 'ingest_seq', type: 'INT64' },
+  { name: 'recv_ns', type: 'INT64' },
+  { name: 'exchange', type: 'STRING' },
+  { name: 'conn', type: 'STRING' },
+  { name: 'kind', type: 'STRING' },
+  { name: 'payload', type: 'STRING' },
+  { name: 'meta', type: 'STRING' },
+];
+
+export const ARCHIVE_FORMAT = 'tapedeck.raw.v1';
+
+export interface ArchiveWriterOptions {
+  /** Rows per file before it rotates (default 250,000). */
+  readonly maxRows?: number;
+}
+
+/** Writes one session's LogEvents into the archive. Call `close()` to flush the rest. */
+export class ArchiveWriter {
+  private readonly buffers = new Map<string, LogEvent[]>();
+  private fileNo = 0;
+  readonly written: string[] = [];
+  private readonly maxRows: number;
+
+  constructor(private readonly root: string, private readonly session: string, opts: ArchiveWriterOptions = {}) {
+    this.maxRows = opts.maxRows ?? 250_000;
+    if (!/^[A-Za-z0-9._-]+$/.test(session)) throw new Error(`session id ${JSON.stringify(session)} may use only letters, digits, '.', '_' and '-'`);
+  }
+
+  write(ev: LogEvent): void {
+    const part = path.join(`exchange=${ev.exchange || 'none'}`, `date=${nsToDate(ev.recvNs)}`);
+    let buf = this.buffers.get(part);
+    if (buf === undefined) this.buffers.set(part, (buf = []));
+    buf.push(ev);
+    if (buf.length >= this.maxRows) this.flushPart(part);
+  }
+
+  /** Flushes every partition's buffer, in partition-name order. */
+  flush(): void {
+    for (const part of [...this.buffers.keys()].sort()) this.flushPart(part);
+  }
+
+  close(): string[] {
+    this.flush();
+    return this.written;
+  }
+
+  private flushPart(part: string): void {
+    const rows = this.buffers.get(part);
+    if (!rows || rows.length === 0) return;
+    this.buffers.set(part, []);
+    const file = path.join(this.root, part, `${this.session}-${String(this.fileNo++).padStart(5, '0')}.parquet`);
+    writeParquet(file, ARCHIVE_COLUMNS, rows.map(toRow), { format: ARCHIVE_FORMAT });
+    this.written.push(file);
+  }
+}
+
+function toRow(ev: LogEvent): Record<string, unknown> {
+  return {
+    session: ev.session, ingest_seq: BigInt(ev.ingestSeq), recv_ns: ev.recvNs, exchange: ev.exchange,
+    conn: ev.conn, kind: ev.kind, payload: ev.payload, meta: ev.meta,
+  };
+}
+
+/** A file that is not a readable tapedeck raw archive file. */
+export class ArchiveError extends Error {}
+
+/** Every archive file below `root`, sorted by path; temp files are skipped. */
+export function listArchiveFiles(root: string): string[] {
+  if (!fs.existsSync(root)) throw new ArchiveError(`archive not found: ${root}`);
+  const st = fs.statSync(root);
+  if (st.isFile()) return [root];
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.')) out.push(p);
+    }
+  };
+  walk(root);
+  if (out.length === 0) throw new ArchiveError(`no .parquet files in archive ${root}`);
+  return out.sort();
+}
+
+/** Reads one archive file's LogEvents in file order. */
+export async function readArchiveFile(file: string): Promise<LogEvent[]> {
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await readParquet(file);
+  } catch (err) {
+    throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  return rows.map((r, i) => fromRow(r, file, i));
+}
+
+/** Row count of an archive file, from its footer. */
+export async function archiveFileRows(file: string): Promise<number> {
+  try {
+    return (await parquetInfo(file)).rows;
+  } catch (err) {
+    throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+function fromRow(r: Record<string, unknown>, file: string, i: number): LogEvent {
+  const kind = String(r.kind);
+  if (typeof r.session !== 'string' || typeof r.ingest_seq !== 'bigint' || typeof r.recv_ns !== 'bigint' || !isLogKind(kind)) {
+    throw new ArchiveError(`${file}: row ${i} is not a tapedeck LogEvent (missing or mistyped session/ingest_seq/recv_ns/kind)`);
+  }
+  return {
+    session: r.session, ingestSeq: Number(r.ingest_seq), recvNs: r.recv_ns, exchange: String(r.exchange ?? ''),
+    conn: String(r.conn ?? ''), kind, payload: String(r.payload ?? ''), meta: String(r.meta ?? ''),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Output tables as Parquet, with a canonical digest per table. The digest is SHA-256 over
+ * the rows in canonical order (each table's key), one JSON array per row, with INT64 as
+ * decimal strings and doubles in JavaScript's shortest round-trip form: two runs agree
+ * on a digest exactly when they agree on every value.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { OutputTables, TableName } from '../engine/rows.ts';
+import { writeParquet, type Column } from './parquet.ts';
+
+const KEY_CANDLE: Column[] = [
+  { name: 'exchange', type: 'STRING' }, { name: 'symbol', type: 'STRING' }, { name: 'interval', type: 'STRING' },
+  { name: 'window_start', type: 'INT64' },
+];
+const ORIGIN: Column[] = [{ name: 'session', type: 'STRING' }, { name: 'ingest_seq', type: 'INT64' }];
+
+export function tableColumns(table: TableName, indicatorColumns: readonly string[]): Column[] {
+  switch (table) {
+    case 'candles':
+      return [
+        ...KEY_CANDLE,
+        ...['open', 'high', 'low', 'close', 'volume', 'quote_volume', 'vwap'].map((name) => ({ name, type: 'DOUBLE' as const })),
+        { name: 'trades', type: 'INT32' },
+        { name: 'buy_volume', type: 'DOUBLE' }, { name: 'sell_volume', type: 'DOUBLE' },
+        { name: 'first_trade_id', type: 'INT64' }, { name: 'last_trade_id', type: 'INT64' },
+        { name: 'complete', type: 'BOOLEAN' }, { name: 'flags', type: 'STRING' }, ...ORIGIN,
+      ];
+    case 'indicators':
+      return [...KEY_CANDLE, { name: 'close', type: 'DOUBLE' }, ...indicatorColumns.map((name) => ({ name, type: 'DOUBLE' as const, nullable: true })), ...ORIGIN];
+    case 'arbitrage':
+      return [
+        { name: 'asset', type: 'STRING' }, { name: 'event', type: 'STRING' },
+        { name: 'buy_exchange', type: 'STRING' }, { name: 'buy_symbol', type: 'STRING' },
+        { name: 'sell_exchange', type: 'STRING' }, { name: 'sell_symbol', type: 'STRING' },
+        { name: 'recv_ns', type: 'INT64' },
+        ...['buy_ask', 'sell_bid', 'gross_edge_bps', 'net_edge_bps', 'buy_age_ms', 'sell_age_ms', 'peak_net_edge_bps', 'duration_ms']
+          .map((name) => ({ name, type: 'DOUBLE' as const })),
+        { name: 'reason', type: 'STRING' }, ...ORIGIN,
+      ];
+    case 'late':
+      return [
+        ...KEY_CANDLE, { name: 'trade_id', type: 'INT64' }, { name: 'price', type: 'DOUBLE' }, { name: 'size', type: 'DOUBLE' },
+        { name: 'side', type: 'STRING' }, { name: 'ts_us', type: 'INT64' }, { name: 'watermark_us', type: 'INT64' }, ...ORIGIN,
+      ];
+    case 'gaps':
+      return [
+        { name: 'exchange', type: 'STRING' }, { name: 'symbol', type: 'STRING' }, { name: 'from_id', type: 'INT64' },
+        { name: 'to_id', type: 'INT64' }, { name: 'missing', type: 'INT64' }, { name: 'reason', type: 'STRING' },
+        { name: 'recv_ns', type: 'INT64' }, ...ORIGIN,
+      ];
+    case 'decode_errors':
+      return [
+        { name: 'exchange', type: 'STRING' }, { name: 'reason', type: 'STRING' }, { name: 'payload', type: 'STRING' },
+        { name: 'recv_ns', type: 'INT64' }, ...ORIGIN,
+      ];
+  }
+}
+
+/** Columns that order each table canonically. */
+const SORT_KEYS: Record<TableName, string[]> = {
+  candles: ['exchange', 'symbol', 'interval', 'window_start'],
+  indicators: ['exchange', 'symbol', 'interval', 'window_start'],
+  arbitrage: ['recv_ns', 'session', 'ingest_seq', 'asset', 'buy_exchange', 'sell_exchange', 'event'],
+  late: ['session', 'ingest_seq', 'exchange', 'symbol', 'interval'],
+  gaps: ['session', 'ingest_seq', 'exchange', 'symbol', 'from_id'],
+  decode_errors: ['session', 'ingest_seq'],
+};
+
+type Row = Record<string, unknown>;
+
+/** Flattens a row (indicator values become columns). */
+function flat(table: TableName, row: object): Row {
+  if (table === 'indicators') {
+    const { values, ...rest } = row as { values: Record<string, number | null> };
+    return { ...rest, ...values };
+  }
+  return row as Row;
+}
+
+function cmp(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return -1;
+  if (b === null || b === undefined) return 1;
+  return (a as number) < (b as number) ? -1 : 1;
+}
+
+export function canonicalRows(table: TableName, rows: readonly object[]): Row[] {
+  const keys = SORT_KEYS[table];
+  return rows.map((r) => flat(table, r)).sort((a, b) => {
+    for (const k of keys) {
+      const c = cmp(a[k], b[k]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+}
+
+export function canonicalLine(row: Row, columns: readonly Column[]): string {
+  return JSON.stringify(columns.map((c) => {
+    const v = row[c.name];
+    return typeof v === 'bigint' ? v.toString() : v === undefined ? null : v;
+  }));
+}
+
+export interface TableResult {
+  readonly rows: number;
+  /** SHA-256 of the canonical content. */
+  readonly sha256: string;
+  readonly file: string;
+}
+
+export function digestRows(rows: readonly Row[], columns: readonly Column[]): string {
+  const h = createHash('sha256');
+  for (const r of rows) h.update(`${canonicalLine(r, columns)}\n`);
+  return h.digest('hex');
+}
+
+/** Writes every table to `<dir>/<table>.parquet` in canonical order and digests it. */
+export function writeTables(dir: string, tables: OutputTables, indicatorColumns: readonly string[], tableNames: readonly TableName[]): Record<string, TableResult> {
+  const out: Record<string, TableResult> = {};
+  for (const name of tableNames) {
+    const columns = tableColumns(name, indicatorColumns);
+    const rows = canonicalRows(name, tables[name]);
+    const file = path.join(dir, `${name}.parquet`);
+    writeParquet(file, columns, rows, { table: name, format: 'tapedeck.out.v1' });
+    out[name] = { rows: rows.length, sha256: digestRows(rows, columns), file: path.basename(file) };
+  }
+  return out;
+}
