@@ -93,7 +93,8 @@ export class Engine {
   }
 
   private onTick(ev: LogEvent): void {
-    const names = ev.exchange === '*' || ev.exchange === '' ? [...this.exchanges.keys()].sort() : [ev.exchange];
+    // A tick with no exchange is the recorder's own clock: it moves every exchange's time.
+    const names = ev.exchange === '' ? [...this.exchanges.keys()].sort() : [ev.exchange];
     for (const name of names) {
       const x = this.exchanges.get(name);
       if (x === undefined) continue;

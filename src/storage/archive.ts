@@ -42,7 +42,7 @@ export class ArchiveWriter {
   }
 
   write(ev: LogEvent): void {
-    const part = path.join(`exchange=${ev.exchange || 'none'}`, `date=${nsToDate(ev.recvNs)}`);
+    const part = path.join(`exchange=${ev.exchange || 'all'}`, `date=${nsToDate(ev.recvNs)}`);
     let buf = this.buffers.get(part);
     if (buf === undefined) this.buffers.set(part, (buf = []));
     buf.push(ev);
