@@ -1,0 +1,49 @@
+/** Shared test helpers: real fixtures through TAPEDECK_REAL_FIXTURES, temp dirs, the CLI. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The real recordings folder. CI sets TAPEDECK_REAL_FIXTURES; a developer beside
+ * shared/ gets ../shared/fixtures/real. A set-but-wrong variable is an error, not a skip.
+ */
+export function realFixturesDir(): string | undefined {
+  const env = process.env.TAPEDECK_REAL_FIXTURES;
+  if (env) {
+    if (!fs.existsSync(env)) throw new Error(`TAPEDECK_REAL_FIXTURES=${env} does not exist`);
+    return path.resolve(env);
+  }
+  const guess = path.resolve(ROOT, '../shared/fixtures/real');
+  return fs.existsSync(guess) ? guess : undefined;
+}
+
+export const REAL = realFixturesDir();
+
+export function real(rel: string): string {
+  if (!REAL) throw new Error('real fixtures not available: set TAPEDECK_REAL_FIXTURES');
+  return path.join(REAL, rel);
+}
+
+export function readLines(file: string): string[] {
+  const buf = fs.readFileSync(file);
+  const text = file.endsWith('.gz') ? zlib.gunzipSync(buf).toString('utf8') : buf.toString('utf8');
+  return text.split('\n').filter((l) => l !== '');
+}
+
+export function tmpDir(prefix = 'tapedeck-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+export function runCli(args: string[], env: Record<string, string> = {}): CliResult {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'src/cli/tapedeck.mjs'), ...args], {
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1', ...env }, timeout: 300_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
