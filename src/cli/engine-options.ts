@@ -26,7 +26,7 @@ export interface EngineArgs {
 
 export function engineConfig(a: EngineArgs): EngineConfig {
   return userInput(() => {
-    if (!Number.isInteger(a.rsi) || a.rsi < 1) throw new Error(`bad --rsi ${a.rsi} (a positive integer)`);
+    if (!Number.isInteger(a.rsi) || a.rsi < 2) throw new Error(`bad --rsi ${a.rsi} (an integer of at least 2)`);
     if (!Number.isFinite(a['min-edge'])) throw new Error('bad --min-edge (a number of bps)');
     return {
       intervalsMs: parseWindows(a.windows),

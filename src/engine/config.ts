@@ -54,7 +54,13 @@ export function parseDuration(text: string): number {
 
 /** `1s,10s,1m,5m` → ascending unique window lengths in ms; each must divide a day. */
 export function parseWindows(spec: string): number[] {
-  const out = spec.split(',').filter((s) => s.trim() !== '').map(parseDuration);
+  const out = spec.split(',').filter((s) => s.trim() !== '').map((part) => {
+    try {
+      return parseDuration(part);
+    } catch {
+      throw new Error(`bad window ${JSON.stringify(part)} in ${JSON.stringify(spec)} (use e.g. 1s,10s,1m,5m)`);
+    }
+  });
   if (out.length === 0) throw new Error(`bad window spec ${JSON.stringify(spec)} (use e.g. 1m,5m)`);
   for (const ms of out) {
     if (ms < 1_000 || 86_400_000 % ms !== 0) {

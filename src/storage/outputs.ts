@@ -116,6 +116,16 @@ export function digestRows(rows: readonly Row[], columns: readonly Column[]): st
   return h.digest('hex');
 }
 
+/** Canonical digests of in-memory tables, without writing them. */
+export function digestTables(tables: OutputTables, indicatorColumns: readonly string[]): Record<TableName, string> {
+  const out = {} as Record<TableName, string>;
+  for (const name of Object.keys(tables) as TableName[]) {
+    const columns = tableColumns(name, indicatorColumns);
+    out[name] = digestRows(canonicalRows(name, tables[name]), columns);
+  }
+  return out;
+}
+
 /** Writes every table to `<dir>/<table>.parquet` in canonical order and digests it. */
 export function writeTables(dir: string, tables: OutputTables, indicatorColumns: readonly string[], tableNames: readonly TableName[]): Record<string, TableResult> {
   const out: Record<string, TableResult> = {};

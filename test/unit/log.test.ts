@@ -1,0 +1,74 @@
+/** Time parsing, import line formats and the k-way merge: small pure pieces, with properties. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mergeSorted } from '../../replayer/merge.ts';
+import { parseSpeed } from '../../replayer/pace.ts';
+import { parseWindows } from '../../src/engine/config.ts';
+import { cryptofeedFileInfo, parseCryptofeedLine, parseHftbacktestLine } from '../../src/importers/formats.ts';
+import { decimalSecondsToNs, isoToNs } from '../../src/log/time.ts';
+
+describe('time', () => {
+  it('parses cryptofeed epoch seconds exactly, never through a float', () => {
+    expect(decimalSecondsToNs('1618677817.0618958')).toBe(1_618_677_817_061_895_800n);
+    expect(decimalSecondsToNs('1618677816.8434298')).toBe(1_618_677_816_843_429_800n);
+    expect(decimalSecondsToNs('1618677817')).toBe(1_618_677_817_000_000_000n);
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 4_000_000_000_000_000_000n }), (ns) => {
+      const text = `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
+      expect(decimalSecondsToNs(text)).toBe(ns);
+    }));
+  });
+
+  it('parses ISO times with µs and ns fractions', () => {
+    expect(isoToNs('2021-04-17T16:43:37.089723Z')).toBe(1_618_677_817_089_723_000n);
+    expect(isoToNs('2026-08-09T21:05:48.228568804Z')).toBe(1_786_309_548_228_568_804n);
+    expect(() => isoToNs('yesterday')).toThrow(/ISO/);
+  });
+});
+
+describe('import formats', () => {
+  it('splits cryptofeed lines at the first ": " only', () => {
+    expect(parseCryptofeedLine('1618677817.061845: {"a": "b: c"}')).toMatchObject({ kind: 'frame', payload: '{"a": "b: c"}', recvNs: 1_618_677_817_061_845_000n });
+    expect(parseCryptofeedLine('wss://ws-feed.pro.coinbase.com <-> 1618677816.8434298')).toMatchObject({ kind: 'open', meta: 'wss://ws-feed.pro.coinbase.com' });
+    expect(parseCryptofeedLine('wss://ws-feed.pro.coinbase.com <- 1618677817.020616: {"type":"subscribe"}')).toMatchObject({ kind: 'sent', payload: '{"type":"subscribe"}' });
+    expect(parseCryptofeedLine('https://api.binance.com/api/v3/depth?symbol=X -> 1633998512.320639: {"lastUpdateId":1}')).toMatchObject({ kind: 'rest', meta: 'https://api.binance.com/api/v3/depth?symbol=X' });
+    expect(parseCryptofeedLine('configuration: {"x": 1}')).toBeUndefined();
+    expect(() => parseCryptofeedLine('garbage')).toThrow();
+  });
+
+  it('reads hftbacktest lines and spots the REST depth snapshot', () => {
+    expect(parseHftbacktestLine('1723161253937085768 {"stream":"x","data":{}}')).toMatchObject({ kind: 'frame', recvNs: 1_723_161_253_937_085_768n });
+    expect(parseHftbacktestLine('1723161253937085768 {"lastUpdateId":5,"bids":[]}')).toMatchObject({ kind: 'rest' });
+    expect(() => parseHftbacktestLine('x {}')).toThrow();
+  });
+
+  it('names exchanges and recordings from cryptofeed file names', () => {
+    expect(cryptofeedFileInfo('COINBASE.ws.28.0')).toEqual({ exchange: 'coinbase', recording: 'COINBASE', conn: 'ws.28' });
+    expect(cryptofeedFileInfo('BINANCE_US.http.0.0')).toEqual({ exchange: 'binanceus', recording: 'BINANCE_US', conn: 'http' });
+    expect(cryptofeedFileInfo('BINANCE-ee25be.0')).toEqual({ exchange: 'binance', recording: 'BINANCE-ee25be', conn: '' });
+    expect(cryptofeedFileInfo('notes.txt')).toBeUndefined();
+  });
+});
+
+describe('options', () => {
+  it('parses speeds and windows, and rejects nonsense in one line', () => {
+    expect(parseSpeed('50x')).toBe(50);
+    expect(parseSpeed('max')).toBe('max');
+    expect(parseSpeed('0.5x')).toBe(0.5);
+    for (const bad of ['0x', 'fast', '-1x', '']) expect(() => parseSpeed(bad)).toThrow(/--speed/);
+    expect(parseWindows('5m,1s,1m')).toEqual([1_000, 60_000, 300_000]);
+    for (const bad of ['7s', '1x', '', '500ms']) expect(() => parseWindows(bad)).toThrow(/window/);
+  });
+});
+
+describe('mergeSorted', () => {
+  it('is a stable sort of the union of sorted inputs (property)', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.array(fc.integer({ min: 0, max: 50 }))), async (lists) => {
+      const inputs = lists.map((l, src) => l.sort((a, b) => a - b).map((v, i) => ({ v, src, i })));
+      async function* gen<T>(xs: T[]) { yield* xs; }
+      const got: { v: number; src: number; i: number }[] = [];
+      for await (const x of mergeSorted(inputs.map(gen), (a, b) => a.v - b.v)) got.push(x);
+      const want = inputs.flat().sort((a, b) => a.v - b.v || a.src - b.src || a.i - b.i);
+      expect(got).toEqual(want);
+    }));
+  });
+});
