@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: prints throughput figures and ratios. Never run by the test suite and
+ * never asserted: speed is measured here, correctness in the tests.
+ *
+ *   replay --speed max over the imported real BTCUSDT session (events/s), beside a loop
+ *   that only JSON-parses the same frames, and their ratio.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { planArchive, readArchive } from '../../replayer/read.ts';
+import { replay } from '../../replayer/replay.ts';
+import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { importRecordings } from '../../src/importers/import.ts';
+import { realFixturesDir } from '../helpers.ts';
+
+const real = realFixturesDir();
+if (!real) {
+  console.error('bench: set TAPEDECK_REAL_FIXTURES to the real recordings folder');
+  process.exit(2);
+}
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-'));
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const row = (label: string, value: string): void => console.log(`${label.padEnd(48)} ${value}`);
+
+async function best<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: number; result: T }> {
+  let bestMs = Infinity;
+  let result!: T;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    result = await fn();
+    bestMs = Math.min(bestMs, performance.now() - t0);
+  }
+  return { ms: bestMs, result };
+}
+
+try {
+  console.log(`tapedeck bench — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}\n`);
+  const files = ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => path.join(real, 'binance/hftbacktest', f));
+  const archive = path.join(tmp, 'raw');
+  const imp = await best(1, () => importRecordings(files, { format: 'hftbacktest', out: archive }));
+  const events = imp.result.reduce((n, s) => n + s.events, 0);
+  row('import hftbacktest BTCUSDT (2 files)', `${fmt(events / (imp.ms / 1000))} events/s (${fmt(events)} events)`);
+
+  const rep = await best(3, () => replay({ from: archive, out: path.join(tmp, 'out'), speed: 'max', config: DEFAULT_CONFIG }));
+  const replayRate = rep.result.manifest.events / (rep.ms / 1000);
+  row('replay --speed max (read+merge+decode+engine+write)', `${fmt(replayRate)} events/s`);
+
+  const frames: string[] = [];
+  for await (const ev of readArchive(await planArchive(archive))) frames.push(ev.payload);
+  const read = await best(3, async () => {
+    let n = 0;
+    for await (const _ of readArchive(await planArchive(archive))) n++;
+    return n;
+  });
+  row('  of which archive read + merge alone', `${fmt(read.result / (read.ms / 1000))} events/s`);
+  const parse = await best(5, async () => {
+    let n = 0;
+    for (const f of frames) if ((JSON.parse(f) as object) !== null) n++;
+    return n;
+  });
+  const parseRate = parse.result / (parse.ms / 1000);
+  row('JSON.parse loop over the same frames', `${fmt(parseRate)} events/s`);
+  row('ratio replay / JSON.parse', `${(replayRate / parseRate).toFixed(3)}`);
+} finally {
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
