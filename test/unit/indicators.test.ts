@@ -9,13 +9,13 @@ import { Ema, Rsi, Sma } from '../../src/engine/indicators.ts';
 import { REAL, readLines, real } from '../helpers.ts';
 
 type Ours = { update(x: number): number | null };
-type Oracle = { update(x: number): unknown; isStable: boolean; getResultOrThrow(): unknown };
+type Oracle = { update(x: number, replace: boolean): unknown; isStable: boolean; getResultOrThrow(): unknown };
 
 function compare(closes: number[], ours: Ours, oracle: Oracle, label: string): number {
   let compared = 0;
   closes.forEach((c, i) => {
     const got = ours.update(c);
-    oracle.update(c);
+    oracle.update(c, false);
     if (!oracle.isStable) {
       expect(got, `${label}: not stable yet at close #${i}`).toBeNull();
       return;
