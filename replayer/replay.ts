@@ -48,7 +48,7 @@ export interface ReplayResult {
 /** The engine options as they go into a manifest (JSON-safe, stable key order). */
 export function describeConfig(cfg: EngineConfig): Record<string, unknown> {
   return {
-    windows: cfg.intervalsMs.map(intervalName), lateness_ms: cfg.latenessMs,
+    windows: cfg.intervalsMs.map(intervalName), lateness_ms: cfg.latenessMs, max_hold_ms: cfg.maxHoldMs,
     sma: cfg.smaPeriods, ema: cfg.emaPeriods, rsi: cfg.rsiPeriod, arbitrage: cfg.arbitrage,
   };
 }

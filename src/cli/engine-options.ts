@@ -9,6 +9,7 @@ export function withEngineOptions<T>(y: Argv<T>) {
   return y
     .option('windows', { type: 'string', default: '1m,5m', describe: 'tumbling windows, e.g. 1s,10s,1m,5m' })
     .option('lateness', { type: 'string', default: '2s', describe: 'allowed lateness before a window closes' })
+    .option('max-hold', { type: 'string', default: '60s', describe: 'longest a window waits for a gap\'s backfill' })
     .option('sma', { type: 'string', default: '20,50', describe: 'SMA periods (closed candles)' })
     .option('ema', { type: 'string', default: '20,50', describe: 'EMA periods (closed candles)' })
     .option('rsi', { type: 'number', default: 14, describe: 'RSI period (Wilder smoothing)' })
@@ -20,7 +21,7 @@ export function withEngineOptions<T>(y: Argv<T>) {
 }
 
 export interface EngineArgs {
-  windows: string; lateness: string; sma: string; ema: string; rsi: number; fees: string;
+  windows: string; lateness: string; 'max-hold': string; sma: string; ema: string; rsi: number; fees: string;
   'min-edge': number; staleness: string; map: string; 'usdt-as-usd': boolean;
 }
 
@@ -31,6 +32,7 @@ export function engineConfig(a: EngineArgs): EngineConfig {
     return {
       intervalsMs: parseWindows(a.windows),
       latenessMs: parseDuration(a.lateness),
+      maxHoldMs: parseDuration(a['max-hold']),
       smaPeriods: parsePeriods(a.sma, 'SMA'),
       emaPeriods: parsePeriods(a.ema, 'EMA'),
       rsiPeriod: a.rsi,

@@ -28,24 +28,80 @@ interface OpenWindow {
   last: Trade;
 }
 
-/** All open windows of one exchange. */
+/**
+ * All open windows of one exchange.
+ *
+ * A symbol whose trades may still be missing is *held*: its windows ending after the last
+ * trade seen before the doubt do not close, so that backfilled trades land in them
+ * instead of in the late table. Doubt starts at a trade-id gap (until every missing id has
+ * arrived) and at a disconnect (until the symbol's first trade on the new connection
+ * shows whether ids were skipped). A hold that outlives `maxHoldUs` of event time is given
+ * up and its windows are flagged `gap`, so a backfill that never comes blocks nothing.
+ */
 export class CandleWindows {
   private readonly byKey = new Map<string, OpenWindow>();
   /** Symbols whose next trade's window must be flagged: a gap was seen before it. */
   private readonly pendingGap = new Set<string>();
   private nextEndUs = Number.POSITIVE_INFINITY;
+  private readonly lastTradeUs = new Map<string, number>();
+  /** symbol → windows ending after this exchange time stay open. */
+  private readonly holds = new Map<string, number>();
+  /** Symbols with unfilled gap ids. */
+  private readonly gapOpen = new Set<string>();
+  /** Symbols not yet heard from since a disconnect. */
+  private readonly awaiting = new Set<string>();
 
-  constructor(private readonly intervalsMs: readonly number[]) {}
+  constructor(private readonly intervalsMs: readonly number[], private readonly maxHoldUs = Number.POSITIVE_INFINITY) {}
+
+  private held(symbol: string, endUs: number): boolean {
+    const from = this.holds.get(symbol);
+    return from !== undefined && endUs > from;
+  }
+
+  private hold(symbol: string): void {
+    const from = this.lastTradeUs.get(symbol) ?? Number.NEGATIVE_INFINITY;
+    const prev = this.holds.get(symbol);
+    this.holds.set(symbol, prev === undefined ? from : Math.min(prev, from));
+  }
+
+  private release(symbol: string): void {
+    if (!this.gapOpen.has(symbol) && !this.awaiting.has(symbol)) this.holds.delete(symbol);
+  }
+
+  /** The connection dropped: every symbol is in doubt until it trades again. */
+  disconnect(): void {
+    for (const symbol of [...this.lastTradeUs.keys()].sort()) {
+      this.awaiting.add(symbol);
+      this.hold(symbol);
+    }
+  }
+
+  /** Every id the symbol's gaps left missing has arrived. */
+  gapFilled(symbol: string): void {
+    this.gapOpen.delete(symbol);
+    this.release(symbol);
+  }
+
+  /** The recorder gave up backfilling the symbol's gap: release, and flag what was held. */
+  gapAbandoned(symbol: string): void {
+    for (const w of this.byKey.values()) if (w.symbol === symbol && this.held(symbol, w.endUs)) w.gap = true;
+    this.gapOpen.delete(symbol);
+    this.awaiting.delete(symbol);
+    this.holds.delete(symbol);
+  }
 
   /** Adds a trade to its windows; returns late rows for intervals whose window has closed. */
   add(t: Trade, watermarkUs: number): LateRow[] {
     const late: LateRow[] = [];
     const gap = this.pendingGap.delete(t.symbol);
+    if (this.awaiting.delete(t.symbol)) this.release(t.symbol);
+    if (t.tsUs > (this.lastTradeUs.get(t.symbol) ?? Number.NEGATIVE_INFINITY)) this.lastTradeUs.set(t.symbol, t.tsUs);
     for (const intervalMs of this.intervalsMs) {
       const lenUs = intervalMs * 1000;
       const startUs = Math.floor(t.tsUs / lenUs) * lenUs;
       const endUs = startUs + lenUs;
-      if (endUs <= watermarkUs) {
+      const key = `${t.symbol}\u0000${intervalMs}\u0000${startUs}`;
+      if (endUs <= watermarkUs && !this.byKey.has(key) && !this.held(t.symbol, endUs)) {
         late.push({
           exchange: t.exchange, symbol: t.symbol, interval: intervalName(intervalMs), window_start: BigInt(startUs / 1000),
           trade_id: t.tradeId, price: t.price, size: t.size, side: t.side, ts_us: BigInt(t.tsUs),
@@ -53,7 +109,6 @@ export class CandleWindows {
         });
         continue;
       }
-      const key = `${t.symbol}\u0000${intervalMs}\u0000${startUs}`;
       let w = this.byKey.get(key);
       if (w === undefined) {
         w = {
@@ -85,6 +140,8 @@ export class CandleWindows {
   markGap(symbol: string): void {
     for (const w of this.byKey.values()) if (w.symbol === symbol) w.gap = true;
     this.pendingGap.add(symbol);
+    this.hold(symbol);
+    this.gapOpen.add(symbol);
   }
 
   /**
@@ -93,10 +150,13 @@ export class CandleWindows {
    */
   close(watermarkUs: number, startUs: number | undefined, endedUs?: number): CandleRow[] {
     if (watermarkUs < this.nextEndUs) return [];
+    for (const [symbol, from] of [...this.holds].sort()) {
+      if (watermarkUs - from > this.maxHoldUs) this.gapAbandoned(symbol);
+    }
     const closing: [string, OpenWindow][] = [];
     let next = Number.POSITIVE_INFINITY;
     for (const entry of this.byKey) {
-      if (entry[1].endUs <= watermarkUs) closing.push(entry);
+      if (entry[1].endUs <= watermarkUs && !this.held(entry[1].symbol, entry[1].endUs)) closing.push(entry);
       else if (entry[1].endUs < next) next = entry[1].endUs;
     }
     this.nextEndUs = next;

@@ -20,6 +20,8 @@ export interface EngineConfig {
   readonly intervalsMs: readonly number[];
   /** How far behind the newest exchange time a window stays open, ms. */
   readonly latenessMs: number;
+  /** Longest a symbol's windows wait for a gap's backfill (event time), ms. */
+  readonly maxHoldMs: number;
   readonly smaPeriods: readonly number[];
   readonly emaPeriods: readonly number[];
   readonly rsiPeriod: number;
@@ -29,6 +31,7 @@ export interface EngineConfig {
 export const DEFAULT_CONFIG: EngineConfig = {
   intervalsMs: [60_000, 300_000],
   latenessMs: 2_000,
+  maxHoldMs: 60_000,
   smaPeriods: [20, 50],
   emaPeriods: [20, 50],
   rsiPeriod: 14,

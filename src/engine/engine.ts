@@ -67,6 +67,8 @@ export class Engine {
       return;
     }
     x.clock.observeLog(ev.recvNs);
+    if (ev.kind === 'close') x.candles.disconnect();
+    if (ev.kind === 'gap') this.onRecorderGap(ev, x);
     for (const m of x.decoder.decode(ev)) this.onMarket(m, x);
     for (const r of this.arbitrage.onTime(ev.recvNs, this.lastAt)) this.sink.emit('arbitrage', r);
   }
@@ -85,7 +87,7 @@ export class Engine {
     if (x === undefined) {
       const decoder = makeDecoder(name);
       if (decoder === undefined) return undefined;
-      x = { decoder, clock: new ExchangeClock(), candles: new CandleWindows(this.cfg.intervalsMs) };
+      x = { decoder, clock: new ExchangeClock(), candles: new CandleWindows(this.cfg.intervalsMs, this.cfg.maxHoldMs * 1000) };
       this.exchanges.set(name, x);
       this.stats.decode[name] = decoder.counts;
     }
@@ -118,6 +120,10 @@ export class Engine {
           reason: m.reason, recv_ns: m.recvNs, session: m.at.session, ingest_seq: BigInt(m.at.ingestSeq),
         });
         return;
+      case 'gap_filled':
+        x.candles.gapFilled(m.symbol);
+        this.advance(x);
+        return;
       case 'decode_error':
         this.stats.decodeErrors++;
         this.sink.emit('decode_errors', {
@@ -126,6 +132,20 @@ export class Engine {
         return;
       case 'status':
         return;
+    }
+  }
+
+  /** The recorder's word on a gap: `{"symbol":…,"status":"failed"}` means no backfill will come. */
+  private onRecorderGap(ev: LogEvent, x: PerExchange): void {
+    let note: { symbol?: unknown; status?: unknown };
+    try {
+      note = JSON.parse(ev.payload) as typeof note;
+    } catch {
+      return;
+    }
+    if (note.status === 'failed' && typeof note.symbol === 'string') {
+      x.candles.gapAbandoned(note.symbol);
+      this.advance(x);
     }
   }
 

@@ -4,7 +4,7 @@
  * protocols.md §0.5).
  */
 import type { LogEvent } from '../log/event.ts';
-import type { DecodeError, Gap, Origin } from '../market/events.ts';
+import type { DecodeCounts, DecodeError, Gap, MarketEvent, Origin, Trade } from '../market/events.ts';
 
 /** Thrown inside an adapter for a frame it cannot read; turned into a DecodeError row. */
 export class FrameError extends Error {}
@@ -57,33 +57,93 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Verdict on one trade id against the last one seen for its symbol. */
-export type Continuity = { kind: 'next' } | { kind: 'duplicate' } | { kind: 'gap'; fromId: bigint; toId: bigint };
+/**
+ * Verdict on one trade id against what was seen for its symbol: it continues the run, it
+ * skips ids (a gap), it fills ids a gap left missing (REST backfill, or a late frame), or
+ * it repeats an id already seen (reconnect or backfill overlap).
+ */
+export type Continuity =
+  | { kind: 'next' }
+  | { kind: 'duplicate' }
+  | { kind: 'gap'; fromId: bigint; toId: bigint }
+  | { kind: 'fill'; closed: boolean };
 
 /**
- * Per-symbol trade-id continuity. `observe` says whether `id` continues the run, repeats
- * an id already passed (reconnect or backfill overlap), or skips ids (a gap).
+ * Per-symbol trade-id continuity, with the ranges a gap left missing, so that backfilled
+ * trades are taken exactly once and the end of a gap (all its ids filled) is known.
  */
 export class TradeIdTracker {
   private readonly last = new Map<string, bigint>();
+  private readonly missing = new Map<string, [bigint, bigint][]>();
 
   observe(key: string, id: bigint): Continuity {
     const prev = this.last.get(key);
-    if (prev !== undefined && id <= prev) return { kind: 'duplicate' };
+    if (prev !== undefined && id <= prev) return this.fill(key, id);
     this.last.set(key, id);
     if (prev === undefined || id === prev + 1n) return { kind: 'next' };
-    return { kind: 'gap', fromId: prev + 1n, toId: id - 1n };
+    return this.open(key, prev + 1n, id - 1n);
   }
 
-  /** Advances the expectation without a trade (Coinbase heartbeat `last_trade_id`). */
+  /** Advances the expectation without a trade: Coinbase heartbeat `last_trade_id` says `id` happened. */
   advance(key: string, id: bigint): Continuity {
     const prev = this.last.get(key);
     if (prev !== undefined && id <= prev) return { kind: 'next' };
     this.last.set(key, id);
-    return prev === undefined ? { kind: 'next' } : { kind: 'gap', fromId: prev + 1n, toId: id };
+    return prev === undefined ? { kind: 'next' } : this.open(key, prev + 1n, id);
+  }
+
+  /** Ids still missing for `key`. */
+  missingCount(key: string): bigint {
+    return (this.missing.get(key) ?? []).reduce((n, [a, b]) => n + (b - a + 1n), 0n);
+  }
+
+  private open(key: string, fromId: bigint, toId: bigint): Continuity {
+    let ranges = this.missing.get(key);
+    if (ranges === undefined) this.missing.set(key, (ranges = []));
+    ranges.push([fromId, toId]);
+    return { kind: 'gap', fromId, toId };
+  }
+
+  private fill(key: string, id: bigint): Continuity {
+    const ranges = this.missing.get(key);
+    const i = ranges?.findIndex(([a, b]) => a <= id && id <= b) ?? -1;
+    if (ranges === undefined || i < 0) return { kind: 'duplicate' };
+    const [a, b] = ranges[i]!;
+    const rest: [bigint, bigint][] = [];
+    if (a < id) rest.push([a, id - 1n]);
+    if (id < b) rest.push([id + 1n, b]);
+    ranges.splice(i, 1, ...rest);
+    return { kind: 'fill', closed: ranges.length === 0 };
   }
 }
 
 export function gapEvent(ev: LogEvent, symbol: string, c: { fromId: bigint; toId: bigint }, reason: string): Gap {
   return { type: 'gap', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, fromId: c.fromId, toId: c.toId, reason };
+}
+
+/**
+ * Runs a decoded trade through the continuity check: a repeat is counted and dropped, a
+ * jump emits a gap before the trade, and the trade that fills a gap's last missing id is
+ * followed by `gap_filled`.
+ */
+export function acceptTrade(ev: LogEvent, ids: TradeIdTracker, key: string, trade: Trade, counts: DecodeCounts): MarketEvent[] {
+  const c = ids.observe(key, trade.tradeId);
+  switch (c.kind) {
+    case 'duplicate':
+      counts.duplicates++;
+      return [];
+    case 'next':
+      return [trade];
+    case 'gap':
+      return [gapEvent(ev, trade.symbol, c, 'trade'), trade];
+    case 'fill':
+      return c.closed ? [trade, { type: 'gap_filled', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol: trade.symbol }] : [trade];
+  }
+}
+
+/** The value of a query parameter in a logged REST URL (`meta`). */
+export function urlParam(url: string, name: string): string | undefined {
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  return new URLSearchParams(url.slice(q + 1)).get(name) ?? undefined;
 }

@@ -53,6 +53,12 @@ export interface Gap extends Base {
   readonly reason: string;
 }
 
+/** Every id a gap left missing has now arrived (backfill or late frames). */
+export interface GapFilled extends Base {
+  readonly type: 'gap_filled';
+  readonly symbol: string;
+}
+
 /** Control traffic: subscription acks, errors, shutdown notices, heartbeats. */
 export interface Status extends Base {
   readonly type: 'status';
@@ -68,7 +74,7 @@ export interface DecodeError extends Base {
   readonly payload: string;
 }
 
-export type MarketEvent = Trade | Quote | Gap | Status | DecodeError;
+export type MarketEvent = Trade | Quote | Gap | GapFilled | Status | DecodeError;
 
 /** Counters an adapter keeps of what it saw but turns into no market event. */
 export interface DecodeCounts {

@@ -6,11 +6,11 @@
  * no `e` at all. Trade ids (`t`, aggTrade `a`) are contiguous per symbol, so a jump is a gap.
  */
 import type { LogEvent } from '../../log/event.ts';
-import { bump, newCounts, type DecodeCounts, type MarketEvent } from '../../market/events.ts';
+import { bump, newCounts, type DecodeCounts, type MarketEvent, type Trade } from '../../market/events.ts';
 import {
-  FrameError, TradeIdTracker, decodeError, exactId, gapEvent, isObject, num, origin, parseJson, str,
+  FrameError, TradeIdTracker, acceptTrade, decodeError, exactId, isObject, num, origin, parseJson, str, urlParam,
 } from '../common.ts';
-import type { BinanceAggTrade, BinanceBookTicker, BinanceTrade } from './payloads.ts';
+import type { BinanceAggTrade, BinanceBookTicker, BinanceHistoricalTrade, BinanceTrade } from './payloads.ts';
 
 export interface BinanceState {
   readonly ids: TradeIdTracker;
@@ -83,20 +83,12 @@ function trade(ev: LogEvent, d: BinanceTrade | BinanceAggTrade, stream: 'trade' 
     bump(state.counts.recognised, `${stream} (second trade stream for ${symbol})`);
     return [];
   }
-  const out: MarketEvent[] = [];
-  const c = state.ids.observe(`${symbol}@${stream}`, tradeId);
-  if (c.kind === 'duplicate') {
-    state.counts.duplicates++;
-    return [];
-  }
-  if (c.kind === 'gap') out.push(gapEvent(ev, symbol, c, 'trade'));
-  out.push({
+  return acceptTrade(ev, state.ids, `${symbol}@${stream}`, {
     type: 'trade', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, tradeId, price, size,
     // `m` is "buyer is maker": then the taker sold.
     side: d.m ? 'sell' : 'buy',
     tsUs,
-  });
-  return out;
+  }, state.counts);
 }
 
 function quote(ev: LogEvent, d: BinanceBookTicker): MarketEvent {
@@ -117,9 +109,34 @@ function timeUs(v: unknown, field: string): number {
 }
 
 function decodeRest(ev: LogEvent, state: BinanceState): MarketEvent[] {
-  // The depth snapshot is the only REST body in third-party recordings; trade backfill
-  // bodies are decoded by the recorder's backfill once it exists.
-  const key = ev.payload.startsWith('{"lastUpdateId"') ? 'rest:depth' : 'rest:other';
-  bump(state.counts.recognised, key);
-  return [];
+  if (ev.payload.startsWith('{"lastUpdateId"')) {
+    bump(state.counts.recognised, 'rest:depth');
+    return [];
+  }
+  // Trade backfill: GET /api/v3/historicalTrades?symbol=…&fromId=… (protocols.md §1).
+  if (!ev.meta.includes('/historicalTrades')) {
+    bump(state.counts.recognised, 'rest:other');
+    return [];
+  }
+  try {
+    const symbol = urlParam(ev.meta, 'symbol');
+    if (symbol === undefined) throw new FrameError('backfill URL without symbol');
+    const rows = parseJson(ev.payload);
+    if (!Array.isArray(rows)) throw new FrameError('historicalTrades body is not an array');
+    const out: MarketEvent[] = [];
+    for (const r of rows as BinanceHistoricalTrade[]) {
+      if (!isObject(r)) throw new FrameError('historicalTrades row is not an object');
+      if (typeof r.isBuyerMaker !== 'boolean') throw new FrameError('field isBuyerMaker is not a boolean');
+      const trade: Trade = {
+        type: 'trade', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol,
+        tradeId: exactId(r.id, ev.payload, 'id'), price: num(r.price, 'price'), size: num(r.qty, 'qty'),
+        side: r.isBuyerMaker ? 'sell' : 'buy', tsUs: timeUs(r.time, 'time'),
+      };
+      out.push(...acceptTrade(ev, state.ids, `${symbol}@trade`, trade, state.counts));
+    }
+    return out;
+  } catch (err) {
+    if (err instanceof FrameError) return [decodeError(ev, err.message)];
+    throw err;
+  }
 }

@@ -22,3 +22,11 @@ export interface BinanceAggTrade {
 export interface BinanceBookTicker {
   u: number; s: string; b: string; B: string; a: string; A: string; T?: number; E?: number;
 }
+
+/**
+ * REST `GET /api/v3/historicalTrades` row (doc shape; `id` is the stream's `t`):
+ * `{"id":28457,"price":"4.00000100","qty":"12.00000000","quoteQty":"48.000012","time":1499865549590,"isBuyerMaker":true,"isBestMatch":true}`
+ */
+export interface BinanceHistoricalTrade {
+  id: number; price: string; qty: string; quoteQty: string; time: number; isBuyerMaker: boolean; isBestMatch: boolean;
+}

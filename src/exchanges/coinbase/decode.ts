@@ -10,9 +10,9 @@
  */
 import type { LogEvent } from '../../log/event.ts';
 import { isoToNs } from '../../log/time.ts';
-import { bump, newCounts, type DecodeCounts, type MarketEvent } from '../../market/events.ts';
+import { bump, newCounts, type DecodeCounts, type MarketEvent, type Trade } from '../../market/events.ts';
 import {
-  FrameError, TradeIdTracker, decodeError, exactId, gapEvent, isObject, num, origin, parseJson, str,
+  FrameError, TradeIdTracker, acceptTrade, decodeError, exactId, gapEvent, isObject, num, origin, parseJson, str,
 } from '../common.ts';
 import type { CoinbaseHeartbeat, CoinbaseMatch, CoinbaseTicker } from './payloads.ts';
 
@@ -28,10 +28,7 @@ export function newCoinbaseState(): CoinbaseState {
 const RECOGNISED = new Set(['l2update', 'snapshot', 'status', 'received', 'open', 'done', 'change', 'activate']);
 
 export function decodeCoinbase(ev: LogEvent, state: CoinbaseState): MarketEvent[] {
-  if (ev.kind === 'rest') {
-    bump(state.counts.recognised, 'rest');
-    return [];
-  }
+  if (ev.kind === 'rest') return decodeRest(ev, state);
   if (ev.kind !== 'frame') return [];
   try {
     const msg = parseJson(ev.payload);
@@ -40,7 +37,10 @@ export function decodeCoinbase(ev: LogEvent, state: CoinbaseState): MarketEvent[
     switch (type) {
       case 'match':
       case 'last_match':
-        return match(ev, msg as unknown as CoinbaseMatch, state);
+      {
+        const t = matchTrade(ev, msg as unknown as CoinbaseMatch);
+        return acceptTrade(ev, state.ids, t.symbol, t, state.counts);
+      }
       case 'ticker':
         return ticker(ev, msg as unknown as CoinbaseTicker);
       case 'heartbeat':
@@ -68,27 +68,17 @@ function timeUs(v: unknown): number {
   }
 }
 
-function match(ev: LogEvent, m: CoinbaseMatch, state: CoinbaseState): MarketEvent[] {
+/** A match (feed or REST row) as a normalized trade. */
+function matchTrade(ev: LogEvent, m: CoinbaseMatch): Trade {
   const symbol = str(m.product_id, 'product_id');
-  const tradeId = exactId(m.trade_id, ev.payload, 'trade_id');
-  const price = num(m.price, 'price');
-  const size = num(m.size, 'size');
   if (m.side !== 'buy' && m.side !== 'sell') throw new FrameError(`field side is not buy/sell: ${JSON.stringify(m.side)}`);
-  const tsUs = timeUs(m.time);
-  const c = state.ids.observe(symbol, tradeId);
-  if (c.kind === 'duplicate') {
-    state.counts.duplicates++;
-    return [];
-  }
-  const out: MarketEvent[] = [];
-  if (c.kind === 'gap') out.push(gapEvent(ev, symbol, c, 'trade'));
-  out.push({
-    type: 'trade', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, tradeId, price, size,
+  return {
+    type: 'trade', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol,
+    tradeId: exactId(m.trade_id, ev.payload, 'trade_id'), price: num(m.price, 'price'), size: num(m.size, 'size'),
     // `side` is the maker's order side: a resting sell was hit by a taker BUY.
     side: m.side === 'sell' ? 'buy' : 'sell',
-    tsUs,
-  });
-  return out;
+    tsUs: timeUs(m.time),
+  };
 }
 
 function ticker(ev: LogEvent, t: CoinbaseTicker): MarketEvent[] {
@@ -115,4 +105,31 @@ function heartbeat(ev: LogEvent, h: CoinbaseHeartbeat, state: CoinbaseState): Ma
     if (c.kind === 'gap') out.push(gapEvent(ev, symbol, c, 'heartbeat'));
   }
   return out;
+}
+
+/**
+ * Trade backfill: `GET /products/{id}/trades?after=…` returns the product's trades newest
+ * first, `side` being the maker side as on the feed (protocols.md §2). Rows are taken in id
+ * order so the continuity check sees them as the exchange made them.
+ */
+function decodeRest(ev: LogEvent, state: CoinbaseState): MarketEvent[] {
+  const m = /\/products\/([^/?]+)\/trades/.exec(ev.meta);
+  if (!m) {
+    bump(state.counts.recognised, 'rest:other');
+    return [];
+  }
+  try {
+    const symbol = decodeURIComponent(m[1]!);
+    const rows = parseJson(ev.payload);
+    if (!Array.isArray(rows)) throw new FrameError('trades body is not an array');
+    const trades = rows.map((r) => {
+      if (!isObject(r)) throw new FrameError('trades row is not an object');
+      return matchTrade(ev, { ...(r as unknown as CoinbaseMatch), type: 'match', product_id: symbol });
+    });
+    trades.sort((a, b) => (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0));
+    return trades.flatMap((t) => acceptTrade(ev, state.ids, symbol, t, state.counts));
+  } catch (err) {
+    if (err instanceof FrameError) return [decodeError(ev, err.message)];
+    throw err;
+  }
 }
