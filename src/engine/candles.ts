@@ -17,10 +17,14 @@ interface OpenWindow {
   high: number;
   low: number;
   close: number;
-  volume: number;
-  quoteVolume: number;
-  buyVolume: number;
-  sellVolume: number;
+  /** (time, id) of the trades that set open and close: by trade order, not arrival. */
+  openAt: [number, bigint];
+  closeAt: [number, bigint];
+  /** Sums in exact fixed point (1e-8 units): equal whatever order the trades came in. */
+  volume: bigint;
+  quoteVolume: bigint;
+  buyVolume: bigint;
+  sellVolume: bigint;
   trades: number;
   firstId: bigint;
   lastId: bigint;
@@ -76,8 +80,10 @@ export class CandleWindows {
     }
   }
 
-  /** Every id the symbol's gaps left missing has arrived. */
+  /** Every id the symbol's gaps left missing has arrived: its windows are whole again. */
   gapFilled(symbol: string): void {
+    for (const w of this.byKey.values()) if (w.symbol === symbol) w.gap = false;
+    this.pendingGap.delete(symbol);
     this.gapOpen.delete(symbol);
     this.release(symbol);
   }
@@ -96,6 +102,8 @@ export class CandleWindows {
     const gap = this.pendingGap.delete(t.symbol);
     if (this.awaiting.delete(t.symbol)) this.release(t.symbol);
     if (t.tsUs > (this.lastTradeUs.get(t.symbol) ?? Number.NEGATIVE_INFINITY)) this.lastTradeUs.set(t.symbol, t.tsUs);
+    const size = fixed(t.size);
+    const quote = fixed(t.price * t.size);
     for (const intervalMs of this.intervalsMs) {
       const lenUs = intervalMs * 1000;
       const startUs = Math.floor(t.tsUs / lenUs) * lenUs;
@@ -113,8 +121,8 @@ export class CandleWindows {
       if (w === undefined) {
         w = {
           exchange: t.exchange, symbol: t.symbol, intervalMs, startUs, endUs,
-          open: t.price, high: t.price, low: t.price, close: t.price,
-          volume: 0, quoteVolume: 0, buyVolume: 0, sellVolume: 0, trades: 0,
+          open: t.price, high: t.price, low: t.price, close: t.price, openAt: [t.tsUs, t.tradeId], closeAt: [t.tsUs, t.tradeId],
+          volume: 0n, quoteVolume: 0n, buyVolume: 0n, sellVolume: 0n, trades: 0,
           firstId: t.tradeId, lastId: t.tradeId, gap: false, last: t,
         };
         this.byKey.set(key, w);
@@ -122,11 +130,18 @@ export class CandleWindows {
       }
       if (t.price > w.high) w.high = t.price;
       if (t.price < w.low) w.low = t.price;
-      w.close = t.price;
-      w.volume += t.size;
-      w.quoteVolume += t.price * t.size;
-      if (t.side === 'buy') w.buyVolume += t.size;
-      else w.sellVolume += t.size;
+      if (before(t.tsUs, t.tradeId, w.openAt)) {
+        w.open = t.price;
+        w.openAt = [t.tsUs, t.tradeId];
+      }
+      if (!before(t.tsUs, t.tradeId, w.closeAt)) {
+        w.close = t.price;
+        w.closeAt = [t.tsUs, t.tradeId];
+      }
+      w.volume += size;
+      w.quoteVolume += quote;
+      if (t.side === 'buy') w.buyVolume += size;
+      else w.sellVolume += size;
       w.trades++;
       if (t.tradeId < w.firstId) w.firstId = t.tradeId;
       if (t.tradeId > w.lastId) w.lastId = t.tradeId;
@@ -138,7 +153,9 @@ export class CandleWindows {
 
   /** A trade-id gap on `symbol`: flag its open windows and the window of its next trade. */
   markGap(symbol: string): void {
-    for (const w of this.byKey.values()) if (w.symbol === symbol) w.gap = true;
+    // The missing trades came after the last one seen: only windows ending later can hold them.
+    const after = this.lastTradeUs.get(symbol) ?? Number.NEGATIVE_INFINITY;
+    for (const w of this.byKey.values()) if (w.symbol === symbol && w.endUs > after) w.gap = true;
     this.pendingGap.add(symbol);
     this.hold(symbol);
     this.gapOpen.add(symbol);
@@ -173,6 +190,17 @@ export class CandleWindows {
   }
 }
 
+const UNITS = 1e8;
+
+/** A quantity in exact 1e-8 units: exchanges quote sizes with at most 8 decimals. */
+function fixed(x: number): bigint {
+  return BigInt(Math.round(x * UNITS));
+}
+
+function before(tsUs: number, id: bigint, at: [number, bigint]): boolean {
+  return tsUs < at[0] || (tsUs === at[0] && id < at[1]);
+}
+
 function toRow(w: OpenWindow, inputStartUs: number | undefined, endedUs: number | undefined): CandleRow {
   const flags: string[] = [];
   if (w.gap) flags.push('gap');
@@ -181,8 +209,9 @@ function toRow(w: OpenWindow, inputStartUs: number | undefined, endedUs: number 
   return {
     exchange: w.exchange, symbol: w.symbol, interval: intervalName(w.intervalMs), window_start: BigInt(w.startUs / 1000),
     open: w.open, high: w.high, low: w.low, close: w.close,
-    volume: w.volume, quote_volume: w.quoteVolume, vwap: w.volume > 0 ? w.quoteVolume / w.volume : w.close,
-    trades: w.trades, buy_volume: w.buyVolume, sell_volume: w.sellVolume,
+    volume: Number(w.volume) / UNITS, quote_volume: Number(w.quoteVolume) / UNITS,
+    vwap: w.volume > 0n ? Number(w.quoteVolume) / Number(w.volume) : w.close,
+    trades: w.trades, buy_volume: Number(w.buyVolume) / UNITS, sell_volume: Number(w.sellVolume) / UNITS,
     first_trade_id: w.firstId, last_trade_id: w.lastId,
     complete: flags.length === 0, flags: flags.join(','),
     session: w.last.at.session, ingest_seq: BigInt(w.last.at.ingestSeq),

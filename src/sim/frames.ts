@@ -5,7 +5,8 @@
  */
 import type { SimQuote, SimTrade } from './market.ts';
 
-const iso = (tsUs: number): string => {
+/** ISO-8601 UTC with µs, as Coinbase prints times. */
+export const isoMicros = (tsUs: number): string => {
   const ms = Math.floor(tsUs / 1000);
   return `${new Date(ms).toISOString().slice(0, 19)}.${String(tsUs % 1_000_000).padStart(6, '0')}Z`;
 };
@@ -34,17 +35,17 @@ export function binanceCombined(stream: string, payload: string): string {
 export function coinbaseMatch(t: SimTrade, sequence: number, type: 'match' | 'last_match' = 'match'): string {
   const maker = t.side === 'buy' ? 'sell' : 'buy';
   const id = (n: number): string => `${(n * 2654435761 % 0xffffffff).toString(16).padStart(8, '0')}-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  return `{"type":"${type}","trade_id":${t.tradeId},"maker_order_id":"${id(t.tradeId * 2)}","taker_order_id":"${id(t.tradeId * 2 + 1)}","side":"${maker}","size":"${t.size.toFixed(8)}","price":"${t.price.toFixed(2)}","product_id":"${t.symbol}","sequence":${sequence},"time":"${iso(t.tsUs)}"}`;
+  return `{"type":"${type}","trade_id":${t.tradeId},"maker_order_id":"${id(t.tradeId * 2)}","taker_order_id":"${id(t.tradeId * 2 + 1)}","side":"${maker}","size":"${t.size.toFixed(8)}","price":"${t.price.toFixed(2)}","product_id":"${t.symbol}","sequence":${sequence},"time":"${isoMicros(t.tsUs)}"}`;
 }
 
 /** Coinbase `ticker` with best bid/offer (and, since 2022, their sizes). */
 export function coinbaseTicker(q: SimQuote, sequence: number, last: { price: number; size: number; side: string; tradeId: number } | undefined): string {
   const price = last ? last.price.toFixed(2) : ((q.bid + q.ask) / 2).toFixed(2);
-  return `{"type":"ticker","sequence":${sequence},"product_id":"${q.symbol}","price":"${price}","open_24h":"${price}","volume_24h":"0","low_24h":"${price}","high_24h":"${price}","volume_30d":"0","best_bid":"${q.bid.toFixed(2)}","best_bid_size":"${q.bidSize.toFixed(8)}","best_ask":"${q.ask.toFixed(2)}","best_ask_size":"${q.askSize.toFixed(8)}","side":"${last?.side ?? 'buy'}","time":"${iso(q.tsUs)}","trade_id":${last?.tradeId ?? 0},"last_size":"${(last?.size ?? 0).toFixed(8)}"}`;
+  return `{"type":"ticker","sequence":${sequence},"product_id":"${q.symbol}","price":"${price}","open_24h":"${price}","volume_24h":"0","low_24h":"${price}","high_24h":"${price}","volume_30d":"0","best_bid":"${q.bid.toFixed(2)}","best_bid_size":"${q.bidSize.toFixed(8)}","best_ask":"${q.ask.toFixed(2)}","best_ask_size":"${q.askSize.toFixed(8)}","side":"${last?.side ?? 'buy'}","time":"${isoMicros(q.tsUs)}","trade_id":${last?.tradeId ?? 0},"last_size":"${(last?.size ?? 0).toFixed(8)}"}`;
 }
 
 export function coinbaseHeartbeat(symbol: string, sequence: number, lastTradeId: number, tsUs: number): string {
-  return `{"type":"heartbeat","last_trade_id":${lastTradeId},"product_id":"${symbol}","sequence":${sequence},"time":"${iso(tsUs)}"}`;
+  return `{"type":"heartbeat","last_trade_id":${lastTradeId},"product_id":"${symbol}","sequence":${sequence},"time":"${isoMicros(tsUs)}"}`;
 }
 
 export function coinbaseSubscriptions(symbols: readonly string[]): string {
