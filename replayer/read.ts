@@ -12,29 +12,29 @@ import { readParquet } from '../src/storage/parquet.ts';
 import { mergeSorted } from './merge.ts';
 
 export interface ArchivePlan {
-  readonly files: string[];
   /** session → its files. */
   readonly sessions: Map<string, string[]>;
   /** Total LogEvents, from the files' footers. */
   readonly rows: number;
 }
 
-/** Lists the archive and learns each file's session from its first row. */
-export async function planArchive(root: string): Promise<ArchivePlan> {
+/** Lists the archive and learns each file's session from its first row (keeping only `only`, if given). */
+export async function planArchive(root: string, only?: readonly string[]): Promise<ArchivePlan> {
   const files = listArchiveFiles(root);
   const sessions = new Map<string, string[]>();
   let rows = 0;
   for (const f of files) {
     const n = await archiveFileRows(f);
-    rows += n;
     if (n === 0) continue;
     const [first] = await readParquet(f, ['session'], 1).catch(() => [undefined]);
     const s = typeof first?.session === 'string' ? first.session : f;
+    if (only !== undefined && !only.includes(s)) continue;
     let list = sessions.get(s);
     if (list === undefined) sessions.set(s, (list = []));
     list.push(f);
+    rows += n;
   }
-  return { files, sessions, rows };
+  return { sessions, rows };
 }
 
 async function* fileEvents(file: string): AsyncGenerator<LogEvent> {

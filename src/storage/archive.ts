@@ -1,7 +1,7 @@
 /**
  * The raw archive: LogEvents as Parquet, partitioned as
  * `<root>/exchange=<x>/date=<yyyy-mm-dd>/<session>-<n>.parquet` (date of receive time, UTC),
- * one row per LogEvent, rotated by row count. `n` counts a session's files in write order.
+ * one row per LogEvent, rotated by row count. `n` is the first ingest_seq in the file.
  *
  * Times stay plain INT64 nanoseconds: DuckDB truncates TIMESTAMP(NANOS, UTC) to µs.
  */
@@ -32,7 +32,6 @@ export interface ArchiveWriterOptions {
 /** Writes one session's LogEvents into the archive. Call `close()` to flush the rest. */
 export class ArchiveWriter {
   private readonly buffers = new Map<string, LogEvent[]>();
-  private fileNo = 0;
   readonly written: string[] = [];
   private readonly maxRows: number;
 
@@ -63,7 +62,9 @@ export class ArchiveWriter {
     const rows = this.buffers.get(part);
     if (!rows || rows.length === 0) return;
     this.buffers.set(part, []);
-    const file = path.join(this.root, part, `${this.session}-${String(this.fileNo++).padStart(5, '0')}.parquet`);
+    // Named by the first ingest_seq it holds: re-archiving the same rows (recovery after a
+    // crash mid-roll) rewrites the same file instead of adding a duplicate.
+    const file = path.join(this.root, part, `${this.session}-${String(rows[0]!.ingestSeq).padStart(12, '0')}.parquet`);
     writeParquet(file, ARCHIVE_COLUMNS, rows.map(toRow), { format: ARCHIVE_FORMAT });
     this.written.push(file);
   }

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pace, type PaceClock } from '../../replayer/pace.ts';
 import { planArchive, readArchive } from '../../replayer/read.ts';
-import { indicatorColumns } from '../../replayer/replay.ts';
+import { indicatorColumns } from '../../src/storage/run.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from '../../src/engine/config.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { TableCollector, type OutputTables } from '../../src/engine/rows.ts';

@@ -1,0 +1,132 @@
+/**
+ * One supervised WebSocket connection: connect, subscribe, answer pings (ws answers them
+ * by itself, echoing the payload), watch for silence, reconnect with exponential backoff
+ * and jitter within the exchange's connection-attempt limit, and leave a little early
+ * before the exchange's own maximum connection age. Everything that happens is reported
+ * through `log`, which stamps it: the recorder logs the frame, not its reading of it.
+ */
+import WebSocket from 'ws';
+import type { LogKind } from '../src/log/event.ts';
+
+export interface ConnectionOptions {
+  readonly exchange: string;
+  readonly url: string;
+  readonly subscribe: readonly string[];
+  readonly silenceMs: number;
+  readonly maxAgeMs: number;
+  readonly attempts: { count: number; windowMs: number };
+  readonly backoff?: { initialMs: number; maxMs: number };
+  /** Logs one event on connection `conn`; returns nothing, must not throw. */
+  readonly log: (kind: LogKind, conn: string, payload: string, meta: string) => void;
+  readonly onReconnect?: () => void;
+  readonly onError?: (message: string) => void;
+}
+
+export class SupervisedConnection {
+  private ws: WebSocket | undefined;
+  private conn = '';
+  private n = 0;
+  private failures = 0;
+  private stopped = false;
+  private lastHeardMs = 0;
+  private openedMs = 0;
+  private readonly attemptTimes: number[] = [];
+  private watchdog: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: ConnectionOptions) {}
+
+  start(): void {
+    this.connect();
+    this.watchdog = setInterval(() => this.check(), Math.min(1000, this.o.silenceMs / 2));
+  }
+
+  /** Closes for good; resolves once the close is logged. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    clearTimeout(this.retry);
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => resolve());
+      ws.close(1000, 'recorder stopping');
+      setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 2000).unref();
+    });
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    while (this.attemptTimes.length > 0 && now - this.attemptTimes[0]! > this.o.attempts.windowMs) this.attemptTimes.shift();
+    if (this.attemptTimes.length >= this.o.attempts.count) {
+      this.retry = setTimeout(() => this.connect(), this.o.attempts.windowMs - (now - this.attemptTimes[0]!) + 1);
+      return;
+    }
+    this.attemptTimes.push(now);
+    const conn = `${this.o.exchange}.${this.n++}`;
+    this.conn = conn;
+    const ws = new WebSocket(this.o.url, { handshakeTimeout: 10_000 });
+    this.ws = ws;
+    this.lastHeardMs = now;
+    let closed = false;
+    ws.on('open', () => {
+      this.openedMs = Date.now();
+      this.lastHeardMs = this.openedMs;
+      this.o.log('open', conn, '', this.o.url);
+      for (const m of this.o.subscribe) {
+        ws.send(m);
+        this.o.log('sent', conn, m, '');
+      }
+    });
+    ws.on('message', (data, isBinary) => {
+      this.lastHeardMs = Date.now();
+      const text = isBinary ? Buffer.from(data as Buffer).toString('base64') : String(data);
+      this.o.log('frame', conn, text, isBinary ? 'binary:base64' : '');
+      if (this.failures > 0 && Date.now() - this.openedMs > 5_000) this.failures = 0;
+      // Binance announces maintenance: reconnect at once rather than wait to be cut off.
+      if (text.includes('"e":"serverShutdown"')) ws.close(1000, 'serverShutdown');
+    });
+    ws.on('ping', () => {
+      this.lastHeardMs = Date.now();
+    });
+    ws.on('error', (err) => {
+      this.o.log('error', conn, err.message, this.o.url);
+      this.o.onError?.(err.message);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      this.o.log('error', conn, `HTTP ${res.statusCode}`, this.o.url);
+      this.o.onError?.(`HTTP ${res.statusCode}`);
+      ws.terminate();
+    });
+    ws.on('close', (code, reason) => {
+      if (closed) return;
+      closed = true;
+      this.o.log('close', conn, '', `${code} ${String(reason)}`.trim());
+      if (this.stopped) return;
+      this.failures++;
+      const b = this.o.backoff ?? { initialMs: 250, maxMs: 30_000 };
+      const base = Math.min(b.maxMs, b.initialMs * 2 ** Math.min(16, this.failures - 1));
+      // Full jitter in [base/2, base): reconnecting clients do not stampede together.
+      const delay = base / 2 + Math.random() * (base / 2);
+      this.o.onReconnect?.();
+      this.retry = setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  private check(): void {
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState !== WebSocket.OPEN) return;
+    const now = Date.now();
+    if (now - this.lastHeardMs > this.o.silenceMs) {
+      this.o.log('error', this.conn, `no frame or ping for ${now - this.lastHeardMs} ms: reconnecting`, this.o.url);
+      this.o.onError?.('stalled');
+      ws.terminate();
+    } else if (now - this.openedMs > this.o.maxAgeMs) {
+      ws.close(1000, 'maximum connection age');
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * `/metrics` in the Prometheus text format (prom-client), on loopback by default: frames
+ * per exchange, reconnects, gaps, backfilled trades, decode errors, unknown messages,
+ * connection errors, spool lag, and commit latency.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import client from 'prom-client';
+
+export class RecorderMetrics {
+  readonly registry = new client.Registry();
+  readonly frames = new client.Counter({ name: 'tapedeck_frames_total', help: 'WebSocket frames received', labelNames: ['exchange'], registers: [this.registry] });
+  readonly framesPerSecond = new client.Gauge({ name: 'tapedeck_frames_per_second', help: 'Frames received in the last second', labelNames: ['exchange'], registers: [this.registry] });
+  readonly reconnects = new client.Counter({ name: 'tapedeck_reconnects_total', help: 'Reconnections', labelNames: ['exchange'], registers: [this.registry] });
+  readonly connectionErrors = new client.Counter({ name: 'tapedeck_connection_errors_total', help: 'Connection errors (refused, stalled, HTTP errors)', labelNames: ['exchange'], registers: [this.registry] });
+  readonly gaps = new client.Counter({ name: 'tapedeck_gaps_total', help: 'Trade-id gaps detected', labelNames: ['exchange'], registers: [this.registry] });
+  readonly backfilled = new client.Counter({ name: 'tapedeck_backfilled_trades_total', help: 'Trades fetched by REST backfill', labelNames: ['exchange'], registers: [this.registry] });
+  readonly backfillFailures = new client.Counter({ name: 'tapedeck_backfill_failures_total', help: 'Backfills given up', labelNames: ['exchange'], registers: [this.registry] });
+  readonly decodeErrors = new client.Gauge({ name: 'tapedeck_decode_errors', help: 'Frames the adapter could not read (malformed)', labelNames: ['exchange'], registers: [this.registry] });
+  readonly unknownMessages = new client.Gauge({ name: 'tapedeck_unknown_messages', help: 'Frames of a message type the adapter does not know', labelNames: ['exchange'], registers: [this.registry] });
+  readonly spoolLag = new client.Gauge({ name: 'tapedeck_spool_lag_seconds', help: 'Age of the oldest event not yet committed to the spool', registers: [this.registry] });
+  readonly spoolPending = new client.Gauge({ name: 'tapedeck_spool_pending_events', help: 'Events waiting for the next spool commit', registers: [this.registry] });
+  readonly commitLatency = new client.Histogram({
+    name: 'tapedeck_commit_latency_seconds', help: 'From frame arrival to spool commit', registers: [this.registry],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  });
+  private server: http.Server | undefined;
+
+  /** Serves /metrics; resolves to its URL. */
+  async serve(host: string, port: number): Promise<string> {
+    this.server = http.createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      void this.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': this.registry.contentType });
+        res.end(text);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, resolve);
+    });
+    const a = this.server.address() as AddressInfo;
+    return `http://${host}:${a.port}/metrics`;
+  }
+
+  async close(): Promise<void> {
+    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}

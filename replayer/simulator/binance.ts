@@ -1,0 +1,113 @@
+/**
+ * Binance spot's public stream protocol on loopback (protocols.md §1): `/ws/<stream>`
+ * raw streams and `/stream?streams=a/b` combined ones; runtime SUBSCRIBE / UNSUBSCRIBE /
+ * LIST_SUBSCRIPTIONS with `{"result":…,"id":N}` acks and `{"code":…,"msg":…}` errors; a
+ * ping every 20 s (configurable) and a disconnect when no pong comes within a minute;
+ * more than 5 incoming messages a second closes the connection (1008).
+ */
+import type { WebSocket } from 'ws';
+import { binanceBookTickerPayload, binanceCombined, binanceStream, binanceTradePayload } from '../../src/sim/frames.ts';
+import type { SimEvent, SimQuote, SimTrade } from '../../src/sim/market.ts';
+import { restTradesBody } from '../../src/sim/rest.ts';
+import { SimConnection, type ConnContext } from './connection.ts';
+
+export interface BinanceOptions {
+  readonly pingIntervalMs: number;
+  readonly pongTimeoutMs: number;
+  readonly maxIncomingPerSecond: number;
+}
+
+export class BinanceConnection extends SimConnection {
+  private readonly streams = new Set<string>();
+  private lastPongMs: number;
+  private incoming: number[] = [];
+
+  constructor(ws: WebSocket, ctx: ConnContext, url: URL, private readonly opts: BinanceOptions, private readonly combined: boolean) {
+    super('binance', ws, ctx);
+    const initial = combined ? (url.searchParams.get('streams') ?? '').split('/') : [url.pathname.replace(/^.*\/ws\/?/, '')];
+    for (const s of initial) if (s) this.streams.add(s);
+    this.lastPongMs = ctx.nowMs();
+    ws.on('pong', () => {
+      this.lastPongMs = ctx.nowMs();
+    });
+    ws.on('message', (data) => this.onMessage(String(data)));
+    this.every(opts.pingIntervalMs, () => {
+      if (ctx.faults.stalled(ctx.nowMs())) return;
+      if (ctx.nowMs() - this.lastPongMs > opts.pongTimeoutMs) {
+        this.close('terminate');
+        return;
+      }
+      ws.ping(String(ctx.nowMs()));
+    });
+  }
+
+  private onMessage(text: string): void {
+    const now = this.ctx.nowMs();
+    this.incoming = this.incoming.filter((t) => now - t < 1000);
+    this.incoming.push(now);
+    if (this.incoming.length > this.opts.maxIncomingPerSecond) {
+      this.close('close', 1008, 'Too many requests');
+      return;
+    }
+    let req: { method?: unknown; params?: unknown; id?: unknown };
+    try {
+      req = JSON.parse(text) as typeof req;
+    } catch {
+      this.send(`{"code":3,"msg":"Invalid JSON: expected value at line 1 column 1","id":null}`);
+      return;
+    }
+    const id = JSON.stringify(req.id ?? null);
+    const params = Array.isArray(req.params) ? req.params.filter((p): p is string => typeof p === 'string') : [];
+    switch (req.method) {
+      case 'SUBSCRIBE':
+        for (const p of params) this.streams.add(p);
+        this.send(`{"result":null,"id":${id}}`);
+        return;
+      case 'UNSUBSCRIBE':
+        for (const p of params) this.streams.delete(p);
+        this.send(`{"result":null,"id":${id}}`);
+        return;
+      case 'LIST_SUBSCRIPTIONS':
+        this.send(`{"result":${JSON.stringify([...this.streams].sort())},"id":${id}}`);
+        return;
+      default:
+        this.send(`{"code":2,"msg":"Invalid request: unknown variant ${JSON.stringify(String(req.method))}","id":${id}}`);
+    }
+  }
+
+  onMarket(e: SimEvent, encoded: { trade?: string; quote?: string }): void {
+    const stream = binanceStream(e.symbol, e.kind === 'trade' ? 'trade' : 'bookTicker');
+    if (!this.streams.has(stream)) return;
+    const payload = e.kind === 'trade' ? encoded.trade! : encoded.quote!;
+    this.send(this.combined ? binanceCombined(stream, payload) : payload);
+  }
+
+  /** Announces a shutdown the way Binance does before maintenance, then closes. */
+  shutdown(): void {
+    const data = `{"e":"serverShutdown","E":${Math.floor(this.ctx.nowMs())}}`;
+    this.send(this.combined ? binanceCombined('!serverShutdown', data) : data);
+    this.close('close', 1001, 'server shutdown');
+  }
+
+  malformed(): string {
+    return this.combined ? '{"stream":"btcusdt@trade","data":{"e":"trade","E":17' : '{"e":"trade","E":17';
+  }
+
+  unknown(): string {
+    const data = `{"e":"brandNewEvent","E":${Math.floor(this.ctx.nowMs())},"s":"BTCUSDT"}`;
+    return this.combined ? binanceCombined('btcusdt@brandNew', data) : data;
+  }
+}
+
+export function encodeBinance(e: SimEvent, updateId: number): { trade?: string; quote?: string } {
+  return e.kind === 'trade' ? { trade: binanceTradePayload(e as SimTrade) } : { quote: binanceBookTickerPayload(e as SimQuote, updateId) };
+}
+
+/** `GET /api/v3/historicalTrades?symbol=&fromId=&limit=`: trades with id ≥ fromId, oldest first. */
+export function binanceHistoricalTrades(trades: readonly SimTrade[], query: URLSearchParams): { status: number; body: string } {
+  const fromId = Number(query.get('fromId') ?? 0);
+  const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 500)));
+  if (!Number.isFinite(fromId)) return { status: 400, body: '{"code":-1100,"msg":"Illegal characters found in parameter \'fromId\'."}' };
+  const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit);
+  return { status: 200, body: restTradesBody('binance', rows) };
+}

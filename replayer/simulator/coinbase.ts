@@ -1,0 +1,114 @@
+/**
+ * Coinbase Exchange's `ws-feed` protocol on loopback (protocols.md §2): subscribe within
+ * 5 s or be disconnected; a `subscriptions` reply listing the cumulative set; `matches`
+ * (with one `last_match` per product on subscribe), `ticker`, and `heartbeat` every second
+ * per product carrying `last_trade_id`.
+ */
+import type { WebSocket } from 'ws';
+import { coinbaseHeartbeat, coinbaseMatch, coinbaseTicker } from '../../src/sim/frames.ts';
+import type { SimEvent, SimQuote, SimTrade } from '../../src/sim/market.ts';
+import { restTradesBody } from '../../src/sim/rest.ts';
+import { SimConnection, type ConnContext } from './connection.ts';
+import type { MarketFeed } from './feed.ts';
+
+export interface CoinbaseOptions {
+  readonly subscribeTimeoutMs: number;
+  readonly heartbeatMs: number;
+}
+
+type Channel = 'matches' | 'ticker' | 'heartbeat';
+const CHANNELS: readonly Channel[] = ['matches', 'ticker', 'heartbeat'];
+
+export class CoinbaseConnection extends SimConnection {
+  private readonly subs = new Map<Channel, Set<string>>(CHANNELS.map((c) => [c, new Set<string>()]));
+  private subscribed = false;
+  private sequence = 1;
+
+  constructor(ws: WebSocket, ctx: ConnContext, private readonly feed: MarketFeed, opts: CoinbaseOptions) {
+    super('coinbase', ws, ctx);
+    ws.on('message', (data) => this.onMessage(String(data)));
+    this.after(opts.subscribeTimeoutMs, () => {
+      if (!this.subscribed) this.close('close', 1000, 'subscribe timeout');
+    });
+    this.every(opts.heartbeatMs, () => {
+      for (const product of [...this.subs.get('heartbeat')!].sort()) {
+        const last = feed.lastTrade('coinbase', product);
+        this.send(coinbaseHeartbeat(product, this.sequence++, last?.tradeId ?? 0, Math.floor(ctx.nowMs() * 1000)));
+      }
+    });
+  }
+
+  private onMessage(text: string): void {
+    let msg: { type?: unknown; product_ids?: unknown; channels?: unknown };
+    try {
+      msg = JSON.parse(text) as typeof msg;
+    } catch {
+      this.send('{"type":"error","message":"Malformed JSON","reason":"invalid character"}');
+      return;
+    }
+    if (msg.type !== 'subscribe' && msg.type !== 'unsubscribe') {
+      this.send(`{"type":"error","message":"Failed to subscribe","reason":"${String(msg.type)} is not a valid type"}`);
+      return;
+    }
+    const products = Array.isArray(msg.product_ids) ? msg.product_ids.filter((p): p is string => typeof p === 'string') : [];
+    const channels = Array.isArray(msg.channels) ? msg.channels : [];
+    if (channels.length === 0) {
+      this.send('{"type":"error","message":"Failed to subscribe","reason":"No channels provided"}');
+      return;
+    }
+    const added: string[] = [];
+    for (const c of channels) {
+      const name = typeof c === 'string' ? c : (c as { name?: unknown }).name;
+      const ids = typeof c === 'object' && c !== null && Array.isArray((c as { product_ids?: unknown }).product_ids)
+        ? ((c as { product_ids: unknown[] }).product_ids.filter((p): p is string => typeof p === 'string'))
+        : products;
+      if (!CHANNELS.includes(name as Channel)) continue;
+      for (const id of ids) {
+        if (msg.type === 'subscribe') {
+          if (name === 'matches' && !this.subs.get('matches')!.has(id)) added.push(id);
+          this.subs.get(name as Channel)!.add(id);
+        } else this.subs.get(name as Channel)!.delete(id);
+      }
+    }
+    this.subscribed = true;
+    const listed = CHANNELS.filter((c) => this.subs.get(c)!.size > 0)
+      .map((c) => `{"name":"${c}","product_ids":${JSON.stringify([...this.subs.get(c)!].sort())}}`);
+    this.send(`{"type":"subscriptions","channels":[${listed.join(',')}]}`);
+    // Right after subscribing to matches, Coinbase sends each product's latest trade.
+    for (const id of added) {
+      const last = this.feed.lastTrade('coinbase', id);
+      if (last) this.send(coinbaseMatch(last, this.sequence++, 'last_match'));
+    }
+  }
+
+  onMarket(e: SimEvent, encoded: { trade?: string; quote?: string }): void {
+    if (e.kind === 'trade' && this.subs.get('matches')!.has(e.symbol)) this.send(encoded.trade!);
+    if (e.kind === 'quote' && this.subs.get('ticker')!.has(e.symbol)) this.send(encoded.quote!);
+  }
+
+  malformed(): string {
+    return '{"type":"match","trade_id":';
+  }
+
+  unknown(): string {
+    return `{"type":"brand_new_type","time":"${new Date(this.ctx.nowMs()).toISOString()}"}`;
+  }
+}
+
+export function encodeCoinbase(e: SimEvent, sequence: number, last: SimTrade | undefined): { trade?: string; quote?: string } {
+  if (e.kind === 'trade') return { trade: coinbaseMatch(e, sequence) };
+  return { quote: coinbaseTicker(e as SimQuote, sequence, last && { price: last.price, size: last.size, side: last.side, tradeId: last.tradeId }) };
+}
+
+/** `GET /products/{id}/trades?after=&limit=`: trades older than `after`, newest first. */
+export function coinbaseTrades(trades: readonly SimTrade[], query: URLSearchParams): { status: number; body: string; headers: Record<string, string> } {
+  const after = query.has('after') ? Number(query.get('after')) : Number.POSITIVE_INFINITY;
+  const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 100)));
+  const rows = trades.filter((t) => t.tradeId < after).slice(-limit);
+  const headers: Record<string, string> = {};
+  if (rows.length > 0) {
+    headers['cb-before'] = String(rows.at(-1)!.tradeId);
+    headers['cb-after'] = String(rows[0]!.tradeId);
+  }
+  return { status: 200, body: restTradesBody('coinbase', rows), headers };
+}

@@ -1,0 +1,59 @@
+/** One client connection to the simulator, whatever the protocol: sends, logs, closes. */
+import type { WebSocket } from 'ws';
+import type { SimEvent } from '../../src/sim/market.ts';
+import type { Faults } from './hooks.ts';
+
+export interface SentFrame {
+  /** Wall time the frame was handed to the socket, ns. */
+  readonly tNs: bigint;
+  readonly exchange: string;
+  readonly conn: number;
+  readonly payload: string;
+}
+
+export interface ConnContext {
+  readonly faults: Faults;
+  readonly nowMs: () => number;
+  readonly onSent: (f: SentFrame) => void;
+}
+
+export abstract class SimConnection {
+  private static nextId = 1;
+  readonly id = SimConnection.nextId++;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(readonly exchange: string, protected readonly ws: WebSocket, protected readonly ctx: ConnContext) {
+    ws.on('close', () => this.dispose());
+  }
+
+  /** Sends a text frame unless the exchange is stalled; every frame sent is logged. */
+  send(payload: string): void {
+    if (this.ctx.faults.stalled(this.ctx.nowMs()) || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(payload);
+    this.ctx.onSent({ tNs: BigInt(Math.round(this.ctx.nowMs() * 1e6)), exchange: this.exchange, conn: this.id, payload });
+  }
+
+  /** Closes the connection: `close` (a close frame), `terminate` (the TCP socket just dies). */
+  close(mode: 'close' | 'terminate', code = 1001, reason = 'going away'): void {
+    if (mode === 'terminate') this.ws.terminate();
+    else this.ws.close(code, reason);
+  }
+
+  protected every(ms: number, fn: () => void): void {
+    this.timers.push(setInterval(fn, ms));
+  }
+
+  protected after(ms: number, fn: () => void): void {
+    this.timers.push(setTimeout(fn, ms));
+  }
+
+  protected dispose(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  /** A market event happened on this connection's exchange. */
+  abstract onMarket(e: SimEvent, encoded: { trade?: string; quote?: string }): void;
+  /** A malformed frame (truncated JSON) and an unknown message type, for fault tests. */
+  abstract malformed(): string;
+  abstract unknown(): string;
+}

@@ -1,0 +1,202 @@
+/**
+ * `tapedeck simulate`: a loopback server that speaks each supported exchange's real public
+ * protocol, fed by the seeded synthetic market in real time. One port serves them all:
+ *
+ *   ws://HOST:PORT/binance/ws/<stream>, /binance/stream?streams=a/b   Binance spot
+ *   ws://HOST:PORT/coinbase                                           Coinbase Exchange
+ *   http://HOST:PORT/binance/api/v3/historicalTrades?…                REST backfill
+ *   http://HOST:PORT/coinbase/products/<id>/trades?…                  REST backfill
+ *   POST http://HOST:PORT/_control {"action":…,"exchange":…}          fault injection
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
+import { BinanceConnection, binanceHistoricalTrades, encodeBinance, type BinanceOptions } from './binance.ts';
+import { CoinbaseConnection, coinbaseTrades, encodeCoinbase, type CoinbaseOptions } from './coinbase.ts';
+import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
+import { MarketFeed } from './feed.ts';
+import { Faults, parseControl, type ControlCommand } from './hooks.ts';
+
+export const SIM_EXCHANGES = ['binance', 'coinbase'] as const;
+
+export interface SimulatorOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly exchanges: readonly string[];
+  readonly seed: number;
+  readonly meanGapMs?: number;
+  readonly binance?: Partial<BinanceOptions>;
+  readonly coinbase?: Partial<CoinbaseOptions>;
+  /** Close every connection of an exchange on this schedule, ms. */
+  readonly disconnectEveryMs?: Readonly<Record<string, number>>;
+  /** Append every frame sent and every trade made, as JSON lines, to this file. */
+  readonly logFile?: string;
+  /** Keep every frame sent in memory (tests). */
+  readonly keepSent?: boolean;
+}
+
+export interface Simulator {
+  readonly port: number;
+  readonly host: string;
+  /** Base WebSocket URL of an exchange, e.g. ws://127.0.0.1:4321/binance. */
+  wsUrl(exchange: string): string;
+  /** Base REST URL of an exchange. */
+  restUrl(exchange: string): string;
+  control(cmd: ControlCommand): void;
+  readonly feed: MarketFeed;
+  readonly sent: SentFrame[];
+  /** Every trade made so far on an exchange, in time order. */
+  trades(exchange: string): SimTrade[];
+  close(): Promise<void>;
+}
+
+export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
+  const host = o.host ?? '127.0.0.1';
+  const nowMs = (): number => performance.timeOrigin + performance.now();
+  const feed = new MarketFeed({ seed: o.seed, startMs: Math.floor(nowMs()), exchanges: o.exchanges, ...(o.meanGapMs ? { meanGapMs: o.meanGapMs } : {}) });
+  const faults = new Map(o.exchanges.map((x) => [x, new Faults()]));
+  const conns = new Set<SimConnection>();
+  const sent: SentFrame[] = [];
+  const log = o.logFile ? fs.createWriteStream(o.logFile, { flags: 'a' }) : undefined;
+  const binanceOpts: BinanceOptions = { pingIntervalMs: 20_000, pongTimeoutMs: 60_000, maxIncomingPerSecond: 5, ...o.binance };
+  const coinbaseOpts: CoinbaseOptions = { subscribeTimeoutMs: 5_000, heartbeatMs: 1_000, ...o.coinbase };
+  const ctxFor = (x: string): ConnContext => ({
+    faults: faults.get(x)!,
+    nowMs,
+    onSent: (f) => {
+      if (o.keepSent) sent.push(f);
+      log?.write(`{"sent":{"t_ns":"${f.tNs}","exchange":"${f.exchange}","conn":${f.conn},"payload":${JSON.stringify(f.payload)}}}\n`);
+    },
+  });
+
+  // The market pump: every 10 ms, release what is due and send it to whoever listens.
+  let binanceUpdateId = 60_000_000_000;
+  let coinbaseSeq = 400_000_000;
+  const pump = setInterval(() => {
+    for (const e of feed.due(Math.floor(nowMs() * 1000))) dispatch(e);
+  }, 10);
+  function dispatch(e: SimEvent): void {
+    const f = faults.get(e.exchange)!;
+    if (e.kind === 'trade') log?.write(`{"trade":${JSON.stringify(e)}}\n`);
+    if (e.kind === 'trade' && f.dropTrades > 0) {
+      f.dropTrades--;
+      return;
+    }
+    const encoded = e.exchange === 'coinbase'
+      ? encodeCoinbase(e, coinbaseSeq++, feed.lastTrade('coinbase', e.symbol))
+      : encodeBinance(e, binanceUpdateId++);
+    for (const c of conns) if (c.exchange === e.exchange) c.onMarket(e, encoded);
+  }
+
+  const server = http.createServer((req, res) => void route(req, res));
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    const exchange = url.pathname.split('/')[1] ?? '';
+    const f = faults.get(exchange);
+    const binanceKind = exchange === 'binance' ? /^\/binance\/(ws|stream)(\/|$)/.exec(url.pathname)?.[1] : undefined;
+    if (f === undefined || (exchange === 'binance' && !binanceKind) || (exchange === 'coinbase' && url.pathname.replace(/\/$/, '') !== '/coinbase')) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (f.refused(nowMs())) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const c: SimConnection = exchange === 'binance'
+        ? new BinanceConnection(ws, ctxFor('binance'), url, binanceOpts, binanceKind === 'stream')
+        : new CoinbaseConnection(ws, ctxFor('coinbase'), feed, coinbaseOpts);
+      conns.add(c);
+      ws.on('close', () => conns.delete(c));
+    });
+  });
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    const reply = (status: number, body: string, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(body);
+    };
+    if (req.method === 'POST' && url.pathname === '/_control') {
+      let body = '';
+      for await (const chunk of req) body += String(chunk);
+      try {
+        control(parseControl(JSON.parse(body)));
+        reply(200, '{"ok":true}');
+      } catch (err) {
+        reply(400, JSON.stringify({ error: (err as Error).message }));
+      }
+      return;
+    }
+    const hist = /^\/binance\/api\/v3\/historicalTrades$/.exec(url.pathname);
+    if (hist && req.method === 'GET') {
+      const symbol = url.searchParams.get('symbol') ?? '';
+      if (feed.tradesOf('binance', symbol).length === 0) return reply(400, '{"code":-1121,"msg":"Invalid symbol."}');
+      const r = binanceHistoricalTrades(feed.tradesOf('binance', symbol), url.searchParams);
+      return reply(r.status, r.body);
+    }
+    const cb = /^\/coinbase\/products\/([^/]+)\/trades$/.exec(url.pathname);
+    if (cb && req.method === 'GET') {
+      const product = decodeURIComponent(cb[1]!);
+      if (feed.tradesOf('coinbase', product).length === 0) return reply(404, '{"message":"NotFound"}');
+      const r = coinbaseTrades(feed.tradesOf('coinbase', product), url.searchParams);
+      return reply(r.status, r.body, r.headers);
+    }
+    reply(404, '{"message":"NotFound"}');
+  }
+
+  function control(cmd: ControlCommand): void {
+    const f = faults.get(cmd.exchange);
+    if (f === undefined) throw new Error(`unknown exchange ${cmd.exchange}`);
+    const mine = [...conns].filter((c) => c.exchange === cmd.exchange);
+    switch (cmd.action) {
+      case 'disconnect':
+        for (const c of mine) {
+          if (cmd.mode === 'shutdown' && c instanceof BinanceConnection) c.shutdown();
+          else c.close(cmd.mode === 'terminate' ? 'terminate' : 'close');
+        }
+        return;
+      case 'drop':
+        f.dropTrades += cmd.count ?? 1;
+        return;
+      case 'malformed':
+        for (const c of mine) for (let i = 0; i < (cmd.count ?? 1); i++) c.send(c.malformed());
+        return;
+      case 'unknown':
+        for (const c of mine) for (let i = 0; i < (cmd.count ?? 1); i++) c.send(c.unknown());
+        return;
+      case 'stall':
+        f.stalledUntilMs = nowMs() + cmd.ms;
+        return;
+      case 'refuse':
+        f.refusedUntilMs = nowMs() + cmd.ms;
+    }
+  }
+
+  const schedules = Object.entries(o.disconnectEveryMs ?? {}).map(([exchange, ms]) =>
+    setInterval(() => control({ action: 'disconnect', exchange }), ms));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port, host, feed, sent,
+    wsUrl: (x) => `ws://${host}:${port}/${x}`,
+    restUrl: (x) => `http://${host}:${port}/${x}`,
+    control,
+    trades: (x) => [...feed.trades.entries()].filter(([k]) => k.startsWith(`${x}:`)).flatMap(([, v]) => v),
+    async close() {
+      clearInterval(pump);
+      for (const s of schedules) clearInterval(s);
+      for (const c of conns) c.close('terminate');
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * A run's outputs on disk: every table as Parquet plus `manifest.json` (version, options,
+ * inputs, counts, and each table's canonical digest). Replay and the live recorder write
+ * through this one function, so their manifests compare field for field.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EngineStats } from '../engine/engine.ts';
+import { intervalName, type EngineConfig } from '../engine/config.ts';
+import { IndicatorSet } from '../engine/indicators.ts';
+import { TABLE_NAMES, type OutputTables } from '../engine/rows.ts';
+import { nsToIso } from '../log/time.ts';
+import { VERSION } from '../version.ts';
+import { writeTables, type TableResult } from './outputs.ts';
+
+export interface Manifest {
+  readonly tapedeck: string;
+  readonly command: string;
+  /** Sessions whose events the run saw. */
+  readonly sessions: string[];
+  readonly options: Record<string, unknown>;
+  /** The engine configuration, exactly, so a replay can be run with the same one. */
+  readonly engine: EngineConfig;
+  readonly inputs: { file: string; sessions: string[] }[];
+  readonly events: number;
+  readonly first_recv: string | null;
+  readonly last_recv: string | null;
+  readonly stats: EngineStats;
+  readonly tables: Record<string, TableResult>;
+}
+
+/** The engine options in human terms (window names), for the manifest. */
+export function describeConfig(cfg: EngineConfig): Record<string, unknown> {
+  return {
+    windows: cfg.intervalsMs.map(intervalName), lateness_ms: cfg.latenessMs, max_hold_ms: cfg.maxHoldMs,
+    sma: cfg.smaPeriods, ema: cfg.emaPeriods, rsi: cfg.rsiPeriod, arbitrage: cfg.arbitrage,
+  };
+}
+
+export function indicatorColumns(cfg: EngineConfig): string[] {
+  return IndicatorSet.columns(cfg.smaPeriods, cfg.emaPeriods, cfg.rsiPeriod);
+}
+
+export interface RunInfo {
+  readonly command: string;
+  readonly sessions: string[];
+  readonly options: Record<string, unknown>;
+  readonly inputs: { file: string; sessions: string[] }[];
+  readonly firstNs: bigint | undefined;
+  readonly lastNs: bigint | undefined;
+}
+
+export function writeRun(out: string, tables: OutputTables, stats: EngineStats, cfg: EngineConfig, info: RunInfo): Manifest {
+  fs.mkdirSync(out, { recursive: true });
+  const manifest: Manifest = {
+    tapedeck: VERSION,
+    command: info.command,
+    sessions: info.sessions,
+    options: { ...info.options, ...describeConfig(cfg) },
+    engine: cfg,
+    inputs: info.inputs,
+    events: stats.events,
+    first_recv: info.firstNs !== undefined ? nsToIso(info.firstNs) : null,
+    last_recv: info.lastNs !== undefined ? nsToIso(info.lastNs) : null,
+    stats,
+    tables: writeTables(out, tables, indicatorColumns(cfg), TABLE_NAMES),
+  };
+  fs.writeFileSync(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+export function readManifest(dir: string): Manifest {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+}
