@@ -62,6 +62,6 @@ export function venue(exchange: string, canonical: readonly string[], endpoint?:
     silenceMs: 10_000,
     maxAgeMs: Number.POSITIVE_INFINITY,
     attempts: { count: 8, windowMs: 1_000 },
-    backfillUrl: (symbol, _fromId, toId) => restTradesUrl('coinbase', symbol, toId + 1n, ep.rest),
+    backfillUrl: (symbol, fromId, toId) => restTradesUrl('coinbase', symbol, toId + 1n, ep.rest).replace('limit=1000', `limit=${Math.min(1000, Number(toId - fromId + 1n))}`),
   };
 }

@@ -1,5 +1,5 @@
 /** Shared test helpers: real fixtures through TAPEDECK_REAL_FIXTURES, temp dirs, the CLI. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,3 +47,38 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliRes
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+export interface RunningCli {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  readonly exited: Promise<number | null>;
+  /** Resolves with the first stdout/stderr match of `re`. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
+/** Starts the CLI in the background (for long-running commands like record). */
+export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn(process.execPath, [path.join(ROOT, 'src/cli/tapedeck.mjs'), ...args], { cwd: ROOT, env: { ...process.env, CI: '1', ...env } });
+  const r: RunningCli = {
+    child, stdout: '', stderr: '',
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    waitFor(re, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const t0 = Date.now();
+        const poll = (): void => {
+          const m = re.exec(r.stdout) ?? re.exec(r.stderr);
+          if (m) return resolve(m);
+          if (Date.now() - t0 > timeoutMs) return reject(new Error(`timed out waiting for ${re}; stderr: ${r.stderr}`));
+          setTimeout(poll, 50);
+        };
+        poll();
+      });
+    },
+  };
+  child.stdout!.on('data', (d) => (r.stdout += String(d)));
+  child.stderr!.on('data', (d) => (r.stderr += String(d)));
+  return r;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,10 @@ import { ImportError } from '../importers/import.ts';
 import { UserError } from './errors.ts';
 import { demoCommand } from './demo.ts';
 import { importCommand } from './import.ts';
+import { recordCommand } from './record.ts';
 import { replayCommand } from './replay.ts';
+import { simulateCommand } from './simulate.ts';
+import { verifyCommand } from './verify.ts';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`tapedeck: ${message}\n`);
@@ -22,6 +25,9 @@ try {
     .usage('$0 <command> [options]\n\nRecord crypto exchange market data as an event log and replay it through the same engine.')
     .command(importCommand)
     .command(replayCommand)
+    .command(recordCommand)
+    .command(simulateCommand)
+    .command(verifyCommand)
     .command(demoCommand)
     .demandCommand(1, 'name a command (see --help)')
     .strict()

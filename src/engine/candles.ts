@@ -89,8 +89,8 @@ export class CandleWindows {
   }
 
   /** The recorder gave up backfilling the symbol's gap: release, and flag what was held. */
-  gapAbandoned(symbol: string): void {
-    for (const w of this.byKey.values()) if (w.symbol === symbol && this.held(symbol, w.endUs)) w.gap = true;
+  gapAbandoned(symbol: string, flag = true): void {
+    if (flag) for (const w of this.byKey.values()) if (w.symbol === symbol && this.held(symbol, w.endUs)) w.gap = true;
     this.gapOpen.delete(symbol);
     this.awaiting.delete(symbol);
     this.holds.delete(symbol);
@@ -168,7 +168,7 @@ export class CandleWindows {
   close(watermarkUs: number, startUs: number | undefined, endedUs?: number): CandleRow[] {
     if (watermarkUs < this.nextEndUs) return [];
     for (const [symbol, from] of [...this.holds].sort()) {
-      if (watermarkUs - from > this.maxHoldUs) this.gapAbandoned(symbol);
+      if (watermarkUs - from > this.maxHoldUs) this.gapAbandoned(symbol, endedUs === undefined || this.gapOpen.has(symbol));
     }
     const closing: [string, OpenWindow][] = [];
     let next = Number.POSITIVE_INFINITY;
@@ -184,7 +184,11 @@ export class CandleWindows {
     });
   }
 
-  /** End of input: closes everything; windows reaching past `newestUs` are flagged `end`. */
+  /**
+   * End of input: closes everything; windows reaching past `newestUs` are flagged `end`.
+   * A symbol merely unheard-from since the last disconnect (the recorder's own stop) is
+   * not a gap; a gap still missing ids is.
+   */
   flush(newestUs: number, startUs: number | undefined): CandleRow[] {
     return this.close(Number.POSITIVE_INFINITY, startUs, newestUs);
   }

@@ -126,6 +126,7 @@ export class Engine {
         return;
       case 'decode_error':
         this.stats.decodeErrors++;
+        x.decoder.counts.errors++;
         this.sink.emit('decode_errors', {
           exchange: m.exchange, reason: m.reason, payload: m.payload, recv_ns: m.recvNs, session: m.at.session, ingest_seq: BigInt(m.at.ingestSeq),
         });

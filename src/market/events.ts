@@ -84,10 +84,12 @@ export interface DecodeCounts {
   readonly unknown: Record<string, number>;
   /** Trades whose id was already seen (reconnect overlap, backfill overlap). */
   duplicates: number;
+  /** Frames that could not be read (each is also a decode_errors row). */
+  errors: number;
 }
 
 export function newCounts(): DecodeCounts {
-  return { recognised: {}, unknown: {}, duplicates: 0 };
+  return { recognised: {}, unknown: {}, duplicates: 0, errors: 0 };
 }
 
 export function bump(counter: Record<string, number>, key: string): void {

@@ -1,0 +1,219 @@
+/**
+ * `tapedeck record`: connections → LogEvents stamped once at arrival → spool (committed
+ * every ≤ 100 ms) → Parquet archive, and the same LogEvents, in the same order, into the
+ * live pipeline, whose outputs are written exactly as `replay` writes them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Engine } from '../src/engine/engine.ts';
+import type { EngineConfig } from '../src/engine/config.ts';
+import { TableCollector, type OutputSink, type OutputTables, type TableName } from '../src/engine/rows.ts';
+import type { LogEvent, LogKind } from '../src/log/event.ts';
+import { nsToIso } from '../src/log/time.ts';
+import { writeRun, type Manifest } from '../src/storage/run.ts';
+import { recoverSpools, removeSpool, roll } from './archiver.ts';
+import { backfill } from './backfill.ts';
+import { RecvClock } from './clock.ts';
+import { SupervisedConnection } from './connection.ts';
+import { RecorderMetrics } from './metrics.ts';
+import { Spool } from './spool.ts';
+import { venue, type Venue } from './venues.ts';
+
+export interface RecordOptions {
+  readonly exchanges: readonly string[];
+  /** Canonical names, e.g. BTC-USD. */
+  readonly symbols: readonly string[];
+  /** Data root: archive in <out>/raw, outputs in <out>/out/<session>, spool in <out>/spool. */
+  readonly out: string;
+  readonly durationMs?: number;
+  readonly endpoints?: Readonly<Record<string, { ws: string; rest: string }>>;
+  readonly config: EngineConfig;
+  readonly tickMs?: number;
+  readonly commitMs?: number;
+  readonly rollMs?: number;
+  readonly metrics?: { host: string; port: number } | null;
+  readonly session?: string;
+  /** Extra sinks for live rows (console view, Kafka). */
+  readonly sinks?: OutputSink[];
+  /** Extra consumers of every LogEvent as it is logged (Kafka). */
+  readonly taps?: ((ev: LogEvent) => void)[];
+  readonly signal?: AbortSignal;
+  readonly say?: (line: string) => void;
+  readonly backoff?: { initialMs: number; maxMs: number };
+  /** Override every venue's dead-connection silence limit. */
+  readonly silenceMs?: number;
+}
+
+export interface RecordResult {
+  readonly session: string;
+  readonly archive: string;
+  readonly outDir: string;
+  readonly manifest: Manifest;
+  readonly archiveFiles: string[];
+  readonly events: number;
+  /** Frame arrival → spool commit, ms. */
+  readonly commitLatencyMs: { p50: number; p99: number; max: number };
+  readonly metricsUrl: string | undefined;
+}
+
+function sessionId(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `rec-${t}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+export async function record(o: RecordOptions): Promise<RecordResult> {
+  const say = o.say ?? (() => {});
+  const rawDir = path.join(o.out, 'raw');
+  const spoolDir = path.join(o.out, 'spool');
+  const recovered = recoverSpools(spoolDir, rawDir);
+  if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);
+
+  const session = o.session ?? sessionId();
+  const spoolFile = path.join(spoolDir, `${session}.sqlite`);
+  const spool = new Spool(spoolFile);
+  fs.writeFileSync(spoolFile.replace(/\.sqlite$/, '.pid'), String(process.pid));
+  const metrics = new RecorderMetrics();
+  const metricsUrl = o.metrics ? await metrics.serve(o.metrics.host, o.metrics.port) : undefined;
+  const clock = new RecvClock();
+  const collector = new TableCollector();
+  const venues = new Map<string, Venue>(o.exchanges.map((x) => [x, venue(x, o.symbols, o.endpoints?.[x])]));
+  const inflight = new Set<Promise<void>>();
+  let seq = 0;
+  let stopping = false;
+  let first: bigint | undefined;
+  let last: bigint | undefined;
+  const arrivals: bigint[] = [];
+  const latencies: number[] = [];
+  const framesThisSecond = new Map<string, number>();
+
+  const sink: OutputSink = {
+    emit<T extends TableName>(table: T, row: OutputTables[T][number]): void {
+      collector.emit(table, row);
+      for (const s of o.sinks ?? []) s.emit(table, row);
+      if (table === 'gaps') {
+        const g = row as OutputTables['gaps'][number];
+        metrics.gaps.inc({ exchange: g.exchange });
+        const v = venues.get(g.exchange);
+        // Backfill after this event is folded: its response is logged as a later event.
+        if (v) setImmediate(() => startBackfill(v, g.symbol, g.from_id, g.to_id));
+      }
+    },
+  };
+  const engine = new Engine(o.config, sink);
+
+  /** Stamps and logs one event: spool, live pipeline, taps. The only place ingestSeq grows. */
+  function log(kind: LogKind, exchange: string, conn: string, payload: string, meta: string): void {
+    if (stopping && kind !== 'close' && kind !== 'error') return;
+    const recvNs = clock.nowNs();
+    const ev: LogEvent = { session, ingestSeq: seq++, recvNs, exchange, conn, kind, payload, meta };
+    first ??= recvNs;
+    last = recvNs;
+    spool.add(ev, recvNs);
+    arrivals.push(process.hrtime.bigint());
+    engine.onLog(ev);
+    for (const t of o.taps ?? []) t(ev);
+    if (kind === 'frame') {
+      metrics.frames.inc({ exchange });
+      framesThisSecond.set(exchange, (framesThisSecond.get(exchange) ?? 0) + 1);
+    }
+  }
+
+  function startBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint): void {
+    if (stopping) return;
+    log('gap', v.exchange, 'rest', JSON.stringify({ symbol, from: String(fromId), to: String(toId), status: 'requested' }), v.restBase);
+    const p = backfill({ exchange: v.exchange, symbol, fromId, toId }, {
+      venue: v,
+      log: (kind, payload, meta) => log(kind, v.exchange, 'rest', payload, meta),
+      onFilled: (n) => metrics.backfilled.inc({ exchange: v.exchange }, n),
+      onFailed: (m) => {
+        metrics.backfillFailures.inc({ exchange: v.exchange });
+        say(`backfill of ${v.exchange} ${symbol} ${fromId}..${toId} failed: ${m}`);
+      },
+    }).finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+
+  function commit(): void {
+    const rows = spool.commit();
+    const now = process.hrtime.bigint();
+    for (let i = 0; i < rows.length; i++) {
+      const ms = Number(now - arrivals[i]!) / 1e6;
+      metrics.commitLatency.observe(ms / 1000);
+      if (latencies.length < 1_000_000) latencies.push(ms);
+    }
+    arrivals.splice(0, rows.length);
+  }
+
+  const timers: NodeJS.Timeout[] = [];
+  timers.push(setInterval(commit, o.commitMs ?? 50));
+  timers.push(setInterval(() => log('tick', '', '', '', ''), o.tickMs ?? 1000));
+  timers.push(setInterval(() => {
+    for (const x of o.exchanges) {
+      metrics.framesPerSecond.set({ exchange: x }, framesThisSecond.get(x) ?? 0);
+      framesThisSecond.set(x, 0);
+      const d = engine.stats.decode[x];
+      metrics.decodeErrors.set({ exchange: x }, d?.errors ?? 0);
+      metrics.unknownMessages.set({ exchange: x }, d ? Object.values(d.unknown).reduce((a, b) => a + b, 0) : 0);
+    }
+    metrics.spoolPending.set(spool.pendingCount);
+    metrics.spoolLag.set(arrivals.length > 0 ? Number(process.hrtime.bigint() - arrivals[0]!) / 1e9 : 0);
+  }, 1000));
+  const rollEvery = o.rollMs ?? 60_000;
+  const archiveFiles: string[] = [...recovered.files];
+  timers.push(setInterval(() => {
+    commit();
+    archiveFiles.push(...roll(spool, rawDir).files);
+  }, rollEvery));
+
+  const conns: SupervisedConnection[] = [];
+  for (const v of venues.values()) {
+    for (const c of v.connections) {
+      conns.push(new SupervisedConnection({
+        exchange: v.exchange, url: c.url, subscribe: c.subscribe, silenceMs: o.silenceMs ?? v.silenceMs, maxAgeMs: v.maxAgeMs, attempts: v.attempts,
+        ...(o.backoff ? { backoff: o.backoff } : {}),
+        log: (kind, conn, payload, meta) => log(kind, v.exchange, conn, payload, meta),
+        onReconnect: () => metrics.reconnects.inc({ exchange: v.exchange }),
+        onError: () => metrics.connectionErrors.inc({ exchange: v.exchange }),
+      }));
+    }
+  }
+  for (const c of conns) c.start();
+  say(`recording ${o.exchanges.join(', ')} (${o.symbols.join(', ')}) as session ${session}${metricsUrl ? `; metrics at ${metricsUrl}` : ''}`);
+
+  await new Promise<void>((resolve) => {
+    const done = (): void => resolve();
+    if (o.durationMs !== undefined) timers.push(setTimeout(done, o.durationMs));
+    if (o.signal?.aborted) resolve();
+    o.signal?.addEventListener('abort', done, { once: true });
+  });
+
+  // Stop: close connections (their close events are logged), let backfills land, then fold
+  // the last events and write everything. Nothing is logged after the engine finishes.
+  await Promise.all(conns.map((c) => c.stop()));
+  await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000))]);
+  stopping = true;
+  for (const t of timers) clearInterval(t);
+  engine.finish();
+  commit();
+  archiveFiles.push(...roll(spool, rawDir).files);
+  const left = spool.count();
+  spool.close();
+  if (left === 0) removeSpool(spoolFile);
+  else say(`warning: ${left} events stayed in the spool ${spoolFile}; the next record run recovers them`);
+  const outDir = path.join(o.out, 'out', session);
+  const manifest = writeRun(outDir, collector.tables, engine.stats, o.config, {
+    command: 'record', sessions: [session],
+    options: { exchanges: o.exchanges, symbols: o.symbols, archive: path.resolve(rawDir), started: first !== undefined ? nsToIso(first) : null },
+    inputs: [], firstNs: first, lastNs: last,
+  });
+  await metrics.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    session, archive: rawDir, outDir, manifest, archiveFiles, events: seq, metricsUrl,
+    commitLatencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? 0 },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * `tapedeck verify`: the promise, checked. Replays the recording's session(s) with the live
+ * run's exact engine configuration and compares every table's digest. On a difference it
+ * names the first differing table and row, and the input event behind that row.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TABLE_NAMES, type TableName } from '../src/engine/rows.ts';
+import type { LogEvent } from '../src/log/event.ts';
+import { canonicalLine, tableColumns } from '../src/storage/outputs.ts';
+import { readParquet } from '../src/storage/parquet.ts';
+import { indicatorColumns, readManifest } from '../src/storage/run.ts';
+import { planArchive, readArchive } from './read.ts';
+import { replay } from './replay.ts';
+
+export interface Difference {
+  readonly table: TableName;
+  /** Index in canonical order. */
+  readonly row: number;
+  readonly live: string | undefined;
+  readonly replay: string | undefined;
+  readonly event: LogEvent | undefined;
+}
+
+export interface VerifyResult {
+  readonly identical: boolean;
+  readonly tables: Record<string, { live: string; replay: string; rows: number }>;
+  readonly difference?: Difference;
+}
+
+export class VerifyError extends Error {}
+
+export async function verify(recording: string, liveDir: string, workDir?: string): Promise<VerifyResult> {
+  if (!fs.existsSync(path.join(liveDir, 'manifest.json'))) throw new VerifyError(`no manifest.json in ${liveDir}: not a tapedeck output directory`);
+  const live = readManifest(liveDir);
+  const out = workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-verify-'));
+  try {
+    const { manifest } = await replay({ from: recording, out, speed: 'max', config: live.engine, sessions: live.sessions });
+    const tables: VerifyResult['tables'] = {};
+    let first: TableName | undefined;
+    for (const t of TABLE_NAMES) {
+      const a = live.tables[t]?.sha256 ?? '';
+      const b = manifest.tables[t]?.sha256 ?? '';
+      tables[t] = { live: a, replay: b, rows: manifest.tables[t]?.rows ?? 0 };
+      if (a !== b && first === undefined) first = t;
+    }
+    if (first === undefined) return { identical: true, tables };
+    return { identical: false, tables, difference: await locate(first, liveDir, out, recording, live.engine) };
+  } finally {
+    if (workDir === undefined) fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+async function locate(table: TableName, liveDir: string, replayDir: string, recording: string, engine: Parameters<typeof indicatorColumns>[0]): Promise<Difference> {
+  const columns = tableColumns(table, indicatorColumns(engine));
+  const a = await readParquet(path.join(liveDir, `${table}.parquet`));
+  const b = await readParquet(path.join(replayDir, `${table}.parquet`));
+  let i = 0;
+  while (i < a.length && i < b.length && canonicalLine(a[i]!, columns) === canonicalLine(b[i]!, columns)) i++;
+  const ra = a[i];
+  const rb = b[i];
+  const at = (rb ?? ra)!;
+  const event = await findEvent(recording, String(at.session), Number(at.ingest_seq));
+  return { table, row: i, live: ra && canonicalLine(ra, columns), replay: rb && canonicalLine(rb, columns), event };
+}
+
+async function findEvent(recording: string, session: string, ingestSeq: number): Promise<LogEvent | undefined> {
+  for await (const ev of readArchive(await planArchive(recording, [session]))) if (ev.ingestSeq === ingestSeq) return ev;
+  return undefined;
+}

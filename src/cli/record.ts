@@ -1,0 +1,73 @@
+import type { CommandModule } from 'yargs';
+import { record } from '../../recorder/record.ts';
+import { RECORDABLE, DEFAULT_ENDPOINTS } from '../../recorder/venues.ts';
+import { parseDuration } from '../engine/config.ts';
+import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
+import { UserError, userInput } from './errors.ts';
+import { liveView } from './live-view.ts';
+
+interface Args extends EngineArgs {
+  exchanges: string; symbols: string; out: string; duration?: string; endpoint: string[]; tick: string;
+  'metrics-port': number; silence?: string; 'metrics-host': string; 'no-metrics'?: boolean; session?: string;
+}
+
+/** `binance=ws://127.0.0.1:9000/binance` → ws and REST bases (REST: the same host over http). */
+export function parseEndpoints(specs: readonly string[], exchanges: readonly string[]): Record<string, { ws: string; rest: string }> {
+  const out: Record<string, { ws: string; rest: string }> = {};
+  for (const spec of specs) {
+    const m = /^([a-z]+)=(wss?:\/\/\S+?)(?:,rest=(https?:\/\/\S+))?$/.exec(spec);
+    if (!m || !exchanges.includes(m[1]!)) throw new UserError(`bad --endpoint ${JSON.stringify(spec)} (use exchange=ws://host:port/path, for one of ${exchanges.join(', ')})`);
+    const ws = m[2]!.replace(/\/$/, '');
+    out[m[1]!] = { ws, rest: m[3] ?? ws.replace(/^ws/, 'http') };
+  }
+  return out;
+}
+
+export function parseExchanges(spec: string, known: readonly string[]): string[] {
+  const list = spec.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const bad = list.filter((x) => !known.includes(x));
+  if (list.length === 0 || bad.length > 0) throw new UserError(`unknown exchange ${JSON.stringify(bad[0] ?? spec)} (supported: ${known.join(', ')})`);
+  return [...new Set(list)];
+}
+
+export const recordCommand: CommandModule<object, Args> = {
+  command: 'record',
+  describe: 'record live exchange WebSocket data into the archive, running the engine live',
+  builder: (y) => withEngineOptions(y
+    .option('exchanges', { type: 'string', default: 'binance,coinbase', describe: `exchanges: ${RECORDABLE.join(',')}` })
+    .option('symbols', { type: 'string', default: 'BTC-USD,ETH-USD', describe: 'assets as BASE-QUOTE (Binance records USD as USDT)' })
+    .option('out', { type: 'string', default: 'data', describe: 'data root: raw/ archive, out/<session>/ outputs, spool/' })
+    .option('duration', { type: 'string', describe: 'stop after this long, e.g. 30s, 10m (default: until Ctrl-C)' })
+    .option('endpoint', { type: 'string', array: true, default: [], describe: `override a WebSocket endpoint, e.g. binance=ws://127.0.0.1:9000/binance (default ${Object.entries(DEFAULT_ENDPOINTS).map(([k, v]) => `${k}=${v.ws}`).join(', ')})` })
+    .option('tick', { type: 'string', default: '1s', describe: 'log a tick this often' })
+    .option('silence', { type: 'string', describe: 'reconnect after this long without a frame or ping (default: Binance 30s, Coinbase 10s)' })
+    .option('metrics-port', { type: 'number', default: 9464, describe: 'Prometheus /metrics port (0: any free port)' })
+    .option('metrics-host', { type: 'string', default: '127.0.0.1' })
+    .option('no-metrics', { type: 'boolean', describe: 'do not serve /metrics' })
+    .option('session', { type: 'string', describe: 'session id (default rec-<time>-<random>)' })) as never,
+  handler: async (a) => {
+    const exchanges = parseExchanges(a.exchanges, RECORDABLE);
+    const symbols = a.symbols.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
+    for (const s of symbols) if (!/^[A-Z0-9]+-[A-Z0-9]+$/.test(s)) throw new UserError(`bad symbol ${JSON.stringify(s)} (use BASE-QUOTE, e.g. BTC-USD)`);
+    const durationMs = a.duration !== undefined ? userInput(() => parseDuration(a.duration!)) : undefined;
+    const tickMs = userInput(() => parseDuration(a.tick));
+    const silenceMs = a.silence !== undefined ? userInput(() => parseDuration(a.silence!)) : undefined;
+    const config = engineConfig(a);
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const view = process.stdout.isTTY && !process.env.CI ? liveView(config) : undefined;
+    const r = await record({
+      exchanges, symbols, out: a.out, config, tickMs, endpoints: parseEndpoints(a.endpoint, exchanges),
+      metrics: a['no-metrics'] ? null : { host: a['metrics-host'], port: a['metrics-port'] },
+      signal: stop.signal, say: (l) => (view ? view.say(l) : process.stderr.write(`${l}\n`)),
+      ...(durationMs !== undefined ? { durationMs } : {}), ...(a.session ? { session: a.session } : {}),
+      ...(silenceMs !== undefined ? { silenceMs } : {}),
+      ...(view ? { sinks: [view.sink], taps: [view.tap] } : {}),
+    });
+    view?.stop();
+    const tables = Object.entries(r.manifest.tables).map(([t, x]) => `${t} ${x.rows}`).join(', ');
+    process.stdout.write(`recorded ${r.events} events as ${r.session} → ${r.archive}; live outputs → ${r.outDir}: ${tables}\n`);
+  },
+};

@@ -1,0 +1,39 @@
+import type { CommandModule } from 'yargs';
+import { SIM_EXCHANGES, startSimulator } from '../../replayer/simulator/server.ts';
+import { parseDuration } from '../engine/config.ts';
+import { parseExchanges } from './record.ts';
+import { UserError, userInput } from './errors.ts';
+
+interface Args { exchanges: string; port: number; host: string; seed: number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
+
+export const simulateCommand: CommandModule<object, Args> = {
+  command: 'simulate',
+  describe: 'serve a seeded synthetic market over each exchange\'s real WebSocket protocol, on loopback',
+  builder: (y) => y
+    .option('exchanges', { type: 'string', default: SIM_EXCHANGES.join(','), describe: `exchanges: ${SIM_EXCHANGES.join(',')}` })
+    .option('port', { type: 'number', default: 9100, describe: 'port (0: any free port)' })
+    .option('host', { type: 'string', default: '127.0.0.1' })
+    .option('seed', { type: 'number', default: 42 })
+    .option('ping-interval', { type: 'string', default: '20s', describe: 'Binance server ping interval' })
+    .option('disconnect-every', { type: 'string', describe: 'force a disconnect of every exchange this often, e.g. 30s' })
+    .option('log', { type: 'string', describe: 'append every frame sent and trade made to this JSON-lines file' }) as never,
+  handler: async (a) => {
+    const exchanges = parseExchanges(a.exchanges, SIM_EXCHANGES);
+    if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UserError(`bad --port ${a.port}`);
+    const every = a['disconnect-every'] !== undefined ? userInput(() => parseDuration(a['disconnect-every']!)) : undefined;
+    const sim = await startSimulator({
+      host: a.host, port: a.port, exchanges, seed: a.seed,
+      binance: { pingIntervalMs: userInput(() => parseDuration(a['ping-interval'])) },
+      ...(every ? { disconnectEveryMs: Object.fromEntries(exchanges.map((x) => [x, every])) } : {}),
+      ...(a.log ? { logFile: a.log } : {}),
+    });
+    for (const x of exchanges) process.stdout.write(`${x}: ${sim.wsUrl(x)}  (REST ${sim.restUrl(x)})\n`);
+    process.stdout.write(`control: POST http://${sim.host}:${sim.port}/_control {"action":"disconnect|drop|malformed|unknown|stall|refuse","exchange":…}\n`);
+    process.stdout.write(`record from it: tapedeck record ${exchanges.map((x) => `--endpoint ${x}=${sim.wsUrl(x)}`).join(' ')}\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await sim.close();
+  },
+};
