@@ -1,0 +1,91 @@
+/**
+ * Fault paths of the recorder, against the simulator over loopback:
+ * - kill -9 mid-stream, restart: the archive then holds every frame the simulator sent up
+ *   to the last spool commit before the kill, and every Parquet file reads back;
+ * - malformed frames, unknown message types, a stalled connection and a refused
+ *   connection leave the recorder running, and each is counted in /metrics.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planArchive, readArchive } from '../../replayer/read.ts';
+import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
+import { listArchiveFiles } from '../../src/storage/archive.ts';
+import { readParquet } from '../../src/storage/parquet.ts';
+import { sleep, startCli, tmpDir } from '../helpers.ts';
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ exchanges: ['binance', 'coinbase'], seed: 11, keepSent: true, meanGapMs: 100 });
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+const endpoints = (): string[] => ['--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
+
+describe('recorder faults', () => {
+  it('loses nothing committed when killed with SIGKILL, and recovers the spool on restart', async () => {
+    const dir = tmpDir();
+    const rec = startCli(['record', '--out', dir, '--metrics-port', '0', ...endpoints()]);
+    await rec.waitFor(/recording binance, coinbase/);
+    await sleep(6_000);
+    const killNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+    rec.child.kill('SIGKILL');
+    await rec.exited;
+    expect(fs.readdirSync(path.join(dir, 'spool')).some((f) => f.endsWith('.sqlite')), 'the crash left a spool').toBe(true);
+
+    const again = startCli(['record', '--out', dir, '--duration', '2s', '--metrics-port', '0', ...endpoints()]);
+    expect(await again.exited, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/recovered \d+ events from 1 unfinished spool/);
+    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.sqlite')), 'no spool is left behind').toEqual([]);
+
+    for (const f of listArchiveFiles(path.join(dir, 'raw'))) {
+      expect((await readParquet(f)).length, `${f} reads back`).toBeGreaterThan(0);
+    }
+    const archived = new Map<string, number>();
+    for await (const ev of readArchive(await planArchive(path.join(dir, 'raw')))) {
+      if (ev.kind === 'frame') archived.set(ev.payload, (archived.get(ev.payload) ?? 0) + 1);
+    }
+    // Commits happen every 50 ms; allow that plus loopback delivery before the kill.
+    const mustHave = sim.sent.filter((f) => f.tNs < killNs - 300_000_000n && f.tNs > killNs - 20_000_000_000n);
+    expect(mustHave.length).toBeGreaterThan(100);
+    const missing = mustHave.filter((f) => {
+      const n = archived.get(f.payload) ?? 0;
+      if (n > 0) archived.set(f.payload, n - 1);
+      return n === 0;
+    });
+    expect(missing.map((f) => f.payload.slice(0, 80)), 'frames sent before the last commit are in the archive').toEqual([]);
+  }, 60_000);
+
+  it('keeps running through malformed frames, unknown messages, a stall and a refused connection, and counts them', async () => {
+    const dir = tmpDir();
+    const rec = startCli(['record', '--out', dir, '--duration', '14s', '--silence', '1500ms', '--metrics-port', '0', ...endpoints()]);
+    const url = (await rec.waitFor(/metrics at (\S+)/))[1]!;
+    await sleep(1_500);
+    sim.control({ action: 'malformed', exchange: 'binance', count: 3 });
+    sim.control({ action: 'unknown', exchange: 'coinbase', count: 2 });
+    await sleep(1_000);
+    sim.control({ action: 'stall', exchange: 'coinbase', ms: 3_000 });
+    await sleep(4_000);
+    sim.control({ action: 'refuse', exchange: 'binance', ms: 2_000 });
+    sim.control({ action: 'disconnect', exchange: 'binance' });
+    await sleep(4_000);
+    const text = await (await fetch(url)).text();
+    const metric = (name: string, exchange: string): number => {
+      const m = new RegExp(`^${name}\\{exchange="${exchange}"\\} (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : NaN;
+    };
+    expect(metric('tapedeck_decode_errors', 'binance'), 'malformed frames').toBe(3);
+    expect(metric('tapedeck_unknown_messages', 'coinbase'), 'unknown messages').toBe(2);
+    expect(metric('tapedeck_connection_errors_total', 'coinbase'), 'the stall').toBeGreaterThanOrEqual(1);
+    expect(metric('tapedeck_connection_errors_total', 'binance'), 'the refusal (HTTP 503)').toBeGreaterThanOrEqual(1);
+    expect(metric('tapedeck_reconnects_total', 'binance')).toBeGreaterThanOrEqual(1);
+    expect(metric('tapedeck_reconnects_total', 'coinbase')).toBeGreaterThanOrEqual(1);
+    expect(metric('tapedeck_frames_per_second', 'binance'), 'binance is flowing again').toBeGreaterThan(0);
+    expect(metric('tapedeck_frames_per_second', 'coinbase'), 'coinbase is flowing again').toBeGreaterThan(0);
+    expect(text).toMatch(/^tapedeck_spool_lag_seconds /m);
+    expect(text).toMatch(/^tapedeck_commit_latency_seconds_bucket/m);
+    expect(await rec.exited, rec.stderr).toBe(0);
+  }, 60_000);
+});
