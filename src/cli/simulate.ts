@@ -4,7 +4,7 @@ import { parseDuration } from '../engine/config.ts';
 import { parseExchanges } from './record.ts';
 import { UserError, userInput } from './errors.ts';
 
-interface Args { exchanges: string; port: number; host: string; seed: number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
+interface Args { exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
 
 export const simulateCommand: CommandModule<object, Args> = {
   command: 'simulate',
@@ -14,15 +14,17 @@ export const simulateCommand: CommandModule<object, Args> = {
     .option('port', { type: 'number', default: 9100, describe: 'port (0: any free port)' })
     .option('host', { type: 'string', default: '127.0.0.1' })
     .option('seed', { type: 'number', default: 42 })
+    .option('mean-gap', { type: 'number', default: 150, describe: 'mean ms between events per market (smaller: a busier market)' })
     .option('ping-interval', { type: 'string', default: '20s', describe: 'Binance server ping interval' })
     .option('disconnect-every', { type: 'string', describe: 'force a disconnect of every exchange this often, e.g. 30s' })
     .option('log', { type: 'string', describe: 'append every frame sent and trade made to this JSON-lines file' }) as never,
   handler: async (a) => {
     const exchanges = parseExchanges(a.exchanges, SIM_EXCHANGES);
     if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UserError(`bad --port ${a.port}`);
+    if (!(a['mean-gap'] > 0)) throw new UserError(`bad --mean-gap ${a['mean-gap']} (ms, above 0)`);
     const every = a['disconnect-every'] !== undefined ? userInput(() => parseDuration(a['disconnect-every']!)) : undefined;
     const sim = await startSimulator({
-      host: a.host, port: a.port, exchanges, seed: a.seed,
+      host: a.host, port: a.port, exchanges, seed: a.seed, meanGapMs: a['mean-gap'],
       binance: { pingIntervalMs: userInput(() => parseDuration(a['ping-interval'])) },
       ...(every ? { disconnectEveryMs: Object.fromEntries(exchanges.map((x) => [x, every])) } : {}),
       ...(a.log ? { logFile: a.log } : {}),

@@ -100,7 +100,7 @@ export function* simulateMarket(o: SimOptions): Generator<SimEvent> {
     for (const c of streams) if (c.nextUs < s.nextUs) s = c;
     const t = s.nextUs;
     if (t >= endUs) return;
-    s.nextUs = t + 1000 + Math.floor(-Math.log(1 - rng.next()) * meanGapUs);
+    s.nextUs = t + 1 + Math.floor(-Math.log(1 - rng.next()) * meanGapUs);
     // Move the asset's true price to time t.
     const tr = truth.get(s.asset.base)!;
     const dt = (t - tr.atUs) / 1e6;

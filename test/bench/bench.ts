@@ -12,7 +12,8 @@ import { planArchive, readArchive } from '../../replayer/read.ts';
 import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { importRecordings } from '../../src/importers/import.ts';
-import { realFixturesDir } from '../helpers.ts';
+import { record } from '../../recorder/record.ts';
+import { realFixturesDir, startCli } from '../helpers.ts';
 
 const real = realFixturesDir();
 if (!real) {
@@ -62,6 +63,27 @@ try {
   const parseRate = parse.result / (parse.ms / 1000);
   row('JSON.parse loop over the same frames', `${fmt(parseRate)} events/s`);
   row('ratio replay / JSON.parse', `${(replayRate / parseRate).toFixed(3)}`);
+
+  // The recorder: the simulator (its own process) floods loopback; the recorder stores
+  // every frame (spool + archive) and runs the live engine. Once at a steady busy rate,
+  // once past what it can take.
+  for (const [label, meanGapMs] of [['steady', 0.25], ['saturated', 0.04]] as const) {
+    console.log('');
+    const sim = startCli(['simulate', '--port', '0', '--mean-gap', String(meanGapMs), '--seed', '3']);
+    const urls = await sim.waitFor(/binance: (\S+)[\s\S]*coinbase: (\S+)/);
+    const seconds = 15;
+    const rec = await record({
+      exchanges: ['binance', 'coinbase'], symbols: ['BTC-USD', 'ETH-USD'], out: path.join(tmp, `rec-${label}`), durationMs: seconds * 1000,
+      endpoints: { binance: { ws: urls[1]!, rest: urls[1]!.replace(/^ws/, 'http') }, coinbase: { ws: urls[2]!, rest: urls[2]!.replace(/^ws/, 'http') } },
+      config: DEFAULT_CONFIG, metrics: null,
+    });
+    sim.child.kill('SIGINT');
+    await sim.exited;
+    const recorded = rec.manifest.stats.byKind.frame ?? 0;
+    row(`recorder ingest, ${label} (offered ≈ ${fmt(4 * 1000 / meanGapMs)} frames/s)`, `${fmt(recorded / seconds)} frames/s (${fmt(recorded)} in ${seconds} s)`);
+    row('  frame arrival → spool commit', `p50 ${rec.commitLatencyMs.p50.toFixed(1)} ms, p99 ${rec.commitLatencyMs.p99.toFixed(1)} ms, max ${rec.commitLatencyMs.max.toFixed(1)} ms`);
+    row('  peak RSS of the process so far', `${fmt(process.resourceUsage().maxRSS / 1024)} MiB`);
+  }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
