@@ -111,3 +111,13 @@ export function binanceHistoricalTrades(trades: readonly SimTrade[], query: URLS
   const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit);
   return { status: 200, body: restTradesBody('binance', rows) };
 }
+
+/** `GET /api/v3/aggTrades?symbol=&fromId=&limit=`: each simulated trade is its own aggregate (a = f = l = id). */
+export function binanceAggTrades(trades: readonly SimTrade[], query: URLSearchParams): { status: number; body: string } {
+  const fromId = Number(query.get('fromId') ?? 0);
+  const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 500)));
+  if (!Number.isFinite(fromId)) return { status: 400, body: '{"code":-1100,"msg":"Illegal characters found in parameter \'fromId\'."}' };
+  const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit).map((t) =>
+    `{"a":${t.tradeId},"p":"${t.price.toFixed(8)}","q":"${t.size.toFixed(8)}","f":${t.tradeId},"l":${t.tradeId},"T":${Math.floor(t.tsUs / 1000)},"m":${t.side === 'sell'},"M":true}`);
+  return { status: 200, body: `[${rows.join(',')}]` };
+}

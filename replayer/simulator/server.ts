@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
-import { BinanceConnection, binanceHistoricalTrades, encodeBinance, type BinanceOptions } from './binance.ts';
+import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, encodeBinance, type BinanceOptions } from './binance.ts';
 import { CoinbaseConnection, coinbaseTrades, encodeCoinbase, type CoinbaseOptions } from './coinbase.ts';
 import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
 import { MarketFeed } from './feed.ts';
@@ -131,11 +131,11 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       }
       return;
     }
-    const hist = /^\/binance\/api\/v3\/historicalTrades$/.exec(url.pathname);
+    const hist = /^\/binance\/api\/v3\/(historicalTrades|aggTrades)$/.exec(url.pathname);
     if (hist && req.method === 'GET') {
       const symbol = url.searchParams.get('symbol') ?? '';
       if (feed.tradesOf('binance', symbol).length === 0) return reply(400, '{"code":-1121,"msg":"Invalid symbol."}');
-      const r = binanceHistoricalTrades(feed.tradesOf('binance', symbol), url.searchParams);
+      const r = (hist[1] === 'aggTrades' ? binanceAggTrades : binanceHistoricalTrades)(feed.tradesOf('binance', symbol), url.searchParams);
       return reply(r.status, r.body);
     }
     const cb = /^\/coinbase\/products\/([^/]+)\/trades$/.exec(url.pathname);

@@ -4,12 +4,15 @@
  * dropped trades that backfill must recover; then replay and verify give the live run's
  * digests, and the live candles equal the simulator's own trade log.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import type { SimTrade } from '../../src/sim/market.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
-import { readManifest } from '../../src/storage/run.ts';
+import { digestRows, tableColumns } from '../../src/storage/outputs.ts';
+import { writeParquet } from '../../src/storage/parquet.ts';
+import { indicatorColumns, readManifest } from '../../src/storage/run.ts';
 import { runCli, sleep, startCli, tmpDir } from '../helpers.ts';
 
 describe('record → replay → verify against the simulator', () => {
@@ -94,5 +97,23 @@ describe('record → replay → verify against the simulator', () => {
     const v = runCli(['verify', '--recording', path.join(dir, 'raw'), '--live', outDir]);
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toContain('identical');
+  });
+
+  it('names the first differing table, row and input event when the outputs diverge', async () => {
+    // A live run whose candle #5 came out different: rewrite it, with a consistent digest.
+    const tampered = path.join(dir, 'tampered');
+    fs.cpSync(outDir, tampered, { recursive: true });
+    const m = readManifest(tampered);
+    const columns = tableColumns('candles', indicatorColumns(m.engine));
+    const rows = await readParquet(path.join(tampered, 'candles.parquet'));
+    rows[5] = { ...rows[5], close: Number(rows[5]!.close) + 0.01 };
+    writeParquet(path.join(tampered, 'candles.parquet'), columns, rows);
+    m.tables.candles = { ...m.tables.candles!, sha256: digestRows(rows, columns) };
+    fs.writeFileSync(path.join(tampered, 'manifest.json'), JSON.stringify(m));
+    const v = runCli(['verify', '--recording', path.join(dir, 'raw'), '--live', tampered]);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/DIFF\s+candles/);
+    expect(v.stderr).toContain('first difference in candles, row 5');
+    expect(v.stderr).toContain(`input event: ${String(rows[5]!.session)}#${Number(rows[5]!.ingest_seq)}`);
   });
 });
