@@ -15,23 +15,26 @@ export interface RollResult {
   readonly files: string[];
 }
 
-export function roll(spool: Spool, archiveRoot: string, maxRowsPerFile?: number): RollResult {
-  const writers = new Map<string, ArchiveWriter>();
-  const last = new Map<string, number>();
+/**
+ * Archives every committed event past the `archive` cursor, then moves the cursor and
+ * prunes what every consumer (`consumers`: `archive`, and `kafka` when it is on) has.
+ */
+export function roll(spool: Spool, archiveRoot: string, consumers: readonly string[] = ['archive'], maxRowsPerFile?: number): RollResult {
   let events = 0;
-  for (const batch of spool.rows()) {
-    for (const ev of batch) {
-      let w = writers.get(ev.session);
-      if (w === undefined) writers.set(ev.session, (w = new ArchiveWriter(archiveRoot, ev.session, maxRowsPerFile ? { maxRows: maxRowsPerFile } : {})));
-      w.write(ev);
-      last.set(ev.session, ev.ingestSeq);
-      events++;
-    }
-  }
   const files: string[] = [];
-  for (const [session, w] of writers) {
+  for (const session of spool.sessions()) {
+    const w = new ArchiveWriter(archiveRoot, session, maxRowsPerFile ? { maxRows: maxRowsPerFile } : {});
+    let cursor = spool.cursor('archive', session);
+    for (;;) {
+      const batch = spool.after(session, cursor, 50_000);
+      if (batch.length === 0) break;
+      for (const ev of batch) w.write(ev);
+      cursor = batch.at(-1)!.ingestSeq;
+      events += batch.length;
+    }
     files.push(...w.close());
-    spool.deleteUpTo(session, last.get(session)!);
+    spool.setCursor('archive', session, cursor);
+    spool.prune(session, consumers);
   }
   return { events, files };
 }
@@ -47,10 +50,11 @@ function alive(pid: number): boolean {
 
 /**
  * Recovers every spool in `spoolDir` whose recorder is gone (its `.pid` names no live
- * process) into the archive, then removes it. Returns what was recovered.
+ * process) into the archive, then removes it. Returns what was recovered, and how many
+ * events had not reached Kafka (they are in the archive; say so).
  */
-export function recoverSpools(spoolDir: string, archiveRoot: string): { spools: string[]; events: number; files: string[] } {
-  const out = { spools: [] as string[], events: 0, files: [] as string[] };
+export function recoverSpools(spoolDir: string, archiveRoot: string): { spools: string[]; events: number; files: string[]; undelivered: number } {
+  const out = { spools: [] as string[], events: 0, files: [] as string[], undelivered: 0 };
   if (!fs.existsSync(spoolDir)) return out;
   for (const name of fs.readdirSync(spoolDir).filter((n) => n.endsWith('.sqlite')).sort()) {
     const file = path.join(spoolDir, name);
@@ -59,7 +63,9 @@ export function recoverSpools(spoolDir: string, archiveRoot: string): { spools: 
     if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) continue;
     const spool = new Spool(file);
     const r = roll(spool, archiveRoot);
+    const undelivered = spool.count();
     spool.close();
+    if (undelivered > 0) out.undelivered += undelivered;
     removeSpool(file);
     out.spools.push(file);
     out.events += r.events;

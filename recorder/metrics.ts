@@ -20,6 +20,8 @@ export class RecorderMetrics {
   readonly unknownMessages = new client.Gauge({ name: 'tapedeck_unknown_messages', help: 'Frames of a message type the adapter does not know', labelNames: ['exchange'], registers: [this.registry] });
   readonly spoolLag = new client.Gauge({ name: 'tapedeck_spool_lag_seconds', help: 'Age of the oldest event not yet committed to the spool', registers: [this.registry] });
   readonly spoolPending = new client.Gauge({ name: 'tapedeck_spool_pending_events', help: 'Events waiting for the next spool commit', registers: [this.registry] });
+  readonly kafkaDelivered = new client.Counter({ name: 'tapedeck_kafka_delivered_total', help: 'LogEvents delivered to the Kafka raw topic', registers: [this.registry] });
+  readonly kafkaPending = new client.Gauge({ name: 'tapedeck_kafka_pending_events', help: 'LogEvents waiting in the spool for Kafka', registers: [this.registry] });
   readonly commitLatency = new client.Histogram({
     name: 'tapedeck_commit_latency_seconds', help: 'From frame arrival to spool commit', registers: [this.registry],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],

@@ -13,6 +13,7 @@ import { nsToIso } from '../src/log/time.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { recoverSpools, removeSpool, roll } from './archiver.ts';
 import { backfill } from './backfill.ts';
+import { KafkaForwarder } from './kafka-forwarder.ts';
 import { RecvClock } from './clock.ts';
 import { SupervisedConnection } from './connection.ts';
 import { RecorderMetrics } from './metrics.ts';
@@ -42,6 +43,8 @@ export interface RecordOptions {
   readonly backoff?: { initialMs: number; maxMs: number };
   /** Override every venue's dead-connection silence limit. */
   readonly silenceMs?: number;
+  /** Also produce every LogEvent (and the live outputs) to Kafka. */
+  readonly kafka?: { brokers: string[]; prefix: string; partitions: number };
 }
 
 export interface RecordResult {
@@ -54,6 +57,8 @@ export interface RecordResult {
   /** Frame arrival → spool commit, ms. */
   readonly commitLatencyMs: { p50: number; p99: number; max: number };
   readonly metricsUrl: string | undefined;
+  /** Events delivered to Kafka, and the raw topic. */
+  readonly kafka?: { topic: string; delivered: number; undelivered: number };
 }
 
 function sessionId(): string {
@@ -71,6 +76,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const spoolDir = path.join(o.out, 'spool');
   const recovered = recoverSpools(spoolDir, rawDir);
   if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);
+  if (recovered.undelivered > 0) say(`warning: ${recovered.undelivered} recovered events never reached Kafka; they are in the archive ${rawDir}`);
 
   const session = o.session ?? sessionId();
   const spoolFile = path.join(spoolDir, `${session}.sqlite`);
@@ -90,10 +96,13 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const latencies: number[] = [];
   const framesThisSecond = new Map<string, number>();
 
+  const kafka = o.kafka ? new KafkaForwarder(spool, session, { ...o.kafka, say, onDelivered: (n) => metrics.kafkaDelivered.inc(n) }) : undefined;
+  const consumers = kafka ? ['archive', 'kafka'] : ['archive'];
   const sink: OutputSink = {
     emit<T extends TableName>(table: T, row: OutputTables[T][number]): void {
       collector.emit(table, row);
       for (const s of o.sinks ?? []) s.emit(table, row);
+      kafka?.sink.emit(table, row);
       if (table === 'gaps') {
         const g = row as OutputTables['gaps'][number];
         metrics.gaps.inc({ exchange: g.exchange });
@@ -166,8 +175,23 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const archiveFiles: string[] = [...recovered.files];
   timers.push(setInterval(() => {
     commit();
-    archiveFiles.push(...roll(spool, rawDir).files);
+    archiveFiles.push(...roll(spool, rawDir, consumers).files);
   }, rollEvery));
+  // Kafka delivery runs beside recording and never holds it up: a failed round waits a second.
+  let pumping = false;
+  let nextPumpMs = 0;
+  if (kafka) {
+    timers.push(setInterval(() => {
+      if (pumping || Date.now() < nextPumpMs) return;
+      pumping = true;
+      commit();
+      void kafka.pump().then((ok) => {
+        pumping = false;
+        if (!ok) nextPumpMs = Date.now() + 1_000;
+        metrics.kafkaPending.set(kafka.pending());
+      });
+    }, 100));
+  }
 
   const conns: SupervisedConnection[] = [];
   for (const v of venues.values()) {
@@ -199,7 +223,19 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   for (const t of timers) clearInterval(t);
   engine.finish();
   commit();
-  archiveFiles.push(...roll(spool, rawDir).files);
+  archiveFiles.push(...roll(spool, rawDir, consumers).files);
+  if (kafka) {
+    while (pumping) await new Promise((r) => setTimeout(r, 20));
+    const deadline = Date.now() + 15_000;
+    while (kafka.pending() > 0 && Date.now() < deadline) {
+      if (!(await kafka.pump(50))) await new Promise((r) => setTimeout(r, 500));
+    }
+    await kafka.pump();
+    spool.prune(session, consumers);
+    const undelivered = kafka.pending();
+    if (undelivered > 0) say(`warning: ${undelivered} events were not delivered to Kafka; they are in the archive and stay in the spool ${spoolFile}`);
+    await kafka.close();
+  }
   const left = spool.count();
   spool.close();
   if (left === 0) removeSpool(spoolFile);
@@ -215,5 +251,6 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   return {
     session, archive: rawDir, outDir, manifest, archiveFiles, events: seq, metricsUrl,
     commitLatencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? 0 },
+    ...(kafka ? { kafka: { topic: kafka.rawTopic, delivered: kafka.delivered, undelivered: left } } : {}),
   };
 }

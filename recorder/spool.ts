@@ -44,6 +44,7 @@ export class Spool {
       session TEXT NOT NULL, ingest_seq INTEGER NOT NULL, recv_ns INTEGER NOT NULL, exchange TEXT NOT NULL,
       conn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, meta TEXT NOT NULL,
       PRIMARY KEY (session, ingest_seq)) WITHOUT ROWID`);
+    this.db.exec('CREATE TABLE IF NOT EXISTS cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
     this.insert = this.db.prepare('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.commitBatch = this.db.transaction((rows: LogEvent[]) => {
       for (const e of rows) this.insert.run(e.session, BigInt(e.ingestSeq), e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
@@ -79,22 +80,41 @@ export class Spool {
     return Number((this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: bigint }).n);
   }
 
-  /** Committed events in (session, ingest_seq) order, `limit` at a time after `after`. */
-  *rows(batch = 50_000): Generator<LogEvent[]> {
-    const stmt = this.db.prepare('SELECT * FROM events WHERE (session, ingest_seq) > (?, ?) ORDER BY session, ingest_seq LIMIT ?');
-    let after: [string, bigint] = ['', -1n];
-    for (;;) {
-      const rows = stmt.all(after[0], after[1], batch) as SpoolRow[];
-      if (rows.length === 0) return;
-      yield rows.map(toLogEvent);
-      const last = rows.at(-1)!;
-      after = [last.session, last.ingest_seq];
-    }
+  /** Committed events of `session` past ingest_seq `seq`. */
+  countAfter(session: string, seq: number): number {
+    return Number((this.db.prepare('SELECT count(*) AS n FROM events WHERE session = ? AND ingest_seq > ?').get(session, BigInt(seq)) as { n: bigint }).n);
   }
 
-  /** Deletes a session's events up to and including `ingestSeq` (they are in the archive). */
-  deleteUpTo(session: string, ingestSeq: number): void {
-    this.db.prepare('DELETE FROM events WHERE session = ? AND ingest_seq <= ?').run(session, BigInt(ingestSeq));
+  /** Sessions with events in the spool. */
+  sessions(): string[] {
+    return (this.db.prepare('SELECT DISTINCT session FROM events ORDER BY session').all() as { session: string }[]).map((r) => r.session);
+  }
+
+  /** Committed events of `session` after ingest_seq `seq`, in order, at most `limit`. */
+  after(session: string, seq: number, limit: number): LogEvent[] {
+    return (this.db.prepare('SELECT * FROM events WHERE session = ? AND ingest_seq > ? ORDER BY ingest_seq LIMIT ?')
+      .all(session, BigInt(seq), limit) as SpoolRow[]).map(toLogEvent);
+  }
+
+  /**
+   * How far a consumer of the spool (`archive`, `kafka`) has taken a session: the last
+   * ingest_seq it has safely delivered, -1 for none.
+   */
+  cursor(name: string, session: string): number {
+    const r = this.db.prepare('SELECT seq FROM cursors WHERE name = ? AND session = ?').get(name, session) as { seq: bigint } | undefined;
+    return r === undefined ? -1 : Number(r.seq);
+  }
+
+  setCursor(name: string, session: string, seq: number): void {
+    this.db.prepare('INSERT INTO cursors VALUES (?, ?, ?) ON CONFLICT(name, session) DO UPDATE SET seq = excluded.seq')
+      .run(name, session, BigInt(seq));
+  }
+
+  /** Deletes what every consumer in `consumers` has delivered; returns what is left. */
+  prune(session: string, consumers: readonly string[]): number {
+    const upTo = Math.min(...consumers.map((c) => this.cursor(c, session)));
+    this.db.prepare('DELETE FROM events WHERE session = ? AND ingest_seq <= ?').run(session, BigInt(upTo));
+    return this.count();
   }
 
   close(): void {

@@ -7,7 +7,11 @@ import path from 'node:path';
 import { Engine } from '../src/engine/engine.ts';
 import type { EngineConfig } from '../src/engine/config.ts';
 import { TableCollector } from '../src/engine/rows.ts';
+import { compareLogOrder, type LogEvent } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
+import { parseKafkaUrl } from '../src/storage/kafka.ts';
+import { readKafka } from './kafka-source.ts';
+import { mergeSorted } from './merge.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { pace, type PaceClock, type Speed } from './pace.ts';
 import { planArchive, readArchive } from './read.ts';
@@ -24,6 +28,8 @@ export interface ReplayOptions {
   /** Called every few thousand events with (done, total). */
   readonly onProgress?: (done: number, total: number) => void;
   readonly clock?: PaceClock;
+  /** With a kafka:// source: join this consumer group and replay only the assigned partitions. */
+  readonly group?: string;
 }
 
 export interface ReplayResult {
@@ -31,32 +37,67 @@ export interface ReplayResult {
   readonly elapsedMs: number;
 }
 
+interface Source {
+  readonly events: AsyncIterable<LogEvent>;
+  readonly total: number;
+  readonly sessions: string[];
+  readonly inputs: { file: string; sessions: string[] }[];
+}
+
+async function archiveSource(opts: ReplayOptions, range: { startNs?: bigint; endNs?: bigint }): Promise<Source> {
+  const plan = await planArchive(opts.from, opts.sessions);
+  const root = fs.statSync(opts.from).isDirectory() ? opts.from : path.dirname(opts.from);
+  const sessionsOf = new Map<string, string[]>();
+  for (const [s, files] of plan.sessions) for (const f of files) sessionsOf.set(f, [...(sessionsOf.get(f) ?? []), s]);
+  return {
+    events: readArchive(plan, range), total: plan.rows, sessions: [...plan.sessions.keys()].sort(),
+    inputs: [...sessionsOf.keys()].sort().map((f) => ({ file: path.relative(root, f) || path.basename(f), sessions: sessionsOf.get(f)! })),
+  };
+}
+
+async function kafkaSource(opts: ReplayOptions, range: { startNs?: bigint; endNs?: bigint }): Promise<Source> {
+  const target = parseKafkaUrl(opts.from);
+  const read = await readKafka(target, opts.group !== undefined ? { group: opts.group } : {});
+  const names = [...read.sessions.keys()].filter((s) => opts.sessions === undefined || opts.sessions.includes(s)).sort();
+  async function* each(list: LogEvent[]): AsyncGenerator<LogEvent> {
+    yield* list;
+  }
+  async function* events(): AsyncGenerator<LogEvent> {
+    for await (const ev of mergeSorted(names.map((s) => each(read.sessions.get(s)!)), compareLogOrder)) {
+      if (range.startNs !== undefined && ev.recvNs < range.startNs) continue;
+      if (range.endNs !== undefined && ev.recvNs >= range.endNs) continue;
+      yield ev;
+    }
+  }
+  return {
+    events: events(), total: names.reduce((n, s) => n + read.sessions.get(s)!.length, 0), sessions: names,
+    inputs: [{ file: `${opts.from} partitions ${read.partitions.join(',')}`, sessions: names }],
+  };
+}
+
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   const t0 = performance.now();
-  const plan = await planArchive(opts.from, opts.sessions);
   const range = { ...(opts.startNs !== undefined ? { startNs: opts.startNs } : {}), ...(opts.endNs !== undefined ? { endNs: opts.endNs } : {}) };
+  const source = opts.from.startsWith('kafka://') ? await kafkaSource(opts, range) : await archiveSource(opts, range);
   const collector = new TableCollector();
   const engine = new Engine(opts.config, collector);
   let first: bigint | undefined;
   let last: bigint | undefined;
-  for await (const ev of pace(readArchive(plan, range), opts.speed, opts.clock)) {
+  for await (const ev of pace(source.events, opts.speed, opts.clock)) {
     first ??= ev.recvNs;
     last = ev.recvNs;
     engine.onLog(ev);
-    if (opts.onProgress && engine.stats.events % 4096 === 0) opts.onProgress(engine.stats.events, plan.rows);
+    if (opts.onProgress && engine.stats.events % 4096 === 0) opts.onProgress(engine.stats.events, source.total);
   }
   engine.finish();
-  const root = fs.statSync(opts.from).isDirectory() ? opts.from : path.dirname(opts.from);
-  const sessionsOf = new Map<string, string[]>();
-  for (const [s, files] of plan.sessions) for (const f of files) sessionsOf.set(f, [...(sessionsOf.get(f) ?? []), s]);
   const manifest = writeRun(opts.out, collector.tables, engine.stats, opts.config, {
     command: 'replay',
-    sessions: [...plan.sessions.keys()].sort(),
+    sessions: source.sessions,
     options: {
       speed: opts.speed, start: opts.startNs !== undefined ? nsToIso(opts.startNs) : null,
-      end: opts.endNs !== undefined ? nsToIso(opts.endNs) : null,
+      end: opts.endNs !== undefined ? nsToIso(opts.endNs) : null, ...(opts.group !== undefined ? { group: opts.group } : {}),
     },
-    inputs: [...sessionsOf.keys()].sort().map((f) => ({ file: path.relative(root, f) || path.basename(f), sessions: sessionsOf.get(f)! })),
+    inputs: source.inputs,
     firstNs: first,
     lastNs: last,
   });

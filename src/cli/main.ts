@@ -6,6 +6,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ArchiveError } from '../storage/archive.ts';
 import { ImportError } from '../importers/import.ts';
+import { KafkaSourceError } from '../../replayer/kafka-source.ts';
+import { KafkaRecordError } from '../storage/kafka.ts';
 import { UserError } from './errors.ts';
 import { demoCommand } from './demo.ts';
 import { importCommand } from './import.ts';
@@ -40,6 +42,6 @@ try {
     .parseAsync();
 } catch (err) {
   if (process.env.TAPEDECK_DEBUG) console.error(err);
-  if (err instanceof UserError || err instanceof ImportError || err instanceof ArchiveError) fail(err.message, 2);
+  if (err instanceof UserError || err instanceof ImportError || err instanceof ArchiveError || err instanceof KafkaSourceError || err instanceof KafkaRecordError) fail(err.message, 2);
   fail(`failed: ${(err as Error).message ?? String(err)}`, 1);
 }

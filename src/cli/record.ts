@@ -2,13 +2,14 @@ import type { CommandModule } from 'yargs';
 import { record } from '../../recorder/record.ts';
 import { RECORDABLE, DEFAULT_ENDPOINTS } from '../../recorder/venues.ts';
 import { parseDuration } from '../engine/config.ts';
+import { parseBrokers } from '../storage/kafka.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, userInput } from './errors.ts';
 import { liveView } from './live-view.ts';
 
 interface Args extends EngineArgs {
   exchanges: string; symbols: string; out: string; duration?: string; endpoint: string[]; tick: string;
-  'metrics-port': number; silence?: string; 'metrics-host': string; 'no-metrics'?: boolean; session?: string;
+  'metrics-port': number; silence?: string; kafka?: string; 'topic-prefix': string; partitions: number; 'metrics-host': string; 'no-metrics'?: boolean; session?: string;
 }
 
 /** `binance=ws://127.0.0.1:9000/binance` → ws and REST bases (REST: the same host over http). */
@@ -44,7 +45,10 @@ export const recordCommand: CommandModule<object, Args> = {
     .option('metrics-port', { type: 'number', default: 9464, describe: 'Prometheus /metrics port (0: any free port)' })
     .option('metrics-host', { type: 'string', default: '127.0.0.1' })
     .option('no-metrics', { type: 'boolean', describe: 'do not serve /metrics' })
-    .option('session', { type: 'string', describe: 'session id (default rec-<time>-<random>)' })) as never,
+    .option('session', { type: 'string', describe: 'session id (default rec-<time>-<random>)' })
+    .option('kafka', { type: 'string', describe: 'also produce to Kafka: brokers host:port[,host:port]' })
+    .option('topic-prefix', { type: 'string', default: 'tapedeck', describe: 'Kafka topics: <prefix>.raw, <prefix>.candles, …' })
+    .option('partitions', { type: 'number', default: 4, describe: 'partitions of topics tapedeck creates' })) as never,
   handler: async (a) => {
     const exchanges = parseExchanges(a.exchanges, RECORDABLE);
     const symbols = a.symbols.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
@@ -53,6 +57,9 @@ export const recordCommand: CommandModule<object, Args> = {
     const tickMs = userInput(() => parseDuration(a.tick));
     const silenceMs = a.silence !== undefined ? userInput(() => parseDuration(a.silence!)) : undefined;
     const config = engineConfig(a);
+    const brokers = a.kafka !== undefined ? userInput(() => parseBrokers(a.kafka!)) : undefined;
+    if (!/^[A-Za-z0-9._-]+$/.test(a['topic-prefix'])) throw new UserError(`bad --topic-prefix ${JSON.stringify(a['topic-prefix'])}`);
+    if (!Number.isInteger(a.partitions) || a.partitions < 1) throw new UserError('bad --partitions (a positive integer)');
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     process.once('SIGINT', onSignal);
@@ -64,10 +71,12 @@ export const recordCommand: CommandModule<object, Args> = {
       signal: stop.signal, say: (l) => (view ? view.say(l) : process.stderr.write(`${l}\n`)),
       ...(durationMs !== undefined ? { durationMs } : {}), ...(a.session ? { session: a.session } : {}),
       ...(silenceMs !== undefined ? { silenceMs } : {}),
+      ...(brokers ? { kafka: { brokers, prefix: a['topic-prefix'], partitions: a.partitions } } : {}),
       ...(view ? { sinks: [view.sink], taps: [view.tap] } : {}),
     });
     view?.stop();
     const tables = Object.entries(r.manifest.tables).map(([t, x]) => `${t} ${x.rows}`).join(', ');
     process.stdout.write(`recorded ${r.events} events as ${r.session} → ${r.archive}; live outputs → ${r.outDir}: ${tables}\n`);
+    if (r.kafka) process.stdout.write(`kafka: ${r.kafka.delivered} events delivered to ${r.kafka.topic}${r.kafka.undelivered > 0 ? `, ${r.kafka.undelivered} NOT delivered (kept in the spool and the archive)` : ''}\n`);
   },
 };

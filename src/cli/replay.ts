@@ -3,16 +3,18 @@ import { parseUserTime } from '../log/time.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { replay } from '../../replayer/replay.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
-import { userInput } from './errors.ts';
+import { parseKafkaUrl } from '../storage/kafka.ts';
+import { UserError, userInput } from './errors.ts';
 import { progressBar } from './progress.ts';
 
-interface Args extends EngineArgs { from: string; out: string; speed: string; start?: string; end?: string }
+interface Args extends EngineArgs { from: string; out: string; speed: string; start?: string; end?: string; group?: string }
 
 export const replayCommand: CommandModule<object, Args> = {
   command: 'replay',
   describe: 'replay a raw archive through the engine and write candles, indicators, arbitrage, late trades',
   builder: (y) => withEngineOptions(y
-    .option('from', { type: 'string', demandOption: true, describe: 'archive directory (or one .parquet file)' })
+    .option('from', { type: 'string', demandOption: true, describe: 'archive directory, one .parquet file, or kafka://host:port/topic' })
+    .option('group', { type: 'string', describe: 'with kafka://: join this consumer group and replay the assigned partitions' })
     .option('out', { type: 'string', default: 'data/out/replay', describe: 'output directory' })
     .option('speed', { type: 'string', default: 'max', describe: '1x, 50x, 0.5x, or max' })
     .option('start', { type: 'string', describe: 'first receive time to replay (ISO-8601)' })
@@ -22,9 +24,11 @@ export const replayCommand: CommandModule<object, Args> = {
     const startNs = a.start !== undefined ? userInput(() => parseUserTime(a.start!)) : undefined;
     const endNs = a.end !== undefined ? userInput(() => parseUserTime(a.end!)) : undefined;
     const config = engineConfig(a);
+    if (a.group !== undefined && !a.from.startsWith('kafka://')) throw new UserError('--group needs a kafka:// source');
+    if (a.from.startsWith('kafka://')) userInput(() => parseKafkaUrl(a.from));
     const bar = progressBar('replay');
     const { manifest, elapsedMs } = await replay({
-      from: a.from, out: a.out, speed, config, onProgress: bar.update,
+      from: a.from, out: a.out, speed, config, onProgress: bar.update, ...(a.group !== undefined ? { group: a.group } : {}),
       ...(startNs !== undefined ? { startNs } : {}), ...(endNs !== undefined ? { endNs } : {}),
     });
     bar.stop();

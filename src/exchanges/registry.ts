@@ -80,3 +80,21 @@ export function canonicalAsset(
   const [base, quote] = split;
   return `${base}/${opts.usdtAsUsd && USD_LIKE.has(quote) ? 'USD' : quote}`;
 }
+
+/**
+ * The native symbol a LogEvent is about, read from its text without decoding it (for
+ * routing: Kafka keys and partitions). Undefined for events about no one symbol (ticks,
+ * connection events, acks), which every partition needs.
+ */
+export function eventSymbol(ev: LogEvent): string | undefined {
+  if (ev.kind === 'rest') {
+    const q = /[?&]symbol=([A-Za-z0-9]+)/.exec(ev.meta) ?? /\/products\/([^/?]+)\//.exec(ev.meta);
+    return q?.[1];
+  }
+  if (ev.kind === 'gap') return /"symbol":"([^"]+)"/.exec(ev.payload)?.[1];
+  if (ev.kind !== 'frame') return undefined;
+  if (ev.exchange === 'coinbase') return /"product_id":"([^"]+)"/.exec(ev.payload)?.[1];
+  const stream = /^\{"stream":"([a-z0-9]+)@/.exec(ev.payload);
+  if (stream) return stream[1]!.toUpperCase();
+  return /"s":"([A-Z0-9]+)"/.exec(ev.payload)?.[1];
+}

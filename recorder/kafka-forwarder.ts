@@ -1,0 +1,117 @@
+/**
+ * Spool → Kafka. Events reach Kafka from the spool, never straight from the socket: when
+ * the broker is down or restarting, recording goes on, the events wait in the spool (the
+ * `kafka` cursor holds them back from pruning), and they are delivered in order once the
+ * broker is back. The producer is idempotent; a resend after an unclear failure can still
+ * repeat a record, which readers drop by (session, ingest_seq).
+ *
+ * Live outputs (candles, indicators, arbitrage) go to output topics on a best-effort queue:
+ * they can always be recomputed from the raw topic.
+ */
+import type { OutputSink, OutputTables, TableName } from '../src/engine/rows.ts';
+import { ensureTopic, kafkaClient, toMessages, type Kafka, type Producer } from '../src/storage/kafka.ts';
+import type { Spool } from './spool.ts';
+
+export interface KafkaForwarderOptions {
+  readonly brokers: string[];
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly say: (line: string) => void;
+  readonly onDelivered?: (n: number) => void;
+}
+
+const OUTPUT_TABLES: readonly TableName[] = ['candles', 'indicators', 'arbitrage'];
+const MAX_OUTPUT_QUEUE = 200_000;
+
+const json = (row: object): string => JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+
+export class KafkaForwarder {
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private partitions = 0;
+  private down = false;
+  private outputQueue: { topic: string; key: string; value: string }[] = [];
+  private droppedOutputs = 0;
+  delivered = 0;
+  readonly rawTopic: string;
+
+  constructor(private readonly spool: Spool, private readonly session: string, private readonly o: KafkaForwarderOptions) {
+    this.kafka = kafkaClient(o.brokers, `tapedeck-recorder-${session}`);
+    this.rawTopic = `${o.prefix}.raw`;
+  }
+
+  /** The sink for live rows. */
+  readonly sink: OutputSink = {
+    emit: <T extends TableName>(table: T, row: OutputTables[T][number]): void => {
+      if (!OUTPUT_TABLES.includes(table)) return;
+      const r = row as { exchange?: string; symbol?: string; interval?: string; asset?: string };
+      const key = table === 'arbitrage' ? String(r.asset) : `${r.exchange}:${r.symbol}:${r.interval}`;
+      if (this.outputQueue.length >= MAX_OUTPUT_QUEUE) {
+        this.outputQueue.shift();
+        this.droppedOutputs++;
+      }
+      this.outputQueue.push({ topic: `${this.o.prefix}.${table}`, key, value: json(row) });
+    },
+  };
+
+  private async connect(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      this.partitions = await ensureTopic(admin, this.rawTopic, this.o.partitions);
+      for (const t of OUTPUT_TABLES) await ensureTopic(admin, `${this.o.prefix}.${t}`, this.o.partitions);
+    } finally {
+      await admin.disconnect();
+    }
+    const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await p.connect();
+    this.producer = p;
+    return p;
+  }
+
+  /** Delivers what the spool holds past the `kafka` cursor; false when the broker could not be reached. */
+  async pump(maxBatches = 20): Promise<boolean> {
+    try {
+      const p = await this.connect();
+      for (let i = 0; i < maxBatches; i++) {
+        const from = this.spool.cursor('kafka', this.session);
+        const batch = this.spool.after(this.session, from, 2_000);
+        if (batch.length === 0) break;
+        await p.send({ topic: this.rawTopic, acks: -1, messages: batch.flatMap((ev) => toMessages(ev, this.partitions)) });
+        this.spool.setCursor('kafka', this.session, batch.at(-1)!.ingestSeq);
+        this.delivered += batch.length;
+        this.o.onDelivered?.(batch.length);
+      }
+      if (this.outputQueue.length > 0) {
+        const rows = this.outputQueue.splice(0, 5_000);
+        const byTopic = new Map<string, { key: string; value: string }[]>();
+        for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
+        await p.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      }
+      if (this.down) this.o.say(`kafka: broker reachable again; delivering from the spool (${this.pending()} events waiting)`);
+      this.down = false;
+      return true;
+    } catch (err) {
+      if (!this.down) this.o.say(`kafka: cannot deliver (${(err as Error).message}); events wait in the spool`);
+      this.down = true;
+      const p = this.producer;
+      this.producer = undefined;
+      await p?.disconnect().catch(() => {});
+      return false;
+    }
+  }
+
+  pending(): number {
+    return this.spool.countAfter(this.session, this.spool.cursor('kafka', this.session));
+  }
+
+  get isDown(): boolean {
+    return this.down;
+  }
+
+  async close(): Promise<void> {
+    if (this.droppedOutputs > 0) this.o.say(`kafka: ${this.droppedOutputs} live output rows were dropped while the broker was away (recompute them with replay)`);
+    await this.producer?.disconnect().catch(() => {});
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Kafka for real, against a real Apache Kafka broker (see broker.ts): record from the
+ * simulator with --kafka; replay from Kafka equals replay from Parquet; the raw topic,
+ * de-duplicated, holds exactly the archive's LogEvents even when the broker was down for
+ * 20 s mid-recording; consumer-group workers split the assets between them.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planArchive, readArchive } from '../../replayer/read.ts';
+import { readKafka } from '../../replayer/kafka-source.ts';
+import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
+import type { LogEvent } from '../../src/log/event.ts';
+import { canonicalLine, tableColumns } from '../../src/storage/outputs.ts';
+import { readParquet } from '../../src/storage/parquet.ts';
+import { indicatorColumns, readManifest } from '../../src/storage/run.ts';
+import { runCli, sleep, startCli, tmpDir } from '../helpers.ts';
+import { SKIP_KAFKA, startBroker, type Broker } from './broker.ts';
+
+let broker: Broker;
+let sim: Simulator;
+
+beforeAll(async () => {
+  broker = startBroker();
+  console.log(`Kafka broker: Apache Kafka ${broker.version} at ${broker.brokers}`);
+  sim = await startSimulator({ exchanges: ['binance', 'coinbase'], seed: 21, meanGapMs: 120 });
+}, 600_000);
+
+afterAll(async () => {
+  await sim?.close();
+  broker?.down();
+});
+
+const endpoints = (): string[] => ['--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
+const key = (ev: LogEvent): string => `${ev.session}#${ev.ingestSeq}`;
+
+async function archiveEvents(dir: string): Promise<LogEvent[]> {
+  const out: LogEvent[] = [];
+  for await (const ev of readArchive(await planArchive(dir))) out.push(ev);
+  return out;
+}
+
+async function topicEvents(topic: string): Promise<LogEvent[]> {
+  const read = await readKafka({ brokers: broker.brokers.split(','), topic });
+  return [...read.sessions.values()].flat();
+}
+
+function digests(dir: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(readManifest(dir).tables).map(([t, r]) => [t, r.sha256]));
+}
+
+describe.skipIf(SKIP_KAFKA)('Kafka', () => {
+  const dir = tmpDir();
+
+  it('records to Kafka; replay from Kafka and from Parquet give identical digests', async () => {
+    const rec = startCli(['record', '--out', dir, '--duration', '12s', '--windows', '1s,10s', '--metrics-port', '0', '--kafka', broker.brokers, '--topic-prefix', 'k1', ...endpoints()]);
+    expect(await rec.exited, rec.stderr).toBe(0);
+    expect(rec.stdout).toMatch(/kafka: \d+ events delivered to k1\.raw\n/);
+    const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/k1.raw`, '--windows', '1s,10s', '--out', path.join(dir, 'from-kafka')]);
+    expect(fromKafka.code, fromKafka.stderr).toBe(0);
+    const fromParquet = runCli(['replay', '--from', path.join(dir, 'raw'), '--windows', '1s,10s', '--out', path.join(dir, 'from-parquet')]);
+    expect(fromParquet.code, fromParquet.stderr).toBe(0);
+    expect(digests(path.join(dir, 'from-kafka'))).toEqual(digests(path.join(dir, 'from-parquet')));
+    expect(readManifest(path.join(dir, 'from-kafka')).tables.candles!.rows).toBeGreaterThan(20);
+    const inTopic = await topicEvents('k1.raw');
+    expect(inTopic.map(key).sort()).toEqual((await archiveEvents(path.join(dir, 'raw'))).map(key).sort());
+  }, 120_000);
+
+  it('splits assets between consumer-group workers, whose outputs together are the whole', async () => {
+    const run = (name: string) => startCli(['replay', '--from', `kafka://${broker.brokers}/k1.raw`, '--group', 'workers-1', '--windows', '1s,10s', '--out', path.join(dir, name)]);
+    const [a, b] = [run('worker-a'), run('worker-b')];
+    expect(await a.exited, a.stderr).toBe(0);
+    expect(await b.exited, b.stderr).toBe(0);
+    const whole = readManifest(path.join(dir, 'from-parquet'));
+    const cols = tableColumns('candles', indicatorColumns(whole.engine));
+    const lines = async (d: string, t: string) => (await readParquet(path.join(dir, d, `${t}.parquet`))).map((r) => canonicalLine({ ...r, session: '', ingest_seq: 0n }, cols));
+    const ca = await lines('worker-a', 'candles');
+    const cb = await lines('worker-b', 'candles');
+    expect(ca.length, 'worker a got some assets').toBeGreaterThan(0);
+    expect(cb.length, 'worker b got the others').toBeGreaterThan(0);
+    const assetsOf = async (d: string) => new Set((await readParquet(path.join(dir, d, 'candles.parquet'))).map((r) => String(r.symbol).replace(/USDT$|-USD$/, '')));
+    const [sa, sb] = [await assetsOf('worker-a'), await assetsOf('worker-b')];
+    expect([...sa].filter((x) => sb.has(x)), 'no asset is handled twice').toEqual([]);
+    const parts = (d: string) => readManifest(path.join(dir, d)).inputs[0]!.file.replace(/.* partitions /, '').split(',').filter((x) => x !== '').map(Number);
+    const [pa, pb] = [parts('worker-a'), parts('worker-b')];
+    expect([...pa, ...pb].sort(), 'the workers split the 4 partitions between them').toEqual([0, 1, 2, 3]);
+    const union = [...ca, ...cb].sort();
+    const all = (await lines('from-parquet', 'candles')).sort();
+    expect(union, 'the union of the workers\' candles is the whole replay\'s').toEqual(all);
+  }, 120_000);
+
+  it('keeps recording while the broker is down for 20 s, then delivers everything in order, once', async () => {
+    if (!broker.managed) {
+      console.log('broker restart test needs a broker that test/kafka/kafka.sh manages; KAFKA_BROKERS points elsewhere');
+      return;
+    }
+    const d = tmpDir();
+    const rec = startCli(['record', '--out', d, '--duration', '40s', '--metrics-port', '0', '--kafka', broker.brokers, '--topic-prefix', 'k2', ...endpoints()]);
+    await rec.waitFor(/recording binance, coinbase/);
+    await sleep(6_000);
+    const downAt = BigInt(Date.now()) * 1_000_000n;
+    broker.stop();
+    await sleep(20_000);
+    broker.start();
+    const upAt = BigInt(Date.now()) * 1_000_000n;
+    expect(await rec.exited, rec.stderr).toBe(0);
+    expect(rec.stderr).toMatch(/kafka: cannot deliver/);
+    expect(rec.stdout).not.toMatch(/NOT delivered/);
+    const archived = await archiveEvents(path.join(d, 'raw'));
+    for (const x of ['binance', 'coinbase']) {
+      const during = archived.filter((e) => e.exchange === x && e.kind === 'frame' && e.recvNs > downAt + 1_000_000_000n && e.recvNs < upAt - 1_000_000_000n);
+      expect(during.length, `${x} frames kept coming while the broker was down`).toBeGreaterThan(20);
+    }
+    const inTopic = await topicEvents('k2.raw');
+    const strip = (e: LogEvent) => JSON.stringify({ ...e, recvNs: String(e.recvNs) });
+    expect(inTopic.length).toBe(archived.length);
+    expect(inTopic.map(strip).sort(), 'the topic holds exactly the archive\'s LogEvents').toEqual(archived.map(strip).sort());
+  }, 180_000);
+
+  it('says in one line that a broker cannot be reached', () => {
+    const r = runCli(['replay', '--from', 'kafka://127.0.0.1:1/none', '--out', path.join(dir, 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^tapedeck: cannot reach Kafka at 127\.0\.0\.1:1/);
+  }, 60_000);
+});

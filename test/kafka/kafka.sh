@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# A real single-node Apache Kafka broker (KRaft, broker + controller in one JVM) on loopback.
+#
+#   test/kafka/kafka.sh up      fetch the jars with Maven (cached), format a fresh data dir, start, wait until it serves
+#   test/kafka/kafka.sh stop    stop the broker, keep its data (for restart tests)
+#   test/kafka/kafka.sh start   start it again on the same data
+#   test/kafka/kafka.sh down    stop and delete the data
+#   test/kafka/kafka.sh status  print "running <port> <version>" or "stopped"
+#
+# Env: KAFKA_PORT (9092), KAFKA_RUN_DIR (/tmp/tapedeck-kafka-$KAFKA_PORT), KAFKA_CACHE
+# (~/.cache/tapedeck/kafka-<version>), KAFKA_VERSION (3.9.1).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VERSION="${KAFKA_VERSION:-3.9.1}"
+PORT="${KAFKA_PORT:-9092}"
+CPORT=$((PORT + 1))
+RUN="${KAFKA_RUN_DIR:-/tmp/tapedeck-kafka-$PORT}"
+CACHE="${KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tapedeck/kafka-$VERSION}"
+LIBS="$CACHE/libs"
+
+die() { echo "kafka.sh: $*" >&2; exit 1; }
+
+need() {
+  command -v java >/dev/null 2>&1 || die "Java is not installed (Kafka needs Java 17): apt-get install openjdk-17-jre-headless"
+  command -v mvn >/dev/null 2>&1 || [ -f "$LIBS/.complete" ] || die "Maven is not installed (needed once to fetch the broker jars): apt-get install maven"
+}
+
+fetch() {
+  [ -f "$LIBS/.complete" ] && return 0
+  echo "kafka.sh: fetching Apache Kafka $VERSION jars from Maven Central into $LIBS" >&2
+  mkdir -p "$LIBS"
+  mvn -B -q -f "$HERE/pom.xml" -Dkafka.version="$VERSION" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$LIBS" >&2 || die "Maven could not fetch the Kafka jars"
+  touch "$LIBS/.complete"
+}
+
+write_config() {
+  mkdir -p "$RUN/logs"
+  cat > "$RUN/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CPORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$RUN/data
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+offsets.topic.num.partitions=1
+transaction.state.log.num.partitions=1
+group.initial.rebalance.delay.ms=0
+num.partitions=1
+auto.create.topics.enable=true
+log.cleaner.dedupe.buffer.size=16777216
+PROPS
+  cat > "$RUN/log4j.properties" <<'LOG'
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.kafka.network.RequestChannel$=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.log.LogCleaner=WARN
+LOG
+}
+
+pid() { [ -f "$RUN/kafka.pid" ] && cat "$RUN/kafka.pid" || true; }
+alive() { local p; p="$(pid)"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+start() {
+  alive && { echo "kafka.sh: already running on 127.0.0.1:$PORT" >&2; return 0; }
+  port_open && die "port $PORT is taken by another process"
+  : > "$RUN/logs/kafka.out"
+  nohup java -Xms256m -Xmx512m -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$RUN/log4j.properties" -Dkafka.logs.dir="$RUN/logs" \
+    -cp "$LIBS/*" kafka.Kafka "$RUN/server.properties" >> "$RUN/logs/kafka.out" 2>&1 &
+  echo $! > "$RUN/kafka.pid"
+  local t0=$SECONDS
+  until grep -q "Kafka Server started" "$RUN/logs/kafka.out" 2>/dev/null && port_open; do
+    alive || { tail -30 "$RUN/logs/kafka.out" >&2; die "the broker exited during startup (log: $RUN/logs/kafka.out)"; }
+    [ $((SECONDS - t0)) -gt 90 ] && die "the broker did not start within 90 s (log: $RUN/logs/kafka.out)"
+    sleep 0.3
+  done
+  echo "kafka.sh: Apache Kafka $VERSION serving on 127.0.0.1:$PORT (started in $((SECONDS - t0)) s; log $RUN/logs/kafka.out)"
+}
+
+stop() {
+  local p; p="$(pid)"
+  if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+    kill -TERM "$p"
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$p" 2>/dev/null && kill -KILL "$p"
+  fi
+  rm -f "$RUN/kafka.pid"
+}
+
+case "${1:-}" in
+  up)
+    need; fetch; stop; rm -rf "$RUN/data"; write_config
+    java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$RUN/log4j.properties" \
+      -cp "$LIBS/*" kafka.tools.StorageTool format -t 4L6g3nShT-eMCtK--X86sw -c "$RUN/server.properties" >> "$RUN/logs/format.out" 2>&1 \
+      || { cat "$RUN/logs/format.out" >&2; die "formatting the data dir failed"; }
+    start ;;
+  start) need; [ -f "$RUN/server.properties" ] || die "no broker set up at $RUN: run 'up' first"; start ;;
+  stop) stop; echo "kafka.sh: stopped (data kept in $RUN/data)" ;;
+  down) stop; rm -rf "$RUN"; echo "kafka.sh: stopped and removed $RUN" ;;
+  status) if alive; then echo "running $PORT $VERSION"; else echo "stopped"; fi ;;
+  *) die "usage: kafka.sh up|start|stop|down|status" ;;
+esac

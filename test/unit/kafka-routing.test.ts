@@ -1,0 +1,49 @@
+/**
+ * Kafka routing: murmur2 is Kafka's (checked against kafkajs's copy of the Java client's
+ * hash, and a value from Kafka's own UtilsTest); an asset's events share one partition on
+ * every exchange; events about no symbol go to every partition; records round-trip.
+ */
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { LogEvent } from '../../src/log/event.ts';
+import { fromRecord, murmur2, partitionsFor, toMessages } from '../../src/storage/kafka.ts';
+
+const kafkajsMurmur2 = createRequire(import.meta.url)('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: string) => number;
+
+const ev = (exchange: string, payload: string, kind: LogEvent['kind'] = 'frame', meta = ''): LogEvent =>
+  ({ session: 's', ingestSeq: 3, recvNs: 1_723_161_253_937_085_768n, exchange, conn: 'c', kind, payload, meta });
+
+describe('Kafka routing', () => {
+  it('hashes like Kafka', () => {
+    expect(murmur2('21')).toBe(-973932308);
+    fc.assert(fc.property(fc.string(), (s) => {
+      expect(murmur2(s)).toBe(kafkajsMurmur2(s));
+    }));
+  });
+
+  it('puts BTCUSDT on Binance and BTC-USD on Coinbase in the same partition', () => {
+    for (const n of [1, 2, 3, 4, 8, 16]) {
+      const b = partitionsFor(ev('binance', '{"stream":"btcusdt@trade","data":{"s":"BTCUSDT"}}'), n);
+      const c = partitionsFor(ev('coinbase', '{"type":"match","product_id":"BTC-USD"}'), n);
+      const rest = partitionsFor(ev('coinbase', '[]', 'rest', 'http://x/products/BTC-USD/trades?after=5'), n);
+      expect(b).toHaveLength(1);
+      expect(c).toEqual(b);
+      expect(rest).toEqual(b);
+    }
+  });
+
+  it('sends ticks and connection events to every partition', () => {
+    expect(partitionsFor(ev('', '', 'tick'), 4)).toEqual([0, 1, 2, 3]);
+    expect(partitionsFor(ev('binance', '', 'close', '1006'), 3)).toEqual([0, 1, 2]);
+    expect(partitionsFor(ev('binance', '{"result":null,"id":1}'), 2)).toEqual([0, 1]);
+  });
+
+  it('round-trips a LogEvent through a record, payload bytes exact', () => {
+    const e = ev('kraken', '{"connectionID":17843232920108168701,"note":"ünïcode ✓"}', 'frame', 'wss://x');
+    const [m] = toMessages(e, 1);
+    const headers = Object.fromEntries(Object.entries(m!.headers!).map(([k, v]) => [k, Buffer.from(String(v))]));
+    expect(fromRecord(headers, m!.value as Buffer, 'test')).toEqual(e);
+    expect(() => fromRecord({}, Buffer.from('x'), 'topic[0]@5')).toThrow(/topic\[0\]@5: not a tapedeck LogEvent/);
+  });
+});
