@@ -13,7 +13,11 @@ import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { importRecordings } from '../../src/importers/import.ts';
 import { record } from '../../recorder/record.ts';
+import { readKafka } from '../../replayer/kafka-source.ts';
+import { ensureTopic, kafkaClient, toMessages } from '../../src/storage/kafka.ts';
+import type { LogEvent } from '../../src/log/event.ts';
 import { realFixturesDir, startCli } from '../helpers.ts';
+import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
 
 const real = realFixturesDir();
 if (!real) {
@@ -63,6 +67,40 @@ try {
   const parseRate = parse.result / (parse.ms / 1000);
   row('JSON.parse loop over the same frames', `${fmt(parseRate)} events/s`);
   row('ratio replay / JSON.parse', `${(replayRate / parseRate).toFixed(3)}`);
+
+  // Kafka: produce the BTCUSDT session's LogEvents to a 4-partition topic with the
+  // recorder's producer settings, then replay from the topic.
+  if (!SKIP_KAFKA) {
+    console.log('');
+    const broker = startBroker(19192);
+    try {
+      const events: LogEvent[] = [];
+      for await (const ev of readArchive(await planArchive(archive))) events.push(ev);
+      const kafka = kafkaClient(broker.brokers.split(','), 'tapedeck-bench');
+      const admin = kafka.admin();
+      await admin.connect();
+      const topic = `bench-${Date.now()}.raw`;
+      await ensureTopic(admin, topic, 4);
+      await admin.disconnect();
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const t0 = performance.now();
+      for (let i = 0; i < events.length; i += 2_000) {
+        await producer.send({ topic, acks: -1, messages: events.slice(i, i + 2_000).flatMap((ev) => toMessages(ev, 4)) });
+      }
+      const produceMs = performance.now() - t0;
+      await producer.disconnect();
+      row(`produce to Kafka ${broker.version} (idempotent, acks=all, 2k batches)`, `${fmt(events.length / (produceMs / 1000))} LogEvents/s`);
+      const r = await best(1, () => replay({ from: `kafka://${broker.brokers}/${topic}`, out: path.join(tmp, 'from-kafka'), speed: 'max', config: DEFAULT_CONFIG }));
+      row('replay --speed max from Kafka (incl. group join)', `${fmt(r.result.manifest.events / (r.ms / 1000))} events/s`);
+      const t1 = performance.now();
+      const read = await readKafka({ brokers: broker.brokers.split(','), topic });
+      const n = [...read.sessions.values()].reduce((a, l) => a + l.length, 0);
+      row('  of which reading the topic alone', `${fmt(n / ((performance.now() - t1) / 1000))} events/s`);
+    } finally {
+      broker.down();
+    }
+  }
 
   // The recorder: the simulator (its own process) floods loopback; the recorder stores
   // every frame (spool + archive) and runs the live engine. Once at a steady busy rate,
