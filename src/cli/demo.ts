@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../engine/config.ts';
 import { parseUserTime } from '../log/time.ts';
+import { simulateMarket, type SimTrade } from '../sim/market.ts';
 import { simulateSession } from '../sim/session.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
 import { readParquet } from '../storage/parquet.ts';
@@ -12,10 +13,25 @@ import { userInput } from './errors.ts';
 interface Args { out: string; minutes: number; seed: number; start: string }
 
 /** Writes a simulated session as a raw archive; returns the number of events. */
-export function writeSimulatedArchive(dir: string, o: { seed: number; startMs: number; minutes: number }): number {
+export function writeSimulatedArchive(dir: string, o: { seed: number; startMs: number; minutes: number; faults?: boolean }): number {
   fs.rmSync(dir, { recursive: true, force: true });
   const session = `sim-${o.seed}-${new Date(o.startMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-  const events = simulateSession({ session, seed: o.seed, startMs: o.startMs, durationMs: o.minutes * 60_000, exchanges: ['binance', 'coinbase'] });
+  const base = { session, seed: o.seed, startMs: o.startMs, durationMs: o.minutes * 60_000, exchanges: ['binance', 'coinbase'] };
+  // Fault drills, so the data-quality views have something to show: three lost trade frames
+  // (gaps no backfill fills), a truncated frame, and a message type nobody knows (non-ASCII).
+  const trades = o.faults ? [...simulateMarket(base)].filter((e): e is SimTrade => e.kind === 'trade') : [];
+  const durationMs = o.minutes * 60_000;
+  const events = simulateSession({
+    ...base,
+    ...(o.faults ? {
+      dropTradeIds: new Set([0.25, 0.5, 0.75].map((f) => trades[Math.floor(trades.length * f)]!.tradeId)),
+      extraFrames: [
+        { atMs: durationMs * 0.4, exchange: 'binance', payload: '{"stream":"btcusdt@trade","data":{"e":"trade","E":17' },
+        { atMs: durationMs * 0.6, exchange: 'coinbase', payload: '{"type":"status","note":"Wartung geplant – Zürich ✓"}' },
+        { atMs: durationMs * 0.65, exchange: 'coinbase', payload: '{"type":"brand_new","text":"café ☕"}' },
+      ],
+    } : {}),
+  });
   const w = new ArchiveWriter(dir, session);
   for (const ev of events) w.write(ev);
   w.close();
@@ -35,8 +51,8 @@ export const demoCommand: CommandModule<object, Args> = {
     if (!(a.minutes > 0 && a.minutes <= 24 * 60)) throw new Error('bad --minutes (1 to 1440)');
     const raw = path.join(a.out, 'raw');
     const out = path.join(a.out, 'out');
-    const n = writeSimulatedArchive(raw, { seed: a.seed, startMs, minutes: a.minutes });
-    process.stdout.write(`simulated ${a.minutes} min of binance + coinbase (BTC, ETH), seed ${a.seed}: ${n} events → ${raw}\n`);
+    const n = writeSimulatedArchive(raw, { seed: a.seed, startMs, minutes: a.minutes, faults: true });
+    process.stdout.write(`simulated ${a.minutes} min of binance + coinbase (BTC, ETH), seed ${a.seed}, with fault drills (3 lost trades, a truncated frame, unknown messages): ${n} events → ${raw}\n`);
     const { manifest, elapsedMs } = await replay({ from: raw, out, speed: 'max', config: { ...DEFAULT_CONFIG, intervalsMs: [10_000, 60_000, 300_000] } });
     const tables = Object.entries(manifest.tables).map(([t, r]) => `${t} ${r.rows}`).join(', ');
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s → ${out}: ${tables}\n\n`);

@@ -21,6 +21,12 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+// Output piped into `head` and closed early is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   await yargs(hideBin(process.argv))
     .scriptName('tapedeck')

@@ -18,6 +18,8 @@ export interface SimSessionOptions extends SimOptions {
   /** Mean network latency per exchange, ms (local clock − exchange clock included). */
   readonly latencyMs?: Readonly<Record<string, number>>;
   readonly dropTradeIds?: ReadonlySet<number>;
+  /** Frames to slip in at `atMs` after the start (malformed or unknown messages, for fault drills). */
+  readonly extraFrames?: readonly { atMs: number; exchange: string; payload: string }[];
 }
 
 interface Raw {
@@ -85,6 +87,9 @@ export function simulateSession(o: SimSessionOptions): LogEvent[] {
     if (recv <= prev) recv = prev + 1000n;
     lastRecv.set(e.exchange, recv);
     raws.push({ recvNs: recv, exchange: e.exchange, conn: `${e.exchange}.0`, kind: 'frame', payload, meta: '' });
+  }
+  for (const x of o.extraFrames ?? []) {
+    raws.push({ recvNs: startNs + BigInt(Math.round(x.atMs * 1e6)), exchange: x.exchange, conn: `${x.exchange}.0`, kind: 'frame', payload: x.payload, meta: '' });
   }
   for (let t = startNs + tickNs; t <= endNs; t += tickNs) raws.push({ recvNs: t, exchange: '', conn: '', kind: 'tick', payload: '', meta: '' });
   raws.sort((a, b) => (a.recvNs < b.recvNs ? -1 : a.recvNs > b.recvNs ? 1 : 0));

@@ -1,9 +1,14 @@
 /**
  * The raw archive: LogEvents as Parquet, partitioned as
- * `<root>/exchange=<x>/date=<yyyy-mm-dd>/<session>-<n>.parquet` (date of receive time, UTC),
+ * `<root>/venue=<exchange>/date=<yyyy-mm-dd>/<session>-<n>.parquet` (date of receive time, UTC),
  * one row per LogEvent, rotated by row count. `n` is the first ingest_seq in the file.
  *
  * Times stay plain INT64 nanoseconds: DuckDB truncates TIMESTAMP(NANOS, UTC) to µs.
+ *
+ * The folder key is `venue`, not `exchange` (as DESIGN.md has it): the files carry an
+ * `exchange` column, and pyarrow's and pandas' default hive discovery refuse a folder key
+ * that repeats a column ("Unable to merge: Field exchange has incompatible types"). Ticks,
+ * which belong to no exchange, live under `venue=all`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,7 +46,7 @@ export class ArchiveWriter {
   }
 
   write(ev: LogEvent): void {
-    const part = path.join(`exchange=${ev.exchange || 'all'}`, `date=${nsToDate(ev.recvNs)}`);
+    const part = path.join(`venue=${ev.exchange || 'all'}`, `date=${nsToDate(ev.recvNs)}`);
     let buf = this.buffers.get(part);
     if (buf === undefined) this.buffers.set(part, (buf = []));
     buf.push(ev);

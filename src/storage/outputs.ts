@@ -7,12 +7,15 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { OutputTables, TableName } from '../engine/rows.ts';
-import { writeParquet, type Column } from './parquet.ts';
+import { cell, writeParquet, type Column } from './parquet.ts';
 
+/** Times are INT64 (exact, any reader) with a TIMESTAMP(ms, UTC) twin for dataframe users. */
 const KEY_CANDLE: Column[] = [
   { name: 'exchange', type: 'STRING' }, { name: 'symbol', type: 'STRING' }, { name: 'interval', type: 'STRING' },
   { name: 'window_start', type: 'INT64' },
+  { name: 'window_time', type: 'TIMESTAMP', derive: (r) => r.window_start },
 ];
+const RECV_TIME: Column = { name: 'recv_time', type: 'TIMESTAMP', derive: (r) => (r.recv_ns as bigint) / 1_000_000n };
 const ORIGIN: Column[] = [{ name: 'session', type: 'STRING' }, { name: 'ingest_seq', type: 'INT64' }];
 
 export function tableColumns(table: TableName, indicatorColumns: readonly string[]): Column[] {
@@ -33,7 +36,7 @@ export function tableColumns(table: TableName, indicatorColumns: readonly string
         { name: 'asset', type: 'STRING' }, { name: 'event', type: 'STRING' },
         { name: 'buy_exchange', type: 'STRING' }, { name: 'buy_symbol', type: 'STRING' },
         { name: 'sell_exchange', type: 'STRING' }, { name: 'sell_symbol', type: 'STRING' },
-        { name: 'recv_ns', type: 'INT64' },
+        { name: 'recv_ns', type: 'INT64' }, RECV_TIME,
         ...['buy_ask', 'sell_bid', 'gross_edge_bps', 'net_edge_bps', 'buy_age_ms', 'sell_age_ms', 'peak_net_edge_bps', 'duration_ms']
           .map((name) => ({ name, type: 'DOUBLE' as const })),
         { name: 'reason', type: 'STRING' }, ...ORIGIN,
@@ -47,12 +50,12 @@ export function tableColumns(table: TableName, indicatorColumns: readonly string
       return [
         { name: 'exchange', type: 'STRING' }, { name: 'symbol', type: 'STRING' }, { name: 'from_id', type: 'INT64' },
         { name: 'to_id', type: 'INT64' }, { name: 'missing', type: 'INT64' }, { name: 'reason', type: 'STRING' },
-        { name: 'recv_ns', type: 'INT64' }, ...ORIGIN,
+        { name: 'recv_ns', type: 'INT64' }, RECV_TIME, ...ORIGIN,
       ];
     case 'decode_errors':
       return [
         { name: 'exchange', type: 'STRING' }, { name: 'reason', type: 'STRING' }, { name: 'payload', type: 'STRING' },
-        { name: 'recv_ns', type: 'INT64' }, ...ORIGIN,
+        { name: 'recv_ns', type: 'INT64' }, RECV_TIME, ...ORIGIN,
       ];
   }
 }
@@ -98,7 +101,8 @@ export function canonicalRows(table: TableName, rows: readonly object[]): Row[] 
 
 export function canonicalLine(row: Row, columns: readonly Column[]): string {
   return JSON.stringify(columns.map((c) => {
-    const v = row[c.name];
+    // Derived columns are recomputed from their source, also for rows read back from Parquet.
+    const v = cell(row, c);
     return typeof v === 'bigint' ? v.toString() : v === undefined ? null : v;
   }));
 }

@@ -7,15 +7,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import { parquetWriteFile } from 'hyparquet-writer';
+import { parquetWriteFile, schemaFromColumnData } from 'hyparquet-writer';
 
-export type ColumnType = 'STRING' | 'INT64' | 'INT32' | 'DOUBLE' | 'BOOLEAN';
+/** `TIMESTAMP` is INT64 milliseconds, UTC (TIMESTAMP_MILLIS). */
+export type ColumnType = 'STRING' | 'INT64' | 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
 
 export interface Column {
   readonly name: string;
   readonly type: ColumnType;
   /** Nullable columns may hold null (indicators before they are stable). */
   readonly nullable?: boolean;
+  /** A column computed from the row rather than read from it (e.g. a UTC timestamp twin). */
+  readonly derive?: (row: Record<string, unknown>) => unknown;
+}
+
+/** The value of column `c` in `row`. */
+export function cell(row: Record<string, unknown>, c: Column): unknown {
+  return c.derive ? c.derive(row) : row[c.name];
 }
 
 export const CREATED_BY = 'tapedeck';
@@ -26,13 +34,20 @@ export function writeParquet(file: string, columns: readonly Column[], rows: rea
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
   const columnData = columns.map((c) => ({
     name: c.name,
-    type: c.type,
-    nullable: c.nullable ?? false,
-    data: rows.map((r) => r[c.name] as never),
+    ...(c.type === 'TIMESTAMP' ? {} : { type: c.type, nullable: c.nullable ?? false }),
+    data: rows.map((r) => cell(r, c) as never),
   }));
+  // TIMESTAMP columns carry the logical type with isAdjustedToUTC, not just the legacy
+  // converted type: DuckDB and Polars read the latter as a naive (zone-less) time.
+  const schemaOverrides = Object.fromEntries(columns.filter((c) => c.type === 'TIMESTAMP').map((c) => [c.name, {
+    name: c.name, type: 'INT64' as const, converted_type: 'TIMESTAMP_MILLIS' as const, repetition_type: 'REQUIRED' as const,
+    logical_type: { type: 'TIMESTAMP' as const, isAdjustedToUTC: true, unit: 'MILLIS' as const },
+  }]));
+  const schema = schemaFromColumnData({ columnData, schemaOverrides });
   parquetWriteFile({
     filename: tmp,
-    columnData,
+    columnData: columnData.map(({ name, data }) => ({ name, data })),
+    schema,
     createdBy: CREATED_BY,
     kvMetadata: Object.entries(kv).map(([key, value]) => ({ key, value })),
     // One row group per 100k rows keeps memory flat for readers; rowGroupSize is fixed so

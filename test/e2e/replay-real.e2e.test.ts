@@ -61,12 +61,12 @@ describe.skipIf(!REAL)('import + replay of the real BTCUSDT session', () => {
   });
 
   it('imports the two files as one session, partitioned by date, in order', async () => {
-    const parts = fs.readdirSync(path.join(dir, 'raw', 'exchange=binance')).sort();
+    const parts = fs.readdirSync(path.join(dir, 'raw', 'venue=binance')).sort();
     expect(parts).toEqual(['date=2024-08-08', 'date=2024-08-09']);
-    const day1 = fs.readdirSync(path.join(dir, 'raw', 'exchange=binance', 'date=2024-08-08'));
-    const day2 = fs.readdirSync(path.join(dir, 'raw', 'exchange=binance', 'date=2024-08-09'));
-    const rows1 = await readParquet(path.join(dir, 'raw', 'exchange=binance', 'date=2024-08-08', day1[0]!));
-    const rows2 = await readParquet(path.join(dir, 'raw', 'exchange=binance', 'date=2024-08-09', day2[0]!));
+    const day1 = fs.readdirSync(path.join(dir, 'raw', 'venue=binance', 'date=2024-08-08'));
+    const day2 = fs.readdirSync(path.join(dir, 'raw', 'venue=binance', 'date=2024-08-09'));
+    const rows1 = await readParquet(path.join(dir, 'raw', 'venue=binance', 'date=2024-08-08', day1[0]!));
+    const rows2 = await readParquet(path.join(dir, 'raw', 'venue=binance', 'date=2024-08-09', day2[0]!));
     expect(rows1.length).toBe(41_249);
     expect(rows2.length).toBe(58_325);
     expect(new Set([...rows1, ...rows2].map((r) => r.session)).size, 'one session').toBe(1);
@@ -102,7 +102,7 @@ describe.skipIf(!REAL)('import + replay of the real BTCUSDT session', () => {
   it('gives identical table digests at --speed 50x and from an archive cut into other files', () => {
     const chunked = path.join(dir, 'raw-chunked');
     expect(runCli(['import', ...files, '--format', 'hftbacktest', '--out', chunked, '--rows-per-file', '7777']).code).toBe(0);
-    expect(fs.readdirSync(path.join(chunked, 'exchange=binance', 'date=2024-08-08')).length).toBeGreaterThan(5);
+    expect(fs.readdirSync(path.join(chunked, 'venue=binance', 'date=2024-08-08')).length).toBeGreaterThan(5);
     const r1 = runCli(['replay', '--from', chunked, '--speed', 'max', '--out', path.join(dir, 'chunked')]);
     expect(r1.code, r1.stderr).toBe(0);
     const r2 = runCli(['replay', '--from', path.join(dir, 'raw'), '--speed', '50x', '--out', path.join(dir, 'x50')]);

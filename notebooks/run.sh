@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm run notebooks`: builds the virtualenv (setup.sh), generates fresh demo data with
+# tapedeck itself, and executes every notebook headlessly with papermill; any cell error
+# fails the run. Executed copies go to $1 (default data/notebooks/).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+OUT="$(mkdir -p "${1:-$ROOT/data/notebooks}" && cd "${1:-$ROOT/data/notebooks}" && pwd)"
+PY="$(bash "$HERE/setup.sh")"
+DEMO="$OUT/demo"
+node "$ROOT/src/cli/tapedeck.mjs" demo --minutes "${TAPEDECK_DEMO_MINUTES:-30}" --out "$DEMO" > "$OUT/demo.log"
+for nb in market_overview raw_log; do
+  "$PY" -m papermill --no-progress-bar -k python3 --cwd "$HERE" "$HERE/$nb.ipynb" "$OUT/$nb.ipynb" \
+    -p out_dir "$DEMO/out" -p raw_dir "$DEMO/raw" >&2
+  echo "executed $nb → $OUT/$nb.ipynb"
+done
