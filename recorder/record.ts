@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Engine } from '../src/engine/engine.ts';
+import { makePipeline, type StrategySetup } from '../strategies/runner.ts';
 import type { EngineConfig } from '../src/engine/config.ts';
 import { TableCollector, type OutputSink, type OutputTables, type TableName } from '../src/engine/rows.ts';
 import type { LogEvent, LogKind } from '../src/log/event.ts';
@@ -43,6 +43,8 @@ export interface RecordOptions {
   readonly backoff?: { initialMs: number; maxMs: number };
   /** Override every venue's dead-connection silence limit. */
   readonly silenceMs?: number;
+  /** Paper-trade this strategy on the live events. */
+  readonly strategy?: StrategySetup;
   /** Also produce every LogEvent (and the live outputs) to Kafka. */
   readonly kafka?: { brokers: string[]; prefix: string; partitions: number };
 }
@@ -112,7 +114,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       }
     },
   };
-  const engine = new Engine(o.config, sink);
+  const engine = makePipeline(o.config, sink, o.strategy);
 
   /** Stamps and logs one event: spool, live pipeline, taps. The only place ingestSeq grows. */
   function log(kind: LogKind, exchange: string, conn: string, payload: string, meta: string): void {
@@ -244,7 +246,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const manifest = writeRun(outDir, collector.tables, engine.stats, o.config, {
     command: 'record', sessions: [session],
     options: { exchanges: o.exchanges, symbols: o.symbols, archive: path.resolve(rawDir), started: first !== undefined ? nsToIso(first) : null },
-    inputs: [], firstNs: first, lastNs: last,
+    inputs: [], firstNs: first, lastNs: last, ...(o.strategy ? { strategy: o.strategy } : {}),
   });
   await metrics.close();
   latencies.sort((a, b) => a - b);

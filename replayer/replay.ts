@@ -4,9 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Engine } from '../src/engine/engine.ts';
 import type { EngineConfig } from '../src/engine/config.ts';
-import { TableCollector } from '../src/engine/rows.ts';
+import { TableCollector, type OutputTables } from '../src/engine/rows.ts';
+import { makePipeline, type StrategySetup } from '../strategies/runner.ts';
 import { compareLogOrder, type LogEvent } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
 import { parseKafkaUrl } from '../src/storage/kafka.ts';
@@ -30,10 +30,13 @@ export interface ReplayOptions {
   readonly clock?: PaceClock;
   /** With a kafka:// source: join this consumer group and replay only the assigned partitions. */
   readonly group?: string;
+  /** Run a strategy on the events (a backtest): orders, fills and equity become tables too. */
+  readonly strategy?: StrategySetup;
 }
 
 export interface ReplayResult {
   readonly manifest: Manifest;
+  readonly tables: OutputTables;
   readonly elapsedMs: number;
 }
 
@@ -80,7 +83,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   const range = { ...(opts.startNs !== undefined ? { startNs: opts.startNs } : {}), ...(opts.endNs !== undefined ? { endNs: opts.endNs } : {}) };
   const source = opts.from.startsWith('kafka://') ? await kafkaSource(opts, range) : await archiveSource(opts, range);
   const collector = new TableCollector();
-  const engine = new Engine(opts.config, collector);
+  const engine = makePipeline(opts.config, collector, opts.strategy);
   let first: bigint | undefined;
   let last: bigint | undefined;
   for await (const ev of pace(source.events, opts.speed, opts.clock)) {
@@ -100,6 +103,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     inputs: source.inputs,
     firstNs: first,
     lastNs: last,
+    ...(opts.strategy ? { strategy: opts.strategy } : {}),
   });
-  return { manifest, elapsedMs: performance.now() - t0 };
+  return { manifest, tables: collector.tables, elapsedMs: performance.now() - t0 };
 }

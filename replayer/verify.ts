@@ -12,6 +12,9 @@ import { canonicalLine, tableColumns } from '../src/storage/outputs.ts';
 import { readParquet } from '../src/storage/parquet.ts';
 import { indicatorColumns, readManifest } from '../src/storage/run.ts';
 import { planArchive, readArchive } from './read.ts';
+import type { ExecutionConfig } from '../strategies/execution.ts';
+import { loadStrategy } from '../strategies/registry.ts';
+import type { ParamValue } from '../strategies/types.ts';
 import { replay } from './replay.ts';
 
 export interface Difference {
@@ -36,7 +39,14 @@ export async function verify(recording: string, liveDir: string, workDir?: strin
   const live = readManifest(liveDir);
   const out = workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-verify-'));
   try {
-    const { manifest } = await replay({ from: recording, out, speed: 'max', config: live.engine, sessions: live.sessions });
+    // A paper-trading run is re-run with its strategy: its fills are compared like the rest.
+    const strategy = live.strategy
+      ? {
+        strategy: await loadStrategy(live.strategy.name), params: live.strategy.params as Record<string, ParamValue>,
+        execution: live.strategy.execution as ExecutionConfig, equityIntervalMs: live.strategy.equity_interval_ms,
+      }
+      : undefined;
+    const { manifest } = await replay({ from: recording, out, speed: 'max', config: live.engine, sessions: live.sessions, ...(strategy ? { strategy } : {}) });
     const tables: VerifyResult['tables'] = {};
     let first: TableName | undefined;
     for (const t of TABLE_NAMES) {

@@ -9,6 +9,7 @@ import { ImportError } from '../importers/import.ts';
 import { KafkaSourceError } from '../../replayer/kafka-source.ts';
 import { KafkaRecordError } from '../storage/kafka.ts';
 import { UserError } from './errors.ts';
+import { backtestCommand } from './backtest.ts';
 import { demoCommand } from './demo.ts';
 import { importCommand } from './import.ts';
 import { recordCommand } from './record.ts';
@@ -36,6 +37,7 @@ try {
     .command(recordCommand)
     .command(simulateCommand)
     .command(verifyCommand)
+    .command(backtestCommand)
     .command(demoCommand)
     .demandCommand(1, 'name a command (see --help)')
     .strict()

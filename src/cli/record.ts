@@ -3,11 +3,18 @@ import { record } from '../../recorder/record.ts';
 import { RECORDABLE, DEFAULT_ENDPOINTS } from '../../recorder/venues.ts';
 import { parseDuration } from '../engine/config.ts';
 import { parseBrokers } from '../storage/kafka.ts';
+import { withNeeds } from '../../replayer/backtest.ts';
+import { loadStrategy, StrategyLoadError } from '../../strategies/registry.ts';
+import type { StrategySetup } from '../../strategies/runner.ts';
+import { resolveParams } from '../../strategies/types.ts';
+import type { EngineConfig } from '../engine/config.ts';
+import { executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, userInput } from './errors.ts';
 import { liveView } from './live-view.ts';
 
-interface Args extends EngineArgs {
+interface Args extends EngineArgs, StrategyArgs {
+  strategy?: string;
   exchanges: string; symbols: string; out: string; duration?: string; endpoint: string[]; tick: string;
   'metrics-port': number; silence?: string; kafka?: string; 'topic-prefix': string; partitions: number; 'metrics-host': string; 'no-metrics'?: boolean; session?: string;
 }
@@ -34,7 +41,7 @@ export function parseExchanges(spec: string, known: readonly string[]): string[]
 export const recordCommand: CommandModule<object, Args> = {
   command: 'record',
   describe: 'record live exchange WebSocket data into the archive, running the engine live',
-  builder: (y) => withEngineOptions(y
+  builder: (y) => withStrategyOptions(withEngineOptions(y
     .option('exchanges', { type: 'string', default: 'binance,coinbase', describe: `exchanges: ${RECORDABLE.join(',')}` })
     .option('symbols', { type: 'string', default: 'BTC-USD,ETH-USD', describe: 'assets as BASE-QUOTE (Binance records USD as USDT)' })
     .option('out', { type: 'string', default: 'data', describe: 'data root: raw/ archive, out/<session>/ outputs, spool/' })
@@ -48,7 +55,8 @@ export const recordCommand: CommandModule<object, Args> = {
     .option('session', { type: 'string', describe: 'session id (default rec-<time>-<random>)' })
     .option('kafka', { type: 'string', describe: 'also produce to Kafka: brokers host:port[,host:port]' })
     .option('topic-prefix', { type: 'string', default: 'tapedeck', describe: 'Kafka topics: <prefix>.raw, <prefix>.candles, …' })
-    .option('partitions', { type: 'number', default: 4, describe: 'partitions of topics tapedeck creates' })) as never,
+    .option('partitions', { type: 'number', default: 4, describe: 'partitions of topics tapedeck creates' })
+    .option('strategy', { type: 'string', describe: 'paper-trade this strategy live (see backtest)' }))) as never,
   handler: async (a) => {
     const exchanges = parseExchanges(a.exchanges, RECORDABLE);
     const symbols = a.symbols.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
@@ -56,7 +64,9 @@ export const recordCommand: CommandModule<object, Args> = {
     const durationMs = a.duration !== undefined ? userInput(() => parseDuration(a.duration!)) : undefined;
     const tickMs = userInput(() => parseDuration(a.tick));
     const silenceMs = a.silence !== undefined ? userInput(() => parseDuration(a.silence!)) : undefined;
-    const config = engineConfig(a);
+    let config = engineConfig(a);
+    const strategy = a.strategy !== undefined ? await paperStrategy(a, config) : undefined;
+    if (strategy) config = strategy.config;
     const brokers = a.kafka !== undefined ? userInput(() => parseBrokers(a.kafka!)) : undefined;
     if (!/^[A-Za-z0-9._-]+$/.test(a['topic-prefix'])) throw new UserError(`bad --topic-prefix ${JSON.stringify(a['topic-prefix'])}`);
     if (!Number.isInteger(a.partitions) || a.partitions < 1) throw new UserError('bad --partitions (a positive integer)');
@@ -72,6 +82,7 @@ export const recordCommand: CommandModule<object, Args> = {
       ...(durationMs !== undefined ? { durationMs } : {}), ...(a.session ? { session: a.session } : {}),
       ...(silenceMs !== undefined ? { silenceMs } : {}),
       ...(brokers ? { kafka: { brokers, prefix: a['topic-prefix'], partitions: a.partitions } } : {}),
+      ...(strategy ? { strategy: strategy.setup } : {}),
       ...(view ? { sinks: [view.sink], taps: [view.tap] } : {}),
     });
     view?.stop();
@@ -80,3 +91,18 @@ export const recordCommand: CommandModule<object, Args> = {
     if (r.kafka) process.stdout.write(`kafka: ${r.kafka.delivered} events delivered to ${r.kafka.topic}${r.kafka.undelivered > 0 ? `, ${r.kafka.undelivered} NOT delivered (kept in the spool and the archive)` : ''}\n`);
   },
 };
+
+/** The strategy to paper-trade, with the engine options it needs merged in. */
+async function paperStrategy(a: Args, base: EngineConfig): Promise<{ setup: StrategySetup; config: EngineConfig }> {
+  let strategy;
+  try {
+    strategy = await loadStrategy(a.strategy!);
+  } catch (err) {
+    if (err instanceof StrategyLoadError) throw new UserError(err.message);
+    throw err;
+  }
+  const params = userInput(() => resolveParams(strategy, parseParams(a.param)));
+  const config = withNeeds(base, strategy.needs?.(params as never) ?? {});
+  const equityIntervalMs = a['equity-interval'] ? userInput(() => parseDuration(a['equity-interval']!)) : Math.min(10_000, config.intervalsMs[0]!);
+  return { setup: { strategy, params, execution: executionConfig(a, config), equityIntervalMs }, config };
+}

@@ -45,7 +45,11 @@ export class Engine {
     events: 0, byKind: {}, trades: 0, quotes: 0, gaps: 0, late: 0, decodeErrors: 0, undecoded: {}, decode: {},
   };
 
-  constructor(private readonly cfg: EngineConfig, private readonly sink: OutputSink) {
+  /**
+   * `observe` sees every market event before the engine folds it (simulated execution
+   * fills against quotes and trades there); it must not feed events back in.
+   */
+  constructor(private readonly cfg: EngineConfig, private readonly sink: OutputSink, private readonly observe?: (m: MarketEvent) => void) {
     this.arbitrage = new ArbitrageDetector(cfg.arbitrage);
     this.latenessUs = cfg.latenessMs * 1000;
   }
@@ -107,6 +111,7 @@ export class Engine {
   }
 
   private onMarket(m: MarketEvent, x: PerExchange): void {
+    this.observe?.(m);
     switch (m.type) {
       case 'trade':
         return this.onTrade(m, x);

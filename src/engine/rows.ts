@@ -106,6 +106,50 @@ export interface DecodeErrorRow {
   ingest_seq: bigint;
 }
 
+/** A strategy's order, as decided (see strategies/execution.ts). */
+export interface OrderRow {
+  order_id: bigint;
+  exchange: string;
+  symbol: string;
+  side: string;
+  type: string;
+  size: number;
+  /** Limit price; null for market orders. */
+  price: number | null;
+  tag: string;
+  /** When it was decided, and when it became live after the configured latency. */
+  recv_ns: bigint;
+  active_ns: bigint;
+  session: string;
+  ingest_seq: bigint;
+}
+
+export interface FillRow {
+  order_id: bigint;
+  exchange: string;
+  symbol: string;
+  side: string;
+  price: number;
+  size: number;
+  fee: number;
+  liquidity: string;
+  recv_ns: bigint;
+  /** The log event whose quote or trade filled it. */
+  session: string;
+  ingest_seq: bigint;
+}
+
+/** Mark-to-market account value, sampled on a fixed grid of recorded time. */
+export interface EquityRow {
+  time_ns: bigint;
+  equity: number;
+  cash: number;
+  position_value: number;
+  gross_exposure: number;
+  session: string;
+  ingest_seq: bigint;
+}
+
 export interface OutputTables {
   candles: CandleRow[];
   indicators: IndicatorRow[];
@@ -113,10 +157,15 @@ export interface OutputTables {
   late: LateRow[];
   gaps: GapRow[];
   decode_errors: DecodeErrorRow[];
+  orders: OrderRow[];
+  fills: FillRow[];
+  equity: EquityRow[];
 }
 
 export type TableName = keyof OutputTables;
-export const TABLE_NAMES: readonly TableName[] = ['candles', 'indicators', 'arbitrage', 'late', 'gaps', 'decode_errors'];
+export const ENGINE_TABLES: readonly TableName[] = ['candles', 'indicators', 'arbitrage', 'late', 'gaps', 'decode_errors'];
+export const STRATEGY_TABLES: readonly TableName[] = ['orders', 'fills', 'equity'];
+export const TABLE_NAMES: readonly TableName[] = [...ENGINE_TABLES, ...STRATEGY_TABLES];
 
 /** Receives rows as the engine emits them (in-memory tables, Kafka, a console view). */
 export interface OutputSink {
@@ -124,7 +173,7 @@ export interface OutputSink {
 }
 
 export function emptyTables(): OutputTables {
-  return { candles: [], indicators: [], arbitrage: [], late: [], gaps: [], decode_errors: [] };
+  return { candles: [], indicators: [], arbitrage: [], late: [], gaps: [], decode_errors: [], orders: [], fills: [], equity: [] };
 }
 
 /** A sink that keeps every row in memory, in emission order. */

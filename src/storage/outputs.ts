@@ -57,6 +57,25 @@ export function tableColumns(table: TableName, indicatorColumns: readonly string
         { name: 'exchange', type: 'STRING' }, { name: 'reason', type: 'STRING' }, { name: 'payload', type: 'STRING' },
         { name: 'recv_ns', type: 'INT64' }, RECV_TIME, ...ORIGIN,
       ];
+    case 'orders':
+      return [
+        { name: 'order_id', type: 'INT64' }, { name: 'exchange', type: 'STRING' }, { name: 'symbol', type: 'STRING' },
+        { name: 'side', type: 'STRING' }, { name: 'type', type: 'STRING' }, { name: 'size', type: 'DOUBLE' },
+        { name: 'price', type: 'DOUBLE', nullable: true }, { name: 'tag', type: 'STRING' },
+        { name: 'recv_ns', type: 'INT64' }, RECV_TIME, { name: 'active_ns', type: 'INT64' }, ...ORIGIN,
+      ];
+    case 'fills':
+      return [
+        { name: 'order_id', type: 'INT64' }, { name: 'exchange', type: 'STRING' }, { name: 'symbol', type: 'STRING' },
+        { name: 'side', type: 'STRING' }, { name: 'price', type: 'DOUBLE' }, { name: 'size', type: 'DOUBLE' },
+        { name: 'fee', type: 'DOUBLE' }, { name: 'liquidity', type: 'STRING' },
+        { name: 'recv_ns', type: 'INT64' }, RECV_TIME, ...ORIGIN,
+      ];
+    case 'equity':
+      return [
+        { name: 'time_ns', type: 'INT64' }, { name: 'time', type: 'TIMESTAMP', derive: (r) => (r.time_ns as bigint) / 1_000_000n },
+        ...['equity', 'cash', 'position_value', 'gross_exposure'].map((name) => ({ name, type: 'DOUBLE' as const })), ...ORIGIN,
+      ];
   }
 }
 
@@ -68,6 +87,9 @@ const SORT_KEYS: Record<TableName, string[]> = {
   late: ['session', 'ingest_seq', 'exchange', 'symbol', 'interval'],
   gaps: ['session', 'ingest_seq', 'exchange', 'symbol', 'from_id'],
   decode_errors: ['session', 'ingest_seq'],
+  orders: ['order_id'],
+  fills: ['session', 'ingest_seq', 'order_id'],
+  equity: ['time_ns'],
 };
 
 type Row = Record<string, unknown>;

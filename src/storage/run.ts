@@ -26,6 +26,8 @@ export interface Manifest {
   readonly first_recv: string | null;
   readonly last_recv: string | null;
   readonly stats: EngineStats;
+  /** The strategy a backtest or paper-trading run ran, with everything needed to run it again. */
+  readonly strategy: { name: string; params: Record<string, unknown>; execution: unknown; equity_interval_ms: number } | null;
   readonly tables: Record<string, TableResult>;
 }
 
@@ -48,6 +50,7 @@ export interface RunInfo {
   readonly inputs: { file: string; sessions: string[] }[];
   readonly firstNs: bigint | undefined;
   readonly lastNs: bigint | undefined;
+  readonly strategy?: { strategy: { name: string }; params: Record<string, unknown>; execution: unknown; equityIntervalMs: number };
 }
 
 export function writeRun(out: string, tables: OutputTables, stats: EngineStats, cfg: EngineConfig, info: RunInfo): Manifest {
@@ -63,6 +66,9 @@ export function writeRun(out: string, tables: OutputTables, stats: EngineStats, 
     first_recv: info.firstNs !== undefined ? nsToIso(info.firstNs) : null,
     last_recv: info.lastNs !== undefined ? nsToIso(info.lastNs) : null,
     stats,
+    strategy: info.strategy
+      ? { name: info.strategy.strategy.name, params: info.strategy.params, execution: info.strategy.execution, equity_interval_ms: info.strategy.equityIntervalMs }
+      : null,
     tables: writeTables(out, tables, indicatorColumns(cfg), TABLE_NAMES),
   };
   fs.writeFileSync(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -1,0 +1,42 @@
+/** Strategy options shared by `backtest` and `record --strategy`. */
+import type { Argv } from 'yargs';
+import { DEFAULT_EXECUTION, type ExecutionConfig } from '../../strategies/execution.ts';
+import { BUILT_IN } from '../../strategies/registry.ts';
+import { parseDuration, parseFees, type EngineConfig } from '../engine/config.ts';
+import { UserError, userInput } from './errors.ts';
+
+export function withStrategyOptions<T>(y: Argv<T>) {
+  return y
+    .option('param', { type: 'string', array: true, default: [], describe: 'strategy parameter k=v (repeatable)' })
+    .option('latency', { type: 'string', default: '50ms', describe: 'simulated order latency, in recorded time' })
+    .option('capital', { type: 'number', default: DEFAULT_EXECUTION.initialCash, describe: 'starting capital (quote currency)' })
+    .option('maker-fees', { type: 'string', default: 'binance=10,binanceus=10,coinbase=40', describe: 'maker fees in bps, exchange=bps,… (taker fees: --fees)' })
+    .option('equity-interval', { type: 'string', describe: 'equity sampling interval (default: the strategy\'s candle interval)' });
+}
+
+export interface StrategyArgs { param: string[]; latency: string; capital: number; 'maker-fees': string; 'equity-interval'?: string }
+
+export function parseParams(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UserError(`bad --param ${JSON.stringify(kv)} (use name=value)`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** Execution settings: taker fees follow the engine's --fees, so the arbitrage detector and the fills agree. */
+export function executionConfig(a: StrategyArgs, engine: EngineConfig): ExecutionConfig {
+  if (!(a.capital > 0)) throw new UserError('bad --capital (a positive amount)');
+  return {
+    ...DEFAULT_EXECUTION,
+    takerFeeBps: engine.arbitrage.feesBps,
+    defaultTakerBps: engine.arbitrage.defaultFeeBps,
+    makerFeeBps: { ...DEFAULT_EXECUTION.makerFeeBps, ...userInput(() => parseFees(a['maker-fees'])) },
+    latencyMs: userInput(() => parseDuration(a.latency)),
+    initialCash: a.capital,
+  };
+}
+
+export const STRATEGY_HELP = `built-in strategies: ${Object.values(BUILT_IN).map((s) => `${s.name} (${Object.entries(s.params).map(([k, p]) => `${k}=${p.default}`).join(' ')})`).join('; ')}`;

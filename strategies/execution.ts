@@ -1,0 +1,176 @@
+/**
+ * Simulated execution, shared by backtests and live paper trading. Orders fill only
+ * against what the recording offered, and only on events logged after the decision:
+ *
+ * - An order is placed while the log is at event i and becomes active `latencyMs` of
+ *   recorded time later; it can fill only on market events of later log events (no
+ *   look-ahead, not even within the frame that prompted it).
+ * - Market orders (and marketable limit orders) take the recorded best bid/offer: a buy at
+ *   the ask, up to the size shown there (all of it when the feed shows no size); the rest
+ *   waits for the next quotes. Taker fee.
+ * - Resting limit orders fill when a recorded trade prints through them, at the limit
+ *   price, up to that trade's size (partial fills). Maker fee.
+ * - Cash flows and positions are kept per exchange, in the quote currency and the base
+ *   asset, over one starting capital; positions may go short (an arbitrage sells where it
+ *   holds nothing).
+ */
+import type { Origin, Quote, Trade } from '../src/market/events.ts';
+import type { AccountView, FillEvent, OrderRequest } from './types.ts';
+
+export interface ExecutionConfig {
+  /** Fees in basis points per exchange, and for exchanges not listed. */
+  readonly takerFeeBps: Readonly<Record<string, number>>;
+  readonly makerFeeBps: Readonly<Record<string, number>>;
+  readonly defaultTakerBps: number;
+  readonly defaultMakerBps: number;
+  /** Recorded time from decision to the order being live at the exchange. */
+  readonly latencyMs: number;
+  /** Starting capital of the account (quote currency); per-exchange cash starts at 0 and moves with fills. */
+  readonly initialCash: number;
+}
+
+export const DEFAULT_EXECUTION: ExecutionConfig = {
+  takerFeeBps: { binance: 10, binanceus: 10, coinbase: 60 },
+  makerFeeBps: { binance: 10, binanceus: 10, coinbase: 40 },
+  defaultTakerBps: 10,
+  defaultMakerBps: 10,
+  latencyMs: 50,
+  initialCash: 100_000,
+};
+
+export interface OrderRecord extends OrderRequest {
+  readonly id: number;
+  readonly placedAt: Origin;
+  readonly placedNs: bigint;
+  readonly activeNs: bigint;
+}
+
+export interface FillRecord extends FillEvent {
+  readonly at: Origin;
+  readonly recvNs: bigint;
+}
+
+interface Working {
+  readonly order: OrderRecord;
+  remaining: number;
+}
+
+const BPS = 10_000;
+const EPS = 1e-12;
+
+export class Execution implements AccountView {
+  private nextId = 1;
+  private working: Working[] = [];
+  private readonly cashBy = new Map<string, number>();
+  private readonly positions = new Map<string, number>();
+  private readonly marks = new Map<string, number>();
+  feesPaid = 0;
+
+  constructor(private readonly cfg: ExecutionConfig) {}
+
+  place(req: OrderRequest, at: Origin, recvNs: bigint): OrderRecord {
+    if (!(req.size > 0)) throw new Error(`order size must be positive: ${req.size}`);
+    if (req.type === 'limit' && !(typeof req.price === 'number' && req.price > 0)) throw new Error('a limit order needs a positive price');
+    const order: OrderRecord = { ...req, id: this.nextId++, placedAt: at, placedNs: recvNs, activeNs: recvNs + BigInt(Math.round(this.cfg.latencyMs * 1e6)) };
+    this.working.push({ order, remaining: req.size });
+    return order;
+  }
+
+  /** A recorded quote: market and marketable limit orders take it. */
+  onQuote(q: Quote): FillRecord[] {
+    this.marks.set(key(q.exchange, q.symbol), (q.bid + q.ask) / 2);
+    const fills: FillRecord[] = [];
+    let bidLeft = q.bidSize > 0 ? q.bidSize : Number.POSITIVE_INFINITY;
+    let askLeft = q.askSize > 0 ? q.askSize : Number.POSITIVE_INFINITY;
+    for (const w of this.live(q.exchange, q.symbol, q.at, q.recvNs)) {
+      const o = w.order;
+      const touch = o.side === 'buy' ? q.ask : q.bid;
+      const marketable = o.type === 'market' || (o.side === 'buy' ? touch <= o.price! : touch >= o.price!);
+      if (!marketable) continue;
+      const shown = o.side === 'buy' ? askLeft : bidLeft;
+      const size = Math.min(w.remaining, shown);
+      if (size <= EPS) continue;
+      if (o.side === 'buy') askLeft -= size;
+      else bidLeft -= size;
+      fills.push(this.fill(w, touch, size, 'taker', q.at, q.recvNs));
+    }
+    this.prune();
+    return fills;
+  }
+
+  /** A recorded trade: resting limit orders it prints through fill at their price. */
+  onTrade(t: Trade): FillRecord[] {
+    if (!this.marks.has(key(t.exchange, t.symbol))) this.marks.set(key(t.exchange, t.symbol), t.price);
+    const fills: FillRecord[] = [];
+    let left = t.size;
+    for (const w of this.live(t.exchange, t.symbol, t.at, t.recvNs)) {
+      const o = w.order;
+      if (o.type !== 'limit' || left <= EPS) continue;
+      const through = o.side === 'buy' ? t.price <= o.price! : t.price >= o.price!;
+      if (!through) continue;
+      const size = Math.min(w.remaining, left);
+      left -= size;
+      fills.push(this.fill(w, o.price!, size, 'maker', t.at, t.recvNs));
+    }
+    this.prune();
+    return fills;
+  }
+
+  /** Orders that may fill on this event: active, same market, placed at an earlier log event. */
+  private live(exchange: string, symbol: string, at: Origin, recvNs: bigint): Working[] {
+    return this.working.filter((w) => w.remaining > EPS && w.order.exchange === exchange && w.order.symbol === symbol
+      && recvNs >= w.order.activeNs && !(w.order.placedAt.session === at.session && w.order.placedAt.ingestSeq === at.ingestSeq));
+  }
+
+  private fill(w: Working, price: number, size: number, liquidity: 'taker' | 'maker', at: Origin, recvNs: bigint): FillRecord {
+    const o = w.order;
+    const bps = liquidity === 'taker'
+      ? this.cfg.takerFeeBps[o.exchange] ?? this.cfg.defaultTakerBps
+      : this.cfg.makerFeeBps[o.exchange] ?? this.cfg.defaultMakerBps;
+    const notional = price * size;
+    const fee = (notional * bps) / BPS;
+    w.remaining -= size;
+    if (w.remaining < EPS) w.remaining = 0;
+    this.feesPaid += fee;
+    const sign = o.side === 'buy' ? 1 : -1;
+    this.cashBy.set(o.exchange, this.cash(o.exchange) - sign * notional - fee);
+    const k = key(o.exchange, o.symbol);
+    this.positions.set(k, (this.positions.get(k) ?? 0) + sign * size);
+    return { orderId: o.id, exchange: o.exchange, symbol: o.symbol, side: o.side, price, size, fee, liquidity, done: w.remaining === 0, at, recvNs };
+  }
+
+  private prune(): void {
+    this.working = this.working.filter((w) => w.remaining > 0);
+  }
+
+  position(exchange: string, symbol: string): number {
+    return this.positions.get(key(exchange, symbol)) ?? 0;
+  }
+
+  /** Net quote-currency flow on an exchange since the start (negative after buying). */
+  cash(exchange: string): number {
+    return this.cashBy.get(exchange) ?? 0;
+  }
+
+  openOrders(exchange: string, symbol: string): number {
+    return this.working.filter((w) => w.order.exchange === exchange && w.order.symbol === symbol).length;
+  }
+
+  /** Mark-to-market: cash plus positions at the latest mid (or last trade), in sorted order. */
+  valuation(): { equity: number; cash: number; positionValue: number; gross: number } {
+    let cash = this.cfg.initialCash;
+    for (const x of [...this.cashBy.keys()].sort()) cash += this.cashBy.get(x)!;
+    let positionValue = 0;
+    let gross = 0;
+    for (const k of [...this.positions.keys()].sort()) {
+      const v = this.positions.get(k)! * (this.marks.get(k) ?? 0);
+      positionValue += v;
+      gross += Math.abs(v);
+    }
+    return { equity: cash + positionValue, cash, positionValue, gross };
+  }
+}
+
+function key(exchange: string, symbol: string): string {
+  return `${exchange}:${symbol}`;
+}

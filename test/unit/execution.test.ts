@@ -1,0 +1,81 @@
+/**
+ * Simulated execution, pinned on hand-made event sequences (given events, when an order,
+ * then these fills): fees, latency, partial fills of limit orders against trade sizes,
+ * quotes' displayed sizes, and no look-ahead.
+ */
+import { describe, expect, it } from 'vitest';
+import { Execution, type ExecutionConfig } from '../../strategies/execution.ts';
+import type { Quote, Trade } from '../../src/market/events.ts';
+
+const CFG: ExecutionConfig = {
+  takerFeeBps: { binance: 10 }, makerFeeBps: { binance: 2 }, defaultTakerBps: 10, defaultMakerBps: 10, latencyMs: 100, initialCash: 10_000,
+};
+const MS = 1_000_000n;
+let seq = 0;
+const at = () => ({ session: 's', ingestSeq: ++seq });
+const quote = (ms: number, bid: number, ask: number, bidSize = 1, askSize = 1): Quote =>
+  ({ type: 'quote', exchange: 'binance', symbol: 'BTCUSDT', recvNs: BigInt(ms) * MS, at: at(), bid, ask, bidSize, askSize, tsUs: undefined });
+const trade = (ms: number, price: number, size: number): Trade =>
+  ({ type: 'trade', exchange: 'binance', symbol: 'BTCUSDT', recvNs: BigInt(ms) * MS, at: at(), tradeId: BigInt(seq), price, size, side: 'sell', tsUs: ms * 1000 });
+
+describe('simulated execution', () => {
+  it('fills a market buy at the ask of the first quote after the latency, with the taker fee', () => {
+    const x = new Execution(CFG);
+    const decidedOn = quote(1_000, 99, 100);
+    x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 0.5, type: 'market' }, decidedOn.at, decidedOn.recvNs);
+    expect(x.onQuote(quote(1_050, 99, 100)), 'still in flight (100 ms latency)').toEqual([]);
+    const [f] = x.onQuote(quote(1_100, 100, 101));
+    expect(f).toMatchObject({ price: 101, size: 0.5, liquidity: 'taker', done: true });
+    expect(f!.fee).toBeCloseTo(101 * 0.5 * 0.001, 12);
+    expect(x.position('binance', 'BTCUSDT')).toBe(0.5);
+    expect(x.cash('binance')).toBeCloseTo(-(101 * 0.5) - f!.fee, 9);
+    expect(x.valuation().equity, 'marked at the mid 100.5').toBeCloseTo(10_000 - 50.5 - f!.fee + 0.5 * 100.5, 9);
+  });
+
+  it('never fills on the event that prompted the order, even with zero latency', () => {
+    const x = new Execution({ ...CFG, latencyMs: 0 });
+    const q = quote(2_000, 99, 100);
+    x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 1, type: 'market' }, q.at, q.recvNs);
+    expect(x.onQuote(q), 'the deciding quote itself').toEqual([]);
+    expect(x.onQuote(quote(2_000, 99, 100))).toHaveLength(1);
+  });
+
+  it('takes no more than the size shown at the touch; the rest waits for the next quotes', () => {
+    const x = new Execution({ ...CFG, latencyMs: 0 });
+    const q = quote(0, 99, 100);
+    x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'sell', size: 3, type: 'market' }, q.at, q.recvNs);
+    expect(x.onQuote(quote(1, 99, 100, 1.25, 9)).map((f) => [f.price, f.size, f.done])).toEqual([[99, 1.25, false]]);
+    expect(x.onQuote(quote(2, 98, 99, 5, 9)).map((f) => [f.price, f.size, f.done])).toEqual([[98, 1.75, true]]);
+    expect(x.position('binance', 'BTCUSDT')).toBe(-3);
+  });
+
+  it('fills a resting limit buy only on trades at or below it, partially, by trade size, with the maker fee', () => {
+    const x = new Execution(CFG);
+    const q = quote(0, 99, 100);
+    x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 1, type: 'limit', price: 98 }, q.at, q.recvNs);
+    expect(x.onQuote(quote(200, 98.5, 99)), 'not marketable: the ask is above the limit').toEqual([]);
+    expect(x.onTrade(trade(300, 98.5, 5)), 'printed above the limit').toEqual([]);
+    const [a] = x.onTrade(trade(400, 97.9, 0.3));
+    expect(a).toMatchObject({ price: 98, size: 0.3, liquidity: 'maker', done: false });
+    expect(a!.fee).toBeCloseTo(98 * 0.3 * 0.0002, 12);
+    const [b] = x.onTrade(trade(500, 98, 2));
+    expect(b).toMatchObject({ price: 98, size: 0.7, done: true });
+    expect(x.onTrade(trade(600, 97, 1)), 'nothing left').toEqual([]);
+    expect(x.position('binance', 'BTCUSDT')).toBeCloseTo(1, 12);
+  });
+
+  it('fills a marketable limit order as a taker at the touch, never through its limit', () => {
+    const x = new Execution({ ...CFG, latencyMs: 0 });
+    const q = quote(0, 99, 100);
+    x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 1, type: 'limit', price: 100.5 }, q.at, q.recvNs);
+    expect(x.onQuote(quote(1, 100.9, 101))).toEqual([]);
+    expect(x.onQuote(quote(2, 100.1, 100.2)).map((f) => [f.price, f.liquidity])).toEqual([[100.2, 'taker']]);
+  });
+
+  it('rejects orders that make no sense', () => {
+    const x = new Execution(CFG);
+    const q = quote(0, 99, 100);
+    expect(() => x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 0, type: 'market' }, q.at, q.recvNs)).toThrow(/positive/);
+    expect(() => x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 1, type: 'limit' }, q.at, q.recvNs)).toThrow(/price/);
+  });
+});
