@@ -13,6 +13,8 @@ import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { importRecordings } from '../../src/importers/import.ts';
 import { record } from '../../recorder/record.ts';
+import { backtest } from '../../replayer/backtest.ts';
+import { DEFAULT_EXECUTION } from '../../strategies/execution.ts';
 import { readKafka } from '../../replayer/kafka-source.ts';
 import { ensureTopic, kafkaClient, toMessages } from '../../src/storage/kafka.ts';
 import type { LogEvent } from '../../src/log/event.ts';
@@ -67,6 +69,15 @@ try {
   const parseRate = parse.result / (parse.ms / 1000);
   row('JSON.parse loop over the same frames', `${fmt(parseRate)} events/s`);
   row('ratio replay / JSON.parse', `${(replayRate / parseRate).toFixed(3)}`);
+
+  // Backtests: each example strategy over the same archive, full pipeline + strategy + writes.
+  console.log('');
+  for (const name of ['ma-cross', 'rsi-reversion', 'arb-taker']) {
+    const r = await best(2, () => backtest({
+      from: archive, out: path.join(tmp, `bt-${name}`), strategy: name, params: {}, config: DEFAULT_CONFIG, execution: DEFAULT_EXECUTION,
+    }));
+    row(`backtest ${name} (BTCUSDT session)`, `${fmt(r.result.events / (r.ms / 1000))} events/s (${r.result.report.trades} fills)`);
+  }
 
   // Kafka: produce the BTCUSDT session's LogEvents to a 4-partition topic with the
   // recorder's producer settings, then replay from the topic.
