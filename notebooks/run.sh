@@ -9,8 +9,11 @@ OUT="$(mkdir -p "${1:-$ROOT/data/notebooks}" && cd "${1:-$ROOT/data/notebooks}" 
 PY="$(bash "$HERE/setup.sh")"
 DEMO="$OUT/demo"
 node "$ROOT/src/cli/tapedeck.mjs" demo --minutes "${TAPEDECK_DEMO_MINUTES:-30}" --out "$DEMO" > "$OUT/demo.log"
-for nb in market_overview raw_log; do
+# A backtest on the same session for backtest.ipynb (low fees, so the arbitrage taker trades).
+node "$ROOT/src/cli/tapedeck.mjs" backtest --strategy arb-taker --fees binance=1,coinbase=1 \
+  --from "$DEMO/raw" --out "$DEMO/backtest" >> "$OUT/demo.log"
+for nb in market_overview raw_log backtest; do
   "$PY" -m papermill --no-progress-bar -k python3 --cwd "$HERE" "$HERE/$nb.ipynb" "$OUT/$nb.ipynb" \
-    -p out_dir "$DEMO/out" -p raw_dir "$DEMO/raw" >&2
+    -p out_dir "$DEMO/out" -p raw_dir "$DEMO/raw" -p bt_dir "$DEMO/backtest" >&2
   echo "executed $nb → $OUT/$nb.ipynb"
 done

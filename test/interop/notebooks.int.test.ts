@@ -14,7 +14,7 @@ describe('notebooks', () => {
   it('execute on fresh demo data and produce their figures', () => {
     const out = tmpDir('tapedeck-notebooks-');
     execFileSync('bash', [path.join(ROOT, 'notebooks/run.sh'), out], { encoding: 'utf8', timeout: 900_000, env: { ...process.env, TAPEDECK_DEMO_MINUTES: '30' } });
-    const expected: Record<string, number> = { market_overview: 4, raw_log: 2 };
+    const expected: Record<string, number> = { market_overview: 4, raw_log: 2, backtest: 3 };
     for (const [nb, figures] of Object.entries(expected)) {
       const cells = (JSON.parse(fs.readFileSync(path.join(out, `${nb}.ipynb`), 'utf8')) as { cells: Cell[] }).cells;
       const outputs = cells.flatMap((c) => c.outputs ?? []);
