@@ -82,6 +82,14 @@ export class BinanceConnection extends SimConnection {
     this.send(this.combined ? binanceCombined(stream, payload) : payload);
   }
 
+  onRecorded(payload: string): void {
+    // Combined recordings carry their stream; raw ones are named from the event and symbol.
+    const m = /^\{"stream":"([^"]+)","data":([\s\S]*)\}$/.exec(payload);
+    const stream = m ? m[1]! : rawStream(payload);
+    if (stream === undefined || !this.streams.has(stream)) return;
+    this.send(this.combined ? (m ? payload : binanceCombined(stream, payload)) : m ? m[2]! : payload);
+  }
+
   /** Announces a shutdown the way Binance does before maintenance, then closes. */
   shutdown(): void {
     const data = `{"e":"serverShutdown","E":${Math.floor(this.ctx.nowMs())}}`;
@@ -120,4 +128,11 @@ export function binanceAggTrades(trades: readonly SimTrade[], query: URLSearchPa
   const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit).map((t) =>
     `{"a":${t.tradeId},"p":"${t.price.toFixed(8)}","q":"${t.size.toFixed(8)}","f":${t.tradeId},"l":${t.tradeId},"T":${Math.floor(t.tsUs / 1000)},"m":${t.side === 'sell'},"M":true}`);
   return { status: 200, body: `[${rows.join(',')}]` };
+}
+
+function rawStream(payload: string): string | undefined {
+  const s = /"s":"([A-Z0-9]+)"/.exec(payload)?.[1]?.toLowerCase();
+  if (s === undefined) return undefined;
+  const e = /"e":"([A-Za-z]+)"/.exec(payload)?.[1];
+  return `${s}@${e === undefined ? 'bookTicker' : e === 'depthUpdate' ? 'depth' : e}`;
 }

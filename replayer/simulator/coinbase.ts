@@ -9,22 +9,24 @@ import { coinbaseHeartbeat, coinbaseMatch, coinbaseTicker } from '../../src/sim/
 import type { SimEvent, SimQuote, SimTrade } from '../../src/sim/market.ts';
 import { restTradesBody } from '../../src/sim/rest.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
-import type { MarketFeed } from './feed.ts';
+import type { TradeLog } from './feed.ts';
 
 export interface CoinbaseOptions {
   readonly subscribeTimeoutMs: number;
   readonly heartbeatMs: number;
 }
 
-type Channel = 'matches' | 'ticker' | 'heartbeat';
-const CHANNELS: readonly Channel[] = ['matches', 'ticker', 'heartbeat'];
+type Channel = 'matches' | 'ticker' | 'heartbeat' | 'level2';
+const CHANNELS: readonly Channel[] = ['matches', 'ticker', 'heartbeat', 'level2'];
+/** Which channel a recorded message belongs to; control messages (subscriptions, errors) are the connection's own. */
+const CHANNEL_OF: Record<string, Channel> = { match: 'matches', ticker: 'ticker', snapshot: 'level2', l2update: 'level2' };
 
 export class CoinbaseConnection extends SimConnection {
   private readonly subs = new Map<Channel, Set<string>>(CHANNELS.map((c) => [c, new Set<string>()]));
   private subscribed = false;
   private sequence = 1;
 
-  constructor(ws: WebSocket, ctx: ConnContext, private readonly feed: MarketFeed, opts: CoinbaseOptions) {
+  constructor(ws: WebSocket, ctx: ConnContext, private readonly feed: TradeLog, opts: CoinbaseOptions) {
     super('coinbase', ws, ctx);
     ws.on('message', (data) => this.onMessage(String(data)));
     this.after(opts.subscribeTimeoutMs, () => {
@@ -84,6 +86,13 @@ export class CoinbaseConnection extends SimConnection {
   onMarket(e: SimEvent, encoded: { trade?: string; quote?: string }): void {
     if (e.kind === 'trade' && this.subs.get('matches')!.has(e.symbol)) this.send(encoded.trade!);
     if (e.kind === 'quote' && this.subs.get('ticker')!.has(e.symbol)) this.send(encoded.quote!);
+  }
+
+  onRecorded(payload: string): void {
+    const type = /"type":"([a-z_0-9]+)"/.exec(payload)?.[1];
+    const product = /"product_id":"([^"]+)"/.exec(payload)?.[1];
+    const channel = type === undefined ? undefined : CHANNEL_OF[type];
+    if (channel !== undefined && product !== undefined && this.subs.get(channel)!.has(product)) this.send(payload);
   }
 
   malformed(): string {

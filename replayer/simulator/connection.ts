@@ -53,6 +53,8 @@ export abstract class SimConnection {
 
   /** A market event happened on this connection's exchange. */
   abstract onMarket(e: SimEvent, encoded: { trade?: string; quote?: string }): void;
+  /** A recorded frame of this exchange (archive mode): sent as recorded, if subscribed. */
+  abstract onRecorded(payload: string): void;
   /** A malformed frame (truncated JSON) and an unknown message type, for fault tests. */
   abstract malformed(): string;
   abstract unknown(): string;

@@ -1,17 +1,37 @@
 /**
- * The simulator's market in real time: the seeded synthetic market, started at the wall
- * clock's now, released event by event as its exchange time comes due. Every trade is kept
- * in a per-market log, which the REST backfill endpoints serve and tests compare against.
+ * What the simulator serves. `MarketFeed`: the seeded synthetic market, started at the wall
+ * clock's now, released event by event as its exchange time comes due. `ArchiveFeed`
+ * (archive-feed.ts): a recording's frames, re-served at their recorded pace. Both keep every
+ * trade in a per-market log, which the REST backfill endpoints serve and tests compare against.
  */
 import { simulateMarket, type SimEvent, type SimOptions, type SimTrade } from '../../src/sim/market.ts';
 
-export class MarketFeed {
-  private readonly gen: Generator<SimEvent>;
-  private pending: SimEvent | undefined;
+export class TradeLog {
   /** `exchange:symbol` → trades in id order. */
   readonly trades = new Map<string, SimTrade[]>();
 
+  add(t: SimTrade): void {
+    const key = `${t.exchange}:${t.symbol}`;
+    let list = this.trades.get(key);
+    if (list === undefined) this.trades.set(key, (list = []));
+    list.push(t);
+  }
+
+  tradesOf(exchange: string, symbol: string): readonly SimTrade[] {
+    return this.trades.get(`${exchange}:${symbol}`) ?? [];
+  }
+
+  lastTrade(exchange: string, symbol: string): SimTrade | undefined {
+    return this.tradesOf(exchange, symbol).at(-1);
+  }
+}
+
+export class MarketFeed extends TradeLog {
+  private readonly gen: Generator<SimEvent>;
+  private pending: SimEvent | undefined;
+
   constructor(opts: Omit<SimOptions, 'startMs' | 'durationMs'> & { startMs: number }) {
+    super();
     this.gen = simulateMarket({ ...opts, durationMs: 10 * 365 * 86_400_000 });
     this.pending = this.gen.next().value as SimEvent | undefined;
   }
@@ -21,21 +41,8 @@ export class MarketFeed {
     while (this.pending !== undefined && this.pending.tsUs <= nowUs) {
       const e = this.pending;
       this.pending = this.gen.next().value as SimEvent | undefined;
-      if (e.kind === 'trade') {
-        const key = `${e.exchange}:${e.symbol}`;
-        let list = this.trades.get(key);
-        if (list === undefined) this.trades.set(key, (list = []));
-        list.push(e);
-      }
+      if (e.kind === 'trade') this.add(e);
       yield e;
     }
-  }
-
-  tradesOf(exchange: string, symbol: string): readonly SimTrade[] {
-    return this.trades.get(`${exchange}:${symbol}`) ?? [];
-  }
-
-  lastTrade(exchange: string, symbol: string): SimTrade | undefined {
-    return this.tradesOf(exchange, symbol).at(-1);
   }
 }

@@ -1,6 +1,8 @@
 /**
  * `tapedeck simulate`: a loopback server that speaks each supported exchange's real public
- * protocol, fed by the seeded synthetic market in real time. One port serves them all:
+ * protocol, fed by the seeded synthetic market in real time, or re-serving a recording
+ * (the replay façade: unmodified exchange clients can consume an archive). One port serves
+ * them all:
  *
  *   ws://HOST:PORT/binance/ws/<stream>, /binance/stream?streams=a/b   Binance spot
  *   ws://HOST:PORT/coinbase                                           Coinbase Exchange
@@ -16,7 +18,8 @@ import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, encodeBinance, type BinanceOptions } from './binance.ts';
 import { CoinbaseConnection, coinbaseTrades, encodeCoinbase, type CoinbaseOptions } from './coinbase.ts';
 import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
-import { MarketFeed } from './feed.ts';
+import { ArchiveFeed } from './archive-feed.ts';
+import { MarketFeed, type TradeLog } from './feed.ts';
 import { Faults, parseControl, type ControlCommand } from './hooks.ts';
 
 export const SIM_EXCHANGES = ['binance', 'coinbase'] as const;
@@ -35,6 +38,10 @@ export interface SimulatorOptions {
   readonly logFile?: string;
   /** Keep every frame sent in memory (tests). */
   readonly keepSent?: boolean;
+  /** Re-serve this recording (a raw archive) instead of the synthetic market. */
+  readonly from?: string;
+  /** Pace of a re-served recording (1 = as recorded). */
+  readonly speed?: number;
 }
 
 export interface Simulator {
@@ -45,7 +52,9 @@ export interface Simulator {
   /** Base REST URL of an exchange. */
   restUrl(exchange: string): string;
   control(cmd: ControlCommand): void;
-  readonly feed: MarketFeed;
+  readonly feed: TradeLog;
+  /** For a re-served recording: whether every frame has been released. */
+  readonly finished: () => boolean;
   readonly sent: SentFrame[];
   /** Every trade made so far on an exchange, in time order. */
   trades(exchange: string): SimTrade[];
@@ -55,7 +64,11 @@ export interface Simulator {
 export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const host = o.host ?? '127.0.0.1';
   const nowMs = (): number => performance.timeOrigin + performance.now();
-  const feed = new MarketFeed({ seed: o.seed, startMs: Math.floor(nowMs()), exchanges: o.exchanges, ...(o.meanGapMs ? { meanGapMs: o.meanGapMs } : {}) });
+  const synthetic = o.from === undefined
+    ? new MarketFeed({ seed: o.seed, startMs: Math.floor(nowMs()), exchanges: o.exchanges, ...(o.meanGapMs ? { meanGapMs: o.meanGapMs } : {}) })
+    : undefined;
+  const recorded = o.from !== undefined ? await ArchiveFeed.load(o.from, o.exchanges, o.speed ?? 1, nowMs()) : undefined;
+  const feed: TradeLog = synthetic ?? recorded!;
   const faults = new Map(o.exchanges.map((x) => [x, new Faults()]));
   const conns = new Set<SimConnection>();
   const sent: SentFrame[] = [];
@@ -75,7 +88,16 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   let binanceUpdateId = 60_000_000_000;
   let coinbaseSeq = 400_000_000;
   const pump = setInterval(() => {
-    for (const e of feed.due(Math.floor(nowMs() * 1000))) dispatch(e);
+    if (synthetic) for (const e of synthetic.due(Math.floor(nowMs() * 1000))) dispatch(e);
+    if (recorded) {
+      for (const f of recorded.due(nowMs())) {
+        if (faults.get(f.exchange)?.dropTrades && /"(e":"trade|type":"match)"/.test(f.payload)) {
+          faults.get(f.exchange)!.dropTrades--;
+          continue;
+        }
+        for (const c of conns) if (c.exchange === f.exchange) c.onRecorded(f.payload);
+      }
+    }
   }, 10);
   function dispatch(e: SimEvent): void {
     const f = faults.get(e.exchange)!;
@@ -185,7 +207,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    port, host, feed, sent,
+    port, host, feed, sent, finished: () => recorded?.done ?? false,
     wsUrl: (x) => `ws://${host}:${port}/${x}`,
     restUrl: (x) => `http://${host}:${port}/${x}`,
     control,

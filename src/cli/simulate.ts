@@ -2,9 +2,11 @@ import type { CommandModule } from 'yargs';
 import { SIM_EXCHANGES, startSimulator } from '../../replayer/simulator/server.ts';
 import { parseDuration } from '../engine/config.ts';
 import { parseExchanges } from './record.ts';
+import { parseSpeed } from '../../replayer/pace.ts';
+import { listArchiveFiles } from '../storage/archive.ts';
 import { UserError, userInput } from './errors.ts';
 
-interface Args { exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
+interface Args { from?: string; speed: string; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
 
 export const simulateCommand: CommandModule<object, Args> = {
   command: 'simulate',
@@ -17,13 +19,19 @@ export const simulateCommand: CommandModule<object, Args> = {
     .option('mean-gap', { type: 'number', default: 150, describe: 'mean ms between events per market (smaller: a busier market)' })
     .option('ping-interval', { type: 'string', default: '20s', describe: 'Binance server ping interval' })
     .option('disconnect-every', { type: 'string', describe: 'force a disconnect of every exchange this often, e.g. 30s' })
-    .option('log', { type: 'string', describe: 'append every frame sent and trade made to this JSON-lines file' }) as never,
+    .option('log', { type: 'string', describe: 'append every frame sent and trade made to this JSON-lines file' })
+    .option('from', { type: 'string', describe: 're-serve this raw archive instead of the synthetic market' })
+    .option('speed', { type: 'string', default: '1x', describe: 'pace of a re-served archive (1x, 50x, …)' }) as never,
   handler: async (a) => {
     const exchanges = parseExchanges(a.exchanges, SIM_EXCHANGES);
     if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UserError(`bad --port ${a.port}`);
     if (!(a['mean-gap'] > 0)) throw new UserError(`bad --mean-gap ${a['mean-gap']} (ms, above 0)`);
     const every = a['disconnect-every'] !== undefined ? userInput(() => parseDuration(a['disconnect-every']!)) : undefined;
+    const speed = userInput(() => parseSpeed(a.speed));
+    if (speed === 'max') throw new UserError('--speed max makes no sense for a live server: give a factor, e.g. 50x');
+    if (a.from !== undefined) userInput(() => listArchiveFiles(a.from!));
     const sim = await startSimulator({
+      ...(a.from !== undefined ? { from: a.from, speed } : {}),
       host: a.host, port: a.port, exchanges, seed: a.seed, meanGapMs: a['mean-gap'],
       binance: { pingIntervalMs: userInput(() => parseDuration(a['ping-interval'])) },
       ...(every ? { disconnectEveryMs: Object.fromEntries(exchanges.map((x) => [x, every])) } : {}),

@@ -8,20 +8,17 @@
  * negative (the real hftbacktest recording's local clock ran 1.27 s behind Binance).
  */
 export class ExchangeClock {
-  /** First receive time of any LogEvent of this exchange. */
-  private firstRecvNs: bigint | undefined;
+  /** First exchange time seen: windows starting before it may lack trades. */
+  private firstUs: number | undefined;
   private offsetNs: bigint | undefined;
   /** Newest exchange time seen, µs (from an event, or a tick through the offset). */
   private newestUs = Number.NEGATIVE_INFINITY;
-
-  observeLog(recvNs: bigint): void {
-    if (this.firstRecvNs === undefined) this.firstRecvNs = recvNs;
-  }
 
   observeTime(recvNs: bigint, tsUs: number): void {
     const off = recvNs - BigInt(tsUs) * 1000n;
     if (this.offsetNs === undefined || off < this.offsetNs) this.offsetNs = off;
     if (tsUs > this.newestUs) this.newestUs = tsUs;
+    this.firstUs ??= tsUs;
   }
 
   /** A tick at local time `recvNs`: exchange time has reached at least recvNs − offset. */
@@ -35,9 +32,12 @@ export class ExchangeClock {
     return this.newestUs;
   }
 
-  /** Exchange time at which the input began, µs, once an offset is known. */
+  /**
+   * Exchange time at which the input began, µs: the first exchange time seen. (Not the
+   * first receive time through the offset: a re-served recording runs exchange time faster
+   * than the local clock, and the offset then drifts.)
+   */
   get startUs(): number | undefined {
-    if (this.firstRecvNs === undefined || this.offsetNs === undefined) return undefined;
-    return Number((this.firstRecvNs - this.offsetNs) / 1000n);
+    return this.firstUs;
   }
 }

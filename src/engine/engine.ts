@@ -70,7 +70,6 @@ export class Engine {
       s.undecoded[ev.exchange] = (s.undecoded[ev.exchange] ?? 0) + 1;
       return;
     }
-    x.clock.observeLog(ev.recvNs);
     if (ev.kind === 'close') x.candles.disconnect();
     if (ev.kind === 'gap') this.onRecorderGap(ev, x);
     for (const m of x.decoder.decode(ev)) this.onMarket(m, x);
