@@ -48,6 +48,8 @@ export class CandleWindows {
   private readonly pendingGap = new Set<string>();
   private nextEndUs = Number.POSITIVE_INFINITY;
   private readonly lastTradeUs = new Map<string, number>();
+  /** Each symbol's first trade seen: the window holding it may lack earlier, unrecorded trades. */
+  private readonly firstTradeUs = new Map<string, number>();
   /** symbol → windows ending after this exchange time stay open. */
   private readonly holds = new Map<string, number>();
   /** Symbols with unfilled gap ids. */
@@ -102,6 +104,7 @@ export class CandleWindows {
     const gap = this.pendingGap.delete(t.symbol);
     if (this.awaiting.delete(t.symbol)) this.release(t.symbol);
     if (t.tsUs > (this.lastTradeUs.get(t.symbol) ?? Number.NEGATIVE_INFINITY)) this.lastTradeUs.set(t.symbol, t.tsUs);
+    if (!this.firstTradeUs.has(t.symbol)) this.firstTradeUs.set(t.symbol, t.tsUs);
     const size = fixed(t.size);
     const quote = fixed(t.price * t.size);
     for (const intervalMs of this.intervalsMs) {
@@ -165,7 +168,7 @@ export class CandleWindows {
    * Closes every window that ends at or before `watermarkUs`, in (start, interval, symbol)
    * order so that output never depends on Map iteration order.
    */
-  close(watermarkUs: number, startUs: number | undefined, endedUs?: number): CandleRow[] {
+  close(watermarkUs: number, endedUs?: number): CandleRow[] {
     if (watermarkUs < this.nextEndUs) return [];
     for (const [symbol, from] of [...this.holds].sort()) {
       if (watermarkUs - from > this.maxHoldUs) this.gapAbandoned(symbol, endedUs === undefined || this.gapOpen.has(symbol));
@@ -180,7 +183,7 @@ export class CandleWindows {
     closing.sort(([, a], [, b]) => a.startUs - b.startUs || a.intervalMs - b.intervalMs || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
     return closing.map(([key, w]) => {
       this.byKey.delete(key);
-      return toRow(w, startUs, endedUs);
+      return toRow(w, this.firstTradeUs.get(w.symbol), endedUs);
     });
   }
 
@@ -189,8 +192,8 @@ export class CandleWindows {
    * A symbol merely unheard-from since the last disconnect (the recorder's own stop) is
    * not a gap; a gap still missing ids is.
    */
-  flush(newestUs: number, startUs: number | undefined): CandleRow[] {
-    return this.close(Number.POSITIVE_INFINITY, startUs, newestUs);
+  flush(newestUs: number): CandleRow[] {
+    return this.close(Number.POSITIVE_INFINITY, newestUs);
   }
 }
 
@@ -205,10 +208,11 @@ function before(tsUs: number, id: bigint, at: [number, bigint]): boolean {
   return tsUs < at[0] || (tsUs === at[0] && id < at[1]);
 }
 
-function toRow(w: OpenWindow, inputStartUs: number | undefined, endedUs: number | undefined): CandleRow {
+function toRow(w: OpenWindow, firstTradeUs: number | undefined, endedUs: number | undefined): CandleRow {
   const flags: string[] = [];
   if (w.gap) flags.push('gap');
-  if (inputStartUs !== undefined && w.startUs < inputStartUs) flags.push('start');
+  // Trades of this symbol before its first one seen may have gone unrecorded.
+  if (firstTradeUs !== undefined && w.startUs < firstTradeUs) flags.push('start');
   if (endedUs !== undefined && w.endUs > endedUs) flags.push('end');
   return {
     exchange: w.exchange, symbol: w.symbol, interval: intervalName(w.intervalMs), window_start: BigInt(w.startUs / 1000),

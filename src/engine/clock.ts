@@ -8,8 +8,6 @@
  * negative (the real hftbacktest recording's local clock ran 1.27 s behind Binance).
  */
 export class ExchangeClock {
-  /** First exchange time seen: windows starting before it may lack trades. */
-  private firstUs: number | undefined;
   private offsetNs: bigint | undefined;
   /** Newest exchange time seen, µs (from an event, or a tick through the offset). */
   private newestUs = Number.NEGATIVE_INFINITY;
@@ -18,7 +16,6 @@ export class ExchangeClock {
     const off = recvNs - BigInt(tsUs) * 1000n;
     if (this.offsetNs === undefined || off < this.offsetNs) this.offsetNs = off;
     if (tsUs > this.newestUs) this.newestUs = tsUs;
-    this.firstUs ??= tsUs;
   }
 
   /** A tick at local time `recvNs`: exchange time has reached at least recvNs − offset. */
@@ -30,14 +27,5 @@ export class ExchangeClock {
 
   get newest(): number {
     return this.newestUs;
-  }
-
-  /**
-   * Exchange time at which the input began, µs: the first exchange time seen. (Not the
-   * first receive time through the offset: a re-served recording runs exchange time faster
-   * than the local clock, and the offset then drifts.)
-   */
-  get startUs(): number | undefined {
-    return this.firstUs;
   }
 }

@@ -80,7 +80,7 @@ export class Engine {
   finish(): void {
     for (const name of [...this.exchanges.keys()].sort()) {
       const x = this.exchanges.get(name)!;
-      this.emitCandles(x.candles.flush(x.clock.newest, x.clock.startUs));
+      this.emitCandles(x.candles.flush(x.clock.newest));
     }
     for (const r of this.arbitrage.finish(this.lastRecvNs, this.lastAt)) this.sink.emit('arbitrage', r);
   }
@@ -180,7 +180,7 @@ export class Engine {
   }
 
   private advance(x: PerExchange): void {
-    this.emitCandles(x.candles.close(this.watermark(x), x.clock.startUs));
+    this.emitCandles(x.candles.close(this.watermark(x)));
   }
 
   private emitCandles(rows: CandleRow[]): void {
