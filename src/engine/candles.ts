@@ -56,6 +56,8 @@ export class CandleWindows {
   private readonly gapOpen = new Set<string>();
   /** Symbols not yet heard from since a disconnect. */
   private readonly awaiting = new Set<string>();
+  /** `symbol\0interval` → end of its latest closed window: a window never closes twice. */
+  private readonly closedEnd = new Map<string, number>();
 
   constructor(private readonly intervalsMs: readonly number[], private readonly maxHoldUs = Number.POSITIVE_INFINITY) {}
 
@@ -112,7 +114,8 @@ export class CandleWindows {
       const startUs = Math.floor(t.tsUs / lenUs) * lenUs;
       const endUs = startUs + lenUs;
       const key = `${t.symbol}\u0000${intervalMs}\u0000${startUs}`;
-      if (endUs <= watermarkUs && !this.byKey.has(key) && !this.held(t.symbol, endUs)) {
+      const closed = endUs <= (this.closedEnd.get(`${t.symbol}\u0000${intervalMs}`) ?? Number.NEGATIVE_INFINITY);
+      if (closed || (endUs <= watermarkUs && !this.byKey.has(key) && !this.held(t.symbol, endUs))) {
         late.push({
           exchange: t.exchange, symbol: t.symbol, interval: intervalName(intervalMs), window_start: BigInt(startUs / 1000),
           trade_id: t.tradeId, price: t.price, size: t.size, side: t.side, ts_us: BigInt(t.tsUs),
@@ -183,6 +186,8 @@ export class CandleWindows {
     closing.sort(([, a], [, b]) => a.startUs - b.startUs || a.intervalMs - b.intervalMs || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
     return closing.map(([key, w]) => {
       this.byKey.delete(key);
+      const series = `${w.symbol}\u0000${w.intervalMs}`;
+      if (w.endUs > (this.closedEnd.get(series) ?? Number.NEGATIVE_INFINITY)) this.closedEnd.set(series, w.endUs);
       return toRow(w, this.firstTradeUs.get(w.symbol), endedUs);
     });
   }

@@ -57,6 +57,23 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The frame as a JSON object, or a FrameError. */
+export function parseObject(text: string): Record<string, unknown> {
+  const msg = parseJson(text);
+  if (!isObject(msg)) throw new FrameError('frame is not a JSON object');
+  return msg;
+}
+
+/** Runs an adapter's reading of one event: a FrameError becomes a decode_error event, never a crash. */
+export function guarded(ev: LogEvent, read: () => MarketEvent[]): MarketEvent[] {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof FrameError) return [decodeError(ev, err.message)];
+    throw err;
+  }
+}
+
 /**
  * Verdict on one trade id against what was seen for its symbol: it continues the run, it
  * skips ids (a gap), it fills ids a gap left missing (REST backfill, or a late frame), or

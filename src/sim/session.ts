@@ -4,7 +4,7 @@
  * fixtures. Each connection's receive times only increase (TCP keeps order), ticks come
  * every `tickMs` of local time, and frames named in `dropTradeIds` never arrive (gaps).
  */
-import type { LogEvent, LogKind } from '../log/event.ts';
+import type { LogEvent } from '../log/event.ts';
 import {
   binanceBookTickerPayload, binanceCombined, binanceStream, binanceSubscribe, binanceTradePayload,
   coinbaseMatch, coinbaseSubscribe, coinbaseSubscriptions, coinbaseTicker,
@@ -22,14 +22,8 @@ export interface SimSessionOptions extends SimOptions {
   readonly extraFrames?: readonly { atMs: number; exchange: string; payload: string }[];
 }
 
-interface Raw {
-  readonly recvNs: bigint;
-  readonly exchange: string;
-  readonly conn: string;
-  readonly kind: LogKind;
-  readonly payload: string;
-  readonly meta: string;
-}
+/** A LogEvent before it has its place in the session. */
+type Raw = Omit<LogEvent, 'session' | 'ingestSeq'>;
 
 /** Frames one market event the way its exchange would send it. */
 export class FrameEncoder {

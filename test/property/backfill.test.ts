@@ -36,8 +36,11 @@ describe('backfill (property)', () => {
       (seed, picks, delayMs, disconnect) => {
         const base = { seed, startMs: Date.UTC(2024, 7, 9), durationMs: 60_000, exchanges: ['binance', 'coinbase'], session: 'bf' };
         const trades = [...simulateMarket(base)].filter((e): e is SimTrade => e.kind === 'trade');
-        // A market's very first trade has no predecessor to reveal its loss: pick later ones.
-        const detectable = trades.filter((t, i) => trades.slice(0, i).some((p) => p.exchange === t.exchange && p.symbol === t.symbol));
+        // A loss is revealed by the market's next trade: pick trades with a predecessor and a
+        // successor within 1 s, so the gap is known before the 2 s lateness closes its window
+        // (a loss revealed later can only be late: windows never reopen).
+        const detectable = trades.filter((t, i) => trades.slice(0, i).some((p) => p.exchange === t.exchange && p.symbol === t.symbol)
+          && trades.slice(i + 1).some((n) => n.exchange === t.exchange && n.symbol === t.symbol && n.tsUs - t.tsUs < 1_000_000));
         const dropped = [...new Set(picks.map((p) => detectable[p % detectable.length]!))];
         const full = simulateSession(base);
         const holed = simulateSession({ ...base, dropTradeIds: new Set(dropped.map((t) => t.tradeId)) });

@@ -8,7 +8,7 @@
 import type { LogEvent } from '../../log/event.ts';
 import { bump, newCounts, type DecodeCounts, type MarketEvent, type Trade } from '../../market/events.ts';
 import {
-  FrameError, TradeIdTracker, acceptTrade, decodeError, exactId, isObject, num, origin, parseJson, str, urlParam,
+  FrameError, TradeIdTracker, acceptTrade, exactId, guarded, isObject, num, origin, parseJson, parseObject, str, urlParam,
 } from '../common.ts';
 import type { BinanceAggTrade, BinanceBookTicker, BinanceHistoricalTrade, BinanceTrade } from './payloads.ts';
 
@@ -32,9 +32,8 @@ const RECOGNISED = new Set(['depthUpdate', 'kline', '24hrTicker', '24hrMiniTicke
 export function decodeBinance(ev: LogEvent, state: BinanceState): MarketEvent[] {
   if (ev.kind === 'rest') return decodeRest(ev, state);
   if (ev.kind !== 'frame') return [];
-  try {
-    const msg = parseJson(ev.payload);
-    if (!isObject(msg)) throw new FrameError('frame is not a JSON object');
+  return guarded(ev, () => {
+    const msg = parseObject(ev.payload);
     if ('result' in msg && 'id' in msg) {
       return [{ type: 'status', status: 'subscribed', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), detail: ev.payload }];
     }
@@ -44,10 +43,7 @@ export function decodeBinance(ev: LogEvent, state: BinanceState): MarketEvent[] 
     const data = 'stream' in msg && 'data' in msg ? msg.data : msg;
     if (!isObject(data)) throw new FrameError('stream data is not a JSON object');
     return decodePayload(ev, data, state);
-  } catch (err) {
-    if (err instanceof FrameError) return [decodeError(ev, err.message)];
-    throw err;
-  }
+  });
 }
 
 function decodePayload(ev: LogEvent, d: Record<string, unknown>, state: BinanceState): MarketEvent[] {
@@ -118,7 +114,7 @@ function decodeRest(ev: LogEvent, state: BinanceState): MarketEvent[] {
     bump(state.counts.recognised, 'rest:other');
     return [];
   }
-  try {
+  return guarded(ev, () => {
     const symbol = urlParam(ev.meta, 'symbol');
     if (symbol === undefined) throw new FrameError('backfill URL without symbol');
     const rows = parseJson(ev.payload);
@@ -135,8 +131,5 @@ function decodeRest(ev: LogEvent, state: BinanceState): MarketEvent[] {
       out.push(...acceptTrade(ev, state.ids, `${symbol}@trade`, trade, state.counts));
     }
     return out;
-  } catch (err) {
-    if (err instanceof FrameError) return [decodeError(ev, err.message)];
-    throw err;
-  }
+  });
 }

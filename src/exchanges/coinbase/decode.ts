@@ -12,7 +12,7 @@ import type { LogEvent } from '../../log/event.ts';
 import { isoToNs } from '../../log/time.ts';
 import { bump, newCounts, type DecodeCounts, type MarketEvent, type Trade } from '../../market/events.ts';
 import {
-  FrameError, TradeIdTracker, acceptTrade, decodeError, exactId, gapEvent, isObject, num, origin, parseJson, str,
+  FrameError, TradeIdTracker, acceptTrade, exactId, gapEvent, guarded, isObject, num, origin, parseJson, parseObject, str,
 } from '../common.ts';
 import type { CoinbaseHeartbeat, CoinbaseMatch, CoinbaseTicker } from './payloads.ts';
 
@@ -30,9 +30,8 @@ const RECOGNISED = new Set(['l2update', 'snapshot', 'status', 'received', 'open'
 export function decodeCoinbase(ev: LogEvent, state: CoinbaseState): MarketEvent[] {
   if (ev.kind === 'rest') return decodeRest(ev, state);
   if (ev.kind !== 'frame') return [];
-  try {
-    const msg = parseJson(ev.payload);
-    if (!isObject(msg)) throw new FrameError('frame is not a JSON object');
+  return guarded(ev, () => {
+    const msg = parseObject(ev.payload);
     const type = msg.type;
     switch (type) {
       case 'match':
@@ -54,10 +53,7 @@ export function decodeCoinbase(ev: LogEvent, state: CoinbaseState): MarketEvent[
         else bump(state.counts.unknown, typeof type === 'string' ? type : 'no-type');
         return [];
     }
-  } catch (err) {
-    if (err instanceof FrameError) return [decodeError(ev, err.message)];
-    throw err;
-  }
+  });
 }
 
 function timeUs(v: unknown): number {
@@ -118,7 +114,7 @@ function decodeRest(ev: LogEvent, state: CoinbaseState): MarketEvent[] {
     bump(state.counts.recognised, 'rest:other');
     return [];
   }
-  try {
+  return guarded(ev, () => {
     const symbol = decodeURIComponent(m[1]!);
     const rows = parseJson(ev.payload);
     if (!Array.isArray(rows)) throw new FrameError('trades body is not an array');
@@ -128,8 +124,5 @@ function decodeRest(ev: LogEvent, state: CoinbaseState): MarketEvent[] {
     });
     trades.sort((a, b) => (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0));
     return trades.flatMap((t) => acceptTrade(ev, state.ids, symbol, t, state.counts));
-  } catch (err) {
-    if (err instanceof FrameError) return [decodeError(ev, err.message)];
-    throw err;
-  }
+  });
 }
