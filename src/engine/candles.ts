@@ -220,7 +220,7 @@ function toRow(w: OpenWindow, firstTradeUs: number | undefined, endedUs: number 
   if (firstTradeUs !== undefined && w.startUs < firstTradeUs) flags.push('start');
   if (endedUs !== undefined && w.endUs > endedUs) flags.push('end');
   return {
-    exchange: w.exchange, symbol: w.symbol, interval: intervalName(w.intervalMs), window_start: BigInt(w.startUs / 1000),
+    exchange: w.exchange, symbol: w.symbol, asset: '', interval: intervalName(w.intervalMs), window_start: BigInt(w.startUs / 1000),
     open: w.open, high: w.high, low: w.low, close: w.close,
     volume: Number(w.volume) / UNITS, quote_volume: Number(w.quoteVolume) / UNITS,
     vwap: w.volume > 0n ? Number(w.quoteVolume) / Number(w.volume) : w.close,

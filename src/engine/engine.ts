@@ -185,7 +185,8 @@ export class Engine {
 
   private emitCandles(rows: CandleRow[]): void {
     const { smaPeriods, emaPeriods, rsiPeriod } = this.cfg;
-    for (const c of rows) {
+    for (const row of rows) {
+      const c = { ...row, asset: this.asset(row.exchange, row.symbol) ?? '' };
       this.sink.emit('candles', c);
       const key = `${c.exchange}\u0000${c.symbol}\u0000${c.interval}`;
       let set = this.indicators.get(key);

@@ -7,6 +7,8 @@
 export interface CandleRow {
   exchange: string;
   symbol: string;
+  /** Canonical asset the arbitrage detector matches venues by (`BTC/USD`); empty when unknown. */
+  asset: string;
   interval: string;
   /** Window start, epoch ms UTC (exchange time). */
   window_start: bigint;

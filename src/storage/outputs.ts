@@ -22,7 +22,7 @@ export function tableColumns(table: TableName, indicatorColumns: readonly string
   switch (table) {
     case 'candles':
       return [
-        ...KEY_CANDLE,
+        ...KEY_CANDLE, { name: 'asset', type: 'STRING' },
         ...['open', 'high', 'low', 'close', 'volume', 'quote_volume', 'vwap'].map((name) => ({ name, type: 'DOUBLE' as const })),
         { name: 'trades', type: 'INT32' },
         { name: 'buy_volume', type: 'DOUBLE' }, { name: 'sell_volume', type: 'DOUBLE' },
