@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
+import { tableSummary } from '../storage/run.ts';
 import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../engine/config.ts';
 import { parseUserTime } from '../log/time.ts';
@@ -54,7 +55,7 @@ export const demoCommand: CommandModule<object, Args> = {
     const n = writeSimulatedArchive(raw, { seed: a.seed, startMs, minutes: a.minutes, faults: true });
     process.stdout.write(`simulated ${a.minutes} min of binance + coinbase (BTC, ETH), seed ${a.seed}, with fault drills (3 lost trades, a truncated frame, unknown messages): ${n} events → ${raw}\n`);
     const { manifest, elapsedMs } = await replay({ from: raw, out, speed: 'max', config: { ...DEFAULT_CONFIG, intervalsMs: [10_000, 60_000, 300_000] } });
-    const tables = Object.entries(manifest.tables).map(([t, r]) => `${t} ${r.rows}`).join(', ');
+    const tables = tableSummary(manifest);
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s → ${out}: ${tables}\n\n`);
     const candles = (await readParquet(path.join(out, 'candles.parquet'))).filter((c) => c.interval === '1m');
     const last = new Map<string, Record<string, unknown>>();

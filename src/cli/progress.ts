@@ -8,16 +8,20 @@ export function progressBar(label: string): { update(done: number, total: number
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  let last = 0;
   return {
     update(done, total) {
       if (!started) {
         bar.start(total, 0);
         started = true;
       }
+      last = total;
       bar.update(done);
     },
     stop() {
-      if (started) bar.stop();
+      if (!started) return;
+      bar.update(last);
+      bar.stop();
     },
   };
 }

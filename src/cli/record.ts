@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { tableSummary } from '../storage/run.ts';
 import { record } from '../../recorder/record.ts';
 import { RECORDABLE, DEFAULT_ENDPOINTS } from '../../recorder/venues.ts';
 import { parseDuration } from '../engine/config.ts';
@@ -86,7 +87,7 @@ export const recordCommand: CommandModule<object, Args> = {
       ...(view ? { sinks: [view.sink], taps: [view.tap] } : {}),
     });
     view?.stop();
-    const tables = Object.entries(r.manifest.tables).map(([t, x]) => `${t} ${x.rows}`).join(', ');
+    const tables = tableSummary(r.manifest);
     process.stdout.write(`recorded ${r.events} events as ${r.session} → ${r.archive}; live outputs → ${r.outDir}: ${tables}\n`);
     if (r.kafka) process.stdout.write(`kafka: ${r.kafka.delivered} events delivered to ${r.kafka.topic}${r.kafka.undelivered > 0 ? `, ${r.kafka.undelivered} NOT delivered (kept in the spool and the archive)` : ''}\n`);
   },

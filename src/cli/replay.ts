@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { tableSummary } from '../storage/run.ts';
 import { parseUserTime } from '../log/time.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { replay } from '../../replayer/replay.ts';
@@ -33,7 +34,7 @@ export const replayCommand: CommandModule<object, Args> = {
     });
     bar.stop();
     const rate = Math.round(manifest.events / (elapsedMs / 1000));
-    const tables = Object.entries(manifest.tables).map(([t, r]) => `${t} ${r.rows}`).join(', ');
+    const tables = tableSummary(manifest);
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s) → ${a.out}: ${tables}\n`);
   },
 };

@@ -78,3 +78,10 @@ export function writeRun(out: string, tables: OutputTables, stats: EngineStats, 
 export function readManifest(dir: string): Manifest {
   return JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
 }
+
+/** `candles 16, indicators 16, …` for a summary line; strategy tables only when a strategy ran. */
+export function tableSummary(m: Manifest): string {
+  return Object.entries(m.tables)
+    .filter(([t]) => m.strategy !== null || !['orders', 'fills', 'equity'].includes(t))
+    .map(([t, r]) => `${t} ${r.rows}`).join(', ');
+}
