@@ -6,8 +6,8 @@
  * more than 5 incoming messages a second closes the connection (1008).
  */
 import type { WebSocket } from 'ws';
-import { binanceBookTickerPayload, binanceCombined, binanceStream, binanceTradePayload } from '../../src/sim/frames.ts';
-import type { SimEvent, SimQuote, SimTrade } from '../../src/sim/market.ts';
+import { binanceCombined, binanceStream } from '../../src/sim/frames.ts';
+import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { restTradesBody } from '../../src/sim/rest.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
 
@@ -75,10 +75,9 @@ export class BinanceConnection extends SimConnection {
     }
   }
 
-  onMarket(e: SimEvent, encoded: { trade?: string; quote?: string }): void {
+  onMarket(e: SimEvent, payload: string): void {
     const stream = binanceStream(e.symbol, e.kind === 'trade' ? 'trade' : 'bookTicker');
     if (!this.streams.has(stream)) return;
-    const payload = e.kind === 'trade' ? encoded.trade! : encoded.quote!;
     this.send(this.combined ? binanceCombined(stream, payload) : payload);
   }
 
@@ -105,10 +104,6 @@ export class BinanceConnection extends SimConnection {
     const data = `{"e":"brandNewEvent","E":${Math.floor(this.ctx.nowMs())},"s":"BTCUSDT"}`;
     return this.combined ? binanceCombined('btcusdt@brandNew', data) : data;
   }
-}
-
-export function encodeBinance(e: SimEvent, updateId: number): { trade?: string; quote?: string } {
-  return e.kind === 'trade' ? { trade: binanceTradePayload(e as SimTrade) } : { quote: binanceBookTickerPayload(e as SimQuote, updateId) };
 }
 
 /** `GET /api/v3/historicalTrades?symbol=&fromId=&limit=`: trades with id ≥ fromId, oldest first. */

@@ -5,8 +5,8 @@
  * per product carrying `last_trade_id`.
  */
 import type { WebSocket } from 'ws';
-import { coinbaseHeartbeat, coinbaseMatch, coinbaseTicker } from '../../src/sim/frames.ts';
-import type { SimEvent, SimQuote, SimTrade } from '../../src/sim/market.ts';
+import { coinbaseHeartbeat, coinbaseMatch } from '../../src/sim/frames.ts';
+import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { restTradesBody } from '../../src/sim/rest.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
 import type { TradeLog } from './feed.ts';
@@ -83,9 +83,8 @@ export class CoinbaseConnection extends SimConnection {
     }
   }
 
-  onMarket(e: SimEvent, encoded: { trade?: string; quote?: string }): void {
-    if (e.kind === 'trade' && this.subs.get('matches')!.has(e.symbol)) this.send(encoded.trade!);
-    if (e.kind === 'quote' && this.subs.get('ticker')!.has(e.symbol)) this.send(encoded.quote!);
+  onMarket(e: SimEvent, payload: string): void {
+    if (this.subs.get(e.kind === 'trade' ? 'matches' : 'ticker')!.has(e.symbol)) this.send(payload);
   }
 
   onRecorded(payload: string): void {
@@ -102,11 +101,6 @@ export class CoinbaseConnection extends SimConnection {
   unknown(): string {
     return `{"type":"brand_new_type","time":"${new Date(this.ctx.nowMs()).toISOString()}"}`;
   }
-}
-
-export function encodeCoinbase(e: SimEvent, sequence: number, last: SimTrade | undefined): { trade?: string; quote?: string } {
-  if (e.kind === 'trade') return { trade: coinbaseMatch(e, sequence) };
-  return { quote: coinbaseTicker(e as SimQuote, sequence, last && { price: last.price, size: last.size, side: last.side, tradeId: last.tradeId }) };
 }
 
 /** `GET /products/{id}/trades?after=&limit=`: trades older than `after`, newest first. */

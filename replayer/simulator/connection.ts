@@ -51,8 +51,8 @@ export abstract class SimConnection {
     for (const t of this.timers) clearInterval(t);
   }
 
-  /** A market event happened on this connection's exchange. */
-  abstract onMarket(e: SimEvent, encoded: { trade?: string; quote?: string }): void;
+  /** A market event happened on this connection's exchange; `payload` is its message (FrameEncoder). */
+  abstract onMarket(e: SimEvent, payload: string): void;
   /** A recorded frame of this exchange (archive mode): sent as recorded, if subscribed. */
   abstract onRecorded(payload: string): void;
   /** A malformed frame (truncated JSON) and an unknown message type, for fault tests. */

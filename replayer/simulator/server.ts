@@ -15,8 +15,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
-import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, encodeBinance, type BinanceOptions } from './binance.ts';
-import { CoinbaseConnection, coinbaseTrades, encodeCoinbase, type CoinbaseOptions } from './coinbase.ts';
+import { FrameEncoder } from '../../src/sim/frames.ts';
+import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, type BinanceOptions } from './binance.ts';
+import { CoinbaseConnection, coinbaseTrades, type CoinbaseOptions } from './coinbase.ts';
 import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
 import { ArchiveFeed } from './archive-feed.ts';
 import { MarketFeed, type TradeLog } from './feed.ts';
@@ -85,8 +86,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   });
 
   // The market pump: every 10 ms, release what is due and send it to whoever listens.
-  let binanceUpdateId = 60_000_000_000;
-  let coinbaseSeq = 400_000_000;
+  const encoder = new FrameEncoder();
   const pump = setInterval(() => {
     if (synthetic) for (const e of synthetic.due(Math.floor(nowMs() * 1000))) dispatch(e);
     if (recorded) {
@@ -106,10 +106,8 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       f.dropTrades--;
       return;
     }
-    const encoded = e.exchange === 'coinbase'
-      ? encodeCoinbase(e, coinbaseSeq++, feed.lastTrade('coinbase', e.symbol))
-      : encodeBinance(e, binanceUpdateId++);
-    for (const c of conns) if (c.exchange === e.exchange) c.onMarket(e, encoded);
+    const payload = encoder.encode(e);
+    for (const c of conns) if (c.exchange === e.exchange) c.onMarket(e, payload);
   }
 
   const server = http.createServer((req, res) => void route(req, res));

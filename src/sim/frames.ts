@@ -3,7 +3,7 @@
  * feeds send (see the payload samples beside each adapter). The simulator server and the
  * offline demo both speak through these.
  */
-import type { SimQuote, SimTrade } from './market.ts';
+import type { SimEvent, SimQuote, SimTrade } from './market.ts';
 
 /** ISO-8601 UTC with µs, as Coinbase prints times. */
 export const isoMicros = (tsUs: number): string => {
@@ -59,4 +59,30 @@ export function coinbaseSubscribe(symbols: readonly string[]): string {
 
 export function binanceSubscribe(streams: readonly string[], id: number): string {
   return JSON.stringify({ method: 'SUBSCRIBE', params: streams, id });
+}
+
+/**
+ * One market event as its exchange sends it: Binance's raw stream payload (wrap it with
+ * `binanceCombined` for combined streams), Coinbase's feed message. Keeps the sequence
+ * numbers and the last trade a Coinbase ticker repeats.
+ */
+export class FrameEncoder {
+  private binanceUpdateId = 50_000_000_000;
+  private coinbaseSeq = 300_000_000;
+  private readonly lastTrade = new Map<string, SimTrade>();
+
+  encode(e: SimEvent): string {
+    if (e.exchange === 'coinbase') {
+      this.coinbaseSeq += 1 + (this.coinbaseSeq % 7);
+      if (e.kind === 'trade') {
+        this.lastTrade.set(e.symbol, e);
+        return coinbaseMatch(e, this.coinbaseSeq);
+      }
+      const t = this.lastTrade.get(e.symbol);
+      return coinbaseTicker(e, this.coinbaseSeq, t && { price: t.price, size: t.size, side: t.side, tradeId: t.tradeId });
+    }
+    if (e.kind === 'trade') return binanceTradePayload(e);
+    this.binanceUpdateId += 1 + (this.binanceUpdateId % 5);
+    return binanceBookTickerPayload(e, this.binanceUpdateId);
+  }
 }

@@ -5,11 +5,8 @@
  * every `tickMs` of local time, and frames named in `dropTradeIds` never arrive (gaps).
  */
 import type { LogEvent } from '../log/event.ts';
-import {
-  binanceBookTickerPayload, binanceCombined, binanceStream, binanceSubscribe, binanceTradePayload,
-  coinbaseMatch, coinbaseSubscribe, coinbaseSubscriptions, coinbaseTicker,
-} from './frames.ts';
-import { DEFAULT_ASSETS, simSymbol, simulateMarket, type SimEvent, type SimOptions, type SimTrade } from './market.ts';
+import { FrameEncoder, binanceCombined, binanceStream, binanceSubscribe, coinbaseSubscribe, coinbaseSubscriptions } from './frames.ts';
+import { DEFAULT_ASSETS, simSymbol, simulateMarket, type SimOptions } from './market.ts';
 import { Rng } from './random.ts';
 
 export interface SimSessionOptions extends SimOptions {
@@ -24,28 +21,6 @@ export interface SimSessionOptions extends SimOptions {
 
 /** A LogEvent before it has its place in the session. */
 type Raw = Omit<LogEvent, 'session' | 'ingestSeq'>;
-
-/** Frames one market event the way its exchange would send it. */
-export class FrameEncoder {
-  private binanceUpdateId = 50_000_000_000;
-  private coinbaseSeq = 300_000_000;
-  private readonly lastTrade = new Map<string, SimTrade>();
-
-  encode(e: SimEvent): string {
-    if (e.exchange === 'coinbase') {
-      this.coinbaseSeq += 1 + (this.coinbaseSeq % 7);
-      if (e.kind === 'trade') {
-        this.lastTrade.set(e.symbol, e);
-        return coinbaseMatch(e, this.coinbaseSeq);
-      }
-      const t = this.lastTrade.get(e.symbol);
-      return coinbaseTicker(e, this.coinbaseSeq, t && { price: t.price, size: t.size, side: t.side, tradeId: t.tradeId });
-    }
-    if (e.kind === 'trade') return binanceCombined(binanceStream(e.symbol, 'trade'), binanceTradePayload(e));
-    this.binanceUpdateId += 1 + (this.binanceUpdateId % 5);
-    return binanceCombined(binanceStream(e.symbol, 'bookTicker'), binanceBookTickerPayload(e, this.binanceUpdateId));
-  }
-}
 
 export function simEndpoints(exchange: string, symbols: readonly string[]): { url: string; subscribe: string; ack: string } {
   if (exchange === 'coinbase') {
@@ -73,7 +48,9 @@ export function simulateSession(o: SimSessionOptions): LogEvent[] {
   }
   const enc = new FrameEncoder();
   for (const e of simulateMarket(o)) {
-    const payload = enc.encode(e);
+    const raw = enc.encode(e);
+    // Recorders subscribe to Binance's combined streams: each payload comes wrapped.
+    const payload = e.exchange === 'coinbase' ? raw : binanceCombined(binanceStream(e.symbol, e.kind === 'trade' ? 'trade' : 'bookTicker'), raw);
     if (e.kind === 'trade' && o.dropTradeIds?.has(e.tradeId)) continue;
     const latUs = Math.max(50, ((o.latencyMs?.[e.exchange] ?? 20) + 5 * rng.normal()) * 1000);
     let recv = BigInt(e.tsUs) * 1000n + BigInt(Math.round(latUs * 1000));
