@@ -9,6 +9,7 @@
  * they can always be recomputed from the raw topic.
  */
 import type { OutputSink, OutputTables, TableName } from '../src/engine/rows.ts';
+import type { LogEvent } from '../src/log/event.ts';
 import { ensureTopic, kafkaClient, toMessages, type Kafka, type Producer } from '../src/storage/kafka.ts';
 import type { Spool } from './spool.ts';
 
@@ -23,6 +24,21 @@ export interface KafkaForwarderOptions {
 const OUTPUT_TABLES: readonly TableName[] = ['candles', 'indicators', 'arbitrage'];
 const MAX_OUTPUT_QUEUE = 200_000;
 
+/**
+ * Cuts a batch so that no partition's share can exceed what a broker accepts by default
+ * (message.max.bytes = 1 MiB): at most 512 KiB of payload and headers in all, and always at
+ * least one event. Symbol-less events count once per partition, as they are sent to each.
+ */
+function byteBudget(events: LogEvent[], partitions: number): LogEvent[] {
+  let bytes = 0;
+  for (let i = 0; i < events.length; i++) {
+    const ev = events[i]!;
+    bytes += (Buffer.byteLength(ev.payload) + ev.meta.length + ev.session.length + 96) * (ev.kind === 'frame' || ev.kind === 'rest' ? 1 : partitions);
+    if (bytes > 512 * 1024 && i > 0) return events.slice(0, i);
+  }
+  return events;
+}
+
 const json = (row: object): string => JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
 export class KafkaForwarder {
@@ -33,6 +49,8 @@ export class KafkaForwarder {
   private outputQueue: { topic: string; key: string; value: string }[] = [];
   private droppedOutputs = 0;
   delivered = 0;
+  /** Events too large for the broker: skipped in Kafka, kept in the archive, said aloud. */
+  tooLarge = 0;
   readonly rawTopic: string;
 
   constructor(private readonly spool: Spool, private readonly session: string, private readonly o: KafkaForwarderOptions) {
@@ -76,15 +94,23 @@ export class KafkaForwarder {
       const p = await this.connect();
       for (let i = 0; i < maxBatches; i++) {
         const from = this.spool.cursor('kafka', this.session);
-        const batch = this.spool.after(this.session, from, 2_000);
+        const batch = byteBudget(this.spool.after(this.session, from, 5_000), this.partitions);
         if (batch.length === 0) break;
-        await p.send({ topic: this.rawTopic, acks: -1, messages: batch.flatMap((ev) => toMessages(ev, this.partitions)) });
+        try {
+          await p.send({ topic: this.rawTopic, acks: -1, messages: batch.flatMap((ev) => toMessages(ev, this.partitions)) });
+        } catch (err) {
+          // One event larger than the broker accepts (message.max.bytes, 1 MiB by default)
+          // would block delivery forever: say so, skip it (it is in the archive), go on.
+          if (!(batch.length === 1 && (err as { type?: string }).type === 'MESSAGE_TOO_LARGE')) throw err;
+          this.tooLarge++;
+          this.o.say(`kafka: event ${this.session}#${batch[0]!.ingestSeq} (${batch[0]!.payload.length} bytes) is larger than the broker accepts; it is in the archive, not in ${this.rawTopic}`);
+        }
         this.spool.setCursor('kafka', this.session, batch.at(-1)!.ingestSeq);
         this.delivered += batch.length;
         this.o.onDelivered?.(batch.length);
       }
       if (this.outputQueue.length > 0) {
-        const rows = this.outputQueue.splice(0, 5_000);
+        const rows = this.outputQueue.splice(0, 1_000);
         const byTopic = new Map<string, { key: string; value: string }[]>();
         for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
         await p.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planArchive, readArchive } from '../../replayer/read.ts';
 import { readKafka } from '../../replayer/kafka-source.ts';
+import { KafkaForwarder } from '../../recorder/kafka-forwarder.ts';
+import { Spool } from '../../recorder/spool.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { canonicalLine, tableColumns } from '../../src/storage/outputs.ts';
@@ -115,6 +117,27 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     expect(inTopic.length).toBe(archived.length);
     expect(inTopic.map(strip).sort(), 'the topic holds exactly the archive\'s LogEvents').toEqual(archived.map(strip).sort());
   }, 180_000);
+
+  it('delivers in batches the broker accepts, and skips aloud an event too large for it', async () => {
+    const d = tmpDir();
+    const spool = new Spool(path.join(d, 'spool.sqlite'));
+    const big = 'x'.repeat(1_500_000);
+    const events: LogEvent[] = Array.from({ length: 3_000 }, (_, i) => ({
+      session: 'big', ingestSeq: i, recvNs: 1_700_000_000_000_000_000n + BigInt(i), exchange: 'binance', conn: 'c', kind: 'frame',
+      payload: i === 1_500 ? big : `{"stream":"btcusdt@trade","data":{"s":"BTCUSDT","pad":"${'p'.repeat(900)}","i":${i}}}`, meta: '',
+    }));
+    for (const ev of events) spool.add(ev, 0n);
+    spool.commit();
+    const said: string[] = [];
+    const fwd = new KafkaForwarder(spool, 'big', { brokers: broker.brokers.split(','), prefix: 'k3', partitions: 2, say: (l) => said.push(l) });
+    for (let i = 0; i < 20 && fwd.pending() > 0; i++) expect(await fwd.pump(), said.join('\n')).toBe(true);
+    await fwd.close();
+    spool.close();
+    expect(fwd.tooLarge).toBe(1);
+    expect(said.join('\n')).toMatch(/event big#1500 \(1500000 bytes\) is larger than the broker accepts; it is in the archive/);
+    const got = await topicEvents('k3.raw');
+    expect(got.map((e) => e.ingestSeq).sort((a, b) => a - b)).toEqual(events.map((e) => e.ingestSeq).filter((i) => i !== 1_500));
+  }, 120_000);
 
   it('says in one line that a broker cannot be reached', () => {
     const r = runCli(['replay', '--from', 'kafka://127.0.0.1:1/none', '--out', path.join(dir, 'x')]);
