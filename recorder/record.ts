@@ -123,7 +123,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     const ev: LogEvent = { session, ingestSeq: seq++, recvNs, exchange, conn, kind, payload, meta };
     first ??= recvNs;
     last = recvNs;
-    spool.add(ev, recvNs);
+    spool.add(ev);
     arrivals.push(process.hrtime.bigint());
     engine.onLog(ev);
     for (const t of o.taps ?? []) t(ev);

@@ -32,7 +32,6 @@ export class Spool {
   private readonly insert: Database.Statement;
   private readonly commitBatch: (rows: LogEvent[]) => void;
   private pending: LogEvent[] = [];
-  private pendingSince: bigint | undefined;
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -52,8 +51,7 @@ export class Spool {
   }
 
   /** Queues an event for the next commit. */
-  add(ev: LogEvent, arrivedNs: bigint): void {
-    if (this.pending.length === 0) this.pendingSince = arrivedNs;
+  add(ev: LogEvent): void {
     this.pending.push(ev);
   }
 
@@ -61,10 +59,6 @@ export class Spool {
     return this.pending.length;
   }
 
-  /** Oldest uncommitted event's arrival (monotonic ns), if any. */
-  get oldestPendingNs(): bigint | undefined {
-    return this.pendingSince;
-  }
 
   /** Commits everything queued in one transaction; returns what was committed. */
   commit(): LogEvent[] {
@@ -72,7 +66,6 @@ export class Spool {
     if (rows.length === 0) return rows;
     this.commitBatch(rows);
     this.pending = [];
-    this.pendingSince = undefined;
     return rows;
   }
 

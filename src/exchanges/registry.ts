@@ -53,8 +53,6 @@ const EXCHANGES: Record<string, ExchangeSpec> = {
   },
 };
 
-export const SUPPORTED_EXCHANGES = Object.keys(EXCHANGES);
-
 export function isSupportedExchange(name: string): boolean {
   return Object.hasOwn(EXCHANGES, name);
 }

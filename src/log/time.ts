@@ -28,11 +28,6 @@ export function isoToNs(iso: string): bigint {
   return BigInt(secMs) * NS_PER_MS + BigInt(frac);
 }
 
-/** ISO time → epoch ms (for exchange times, which are whole ms or finer). */
-export function isoToMs(iso: string): number {
-  return Number(isoToNs(iso) / NS_PER_MS);
-}
-
 export function nsToIso(ns: bigint): string {
   return new Date(Number(ns / NS_PER_MS)).toISOString();
 }

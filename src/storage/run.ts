@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { EngineStats } from '../engine/engine.ts';
 import { intervalName, type EngineConfig } from '../engine/config.ts';
 import { IndicatorSet } from '../engine/indicators.ts';
-import { TABLE_NAMES, type OutputTables } from '../engine/rows.ts';
+import { STRATEGY_TABLES, TABLE_NAMES, type OutputTables } from '../engine/rows.ts';
 import { nsToIso } from '../log/time.ts';
 import { VERSION } from '../version.ts';
 import { writeTables, type TableResult } from './outputs.ts';
@@ -82,6 +82,6 @@ export function readManifest(dir: string): Manifest {
 /** `candles 16, indicators 16, …` for a summary line; strategy tables only when a strategy ran. */
 export function tableSummary(m: Manifest): string {
   return Object.entries(m.tables)
-    .filter(([t]) => m.strategy !== null || !['orders', 'fills', 'equity'].includes(t))
+    .filter(([t]) => m.strategy !== null || !(STRATEGY_TABLES as readonly string[]).includes(t))
     .map(([t, r]) => `${t} ${r.rows}`).join(', ');
 }

@@ -126,7 +126,7 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
       session: 'big', ingestSeq: i, recvNs: 1_700_000_000_000_000_000n + BigInt(i), exchange: 'binance', conn: 'c', kind: 'frame',
       payload: i === 1_500 ? big : `{"stream":"btcusdt@trade","data":{"s":"BTCUSDT","pad":"${'p'.repeat(900)}","i":${i}}}`, meta: '',
     }));
-    for (const ev of events) spool.add(ev, 0n);
+    for (const ev of events) spool.add(ev);
     spool.commit();
     const said: string[] = [];
     const fwd = new KafkaForwarder(spool, 'big', { brokers: broker.brokers.split(','), prefix: 'k3', partitions: 2, say: (l) => said.push(l) });

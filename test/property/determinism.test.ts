@@ -4,7 +4,6 @@
  * into files, or on the run; and every candle satisfies its invariants.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pace, type PaceClock } from '../../replayer/pace.ts';
