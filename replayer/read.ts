@@ -7,7 +7,7 @@
  */
 import type { LogEvent } from '../src/log/event.ts';
 import { compareLogOrder } from '../src/log/event.ts';
-import { archiveFileRows, listArchiveFiles, readArchiveFile } from '../src/storage/archive.ts';
+import { archiveFileRows, listArchiveFiles, readArchiveFile } from '../src/storage/archive-read.ts';
 import { readParquet } from '../src/storage/parquet.ts';
 import { mergeSorted } from './merge.ts';
 

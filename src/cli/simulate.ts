@@ -3,7 +3,7 @@ import { SIM_EXCHANGES, startSimulator } from '../../replayer/simulator/server.t
 import { parseDuration } from '../engine/config.ts';
 import { parseExchanges } from './record.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
-import { listArchiveFiles } from '../storage/archive.ts';
+import { listArchiveFiles } from '../storage/archive-read.ts';
 import { UserError, userInput } from './errors.ts';
 
 interface Args { from?: string; speed: string; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }

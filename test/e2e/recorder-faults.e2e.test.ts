@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planArchive, readArchive } from '../../replayer/read.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
-import { listArchiveFiles } from '../../src/storage/archive.ts';
+import { listArchiveFiles } from '../../src/storage/archive-read.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { sleep, startCli, tmpDir } from '../helpers.ts';
 

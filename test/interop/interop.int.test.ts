@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import type { LogEvent } from '../../src/log/event.ts';
-import { ArchiveWriter, listArchiveFiles } from '../../src/storage/archive.ts';
+import { ArchiveWriter } from '../../src/storage/archive.ts';
+import { listArchiveFiles } from '../../src/storage/archive-read.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { ROOT, runCli, tmpDir } from '../helpers.ts';
 
