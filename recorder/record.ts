@@ -49,6 +49,16 @@ export interface RecordOptions {
   readonly kafka?: { brokers: string[]; prefix: string; partitions: number };
 }
 
+/**
+ * A recording that cannot start or go on (bad session id, the --out held by another
+ * recorder, a full or read-only disk), said in one line; the CLI exits with `exitCode`.
+ */
+export class RecordError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
 export interface RecordResult {
   readonly session: string;
   readonly archive: string;
@@ -63,6 +73,19 @@ export interface RecordResult {
   readonly kafka?: { topic: string; delivered: number; undelivered: number };
 }
 
+/**
+ * A session id names files (`<out>/spool/<session>.sqlite`, `<out>/out/<session>/`,
+ * `<session>-<n>.parquet`), so it may hold no path separator, no `..`, nothing a shell or
+ * a Hive-style partition path would mangle.
+ */
+const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Why `id` cannot be a session id, or undefined when it can. */
+export function badSession(id: string): string | undefined {
+  if (SESSION_ID.test(id)) return undefined;
+  return `bad --session ${JSON.stringify(id)} (1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit)`;
+}
+
 function sessionId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `rec-${t}-${Math.random().toString(36).slice(2, 6)}`;
@@ -74,6 +97,8 @@ function percentile(sorted: number[], p: number): number {
 
 export async function record(o: RecordOptions): Promise<RecordResult> {
   const say = o.say ?? (() => {});
+  const invalid = o.session !== undefined ? badSession(o.session) : undefined;
+  if (invalid) throw new RecordError(invalid, 2);
   const rawDir = path.join(o.out, 'raw');
   const spoolDir = path.join(o.out, 'spool');
   const recovered = recoverSpools(spoolDir, rawDir);
@@ -220,7 +245,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   // Stop: close connections (their close events are logged), let backfills land, then fold
   // the last events and write everything. Nothing is logged after the engine finishes.
   await Promise.all(conns.map((c) => c.stop()));
-  await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000))]);
+  let giveUp: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => (giveUp = setTimeout(r, 10_000)))]);
+  clearTimeout(giveUp);
   stopping = true;
   for (const t of timers) clearInterval(t);
   engine.finish();

@@ -8,6 +8,7 @@ import { ArchiveError } from '../storage/archive.ts';
 import { ImportError } from '../importers/import.ts';
 import { KafkaSourceError } from '../../replayer/kafka-source.ts';
 import { KafkaRecordError } from '../storage/kafka.ts';
+import { RecordError } from '../../recorder/record.ts';
 import { UserError } from './errors.ts';
 import { backtestCommand } from './backtest.ts';
 import { demoCommand } from './demo.ts';
@@ -50,6 +51,7 @@ try {
     .parseAsync();
 } catch (err) {
   if (process.env.TAPEDECK_DEBUG) console.error(err);
+  if (err instanceof RecordError) fail(err.message, err.exitCode);
   if (err instanceof UserError || err instanceof ImportError || err instanceof ArchiveError || err instanceof KafkaSourceError || err instanceof KafkaRecordError) fail(err.message, 2);
   fail(`failed: ${(err as Error).message ?? String(err)}`, 1);
 }

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
-import { record } from '../../recorder/record.ts';
+import { badSession, record } from '../../recorder/record.ts';
 import { RECORDABLE, DEFAULT_ENDPOINTS } from '../../recorder/venues.ts';
 import { parseDuration } from '../engine/config.ts';
 import { parseBrokers } from '../storage/kafka.ts';
@@ -59,6 +59,10 @@ export const recordCommand: CommandModule<object, Args> = {
     .option('partitions', { type: 'number', default: 4, describe: 'partitions of topics tapedeck creates' })
     .option('strategy', { type: 'string', describe: 'paper-trade this strategy live (see backtest)' }))) as never,
   handler: async (a) => {
+    if (a.session !== undefined) {
+      const bad = badSession(a.session);
+      if (bad) throw new UserError(bad);
+    }
     const exchanges = parseExchanges(a.exchanges, RECORDABLE);
     const symbols = a.symbols.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
     for (const s of symbols) if (!/^[A-Z0-9]+-[A-Z0-9]+$/.test(s)) throw new UserError(`bad symbol ${JSON.stringify(s)} (use BASE-QUOTE, e.g. BTC-USD)`);
@@ -80,7 +84,7 @@ export const recordCommand: CommandModule<object, Args> = {
       exchanges, symbols, out: a.out, config, tickMs, endpoints: parseEndpoints(a.endpoint, exchanges),
       metrics: a['no-metrics'] ? null : { host: a['metrics-host'], port: a['metrics-port'] },
       signal: stop.signal, say: (l) => (view ? view.say(l) : process.stderr.write(`${l}\n`)),
-      ...(durationMs !== undefined ? { durationMs } : {}), ...(a.session ? { session: a.session } : {}),
+      ...(durationMs !== undefined ? { durationMs } : {}), ...(a.session !== undefined ? { session: a.session } : {}),
       ...(silenceMs !== undefined ? { silenceMs } : {}),
       ...(brokers ? { kafka: { brokers, prefix: a['topic-prefix'], partitions: a.partitions } } : {}),
       ...(strategy ? { strategy: strategy.setup } : {}),
