@@ -56,11 +56,16 @@ export class BinanceConnection extends SimConnection {
       this.send(`{"code":3,"msg":"Invalid JSON: expected value at line 1 column 1","id":null}`);
       return;
     }
-    const id = JSON.stringify(req.id ?? null);
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) {
+      this.send('{"code":3,"msg":"Invalid request: expected an object","id":null}');
+      return;
+    }
+    const id = typeof req.id === 'number' || typeof req.id === 'string' ? JSON.stringify(req.id) : 'null';
     const params = Array.isArray(req.params) ? req.params.filter((p): p is string => typeof p === 'string') : [];
     switch (req.method) {
       case 'SUBSCRIBE':
-        for (const p of params) this.streams.add(p);
+        // Binance allows 1024 streams per connection (protocols.md §1).
+        for (const p of params) if (this.streams.size < 1024) this.streams.add(p);
         this.send(`{"result":null,"id":${id}}`);
         return;
       case 'UNSUBSCRIBE':
@@ -71,7 +76,7 @@ export class BinanceConnection extends SimConnection {
         this.send(`{"result":${JSON.stringify([...this.streams].sort())},"id":${id}}`);
         return;
       default:
-        this.send(`{"code":2,"msg":"Invalid request: unknown variant ${JSON.stringify(String(req.method))}","id":${id}}`);
+        this.send(`{"code":2,"msg":${JSON.stringify(`Invalid request: unknown variant ${shown(req.method)}`)},"id":${id}}`);
     }
   }
 
@@ -108,21 +113,33 @@ export class BinanceConnection extends SimConnection {
 
 /** `GET /api/v3/historicalTrades?symbol=&fromId=&limit=`: trades with id ≥ fromId, oldest first. */
 export function binanceHistoricalTrades(trades: readonly SimTrade[], query: URLSearchParams): { status: number; body: string } {
+  const bad = badParam(query, ['fromId', 'limit']);
+  if (bad) return { status: 400, body: `{"code":-1100,"msg":"Illegal characters found in parameter '${bad}'."}` };
   const fromId = Number(query.get('fromId') ?? 0);
   const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 500)));
-  if (!Number.isFinite(fromId)) return { status: 400, body: '{"code":-1100,"msg":"Illegal characters found in parameter \'fromId\'."}' };
   const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit);
   return { status: 200, body: restTradesBody('binance', rows) };
 }
 
 /** `GET /api/v3/aggTrades?symbol=&fromId=&limit=`: each simulated trade is its own aggregate (a = f = l = id). */
 export function binanceAggTrades(trades: readonly SimTrade[], query: URLSearchParams): { status: number; body: string } {
+  const bad = badParam(query, ['fromId', 'limit']);
+  if (bad) return { status: 400, body: `{"code":-1100,"msg":"Illegal characters found in parameter '${bad}'."}` };
   const fromId = Number(query.get('fromId') ?? 0);
   const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 500)));
-  if (!Number.isFinite(fromId)) return { status: 400, body: '{"code":-1100,"msg":"Illegal characters found in parameter \'fromId\'."}' };
   const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit).map((t) =>
     `{"a":${t.tradeId},"p":"${t.price.toFixed(8)}","q":"${t.size.toFixed(8)}","f":${t.tradeId},"l":${t.tradeId},"T":${Math.floor(t.tsUs / 1000)},"m":${t.side === 'sell'},"M":true}`);
   return { status: 200, body: `[${rows.join(',')}]` };
+}
+
+/** A client's value, for an error message: short, and safe whatever it is (`{"toString":1}` breaks String()). */
+export function shown(v: unknown): string {
+  return (typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined').slice(0, 100);
+}
+
+/** The first of `names` present in `query` that is not a non-negative integer. */
+export function badParam(query: URLSearchParams, names: readonly string[]): string | undefined {
+  return names.find((n) => query.has(n) && !/^\d{1,18}$/.test(query.get(n)!));
 }
 
 function rawStream(payload: string): string | undefined {

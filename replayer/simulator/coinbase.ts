@@ -8,6 +8,7 @@ import type { WebSocket } from 'ws';
 import { coinbaseHeartbeat, coinbaseMatch } from '../../src/sim/frames.ts';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { restTradesBody } from '../../src/sim/rest.ts';
+import { badParam, shown } from './binance.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
 import type { TradeLog } from './feed.ts';
 
@@ -20,6 +21,9 @@ type Channel = 'matches' | 'ticker' | 'heartbeat' | 'level2';
 const CHANNELS: readonly Channel[] = ['matches', 'ticker', 'heartbeat', 'level2'];
 /** Which channel a recorded message belongs to; control messages (subscriptions, errors) are the connection's own. */
 const CHANNEL_OF: Record<string, Channel> = { match: 'matches', ticker: 'ticker', snapshot: 'level2', l2update: 'level2' };
+
+/** Products one connection may subscribe to per channel: bounds a client's hold on memory. */
+const MAX_PRODUCTS = 1_000;
 
 export class CoinbaseConnection extends SimConnection {
   private readonly subs = new Map<Channel, Set<string>>(CHANNELS.map((c) => [c, new Set<string>()]));
@@ -48,8 +52,12 @@ export class CoinbaseConnection extends SimConnection {
       this.send('{"type":"error","message":"Malformed JSON","reason":"invalid character"}');
       return;
     }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      this.send('{"type":"error","message":"Failed to subscribe","reason":"message is not an object"}');
+      return;
+    }
     if (msg.type !== 'subscribe' && msg.type !== 'unsubscribe') {
-      this.send(`{"type":"error","message":"Failed to subscribe","reason":"${String(msg.type)} is not a valid type"}`);
+      this.send(`{"type":"error","message":"Failed to subscribe","reason":${JSON.stringify(`${shown(msg.type)} is not a valid type`)}}`);
       return;
     }
     const products = Array.isArray(msg.product_ids) ? msg.product_ids.filter((p): p is string => typeof p === 'string') : [];
@@ -60,12 +68,14 @@ export class CoinbaseConnection extends SimConnection {
     }
     const added: string[] = [];
     for (const c of channels) {
+      if (typeof c !== 'string' && (typeof c !== 'object' || c === null)) continue;
       const name = typeof c === 'string' ? c : (c as { name?: unknown }).name;
       const ids = typeof c === 'object' && c !== null && Array.isArray((c as { product_ids?: unknown }).product_ids)
         ? ((c as { product_ids: unknown[] }).product_ids.filter((p): p is string => typeof p === 'string'))
         : products;
       if (!CHANNELS.includes(name as Channel)) continue;
       for (const id of ids) {
+        if (msg.type === 'subscribe' && this.subs.get(name as Channel)!.size >= MAX_PRODUCTS) break;
         if (msg.type === 'subscribe') {
           if (name === 'matches' && !this.subs.get('matches')!.has(id)) added.push(id);
           this.subs.get(name as Channel)!.add(id);
@@ -105,6 +115,8 @@ export class CoinbaseConnection extends SimConnection {
 
 /** `GET /products/{id}/trades?after=&limit=`: trades older than `after`, newest first. */
 export function coinbaseTrades(trades: readonly SimTrade[], query: URLSearchParams): { status: number; body: string; headers: Record<string, string> } {
+  const bad = badParam(query, ['after', 'limit']);
+  if (bad) return { status: 400, body: `{"message":"invalid ${bad}"}`, headers: {} };
   const after = query.has('after') ? Number(query.get('after')) : Number.POSITIVE_INFINITY;
   const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 100)));
   const rows = trades.filter((t) => t.tradeId < after).slice(-limit);

@@ -24,6 +24,9 @@ export abstract class SimConnection {
 
   constructor(readonly exchange: string, protected readonly ws: WebSocket, protected readonly ctx: ConnContext) {
     ws.on('close', () => this.dispose());
+    // A protocol error (a frame past maxPayload, bad UTF-8) emits 'error' and then closes:
+    // without a listener it would be thrown and take the whole simulator down.
+    ws.on('error', () => {});
   }
 
   /** Sends a text frame unless the exchange is stalled; every frame sent is logged. */

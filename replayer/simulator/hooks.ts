@@ -24,13 +24,22 @@ export class Faults {
   }
 }
 
+/** Bounds on `_control` input: each malformed/unknown frame is sent at once, so a count is work done now. */
+export const MAX_CONTROL_COUNT = 10_000;
+export const MAX_CONTROL_MS = 3_600_000;
+const MODES = ['close', 'terminate', 'shutdown'];
+
 export function parseControl(body: unknown): ControlCommand {
-  const c = body as Partial<ControlCommand> & { action?: string; exchange?: string };
-  if (typeof c !== 'object' || c === null || !CONTROL_ACTIONS.includes(c.action as never) || typeof c.exchange !== 'string') {
+  const c = body as Partial<ControlCommand> & { action?: string; exchange?: string; count?: unknown; ms?: unknown; mode?: unknown };
+  if (typeof c !== 'object' || c === null || Array.isArray(c) || !CONTROL_ACTIONS.includes(c.action as never) || typeof c.exchange !== 'string') {
     throw new Error(`control needs {"action": ${CONTROL_ACTIONS.join('|')}, "exchange": …}`);
   }
-  if ((c.action === 'stall' || c.action === 'refuse') && typeof (c as { ms?: unknown }).ms !== 'number') {
-    throw new Error(`${c.action} needs "ms"`);
+  if (c.count !== undefined && !(Number.isInteger(c.count) && (c.count as number) >= 1 && (c.count as number) <= MAX_CONTROL_COUNT)) {
+    throw new Error(`"count" must be an integer from 1 to ${MAX_CONTROL_COUNT}`);
   }
+  if (c.action === 'stall' || c.action === 'refuse') {
+    if (!(Number.isInteger(c.ms) && (c.ms as number) >= 0 && (c.ms as number) <= MAX_CONTROL_MS)) throw new Error(`${c.action} needs "ms", an integer from 0 to ${MAX_CONTROL_MS}`);
+  }
+  if (c.mode !== undefined && !MODES.includes(c.mode as string)) throw new Error(`"mode" must be one of ${MODES.join(', ')}`);
   return c as ControlCommand;
 }

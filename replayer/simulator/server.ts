@@ -22,6 +22,7 @@ import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
 import { ArchiveFeed } from './archive-feed.ts';
 import { MarketFeed, type TradeLog } from './feed.ts';
 import { Faults, parseControl, type ControlCommand } from './hooks.ts';
+import { checkControlOrigin, decodePathPart, HttpRefusal, readBody, requestUrl } from './http-guard.ts';
 
 export const SIM_EXCHANGES = ['binance', 'coinbase'] as const;
 
@@ -87,15 +88,23 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
 
   // The market pump: every 10 ms, release what is due and send it to whoever listens.
   const encoder = new FrameEncoder();
+  // Each round has a time budget: a market busier than this machine can serve falls behind
+  // (what is due waits for the next round) instead of holding the event loop, which would
+  // starve sockets and signals (SIGTERM was ignored for minutes).
+  const PUMP_BUDGET_MS = 25;
   const pump = setInterval(() => {
-    if (synthetic) for (const e of synthetic.due(Math.floor(nowMs() * 1000))) dispatch(e);
+    const until = performance.now() + PUMP_BUDGET_MS;
+    if (synthetic) {
+      for (const e of synthetic.due(Math.floor(nowMs() * 1000))) {
+        dispatch(e);
+        if (performance.now() > until) break;
+      }
+    }
     if (recorded) {
       for (const f of recorded.due(nowMs())) {
-        if (faults.get(f.exchange)?.dropTrades && /"(e":"trade|type":"match)"/.test(f.payload)) {
-          faults.get(f.exchange)!.dropTrades--;
-          continue;
-        }
-        for (const c of conns) if (c.exchange === f.exchange) c.onRecorded(f.payload);
+        if (faults.get(f.exchange)?.dropTrades && /"(e":"trade|type":"match)"/.test(f.payload)) faults.get(f.exchange)!.dropTrades--;
+        else for (const c of conns) if (c.exchange === f.exchange) c.onRecorded(f.payload);
+        if (performance.now() > until) break;
       }
     }
   }, 10);
@@ -110,10 +119,29 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     for (const c of conns) if (c.exchange === e.exchange) c.onMarket(e, payload);
   }
 
-  const server = http.createServer((req, res) => void route(req, res));
-  const wss = new WebSocketServer({ noServer: true });
+  let port = 0;
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    route(req, res).catch((err: unknown) => {
+      const status = err instanceof HttpRefusal ? err.status : 500;
+      if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ error: (err as Error).message }));
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  // Real exchanges cap a client message at a few KiB; 64 KiB is plenty for any subscribe.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${host}`);
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = requestUrl(req, host);
+    } catch {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
     const exchange = url.pathname.split('/')[1] ?? '';
     const f = faults.get(exchange);
     const binanceKind = exchange === 'binance' ? /^\/binance\/(ws|stream)(\/|$)/.exec(url.pathname)?.[1] : undefined;
@@ -135,21 +163,23 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   });
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', `http://${host}`);
+    const url = requestUrl(req, host);
     const reply = (status: number, body: string, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(body);
     };
-    if (req.method === 'POST' && url.pathname === '/_control') {
-      let body = '';
-      for await (const chunk of req) body += String(chunk);
+    if (url.pathname === '/_control') {
+      if (req.method !== 'POST') return reply(405, '{"error":"POST only"}', { allow: 'POST' });
+      checkControlOrigin(req, host, port);
+      const body = await readBody(req, 16 * 1024);
+      let cmd: ControlCommand;
       try {
-        control(parseControl(JSON.parse(body)));
-        reply(200, '{"ok":true}');
+        cmd = parseControl(JSON.parse(body));
+        control(cmd);
       } catch (err) {
-        reply(400, JSON.stringify({ error: (err as Error).message }));
+        throw new HttpRefusal(400, (err as Error).message);
       }
-      return;
+      return reply(200, '{"ok":true}');
     }
     const hist = /^\/binance\/api\/v3\/(historicalTrades|aggTrades)$/.exec(url.pathname);
     if (hist && req.method === 'GET') {
@@ -160,7 +190,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     }
     const cb = /^\/coinbase\/products\/([^/]+)\/trades$/.exec(url.pathname);
     if (cb && req.method === 'GET') {
-      const product = decodeURIComponent(cb[1]!);
+      const product = decodePathPart(cb[1]!);
       if (feed.tradesOf('coinbase', product).length === 0) return reply(404, '{"message":"NotFound"}');
       const r = coinbaseTrades(feed.tradesOf('coinbase', product), url.searchParams);
       return reply(r.status, r.body, r.headers);
@@ -203,7 +233,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     server.once('error', reject);
     server.listen(o.port ?? 0, host, resolve);
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   return {
     port, host, feed, sent, finished: () => recorded?.done ?? false,
     wsUrl: (x) => `ws://${host}:${port}/${x}`,
@@ -215,7 +245,10 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       for (const s of schedules) clearInterval(s);
       for (const c of conns) c.close('terminate');
       wss.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive sockets would hold close() open for seconds.
+      server.closeAllConnections();
+      await closed;
       await new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
     },
   };
