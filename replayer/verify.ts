@@ -13,7 +13,8 @@ import { readParquet } from '../src/storage/parquet.ts';
 import { indicatorColumns, readManifest } from '../src/storage/run.ts';
 import { planArchive, readArchive } from './read.ts';
 import type { ExecutionConfig } from '../strategies/execution.ts';
-import { loadStrategy } from '../strategies/registry.ts';
+import { BUILT_IN, loadStrategy, StrategyLoadError } from '../strategies/registry.ts';
+import type { Strategy } from '../strategies/types.ts';
 import type { ParamValue } from '../strategies/types.ts';
 import { replay } from './replay.ts';
 
@@ -30,22 +31,50 @@ export interface VerifyResult {
   readonly identical: boolean;
   readonly tables: Record<string, { live: string; replay: string; rows: number }>;
   readonly difference?: Difference;
+  /** The strategy re-run, and where its code came from: `built in`, or the user's --strategy path. */
+  readonly strategy?: { readonly name: string; readonly source: string };
 }
 
 export class VerifyError extends Error {}
 
-export async function verify(recording: string, liveDir: string, workDir?: string): Promise<VerifyResult> {
+/**
+ * The strategy a paper-trading run used. A manifest comes with a recording someone shared,
+ * so the name in it selects only a built-in strategy: importing a module it names would run
+ * their code as the user. Any other strategy comes from `userPath`, the user's own
+ * --strategy, and must carry the name the live run recorded.
+ */
+async function strategyFor(name: string, userPath: string | undefined): Promise<{ strategy: Strategy; source: string }> {
+  if (userPath === undefined) {
+    const builtIn = Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name] : undefined;
+    if (builtIn) return { strategy: builtIn, source: 'built in' };
+    throw new VerifyError(`the live run paper-traded ${JSON.stringify(name.slice(0, 200))}, which is not a built-in strategy (${Object.keys(BUILT_IN).join(', ')}); verify never loads code a manifest names: pass the module yourself with --strategy <path>`);
+  }
+  let strategy: Strategy;
+  try {
+    strategy = await loadStrategy(userPath);
+  } catch (err) {
+    if (err instanceof StrategyLoadError) throw new VerifyError(err.message);
+    throw err;
+  }
+  if (strategy.name !== name) throw new VerifyError(`--strategy ${userPath} is strategy ${JSON.stringify(strategy.name)}, but the live run paper-traded ${JSON.stringify(name.slice(0, 200))}`);
+  return { strategy, source: `from --strategy ${userPath}` };
+}
+
+export async function verify(recording: string, liveDir: string, workDir?: string, strategyPath?: string): Promise<VerifyResult> {
   if (!fs.existsSync(path.join(liveDir, 'manifest.json'))) throw new VerifyError(`no manifest.json in ${liveDir}: not a tapedeck output directory`);
   const live = readManifest(liveDir);
   const out = workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-verify-'));
   try {
     // A paper-trading run is re-run with its strategy: its fills are compared like the rest.
-    const strategy = live.strategy
+    if (!live.strategy && strategyPath !== undefined) throw new VerifyError(`the live run in ${liveDir} ran no strategy; --strategy is not needed`);
+    const chosen = live.strategy ? await strategyFor(String(live.strategy.name), strategyPath) : undefined;
+    const strategy = live.strategy && chosen
       ? {
-        strategy: await loadStrategy(live.strategy.name), params: live.strategy.params as Record<string, ParamValue>,
+        strategy: chosen.strategy, params: live.strategy.params as Record<string, ParamValue>,
         execution: live.strategy.execution as ExecutionConfig, equityIntervalMs: live.strategy.equity_interval_ms,
       }
       : undefined;
+    const used = chosen ? { strategy: { name: chosen.strategy.name, source: chosen.source } } : {};
     const { manifest } = await replay({ from: recording, out, speed: 'max', config: live.engine, sessions: live.sessions, ...(strategy ? { strategy } : {}) });
     const tables: VerifyResult['tables'] = {};
     let first: TableName | undefined;
@@ -55,8 +84,8 @@ export async function verify(recording: string, liveDir: string, workDir?: strin
       tables[t] = { live: a, replay: b, rows: manifest.tables[t]?.rows ?? 0 };
       if (a !== b && first === undefined) first = t;
     }
-    if (first === undefined) return { identical: true, tables };
-    return { identical: false, tables, difference: await locate(first, liveDir, out, recording, live.engine) };
+    if (first === undefined) return { identical: true, tables, ...used };
+    return { identical: false, tables, difference: await locate(first, liveDir, out, recording, live.engine), ...used };
   } finally {
     if (workDir === undefined) fs.rmSync(out, { recursive: true, force: true });
   }
