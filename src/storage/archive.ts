@@ -9,11 +9,20 @@
  * `exchange` column, and pyarrow's and pandas' default hive discovery refuse a folder key
  * that repeats a column ("Unable to merge: Field exchange has incompatible types"). Ticks,
  * which belong to no exchange, live under `venue=all`.
+ *
+ * Layout inside a file, chosen by measurement (test/bench/archive-codecs.ts): ZSTD pages
+ * (src/storage/codecs.ts); dictionary encoding for the low-cardinality columns (session,
+ * exchange, conn, kind; meta when it pays); DELTA_BINARY_PACKED for ingest_seq and recv_ns,
+ * which only grow; rows in ingest order, so a file is a contiguous slice of the session.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import type { CompressionCodec, Encoding } from 'hyparquet';
+import { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { LogEvent } from '../log/event.ts';
 import { nsToDate } from '../log/time.ts';
-import { writeParquet, type Column } from './parquet.ts';
+import { ARCHIVE_CODEC, ARCHIVE_COMPRESSORS } from './codecs.ts';
+import { CREATED_BY, tempName, type Column } from './parquet.ts';
 
 export const ARCHIVE_COLUMNS: readonly Column[] = [
   { name: 'session', type: 'STRING' },
@@ -28,33 +37,125 @@ export const ARCHIVE_COLUMNS: readonly Column[] = [
 
 export const ARCHIVE_FORMAT = 'tapedeck.raw.v1';
 
+/** How each column is encoded; `undefined` lets hyparquet-writer pick (dictionary when it halves the size). */
+export const ARCHIVE_ENCODINGS: Readonly<Record<string, Encoding | undefined>> = {
+  session: 'RLE_DICTIONARY', ingest_seq: 'DELTA_BINARY_PACKED', recv_ns: 'DELTA_BINARY_PACKED',
+  exchange: 'RLE_DICTIONARY', conn: 'RLE_DICTIONARY', kind: 'RLE_DICTIONARY', payload: 'PLAIN', meta: undefined,
+};
+
+/** Min/max statistics only where a reader can prune with them (times and sequence numbers). */
+const STATISTICS = new Set(['ingest_seq', 'recv_ns']);
+
+const SCHEMA = schemaFromColumnData({ columnData: ARCHIVE_COLUMNS.map((c) => ({ name: c.name, type: c.type as 'STRING' | 'INT64', nullable: false, data: [] })) });
+
 export interface ArchiveWriterOptions {
   /** Rows per file before it rotates (default 250,000). */
   readonly maxRows?: number;
+  /** Rows per row group: what the writer holds in memory per open file (default 50,000). */
+  readonly rowGroupRows?: number;
+  /** Page codec (default ARCHIVE_CODEC); the benchmark compares others. */
+  readonly codec?: CompressionCodec;
+  readonly compressors?: typeof ARCHIVE_COMPRESSORS;
+  /** Override column encodings (benchmark). */
+  readonly encodings?: Readonly<Record<string, Encoding | undefined>>;
+  /** Target uncompressed page size, bytes (default 1 MiB). */
+  readonly pageSize?: number;
 }
 
-/** Writes one session's LogEvents into the archive. Call `close()` to flush the rest. */
+/** The rows of the row group being filled, as columns. */
+class RowGroup {
+  seq: bigint[] = [];
+  recv: bigint[] = [];
+  exchange: string[] = [];
+  conn: string[] = [];
+  kind: string[] = [];
+  payload: string[] = [];
+  meta: string[] = [];
+  get length(): number {
+    return this.seq.length;
+  }
+}
+
+/** One archive file being written: a temp file that becomes `file` on finish. */
+class OpenFile {
+  readonly tmp: string;
+  readonly writer: ParquetWriter;
+  rows = 0;
+  group = new RowGroup();
+
+  constructor(readonly file: string, o: Required<Pick<ArchiveWriterOptions, 'codec' | 'compressors'>>) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.tmp = tempName(file);
+    this.writer = new ParquetWriter({
+      writer: fileWriter(this.tmp), schema: SCHEMA, codec: o.codec, compressors: o.compressors,
+      createdBy: CREATED_BY, kvMetadata: [{ key: 'format', value: ARCHIVE_FORMAT }],
+    });
+  }
+}
+
+/**
+ * Writes one session's LogEvents into the archive as they come: each partition has one
+ * open file whose current row group is the only thing held in memory; a full row group is
+ * encoded and appended, a full file is finished and renamed into place. Call `close()` to
+ * finish every open file, or `abort()` to remove everything this writer made.
+ */
 export class ArchiveWriter {
-  private readonly buffers = new Map<string, LogEvent[]>();
+  private readonly open = new Map<string, OpenFile>();
   readonly written: string[] = [];
   private readonly maxRows: number;
+  private readonly rowGroupRows: number;
+  private readonly codec: CompressionCodec;
+  private readonly compressors: typeof ARCHIVE_COMPRESSORS;
+  private readonly encodings: Readonly<Record<string, Encoding | undefined>>;
+  private readonly pageSize: number;
+  /** Partition of the last event per exchange, valid while receive times stay within its UTC day. */
+  private readonly dayCache = new Map<string, { part: string; fromNs: bigint; toNs: bigint }>();
 
   constructor(private readonly root: string, private readonly session: string, opts: ArchiveWriterOptions = {}) {
     this.maxRows = opts.maxRows ?? 250_000;
+    this.rowGroupRows = Math.min(opts.rowGroupRows ?? 50_000, this.maxRows);
+    this.codec = opts.codec ?? ARCHIVE_CODEC;
+    this.compressors = opts.compressors ?? ARCHIVE_COMPRESSORS;
+    this.encodings = opts.encodings ?? ARCHIVE_ENCODINGS;
+    this.pageSize = opts.pageSize ?? 1 << 20;
     if (!/^[A-Za-z0-9._-]+$/.test(session)) throw new Error(`session id ${JSON.stringify(session)} may use only letters, digits, '.', '_' and '-'`);
   }
 
   write(ev: LogEvent): void {
-    const part = path.join(`venue=${ev.exchange || 'all'}`, `date=${nsToDate(ev.recvNs)}`);
-    let buf = this.buffers.get(part);
-    if (buf === undefined) this.buffers.set(part, (buf = []));
-    buf.push(ev);
-    if (buf.length >= this.maxRows) this.flushPart(part);
+    const part = this.partition(ev.exchange, ev.recvNs);
+    let f = this.open.get(part);
+    if (f === undefined) {
+      // Named by the first ingest_seq it holds: re-archiving the same rows (recovery after a
+      // crash mid-roll) rewrites the same file instead of adding a duplicate.
+      const file = path.join(this.root, part, `${this.session}-${String(ev.ingestSeq).padStart(12, '0')}.parquet`);
+      this.open.set(part, (f = new OpenFile(file, { codec: this.codec, compressors: this.compressors })));
+    }
+    const g = f.group;
+    g.seq.push(BigInt(ev.ingestSeq));
+    g.recv.push(ev.recvNs);
+    g.exchange.push(ev.exchange);
+    g.conn.push(ev.conn);
+    g.kind.push(ev.kind);
+    g.payload.push(ev.payload);
+    g.meta.push(ev.meta);
+    f.rows++;
+    try {
+      if (g.length >= this.rowGroupRows) this.writeGroup(f);
+      if (f.rows >= this.maxRows) this.finish(part);
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
   }
 
-  /** Flushes every partition's buffer, in partition-name order. */
+  /** Finishes every open file, in partition-name order (the next event starts new files). */
   flush(): void {
-    for (const part of [...this.buffers.keys()].sort()) this.flushPart(part);
+    try {
+      for (const part of [...this.open.keys()].sort()) this.finish(part);
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
   }
 
   close(): string[] {
@@ -62,23 +163,56 @@ export class ArchiveWriter {
     return this.written;
   }
 
-  private flushPart(part: string): void {
-    const rows = this.buffers.get(part);
-    if (!rows || rows.length === 0) return;
-    this.buffers.set(part, []);
-    // Named by the first ingest_seq it holds: re-archiving the same rows (recovery after a
-    // crash mid-roll) rewrites the same file instead of adding a duplicate.
-    const file = path.join(this.root, part, `${this.session}-${String(rows[0]!.ingestSeq).padStart(12, '0')}.parquet`);
-    writeParquet(file, ARCHIVE_COLUMNS, rows.map(toRow), { format: ARCHIVE_FORMAT });
-    this.written.push(file);
+  /**
+   * Removes every file this writer made, finished or not: after a failure, no partial
+   * archive and no temp file is left. A failing write or flush calls it before rethrowing.
+   */
+  abort(): void {
+    for (const f of this.open.values()) fs.rmSync(f.tmp, { force: true });
+    this.open.clear();
+    for (const file of this.written.splice(0)) fs.rmSync(file, { force: true });
   }
-}
 
-function toRow(ev: LogEvent): Record<string, unknown> {
-  return {
-    session: ev.session, ingest_seq: BigInt(ev.ingestSeq), recv_ns: ev.recvNs, exchange: ev.exchange,
-    conn: ev.conn, kind: ev.kind, payload: ev.payload, meta: ev.meta,
-  };
+  private partition(exchange: string, recvNs: bigint): string {
+    const c = this.dayCache.get(exchange);
+    if (c !== undefined && recvNs >= c.fromNs && recvNs < c.toNs) return c.part;
+    const date = nsToDate(recvNs);
+    const fromNs = BigInt(Date.parse(`${date}T00:00:00Z`)) * 1_000_000n;
+    const part = path.join(`venue=${exchange || 'all'}`, `date=${date}`);
+    this.dayCache.set(exchange, { part, fromNs, toNs: fromNs + 86_400_000_000_000n });
+    return part;
+  }
+
+  private writeGroup(f: OpenFile): void {
+    const g = f.group;
+    if (g.length === 0) return;
+    f.group = new RowGroup();
+    const data: Record<string, unknown[]> = {
+      session: new Array<string>(g.length).fill(this.session), ingest_seq: g.seq, recv_ns: g.recv,
+      exchange: g.exchange, conn: g.conn, kind: g.kind, payload: g.payload, meta: g.meta,
+    };
+    const columnData = ARCHIVE_COLUMNS.map(({ name }) => {
+      const encoding = this.encodings[name];
+      return { name, data: data[name] as never, statistics: STATISTICS.has(name), ...(encoding ? { encoding } : {}) };
+    });
+    // rowGroupSize = the group's length: the bytes depend on the rows alone.
+    void f.writer.write({ columnData, rowGroupSize: g.length, pageSize: this.pageSize });
+  }
+
+  private finish(part: string): void {
+    const f = this.open.get(part);
+    if (f === undefined) return;
+    this.open.delete(part);
+    try {
+      this.writeGroup(f);
+      void f.writer.finish();
+      fs.renameSync(f.tmp, f.file);
+    } catch (err) {
+      fs.rmSync(f.tmp, { force: true });
+      throw err;
+    }
+    this.written.push(f.file);
+  }
 }
 
 /** A file that is not a readable tapedeck raw archive file. */

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { parquetWriteFile, schemaFromColumnData } from 'hyparquet-writer';
+import { ARCHIVE_DECOMPRESSORS } from './codecs.ts';
 
 /** `TIMESTAMP` is INT64 milliseconds, UTC (TIMESTAMP_MILLIS). */
 export type ColumnType = 'STRING' | 'INT64' | 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
@@ -28,10 +29,19 @@ export function cell(row: Record<string, unknown>, c: Column): unknown {
 
 export const CREATED_BY = 'tapedeck';
 
+/**
+ * A hidden temp name beside `file`, unique per writer (pid + random suffix): two writers
+ * writing the same target never share a temp file, and readers skip dot-files.
+ */
+export function tempName(file: string): string {
+  const rand = Math.floor(Math.random() * 0x1_0000_0000).toString(36);
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${rand}.tmp`);
+}
+
 /** Writes rows (objects keyed by column name) as one Parquet file, atomically. */
 export function writeParquet(file: string, columns: readonly Column[], rows: readonly Record<string, unknown>[], kv: Record<string, string> = {}): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  const tmp = tempName(file);
   const columnData = columns.map((c) => ({
     name: c.name,
     ...(c.type === 'TIMESTAMP' ? {} : { type: c.type, nullable: c.nullable ?? false }),
@@ -44,23 +54,28 @@ export function writeParquet(file: string, columns: readonly Column[], rows: rea
     logical_type: { type: 'TIMESTAMP' as const, isAdjustedToUTC: true, unit: 'MILLIS' as const },
   }]));
   const schema = schemaFromColumnData({ columnData, schemaOverrides });
-  parquetWriteFile({
-    filename: tmp,
-    columnData: columnData.map(({ name, data }) => ({ name, data })),
-    schema,
-    createdBy: CREATED_BY,
-    kvMetadata: Object.entries(kv).map(([key, value]) => ({ key, value })),
-    // One row group per 100k rows keeps memory flat for readers; rowGroupSize is fixed so
-    // the bytes depend on the rows alone.
-    rowGroupSize: 100_000,
-  });
-  fs.renameSync(tmp, file);
+  try {
+    parquetWriteFile({
+      filename: tmp,
+      columnData: columnData.map(({ name, data }) => ({ name, data })),
+      schema,
+      createdBy: CREATED_BY,
+      kvMetadata: Object.entries(kv).map(([key, value]) => ({ key, value })),
+      // One row group per 100k rows keeps memory flat for readers; rowGroupSize is fixed so
+      // the bytes depend on the rows alone.
+      rowGroupSize: 100_000,
+    });
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Reads a Parquet file's rows as objects (INT64 as BigInt, strings as strings). */
 export async function readParquet(file: string, columns?: string[], rowEnd?: number): Promise<Record<string, unknown>[]> {
   const buf = await asyncBufferFromFile(file);
-  return parquetReadObjects({ file: buf, ...(columns ? { columns } : {}), ...(rowEnd !== undefined ? { rowEnd } : {}) });
+  return parquetReadObjects({ file: buf, compressors: ARCHIVE_DECOMPRESSORS, ...(columns ? { columns } : {}), ...(rowEnd !== undefined ? { rowEnd } : {}) });
 }
 
 /** Row count and key-value metadata, without reading the data. */

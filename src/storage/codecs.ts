@@ -1,0 +1,52 @@
+/**
+ * Page compression for the raw archive, chosen by measurement (test/bench/archive-codecs.ts
+ * prints the table; README has it). ZSTD is the archive's codec: on the real BTCUSDT
+ * session it is several times smaller than SNAPPY and smaller than the recorder's own gzip,
+ * at a write speed the importer can afford, and pyarrow, pandas, DuckDB and Polars all read it.
+ *
+ * Node 20's zlib has no zstd, so ZSTD goes through @bokuweb/zstd-wasm (the reference C
+ * library compiled to WebAssembly, shipped inside the npm package: nothing is downloaded at
+ * install time). GZIP and BROTLI use node:zlib. SNAPPY and UNCOMPRESSED need nothing here:
+ * hyparquet and hyparquet-writer have them built in, so files written before ZSTD still read.
+ */
+import zlib from 'node:zlib';
+import { compress as zstdCompress, decompress as zstdDecompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+import type { CompressionCodec } from 'hyparquet';
+
+await zstdInit();
+
+/** hyparquet-writer's compressor: page bytes in, compressed bytes out. */
+export type Compressor = (input: Uint8Array) => Uint8Array;
+/** hyparquet's decompressor: it also passes the page's uncompressed length. */
+export type Decompressor = (input: Uint8Array, outputLength: number) => Uint8Array;
+
+/** The codec new archive files are written with, and its level. */
+export const ARCHIVE_CODEC: CompressionCodec = 'ZSTD';
+export const ARCHIVE_ZSTD_LEVEL = 9;
+
+/** Compressors for a codec at a given level (the benchmark sweeps levels; the archive uses the defaults). */
+export function compressorsAt(level: { zstd?: number; gzip?: number; brotli?: number } = {}): Partial<Record<CompressionCodec, Compressor>> {
+  const z = level.zstd ?? ARCHIVE_ZSTD_LEVEL;
+  const g = level.gzip ?? 6;
+  const b = level.brotli ?? 5;
+  return {
+    ZSTD: (input) => zstdCompress(input, z),
+    GZIP: (input) => zlib.gzipSync(input, { level: g }),
+    BROTLI: (input) => zlib.brotliCompressSync(input, {
+      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: b, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: input.length },
+    }),
+  };
+}
+
+/** What ArchiveWriter hands hyparquet-writer (`compressors` option). */
+export const ARCHIVE_COMPRESSORS = compressorsAt();
+
+/**
+ * What every archive reader hands hyparquet (`compressors` option of parquetRead*): the
+ * codecs tapedeck has written or may meet in files other tools wrote. SNAPPY is hyparquet's own.
+ */
+export const ARCHIVE_DECOMPRESSORS: Partial<Record<CompressionCodec, Decompressor>> = {
+  ZSTD: (input) => zstdDecompress(input),
+  GZIP: (input) => zlib.gunzipSync(input),
+  BROTLI: (input) => zlib.brotliDecompressSync(input),
+};
