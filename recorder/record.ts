@@ -19,6 +19,7 @@ import { SupervisedConnection } from './connection.ts';
 import { RecorderMetrics } from './metrics.ts';
 import { Spool } from './spool.ts';
 import { venue, type Venue } from './venues.ts';
+import { diskFault, ensureWritableDir } from './disk.ts';
 
 export interface RecordOptions {
   readonly exchanges: readonly string[];
@@ -101,14 +102,30 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   if (invalid) throw new RecordError(invalid, 2);
   const rawDir = path.join(o.out, 'raw');
   const spoolDir = path.join(o.out, 'spool');
-  const recovered = recoverSpools(spoolDir, rawDir);
+  const unwritable = ensureWritableDir(o.out) ?? ensureWritableDir(spoolDir);
+  if (unwritable) throw new RecordError(`cannot write to --out ${o.out}: ${unwritable.what} (${unwritable.code})`);
+  let recovered: ReturnType<typeof recoverSpools>;
+  try {
+    recovered = recoverSpools(spoolDir, rawDir);
+  } catch (err) {
+    const f = diskFault(err);
+    if (f) throw new RecordError(`cannot recover the unfinished spools in ${spoolDir} into ${rawDir}: ${f.what} (${f.code}); they are kept as they are`);
+    throw err;
+  }
   if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);
   if (recovered.undelivered > 0) say(`warning: ${recovered.undelivered} recovered events never reached Kafka; they are in the archive ${rawDir}`);
 
   const session = o.session ?? sessionId();
   const spoolFile = path.join(spoolDir, `${session}.sqlite`);
-  const spool = new Spool(spoolFile);
-  fs.writeFileSync(spoolFile.replace(/\.sqlite$/, '.pid'), String(process.pid));
+  let spool: Spool;
+  try {
+    spool = new Spool(spoolFile);
+    fs.writeFileSync(spoolFile.replace(/\.sqlite$/, '.pid'), String(process.pid));
+  } catch (err) {
+    const f = diskFault(err);
+    if (f) throw new RecordError(`cannot start the spool ${spoolFile}: ${f.what} (${f.code})`);
+    throw err;
+  }
   const metrics = new RecorderMetrics();
   const metricsUrl = o.metrics ? await metrics.serve(o.metrics.host, o.metrics.port) : undefined;
   const clock = new RecvClock();
@@ -173,8 +190,27 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     inflight.add(p);
   }
 
+  // A disk fault (full, read-only, I/O error) stops the recording: what is committed stays in
+  // the spool for the next run to recover, and the user is told what was kept and lost.
+  let fault: { what: string; code: string; where: string } | undefined;
+  const halt = new AbortController();
+  function faulted(err: unknown, where: string): void {
+    const f = diskFault(err);
+    if (!f) throw err;
+    if (fault === undefined) fault = { ...f, where };
+    stopping = true;
+    halt.abort();
+  }
+
   function commit(): void {
-    const rows = spool.commit();
+    if (fault) return;
+    let rows: LogEvent[];
+    try {
+      rows = spool.commit();
+    } catch (err) {
+      faulted(err, spoolFile);
+      return;
+    }
     const now = process.hrtime.bigint();
     for (let i = 0; i < rows.length; i++) {
       const ms = Number(now - arrivals[i]!) / 1e6;
@@ -200,10 +236,16 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   }, 1000));
   const rollEvery = o.rollMs ?? 60_000;
   const archiveFiles: string[] = [...recovered.files];
-  timers.push(setInterval(() => {
+  function archive(): void {
     commit();
-    archiveFiles.push(...roll(spool, rawDir, consumers).files);
-  }, rollEvery));
+    if (fault) return;
+    try {
+      archiveFiles.push(...roll(spool, rawDir, consumers).files);
+    } catch (err) {
+      faulted(err, rawDir);
+    }
+  }
+  timers.push(setInterval(archive, rollEvery));
   // Kafka delivery runs beside recording and never holds it up: a failed round waits a second.
   let pumping = false;
   let nextPumpMs = 0;
@@ -218,6 +260,28 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         metrics.kafkaPending.set(kafka.pending());
       });
     }, 100));
+  }
+
+  /**
+   * The stop after a disk fault: connections closed, nothing more written (no outputs: a
+   * replay of the archive recomputes them), the spool closed as it is, and one line thrown.
+   */
+  async function stopOnFault(f: { what: string; code: string; where: string }): Promise<never> {
+    for (const t of timers) clearInterval(t);
+    const lost = spool.pendingCount;
+    await Promise.all(conns.map((c) => c.stop()));
+    let kept = -1;
+    try {
+      kept = spool.count();
+      spool.close();
+    } catch {
+      // Reading the spool back failed too; its committed pages are still on disk.
+    }
+    await kafka?.close();
+    await metrics.close();
+    const keptText = kept >= 0 ? `kept ${kept} committed events in the spool ${spoolFile}` : `kept the spool ${spoolFile} as committed`;
+    throw new RecordError(`${f.what} (${f.code}) writing ${f.where}; stopped recording session ${session}: ${keptText} (the next record run on this --out recovers them into the archive)`
+      + `${archiveFiles.length > 0 ? ` and ${archiveFiles.length} archive files in ${rawDir}` : ''}; lost ${lost} events received since the last commit; live outputs not written (replay the archive to recompute them)`);
   }
 
   const conns: SupervisedConnection[] = [];
@@ -240,7 +304,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     if (o.durationMs !== undefined) timers.push(setTimeout(done, o.durationMs));
     if (o.signal?.aborted) resolve();
     o.signal?.addEventListener('abort', done, { once: true });
+    halt.signal.addEventListener('abort', done, { once: true });
   });
+  if (fault) return stopOnFault(fault);
 
   // Stop: close connections (their close events are logged), let backfills land, then fold
   // the last events and write everything. Nothing is logged after the engine finishes.
@@ -251,8 +317,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   stopping = true;
   for (const t of timers) clearInterval(t);
   engine.finish();
-  commit();
-  archiveFiles.push(...roll(spool, rawDir, consumers).files);
+  archive();
+  if (fault) return stopOnFault(fault);
   if (kafka) {
     while (pumping) await new Promise((r) => setTimeout(r, 20));
     const deadline = Date.now() + 15_000;
