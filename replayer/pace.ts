@@ -1,8 +1,11 @@
 /**
  * The pacer: lets event i through once `(recvNs[i] − recvNs[0]) / speed` of wall time has
- * passed since the first. It only delays; it never reorders, drops or alters an event, so
- * the pipeline's output cannot depend on the speed.
+ * passed since the first, never earlier. It only delays; it never reorders, drops or alters
+ * an event, so the pipeline's output cannot depend on the speed. How late each event was
+ * let through is measured (p50/p99/max go into the manifest).
  */
+import { setImmediate as immediate, setTimeout as delay } from 'node:timers/promises';
+
 export type Speed = number | 'max';
 
 /** `1x`, `50x`, `0.5x`, `max`, or a bare number → a speed; throws one line otherwise. */
@@ -17,30 +20,90 @@ export function parseSpeed(text: string): Speed {
 
 export interface PaceClock {
   nowMs(): number;
+  /** Returns no earlier than `ms` from now. */
   sleep(ms: number): Promise<void>;
 }
 
+/** Timers fire up to a few ms late; the last stretch of a wait is spent yielding to the event loop instead. */
+const SPIN_MS = 2;
+
 export const realClock: PaceClock = {
   nowMs: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: async (ms) => {
+    const until = performance.now() + ms;
+    if (ms > SPIN_MS) await delay(ms - SPIN_MS);
+    while (performance.now() < until) await immediate();
+  },
 };
 
-export async function* pace<T extends { recvNs: bigint }>(events: AsyncIterable<T>, speed: Speed, clock: PaceClock = realClock): AsyncGenerator<T> {
+/** Pacing lateness (release time − due time), in 10 µs buckets up to 10 s. */
+export class Lateness {
+  private readonly buckets = new Uint32Array(1_000_001);
+  private n = 0;
+  private maxMs = 0;
+
+  add(ms: number): void {
+    this.n++;
+    if (ms > this.maxMs) this.maxMs = ms;
+    this.buckets[Math.min(this.buckets.length - 1, Math.floor(ms * 100))]!++;
+  }
+
+  /** p50/p99/p99.9/max in ms (bucket upper bounds, so never understated). */
+  summary(): { events: number; p50_ms: number; p99_ms: number; p999_ms: number; max_ms: number } {
+    const q = (f: number): number => {
+      if (this.n === 0) return 0;
+      const want = Math.ceil(f * this.n);
+      let seen = 0;
+      for (let i = 0; i < this.buckets.length; i++) {
+        seen += this.buckets[i]!;
+        if (seen >= want) return Math.min(this.maxMs, (i + 1) / 100);
+      }
+      return this.maxMs;
+    };
+    const r = (x: number): number => Math.round(x * 1000) / 1000;
+    return { events: this.n, p50_ms: r(q(0.5)), p99_ms: r(q(0.99)), p999_ms: r(q(0.999)), max_ms: r(this.maxMs) };
+  }
+}
+
+/** Paces batches of events: yields each batch's longest prefix that is due, waiting in between. */
+export async function* paceBatches<T extends { recvNs: bigint }>(
+  batches: AsyncIterable<T[]>, speed: Speed, clock: PaceClock = realClock, lateness?: Lateness,
+): AsyncGenerator<T[]> {
   if (speed === 'max') {
-    yield* events;
+    yield* batches;
     return;
   }
   let t0: bigint | undefined;
   let wall0 = 0;
-  for await (const ev of events) {
-    if (t0 === undefined) {
-      t0 = ev.recvNs;
-      wall0 = clock.nowMs();
+  const due = (ev: T): number => wall0 + Number(ev.recvNs - t0!) / 1e6 / speed;
+  for await (const batch of batches) {
+    let from = 0;
+    while (from < batch.length) {
+      if (t0 === undefined) {
+        t0 = batch[0]!.recvNs;
+        wall0 = clock.nowMs();
+      }
+      const now = clock.nowMs();
+      let to = from;
+      for (; to < batch.length; to++) {
+        const d = due(batch[to]!);
+        if (d > now) break;
+        lateness?.add(now - d);
+      }
+      if (to === from) {
+        await clock.sleep(due(batch[from]!) - now);
+        continue;
+      }
+      yield from === 0 && to === batch.length ? batch : batch.slice(from, to);
+      from = to;
     }
-    const dueMs = wall0 + Number(ev.recvNs - t0) / 1e6 / speed;
-    const waitMs = dueMs - clock.nowMs();
-    // Sleep only when at least 1 ms ahead: timers are no finer, and bursts pass at once.
-    if (waitMs >= 1) await clock.sleep(waitMs);
-    yield ev;
   }
+}
+
+/** Paces a stream of single events (see paceBatches). */
+export async function* pace<T extends { recvNs: bigint }>(events: AsyncIterable<T>, speed: Speed, clock: PaceClock = realClock, lateness?: Lateness): AsyncGenerator<T> {
+  async function* single(): AsyncGenerator<T[]> {
+    for await (const ev of events) yield [ev];
+  }
+  for await (const batch of paceBatches(single(), speed, clock, lateness)) yield* batch;
 }

@@ -2,64 +2,91 @@
  * Reads a raw archive as one ordered stream of LogEvents:
  *   files of a session → merged by ingest_seq (de-duplicated by it) → sessions merged by
  *   (recv_ns, session, ingest_seq).
- * So the order depends on the events alone, never on how they were cut into files, and
- * at most one file per session is held in memory.
+ * So the order depends on the events alone, never on how they were cut into files. Both
+ * merges are lazy (a file is opened when the merge reaches its first row) and a file is
+ * read a row group at a time, so memory holds only the row groups that overlap in time,
+ * whatever the archive's length. Events flow in batches: one await per batch, not per event.
  */
 import type { LogEvent } from '../src/log/event.ts';
 import { compareLogOrder } from '../src/log/event.ts';
-import { archiveFileRows, listArchiveFiles, readArchiveFile } from '../src/storage/archive-read.ts';
-import { readParquet } from '../src/storage/parquet.ts';
-import { mergeSorted } from './merge.ts';
+import { archiveFileBatches, archiveFileHead, listArchiveFiles, type ArchiveFileHead } from '../src/storage/archive-read.ts';
+import { mergeBatches, type LazyInput } from './merge.ts';
 
 export interface ArchivePlan {
-  /** session → its files. */
-  readonly sessions: Map<string, string[]>;
+  /** session → its files (with their first rows), in path order. */
+  readonly sessions: Map<string, ArchiveFileHead[]>;
   /** Total LogEvents, from the files' footers. */
   readonly rows: number;
 }
 
-/** Lists the archive and learns each file's session from its first row (keeping only `only`, if given). */
+/** Lists the archive and reads each file's first row (keeping only sessions in `only`, if given). */
 export async function planArchive(root: string, only?: readonly string[]): Promise<ArchivePlan> {
-  const files = listArchiveFiles(root);
-  const sessions = new Map<string, string[]>();
+  const sessions = new Map<string, ArchiveFileHead[]>();
   let rows = 0;
-  for (const f of files) {
-    const n = await archiveFileRows(f);
-    if (n === 0) continue;
-    const [first] = await readParquet(f, ['session'], 1).catch(() => [undefined]);
-    const s = typeof first?.session === 'string' ? first.session : f;
+  for (const f of listArchiveFiles(root)) {
+    const head = await archiveFileHead(f);
+    if (head === undefined) continue;
+    const s = head.first.session;
     if (only !== undefined && !only.includes(s)) continue;
     let list = sessions.get(s);
     if (list === undefined) sessions.set(s, (list = []));
-    list.push(f);
-    rows += n;
+    list.push(head);
+    rows += head.rows;
   }
   return { sessions, rows };
 }
 
-async function* fileEvents(file: string): AsyncGenerator<LogEvent> {
-  yield* await readArchiveFile(file);
-}
-
-const bySeq = (a: LogEvent, b: LogEvent): number => (a.session === b.session ? a.ingestSeq - b.ingestSeq : a.session < b.session ? -1 : 1);
+const bySeq = (a: LogEvent, b: LogEvent): number => a.ingestSeq - b.ingestSeq;
 
 /** One session's events in ingest order, each (session, ingest_seq) once. */
-async function* sessionEvents(files: readonly string[]): AsyncGenerator<LogEvent> {
-  let prev: LogEvent | undefined;
-  for await (const ev of mergeSorted(files.map(fileEvents), bySeq)) {
-    if (prev !== undefined && prev.session === ev.session && prev.ingestSeq === ev.ingestSeq) continue;
-    prev = ev;
-    yield ev;
+async function* sessionBatches(files: readonly ArchiveFileHead[]): AsyncGenerator<LogEvent[]> {
+  const inputs = files.map((h): LazyInput<LogEvent> => ({ first: h.first, open: () => archiveFileBatches(h.file) }));
+  let prev = -1;
+  for await (const batch of mergeBatches(inputs, bySeq)) {
+    // A row re-archived after a crash mid-roll is in two files, so comes twice in a row: keep it once.
+    let i = 0;
+    while (i < batch.length && batch[i]!.ingestSeq !== prev) prev = batch[i++]!.ingestSeq;
+    if (i === batch.length) {
+      yield batch;
+      continue;
+    }
+    const kept = batch.slice(0, i);
+    for (; i < batch.length; i++) {
+      const ev = batch[i]!;
+      if (ev.ingestSeq !== prev) kept.push(ev);
+      prev = ev.ingestSeq;
+    }
+    yield kept;
   }
 }
 
-/** The whole archive in replay order, optionally limited to receive times in [startNs, endNs). */
-export async function* readArchive(plan: ArchivePlan, range: { startNs?: bigint; endNs?: bigint } = {}): AsyncGenerator<LogEvent> {
+/** The first event of a session's stream: its files' least first row by (ingest_seq, path order). */
+function sessionFirst(files: readonly ArchiveFileHead[]): LogEvent {
+  let first = files[0]!.first;
+  for (const h of files) if (h.first.ingestSeq < first.ingestSeq) first = h.first;
+  return first;
+}
+
+export interface TimeRange {
+  readonly startNs?: bigint;
+  readonly endNs?: bigint;
+}
+
+/** The whole archive in replay order, in batches, optionally limited to receive times in [startNs, endNs). */
+export async function* readArchiveBatches(plan: ArchivePlan, range: TimeRange = {}): AsyncGenerator<LogEvent[]> {
   const names = [...plan.sessions.keys()].sort();
-  const streams = names.map((s) => sessionEvents(plan.sessions.get(s)!));
-  for await (const ev of mergeSorted(streams, compareLogOrder)) {
-    if (range.startNs !== undefined && ev.recvNs < range.startNs) continue;
-    if (range.endNs !== undefined && ev.recvNs >= range.endNs) continue;
-    yield ev;
+  const inputs = names.map((s): LazyInput<LogEvent> => {
+    const files = plan.sessions.get(s)!;
+    return { first: sessionFirst(files), open: () => sessionBatches(files) };
+  });
+  const { startNs, endNs } = range;
+  for await (const batch of mergeBatches(inputs, compareLogOrder)) {
+    if (startNs === undefined && endNs === undefined) yield batch;
+    else yield batch.filter((ev) => (startNs === undefined || ev.recvNs >= startNs) && (endNs === undefined || ev.recvNs < endNs));
   }
+}
+
+/** The whole archive in replay order, one event at a time (for tools; replay uses the batches). */
+export async function* readArchive(plan: ArchivePlan, range: TimeRange = {}): AsyncGenerator<LogEvent> {
+  for await (const batch of readArchiveBatches(plan, range)) yield* batch;
 }

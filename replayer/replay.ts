@@ -11,10 +11,10 @@ import { compareLogOrder, type LogEvent } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
 import { parseKafkaUrl } from '../src/storage/kafka.ts';
 import { readKafka } from './kafka-source.ts';
-import { mergeSorted } from './merge.ts';
+import { mergeBatches } from './merge.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
-import { pace, type PaceClock, type Speed } from './pace.ts';
-import { planArchive, readArchive } from './read.ts';
+import { Lateness, paceBatches, type PaceClock, type Speed } from './pace.ts';
+import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
 
 export interface ReplayOptions {
   readonly from: string;
@@ -41,39 +41,39 @@ export interface ReplayResult {
 }
 
 interface Source {
-  readonly events: AsyncIterable<LogEvent>;
+  /** Events in replay order, in batches. */
+  readonly batches: AsyncIterable<LogEvent[]>;
   readonly total: number;
   readonly sessions: string[];
   readonly inputs: { file: string; sessions: string[] }[];
 }
 
-async function archiveSource(opts: ReplayOptions, range: { startNs?: bigint; endNs?: bigint }): Promise<Source> {
+async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
   const plan = await planArchive(opts.from, opts.sessions);
   const root = fs.statSync(opts.from).isDirectory() ? opts.from : path.dirname(opts.from);
   const sessionsOf = new Map<string, string[]>();
-  for (const [s, files] of plan.sessions) for (const f of files) sessionsOf.set(f, [...(sessionsOf.get(f) ?? []), s]);
+  for (const [s, files] of plan.sessions) for (const { file: f } of files) sessionsOf.set(f, [...(sessionsOf.get(f) ?? []), s]);
   return {
-    events: readArchive(plan, range), total: plan.rows, sessions: [...plan.sessions.keys()].sort(),
+    batches: readArchiveBatches(plan, range), total: plan.rows, sessions: [...plan.sessions.keys()].sort(),
     inputs: [...sessionsOf.keys()].sort().map((f) => ({ file: path.relative(root, f) || path.basename(f), sessions: sessionsOf.get(f)! })),
   };
 }
 
-async function kafkaSource(opts: ReplayOptions, range: { startNs?: bigint; endNs?: bigint }): Promise<Source> {
+async function kafkaSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
   const target = parseKafkaUrl(opts.from);
   const read = await readKafka(target, opts.group !== undefined ? { group: opts.group } : {});
-  const names = [...read.sessions.keys()].filter((s) => opts.sessions === undefined || opts.sessions.includes(s)).sort();
-  async function* each(list: LogEvent[]): AsyncGenerator<LogEvent> {
-    yield* list;
+  const names = [...read.sessions.keys()].filter((s) => (opts.sessions === undefined || opts.sessions.includes(s)) && read.sessions.get(s)!.length > 0).sort();
+  async function* each(list: LogEvent[]): AsyncGenerator<LogEvent[]> {
+    yield list;
   }
-  async function* events(): AsyncGenerator<LogEvent> {
-    for await (const ev of mergeSorted(names.map((s) => each(read.sessions.get(s)!)), compareLogOrder)) {
-      if (range.startNs !== undefined && ev.recvNs < range.startNs) continue;
-      if (range.endNs !== undefined && ev.recvNs >= range.endNs) continue;
-      yield ev;
+  async function* batches(): AsyncGenerator<LogEvent[]> {
+    const inputs = names.map((s) => ({ first: read.sessions.get(s)![0]!, open: () => each(read.sessions.get(s)!) }));
+    for await (const batch of mergeBatches(inputs, compareLogOrder)) {
+      yield batch.filter((ev) => (range.startNs === undefined || ev.recvNs >= range.startNs) && (range.endNs === undefined || ev.recvNs < range.endNs));
     }
   }
   return {
-    events: events(), total: names.reduce((n, s) => n + read.sessions.get(s)!.length, 0), sessions: names,
+    batches: batches(), total: names.reduce((n, s) => n + read.sessions.get(s)!.length, 0), sessions: names,
     inputs: [{ file: `${opts.from} partitions ${read.partitions.join(',')}`, sessions: names }],
   };
 }
@@ -86,11 +86,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   const engine = makePipeline(opts.config, collector, opts.strategy);
   let first: bigint | undefined;
   let last: bigint | undefined;
-  for await (const ev of pace(source.events, opts.speed, opts.clock)) {
-    first ??= ev.recvNs;
-    last = ev.recvNs;
-    engine.onLog(ev);
-    if (opts.onProgress && engine.stats.events % 4096 === 0) opts.onProgress(engine.stats.events, source.total);
+  const lateness = opts.speed === 'max' ? undefined : new Lateness();
+  for await (const batch of paceBatches(source.batches, opts.speed, opts.clock, lateness)) {
+    if (batch.length === 0) continue;
+    first ??= batch[0]!.recvNs;
+    last = batch[batch.length - 1]!.recvNs;
+    for (const ev of batch) engine.onLog(ev);
+    opts.onProgress?.(engine.stats.events, source.total);
   }
   engine.finish();
   const manifest = writeRun(opts.out, collector.tables, engine.stats, opts.config, {
@@ -99,6 +101,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     options: {
       speed: opts.speed, start: opts.startNs !== undefined ? nsToIso(opts.startNs) : null,
       end: opts.endNs !== undefined ? nsToIso(opts.endNs) : null, ...(opts.group !== undefined ? { group: opts.group } : {}),
+      ...(lateness !== undefined ? { pacing_lateness: lateness.summary() } : {}),
     },
     inputs: source.inputs,
     firstNs: first,

@@ -1,18 +1,30 @@
 /**
  * The read side of the raw archive (see archive.ts for its layout): listing its files,
- * their row counts, and reading a file's rows back as LogEvents.
+ * their row counts and first rows, and streaming a file's rows back as LogEvents.
+ *
+ * A file is read one row group at a time, column by column (hyparquet's lazy scan), and
+ * its LogEvents are built in small batches from those columns. So memory is bounded by
+ * one row group per open file, whatever the archive's length, and a replay pays for
+ * one object per event, not a row object and then a LogEvent.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isLogKind, type LogEvent } from '../log/event.ts';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetScan, type FileMetaData } from 'hyparquet';
+import { isLogKind, type LogEvent, type LogKind } from '../log/event.ts';
 import { ArchiveError } from './archive.ts';
-import { parquetInfo, readParquet } from './parquet.ts';
 
-/** Every archive file below `root`, sorted by path; temp files are skipped. */
+const LAYOUT = '<archive>/venue=<exchange>/date=<yyyy-mm-dd>/<session>-<n>.parquet';
+
+/**
+ * Every archive file below `root`, sorted by path; temp files are skipped. A `record --out`
+ * or `import --out` folder is accepted too: its archive is the `raw/` folder inside it.
+ */
 export function listArchiveFiles(root: string): string[] {
   if (!fs.existsSync(root)) throw new ArchiveError(`archive not found: ${root}`);
   const st = fs.statSync(root);
   if (st.isFile()) return [root];
+  const raw = path.join(root, 'raw');
+  if (fs.existsSync(raw) && fs.statSync(raw).isDirectory()) return listArchiveFiles(raw);
   const out: string[] = [];
   const walk = (dir: string): void => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -22,37 +34,112 @@ export function listArchiveFiles(root: string): string[] {
     }
   };
   walk(root);
-  if (out.length === 0) throw new ArchiveError(`no .parquet files in archive ${root}`);
+  if (out.length === 0) throw new ArchiveError(`no .parquet files in archive ${root} (expected ${LAYOUT}, or a record/import --out folder holding raw/)`);
   return out.sort();
 }
 
-/** Reads one archive file's LogEvents in file order. */
-export async function readArchiveFile(file: string): Promise<LogEvent[]> {
-  let rows: Record<string, unknown>[];
+/** The columns a LogEvent is made of, in the order batches read them. */
+const COLUMNS = ['session', 'ingest_seq', 'recv_ns', 'exchange', 'conn', 'kind', 'payload', 'meta'] as const;
+
+/** LogEvents per batch built from a row group's columns: small enough to stay in the young generation. */
+export const BATCH_ROWS = 4096;
+
+/** A file's identity and first row: enough to merge it lazily, before reading it. */
+export interface ArchiveFileHead {
+  readonly file: string;
+  readonly rows: number;
+  /** The first row as a LogEvent (the head of the file's stream). */
+  readonly first: LogEvent;
+}
+
+async function open(file: string): Promise<{ buf: Awaited<ReturnType<typeof asyncBufferFromFile>>; metadata: FileMetaData }> {
   try {
-    rows = await readParquet(file);
+    const buf = await asyncBufferFromFile(file);
+    return { buf, metadata: await parquetMetadataAsync(buf) };
   } catch (err) {
     throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return rows.map((r, i) => fromRow(r, file, i));
+}
+
+function notLogEvent(file: string, row: number, what: string): ArchiveError {
+  return new ArchiveError(`${file}: row ${row} is not a tapedeck LogEvent (${what}); an archive is laid out as ${LAYOUT}`);
+}
+
+/** Row count and first row of an archive file (undefined when it has no rows). */
+export async function archiveFileHead(file: string): Promise<ArchiveFileHead | undefined> {
+  const { metadata } = await open(file);
+  const rows = Number(metadata.num_rows);
+  if (rows === 0) return undefined;
+  for (const c of COLUMNS.slice(0, 3)) {
+    if (!metadata.schema.some((s) => s.name === c)) throw notLogEvent(file, 0, `no ${c} column`);
+  }
+  let first: LogEvent | undefined;
+  for await (const [ev] of archiveFileBatches(file, { limit: 1 })) first = ev;
+  return { file, rows, first: first! };
 }
 
 /** Row count of an archive file, from its footer. */
 export async function archiveFileRows(file: string): Promise<number> {
+  return Number((await open(file)).metadata.num_rows);
+}
+
+/**
+ * One archive file's LogEvents in file order, in batches of at most `batchRows`. Each row
+ * group is read whole (one decompression per page), and events are made from it lazily;
+ * `limit` stops after that many rows (a head read decodes only the first page).
+ */
+export async function* archiveFileBatches(file: string, opts: { batchRows?: number; limit?: number } = {}): AsyncGenerator<LogEvent[]> {
+  const batchRows = opts.batchRows ?? BATCH_ROWS;
+  let left = opts.limit ?? Number.POSITIVE_INFINITY;
+  const { buf, metadata } = await open(file);
+  let scan: Awaited<ReturnType<typeof parquetScan>>;
   try {
-    return (await parquetInfo(file)).rows;
+    scan = await parquetScan({ file: buf, metadata, columns: [...COLUMNS] });
   } catch (err) {
-    throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
+    throw notLogEvent(file, 0, (err as Error).message);
+  }
+  for (const range of scan.ranges) {
+    if (left <= 0) return;
+    const rowEnd = Math.min(range.rowEnd, range.rowStart + left);
+    left -= rowEnd - range.rowStart;
+    let cols: unknown[][];
+    try {
+      cols = (await Promise.all(COLUMNS.map((column) => scan.readColumn({ column, rowStart: range.rowStart, rowEnd })))) as unknown[][];
+    } catch (err) {
+      throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
+    }
+    const [session, seq, recv, exchange, conn, kind, payload, meta] = cols as [
+      unknown[], ArrayLike<unknown>, ArrayLike<unknown>, unknown[], unknown[], unknown[], unknown[], unknown[],
+    ];
+    const n = rowEnd - range.rowStart;
+    for (let at = 0; at < n; at += batchRows) {
+      const end = Math.min(n, at + batchRows);
+      const out: LogEvent[] = new Array<LogEvent>(end - at);
+      for (let i = at; i < end; i++) {
+        const s = session[i];
+        const q = seq[i];
+        const r = recv[i];
+        const k = kind[i];
+        if (typeof s !== 'string' || typeof q !== 'bigint' || typeof r !== 'bigint' || typeof k !== 'string' || !isLogKind(k)) {
+          throw notLogEvent(file, range.rowStart + i, 'missing or mistyped session/ingest_seq/recv_ns/kind');
+        }
+        out[i - at] = {
+          session: s, ingestSeq: Number(q), recvNs: r, exchange: str(exchange[i]), conn: str(conn[i]),
+          kind: k as LogKind, payload: str(payload[i]), meta: str(meta[i]),
+        };
+      }
+      yield out;
+    }
   }
 }
 
-function fromRow(r: Record<string, unknown>, file: string, i: number): LogEvent {
-  const kind = String(r.kind);
-  if (typeof r.session !== 'string' || typeof r.ingest_seq !== 'bigint' || typeof r.recv_ns !== 'bigint' || !isLogKind(kind)) {
-    throw new ArchiveError(`${file}: row ${i} is not a tapedeck LogEvent (missing or mistyped session/ingest_seq/recv_ns/kind)`);
-  }
-  return {
-    session: r.session, ingestSeq: Number(r.ingest_seq), recvNs: r.recv_ns, exchange: String(r.exchange ?? ''),
-    conn: String(r.conn ?? ''), kind, payload: String(r.payload ?? ''), meta: String(r.meta ?? ''),
-  };
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
+}
+
+/** Reads one archive file's LogEvents in file order (whole; for small files and tools). */
+export async function readArchiveFile(file: string): Promise<LogEvent[]> {
+  const out: LogEvent[] = [];
+  for await (const batch of archiveFileBatches(file)) for (const ev of batch) out.push(ev);
+  return out;
 }

@@ -1,0 +1,92 @@
+/**
+ * `npm run profile -- <archive> [replay options…]`: runs `tapedeck replay --speed max` under
+ * `node --cpu-prof` and prints self time per stage (Parquet read and decompression, merge,
+ * frame decoding, engine fold, output rows, Parquet write, digests, GC, start-up), so an
+ * optimisation starts from where the time goes. The stage of a function is decided by the
+ * file it lives in; what is not matched is listed under its own name.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The stage a function belongs to, by where it lives (first match wins). */
+const STAGES: [string, (fn: string, url: string) => boolean][] = [
+  ['garbage collection', (fn) => fn === '(garbage collector)'],
+  ['idle / waiting', (fn) => fn === '(idle)' || fn === '(program)'],
+  ['JSON.parse', (fn) => fn === 'parse' || fn === 'JSONParse'],
+  ['Parquet read: decompress', (fn, url) => /hyparquet\/src\/snappy|fzstd|zlib|codecs/.test(url) || /uncompress|decompress/i.test(fn)],
+  ['Parquet read: decode', (_, url) => /hyparquet\/src\//.test(url)],
+  ['Parquet write', (_, url) => /hyparquet-writer\//.test(url) || /storage\/parquet\.ts/.test(url)],
+  ['digests + output rows', (_, url) => /storage\/(outputs|run)\.ts|node:crypto/.test(url)],
+  ['archive rows → LogEvents', (_, url) => /storage\/archive-read\.ts/.test(url)],
+  ['merge + pace', (_, url) => /replayer\/(merge|read|pace)\.ts/.test(url)],
+  ['frame decoding', (_, url) => /src\/exchanges\/|src\/log\/time\.ts|src\/market\//.test(url)],
+  ['engine: candles', (_, url) => /engine\/candles\.ts/.test(url)],
+  ['engine: arbitrage', (_, url) => /engine\/arbitrage\.ts/.test(url)],
+  ['engine: indicators', (_, url) => /engine\/indicators\.ts/.test(url)],
+  ['engine: fold + clock', (_, url) => /src\/engine\/|strategies\//.test(url)],
+  ['replay loop', (_, url) => /replayer\/replay\.ts/.test(url)],
+  ['start-up (module loading, tsx, yargs)', (_, url) => /node_modules\/(tsx|yargs|esbuild|get-tsconfig)|node:internal\/modules|src\/cli\//.test(url)],
+];
+
+function stageOf(fn: string, url: string): string {
+  for (const [name, match] of STAGES) if (match(fn, url)) return name;
+  return url === '' ? `(native) ${fn || '(anonymous)'}` : `other: ${path.basename(url)}`;
+}
+
+export function selfTimeByStage(profile: CpuProfile): { stage: string; ms: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const ms = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]!)!;
+    const stage = stageOf(node.callFrame.functionName, node.callFrame.url);
+    ms.set(stage, (ms.get(stage) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  }
+  return [...ms].map(([stage, t]) => ({ stage, ms: t })).sort((a, b) => b.ms - a.ms);
+}
+
+async function main(): Promise<void> {
+  const [archive, ...rest] = process.argv.slice(2);
+  if (!archive) {
+    console.error('usage: npm run profile -- <archive> [replay options…]');
+    process.exit(2);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-prof-'));
+  try {
+    const out = path.join(dir, 'out');
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(ROOT, 'src/cli/tapedeck.mjs'), 'replay', '--from', archive, '--out', out, '--speed', 'max', ...rest], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const wallMs = performance.now() - t0;
+    if (r.status !== 0) process.exit(r.status ?? 1);
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('no .cpuprofile written');
+    const rows = selfTimeByStage(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile);
+    const total = rows.reduce((n, r) => n + r.ms, 0);
+    console.log(`\nself time by stage (process wall ${(wallMs / 1000).toFixed(2)} s, sampled ${(total / 1000).toFixed(2)} s)`);
+    for (const { stage, ms } of rows.slice(0, 25)) console.log(`${stage.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s ${((100 * ms) / total).toFixed(1).padStart(5)} %`);
+    if (process.env.TAPEDECK_KEEP_PROFILE) {
+      const keep = path.resolve(process.env.TAPEDECK_KEEP_PROFILE);
+      fs.copyFileSync(path.join(dir, file), keep);
+      console.log(`profile kept at ${keep} (open it in Chrome DevTools)`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
