@@ -7,9 +7,39 @@ import type { Trade } from '../market/events.ts';
 import { intervalName } from './config.ts';
 import type { CandleRow, LateRow } from './rows.ts';
 
+const UNITS = 1e8;
+
+/**
+ * An exact sum of quantities in 1e-8 units (exchanges quote sizes with at most 8 decimals),
+ * equal whatever order the terms come in. The running sum is a double while it stays a safe
+ * integer and spills into a BigInt beyond, so the common case allocates nothing.
+ */
+class ExactSum {
+  private small = 0;
+  private big = 0n;
+
+  add(x: number): void {
+    const u = Math.round(x * UNITS);
+    const s = this.small + u;
+    // `s` is exact whenever the true sum is a safe integer; beyond, it is past the bound.
+    if (s <= Number.MAX_SAFE_INTEGER && s >= -Number.MAX_SAFE_INTEGER && Number.isSafeInteger(u)) {
+      this.small = s;
+    } else {
+      this.big += BigInt(this.small) + BigInt(u);
+      this.small = 0;
+    }
+  }
+
+  /** The sum in units, as the nearest double. */
+  units(): number {
+    return this.big === 0n ? this.small : Number(this.big + BigInt(this.small));
+  }
+}
+
 interface OpenWindow {
   readonly exchange: string;
   readonly symbol: string;
+  readonly interval: number;
   readonly intervalMs: number;
   readonly startUs: number;
   readonly endUs: number;
@@ -18,18 +48,42 @@ interface OpenWindow {
   low: number;
   close: number;
   /** (time, id) of the trades that set open and close: by trade order, not arrival. */
-  openAt: [number, bigint];
-  closeAt: [number, bigint];
-  /** Sums in exact fixed point (1e-8 units): equal whatever order the trades came in. */
-  volume: bigint;
-  quoteVolume: bigint;
-  buyVolume: bigint;
-  sellVolume: bigint;
+  openTs: number;
+  openId: bigint;
+  closeTs: number;
+  closeId: bigint;
+  readonly volume: ExactSum;
+  readonly quoteVolume: ExactSum;
+  readonly buyVolume: ExactSum;
+  readonly sellVolume: ExactSum;
   trades: number;
   firstId: bigint;
   lastId: bigint;
   gap: boolean;
   last: Trade;
+}
+
+/** One symbol's windows and the doubts about its trades. */
+interface SymbolState {
+  readonly symbol: string;
+  /** Per interval (index into intervalsMs): open windows by start. */
+  readonly windows: Map<number, OpenWindow>[];
+  /** Per interval: the window the last trade went to (the common case needs no Map lookup). */
+  readonly current: (OpenWindow | undefined)[];
+  /** Per interval: end of the latest closed window; a window never closes twice. */
+  readonly closedEnd: number[];
+  /** Newest trade time seen (−∞ before the first). */
+  lastTradeUs: number;
+  /** The first trade seen: the window holding it may lack earlier, unrecorded trades. */
+  firstTradeUs: number | undefined;
+  /** Windows ending after this exchange time stay open (a hold), or undefined. */
+  holdFrom: number | undefined;
+  /** The next trade's windows must be flagged: a gap was seen before it. */
+  pendingGap: boolean;
+  /** Unfilled gap ids. */
+  gapOpen: boolean;
+  /** Not yet heard from since a disconnect. */
+  awaiting: boolean;
 }
 
 /**
@@ -43,128 +97,142 @@ interface OpenWindow {
  * up and its windows are flagged `gap`, so a backfill that never comes blocks nothing.
  */
 export class CandleWindows {
-  private readonly byKey = new Map<string, OpenWindow>();
-  /** Symbols whose next trade's window must be flagged: a gap was seen before it. */
-  private readonly pendingGap = new Set<string>();
+  private readonly symbols = new Map<string, SymbolState>();
   private nextEndUs = Number.POSITIVE_INFINITY;
-  private readonly lastTradeUs = new Map<string, number>();
-  /** Each symbol's first trade seen: the window holding it may lack earlier, unrecorded trades. */
-  private readonly firstTradeUs = new Map<string, number>();
-  /** symbol → windows ending after this exchange time stay open. */
-  private readonly holds = new Map<string, number>();
-  /** Symbols with unfilled gap ids. */
-  private readonly gapOpen = new Set<string>();
-  /** Symbols not yet heard from since a disconnect. */
-  private readonly awaiting = new Set<string>();
-  /** `symbol\0interval` → end of its latest closed window: a window never closes twice. */
-  private readonly closedEnd = new Map<string, number>();
+  private readonly names: string[];
 
-  constructor(private readonly intervalsMs: readonly number[], private readonly maxHoldUs = Number.POSITIVE_INFINITY) {}
-
-  private held(symbol: string, endUs: number): boolean {
-    const from = this.holds.get(symbol);
-    return from !== undefined && endUs > from;
+  constructor(private readonly intervalsMs: readonly number[], private readonly maxHoldUs = Number.POSITIVE_INFINITY) {
+    this.names = intervalsMs.map(intervalName);
   }
 
-  private hold(symbol: string): void {
-    const from = this.lastTradeUs.get(symbol) ?? Number.NEGATIVE_INFINITY;
-    const prev = this.holds.get(symbol);
-    this.holds.set(symbol, prev === undefined ? from : Math.min(prev, from));
+  private state(symbol: string): SymbolState {
+    let s = this.symbols.get(symbol);
+    if (s === undefined) {
+      s = {
+        symbol, windows: this.intervalsMs.map(() => new Map()), current: this.intervalsMs.map(() => undefined),
+        closedEnd: this.intervalsMs.map(() => Number.NEGATIVE_INFINITY), lastTradeUs: Number.NEGATIVE_INFINITY,
+        firstTradeUs: undefined, holdFrom: undefined, pendingGap: false, gapOpen: false, awaiting: false,
+      };
+      this.symbols.set(symbol, s);
+    }
+    return s;
   }
 
-  private release(symbol: string): void {
-    if (!this.gapOpen.has(symbol) && !this.awaiting.has(symbol)) this.holds.delete(symbol);
+  private static held(s: SymbolState, endUs: number): boolean {
+    return s.holdFrom !== undefined && endUs > s.holdFrom;
   }
 
-  /** The connection dropped: every symbol is in doubt until it trades again. */
+  private static hold(s: SymbolState): void {
+    const from = s.lastTradeUs;
+    s.holdFrom = s.holdFrom === undefined ? from : Math.min(s.holdFrom, from);
+  }
+
+  private static release(s: SymbolState): void {
+    if (!s.gapOpen && !s.awaiting) s.holdFrom = undefined;
+  }
+
+  private *windowsOf(s: SymbolState): Generator<OpenWindow> {
+    for (const m of s.windows) yield* m.values();
+  }
+
+  /** The connection dropped: every symbol that has traded is in doubt until it trades again. */
   disconnect(): void {
-    for (const symbol of [...this.lastTradeUs.keys()].sort()) {
-      this.awaiting.add(symbol);
-      this.hold(symbol);
+    for (const s of this.symbols.values()) {
+      if (s.lastTradeUs === Number.NEGATIVE_INFINITY) continue;
+      s.awaiting = true;
+      CandleWindows.hold(s);
     }
   }
 
   /** Every id the symbol's gaps left missing has arrived: its windows are whole again. */
   gapFilled(symbol: string): void {
-    for (const w of this.byKey.values()) if (w.symbol === symbol) w.gap = false;
-    this.pendingGap.delete(symbol);
-    this.gapOpen.delete(symbol);
-    this.release(symbol);
+    const s = this.state(symbol);
+    for (const w of this.windowsOf(s)) w.gap = false;
+    s.pendingGap = false;
+    s.gapOpen = false;
+    CandleWindows.release(s);
   }
 
   /** The recorder gave up backfilling the symbol's gap: release, and flag what was held. */
   gapAbandoned(symbol: string, flag = true): void {
-    if (flag) for (const w of this.byKey.values()) if (w.symbol === symbol && this.held(symbol, w.endUs)) w.gap = true;
-    this.gapOpen.delete(symbol);
-    this.awaiting.delete(symbol);
-    this.holds.delete(symbol);
+    const s = this.state(symbol);
+    if (flag) for (const w of this.windowsOf(s)) if (CandleWindows.held(s, w.endUs)) w.gap = true;
+    s.gapOpen = false;
+    s.awaiting = false;
+    s.holdFrom = undefined;
   }
 
   /** Adds a trade to its windows; returns late rows for intervals whose window has closed. */
   add(t: Trade, watermarkUs: number): LateRow[] {
-    const late: LateRow[] = [];
-    const gap = this.pendingGap.delete(t.symbol);
-    if (this.awaiting.delete(t.symbol)) this.release(t.symbol);
-    if (t.tsUs > (this.lastTradeUs.get(t.symbol) ?? Number.NEGATIVE_INFINITY)) this.lastTradeUs.set(t.symbol, t.tsUs);
-    if (!this.firstTradeUs.has(t.symbol)) this.firstTradeUs.set(t.symbol, t.tsUs);
-    const size = fixed(t.size);
-    const quote = fixed(t.price * t.size);
-    for (const intervalMs of this.intervalsMs) {
-      const lenUs = intervalMs * 1000;
+    let late: LateRow[] | undefined;
+    const s = this.state(t.symbol);
+    const gap = s.pendingGap;
+    s.pendingGap = false;
+    if (s.awaiting) {
+      s.awaiting = false;
+      CandleWindows.release(s);
+    }
+    if (t.tsUs > s.lastTradeUs) s.lastTradeUs = t.tsUs;
+    s.firstTradeUs ??= t.tsUs;
+    for (let i = 0; i < this.intervalsMs.length; i++) {
+      const lenUs = this.intervalsMs[i]! * 1000;
       const startUs = Math.floor(t.tsUs / lenUs) * lenUs;
       const endUs = startUs + lenUs;
-      const key = `${t.symbol}\u0000${intervalMs}\u0000${startUs}`;
-      const closed = endUs <= (this.closedEnd.get(`${t.symbol}\u0000${intervalMs}`) ?? Number.NEGATIVE_INFINITY);
-      if (closed || (endUs <= watermarkUs && !this.byKey.has(key) && !this.held(t.symbol, endUs))) {
-        late.push({
-          exchange: t.exchange, symbol: t.symbol, interval: intervalName(intervalMs), window_start: BigInt(startUs / 1000),
+      let w = s.current[i];
+      if (w === undefined || w.startUs !== startUs) w = s.windows[i]!.get(startUs);
+      if (endUs <= s.closedEnd[i]! || (w === undefined && endUs <= watermarkUs && !CandleWindows.held(s, endUs))) {
+        (late ??= []).push({
+          exchange: t.exchange, symbol: t.symbol, interval: this.names[i]!, window_start: BigInt(startUs / 1000),
           trade_id: t.tradeId, price: t.price, size: t.size, side: t.side, ts_us: BigInt(t.tsUs),
           watermark_us: BigInt(Math.floor(watermarkUs)), session: t.at.session, ingest_seq: BigInt(t.at.ingestSeq),
         });
         continue;
       }
-      let w = this.byKey.get(key);
       if (w === undefined) {
         w = {
-          exchange: t.exchange, symbol: t.symbol, intervalMs, startUs, endUs,
-          open: t.price, high: t.price, low: t.price, close: t.price, openAt: [t.tsUs, t.tradeId], closeAt: [t.tsUs, t.tradeId],
-          volume: 0n, quoteVolume: 0n, buyVolume: 0n, sellVolume: 0n, trades: 0,
+          exchange: t.exchange, symbol: t.symbol, interval: i, intervalMs: this.intervalsMs[i]!, startUs, endUs,
+          open: t.price, high: t.price, low: t.price, close: t.price,
+          openTs: t.tsUs, openId: t.tradeId, closeTs: t.tsUs, closeId: t.tradeId,
+          volume: new ExactSum(), quoteVolume: new ExactSum(), buyVolume: new ExactSum(), sellVolume: new ExactSum(), trades: 0,
           firstId: t.tradeId, lastId: t.tradeId, gap: false, last: t,
         };
-        this.byKey.set(key, w);
+        s.windows[i]!.set(startUs, w);
         if (endUs < this.nextEndUs) this.nextEndUs = endUs;
       }
+      s.current[i] = w;
       if (t.price > w.high) w.high = t.price;
       if (t.price < w.low) w.low = t.price;
-      if (before(t.tsUs, t.tradeId, w.openAt)) {
+      if (t.tsUs < w.openTs || (t.tsUs === w.openTs && t.tradeId < w.openId)) {
         w.open = t.price;
-        w.openAt = [t.tsUs, t.tradeId];
+        w.openTs = t.tsUs;
+        w.openId = t.tradeId;
       }
-      if (!before(t.tsUs, t.tradeId, w.closeAt)) {
+      if (!(t.tsUs < w.closeTs || (t.tsUs === w.closeTs && t.tradeId < w.closeId))) {
         w.close = t.price;
-        w.closeAt = [t.tsUs, t.tradeId];
+        w.closeTs = t.tsUs;
+        w.closeId = t.tradeId;
       }
-      w.volume += size;
-      w.quoteVolume += quote;
-      if (t.side === 'buy') w.buyVolume += size;
-      else w.sellVolume += size;
+      w.volume.add(t.size);
+      w.quoteVolume.add(t.price * t.size);
+      if (t.side === 'buy') w.buyVolume.add(t.size);
+      else w.sellVolume.add(t.size);
       w.trades++;
       if (t.tradeId < w.firstId) w.firstId = t.tradeId;
       if (t.tradeId > w.lastId) w.lastId = t.tradeId;
       w.gap ||= gap;
       w.last = t;
     }
-    return late;
+    return late ?? NONE;
   }
 
   /** A trade-id gap on `symbol`: flag its open windows and the window of its next trade. */
   markGap(symbol: string): void {
+    const s = this.state(symbol);
     // The missing trades came after the last one seen: only windows ending later can hold them.
-    const after = this.lastTradeUs.get(symbol) ?? Number.NEGATIVE_INFINITY;
-    for (const w of this.byKey.values()) if (w.symbol === symbol && w.endUs > after) w.gap = true;
-    this.pendingGap.add(symbol);
-    this.hold(symbol);
-    this.gapOpen.add(symbol);
+    for (const w of this.windowsOf(s)) if (w.endUs > s.lastTradeUs) w.gap = true;
+    s.pendingGap = true;
+    CandleWindows.hold(s);
+    s.gapOpen = true;
   }
 
   /**
@@ -172,23 +240,28 @@ export class CandleWindows {
    * order so that output never depends on Map iteration order.
    */
   close(watermarkUs: number, endedUs?: number): CandleRow[] {
-    if (watermarkUs < this.nextEndUs) return [];
-    for (const [symbol, from] of [...this.holds].sort()) {
-      if (watermarkUs - from > this.maxHoldUs) this.gapAbandoned(symbol, endedUs === undefined || this.gapOpen.has(symbol));
+    if (watermarkUs < this.nextEndUs) return NONE_CANDLES;
+    for (const s of this.symbols.values()) {
+      if (s.holdFrom !== undefined && watermarkUs - s.holdFrom > this.maxHoldUs) this.gapAbandoned(s.symbol, endedUs === undefined || s.gapOpen);
     }
-    const closing: [string, OpenWindow][] = [];
+    const closing: OpenWindow[] = [];
     let next = Number.POSITIVE_INFINITY;
-    for (const entry of this.byKey) {
-      if (entry[1].endUs <= watermarkUs && !this.held(entry[1].symbol, entry[1].endUs)) closing.push(entry);
-      else if (entry[1].endUs < next) next = entry[1].endUs;
+    for (const s of this.symbols.values()) {
+      for (const m of s.windows) {
+        for (const w of m.values()) {
+          if (w.endUs <= watermarkUs && !CandleWindows.held(s, w.endUs)) closing.push(w);
+          else if (w.endUs < next) next = w.endUs;
+        }
+      }
     }
     this.nextEndUs = next;
-    closing.sort(([, a], [, b]) => a.startUs - b.startUs || a.intervalMs - b.intervalMs || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
-    return closing.map(([key, w]) => {
-      this.byKey.delete(key);
-      const series = `${w.symbol}\u0000${w.intervalMs}`;
-      if (w.endUs > (this.closedEnd.get(series) ?? Number.NEGATIVE_INFINITY)) this.closedEnd.set(series, w.endUs);
-      return toRow(w, this.firstTradeUs.get(w.symbol), endedUs);
+    closing.sort((a, b) => a.startUs - b.startUs || a.intervalMs - b.intervalMs || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+    return closing.map((w) => {
+      const s = this.symbols.get(w.symbol)!;
+      s.windows[w.interval]!.delete(w.startUs);
+      if (s.current[w.interval] === w) s.current[w.interval] = undefined;
+      if (w.endUs > s.closedEnd[w.interval]!) s.closedEnd[w.interval] = w.endUs;
+      return this.toRow(w, s.firstTradeUs, endedUs);
     });
   }
 
@@ -200,33 +273,27 @@ export class CandleWindows {
   flush(newestUs: number): CandleRow[] {
     return this.close(Number.POSITIVE_INFINITY, newestUs);
   }
+
+  private toRow(w: OpenWindow, firstTradeUs: number | undefined, endedUs: number | undefined): CandleRow {
+    const flags: string[] = [];
+    if (w.gap) flags.push('gap');
+    // Trades of this symbol before its first one seen may have gone unrecorded.
+    if (firstTradeUs !== undefined && w.startUs < firstTradeUs) flags.push('start');
+    if (endedUs !== undefined && w.endUs > endedUs) flags.push('end');
+    const volume = w.volume.units();
+    const quoteVolume = w.quoteVolume.units();
+    return {
+      exchange: w.exchange, symbol: w.symbol, asset: '', interval: this.names[w.interval]!, window_start: BigInt(w.startUs / 1000),
+      open: w.open, high: w.high, low: w.low, close: w.close,
+      volume: volume / UNITS, quote_volume: quoteVolume / UNITS,
+      vwap: volume > 0 ? quoteVolume / volume : w.close,
+      trades: w.trades, buy_volume: w.buyVolume.units() / UNITS, sell_volume: w.sellVolume.units() / UNITS,
+      first_trade_id: w.firstId, last_trade_id: w.lastId,
+      complete: flags.length === 0, flags: flags.join(','),
+      session: w.last.at.session, ingest_seq: BigInt(w.last.at.ingestSeq),
+    };
+  }
 }
 
-const UNITS = 1e8;
-
-/** A quantity in exact 1e-8 units: exchanges quote sizes with at most 8 decimals. */
-function fixed(x: number): bigint {
-  return BigInt(Math.round(x * UNITS));
-}
-
-function before(tsUs: number, id: bigint, at: [number, bigint]): boolean {
-  return tsUs < at[0] || (tsUs === at[0] && id < at[1]);
-}
-
-function toRow(w: OpenWindow, firstTradeUs: number | undefined, endedUs: number | undefined): CandleRow {
-  const flags: string[] = [];
-  if (w.gap) flags.push('gap');
-  // Trades of this symbol before its first one seen may have gone unrecorded.
-  if (firstTradeUs !== undefined && w.startUs < firstTradeUs) flags.push('start');
-  if (endedUs !== undefined && w.endUs > endedUs) flags.push('end');
-  return {
-    exchange: w.exchange, symbol: w.symbol, asset: '', interval: intervalName(w.intervalMs), window_start: BigInt(w.startUs / 1000),
-    open: w.open, high: w.high, low: w.low, close: w.close,
-    volume: Number(w.volume) / UNITS, quote_volume: Number(w.quoteVolume) / UNITS,
-    vwap: w.volume > 0n ? Number(w.quoteVolume) / Number(w.volume) : w.close,
-    trades: w.trades, buy_volume: Number(w.buyVolume) / UNITS, sell_volume: Number(w.sellVolume) / UNITS,
-    first_trade_id: w.firstId, last_trade_id: w.lastId,
-    complete: flags.length === 0, flags: flags.join(','),
-    session: w.last.at.session, ingest_seq: BigInt(w.last.at.ingestSeq),
-  };
-}
+const NONE: LateRow[] = [];
+const NONE_CANDLES: CandleRow[] = [];

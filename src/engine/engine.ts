@@ -40,7 +40,8 @@ export class Engine {
   private readonly assetOf = new Map<string, string | null>();
   private readonly latenessUs: number;
   private lastRecvNs = 0n;
-  private lastAt: Origin = { session: '', ingestSeq: -1 };
+  private lastSession = '';
+  private lastSeq = -1;
   readonly stats: EngineStats = {
     events: 0, byKind: {}, trades: 0, quotes: 0, gaps: 0, late: 0, decodeErrors: 0, undecoded: {}, decode: {},
   };
@@ -60,7 +61,8 @@ export class Engine {
     s.events++;
     s.byKind[ev.kind] = (s.byKind[ev.kind] ?? 0) + 1;
     this.lastRecvNs = ev.recvNs;
-    this.lastAt = { session: ev.session, ingestSeq: ev.ingestSeq };
+    this.lastSession = ev.session;
+    this.lastSeq = ev.ingestSeq;
     if (ev.kind === 'tick') {
       this.onTick(ev);
       return;
@@ -73,7 +75,16 @@ export class Engine {
     if (ev.kind === 'close') x.candles.disconnect();
     if (ev.kind === 'gap') this.onRecorderGap(ev, x);
     for (const m of x.decoder.decode(ev)) this.onMarket(m, x);
-    for (const r of this.arbitrage.onTime(ev.recvNs, this.lastAt)) this.sink.emit('arbitrage', r);
+    this.timePassed(ev.recvNs);
+  }
+
+  /** Opportunities whose quotes went stale end (only while one is open: nothing else can change). */
+  private timePassed(nowNs: bigint): void {
+    if (this.arbitrage.hasOpen) for (const r of this.arbitrage.onTime(nowNs, this.lastAt())) this.sink.emit('arbitrage', r);
+  }
+
+  private lastAt(): Origin {
+    return { session: this.lastSession, ingestSeq: this.lastSeq };
   }
 
   /** End of input: closes every window (flagging those the input ended inside) and every opportunity. */
@@ -82,7 +93,7 @@ export class Engine {
       const x = this.exchanges.get(name)!;
       this.emitCandles(x.candles.flush(x.clock.newest));
     }
-    for (const r of this.arbitrage.finish(this.lastRecvNs, this.lastAt)) this.sink.emit('arbitrage', r);
+    for (const r of this.arbitrage.finish(this.lastRecvNs, this.lastAt())) this.sink.emit('arbitrage', r);
   }
 
   private exchange(name: string): PerExchange | undefined {
@@ -106,7 +117,7 @@ export class Engine {
       x.clock.observeTick(ev.recvNs);
       this.advance(x);
     }
-    for (const r of this.arbitrage.onTime(ev.recvNs, this.lastAt)) this.sink.emit('arbitrage', r);
+    this.timePassed(ev.recvNs);
   }
 
   private onMarket(m: MarketEvent, x: PerExchange): void {
