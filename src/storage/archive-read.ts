@@ -12,6 +12,7 @@ import path from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetScan, type FileMetaData } from 'hyparquet';
 import { isLogKind, type LogEvent, type LogKind } from '../log/event.ts';
 import { ArchiveError } from './archive.ts';
+import { ARCHIVE_DECOMPRESSORS } from './codecs.ts';
 
 const LAYOUT = '<archive>/venue=<exchange>/date=<yyyy-mm-dd>/<session>-<n>.parquet';
 
@@ -94,42 +95,53 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
   const { buf, metadata } = await open(file);
   let scan: Awaited<ReturnType<typeof parquetScan>>;
   try {
-    scan = await parquetScan({ file: buf, metadata, columns: [...COLUMNS] });
+    scan = await parquetScan({ file: buf, metadata, columns: [...COLUMNS], compressors: ARCHIVE_DECOMPRESSORS });
   } catch (err) {
     throw notLogEvent(file, 0, (err as Error).message);
   }
   for (const range of scan.ranges) {
-    if (left <= 0) return;
-    const rowEnd = Math.min(range.rowEnd, range.rowStart + left);
-    left -= rowEnd - range.rowStart;
-    let cols: unknown[][];
-    try {
-      cols = (await Promise.all(COLUMNS.map((column) => scan.readColumn({ column, rowStart: range.rowStart, rowEnd })))) as unknown[][];
-    } catch (err) {
-      throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
+    // A row group is read in slices of pages (through its offset index), so a reader holds
+    // one slice per open file, not a whole row group.
+    for (let from = range.rowStart; from < range.rowEnd; from += SLICE_ROWS) {
+      if (left <= 0) return;
+      const to = Math.min(range.rowEnd, from + SLICE_ROWS, from + left);
+      left -= to - from;
+      yield* sliceBatches(file, scan, from, to, batchRows);
     }
-    const [session, seq, recv, exchange, conn, kind, payload, meta] = cols as [
-      unknown[], ArrayLike<unknown>, ArrayLike<unknown>, unknown[], unknown[], unknown[], unknown[], unknown[],
-    ];
-    const n = rowEnd - range.rowStart;
-    for (let at = 0; at < n; at += batchRows) {
-      const end = Math.min(n, at + batchRows);
-      const out: LogEvent[] = new Array<LogEvent>(end - at);
-      for (let i = at; i < end; i++) {
-        const s = session[i];
-        const q = seq[i];
-        const r = recv[i];
-        const k = kind[i];
-        if (typeof s !== 'string' || typeof q !== 'bigint' || typeof r !== 'bigint' || typeof k !== 'string' || !isLogKind(k)) {
-          throw notLogEvent(file, range.rowStart + i, 'missing or mistyped session/ingest_seq/recv_ns/kind');
-        }
-        out[i - at] = {
-          session: s, ingestSeq: Number(q), recvNs: r, exchange: str(exchange[i]), conn: str(conn[i]),
-          kind: k as LogKind, payload: str(payload[i]), meta: str(meta[i]),
-        };
+  }
+}
+
+/** Rows per read: a few pages of the payload column. */
+const SLICE_ROWS = 16_384;
+
+async function* sliceBatches(file: string, scan: Awaited<ReturnType<typeof parquetScan>>, from: number, to: number, batchRows: number): AsyncGenerator<LogEvent[]> {
+  let cols: unknown[][];
+  try {
+    cols = (await Promise.all(COLUMNS.map((column) => scan.readColumn({ column, rowStart: from, rowEnd: to })))) as unknown[][];
+  } catch (err) {
+    throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const [session, seq, recv, exchange, conn, kind, payload, meta] = cols as [
+    unknown[], ArrayLike<unknown>, ArrayLike<unknown>, unknown[], unknown[], unknown[], unknown[], unknown[],
+  ];
+  const n = to - from;
+  for (let at = 0; at < n; at += batchRows) {
+    const end = Math.min(n, at + batchRows);
+    const out: LogEvent[] = new Array<LogEvent>(end - at);
+    for (let i = at; i < end; i++) {
+      const s = session[i];
+      const q = seq[i];
+      const r = recv[i];
+      const k = kind[i];
+      if (typeof s !== 'string' || typeof q !== 'bigint' || typeof r !== 'bigint' || typeof k !== 'string' || !isLogKind(k)) {
+        throw notLogEvent(file, from + i, 'missing or mistyped session/ingest_seq/recv_ns/kind');
       }
-      yield out;
+      out[i - at] = {
+        session: s, ingestSeq: Number(q), recvNs: r, exchange: str(exchange[i]), conn: str(conn[i]),
+        kind: k as LogKind, payload: str(payload[i]), meta: str(meta[i]),
+      };
     }
+    yield out;
   }
 }
 
