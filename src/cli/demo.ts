@@ -5,38 +5,88 @@ import { tableSummary } from '../storage/run.ts';
 import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../engine/config.ts';
 import { parseUserTime } from '../log/time.ts';
-import { simulateMarket, type SimTrade } from '../sim/market.ts';
-import { simulateSession } from '../sim/session.ts';
+import { simulateMarket, type SimOptions } from '../sim/market.ts';
+import { streamSession, type SimSessionOptions } from '../sim/session.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
 import { readParquet } from '../storage/parquet.ts';
-import { userInput } from './errors.ts';
+import { UserError, userInput } from './errors.ts';
 
-interface Args { out: string; minutes: number; seed: number; start: string }
+interface Args { out: string; minutes: number; seed: number; start: string; replay: boolean }
 
-/** Writes a simulated session as a raw archive; returns the number of events. */
-export function writeSimulatedArchive(dir: string, o: { seed: number; startMs: number; minutes: number; faults?: boolean }): number {
+/** The longest demo session: a month (31 days), 72M events. */
+export const MAX_DEMO_MINUTES = 31 * 24 * 60;
+
+export interface GenerateOptions {
+  readonly seed: number;
+  readonly startMs: number;
+  readonly minutes: number;
+  /** Fault drills: three lost trades, a truncated frame, unknown messages (the demo has them). */
+  readonly faults?: boolean;
+  readonly maxRowsPerFile?: number;
+}
+
+/**
+ * Writes a simulated session as a raw archive, streaming: events go to the ArchiveWriter as
+ * they are generated, so memory stays flat at any length (a month is ~72M events). Returns
+ * the number of events. The events are those of `simulateSession` for the same options.
+ */
+export function writeSimulatedArchive(dir: string, o: GenerateOptions): number {
   fs.rmSync(dir, { recursive: true, force: true });
   const session = `sim-${o.seed}-${new Date(o.startMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-  const base = { session, seed: o.seed, startMs: o.startMs, durationMs: o.minutes * 60_000, exchanges: ['binance', 'coinbase'] };
-  // Fault drills, so the data-quality views have something to show: three lost trade frames
-  // (gaps no backfill fills), a truncated frame, and a message type nobody knows (non-ASCII).
-  const trades = o.faults ? [...simulateMarket(base)].filter((e): e is SimTrade => e.kind === 'trade') : [];
   const durationMs = o.minutes * 60_000;
-  const events = simulateSession({
-    ...base,
-    ...(o.faults ? {
-      dropTradeIds: new Set([0.25, 0.5, 0.75].map((f) => trades[Math.floor(trades.length * f)]!.tradeId)),
-      extraFrames: [
-        { atMs: durationMs * 0.4, exchange: 'binance', payload: '{"stream":"btcusdt@trade","data":{"e":"trade","E":17' },
-        { atMs: durationMs * 0.6, exchange: 'coinbase', payload: '{"type":"status","note":"Wartung geplant – Zürich ✓"}' },
-        { atMs: durationMs * 0.65, exchange: 'coinbase', payload: '{"type":"brand_new","text":"café ☕"}' },
-      ],
-    } : {}),
-  });
-  const w = new ArchiveWriter(dir, session);
-  for (const ev of events) w.write(ev);
-  w.close();
-  return events.length;
+  const base = { session, seed: o.seed, startMs: o.startMs, durationMs, exchanges: ['binance', 'coinbase'] };
+  const w = new ArchiveWriter(dir, session, o.maxRowsPerFile !== undefined ? { maxRows: o.maxRowsPerFile } : {});
+  let n = 0;
+  try {
+    for (const ev of streamSession({ ...base, ...(o.faults ? faultDrills(base, durationMs) : {}) })) {
+      w.write(ev);
+      n++;
+    }
+    w.close();
+  } catch (err) {
+    w.abort();
+    throw err;
+  }
+  return n;
+}
+
+/**
+ * Benchmarks and tests: a simulated archive of `minutes` (about 1,670 events a minute) in
+ * `out`, without the demo's replay. Same as `tapedeck demo --no-replay --out <out>/..`.
+ */
+export function generateArchive(o: { minutes: number; seed?: number; out: string; startMs?: number; faults?: boolean }): { events: number; files: number } {
+  const events = writeSimulatedArchive(o.out, { seed: o.seed ?? 42, startMs: o.startMs ?? Date.UTC(2024, 7, 9), minutes: o.minutes, faults: o.faults ?? true });
+  return { events, files: listParquet(o.out).length };
+}
+
+function listParquet(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.parquet'));
+}
+
+/**
+ * Three lost trade frames (gaps no backfill fills) at 25/50/75 % of the trades, a truncated
+ * frame, and a message type nobody knows (non-ASCII). The trade ids are found by two passes
+ * over the market (count, then pick), so no pass holds the market in memory.
+ */
+function faultDrills(base: SimOptions, durationMs: number): Pick<SimSessionOptions, 'dropTradeIds' | 'extraFrames'> {
+  let trades = 0;
+  for (const e of simulateMarket(base)) if (e.kind === 'trade') trades++;
+  const at = [0.25, 0.5, 0.75].map((f) => Math.floor(trades * f));
+  const ids = new Set<number>();
+  let i = 0;
+  for (const e of simulateMarket(base)) {
+    if (e.kind !== 'trade') continue;
+    if (at.includes(i)) ids.add(e.tradeId);
+    if (++i > at[2]!) break;
+  }
+  return {
+    dropTradeIds: ids,
+    extraFrames: [
+      { atMs: durationMs * 0.4, exchange: 'binance', payload: '{"stream":"btcusdt@trade","data":{"e":"trade","E":17' },
+      { atMs: durationMs * 0.6, exchange: 'coinbase', payload: '{"type":"status","note":"Wartung geplant – Zürich ✓"}' },
+      { atMs: durationMs * 0.65, exchange: 'coinbase', payload: '{"type":"brand_new","text":"café ☕"}' },
+    ],
+  };
 }
 
 export const demoCommand: CommandModule<object, Args> = {
@@ -46,14 +96,16 @@ export const demoCommand: CommandModule<object, Args> = {
     .option('out', { type: 'string', default: 'data/demo', describe: 'where the demo archive and outputs go' })
     .option('minutes', { type: 'number', default: 15, describe: 'simulated minutes' })
     .option('seed', { type: 'number', default: 42 })
-    .option('start', { type: 'string', default: '2024-08-09T00:00:00Z', describe: 'simulated start time' }) as never,
+    .option('start', { type: 'string', default: '2024-08-09T00:00:00Z', describe: 'simulated start time' })
+    .option('replay', { type: 'boolean', default: true, describe: 'replay the archive (--no-replay only writes it: for benchmarks)' }) as never,
   handler: async (a) => {
     const startMs = Number(userInput(() => parseUserTime(a.start)) / 1_000_000n);
-    if (!(a.minutes > 0 && a.minutes <= 24 * 60)) throw new Error('bad --minutes (1 to 1440)');
+    if (!(a.minutes > 0 && a.minutes <= MAX_DEMO_MINUTES)) throw new UserError(`bad --minutes (1 to ${MAX_DEMO_MINUTES}, a month)`);
     const raw = path.join(a.out, 'raw');
     const out = path.join(a.out, 'out');
     const n = writeSimulatedArchive(raw, { seed: a.seed, startMs, minutes: a.minutes, faults: true });
     process.stdout.write(`simulated ${a.minutes} min of binance + coinbase (BTC, ETH), seed ${a.seed}, with fault drills (3 lost trades, a truncated frame, unknown messages): ${n} events → ${raw}\n`);
+    if (!a.replay) return;
     const { manifest, elapsedMs } = await replay({ from: raw, out, speed: 'max', config: { ...DEFAULT_CONFIG, intervalsMs: [10_000, 60_000, 300_000] } });
     const tables = tableSummary(manifest);
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s → ${out}: ${tables}\n\n`);

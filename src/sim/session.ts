@@ -30,39 +30,115 @@ export function simEndpoints(exchange: string, symbols: readonly string[]): { ur
   return { url: 'wss://stream.binance.com:9443/stream', subscribe: binanceSubscribe(streams, 1), ack: '{"result":null,"id":1}' };
 }
 
+/**
+ * The session as one array (tests and small fixtures). For long sessions use
+ * `streamSession`, which yields the same events in the same order in bounded memory.
+ */
 export function simulateSession(o: SimSessionOptions): LogEvent[] {
+  return [...streamSession(o)];
+}
+
+/** A LogEvent-to-be and its sort key: receive time, then source rank, then order within the source. */
+interface Keyed {
+  readonly raw: Raw;
+  readonly rank: number;
+  readonly idx: number;
+}
+
+const before = (a: Keyed, b: Keyed): boolean =>
+  a.raw.recvNs !== b.raw.recvNs ? a.raw.recvNs < b.raw.recvNs : a.rank !== b.rank ? a.rank < b.rank : a.idx < b.idx;
+
+/**
+ * Yields the session's LogEvents in receive-time order, as they are generated. The order is
+ * exactly that of a stable sort of (connection set-up, market frames in generation order,
+ * extra frames, ticks) by receive time: a k-way merge of those sources, in which each
+ * exchange's frames form a queue whose receive times only increase (TCP keeps order). A
+ * frame is emitted only once every exchange whose queue is empty has been generated past
+ * its receive time, so memory holds only the frames in flight within network latency.
+ */
+export function* streamSession(o: SimSessionOptions): Generator<LogEvent> {
   const rng = new Rng(o.seed ^ 0x5eed);
   const tickNs = BigInt(o.tickMs ?? 1000) * 1_000_000n;
   const startNs = BigInt(o.startMs) * 1_000_000n;
   const endNs = BigInt(o.startMs + o.durationMs) * 1_000_000n;
-  const raws: Raw[] = [];
-  const lastRecv = new Map<string, bigint>();
   const assets = o.assets ?? DEFAULT_ASSETS;
+  const setup: Raw[] = [];
+  const lastRecv = new Map<string, bigint>();
+  const queues = new Map<string, Keyed[]>();
   for (const x of o.exchanges) {
     const ep = simEndpoints(x, assets.map((a) => simSymbol(x, a.base)));
     const conn = `${x}.0`;
-    raws.push({ recvNs: startNs, exchange: x, conn, kind: 'open', payload: '', meta: ep.url });
-    raws.push({ recvNs: startNs + 1n, exchange: x, conn, kind: 'sent', payload: ep.subscribe, meta: '' });
-    raws.push({ recvNs: startNs + 2_000_000n, exchange: x, conn, kind: 'frame', payload: ep.ack, meta: '' });
+    setup.push({ recvNs: startNs, exchange: x, conn, kind: 'open', payload: '', meta: ep.url });
+    setup.push({ recvNs: startNs + 1n, exchange: x, conn, kind: 'sent', payload: ep.subscribe, meta: '' });
+    setup.push({ recvNs: startNs + 2_000_000n, exchange: x, conn, kind: 'frame', payload: ep.ack, meta: '' });
     lastRecv.set(x, startNs + 2_000_000n);
+    queues.set(x, []);
   }
+  const stableByRecv = (rs: Raw[], rank: number): Keyed[] =>
+    rs.map((raw, idx) => ({ raw, rank, idx })).sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  const setupQ = stableByRecv(setup, 0);
+  const extraQ = stableByRecv((o.extraFrames ?? []).map((x) => (
+    { recvNs: startNs + BigInt(Math.round(x.atMs * 1e6)), exchange: x.exchange, conn: `${x.exchange}.0`, kind: 'frame', payload: x.payload, meta: '' })), 2);
+  let nextTick = startNs + tickNs;
+  let tickIdx = 0;
+
   const enc = new FrameEncoder();
-  for (const e of simulateMarket(o)) {
-    const raw = enc.encode(e);
-    // Recorders subscribe to Binance's combined streams: each payload comes wrapped.
-    const payload = e.exchange === 'coinbase' ? raw : binanceCombined(binanceStream(e.symbol, e.kind === 'trade' ? 'trade' : 'bookTicker'), raw);
-    if (e.kind === 'trade' && o.dropTradeIds?.has(e.tradeId)) continue;
-    const latUs = Math.max(50, ((o.latencyMs?.[e.exchange] ?? 20) + 5 * rng.normal()) * 1000);
-    let recv = BigInt(e.tsUs) * 1000n + BigInt(Math.round(latUs * 1000));
-    const prev = lastRecv.get(e.exchange)!;
-    if (recv <= prev) recv = prev + 1000n;
-    lastRecv.set(e.exchange, recv);
-    raws.push({ recvNs: recv, exchange: e.exchange, conn: `${e.exchange}.0`, kind: 'frame', payload, meta: '' });
+  const market = simulateMarket(o);
+  let marketDone = false;
+  let generated = 0;
+  /** Generates the next market frame into its exchange's queue; false when the market has ended. */
+  const pull = (): boolean => {
+    for (;;) {
+      const it = market.next();
+      if (it.done) return false;
+      const e = it.value;
+      const raw = enc.encode(e);
+      // Recorders subscribe to Binance's combined streams: each payload comes wrapped.
+      const payload = e.exchange === 'coinbase' ? raw : binanceCombined(binanceStream(e.symbol, e.kind === 'trade' ? 'trade' : 'bookTicker'), raw);
+      if (e.kind === 'trade' && o.dropTradeIds?.has(e.tradeId)) continue;
+      const latUs = Math.max(50, ((o.latencyMs?.[e.exchange] ?? 20) + 5 * rng.normal()) * 1000);
+      let recv = BigInt(e.tsUs) * 1000n + BigInt(Math.round(latUs * 1000));
+      const prev = lastRecv.get(e.exchange)!;
+      if (recv <= prev) recv = prev + 1000n;
+      lastRecv.set(e.exchange, recv);
+      queues.get(e.exchange)!.push({ raw: { recvNs: recv, exchange: e.exchange, conn: `${e.exchange}.0`, kind: 'frame', payload, meta: '' }, rank: 1, idx: generated++ });
+      return true;
+    }
+  };
+  let seq = 0;
+  let si = 0;
+  let xi = 0;
+  for (;;) {
+    let best: Keyed | undefined;
+    let from: Keyed[] | undefined;
+    const consider = (k: Keyed | undefined, q?: Keyed[]): void => {
+      if (k !== undefined && (best === undefined || before(k, best))) {
+        best = k;
+        from = q;
+      }
+    };
+    consider(setupQ[si]);
+    for (const q of queues.values()) consider(q[0], q);
+    consider(extraQ[xi]);
+    if (nextTick <= endNs) consider({ raw: { recvNs: nextTick, exchange: '', conn: '', kind: 'tick', payload: '', meta: '' }, rank: 3, idx: tickIdx });
+    // A frame not yet generated could still come first: generate until every exchange with
+    // an empty queue is past the candidate's receive time (its next frame comes later).
+    if (!marketDone) {
+      let behind = false;
+      for (const [x, q] of queues) if (q.length === 0 && (best === undefined || lastRecv.get(x)! < best.raw.recvNs)) behind = true;
+      if (behind) {
+        if (!pull()) marketDone = true;
+        continue;
+      }
+    }
+    if (best === undefined) return;
+    if (from !== undefined) from.shift();
+    else if (best.rank === 0) si++;
+    else if (best.rank === 2) xi++;
+    else {
+      nextTick += tickNs;
+      tickIdx++;
+    }
+    yield { session: o.session, ingestSeq: seq++, ...best.raw };
   }
-  for (const x of o.extraFrames ?? []) {
-    raws.push({ recvNs: startNs + BigInt(Math.round(x.atMs * 1e6)), exchange: x.exchange, conn: `${x.exchange}.0`, kind: 'frame', payload: x.payload, meta: '' });
-  }
-  for (let t = startNs + tickNs; t <= endNs; t += tickNs) raws.push({ recvNs: t, exchange: '', conn: '', kind: 'tick', payload: '', meta: '' });
-  raws.sort((a, b) => (a.recvNs < b.recvNs ? -1 : a.recvNs > b.recvNs ? 1 : 0));
-  return raws.map((r, i) => ({ session: o.session, ingestSeq: i, ...r }));
 }

@@ -53,6 +53,8 @@ export interface ArchiveWriterOptions {
   readonly maxRows?: number;
   /** Rows per row group: what the writer holds in memory per open file (default 50,000). */
   readonly rowGroupRows?: number;
+  /** A row group also ends once its payload and meta text reach this many characters (default 2 MiB). */
+  readonly rowGroupChars?: number;
   /** Page codec (default ARCHIVE_CODEC); the benchmark compares others. */
   readonly codec?: CompressionCodec;
   readonly compressors?: typeof ARCHIVE_COMPRESSORS;
@@ -71,6 +73,7 @@ class RowGroup {
   kind: string[] = [];
   payload: string[] = [];
   meta: string[] = [];
+  chars = 0;
   get length(): number {
     return this.seq.length;
   }
@@ -104,6 +107,7 @@ export class ArchiveWriter {
   readonly written: string[] = [];
   private readonly maxRows: number;
   private readonly rowGroupRows: number;
+  private readonly rowGroupChars: number;
   private readonly codec: CompressionCodec;
   private readonly compressors: typeof ARCHIVE_COMPRESSORS;
   private readonly encodings: Readonly<Record<string, Encoding | undefined>>;
@@ -114,6 +118,7 @@ export class ArchiveWriter {
   constructor(private readonly root: string, private readonly session: string, opts: ArchiveWriterOptions = {}) {
     this.maxRows = opts.maxRows ?? 250_000;
     this.rowGroupRows = Math.min(opts.rowGroupRows ?? 50_000, this.maxRows);
+    this.rowGroupChars = opts.rowGroupChars ?? 2 << 20;
     this.codec = opts.codec ?? ARCHIVE_CODEC;
     this.compressors = opts.compressors ?? ARCHIVE_COMPRESSORS;
     this.encodings = opts.encodings ?? ARCHIVE_ENCODINGS;
@@ -138,9 +143,10 @@ export class ArchiveWriter {
     g.kind.push(ev.kind);
     g.payload.push(ev.payload);
     g.meta.push(ev.meta);
+    g.chars += ev.payload.length + ev.meta.length;
     f.rows++;
     try {
-      if (g.length >= this.rowGroupRows) this.writeGroup(f);
+      if (g.length >= this.rowGroupRows || g.chars >= this.rowGroupChars) this.writeGroup(f);
       if (f.rows >= this.maxRows) this.finish(part);
     } catch (err) {
       this.abort();
