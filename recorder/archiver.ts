@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArchiveWriter } from '../src/storage/archive.ts';
-import { Spool } from './spool.ts';
+import { openLocked, Spool, SpoolBusy } from './spool.ts';
 
 export interface RollResult {
   readonly events: number;
@@ -39,37 +39,69 @@ export function roll(spool: Spool, archiveRoot: string, consumers: readonly stri
   return { events, files };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * The right to recover the spools of one --out and to create a spool there: held by one
+ * recorder at a time, from before it looks at leftover spools until its own spool is open
+ * and locked (so a starting recorder never mistakes another's fresh spool for a dead one).
+ * An SQLite file in exclusive locking mode, so the lock dies with its process.
+ */
+export class RecoveryLock {
+  private constructor(private readonly db: ReturnType<typeof openLocked>) {}
+
+  /** Takes the lock, or throws SpoolBusy when another recorder holds it. */
+  static take(spoolDir: string): RecoveryLock {
+    fs.mkdirSync(spoolDir, { recursive: true });
+    return new RecoveryLock(openLocked(path.join(spoolDir, 'recovery.lock'), true));
+  }
+
+  release(): void {
+    this.db.close();
   }
 }
 
+export interface Recovered {
+  readonly spools: string[];
+  readonly events: number;
+  readonly files: string[];
+  /** Recovered events that had not reached Kafka (they are in the archive; say so). */
+  readonly undelivered: number;
+}
+
 /**
- * Recovers every spool in `spoolDir` whose recorder is gone (its `.pid` names no live
- * process) into the archive, then removes it. Returns what was recovered, and how many
- * events had not reached Kafka (they are in the archive; say so).
+ * Recovers every spool in `spoolDir` whose recorder is gone (its lock can be taken) into
+ * the archive, then removes it; spools still held by a live recorder are left alone. Call
+ * with the RecoveryLock held. `onStart` hears how many spools there are to recover.
  */
-export function recoverSpools(spoolDir: string, archiveRoot: string): { spools: string[]; events: number; files: string[]; undelivered: number } {
+export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (spools: number) => void): Recovered {
   const out = { spools: [] as string[], events: 0, files: [] as string[], undelivered: 0 };
   if (!fs.existsSync(spoolDir)) return out;
+  const dead: Spool[] = [];
   for (const name of fs.readdirSync(spoolDir).filter((n) => n.endsWith('.sqlite')).sort()) {
-    const file = path.join(spoolDir, name);
-    const pidFile = file.replace(/\.sqlite$/, '.pid');
-    const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : NaN;
-    if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) continue;
-    const spool = new Spool(file);
-    const r = roll(spool, archiveRoot);
-    const undelivered = spool.count();
-    spool.close();
-    if (undelivered > 0) out.undelivered += undelivered;
-    removeSpool(file);
-    out.spools.push(file);
-    out.events += r.events;
-    out.files.push(...r.files);
+    try {
+      dead.push(new Spool(path.join(spoolDir, name), { exclusive: true }));
+    } catch (err) {
+      if (!(err instanceof SpoolBusy)) {
+        for (const d of dead) d.close();
+        throw err;
+      }
+    }
+  }
+  if (dead.length > 0) onStart?.(dead.length);
+  try {
+    while (dead.length > 0) {
+      const spool = dead[0]!;
+      const r = roll(spool, archiveRoot);
+      const undelivered = spool.count();
+      dead.shift();
+      spool.close();
+      if (undelivered > 0) out.undelivered += undelivered;
+      removeSpool(spool.file);
+      out.spools.push(spool.file);
+      out.events += r.events;
+      out.files.push(...r.files);
+    }
+  } finally {
+    for (const d of dead) d.close();
   }
   return out;
 }

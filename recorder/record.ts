@@ -11,13 +11,13 @@ import { TableCollector, type OutputSink, type OutputTables, type TableName } fr
 import type { LogEvent, LogKind } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
-import { recoverSpools, removeSpool, roll } from './archiver.ts';
+import { RecoveryLock, recoverSpools, removeSpool, roll, type Recovered } from './archiver.ts';
 import { backfill } from './backfill.ts';
 import { KafkaForwarder } from './kafka-forwarder.ts';
 import { RecvClock } from './clock.ts';
 import { SupervisedConnection } from './connection.ts';
 import { RecorderMetrics } from './metrics.ts';
-import { Spool } from './spool.ts';
+import { Spool, SpoolBusy } from './spool.ts';
 import { venue, type Venue } from './venues.ts';
 import { diskFault, ensureWritableDir } from './disk.ts';
 
@@ -96,6 +96,46 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
+/**
+ * Under the --out's recovery lock: recovers the spools that dead recorders left, then opens
+ * (and locks) this session's own. A recorder that cannot take the lock stops with one line.
+ */
+function startSpool(spoolDir: string, rawDir: string, session: string, say: (line: string) => void): { recovered: Recovered; spool: Spool; spoolFile: string } {
+  let lock: RecoveryLock;
+  try {
+    lock = RecoveryLock.take(spoolDir);
+  } catch (err) {
+    if (err instanceof SpoolBusy) throw new RecordError(`another recorder is recovering the unfinished spools in ${spoolDir} right now; start this one again once that one says "recording"`);
+    throw err;
+  }
+  const spoolFile = path.join(spoolDir, `${session}.sqlite`);
+  try {
+    let recovered: Recovered;
+    try {
+      recovered = recoverSpools(spoolDir, rawDir, (n) => say(`recovering ${n} unfinished spool(s) into ${rawDir}…`));
+    } catch (err) {
+      const f = diskFault(err);
+      if (f) throw new RecordError(`cannot recover the unfinished spools in ${spoolDir} into ${rawDir}: ${f.what} (${f.code}); they are kept as they are`);
+      throw err;
+    }
+    if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);
+    if (recovered.undelivered > 0) say(`warning: ${recovered.undelivered} recovered events never reached Kafka; they are in the archive ${rawDir}`);
+    try {
+      const spool = new Spool(spoolFile, { exclusive: true });
+      // For people reading the folder; liveness is the spool's lock, not this PID.
+      fs.writeFileSync(spoolFile.replace(/\.sqlite$/, '.pid'), String(process.pid));
+      return { recovered, spool, spoolFile };
+    } catch (err) {
+      if (err instanceof SpoolBusy) throw new RecordError(`session ${session} is being recorded by another recorder (its spool ${spoolFile} is locked); choose another --session`, 2);
+      const f = diskFault(err);
+      if (f) throw new RecordError(`cannot start the spool ${spoolFile}: ${f.what} (${f.code})`);
+      throw err;
+    }
+  } finally {
+    lock.release();
+  }
+}
+
 export async function record(o: RecordOptions): Promise<RecordResult> {
   const say = o.say ?? (() => {});
   const invalid = o.session !== undefined ? badSession(o.session) : undefined;
@@ -104,28 +144,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const spoolDir = path.join(o.out, 'spool');
   const unwritable = ensureWritableDir(o.out) ?? ensureWritableDir(spoolDir);
   if (unwritable) throw new RecordError(`cannot write to --out ${o.out}: ${unwritable.what} (${unwritable.code})`);
-  let recovered: ReturnType<typeof recoverSpools>;
-  try {
-    recovered = recoverSpools(spoolDir, rawDir);
-  } catch (err) {
-    const f = diskFault(err);
-    if (f) throw new RecordError(`cannot recover the unfinished spools in ${spoolDir} into ${rawDir}: ${f.what} (${f.code}); they are kept as they are`);
-    throw err;
-  }
-  if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);
-  if (recovered.undelivered > 0) say(`warning: ${recovered.undelivered} recovered events never reached Kafka; they are in the archive ${rawDir}`);
-
   const session = o.session ?? sessionId();
-  const spoolFile = path.join(spoolDir, `${session}.sqlite`);
-  let spool: Spool;
-  try {
-    spool = new Spool(spoolFile);
-    fs.writeFileSync(spoolFile.replace(/\.sqlite$/, '.pid'), String(process.pid));
-  } catch (err) {
-    const f = diskFault(err);
-    if (f) throw new RecordError(`cannot start the spool ${spoolFile}: ${f.what} (${f.code})`);
-    throw err;
-  }
+  const { recovered, spool, spoolFile } = startSpool(spoolDir, rawDir, session, say);
   const metrics = new RecorderMetrics();
   const metricsUrl = o.metrics ? await metrics.serve(o.metrics.host, o.metrics.port) : undefined;
   const clock = new RecvClock();

@@ -3,6 +3,11 @@
  * at least every `commitMs` (default 50 ms), so a kill -9 loses at most the last interval and
  * never corrupts anything. WAL with synchronous=NORMAL is durable against a process crash;
  * against power loss it can lose the last commits, never consistency.
+ *
+ * A recorder holds its spool open in SQLite's exclusive locking mode for as long as it runs,
+ * and so does whoever recovers a spool: the lock is the operating system's (fcntl), so it
+ * dies with its process, however that ends. "Is this spool's recorder alive?" is therefore
+ * "can I take its lock?", which a reused PID cannot fool.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,17 +32,40 @@ export function toLogEvent(r: SpoolRow): LogEvent {
   };
 }
 
+/** The spool is held by another live process (its recorder, or a recorder recovering it). */
+export class SpoolBusy extends Error {}
+
+export interface SpoolOptions {
+  /** Take and hold the spool's exclusive lock, or throw SpoolBusy at once when another process has it. */
+  readonly exclusive?: boolean;
+}
+
+/** Opens `file` in WAL mode; with `exclusive`, takes its lock for as long as it stays open. */
+export function openLocked(file: string, exclusive: boolean): Database.Database {
+  const db = new Database(file, exclusive ? { timeout: 0 } : {});
+  try {
+    // Set before the first WAL access: no shared-memory index, and the lock is never let go.
+    if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    if (exclusive) db.exec('BEGIN EXCLUSIVE; COMMIT');
+    return db;
+  } catch (err) {
+    db.close();
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new SpoolBusy(`${file} is held by another process`);
+    throw err;
+  }
+}
+
 export class Spool {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly commitBatch: (rows: LogEvent[]) => void;
   private pending: LogEvent[] = [];
 
-  constructor(readonly file: string) {
+  constructor(readonly file: string, opts: SpoolOptions = {}) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
+    this.db = openLocked(file, opts.exclusive ?? false);
     this.db.defaultSafeIntegers(true);
-    this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS events (
       session TEXT NOT NULL, ingest_seq INTEGER NOT NULL, recv_ns INTEGER NOT NULL, exchange TEXT NOT NULL,
