@@ -23,11 +23,28 @@ export class LineError extends Error {}
  */
 export function parseHftbacktestLine(line: string): ImportedLine {
   const sp = line.indexOf(' ');
-  const ts = sp > 0 ? line.slice(0, sp) : '';
-  if (!/^\d{1,20}$/.test(ts)) throw new LineError('expected "<receive_time_ns> <frame>"');
+  if (sp <= 0 || !isDigits(line, 0, sp)) throw new LineError('expected "<receive_time_ns> <frame>"');
+  const ts = line.slice(0, sp);
   const payload = line.slice(sp + 1);
   const kind: LogKind = payload.startsWith('{"lastUpdateId"') ? 'rest' : 'frame';
-  return { kind, recvNs: BigInt(ts), payload, meta: kind === 'rest' ? 'GET /api/v3/depth' : '' };
+  return { kind, recvNs: checkedNs(BigInt(ts)), payload, meta: kind === 'rest' ? 'GET /api/v3/depth' : '' };
+}
+
+/** True when `s[from, to)` is all ASCII digits. A scan, not a regex: this runs once per line. */
+function isDigits(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Receive times are signed 64-bit nanoseconds in the archive (INT64): 2^63 and past is not a time. */
+export const MAX_RECV_NS = 2n ** 63n - 1n;
+
+function checkedNs(ns: bigint): bigint {
+  if (ns > MAX_RECV_NS) throw new LineError(`receive time ${ns} is past 2^63 - 1 ns`);
+  return ns;
 }
 
 /**
@@ -42,15 +59,15 @@ export function parseHftbacktestLine(line: string): ImportedLine {
 export function parseCryptofeedLine(line: string): ImportedLine | undefined {
   if (line.startsWith('configuration: ')) return undefined;
   const open = /^(\S+) <-> (\d+(?:\.\d+)?)$/.exec(line);
-  if (open) return { kind: 'open', recvNs: decimalSecondsToNs(open[2]!), payload: '', meta: open[1]! };
+  if (open) return { kind: 'open', recvNs: checkedNs(decimalSecondsToNs(open[2]!)), payload: '', meta: open[1]! };
   const cut = line.indexOf(': ');
   if (cut < 0) throw new LineError('expected "<time>: <frame>"');
   const head = line.slice(0, cut);
   const payload = line.slice(cut + 2);
-  if (/^\d+(?:\.\d+)?$/.test(head)) return { kind: 'frame', recvNs: decimalSecondsToNs(head), payload, meta: '' };
+  if (/^\d+(?:\.\d+)?$/.test(head)) return { kind: 'frame', recvNs: checkedNs(decimalSecondsToNs(head)), payload, meta: '' };
   const m = /^(\S+) (<-|->) (\d+(?:\.\d+)?)$/.exec(head);
   if (!m) throw new LineError('unrecognised cryptofeed line prefix');
-  return { kind: m[2] === '<-' ? 'sent' : 'rest', recvNs: decimalSecondsToNs(m[3]!), payload, meta: m[1]! };
+  return { kind: m[2] === '<-' ? 'sent' : 'rest', recvNs: checkedNs(decimalSecondsToNs(m[3]!)), payload, meta: m[1]! };
 }
 
 const CRYPTOFEED_NAMES: Record<string, string> = {
