@@ -59,12 +59,19 @@ export class RecoveryLock {
   }
 }
 
+/** A recovered spool still holding events that a consumer (Kafka) never got: kept, open and locked. */
+export interface KeptSpool {
+  readonly spool: Spool;
+  /** Events each session's consumers still lack. */
+  readonly undelivered: { session: string; events: number; consumers: string[] }[];
+}
+
 export interface Recovered {
   readonly spools: string[];
   readonly events: number;
   readonly files: string[];
-  /** Recovered events that had not reached Kafka (they are in the archive; say so). */
-  readonly undelivered: number;
+  /** Spools kept for the events Kafka never got (all of them are in the archive). The caller closes them. */
+  readonly kept: KeptSpool[];
 }
 
 /**
@@ -73,7 +80,7 @@ export interface Recovered {
  * with the RecoveryLock held. `onStart` hears how many spools there are to recover.
  */
 export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (spools: number) => void): Recovered {
-  const out = { spools: [] as string[], events: 0, files: [] as string[], undelivered: 0 };
+  const out = { spools: [] as string[], events: 0, files: [] as string[], kept: [] as KeptSpool[] };
   if (!fs.existsSync(spoolDir)) return out;
   const dead: Spool[] = [];
   for (const name of fs.readdirSync(spoolDir).filter((n) => n.endsWith('.sqlite')).sort()) {
@@ -91,15 +98,25 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
     while (dead.length > 0) {
       const spool = dead[0]!;
       const r = roll(spool, archiveRoot);
-      const undelivered = spool.count();
       dead.shift();
-      spool.close();
-      if (undelivered > 0) out.undelivered += undelivered;
-      removeSpool(spool.file);
       out.spools.push(spool.file);
       out.events += r.events;
       out.files.push(...r.files);
+      // Pruned only as far as every registered consumer got: what Kafka lacks is still here.
+      const undelivered = spool.sessions().map((session) => ({
+        session, events: spool.countAfter(session, Math.min(...spool.consumersOf(session).map((c) => spool.cursor(c, session)))),
+        consumers: spool.consumersOf(session).filter((c) => c !== 'archive'),
+      })).filter((u) => u.events > 0);
+      if (undelivered.length > 0) {
+        out.kept.push({ spool, undelivered });
+        continue;
+      }
+      spool.close();
+      removeSpool(spool.file);
     }
+  } catch (err) {
+    for (const k of out.kept) k.spool.close();
+    throw err;
   } finally {
     for (const d of dead) d.close();
   }

@@ -53,7 +53,7 @@ export class KafkaForwarder {
   tooLarge = 0;
   readonly rawTopic: string;
 
-  constructor(private readonly spool: Spool, private readonly session: string, private readonly o: KafkaForwarderOptions) {
+  constructor(private readonly spool: Spool, readonly session: string, private readonly o: KafkaForwarderOptions) {
     this.kafka = kafkaClient(o.brokers, `tapedeck-recorder-${session}`);
     this.rawTopic = `${o.prefix}.raw`;
   }

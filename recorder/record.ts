@@ -14,6 +14,7 @@ import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { RecoveryLock, recoverSpools, removeSpool, roll, type Recovered } from './archiver.ts';
 import { backfill } from './backfill.ts';
 import { KafkaForwarder } from './kafka-forwarder.ts';
+import { KafkaBacklog } from './kafka-backlog.ts';
 import { RecvClock } from './clock.ts';
 import { SupervisedConnection } from './connection.ts';
 import { RecorderMetrics } from './metrics.ts';
@@ -100,7 +101,7 @@ function percentile(sorted: number[], p: number): number {
  * Under the --out's recovery lock: recovers the spools that dead recorders left, then opens
  * (and locks) this session's own. A recorder that cannot take the lock stops with one line.
  */
-function startSpool(spoolDir: string, rawDir: string, session: string, say: (line: string) => void): { recovered: Recovered; spool: Spool; spoolFile: string } {
+function startSpool(spoolDir: string, rawDir: string, session: string, kafka: boolean, say: (line: string) => void): { recovered: Recovered; spool: Spool; spoolFile: string } {
   let lock: RecoveryLock;
   try {
     lock = RecoveryLock.take(spoolDir);
@@ -109,8 +110,8 @@ function startSpool(spoolDir: string, rawDir: string, session: string, say: (lin
     throw err;
   }
   const spoolFile = path.join(spoolDir, `${session}.sqlite`);
+  let recovered: Recovered | undefined;
   try {
-    let recovered: Recovered;
     try {
       recovered = recoverSpools(spoolDir, rawDir, (n) => say(`recovering ${n} unfinished spool(s) into ${rawDir}…`));
     } catch (err) {
@@ -119,11 +120,18 @@ function startSpool(spoolDir: string, rawDir: string, session: string, say: (lin
       throw err;
     }
     if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);
-    if (recovered.undelivered > 0) say(`warning: ${recovered.undelivered} recovered events never reached Kafka; they are in the archive ${rawDir}`);
+    for (const k of recovered.kept) {
+      for (const u of k.undelivered) {
+        say(`warning: ${u.events} events of session ${u.session} never reached Kafka; they are in the archive ${rawDir} and kept in the spool ${k.spool.file}${kafka ? '; delivering them now' : ' until a record run with --kafka delivers them'}`);
+      }
+      if (!kafka) k.spool.close();
+    }
     try {
+      if (recovered.kept.some((k) => k.spool.file === spoolFile)) throw new RecordError(`session ${session} has a spool ${spoolFile} still holding events for Kafka; choose another --session`, 2);
       const spool = new Spool(spoolFile, { exclusive: true });
       // For people reading the folder; liveness is the spool's lock, not this PID.
       fs.writeFileSync(spoolFile.replace(/\.sqlite$/, '.pid'), String(process.pid));
+      if (kafka) spool.register('kafka', session);
       return { recovered, spool, spoolFile };
     } catch (err) {
       if (err instanceof SpoolBusy) throw new RecordError(`session ${session} is being recorded by another recorder (its spool ${spoolFile} is locked); choose another --session`, 2);
@@ -131,6 +139,9 @@ function startSpool(spoolDir: string, rawDir: string, session: string, say: (lin
       if (f) throw new RecordError(`cannot start the spool ${spoolFile}: ${f.what} (${f.code})`);
       throw err;
     }
+  } catch (err) {
+    if (kafka) for (const k of recovered?.kept ?? []) k.spool.close();
+    throw err;
   } finally {
     lock.release();
   }
@@ -145,7 +156,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const unwritable = ensureWritableDir(o.out) ?? ensureWritableDir(spoolDir);
   if (unwritable) throw new RecordError(`cannot write to --out ${o.out}: ${unwritable.what} (${unwritable.code})`);
   const session = o.session ?? sessionId();
-  const { recovered, spool, spoolFile } = startSpool(spoolDir, rawDir, session, say);
+  const { recovered, spool, spoolFile } = startSpool(spoolDir, rawDir, session, o.kafka !== undefined, say);
+  if (o.kafka) spool.setMeta('kafka.prefix', o.kafka.prefix);
   const metrics = new RecorderMetrics();
   const metricsUrl = o.metrics ? await metrics.serve(o.metrics.host, o.metrics.port) : undefined;
   const clock = new RecvClock();
@@ -161,6 +173,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const framesThisSecond = new Map<string, number>();
 
   const kafka = o.kafka ? new KafkaForwarder(spool, session, { ...o.kafka, say, onDelivered: (n) => metrics.kafkaDelivered.inc(n) }) : undefined;
+  const backlog = o.kafka ? new KafkaBacklog(recovered.kept, { ...o.kafka, say, onDelivered: (n) => metrics.kafkaDelivered.inc(n) }) : undefined;
   const consumers = kafka ? ['archive', 'kafka'] : ['archive'];
   const sink: OutputSink = {
     emit<T extends TableName>(table: T, row: OutputTables[T][number]): void {
@@ -274,10 +287,12 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       if (pumping || Date.now() < nextPumpMs) return;
       pumping = true;
       commit();
-      void kafka.pump().then((ok) => {
+      void kafka.pump().then(async (ok) => {
+        // Then what earlier recorders left for Kafka, once this session's own events are out.
+        if (ok && backlog && kafka.pending() === 0) ok = await backlog.pump();
         pumping = false;
         if (!ok) nextPumpMs = Date.now() + 1_000;
-        metrics.kafkaPending.set(kafka.pending());
+        metrics.kafkaPending.set(kafka.pending() + (backlog?.pending() ?? 0));
       });
     }, 100));
   }
@@ -298,6 +313,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       // Reading the spool back failed too; its committed pages are still on disk.
     }
     await kafka?.close();
+    await backlog?.close();
     await metrics.close();
     const keptText = kept >= 0 ? `kept ${kept} committed events in the spool ${spoolFile}` : `kept the spool ${spoolFile} as committed`;
     throw new RecordError(`${f.what} (${f.code}) writing ${f.where}; stopped recording session ${session}: ${keptText} (the next record run on this --out recovers them into the archive)`
@@ -350,6 +366,10 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     const undelivered = kafka.pending();
     if (undelivered > 0) say(`warning: ${undelivered} events were not delivered to Kafka; they are in the archive and stay in the spool ${spoolFile}`);
     await kafka.close();
+    while (backlog && backlog.pending() > 0 && Date.now() < deadline) {
+      if (!(await backlog.pump(50))) await new Promise((r) => setTimeout(r, 500));
+    }
+    await backlog?.close();
   }
   const left = spool.count();
   spool.close();

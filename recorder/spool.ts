@@ -72,6 +72,7 @@ export class Spool {
       conn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, meta TEXT NOT NULL,
       PRIMARY KEY (session, ingest_seq)) WITHOUT ROWID`);
     this.db.exec('CREATE TABLE IF NOT EXISTS cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
+    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.insert = this.db.prepare('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.commitBatch = this.db.transaction((rows: LogEvent[]) => {
       for (const e of rows) this.insert.run(e.session, BigInt(e.ingestSeq), e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
@@ -131,9 +132,31 @@ export class Spool {
       .run(name, session, BigInt(seq));
   }
 
+  /**
+   * The consumers registered for `session` (a cursor row, -1 until it delivers anything):
+   * whoever prunes or recovers the spool keeps what any of them still lacks.
+   */
+  consumersOf(session: string): string[] {
+    return (this.db.prepare('SELECT name FROM cursors WHERE session = ? ORDER BY name').all(session) as { name: string }[]).map((r) => r.name);
+  }
+
+  /** Registers a consumer of `session` that has delivered nothing yet. */
+  register(name: string, session: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO cursors VALUES (?, ?, -1)').run(name, session);
+  }
+
+  meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
   /** Deletes what every consumer in `consumers` has delivered; returns what is left. */
   prune(session: string, consumers: readonly string[]): number {
-    const upTo = Math.min(...consumers.map((c) => this.cursor(c, session)));
+    const all = new Set([...consumers, ...this.consumersOf(session)]);
+    const upTo = Math.min(...[...all].map((c) => this.cursor(c, session)));
     this.db.prepare('DELETE FROM events WHERE session = ? AND ingest_seq <= ?').run(session, BigInt(upTo));
     return this.count();
   }

@@ -15,9 +15,8 @@ import { asyncBufferFromFile, parquetReadObjects, type CompressionCodec, type En
 import type { LogEvent } from '../../src/log/event.ts';
 import { ArchiveWriter, ARCHIVE_ENCODINGS } from '../../src/storage/archive.ts';
 import { ARCHIVE_DECOMPRESSORS, compressorsAt } from '../../src/storage/codecs.ts';
-import { listArchiveFiles } from '../../src/storage/archive-read.ts';
+import { listArchiveFiles, readArchiveFile } from '../../src/storage/archive-read.ts';
 import { importRecordings } from '../../src/importers/import.ts';
-import { readArchiveFile } from '../../src/storage/archive-read.ts';
 
 const real = process.env.TAPEDECK_REAL_FIXTURES ?? '/work/shared/fixtures/real';
 const inputs = ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => path.join(real, 'binance/hftbacktest', f));
