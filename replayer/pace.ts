@@ -107,3 +107,27 @@ export async function* pace<T extends { recvNs: bigint }>(events: AsyncIterable<
   }
   for await (const batch of paceBatches(single(), speed, clock, lateness)) yield* batch;
 }
+
+/**
+ * Reads up to `depth` batches ahead of the consumer, so that reading and decoding the
+ * archive happens while the pacer sleeps, not when the next event falls due.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>, depth = 4): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  const queue: Promise<IteratorResult<T>>[] = [];
+  let chain: Promise<unknown> = Promise.resolve();
+  const fill = (): void => {
+    while (queue.length < depth) {
+      // Each pull starts once the previous one is done (an async iterator is not reentrant).
+      const p = chain.then(() => it.next());
+      chain = p.catch(() => undefined);
+      queue.push(p);
+    }
+  };
+  for (;;) {
+    fill();
+    const n = await queue.shift()!;
+    if (n.done) return;
+    yield n.value;
+  }
+}

@@ -13,7 +13,7 @@ import { parseKafkaUrl } from '../src/storage/kafka.ts';
 import { readKafka } from './kafka-source.ts';
 import { mergeBatches } from './merge.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
-import { Lateness, paceBatches, type PaceClock, type Speed } from './pace.ts';
+import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
 import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
 
 export interface ReplayOptions {
@@ -87,7 +87,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   let first: bigint | undefined;
   let last: bigint | undefined;
   const lateness = opts.speed === 'max' ? undefined : new Lateness();
-  for await (const batch of paceBatches(source.batches, opts.speed, opts.clock, lateness)) {
+  const batches = opts.speed === 'max' ? source.batches : readAhead(source.batches);
+  for await (const batch of paceBatches(batches, opts.speed, opts.clock, lateness)) {
     if (batch.length === 0) continue;
     first ??= batch[0]!.recvNs;
     last = batch[batch.length - 1]!.recvNs;
