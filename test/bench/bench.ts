@@ -2,86 +2,184 @@
  * `npm run bench`: prints throughput figures and ratios. Never run by the test suite and
  * never asserted: speed is measured here, correctness in the tests.
  *
- *   replay --speed max over the imported real BTCUSDT session (events/s), beside a loop
- *   that only JSON-parses the same frames, and their ratio.
+ * Figures are medians (of 3, or 5 for the cheap ones; single runs on the big archive),
+ * measured in one run so that they compare side by side on a noisy shared machine. "CLI"
+ * figures time the whole `tapedeck` process, start-up included, as a user gets it; peak
+ * RSS is that process's own. Set TAPEDECK_BENCH_EVENTS for the size of the generated
+ * archive (default 10M events), TAPEDECK_BENCH_SKIP=kafka,recorder to leave sections out.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { planArchive, readArchive } from '../../replayer/read.ts';
+import zlib from 'node:zlib';
+import { planArchive, readArchive, readArchiveBatches } from '../../replayer/read.ts';
 import { replay } from '../../replayer/replay.ts';
-import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { DEFAULT_CONFIG, type EngineConfig } from '../../src/engine/config.ts';
 import { importRecordings } from '../../src/importers/import.ts';
 import { record } from '../../recorder/record.ts';
 import { backtest } from '../../replayer/backtest.ts';
 import { DEFAULT_EXECUTION } from '../../strategies/execution.ts';
 import { readKafka } from '../../replayer/kafka-source.ts';
 import { ensureTopic, kafkaClient, toMessages } from '../../src/storage/kafka.ts';
+import { generateArchive } from '../../src/cli/demo.ts';
 import type { LogEvent } from '../../src/log/event.ts';
-import { realFixturesDir, startCli } from '../helpers.ts';
+import { ROOT, realFixturesDir, startCli } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
+import { selfTimeByStage } from './profile.ts';
 
 const real = realFixturesDir();
 if (!real) {
   console.error('bench: set TAPEDECK_REAL_FIXTURES to the real recordings folder');
   process.exit(2);
 }
+const BIG = Number(process.env.TAPEDECK_BENCH_EVENTS ?? 10_000_000);
+const SKIP = new Set((process.env.TAPEDECK_BENCH_SKIP ?? '').split(',').filter(Boolean));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-'));
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const row = (label: string, value: string): void => console.log(`${label.padEnd(48)} ${value}`);
+const row = (label: string, value: string): void => console.log(`${label.padEnd(56)} ${value}`);
+const mib = (kib: number): string => `${fmt(kib / 1024)} MiB`;
+/** 1m OHLC only, as a Spark job would compute it: no 5m windows, no SMA/EMA (RSI cannot be turned off; it runs once per closed candle). */
+const OHLC_ONLY: EngineConfig = { ...DEFAULT_CONFIG, intervalsMs: [60_000], smaPeriods: [], emaPeriods: [] };
 
-async function best<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: number; result: T }> {
-  let bestMs = Infinity;
+async function median<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: number; result: T }> {
+  const times: number[] = [];
   let result!: T;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     result = await fn();
-    bestMs = Math.min(bestMs, performance.now() - t0);
+    times.push(performance.now() - t0);
   }
-  return { ms: bestMs, result };
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)]!, result };
+}
+
+/** Runs the CLI as a user would; returns its wall time and peak RSS (KiB). */
+function cli(args: string[], opts: { cpuProf?: string } = {}): { ms: number; rssKiB: number; stdout: string } {
+  const rssFile = path.join(tmp, `rss-${process.hrtime.bigint()}`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [
+    '--import', path.join(ROOT, 'test/bench/rss-probe.mjs'),
+    ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []),
+    path.join(ROOT, 'src/cli/tapedeck.mjs'), ...args,
+  ], { encoding: 'utf8', env: { ...process.env, CI: '1', TAPEDECK_RSS_OUT: rssFile } });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`tapedeck ${args.join(' ')} failed: ${r.stderr}`);
+  return { ms, rssKiB: Number(fs.readFileSync(rssFile, 'utf8')), stdout: r.stdout };
+}
+
+function cliMedian(runs: number, args: string[]): { ms: number; rssKiB: number } {
+  const all = Array.from({ length: runs }, () => cli(args)).sort((a, b) => a.ms - b.ms);
+  return all[Math.floor(runs / 2)]!;
+}
+
+/** Events/s of JSON.parse alone over the archive's payloads (read time excluded), streaming. */
+async function jsonParseRate(archive: string): Promise<number> {
+  let ms = 0;
+  let n = 0;
+  for await (const batch of readArchiveBatches(await planArchive(archive))) {
+    const t0 = performance.now();
+    for (const ev of batch) {
+      if (ev.payload !== '') {
+        try {
+          JSON.parse(ev.payload);
+        } catch {
+          // a truncated frame costs its parse attempt like any other
+        }
+      }
+    }
+    ms += performance.now() - t0;
+    n += batch.length;
+  }
+  return n / (ms / 1000);
+}
+
+function dirBytes(dir: string): number {
+  return fs.readdirSync(dir, { recursive: true }).map(String).reduce((n, f) => {
+    const st = fs.statSync(path.join(dir, f));
+    return n + (st.isFile() ? st.size : 0);
+  }, 0);
+}
+
+/** Self-time shares per stage of one CLI replay (percent of the process's sampled time). */
+function shares(archive: string): string {
+  const dir = path.join(tmp, `prof-${process.hrtime.bigint()}`);
+  cli(['replay', '--from', archive, '--out', path.join(dir, 'out')], { cpuProf: dir });
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
+  const rows = selfTimeByStage(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+  const total = rows.reduce((t, r) => t + r.ms, 0);
+  return rows.slice(0, 8).map((r) => `${r.stage} ${((100 * r.ms) / total).toFixed(0)}%`).join(' · ');
 }
 
 try {
-  console.log(`tapedeck bench — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}\n`);
+  const cpu = os.cpus()[0]?.model ?? '';
+  console.log(`tapedeck bench — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores, ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB\n`);
+
+  // 1. The real BTCUSDT session (99,574 events).
+  console.log('== replay: the real BTCUSDT session (hftbacktest import)');
   const files = ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => path.join(real, 'binance/hftbacktest', f));
   const archive = path.join(tmp, 'raw');
-  const imp = await best(1, () => importRecordings(files, { format: 'hftbacktest', out: archive }));
+  const imp = await median(3, () => importRecordings(files, { format: 'hftbacktest', out: archive }));
   const events = imp.result.reduce((n, s) => n + s.events, 0);
-  row('import hftbacktest BTCUSDT (2 files)', `${fmt(events / (imp.ms / 1000))} events/s (${fmt(events)} events)`);
-
-  const rep = await best(3, () => replay({ from: archive, out: path.join(tmp, 'out'), speed: 'max', config: DEFAULT_CONFIG }));
+  row('import hftbacktest (in process)', `${fmt(events / (imp.ms / 1000))} lines/s (${fmt(events)} events)`);
+  const rep = await median(3, () => replay({ from: archive, out: path.join(tmp, 'out'), speed: 'max', config: DEFAULT_CONFIG }));
   const replayRate = rep.result.manifest.events / (rep.ms / 1000);
-  row('replay --speed max (read+merge+decode+engine+write)', `${fmt(replayRate)} events/s`);
+  row('replay --speed max (in process)', `${fmt(replayRate)} events/s`);
+  const repCli = cliMedian(3, ['replay', '--from', archive, '--out', path.join(tmp, 'out-cli')]);
+  row('replay --speed max (whole CLI process, start-up included)', `${fmt(events / (repCli.ms / 1000))} events/s (${(repCli.ms / 1000).toFixed(2)} s, peak RSS ${mib(repCli.rssKiB)})`);
+  const start = cliMedian(3, ['--help']);
+  row('  CLI start-up alone (tapedeck --help)', `${(start.ms / 1000).toFixed(2)} s`);
+  const parseRate = (await median(5, async () => jsonParseRate(archive))).result;
+  row('JSON.parse alone over the same frames', `${fmt(parseRate)} events/s`);
+  row('ratio replay (in process) / JSON.parse', `${(replayRate / parseRate).toFixed(2)}`);
+  const ohlc = await median(3, () => replay({ from: archive, out: path.join(tmp, 'out-ohlc'), speed: 'max', config: OHLC_ONLY }));
+  row('replay 1m OHLC only (Spark-comparable, in process)', `${fmt(ohlc.result.manifest.events / (ohlc.ms / 1000))} events/s`);
+  row('stage shares (one CLI replay, self time)', shares(archive));
 
-  const frames: string[] = [];
-  for await (const ev of readArchive(await planArchive(archive))) frames.push(ev.payload);
-  const read = await best(3, async () => {
+  const jsonl = (await (async () => {
     let n = 0;
-    for await (const _ of readArchive(await planArchive(archive))) n++;
+    for await (const ev of readArchive(await planArchive(archive))) n += JSON.stringify({ ...ev, recvNs: String(ev.recvNs) }).length + 1;
     return n;
-  });
-  row('  of which archive read + merge alone', `${fmt(read.result / (read.ms / 1000))} events/s`);
-  const parse = await best(5, async () => {
-    let n = 0;
-    for (const f of frames) if ((JSON.parse(f) as object) !== null) n++;
-    return n;
-  });
-  const parseRate = parse.result / (parse.ms / 1000);
-  row('JSON.parse loop over the same frames', `${fmt(parseRate)} events/s`);
-  row('ratio replay / JSON.parse', `${(replayRate / parseRate).toFixed(3)}`);
+  })());
+  const gz = files.reduce((n, f) => n + fs.statSync(f).size, 0);
+  const text = files.reduce((n, f) => n + zlib.gunzipSync(fs.readFileSync(f)).length, 0);
+  const pq = dirBytes(archive);
+  row('archive size: Parquet', `${(pq / 1e6).toFixed(2)} MB — ${(jsonl / pq).toFixed(1)}× smaller than LogEvents as JSON lines (${(jsonl / 1e6).toFixed(1)} MB), ${(gz / pq).toFixed(2)}× smaller than the recorder's gzip (${(gz / 1e6).toFixed(2)} MB; ${(text / 1e6).toFixed(1)} MB as text)`);
 
-  // Backtests: each example strategy over the same archive, full pipeline + strategy + writes.
+  const paced = await replay({ from: archive, out: path.join(tmp, 'out-50x'), speed: 50, config: DEFAULT_CONFIG });
+  const late = paced.manifest.options.pacing_lateness as { p50_ms: number; p99_ms: number; p999_ms: number; max_ms: number };
+  row('pacing at --speed 50x: lateness', `p50 ${late.p50_ms} ms, p99 ${late.p99_ms} ms, p99.9 ${late.p999_ms} ms, max ${late.max_ms} ms (never early)`);
+
   console.log('');
   for (const name of ['ma-cross', 'rsi-reversion', 'arb-taker']) {
-    const r = await best(2, () => backtest({
+    const r = await median(3, () => backtest({
       from: archive, out: path.join(tmp, `bt-${name}`), strategy: name, params: {}, config: DEFAULT_CONFIG, execution: DEFAULT_EXECUTION,
     }));
-    row(`backtest ${name} (BTCUSDT session)`, `${fmt(r.result.events / (r.ms / 1000))} events/s (${r.result.report.trades} fills)`);
+    const rate = r.result.events / (r.ms / 1000);
+    row(`backtest ${name} (in process)`, `${fmt(rate)} events/s, ${(rate / replayRate).toFixed(2)}× replay (${r.result.report.trades} fills)`);
+  }
+
+  // 2. Generated archives: 1M and BIG events (the simulator's market, streamed to disk).
+  for (const size of [1_000_000, BIG]) {
+    console.log(`\n== replay: a generated ${fmt(size)}-event archive`);
+    const dir = path.join(tmp, `gen-${size}`);
+    const t0 = performance.now();
+    const gen = generateArchive({ minutes: Math.ceil(size / 1_670), out: dir });
+    row('generate (demo --no-replay, in process)', `${fmt(gen.events / ((performance.now() - t0) / 1000))} events/s (${fmt(gen.events)} events, ${gen.files} files, ${(dirBytes(dir) / 1e6).toFixed(0)} MB)`);
+    const full = cli(['replay', '--from', dir, '--out', `${dir}-out`]);
+    const fullRate = gen.events / (full.ms / 1000);
+    row('replay --speed max (whole CLI process)', `${fmt(fullRate)} events/s, peak RSS ${mib(full.rssKiB)}`);
+    const o = cli(['replay', '--from', dir, '--out', `${dir}-out-ohlc`, '--windows', '1m', '--sma', '', '--ema', '']);
+    row('replay 1m OHLC only (Spark-comparable, whole CLI process)', `${fmt(gen.events / (o.ms / 1000))} events/s, peak RSS ${mib(o.rssKiB)}`);
+    const pr = await jsonParseRate(dir);
+    row('JSON.parse alone over the same frames', `${fmt(pr)} events/s; ratio replay / JSON.parse ${(fullRate / pr).toFixed(2)}`);
+    if (size === 1_000_000) row('stage shares (one CLI replay, self time)', shares(dir));
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 
   // Kafka: produce the BTCUSDT session's LogEvents to a 4-partition topic with the
   // recorder's producer settings, then replay from the topic.
-  if (!SKIP_KAFKA) {
+  if (!SKIP_KAFKA && !SKIP.has('kafka')) {
     console.log('');
     const broker = startBroker(19192);
     try {
@@ -102,7 +200,7 @@ try {
       const produceMs = performance.now() - t0;
       await producer.disconnect();
       row(`produce to Kafka ${broker.version} (idempotent, acks=all, 2k batches)`, `${fmt(events.length / (produceMs / 1000))} LogEvents/s`);
-      const r = await best(1, () => replay({ from: `kafka://${broker.brokers}/${topic}`, out: path.join(tmp, 'from-kafka'), speed: 'max', config: DEFAULT_CONFIG }));
+      const r = await median(1, () => replay({ from: `kafka://${broker.brokers}/${topic}`, out: path.join(tmp, 'from-kafka'), speed: 'max', config: DEFAULT_CONFIG }));
       row('replay --speed max from Kafka (incl. group join)', `${fmt(r.result.manifest.events / (r.ms / 1000))} events/s`);
       const t1 = performance.now();
       const read = await readKafka({ brokers: broker.brokers.split(','), topic });
@@ -116,7 +214,7 @@ try {
   // The recorder: the simulator (its own process) floods loopback; the recorder stores
   // every frame (spool + archive) and runs the live engine. Once at a steady busy rate,
   // once past what it can take.
-  for (const [label, meanGapMs] of [['steady', 0.25], ['saturated', 0.04]] as const) {
+  for (const [label, meanGapMs] of SKIP.has('recorder') ? [] : [['steady', 0.25], ['saturated', 0.04]] as const) {
     console.log('');
     const sim = startCli(['simulate', '--port', '0', '--mean-gap', String(meanGapMs), '--seed', '3']);
     const urls = await sim.waitFor(/binance: (\S+)[\s\S]*coinbase: (\S+)/);
