@@ -24,6 +24,7 @@ export const replayCommand: CommandModule<object, Args> = {
     const speed = userInput(() => parseSpeed(a.speed));
     const startNs = a.start !== undefined ? userInput(() => parseUserTime(a.start!)) : undefined;
     const endNs = a.end !== undefined ? userInput(() => parseUserTime(a.end!)) : undefined;
+    if (startNs !== undefined && endNs !== undefined && startNs >= endNs) throw new UserError(`--start ${a.start} is not before --end ${a.end}: nothing to replay`);
     const config = engineConfig(a);
     if (a.group !== undefined && !a.from.startsWith('kafka://')) throw new UserError('--group needs a kafka:// source');
     if (a.from.startsWith('kafka://')) userInput(() => parseKafkaUrl(a.from));

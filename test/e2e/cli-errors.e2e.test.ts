@@ -20,6 +20,7 @@ const cases: [string, string[], RegExp][] = [
   ['a bad --speed', ['replay', '--from', junkArchive, '--speed', 'fast'], /bad --speed "fast"/],
   ['a bad window spec', ['replay', '--from', junkArchive, '--windows', '7s'], /bad window 7s/],
   ['a bad --start', ['replay', '--from', junkArchive, '--start', 'yesterday'], /not a time/],
+  ['--start later than --end', ['replay', '--from', junkArchive, '--start', '2024-08-09T01:00:00Z', '--end', '2024-08-09T00:00:00Z'], /--start 2024-08-09T01:00:00Z is not before --end 2024-08-09T00:00:00Z/],
   ['an unknown import format', ['import', junkLines, '--format', 'tardis'], /unknown --format "tardis"/],
   ['a missing import file', ['import', path.join(dir, 'missing.gz'), '--format', 'hftbacktest'], /no such file/],
   ['an unknown command', ['frobnicate'], /Unknown argument|Unknown command/i],
@@ -32,6 +33,14 @@ describe('CLI errors', () => {
     const lines = r.stderr.trim().split('\n');
     expect(lines.at(-1)).toMatch(message);
     expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
+  });
+
+  it('replays a record/import --out folder (it holds raw/) as its archive', () => {
+    const out = path.join(dir, 'imported');
+    expect(runCli(['import', junkLines, '--format', 'cryptofeed', '--out', path.join(out, 'raw')]).code).toBe(0);
+    expect(runCli(['replay', '--from', out, '--out', path.join(out, 'out')]).code, 'first replay').toBe(0);
+    const again = runCli(['replay', '--from', out, '--out', path.join(out, 'out2')]);
+    expect(again.code, `outputs beside raw/ are not read as archive files: ${again.stderr}`).toBe(0);
   });
 
   it('keeps unreadable lines of an import as error events instead of dropping them', () => {
