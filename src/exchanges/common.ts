@@ -1,10 +1,49 @@
 /**
- * Pieces every exchange adapter shares: exact integer ids, strict number parsing, and
- * per-symbol trade-id continuity (the one reliable gap detector on most venues,
- * protocols.md §0.5).
+ * Pieces every exchange adapter shares: exact integer ids, strict number parsing, the
+ * limits a decoded value must keep, and per-symbol trade-id continuity (the one reliable
+ * gap detector on most venues, protocols.md §0.5).
+ *
+ * ## What the engine can hold (issue 10, item 6)
+ *
+ * A value outside these limits never reaches the engine: the frame becomes a
+ * `decode_error` event whose reason names the field, the value and the rule. The rules are
+ * the same on the fast (scanning) path and the JSON.parse path.
+ *
+ * | field | allowed | why |
+ * |---|---|---|
+ * | trade price; quote bid and ask | finite, 0 < x ≤ 1e15 | no trade happens at or below zero; above 1e15 a double no longer holds a cent exactly (2^53 ≈ 9.007e15), and price × size feeds PnL |
+ * | trade size | finite, 0 < x ≤ 1e15 | a trade of nothing is not a trade (candle `trades` would count it); the largest real sizes (meme coins) are near 1e11 |
+ * | quote bid/ask size | finite, 0 ≤ x ≤ 1e15 | 0 means "not sent": Coinbase tickers before 2022 carry no sizes |
+ * | trade id, heartbeat `last_trade_id` | integer, 0 ≤ id < 2^63 | ids are INT64 columns in the outputs (candles, trades, gaps) |
+ * | symbol (`s`, `product_id`, a backfill URL's symbol) | 1–64 characters, no control character (U+0000–U+001F, U+007F–U+009F) | a symbol is a Kafka key, a Parquet string and a log line; real ones are ≤ 20 characters |
+ * | exchange time (`T`, `time`) | 2010-01-01 ≤ t < 2100-01-01 (UTC) | no crypto exchange traded before 2010; beyond 2100 is a unit mistake (µs read as ms, ns as µs) |
+ * | exchange time against receive time | per symbol, the offset (exchange time − receive time) moves by at most 1 day from the last accepted one | see below |
+ *
+ * Exchange time against receive time: one time far ahead would move the engine's watermark
+ * and close every window at once, so a time must agree with the receive clock. Not with
+ * the receive time itself, though: the offset between the two clocks is the recorder's
+ * business (the real Binance recording runs 1.27 s behind the exchange; a recorder
+ * with a wrong time zone is hours off; the replay façade re-serves a 2024 recording to a
+ * recorder running today, test/e2e/facade.e2e.test.ts). So the first time seen for a symbol
+ * sets its offset, and each later one may move it by at most a day (a clock step or
+ * a day-long outage is a day; network delay is seconds). A backfilled (REST) trade is old
+ * by nature: it may lag without limit but may not lead by more than a day. The offset is
+ * kept per symbol so that workers partitioned by symbol judge every frame alike.
  */
 import type { LogEvent } from '../log/event.ts';
 import type { DecodeCounts, DecodeError, Gap, MarketEvent, Origin, Trade } from '../market/events.ts';
+
+/** Largest price or size the engine takes (see the table above). */
+export const MAX_AMOUNT = 1e15;
+/** Longest symbol the engine takes. */
+export const MAX_SYMBOL_LENGTH = 64;
+/** Trade ids must be below 2^63 (INT64 columns). */
+export const TRADE_ID_LIMIT = 2n ** 63n;
+/** 2010-01-01T00:00:00Z and 2100-01-01T00:00:00Z in µs. */
+export const MIN_EXCHANGE_US = 1_262_304_000_000_000;
+export const MAX_EXCHANGE_US = 4_102_444_800_000_000;
+/** How far a symbol's exchange−receive offset may move between accepted frames: one day, in µs. */
+export const MAX_CLOCK_STEP_US = 86_400_000_000;
 
 /** Thrown inside an adapter for a frame it cannot read; turned into a DecodeError row. */
 export class FrameError extends Error {}
@@ -39,16 +78,51 @@ export function str(v: unknown, field: string): string {
   return v;
 }
 
+/** A trade price or a quote's bid/ask: 0 < x ≤ MAX_AMOUNT (an already finite number). */
+export function checkPrice(n: number, field: string): number {
+  if (n > 0 && n <= MAX_AMOUNT) return n;
+  throw new FrameError(`field ${field} is not a price the engine can hold (0 < x ≤ 1e15): ${n}`);
+}
+
+/** A trade size: 0 < x ≤ MAX_AMOUNT. */
+export function checkSize(n: number, field: string): number {
+  if (n > 0 && n <= MAX_AMOUNT) return n;
+  throw new FrameError(`field ${field} is not a size the engine can hold (0 < x ≤ 1e15): ${n}`);
+}
+
+/** A quote's bid/ask size: 0 ≤ x ≤ MAX_AMOUNT (0: the exchange sent none). */
+export function checkQuoteSize(n: number, field: string): number {
+  if (n >= 0 && n <= MAX_AMOUNT) return n;
+  throw new FrameError(`field ${field} is not a size the engine can hold (0 ≤ x ≤ 1e15): ${n}`);
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A symbol: a non-empty string of at most MAX_SYMBOL_LENGTH characters, none a control character. */
+export function symbolOf(v: unknown, field: string): string {
+  const s = str(v, field);
+  if (s.length > MAX_SYMBOL_LENGTH) throw new FrameError(`field ${field} is not a symbol: longer than ${MAX_SYMBOL_LENGTH} characters`);
+  if (CONTROL.test(s)) throw new FrameError(`field ${field} is not a symbol: it holds a control character: ${JSON.stringify(s)}`);
+  return s;
+}
+
+/** A trade id below 2^63 (ids are INT64 in the outputs). Negative ones are refused by exactId. */
+export function checkId(id: bigint, field: string): bigint {
+  if (id >= 0n && id < TRADE_ID_LIMIT) return id;
+  throw new FrameError(`field ${field} is not a trade id the engine can hold (0 ≤ id < 2^63): ${id}`);
+}
+
 /**
  * An integer id, exact even above 2^53: JSON.parse rounds such numbers, so the digits are
  * read back from the frame's own text (the payload is kept verbatim for exactly this).
  */
 export function exactId(v: unknown, payload: string, field: string): bigint {
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
-  if (typeof v === 'string' && /^\d+$/.test(v)) return BigInt(v);
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return checkId(BigInt(v), field);
+  if (typeof v === 'string' && /^\d+$/.test(v)) return checkId(BigInt(v), field);
   if (typeof v === 'number' && Number.isInteger(v)) {
     const m = new RegExp(`"${field}"\\s*:\\s*(\\d+)`).exec(payload);
-    if (m) return BigInt(m[1]!);
+    if (m) return checkId(BigInt(m[1]!), field);
   }
   throw new FrameError(`field ${field} is not an integer id: ${JSON.stringify(v)}`);
 }
@@ -75,6 +149,37 @@ export function guarded(ev: LogEvent, read: () => MarketEvent[]): MarketEvent[] 
 }
 
 /**
+ * Each symbol's offset between exchange time and receive time (µs), to judge the next
+ * exchange time by (the table above). Checking and accepting are separate steps so that a
+ * frame refused for another field moves nothing.
+ */
+export class SymbolClocks {
+  private readonly offsets = new Map<string, number>();
+
+  /** The offset `tsUs` would set, or a FrameError if the time is not plausible. `backfill`: may lag without limit. */
+  check(symbol: string, recvNs: bigint, tsUs: number, field: string, backfill = false): number {
+    if (!(tsUs >= MIN_EXCHANGE_US && tsUs < MAX_EXCHANGE_US)) {
+      throw new FrameError(`field ${field} is not an exchange time the engine can hold (2010 ≤ t < 2100): ${tsUs} µs`);
+    }
+    // A double is exact enough here: the bound is a day, the rounding below a microsecond.
+    const offset = tsUs - Number(recvNs) / 1000;
+    const prev = this.offsets.get(symbol);
+    if (prev !== undefined) {
+      const step = offset - prev;
+      if (step > MAX_CLOCK_STEP_US || (!backfill && step < -MAX_CLOCK_STEP_US)) {
+        throw new FrameError(`field ${field} is more than a day off this symbol's clock: exchange time ${tsUs} µs, `
+          + `${(step / 1e6).toFixed(3)} s from the offset to receive time seen so far`);
+      }
+    }
+    return offset;
+  }
+
+  accept(symbol: string, offset: number): void {
+    this.offsets.set(symbol, offset);
+  }
+}
+
+/**
  * Verdict on one trade id against what was seen for its symbol: it continues the run, it
  * skips ids (a gap), it fills ids a gap left missing (REST backfill, or a late frame), or
  * it repeats an id already seen (reconnect or backfill overlap).
@@ -85,28 +190,44 @@ export type Continuity =
   | { kind: 'gap'; fromId: bigint; toId: bigint }
   | { kind: 'fill'; closed: boolean };
 
+const NEXT: Continuity = Object.freeze({ kind: 'next' });
+const DUPLICATE: Continuity = Object.freeze({ kind: 'duplicate' });
+
 /**
  * Per-symbol trade-id continuity, with the ranges a gap left missing, so that backfilled
  * trades are taken exactly once and the end of a gap (all its ids filled) is known.
+ *
+ * Ids are kept as `number` while they are safe integers (every real id so far) and as
+ * `bigint` above 2^53: BigInt arithmetic stays off the per-trade path.
  */
 export class TradeIdTracker {
-  private readonly last = new Map<string, bigint>();
+  private readonly last = new Map<string, number | bigint>();
   private readonly missing = new Map<string, [bigint, bigint][]>();
 
-  observe(key: string, id: bigint): Continuity {
+  /** `id`: a safe integer as a number, or any id as a bigint. */
+  observe(key: string, id: number | bigint): Continuity {
     const prev = this.last.get(key);
-    if (prev !== undefined && id <= prev) return this.fill(key, id);
-    this.last.set(key, id);
-    if (prev === undefined || id === prev + 1n) return { kind: 'next' };
-    return this.open(key, prev + 1n, id - 1n);
+    if (typeof id === 'number' && typeof prev !== 'bigint') {
+      if (prev !== undefined && id <= prev) return this.fill(key, BigInt(id));
+      this.last.set(key, id);
+      if (prev === undefined || id === prev + 1) return NEXT;
+      return this.open(key, BigInt(prev) + 1n, BigInt(id) - 1n);
+    }
+    const big = BigInt(id);
+    const p = prev === undefined ? undefined : BigInt(prev);
+    if (p !== undefined && big <= p) return this.fill(key, big);
+    this.last.set(key, big);
+    if (p === undefined || big === p + 1n) return NEXT;
+    return this.open(key, p + 1n, big - 1n);
   }
 
   /** Advances the expectation without a trade: Coinbase heartbeat `last_trade_id` says `id` happened. */
   advance(key: string, id: bigint): Continuity {
     const prev = this.last.get(key);
-    if (prev !== undefined && id <= prev) return { kind: 'next' };
-    this.last.set(key, id);
-    return prev === undefined ? { kind: 'next' } : this.open(key, prev + 1n, id);
+    const p = prev === undefined ? undefined : BigInt(prev);
+    if (p !== undefined && id <= p) return NEXT;
+    this.last.set(key, Number.isSafeInteger(Number(id)) && typeof prev !== 'bigint' ? Number(id) : id);
+    return p === undefined ? NEXT : this.open(key, p + 1n, id);
   }
 
   /** Ids still missing for `key`. */
@@ -124,7 +245,7 @@ export class TradeIdTracker {
   private fill(key: string, id: bigint): Continuity {
     const ranges = this.missing.get(key);
     const i = ranges?.findIndex(([a, b]) => a <= id && id <= b) ?? -1;
-    if (ranges === undefined || i < 0) return { kind: 'duplicate' };
+    if (ranges === undefined || i < 0) return DUPLICATE;
     const [a, b] = ranges[i]!;
     const rest: [bigint, bigint][] = [];
     if (a < id) rest.push([a, id - 1n]);
@@ -141,10 +262,12 @@ export function gapEvent(ev: LogEvent, symbol: string, c: { fromId: bigint; toId
 /**
  * Runs a decoded trade through the continuity check: a repeat is counted and dropped, a
  * jump emits a gap before the trade, and the trade that fills a gap's last missing id is
- * followed by `gap_filled`.
+ * followed by `gap_filled`. `id` is the trade id as a number when it is a safe integer.
  */
-export function acceptTrade(ev: LogEvent, ids: TradeIdTracker, key: string, trade: Trade, counts: DecodeCounts): MarketEvent[] {
-  const c = ids.observe(key, trade.tradeId);
+export function acceptTrade(
+  ev: LogEvent, ids: TradeIdTracker, key: string, trade: Trade, counts: DecodeCounts, id: number | bigint = trade.tradeId,
+): MarketEvent[] {
+  const c = ids.observe(key, id);
   switch (c.kind) {
     case 'duplicate':
       counts.duplicates++;

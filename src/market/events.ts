@@ -88,10 +88,16 @@ export interface DecodeCounts {
   errors: number;
 }
 
+/**
+ * Fresh counters. The two maps are keyed by exchange data (a Binance `e`, a Coinbase
+ * `type`), so they inherit nothing: a message type `toString` or `__proto__` is a key like
+ * any other (issue 10, item 5). They stay plain JSON for manifest.json, same shape and order.
+ */
 export function newCounts(): DecodeCounts {
-  return { recognised: {}, unknown: {}, duplicates: 0, errors: 0 };
+  return { recognised: Object.create(null) as Record<string, number>, unknown: Object.create(null) as Record<string, number>, duplicates: 0, errors: 0 };
 }
 
+/** Adds one to `counter[key]` (own keys only, so an inherited `toString` never counts). */
 export function bump(counter: Record<string, number>, key: string): void {
-  counter[key] = (counter[key] ?? 0) + 1;
+  counter[key] = (Object.hasOwn(counter, key) ? counter[key]! : 0) + 1;
 }

@@ -4,32 +4,59 @@
  * Frames are routed by shape (protocols.md §1): `result`/`code` → ack or error, `stream`
  * → combined-stream wrapper, `e` → raw stream payload, and the spot bookTicker, which has
  * no `e` at all. Trade ids (`t`, aggTrade `a`) are contiguous per symbol, so a jump is a gap.
+ *
+ * Two readings of a frame give the same events: the fast one scans the text for the few
+ * fields a route needs (scan.ts); the exact one, `decodeBinanceParsed`, JSON-parses the frame
+ * and is the oracle. The fast one hands anything unusual to the exact one, including every
+ * frame that is refused, so a decode_error always comes from the oracle.
  */
 import type { LogEvent } from '../../log/event.ts';
 import { bump, newCounts, type DecodeCounts, type MarketEvent, type Trade } from '../../market/events.ts';
 import {
-  FrameError, TradeIdTracker, acceptTrade, exactId, guarded, isObject, num, origin, parseJson, parseObject, str, urlParam,
+  FrameError, SymbolClocks, TradeIdTracker, acceptTrade, checkPrice, checkQuoteSize, checkSize, exactId, guarded, isObject, num,
+  origin, parseJson, parseObject, symbolOf, urlParam,
 } from '../common.ts';
+import { FALSE, Fields, NONE, NUM, STR, SymbolCache, TRUE, decimalAt, intAt, spanIs } from '../scan.ts';
 import type { BinanceAggTrade, BinanceBookTicker, BinanceHistoricalTrade, BinanceTrade } from './payloads.ts';
+import { A, A_QTY, B, B_QTY, E, M, P, Q, S, T_ID, T_TIME, U, scanBinance } from './scan.ts';
+
+type TradeStream = 'trade' | 'aggTrade';
 
 export interface BinanceState {
   readonly ids: TradeIdTracker;
   readonly counts: DecodeCounts;
   /**
-   * Which trade stream feeds a symbol's candles: the first one seen (`trade` or `aggTrade`).
-   * Their id spaces differ and both carry the same fills, so using both would count twice.
+   * Which trade stream feeds a symbol's candles: the first one seen (`trade` or `aggTrade`),
+   * with its continuity key. Their id spaces differ and both carry the same fills, so using
+   * both would count twice.
    */
-  readonly tradeSource: Map<string, string>;
+  readonly tradeSource: Map<string, { readonly stream: TradeStream; readonly key: string }>;
+  /** Each symbol's exchange−receive clock offset (common.ts, the limits table). */
+  readonly clocks: SymbolClocks;
+  /** The fast path's symbol strings. */
+  readonly symbols: SymbolCache;
 }
 
+const symbolS = (s: string): string => symbolOf(s, 's');
+
 export function newBinanceState(): BinanceState {
-  return { ids: new TradeIdTracker(), counts: newCounts(), tradeSource: new Map() };
+  return { ids: new TradeIdTracker(), counts: newCounts(), tradeSource: new Map(), clocks: new SymbolClocks(), symbols: new SymbolCache(symbolS) };
 }
 
 /** Streams and events recognised but not turned into market events (yet). */
 const RECOGNISED = new Set(['depthUpdate', 'kline', '24hrTicker', '24hrMiniTicker', 'avgPrice', 'outboundAccountPosition']);
 
 export function decodeBinance(ev: LogEvent, state: BinanceState): MarketEvent[] {
+  if (ev.kind === 'frame') {
+    const f = scanBinance(ev.payload);
+    const out = f === undefined ? undefined : fastPayload(ev, f, state);
+    if (out !== undefined) return out;
+  }
+  return decodeBinanceParsed(ev, state);
+}
+
+/** The JSON.parse reading: the oracle that the fast path must equal, and its fallback. */
+export function decodeBinanceParsed(ev: LogEvent, state: BinanceState): MarketEvent[] {
   if (ev.kind === 'rest') return decodeRest(ev, state);
   if (ev.kind !== 'frame') return [];
   return guarded(ev, () => {
@@ -52,11 +79,9 @@ function decodePayload(ev: LogEvent, d: Record<string, unknown>, state: BinanceS
   if (e === 'aggTrade') return trade(ev, d as unknown as BinanceAggTrade, 'aggTrade', state);
   // Spot bookTicker has no `e`; futures' has e:"bookTicker" and a time `T`.
   if (e === 'bookTicker' || (e === undefined && 'u' in d && 'b' in d && 'a' in d && 'B' in d && 'A' in d)) {
-    return [quote(ev, d as unknown as BinanceBookTicker)];
+    return quote(ev, d as unknown as BinanceBookTicker, state);
   }
-  if (e === 'serverShutdown') {
-    return [{ type: 'status', status: 'shutdown', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), detail: ev.payload }];
-  }
+  if (e === 'serverShutdown') return [shutdown(ev)];
   if (typeof e === 'string' && RECOGNISED.has(e)) {
     bump(state.counts.recognised, e);
     return [];
@@ -65,34 +90,58 @@ function decodePayload(ev: LogEvent, d: Record<string, unknown>, state: BinanceS
   return [];
 }
 
-function trade(ev: LogEvent, d: BinanceTrade | BinanceAggTrade, stream: 'trade' | 'aggTrade', state: BinanceState): MarketEvent[] {
-  const symbol = str(d.s, 's');
+function shutdown(ev: LogEvent): MarketEvent {
+  return { type: 'status', status: 'shutdown', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), detail: ev.payload };
+}
+
+function trade(ev: LogEvent, d: BinanceTrade | BinanceAggTrade, stream: TradeStream, state: BinanceState): MarketEvent[] {
+  const symbol = symbolOf(d.s, 's');
   const idField = stream === 'trade' ? 't' : 'a';
   const tradeId = exactId((d as unknown as Record<string, unknown>)[idField], ev.payload, idField);
-  const price = num(d.p, 'p');
-  const size = num(d.q, 'q');
+  const price = checkPrice(num(d.p, 'p'), 'p');
+  const size = checkSize(num(d.q, 'q'), 'q');
   const tsUs = timeUs(d.T, 'T');
   if (typeof d.m !== 'boolean') throw new FrameError('field m is not a boolean');
-  const source = state.tradeSource.get(symbol);
-  if (source === undefined) state.tradeSource.set(symbol, stream);
-  else if (source !== stream) {
+  const id = tradeId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(tradeId) : tradeId;
+  return emitTrade(ev, state, stream, symbol, tradeId, id, price, size, tsUs, d.m);
+}
+
+/** A trade whose fields passed their own checks: the clock check, then the trade source and continuity. */
+function emitTrade(
+  ev: LogEvent, state: BinanceState, stream: TradeStream, symbol: string, tradeId: bigint, id: number | bigint,
+  price: number, size: number, tsUs: number, buyerIsMaker: boolean,
+): MarketEvent[] {
+  state.clocks.accept(symbol, state.clocks.check(symbol, ev.recvNs, tsUs, 'T'));
+  let source = state.tradeSource.get(symbol);
+  if (source === undefined) state.tradeSource.set(symbol, (source = { stream, key: `${symbol}@${stream}` }));
+  else if (source.stream !== stream) {
     bump(state.counts.recognised, `${stream} (second trade stream for ${symbol})`);
     return [];
   }
-  return acceptTrade(ev, state.ids, `${symbol}@${stream}`, {
+  const t: Trade = {
     type: 'trade', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, tradeId, price, size,
     // `m` is "buyer is maker": then the taker sold.
-    side: d.m ? 'sell' : 'buy',
+    side: buyerIsMaker ? 'sell' : 'buy',
     tsUs,
-  }, state.counts);
+  };
+  return acceptTrade(ev, state.ids, source.key, t, state.counts, id);
 }
 
-function quote(ev: LogEvent, d: BinanceBookTicker): MarketEvent {
-  return {
-    type: 'quote', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol: str(d.s, 's'),
-    bid: num(d.b, 'b'), bidSize: num(d.B, 'B'), ask: num(d.a, 'a'), askSize: num(d.A, 'A'),
-    tsUs: d.T === undefined ? undefined : timeUs(d.T, 'T'),
-  };
+function quote(ev: LogEvent, d: BinanceBookTicker, state: BinanceState): MarketEvent[] {
+  const symbol = symbolOf(d.s, 's');
+  const bid = checkPrice(num(d.b, 'b'), 'b');
+  const bidSize = checkQuoteSize(num(d.B, 'B'), 'B');
+  const ask = checkPrice(num(d.a, 'a'), 'a');
+  const askSize = checkQuoteSize(num(d.A, 'A'), 'A');
+  const tsUs = d.T === undefined ? undefined : timeUs(d.T, 'T');
+  return emitQuote(ev, state, symbol, bid, bidSize, ask, askSize, tsUs);
+}
+
+function emitQuote(
+  ev: LogEvent, state: BinanceState, symbol: string, bid: number, bidSize: number, ask: number, askSize: number, tsUs: number | undefined,
+): MarketEvent[] {
+  if (tsUs !== undefined) state.clocks.accept(symbol, state.clocks.check(symbol, ev.recvNs, tsUs, 'T'));
+  return [{ type: 'quote', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, bid, bidSize, ask, askSize, tsUs }];
 }
 
 /**
@@ -103,6 +152,81 @@ function timeUs(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FrameError(`field ${field} is not a time`);
   return v > 1e14 ? v : v * 1000;
 }
+
+// ---- The fast path: the same routes over scanned fields; undefined = ask the oracle. ----
+
+function fastPayload(ev: LogEvent, f: Fields, state: BinanceState): MarketEvent[] | undefined {
+  const text = ev.payload;
+  const k = f.kind;
+  if (k[E] === NONE) {
+    if (k[U] !== NONE && k[B] !== NONE && k[A] !== NONE && k[B_QTY] !== NONE && k[A_QTY] !== NONE) return fastQuote(ev, f, state);
+    bump(state.counts.unknown, 'no-e');
+    return [];
+  }
+  if (k[E] !== STR) return undefined;
+  const s = f.start[E]!;
+  const end = f.end[E]!;
+  if (spanIs(text, s, end, 'depthUpdate')) {
+    bump(state.counts.recognised, 'depthUpdate');
+    return [];
+  }
+  if (spanIs(text, s, end, 'trade')) return fastTrade(ev, f, 'trade', T_ID, state);
+  if (spanIs(text, s, end, 'aggTrade')) return fastTrade(ev, f, 'aggTrade', A, state);
+  if (spanIs(text, s, end, 'bookTicker')) return fastQuote(ev, f, state);
+  if (spanIs(text, s, end, 'serverShutdown')) return [shutdown(ev)];
+  const e = text.slice(s, end);
+  bump(RECOGNISED.has(e) ? state.counts.recognised : state.counts.unknown, e);
+  return [];
+}
+
+function fastTrade(ev: LogEvent, f: Fields, stream: TradeStream, idSlot: number, state: BinanceState): MarketEvent[] | undefined {
+  const text = ev.payload;
+  const { kind: k, start: st, end: en } = f;
+  if (k[S] !== STR || k[idSlot] !== NUM || k[P] !== STR || k[Q] !== STR || k[T_TIME] !== NUM) return undefined;
+  const m = k[M];
+  if (m !== TRUE && m !== FALSE) return undefined;
+  const id = intAt(text, st[idSlot]!, en[idSlot]!);
+  const t = intAt(text, st[T_TIME]!, en[T_TIME]!);
+  if (id < 0 || t < 0) return undefined;
+  try {
+    const symbol = state.symbols.at(text, st[S]!, en[S]!);
+    const price = checkPrice(amountAt(text, st[P]!, en[P]!, 'p'), 'p');
+    const size = checkSize(amountAt(text, st[Q]!, en[Q]!, 'q'), 'q');
+    return emitTrade(ev, state, stream, symbol, BigInt(id), id, price, size, timeUs(t, 'T'), m === TRUE);
+  } catch (err) {
+    if (err instanceof FrameError) return undefined;
+    throw err;
+  }
+}
+
+function fastQuote(ev: LogEvent, f: Fields, state: BinanceState): MarketEvent[] | undefined {
+  const text = ev.payload;
+  const { kind: k, start: st, end: en } = f;
+  if (k[S] !== STR || k[B] !== STR || k[B_QTY] !== STR || k[A] !== STR || k[A_QTY] !== STR) return undefined;
+  let t: number | undefined;
+  if (k[T_TIME] !== NONE) {
+    if (k[T_TIME] !== NUM || (t = intAt(text, st[T_TIME]!, en[T_TIME]!)) < 0) return undefined;
+  }
+  try {
+    const symbol = state.symbols.at(text, st[S]!, en[S]!);
+    const bid = checkPrice(amountAt(text, st[B]!, en[B]!, 'b'), 'b');
+    const bidSize = checkQuoteSize(amountAt(text, st[B_QTY]!, en[B_QTY]!, 'B'), 'B');
+    const ask = checkPrice(amountAt(text, st[A]!, en[A]!, 'a'), 'a');
+    const askSize = checkQuoteSize(amountAt(text, st[A_QTY]!, en[A_QTY]!, 'A'), 'A');
+    return emitQuote(ev, state, symbol, bid, bidSize, ask, askSize, t === undefined ? undefined : timeUs(t, 'T'));
+  } catch (err) {
+    if (err instanceof FrameError) return undefined;
+    throw err;
+  }
+}
+
+/** A decimal string's value as `num` reads it: the quick way when it is a plain decimal. */
+function amountAt(text: string, start: number, end: number, field: string): number {
+  const v = decimalAt(text, start, end);
+  return v >= 0 ? v : num(text.slice(start, end), field);
+}
+
+// ---- REST ----
 
 function decodeRest(ev: LogEvent, state: BinanceState): MarketEvent[] {
   if (ev.payload.startsWith('{"lastUpdateId"')) {
@@ -115,21 +239,24 @@ function decodeRest(ev: LogEvent, state: BinanceState): MarketEvent[] {
     return [];
   }
   return guarded(ev, () => {
-    const symbol = urlParam(ev.meta, 'symbol');
-    if (symbol === undefined) throw new FrameError('backfill URL without symbol');
+    const param = urlParam(ev.meta, 'symbol');
+    if (param === undefined) throw new FrameError('backfill URL without symbol');
+    const symbol = symbolOf(param, 'symbol');
     const rows = parseJson(ev.payload);
     if (!Array.isArray(rows)) throw new FrameError('historicalTrades body is not an array');
-    const out: MarketEvent[] = [];
-    for (const r of rows as BinanceHistoricalTrade[]) {
+    // Every row is checked before any is taken: a refused body leaves the continuity state as it was.
+    const trades = (rows as BinanceHistoricalTrade[]).map((r): Trade => {
       if (!isObject(r)) throw new FrameError('historicalTrades row is not an object');
       if (typeof r.isBuyerMaker !== 'boolean') throw new FrameError('field isBuyerMaker is not a boolean');
-      const trade: Trade = {
-        type: 'trade', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol,
-        tradeId: exactId(r.id, ev.payload, 'id'), price: num(r.price, 'price'), size: num(r.qty, 'qty'),
-        side: r.isBuyerMaker ? 'sell' : 'buy', tsUs: timeUs(r.time, 'time'),
+      const tradeId = exactId(r.id, ev.payload, 'id');
+      const price = checkPrice(num(r.price, 'price'), 'price');
+      const size = checkSize(num(r.qty, 'qty'), 'qty');
+      const tsUs = timeUs(r.time, 'time');
+      state.clocks.check(symbol, ev.recvNs, tsUs, 'time', true);
+      return {
+        type: 'trade', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, tradeId, price, size, side: r.isBuyerMaker ? 'sell' : 'buy', tsUs,
       };
-      out.push(...acceptTrade(ev, state.ids, `${symbol}@trade`, trade, state.counts));
-    }
-    return out;
+    });
+    return trades.flatMap((t) => acceptTrade(ev, state.ids, `${symbol}@trade`, t, state.counts));
   });
 }
