@@ -53,12 +53,17 @@ const EXCHANGES: Record<string, ExchangeSpec> = {
   },
 };
 
+/** The spec of `name`; own keys only, so that an exchange named `constructor` is simply unknown. */
+function spec(name: string): ExchangeSpec | undefined {
+  return Object.hasOwn(EXCHANGES, name) ? EXCHANGES[name] : undefined;
+}
+
 export function isSupportedExchange(name: string): boolean {
-  return Object.hasOwn(EXCHANGES, name);
+  return spec(name) !== undefined;
 }
 
 export function makeDecoder(exchange: string): Decoder | undefined {
-  return EXCHANGES[exchange]?.makeDecoder();
+  return spec(exchange)?.makeDecoder();
 }
 
 /** Stablecoins that count as USD when `usdtAsUsd` is on (the default, and said so in the README). */
@@ -71,9 +76,9 @@ const USD_LIKE = new Set(['USDT', 'USDC', 'FDUSD', 'BUSD', 'TUSD', 'DAI']);
 export function canonicalAsset(
   exchange: string, symbol: string, opts: { usdtAsUsd: boolean; mapping: Readonly<Record<string, string>> },
 ): string | undefined {
-  const explicit = opts.mapping[`${exchange}:${symbol}`];
-  if (explicit !== undefined) return explicit;
-  const split = EXCHANGES[exchange]?.splitSymbol(symbol);
+  const key = `${exchange}:${symbol}`;
+  if (Object.hasOwn(opts.mapping, key)) return opts.mapping[key];
+  const split = spec(exchange)?.splitSymbol(symbol);
   if (!split) return undefined;
   const [base, quote] = split;
   return `${base}/${opts.usdtAsUsd && USD_LIKE.has(quote) ? 'USD' : quote}`;
