@@ -21,6 +21,7 @@ import { RecorderMetrics } from './metrics.ts';
 import { Spool, SpoolBusy } from './spool.ts';
 import { venue, type Venue } from './venues.ts';
 import { diskFault, ensureWritableDir } from './disk.ts';
+import { MAX_RESTART_BACKFILL, RestartContinuity, type RestartHole } from './restart.ts';
 
 export interface RecordOptions {
   readonly exchanges: readonly string[];
@@ -164,6 +165,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const collector = new TableCollector();
   const venues = new Map<string, Venue>(o.exchanges.map((x) => [x, venue(x, o.symbols, o.endpoints?.[x])]));
   const inflight = new Set<Promise<void>>();
+  const restart = await RestartContinuity.prime(rawDir, new Map([...venues].map(([x, v]) => [x, v.symbols])));
   let seq = 0;
   let stopping = false;
   let first: bigint | undefined;
@@ -201,6 +203,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     spool.add(ev);
     arrivals.push(process.hrtime.bigint());
     engine.onLog(ev);
+    if (restart.watching) for (const h of restart.check(ev)) setImmediate(() => restartBackfill(h));
     for (const t of o.taps ?? []) t(ev);
     if (kind === 'frame') {
       metrics.frames.inc({ exchange });
@@ -233,6 +236,21 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     if (fault === undefined) fault = { ...f, where };
     stopping = true;
     halt.abort();
+  }
+
+  /** The trades made between the archive's last one and this session's first: backfilled, within limits. */
+  function restartBackfill(h: RestartHole): void {
+    const v = venues.get(h.exchange);
+    if (v === undefined || stopping) return;
+    const n = h.toId - h.fromId + 1n;
+    if (n > MAX_RESTART_BACKFILL) {
+      const why = `restart hole of ${n} trades is more than the ${MAX_RESTART_BACKFILL} a restart backfills`;
+      log('gap', v.exchange, 'rest', JSON.stringify({ symbol: h.symbol, from: String(h.fromId), to: String(h.toId), status: 'failed', error: why }), v.restBase);
+      say(`restart: ${h.exchange} ${h.symbol} trades ${h.fromId}..${h.toId} were made while no recorder ran and are not backfilled (${why})`);
+      return;
+    }
+    say(`restart: backfilling ${n} trade${n === 1n ? '' : 's'} of ${h.exchange} ${h.symbol} (ids ${h.fromId}..${h.toId}) made since the archive's last one`);
+    startBackfill(v, h.symbol, h.fromId, h.toId);
   }
 
   function commit(): void {
