@@ -17,6 +17,9 @@ export interface BinanceOptions {
   readonly maxIncomingPerSecond: number;
 }
 
+/** Binance allows 1024 streams per connection (protocols.md §1); so does the simulator. */
+const MAX_STREAMS = 1024;
+
 export class BinanceConnection extends SimConnection {
   private readonly streams = new Set<string>();
   private lastPongMs: number;
@@ -25,7 +28,7 @@ export class BinanceConnection extends SimConnection {
   constructor(ws: WebSocket, ctx: ConnContext, url: URL, private readonly opts: BinanceOptions, private readonly combined: boolean) {
     super('binance', ws, ctx);
     const initial = combined ? (url.searchParams.get('streams') ?? '').split('/') : [url.pathname.replace(/^.*\/ws\/?/, '')];
-    for (const s of initial) if (s) this.streams.add(s);
+    for (const s of initial) if (s && this.streams.size < MAX_STREAMS) this.streams.add(s);
     this.lastPongMs = ctx.nowMs();
     ws.on('pong', () => {
       this.lastPongMs = ctx.nowMs();
@@ -64,8 +67,7 @@ export class BinanceConnection extends SimConnection {
     const params = Array.isArray(req.params) ? req.params.filter((p): p is string => typeof p === 'string') : [];
     switch (req.method) {
       case 'SUBSCRIBE':
-        // Binance allows 1024 streams per connection (protocols.md §1).
-        for (const p of params) if (this.streams.size < 1024) this.streams.add(p);
+        for (const p of params) if (this.streams.size < MAX_STREAMS) this.streams.add(p);
         this.send(`{"result":null,"id":${id}}`);
         return;
       case 'UNSUBSCRIBE':
