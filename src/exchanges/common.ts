@@ -96,7 +96,6 @@ export function checkQuoteSize(n: number, field: string): number {
   throw new FrameError(`field ${field} is not a size the engine can hold (0 ≤ x ≤ 1e15): ${n}`);
 }
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A symbol: a non-empty string of at most MAX_SYMBOL_LENGTH characters, none a control character. */
@@ -107,7 +106,7 @@ export function symbolOf(v: unknown, field: string): string {
   return s;
 }
 
-/** A trade id below 2^63 (ids are INT64 in the outputs). Negative ones are refused by exactId. */
+/** A trade id the outputs can hold: 0 ≤ id < 2^63 (INT64 columns). */
 export function checkId(id: bigint, field: string): bigint {
   if (id >= 0n && id < TRADE_ID_LIMIT) return id;
   throw new FrameError(`field ${field} is not a trade id the engine can hold (0 ≤ id < 2^63): ${id}`);
@@ -150,32 +149,39 @@ export function guarded(ev: LogEvent, read: () => MarketEvent[]): MarketEvent[] 
 
 /**
  * Each symbol's offset between exchange time and receive time (µs), to judge the next
- * exchange time by (the table above). Checking and accepting are separate steps so that a
- * frame refused for another field moves nothing.
+ * exchange time by (the table above). Call `observe` last, once every other field of the
+ * frame has passed, so that a refused frame moves nothing.
  */
 export class SymbolClocks {
-  private readonly offsets = new Map<string, number>();
+  private readonly offsets = new Map<string, { offsetUs: number }>();
 
   /** The offset `tsUs` would set, or a FrameError if the time is not plausible. `backfill`: may lag without limit. */
   check(symbol: string, recvNs: bigint, tsUs: number, field: string, backfill = false): number {
+    return this.judge(this.offsets.get(symbol), recvNs, tsUs, field, backfill);
+  }
+
+  /** `check`, then the offset becomes the symbol's: for a live frame whose other fields all passed. */
+  observe(symbol: string, recvNs: bigint, tsUs: number, field: string): void {
+    const known = this.offsets.get(symbol);
+    const offsetUs = this.judge(known, recvNs, tsUs, field, false);
+    if (known === undefined) this.offsets.set(symbol, { offsetUs });
+    else known.offsetUs = offsetUs;
+  }
+
+  private judge(known: { offsetUs: number } | undefined, recvNs: bigint, tsUs: number, field: string, backfill: boolean): number {
     if (!(tsUs >= MIN_EXCHANGE_US && tsUs < MAX_EXCHANGE_US)) {
       throw new FrameError(`field ${field} is not an exchange time the engine can hold (2010 ≤ t < 2100): ${tsUs} µs`);
     }
     // A double is exact enough here: the bound is a day, the rounding below a microsecond.
-    const offset = tsUs - Number(recvNs) / 1000;
-    const prev = this.offsets.get(symbol);
-    if (prev !== undefined) {
-      const step = offset - prev;
+    const offsetUs = tsUs - Number(recvNs) / 1000;
+    if (known !== undefined) {
+      const step = offsetUs - known.offsetUs;
       if (step > MAX_CLOCK_STEP_US || (!backfill && step < -MAX_CLOCK_STEP_US)) {
         throw new FrameError(`field ${field} is more than a day off this symbol's clock: exchange time ${tsUs} µs, `
           + `${(step / 1e6).toFixed(3)} s from the offset to receive time seen so far`);
       }
     }
-    return offset;
-  }
-
-  accept(symbol: string, offset: number): void {
-    this.offsets.set(symbol, offset);
+    return offsetUs;
   }
 }
 

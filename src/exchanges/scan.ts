@@ -88,7 +88,8 @@ export function walkFlat(text: string, pos: number, fields: Fields, slotOf: KeyS
   let i = pos + 1;
   if (text.charCodeAt(i) === 125) return i + 1;
   for (;;) {
-    const k1 = text.indexOf('"', i + 1);
+    // Binance keys are one letter: look for the closing quote there before searching.
+    const k1 = text.charCodeAt(i + 2) === 34 ? i + 2 : text.indexOf('"', i + 1);
     const slot = slotOf(text, i + 1, k1);
     const v = k1 + 2;
     const c = text.charCodeAt(v);

@@ -111,7 +111,7 @@ function emitTrade(
   ev: LogEvent, state: BinanceState, stream: TradeStream, symbol: string, tradeId: bigint, id: number | bigint,
   price: number, size: number, tsUs: number, buyerIsMaker: boolean,
 ): MarketEvent[] {
-  state.clocks.accept(symbol, state.clocks.check(symbol, ev.recvNs, tsUs, 'T'));
+  state.clocks.observe(symbol, ev.recvNs, tsUs, 'T');
   let source = state.tradeSource.get(symbol);
   if (source === undefined) state.tradeSource.set(symbol, (source = { stream, key: `${symbol}@${stream}` }));
   else if (source.stream !== stream) {
@@ -140,7 +140,7 @@ function quote(ev: LogEvent, d: BinanceBookTicker, state: BinanceState): MarketE
 function emitQuote(
   ev: LogEvent, state: BinanceState, symbol: string, bid: number, bidSize: number, ask: number, askSize: number, tsUs: number | undefined,
 ): MarketEvent[] {
-  if (tsUs !== undefined) state.clocks.accept(symbol, state.clocks.check(symbol, ev.recvNs, tsUs, 'T'));
+  if (tsUs !== undefined) state.clocks.observe(symbol, ev.recvNs, tsUs, 'T');
   return [{ type: 'quote', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, bid, bidSize, ask, askSize, tsUs }];
 }
 

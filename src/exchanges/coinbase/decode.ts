@@ -116,7 +116,7 @@ function matchTrade(ev: LogEvent, m: MatchFields): Trade {
 function emitMatch(
   ev: LogEvent, state: CoinbaseState, symbol: string, tradeId: bigint, id: number | bigint, price: number, size: number, makerSide: Side, tsUs: number,
 ): MarketEvent[] {
-  state.clocks.accept(symbol, state.clocks.check(symbol, ev.recvNs, tsUs, 'time'));
+  state.clocks.observe(symbol, ev.recvNs, tsUs, 'time');
   return acceptTrade(ev, state.ids, symbol, matchTrade(ev, { symbol, tradeId, price, size, makerSide, tsUs }), state.counts, id);
 }
 
@@ -137,7 +137,7 @@ function ticker(ev: LogEvent, t: CoinbaseTicker, state: CoinbaseState): MarketEv
 function emitQuote(
   ev: LogEvent, state: CoinbaseState, symbol: string, bid: number, bidSize: number, ask: number, askSize: number, tsUs: number | undefined,
 ): MarketEvent[] {
-  if (tsUs !== undefined) state.clocks.accept(symbol, state.clocks.check(symbol, ev.recvNs, tsUs, 'time'));
+  if (tsUs !== undefined) state.clocks.observe(symbol, ev.recvNs, tsUs, 'time');
   return [{ type: 'quote', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, bid, bidSize, ask, askSize, tsUs }];
 }
 
