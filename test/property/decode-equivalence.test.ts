@@ -12,7 +12,7 @@ import { decodeBinance, decodeBinanceParsed, newBinanceState, type BinanceState 
 import { scanBinance } from '../../src/exchanges/binance/scan.ts';
 import { decodeCoinbase, decodeCoinbaseParsed, newCoinbaseState, type CoinbaseState } from '../../src/exchanges/coinbase/decode.ts';
 import { scanCoinbase } from '../../src/exchanges/coinbase/scan.ts';
-import { decimalAt, isoUsAt } from '../../src/exchanges/scan.ts';
+import { decimalAt, isoUsAt } from '../../src/exchanges/scan-values.ts';
 import { parseCryptofeedLine, parseHftbacktestLine } from '../../src/importers/formats.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { isoToNs } from '../../src/log/time.ts';

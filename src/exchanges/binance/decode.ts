@@ -16,7 +16,8 @@ import {
   FrameError, SymbolClocks, TradeIdTracker, acceptTrade, checkPrice, checkQuoteSize, checkSize, exactId, guarded, isObject, num,
   origin, parseJson, parseObject, symbolOf, urlParam,
 } from '../common.ts';
-import { FALSE, Fields, NONE, NUM, STR, SymbolCache, TRUE, decimalAt, intAt, spanIs } from '../scan.ts';
+import { FALSE, Fields, NONE, NUM, STR, TRUE } from '../scan.ts';
+import { SymbolCache, decimalAt, intAt, spanIs } from '../scan-values.ts';
 import type { BinanceAggTrade, BinanceBookTicker, BinanceHistoricalTrade, BinanceTrade } from './payloads.ts';
 import { A, A_QTY, B, B_QTY, E, M, P, Q, S, T_ID, T_TIME, U, scanBinance } from './scan.ts';
 

@@ -15,7 +15,8 @@ import {
   FrameError, SymbolClocks, TradeIdTracker, acceptTrade, checkPrice, checkQuoteSize, checkSize, exactId, gapEvent, guarded, isObject, num,
   origin, parseJson, parseObject, str, symbolOf,
 } from '../common.ts';
-import { Fields, NONE, NUM, STR, SymbolCache, decimalAt, intAt, isoUsAt, spanIs } from '../scan.ts';
+import { Fields, NONE, NUM, STR } from '../scan.ts';
+import { SymbolCache, decimalAt, intAt, isoUsAt, spanIs } from '../scan-values.ts';
 import type { CoinbaseHeartbeat, CoinbaseMatch, CoinbaseTicker } from './payloads.ts';
 import {
   BEST_ASK, BEST_ASK_SIZE, BEST_BID, BEST_BID_SIZE, LAST_TRADE_ID, PRICE, PRODUCT_ID, SIDE, SIZE, TIME, TRADE_ID, TYPE, scanCoinbase,
