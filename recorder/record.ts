@@ -3,7 +3,6 @@
  * every ≤ 100 ms) → Parquet archive, and the same LogEvents, in the same order, into the
  * live pipeline, whose outputs are written exactly as `replay` writes them.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { makePipeline, type StrategySetup } from '../strategies/runner.ts';
 import type { EngineConfig } from '../src/engine/config.ts';
@@ -11,14 +10,14 @@ import { TableCollector, type OutputSink, type OutputTables, type TableName } fr
 import type { LogEvent, LogKind } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
-import { RecoveryLock, recoverSpools, removeSpool, roll, type Recovered } from './archiver.ts';
+import { removeSpool, roll } from './archiver.ts';
+import { badSession, RecordError, sessionId, startSpool } from './session.ts';
 import { backfill } from './backfill.ts';
 import { KafkaForwarder } from './kafka-forwarder.ts';
 import { KafkaBacklog } from './kafka-backlog.ts';
 import { RecvClock } from './clock.ts';
 import { SupervisedConnection } from './connection.ts';
 import { RecorderMetrics } from './metrics.ts';
-import { Spool, SpoolBusy } from './spool.ts';
 import { venue, type Venue } from './venues.ts';
 import { diskFault, ensureWritableDir } from './disk.ts';
 import { MAX_RESTART_BACKFILL, RestartContinuity, type RestartHole } from './restart.ts';
@@ -52,16 +51,6 @@ export interface RecordOptions {
   readonly kafka?: { brokers: string[]; prefix: string; partitions: number };
 }
 
-/**
- * A recording that cannot start or go on (bad session id, the --out held by another
- * recorder, a full or read-only disk), said in one line; the CLI exits with `exitCode`.
- */
-export class RecordError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-  }
-}
-
 export interface RecordResult {
   readonly session: string;
   readonly archive: string;
@@ -76,76 +65,8 @@ export interface RecordResult {
   readonly kafka?: { topic: string; delivered: number; undelivered: number };
 }
 
-/**
- * A session id names files (`<out>/spool/<session>.sqlite`, `<out>/out/<session>/`,
- * `<session>-<n>.parquet`), so it may hold no path separator, no `..`, nothing a shell or
- * a Hive-style partition path would mangle.
- */
-const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Why `id` cannot be a session id, or undefined when it can. */
-export function badSession(id: string): string | undefined {
-  if (SESSION_ID.test(id)) return undefined;
-  return `bad --session ${JSON.stringify(id)} (1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit)`;
-}
-
-function sessionId(): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `rec-${t}-${Math.random().toString(36).slice(2, 6)}`;
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-/**
- * Under the --out's recovery lock: recovers the spools that dead recorders left, then opens
- * (and locks) this session's own. A recorder that cannot take the lock stops with one line.
- */
-function startSpool(spoolDir: string, rawDir: string, session: string, kafka: boolean, say: (line: string) => void): { recovered: Recovered; spool: Spool; spoolFile: string } {
-  let lock: RecoveryLock;
-  try {
-    lock = RecoveryLock.take(spoolDir);
-  } catch (err) {
-    if (err instanceof SpoolBusy) throw new RecordError(`another recorder is recovering the unfinished spools in ${spoolDir} right now; start this one again once that one says "recording"`);
-    throw err;
-  }
-  const spoolFile = path.join(spoolDir, `${session}.sqlite`);
-  let recovered: Recovered | undefined;
-  try {
-    try {
-      recovered = recoverSpools(spoolDir, rawDir, (n) => say(`recovering ${n} unfinished spool(s) into ${rawDir}…`));
-    } catch (err) {
-      const f = diskFault(err);
-      if (f) throw new RecordError(`cannot recover the unfinished spools in ${spoolDir} into ${rawDir}: ${f.what} (${f.code}); they are kept as they are`);
-      throw err;
-    }
-    if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);
-    for (const k of recovered.kept) {
-      for (const u of k.undelivered) {
-        say(`warning: ${u.events} events of session ${u.session} never reached Kafka; they are in the archive ${rawDir} and kept in the spool ${k.spool.file}${kafka ? '; delivering them now' : ' until a record run with --kafka delivers them'}`);
-      }
-      if (!kafka) k.spool.close();
-    }
-    try {
-      if (recovered.kept.some((k) => k.spool.file === spoolFile)) throw new RecordError(`session ${session} has a spool ${spoolFile} still holding events for Kafka; choose another --session`, 2);
-      const spool = new Spool(spoolFile, { exclusive: true });
-      // For people reading the folder; liveness is the spool's lock, not this PID.
-      fs.writeFileSync(spoolFile.replace(/\.sqlite$/, '.pid'), String(process.pid));
-      if (kafka) spool.register('kafka', session);
-      return { recovered, spool, spoolFile };
-    } catch (err) {
-      if (err instanceof SpoolBusy) throw new RecordError(`session ${session} is being recorded by another recorder (its spool ${spoolFile} is locked); choose another --session`, 2);
-      const f = diskFault(err);
-      if (f) throw new RecordError(`cannot start the spool ${spoolFile}: ${f.what} (${f.code})`);
-      throw err;
-    }
-  } catch (err) {
-    if (kafka) for (const k of recovered?.kept ?? []) k.spool.close();
-    throw err;
-  } finally {
-    lock.release();
-  }
 }
 
 export async function record(o: RecordOptions): Promise<RecordResult> {

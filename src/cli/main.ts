@@ -8,7 +8,7 @@ import { ArchiveError } from '../storage/archive.ts';
 import { ImportError } from '../importers/import.ts';
 import { KafkaSourceError } from '../../replayer/kafka-source.ts';
 import { KafkaRecordError } from '../storage/kafka.ts';
-import { RecordError } from '../../recorder/record.ts';
+import { RecordError } from '../../recorder/session.ts';
 import { UserError } from './errors.ts';
 import { backtestCommand } from './backtest.ts';
 import { demoCommand } from './demo.ts';

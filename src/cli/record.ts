@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
-import { badSession, record } from '../../recorder/record.ts';
+import { record } from '../../recorder/record.ts';
+import { badSession } from '../../recorder/session.ts';
 import { RECORDABLE, DEFAULT_ENDPOINTS } from '../../recorder/venues.ts';
 import { parseDuration } from '../engine/config.ts';
 import { parseBrokers } from '../storage/kafka.ts';
