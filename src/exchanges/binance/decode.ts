@@ -17,7 +17,7 @@ import {
   origin, parseJson, parseObject, symbolOf, urlParam,
 } from '../common.ts';
 import { FALSE, Fields, NONE, NUM, STR, TRUE } from '../scan.ts';
-import { SymbolCache, decimalAt, intAt, spanIs } from '../scan-values.ts';
+import { SymbolCache, decimalAt, intAt } from '../scan-values.ts';
 import type { BinanceAggTrade, BinanceBookTicker, BinanceHistoricalTrade, BinanceTrade } from './payloads.ts';
 import { A, A_QTY, B, B_QTY, E, M, P, Q, S, T_ID, T_TIME, U, scanBinance } from './scan.ts';
 
@@ -167,14 +167,27 @@ function fastPayload(ev: LogEvent, f: Fields, state: BinanceState): MarketEvent[
   if (k[E] !== STR) return undefined;
   const s = f.start[E]!;
   const end = f.end[E]!;
-  if (spanIs(text, s, end, 'depthUpdate')) {
-    bump(state.counts.recognised, 'depthUpdate');
-    return [];
+  // By length first: one comparison of text per frame.
+  switch (end - s) {
+    case 5:
+      if (text.startsWith('trade', s)) return fastTrade(ev, f, 'trade', T_ID, state);
+      break;
+    case 8:
+      if (text.startsWith('aggTrade', s)) return fastTrade(ev, f, 'aggTrade', A, state);
+      break;
+    case 10:
+      if (text.startsWith('bookTicker', s)) return fastQuote(ev, f, state);
+      break;
+    case 11:
+      if (text.startsWith('depthUpdate', s)) {
+        bump(state.counts.recognised, 'depthUpdate');
+        return [];
+      }
+      break;
+    case 14:
+      if (text.startsWith('serverShutdown', s)) return [shutdown(ev)];
+      break;
   }
-  if (spanIs(text, s, end, 'trade')) return fastTrade(ev, f, 'trade', T_ID, state);
-  if (spanIs(text, s, end, 'aggTrade')) return fastTrade(ev, f, 'aggTrade', A, state);
-  if (spanIs(text, s, end, 'bookTicker')) return fastQuote(ev, f, state);
-  if (spanIs(text, s, end, 'serverShutdown')) return [shutdown(ev)];
   const e = text.slice(s, end);
   bump(RECOGNISED.has(e) ? state.counts.recognised : state.counts.unknown, e);
   return [];
