@@ -43,7 +43,9 @@ export class Engine {
   private lastSession = '';
   private lastSeq = -1;
   readonly stats: EngineStats = {
-    events: 0, byKind: {}, trades: 0, quotes: 0, gaps: 0, late: 0, decodeErrors: 0, undecoded: {}, decode: {},
+    events: 0, byKind: Object.create(null) as Record<string, number>, trades: 0, quotes: 0, gaps: 0, late: 0, decodeErrors: 0,
+    // Keyed by names from the archive: no inherited keys (an exchange called `toString` is just a name).
+    undecoded: Object.create(null) as Record<string, number>, decode: Object.create(null) as Record<string, DecodeCounts>,
   };
 
   /**
