@@ -20,7 +20,7 @@ import { SupervisedConnection } from './connection.ts';
 import { RecorderMetrics } from './metrics.ts';
 import { venue, type Venue } from './venues.ts';
 import { diskFault, ensureWritableDir } from './disk.ts';
-import { MAX_RESTART_BACKFILL, RestartContinuity, type RestartHole } from './restart.ts';
+import { restartBackfill } from './restart.ts';
 
 export interface RecordOptions {
   readonly exchanges: readonly string[];
@@ -86,7 +86,6 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const collector = new TableCollector();
   const venues = new Map<string, Venue>(o.exchanges.map((x) => [x, venue(x, o.symbols, o.endpoints?.[x])]));
   const inflight = new Set<Promise<void>>();
-  const restart = await RestartContinuity.prime(rawDir, new Map([...venues].map(([x, v]) => [x, v.symbols])));
   let seq = 0;
   let stopping = false;
   let first: bigint | undefined;
@@ -124,7 +123,6 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     spool.add(ev);
     arrivals.push(process.hrtime.bigint());
     engine.onLog(ev);
-    if (restart.watching) for (const h of restart.check(ev)) setImmediate(() => restartBackfill(h));
     for (const t of o.taps ?? []) t(ev);
     if (kind === 'frame') {
       metrics.frames.inc({ exchange });
@@ -132,8 +130,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     }
   }
 
-  function startBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint): void {
-    if (stopping) return;
+  function startBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint): Promise<void> {
+    if (stopping) return Promise.resolve();
     log('gap', v.exchange, 'rest', JSON.stringify({ symbol, from: String(fromId), to: String(toId), status: 'requested' }), v.restBase);
     const p = backfill({ exchange: v.exchange, symbol, fromId, toId }, {
       venue: v,
@@ -145,6 +143,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       },
     }).finally(() => inflight.delete(p));
     inflight.add(p);
+    return p;
   }
 
   // A disk fault (full, read-only, I/O error) stops the recording: what is committed stays in
@@ -157,21 +156,6 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     if (fault === undefined) fault = { ...f, where };
     stopping = true;
     halt.abort();
-  }
-
-  /** The trades made between the archive's last one and this session's first: backfilled, within limits. */
-  function restartBackfill(h: RestartHole): void {
-    const v = venues.get(h.exchange);
-    if (v === undefined || stopping) return;
-    const n = h.toId - h.fromId + 1n;
-    if (n > MAX_RESTART_BACKFILL) {
-      const why = `restart hole of ${n} trades is more than the ${MAX_RESTART_BACKFILL} a restart backfills`;
-      log('gap', v.exchange, 'rest', JSON.stringify({ symbol: h.symbol, from: String(h.fromId), to: String(h.toId), status: 'failed', error: why }), v.restBase);
-      say(`restart: ${h.exchange} ${h.symbol} trades ${h.fromId}..${h.toId} were made while no recorder ran and are not backfilled (${why})`);
-      return;
-    }
-    say(`restart: backfilling ${n} trade${n === 1n ? '' : 's'} of ${h.exchange} ${h.symbol} (ids ${h.fromId}..${h.toId}) made since the archive's last one`);
-    startBackfill(v, h.symbol, h.fromId, h.toId);
   }
 
   function commit(): void {
@@ -191,6 +175,14 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     }
     arrivals.splice(0, rows.length);
   }
+
+  // The session's first events: the trades made since the archive's last ones (before any
+  // frame or tick can move a window's watermark past them).
+  await restartBackfill({
+    rawDir, venues: venues.values(), say,
+    log: (v, kind, payload, meta) => log(kind, v.exchange, 'rest', payload, meta),
+    backfill: startBackfill,
+  });
 
   const timers: NodeJS.Timeout[] = [];
   timers.push(setInterval(commit, o.commitMs ?? 50));

@@ -1,34 +1,29 @@
 /**
  * Trade-id continuity across restarts. A new session starts with an empty trade-id tracker,
- * so the trades made while no recorder ran (a crash, a deploy) would be a hole no one sees.
- * Before connecting, the recorder primes one decoder per exchange with the newest archive
- * files of that venue (the last trades the archive holds), then runs the new session's
- * first frames through it: the first verdict per symbol is either "continues" or a gap,
- * exactly the gap a replay of the whole archive will see, which the recorder backfills.
+ * so the trades made while no recorder ran (a crash, a deploy) would be a hole no one sees,
+ * and the candles around it would be called complete without them. So before it connects,
+ * the recorder reads each symbol's last trade id from the newest archive files of its venue,
+ * asks the exchange for its newest trade, and backfills the ids in between over REST, as the
+ * session's first events: the new session continues exactly where the archive stopped, and
+ * a replay of the whole archive sees one unbroken run of ids. Trades made while it connects
+ * are an ordinary gap, which the live engine finds and backfills as usual.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LogEvent } from '../src/log/event.ts';
-import { makeDecoder, type Decoder } from '../src/exchanges/registry.ts';
+import { makeDecoder } from '../src/exchanges/registry.ts';
 import { readArchiveFile } from '../src/storage/archive-read.ts';
-
-export interface RestartHole {
-  readonly exchange: string;
-  readonly symbol: string;
-  readonly fromId: bigint;
-  readonly toId: bigint;
-}
+import type { Venue } from './venues.ts';
 
 /**
  * The largest hole a restart backfills, in trades per symbol: 10 Binance `historicalTrades`
  * pages or 10 Coinbase pages of 1000. A longer outage is said aloud and left as a known gap.
  */
 export const MAX_RESTART_BACKFILL = 10_000n;
-
+/** Wall time the whole restart backfill may take before recording starts. */
+const BUDGET_MS = 20_000;
 /** Files read back per venue to find each symbol's last trade: the newest ones, at most this many. */
 const MAX_FILES = 4;
-/** Frames decoded per exchange before giving up on a symbol that does not trade. */
-const MAX_WATCHED_FRAMES = 200_000;
 
 function archiveFilesOf(rawDir: string, exchange: string): string[] {
   const root = path.join(rawDir, `venue=${exchange}`);
@@ -44,60 +39,76 @@ function archiveFilesOf(rawDir: string, exchange: string): string[] {
   return out.sort((a, b) => b.mtimeMs - a.mtimeMs || (a.file < b.file ? 1 : -1)).map((x) => x.file);
 }
 
-export class RestartContinuity {
-  private readonly watch = new Map<string, { decoder: Decoder; symbols: Set<string>; frames: number }>();
-
-  /** `symbols`: exchange → native symbols this run records. */
-  static async prime(rawDir: string, symbols: ReadonlyMap<string, readonly string[]>): Promise<RestartContinuity> {
-    const r = new RestartContinuity();
-    for (const [exchange, wanted] of symbols) {
-      const decoder = makeDecoder(exchange);
-      if (decoder === undefined) continue;
-      const files = archiveFilesOf(rawDir, exchange);
-      const chosen: string[] = [];
-      const seen = new Set<string>();
-      const events: LogEvent[][] = [];
-      for (const f of files.slice(0, MAX_FILES)) {
-        let evs: LogEvent[];
-        try {
-          evs = await readArchiveFile(f);
-        } catch {
-          continue; // An unreadable file is the archive's problem, not a reason not to record.
-        }
-        chosen.push(f);
-        events.unshift(evs);
-        for (const ev of evs) if (ev.kind === 'frame' || ev.kind === 'rest') for (const s of wanted) if (ev.payload.includes(s)) seen.add(s);
-        if (wanted.every((s) => seen.has(s))) break;
-      }
-      if (chosen.length === 0) continue;
-      // Oldest first, as they happened: the tracker ends on each symbol's last trade.
-      const known = new Set<string>();
-      for (const evs of events) {
-        for (const ev of evs) {
-          for (const m of decoder.decode(ev)) if (m.type === 'trade') known.add(m.symbol);
-        }
-      }
-      const watched = new Set(wanted.filter((s) => known.has(s)));
-      if (watched.size > 0) r.watch.set(exchange, { decoder, symbols: watched, frames: 0 });
+/** The last trade id the archive holds for each wanted (native) symbol of `exchange`, from its newest files. */
+export async function lastArchivedTrades(rawDir: string, exchange: string, wanted: readonly string[]): Promise<Map<string, bigint>> {
+  const last = new Map<string, bigint>();
+  const decoder = makeDecoder(exchange);
+  if (decoder === undefined) return last;
+  const batches: LogEvent[][] = [];
+  for (const f of archiveFilesOf(rawDir, exchange).slice(0, MAX_FILES)) {
+    try {
+      batches.unshift(await readArchiveFile(f));
+    } catch {
+      continue; // An unreadable file is the archive's problem, not a reason not to record.
     }
-    return r;
+    // Cheap test first: a file that names every symbol holds their last trades.
+    if (wanted.every((s) => batches.some((b) => b.some((ev) => ev.payload.includes(s))))) break;
   }
-
-  get watching(): boolean {
-    return this.watch.size > 0;
-  }
-
-  /** Runs one event of the new session through the primed decoder; returns the restart holes it shows. */
-  check(ev: LogEvent): RestartHole[] {
-    const w = this.watch.get(ev.exchange);
-    if (w === undefined || (ev.kind !== 'frame' && ev.kind !== 'rest')) return [];
-    const holes: RestartHole[] = [];
-    for (const m of w.decoder.decode(ev)) {
-      if ((m.type !== 'gap' && m.type !== 'trade') || !w.symbols.has(m.symbol)) continue;
-      w.symbols.delete(m.symbol);
-      if (m.type === 'gap') holes.push({ exchange: ev.exchange, symbol: m.symbol, fromId: m.fromId, toId: m.toId });
+  for (const evs of batches) {
+    for (const ev of evs) {
+      for (const m of decoder.decode(ev)) {
+        if (m.type === 'trade' && wanted.includes(m.symbol) && m.tradeId > (last.get(m.symbol) ?? -1n)) last.set(m.symbol, m.tradeId);
+      }
     }
-    if (w.symbols.size === 0 || ++w.frames > MAX_WATCHED_FRAMES) this.watch.delete(ev.exchange);
-    return holes;
+  }
+  return last;
+}
+
+export interface RestartDeps {
+  readonly rawDir: string;
+  readonly venues: Iterable<Venue>;
+  /** Logs a REST response or a gap note on the venue's `rest` connection. */
+  readonly log: (v: Venue, kind: 'rest' | 'gap', payload: string, meta: string) => void;
+  /** Fetches and logs ids fromId..toId (the recorder's gap backfill); resolves when done or failed. */
+  readonly backfill: (v: Venue, symbol: string, fromId: bigint, toId: bigint) => Promise<void>;
+  readonly say: (line: string) => void;
+}
+
+async function newestTradeId(v: Venue, symbol: string): Promise<bigint | undefined> {
+  const res = await fetch(v.latestTradeUrl(symbol), { signal: AbortSignal.timeout(5_000) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const ids = [...(await res.text()).matchAll(new RegExp(`"${v.tradeIdField}":(\\d+)`, 'g'))].map((m) => BigInt(m[1]!));
+  return ids.length === 0 ? undefined : ids.reduce((a, b) => (a > b ? a : b));
+}
+
+/** Backfills, for every symbol the archive already holds, the trades made since its last one. */
+export async function restartBackfill(d: RestartDeps): Promise<void> {
+  const deadline = Date.now() + BUDGET_MS;
+  for (const v of d.venues) {
+    const last = await lastArchivedTrades(d.rawDir, v.exchange, v.symbols);
+    for (const [symbol, lastId] of last) {
+      if (Date.now() > deadline) {
+        d.say(`restart: no time left to backfill ${v.exchange} ${symbol} after trade ${lastId}; trades made while no recorder ran are missing`);
+        continue;
+      }
+      let newest: bigint | undefined;
+      try {
+        newest = await newestTradeId(v, symbol);
+      } catch (err) {
+        d.say(`restart: cannot ask ${v.exchange} for the newest ${symbol} trade (${(err as Error).message}); trades after ${lastId} made while no recorder ran are not backfilled`);
+        continue;
+      }
+      if (newest === undefined || newest <= lastId) continue;
+      const fromId = lastId + 1n;
+      const n = newest - lastId;
+      if (n > MAX_RESTART_BACKFILL) {
+        const why = `restart hole of ${n} trades is more than the ${MAX_RESTART_BACKFILL} a restart backfills`;
+        d.log(v, 'gap', JSON.stringify({ symbol, from: String(fromId), to: String(newest), status: 'failed', error: why }), v.restBase);
+        d.say(`restart: ${v.exchange} ${symbol} trades ${fromId}..${newest} were made while no recorder ran and are not backfilled (${why})`);
+        continue;
+      }
+      d.say(`restart: backfilling ${n} trade${n === 1n ? '' : 's'} of ${v.exchange} ${symbol} (ids ${fromId}..${newest}) made since the archive's last one`);
+      await d.backfill(v, symbol, fromId, newest);
+    }
   }
 }

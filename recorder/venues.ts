@@ -18,6 +18,9 @@ export interface Venue {
   /** Connection attempts allowed per window. */
   readonly attempts: { count: number; windowMs: number };
   backfillUrl(symbol: string, fromId: bigint, toId: bigint): string;
+  /** The newest trade of `symbol` (one row), and the field its id is in. */
+  latestTradeUrl(symbol: string): string;
+  readonly tradeIdField: string;
 }
 
 export const DEFAULT_ENDPOINTS: Record<string, { ws: string; rest: string }> = {
@@ -53,6 +56,8 @@ export function venue(exchange: string, canonical: readonly string[], endpoint?:
       maxAgeMs: 24 * 3_600_000 - 5 * 60_000,
       attempts: { count: 300, windowMs: 5 * 60_000 },
       backfillUrl: (symbol, fromId, toId) => restTradesUrl('binance', symbol, fromId, ep.rest).replace('limit=1000', `limit=${Math.min(1000, Number(toId - fromId + 1n))}`),
+      latestTradeUrl: (symbol) => `${ep.rest}/api/v3/trades?symbol=${symbol}&limit=1`,
+      tradeIdField: 'id',
     };
   }
   return {
@@ -63,5 +68,7 @@ export function venue(exchange: string, canonical: readonly string[], endpoint?:
     maxAgeMs: Number.POSITIVE_INFINITY,
     attempts: { count: 8, windowMs: 1_000 },
     backfillUrl: (symbol, fromId, toId) => restTradesUrl('coinbase', symbol, toId + 1n, ep.rest).replace('limit=1000', `limit=${Math.min(1000, Number(toId - fromId + 1n))}`),
+    latestTradeUrl: (symbol) => `${ep.rest}/products/${symbol}/trades?limit=1`,
+    tradeIdField: 'trade_id',
   };
 }

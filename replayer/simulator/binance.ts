@@ -123,6 +123,14 @@ export function binanceHistoricalTrades(trades: readonly SimTrade[], query: URLS
   return { status: 200, body: restTradesBody('binance', rows) };
 }
 
+/** `GET /api/v3/trades?symbol=&limit=`: the most recent trades, oldest first. */
+export function binanceRecentTrades(trades: readonly SimTrade[], query: URLSearchParams): { status: number; body: string } {
+  const bad = badParam(query, ['limit']);
+  if (bad) return { status: 400, body: `{"code":-1100,"msg":"Illegal characters found in parameter '${bad}'."}` };
+  const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 500)));
+  return { status: 200, body: restTradesBody('binance', trades.slice(-limit)) };
+}
+
 /** `GET /api/v3/aggTrades?symbol=&fromId=&limit=`: each simulated trade is its own aggregate (a = f = l = id). */
 export function binanceAggTrades(trades: readonly SimTrade[], query: URLSearchParams): { status: number; body: string } {
   const bad = badParam(query, ['fromId', 'limit']);

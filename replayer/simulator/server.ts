@@ -6,7 +6,7 @@
  *
  *   ws://HOST:PORT/binance/ws/<stream>, /binance/stream?streams=a/b   Binance spot
  *   ws://HOST:PORT/coinbase                                           Coinbase Exchange
- *   http://HOST:PORT/binance/api/v3/historicalTrades?…                REST backfill
+ *   http://HOST:PORT/binance/api/v3/historicalTrades?…, /trades?…      REST backfill, recent trades
  *   http://HOST:PORT/coinbase/products/<id>/trades?…                  REST backfill
  *   POST http://HOST:PORT/_control {"action":…,"exchange":…}          fault injection
  */
@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { FrameEncoder } from '../../src/sim/frames.ts';
-import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, type BinanceOptions } from './binance.ts';
+import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, binanceRecentTrades, type BinanceOptions } from './binance.ts';
 import { CoinbaseConnection, coinbaseTrades, type CoinbaseOptions } from './coinbase.ts';
 import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
 import { ArchiveFeed } from './archive-feed.ts';
@@ -181,11 +181,12 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       }
       return reply(200, '{"ok":true}');
     }
-    const hist = /^\/binance\/api\/v3\/(historicalTrades|aggTrades)$/.exec(url.pathname);
+    const hist = /^\/binance\/api\/v3\/(historicalTrades|aggTrades|trades)$/.exec(url.pathname);
     if (hist && req.method === 'GET') {
       const symbol = url.searchParams.get('symbol') ?? '';
       if (feed.tradesOf('binance', symbol).length === 0) return reply(400, '{"code":-1121,"msg":"Invalid symbol."}');
-      const r = (hist[1] === 'aggTrades' ? binanceAggTrades : binanceHistoricalTrades)(feed.tradesOf('binance', symbol), url.searchParams);
+      const handler = hist[1] === 'aggTrades' ? binanceAggTrades : hist[1] === 'trades' ? binanceRecentTrades : binanceHistoricalTrades;
+      const r = handler(feed.tradesOf('binance', symbol), url.searchParams);
       return reply(r.status, r.body);
     }
     const cb = /^\/coinbase\/products\/([^/]+)\/trades$/.exec(url.pathname);
