@@ -95,8 +95,9 @@ export async function restartBackfill(d: RestartDeps): Promise<void> {
       try {
         newest = await newestTradeId(v, symbol);
       } catch (err) {
-        d.say(`restart: cannot ask ${v.exchange} for the newest ${symbol} trade (${(err as Error).message}); trades after ${lastId} made while no recorder ran are not backfilled`);
-        continue;
+        // One unanswered request stands for the venue: its other symbols would wait as long.
+        d.say(`restart: cannot ask ${v.exchange} for its newest trades (${(err as Error).message}); trades of ${[...last.keys()].join(', ')} made while no recorder ran are not backfilled`);
+        break;
       }
       if (newest === undefined || newest <= lastId) continue;
       const fromId = lastId + 1n;
