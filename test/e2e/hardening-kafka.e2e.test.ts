@@ -12,7 +12,7 @@ import { planArchive, readArchive } from '../../replayer/read.ts';
 import { readKafka } from '../../replayer/kafka-source.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import type { LogEvent } from '../../src/log/event.ts';
-import { runCli, sleep, startCli, tmpDir } from '../helpers.ts';
+import { sleep, startCli, tmpDir } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker, type Broker } from '../kafka/broker.ts';
 
 let broker: Broker | undefined;
@@ -32,6 +32,13 @@ afterAll(async () => {
 const endpoints = (): string[] => ['--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
 const key = (ev: LogEvent): string => `${ev.session}#${ev.ingestSeq}`;
 
+/** Runs the CLI without blocking this process, where the simulator serves (runCli would stall it). */
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const c = startCli(args);
+  const code = await c.exited;
+  return { code, stdout: c.stdout, stderr: c.stderr };
+}
+
 describe('crash while Kafka is unreachable, restart without --kafka', () => {
   it('archives everything, keeps what Kafka never got in the spool, and says so', async () => {
     const local = await startSimulator({ exchanges: ['binance', 'coinbase'], seed: 62, meanGapMs: 120 });
@@ -45,7 +52,7 @@ describe('crash while Kafka is unreachable, restart without --kafka', () => {
       await sleep(2_000);
       rec.child.kill('SIGKILL');
       await rec.exited;
-      const r = runCli(['record', '--out', out, '--duration', '1s', '--metrics-port', '0', ...eps]);
+      const r = await run(['record', '--out', out, '--duration', '1s', '--metrics-port', '0', ...eps]);
       expect(r.code, r.stderr).toBe(0);
       const m = new RegExp(`warning: (\\d+) events of session ${session} never reached Kafka; they are in the archive .* and kept in the spool .*until a record run with --kafka delivers them`).exec(r.stderr);
       expect(m, r.stderr).not.toBe(null);
@@ -76,13 +83,13 @@ describe.skipIf(SKIP_KAFKA)('crash during a Kafka outage', () => {
     await rec.exited;
 
     // Restart without Kafka: everything reaches the archive, and what Kafka lacks stays, aloud.
-    const plain = runCli(['record', '--out', out, '--duration', '1s', '--metrics-port', '0', ...endpoints()]);
+    const plain = await run(['record', '--out', out, '--duration', '1s', '--metrics-port', '0', ...endpoints()]);
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stderr).toMatch(new RegExp(`warning: \\d+ events of session ${session} never reached Kafka.*kept in the spool`));
     expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.startsWith(session)), 'the crashed spool is kept').not.toEqual([]);
 
     broker!.start();
-    const again = runCli(['record', '--out', out, '--duration', '3s', '--metrics-port', '0', ...kafka, ...endpoints()]);
+    const again = await run(['record', '--out', out, '--duration', '3s', '--metrics-port', '0', ...kafka, ...endpoints()]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(new RegExp(`kafka: delivered \\d+ events of session ${session} left by an earlier recorder`));
     expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.sqlite')), 'nothing is left in the spool').toEqual([]);
