@@ -56,6 +56,13 @@ afterAll(async () => {
 
 const endpoints = (): string[] => ['--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
 
+/** Runs the CLI without blocking this process, where the simulator serves (runCli would stall it). */
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const c = startCli(args);
+  const code = await c.exited;
+  return { code, stdout: c.stdout, stderr: c.stderr };
+}
+
 describe.skipIf(cannotMount !== undefined)('disk faults', () => {
   it('stops cleanly with one line when the disk fills, keeps what it committed, and the next run recovers it', async () => {
     const dir = mount('size=1m');
@@ -80,7 +87,7 @@ describe.skipIf(cannotMount !== undefined)('disk faults', () => {
     expect(last).toContain(`kept ${kept} committed events`);
 
     // The next run recovers every kept event into the archive.
-    const again = runCli(['record', '--out', dir, '--duration', '1s', '--metrics-port', '0', ...endpoints()]);
+    const again = await run(['record', '--out', dir, '--duration', '1s', '--metrics-port', '0', ...endpoints()]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(new RegExp(`recovered ${kept} events from 1 unfinished spool`));
     for (const f of listArchiveFiles(path.join(dir, 'raw'))) expect((await readParquet(f)).length, `${f} reads back`).toBeGreaterThan(0);

@@ -11,7 +11,7 @@ import { Spool } from '../../recorder/spool.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { listArchiveFiles } from '../../src/storage/archive-read.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
-import { runCli, startCli, tmpDir } from '../helpers.ts';
+import { startCli, tmpDir } from '../helpers.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -22,6 +22,13 @@ afterAll(async () => {
 });
 
 const endpoints = (): string[] => ['--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
+
+/** Runs the CLI without blocking this process, where the simulator serves (runCli would stall it). */
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const c = startCli(args);
+  const code = await c.exited;
+  return { code, stdout: c.stdout, stderr: c.stderr };
+}
 
 /** A spool as a recorder killed with -9 leaves it: `n` committed frames of session `dead`, and its .pid. */
 function leftover(out: string, n: number, pid: string): void {
@@ -63,7 +70,7 @@ describe('spool recovery lock', () => {
   it('recovers a spool whose .pid names a live process that is not a recorder (a reused PID)', async () => {
     const out = tmpDir();
     leftover(out, 500, '1');
-    const r = runCli(['record', '--out', out, '--duration', '1s', '--metrics-port', '0', ...endpoints()]);
+    const r = await run(['record', '--out', out, '--duration', '1s', '--metrics-port', '0', ...endpoints()]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/recovered 500 events from 1 unfinished spool/);
     const a = await archived(out);
@@ -97,7 +104,7 @@ describe('spool recovery lock', () => {
     const out = tmpDir();
     const a = startCli(['record', '--out', out, '--duration', '5s', '--metrics-port', '0', ...endpoints()]);
     await a.waitFor(/recording binance, coinbase/);
-    const b = runCli(['record', '--out', out, '--duration', '1s', '--metrics-port', '0', ...endpoints()]);
+    const b = await run(['record', '--out', out, '--duration', '1s', '--metrics-port', '0', ...endpoints()]);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr, 'the live spool is not taken for a dead one').not.toMatch(/recover/);
     expect(await a.exited, a.stderr).toBe(0);
