@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import type { LogEvent } from '../src/log/event.ts';
+import { listArchiveFiles, readArchiveFile } from '../src/storage/archive-read.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -82,3 +84,15 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Every LogEvent of an archive, whole, in ingest order (for tests on small archives). */
+export async function readArchiveEvents(root: string): Promise<LogEvent[]> {
+  const out: LogEvent[] = [];
+  for (const f of listArchiveFiles(root)) out.push(...await readArchiveFile(f));
+  return out.sort((a, b) => a.ingestSeq - b.ingestSeq);
+}
+
+/** Every path below `dir` (relative), or none when it does not exist. */
+export function filesUnder(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String) : [];
+}

@@ -7,23 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateArchive, writeSimulatedArchive } from '../../src/cli/demo.ts';
-import type { LogEvent } from '../../src/log/event.ts';
-import { listArchiveFiles, readArchiveFile } from '../../src/storage/archive-read.ts';
-import { ROOT, runCli, tmpDir } from '../helpers.ts';
+import { listArchiveFiles } from '../../src/storage/archive-read.ts';
+import { ROOT, readArchiveEvents, runCli, tmpDir } from '../helpers.ts';
 
-async function readAll(root: string): Promise<LogEvent[]> {
-  const out: LogEvent[] = [];
-  for (const f of listArchiveFiles(root)) out.push(...await readArchiveFile(f));
-  return out.sort((a, b) => a.ingestSeq - b.ingestSeq);
-}
 
 describe('demo generator at scale', () => {
   it('regenerates the committed golden session (seed 7, 3 min, fault drills) event for event', async () => {
     const dir = tmpDir();
     const n = writeSimulatedArchive(dir, { seed: 7, startMs: Date.UTC(2024, 7, 9, 12, 0, 0), minutes: 3, faults: true, maxRowsPerFile: 1_000 });
-    const want = await readAll(path.join(ROOT, 'data/sessions/sim-7-3m'));
+    const want = await readArchiveEvents(path.join(ROOT, 'data/sessions/sim-7-3m'));
     expect(n).toBe(want.length);
-    expect(await readAll(dir), 'the generator output for a seed must not change').toEqual(want);
+    expect(await readArchiveEvents(dir), 'the generator output for a seed must not change').toEqual(want);
   });
 
   it('demo --no-replay writes the archive and nothing else', () => {
@@ -45,6 +39,6 @@ describe('demo generator at scale', () => {
     const out = path.join(tmpDir(), 'raw');
     const g = generateArchive({ minutes: 3, seed: 5, out });
     expect(g.files).toBe(3);
-    expect((await readAll(out)).length).toBe(g.events);
+    expect((await readArchiveEvents(out)).length).toBe(g.events);
   });
 });

@@ -9,16 +9,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { importRecordings } from '../../src/importers/import.ts';
-import type { LogEvent } from '../../src/log/event.ts';
-import { listArchiveFiles, readArchiveFile } from '../../src/storage/archive-read.ts';
-import { REAL, ROOT, readLines, real, runCli, tmpDir } from '../helpers.ts';
+import { REAL, ROOT, readLines, real, runCli, tmpDir, filesUnder, readArchiveEvents } from '../helpers.ts';
 
-async function readAll(root: string): Promise<LogEvent[]> {
-  const out: LogEvent[] = [];
-  for (const f of listArchiveFiles(root)) out.push(...await readArchiveFile(f));
-  return out.sort((a, b) => a.ingestSeq - b.ingestSeq);
-}
-const everything = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String) : []);
 
 describe('import hardening', () => {
   it('refuses a file with no readable line (README.md as hftbacktest): one line, exit 2, nothing written', () => {
@@ -27,7 +19,7 @@ describe('import hardening', () => {
     expect(r.code, r.stdout).toBe(2);
     expect(r.stderr.trim().split('\n'), 'one line').toHaveLength(1);
     expect(r.stderr).toMatch(/^tapedeck: .*README\.md: no line in the hftbacktest format \(\d+ unreadable lines; is this the right --format\?\)/);
-    expect(everything(out), 'no 1970-dated session of error events').toEqual([]);
+    expect(filesUnder(out), 'no 1970-dated session of error events').toEqual([]);
   });
 
   it('keeps out-of-range, negative and non-numeric receive times as error events; no partial archive, no .tmp', async () => {
@@ -44,13 +36,13 @@ describe('import hardening', () => {
     const [s] = await importRecordings([file], { format: 'hftbacktest', out, maxRows: 3 });
     expect(s!.events, 'nothing dropped').toBe(lines.length);
     expect(s!.badLines).toBe(5);
-    const evs = await readAll(out);
+    const evs = await readArchiveEvents(out);
     expect(evs.map((e) => e.payload), 'every line kept, in order').toEqual(lines.map((l, i) => ([1, 3, 7, 8].includes(i) ? l.slice(l.indexOf(' ') + 1) : l)));
     expect(evs.map((e) => e.kind)).toEqual(['error', 'frame', 'error', 'frame', 'error', 'error', 'error', 'frame', 'frame']);
     expect(evs[0]!.recvNs, 'an error before the first readable line takes its time, not 1970').toBe(t0);
     expect(evs[2]!.meta).toMatch(/btcusdt_20240809\.gz:3: receive time 9223372036854775808 is past 2\^63 - 1 ns/);
     expect(evs[7]!.recvNs, '2^63 - 1 itself is a time').toBe(2n ** 63n - 1n);
-    expect(everything(out).filter((f) => f.endsWith('.tmp') || f.includes('1970'))).toEqual([]);
+    expect(filesUnder(out).filter((f) => f.endsWith('.tmp') || f.includes('1970'))).toEqual([]);
   });
 
   it.skipIf(!REAL)('reads every line of the real BTCUSDT session exactly (fast line splitter vs. a plain split)', async () => {
@@ -59,7 +51,7 @@ describe('import hardening', () => {
     const out = path.join(tmpDir(), 'raw');
     const [s] = await importRecordings(inputs, { format: 'hftbacktest', out });
     expect(s!.badLines).toBe(0);
-    const evs = await readAll(out);
+    const evs = await readArchiveEvents(out);
     expect(evs.length).toBe(want.length);
     evs.forEach((e, i) => {
       const w = want[i]!;

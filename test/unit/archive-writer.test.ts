@@ -10,9 +10,8 @@ import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/log/event.ts';
 import { ArchiveWriter } from '../../src/storage/archive.ts';
-import { listArchiveFiles, readArchiveFile } from '../../src/storage/archive-read.ts';
 import { tempName } from '../../src/storage/parquet.ts';
-import { ROOT, tmpDir } from '../helpers.ts';
+import { ROOT, tmpDir, filesUnder, readArchiveEvents } from '../helpers.ts';
 
 const T0 = 1_723_161_000_000_000_000n; // 2024-08-08T23:50:00Z: the session crosses midnight
 
@@ -24,13 +23,7 @@ function events(n: number): LogEvent[] {
   }));
 }
 
-async function readAll(root: string): Promise<LogEvent[]> {
-  const out: LogEvent[] = [];
-  for (const f of listArchiveFiles(root)) out.push(...await readArchiveFile(f));
-  return out.sort((a, b) => a.ingestSeq - b.ingestSeq);
-}
 
-const files = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String) : []);
 
 describe('ArchiveWriter', () => {
   it('reads back exactly what it streamed, across partitions, row groups and rotated files', async () => {
@@ -41,8 +34,8 @@ describe('ArchiveWriter', () => {
     const written = w.close();
     expect(written.length, 'rotation at 120 rows per partition').toBeGreaterThan(6);
     expect(written.some((f) => f.includes('date=2024-08-09')) && written.some((f) => f.includes('date=2024-08-08')), 'receive-time partitions on both sides of midnight').toBe(true);
-    expect(await readAll(dir)).toEqual(evs);
-    expect(files(dir).filter((f) => f.endsWith('.tmp')), 'no temp file left').toEqual([]);
+    expect(await readArchiveEvents(dir)).toEqual(evs);
+    expect(filesUnder(dir).filter((f) => f.endsWith('.tmp')), 'no temp file left').toEqual([]);
     const meta = await parquetMetadataAsync(await asyncBufferFromFile(written[0]!));
     expect(meta.row_groups.length, 'row groups of 25 rows').toBeGreaterThan(1);
     expect(meta.row_groups[0]!.columns.find((c) => c.meta_data?.path_in_schema[0] === 'payload')!.meta_data!.codec).toBe('ZSTD');
@@ -54,14 +47,14 @@ describe('ArchiveWriter', () => {
     // Incompressible payloads, so the file passes the writer's 1 MB output buffer.
     const noise = (i: number): string => crypto.randomBytes(6_000).toString('base64') + i;
     for (const ev of events(1_500).filter((e) => e.exchange === 'binance')) w.write({ ...ev, payload: noise(ev.ingestSeq) });
-    const tmp = files(dir).filter((f) => f.endsWith('.tmp'));
+    const tmp = filesUnder(dir).filter((f) => f.endsWith('.tmp'));
     expect(tmp.length, 'one temp file per partition (day), being written').toBe(2);
     expect(Math.max(...tmp.map((f) => fs.statSync(path.join(dir, f)).size)), 'row groups are on disk before close()').toBeGreaterThan(1_000);
     w.close();
   });
 
   it('still reads archive files written before ZSTD (SNAPPY, committed golden session)', async () => {
-    const evs = await readAll(path.join(ROOT, 'data/sessions/sim-7-3m'));
+    const evs = await readArchiveEvents(path.join(ROOT, 'data/sessions/sim-7-3m'));
     expect(evs.length).toBeGreaterThan(1_000);
     expect(evs.map((e) => e.ingestSeq)).toEqual(evs.map((_, i) => i));
   });
@@ -84,16 +77,16 @@ describe('ArchiveWriter', () => {
     }
     a.close();
     b.close();
-    expect(await readAll(dir)).toEqual(evs);
+    expect(await readArchiveEvents(dir)).toEqual(evs);
   });
 
   it('abort() and a failing write leave no partial archive and no temp file', () => {
     const dir = tmpDir();
     const w = new ArchiveWriter(dir, 's1', { maxRows: 10, rowGroupRows: 4 });
     for (const ev of events(100)) w.write(ev);
-    expect(files(dir).some((f) => f.endsWith('.parquet'))).toBe(true);
+    expect(filesUnder(dir).some((f) => f.endsWith('.parquet'))).toBe(true);
     w.abort();
-    expect(files(dir).filter((f) => f.endsWith('.parquet') || f.endsWith('.tmp'))).toEqual([]);
+    expect(filesUnder(dir).filter((f) => f.endsWith('.parquet') || f.endsWith('.tmp'))).toEqual([]);
 
     const bad = new ArchiveWriter(dir, 's1', { maxRows: 10, rowGroupRows: 4 });
     const evs = events(30).filter((e) => e.exchange === 'binance');
@@ -101,6 +94,6 @@ describe('ArchiveWriter', () => {
       for (const [i, ev] of evs.entries()) bad.write(i === 7 ? { ...ev, recvNs: 2n ** 63n + 5n } : ev);
       bad.close();
     }, 'INT64 overflow is refused by the Parquet writer').toThrow();
-    expect(files(dir).filter((f) => f.endsWith('.parquet') || f.endsWith('.tmp')), 'nothing left behind').toEqual([]);
+    expect(filesUnder(dir).filter((f) => f.endsWith('.parquet') || f.endsWith('.tmp')), 'nothing left behind').toEqual([]);
   });
 });
