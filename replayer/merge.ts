@@ -103,22 +103,3 @@ export async function* mergeBatches<T>(inputs: readonly LazyInput<T>[], compare:
   }
   if (out.length > 0) yield out;
 }
-
-/** Item-at-a-time merge of sorted async streams (all opened at once). */
-export async function* mergeSorted<T>(inputs: readonly AsyncIterable<T>[], compare: (a: T, b: T) => number): AsyncGenerator<T> {
-  const heads = await Promise.all(inputs.map(async (input) => {
-    const it = input[Symbol.asyncIterator]();
-    return { it, n: await it.next() };
-  }));
-  const lazy: LazyInput<T>[] = [];
-  for (const { it, n } of heads) {
-    if (n.done) continue;
-    lazy.push({ first: n.value, open: () => batchesOf(n.value, it) });
-  }
-  for await (const batch of mergeBatches(lazy, compare, 1)) yield* batch;
-}
-
-async function* batchesOf<T>(first: T, it: AsyncIterator<T>): AsyncGenerator<T[]> {
-  yield [first];
-  for (let x = await it.next(); !x.done; x = await it.next()) yield [x.value];
-}

@@ -79,11 +79,6 @@ export async function archiveFileHead(file: string): Promise<ArchiveFileHead | u
   return { file, rows, first: first! };
 }
 
-/** Row count of an archive file, from its footer. */
-export async function archiveFileRows(file: string): Promise<number> {
-  return Number((await open(file)).metadata.num_rows);
-}
-
 /**
  * One archive file's LogEvents in file order, in batches of at most `batchRows`. Each row
  * group is read whole (one decompression per page), and events are made from it lazily;

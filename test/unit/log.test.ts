@@ -1,7 +1,7 @@
 /** Time parsing, import line formats and the k-way merge: small pure pieces, with properties. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeSorted } from '../../replayer/merge.ts';
+import { mergeBatches } from '../../replayer/merge.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { parseWindows } from '../../src/engine/config.ts';
 import { cryptofeedFileInfo, parseCryptofeedLine, parseHftbacktestLine } from '../../src/importers/formats.ts';
@@ -60,13 +60,16 @@ describe('options', () => {
   });
 });
 
-describe('mergeSorted', () => {
-  it('is a stable sort of the union of sorted inputs (property)', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(fc.array(fc.integer({ min: 0, max: 50 }))), async (lists) => {
+describe('mergeBatches', () => {
+  it('is a stable sort of the union of sorted inputs, whatever the batch sizes (property)', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.array(fc.integer({ min: 0, max: 50 }))), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 7 }), async (lists, inBatch, outBatch) => {
       const inputs = lists.map((l, src) => l.sort((a, b) => a - b).map((v, i) => ({ v, src, i })));
-      async function* gen<T>(xs: T[]) { yield* xs; }
+      async function* batches<T>(xs: T[]) {
+        for (let i = 0; i < xs.length; i += inBatch) yield xs.slice(i, i + inBatch);
+      }
+      const lazy = inputs.filter((xs) => xs.length > 0).map((xs) => ({ first: xs[0]!, open: () => batches(xs) }));
       const got: { v: number; src: number; i: number }[] = [];
-      for await (const x of mergeSorted(inputs.map(gen), (a, b) => a.v - b.v)) got.push(x);
+      for await (const b of mergeBatches(lazy, (a, b) => a.v - b.v, outBatch)) got.push(...b);
       const want = inputs.flat().sort((a, b) => a.v - b.v || a.src - b.src || a.i - b.i);
       expect(got).toEqual(want);
     }));
