@@ -98,6 +98,8 @@ interface SymbolState {
  */
 export class CandleWindows {
   private readonly symbols = new Map<string, SymbolState>();
+  /** Symbols awaited since a disconnect that traded in the event being folded: released at `settle`. */
+  private readonly heard: SymbolState[] = [];
   private nextEndUs = Number.POSITIVE_INFINITY;
   private readonly names: string[];
 
@@ -135,7 +137,10 @@ export class CandleWindows {
     for (const m of s.windows) yield* m.values();
   }
 
-  /** The connection dropped: every symbol that has traded is in doubt until it trades again. */
+  /**
+   * The connection dropped, or a new recorder session began: every symbol that has traded is
+   * in doubt until it trades again (its first trade shows whether ids were skipped).
+   */
   disconnect(): void {
     for (const s of this.symbols.values()) {
       if (s.lastTradeUs === Number.NEGATIVE_INFINITY) continue;
@@ -168,10 +173,9 @@ export class CandleWindows {
     const s = this.state(t.symbol);
     const gap = s.pendingGap;
     s.pendingGap = false;
-    if (s.awaiting) {
-      s.awaiting = false;
-      CandleWindows.release(s);
-    }
+    // Heard from again: released once the whole event is folded, so that every trade of one
+    // REST body (a restart backfill) lands in the held windows, not only the first.
+    if (s.awaiting && !this.heard.includes(s)) this.heard.push(s);
     if (t.tsUs > s.lastTradeUs) s.lastTradeUs = t.tsUs;
     s.firstTradeUs ??= t.tsUs;
     for (let i = 0; i < this.intervalsMs.length; i++) {
@@ -223,6 +227,16 @@ export class CandleWindows {
       w.last = t;
     }
     return late ?? NONE;
+  }
+
+  /** The end of one LogEvent: symbols awaited since a disconnect that traded in it are no longer in doubt. */
+  settle(): void {
+    if (this.heard.length === 0) return;
+    for (const s of this.heard) {
+      s.awaiting = false;
+      CandleWindows.release(s);
+    }
+    this.heard.length = 0;
   }
 
   /** A trade-id gap on `symbol`: flag its open windows and the window of its next trade. */

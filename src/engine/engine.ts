@@ -31,6 +31,8 @@ interface PerExchange {
   readonly decoder: Decoder;
   readonly clock: ExchangeClock;
   readonly candles: CandleWindows;
+  /** The recorder session this exchange's latest event came from ('' before the first). */
+  session: string;
 }
 
 export class Engine {
@@ -42,6 +44,9 @@ export class Engine {
   private lastRecvNs = 0n;
   private lastSession = '';
   private lastSeq = -1;
+  /** While an event is folded: the live connection it came on (frames only), and the watermark before it. */
+  private frameConn: string | undefined;
+  private eventWatermarkUs = Number.NEGATIVE_INFINITY;
   readonly stats: EngineStats = {
     events: 0, byKind: Object.create(null) as Record<string, number>, trades: 0, quotes: 0, gaps: 0, late: 0, decodeErrors: 0,
     // Keyed by names from the archive: no inherited keys (an exchange called `toString` is just a name).
@@ -74,10 +79,33 @@ export class Engine {
       s.undecoded[ev.exchange] = (s.undecoded[ev.exchange] ?? 0) + 1;
       return;
     }
+    this.sessionOf(x, ev.session);
+    if (ev.kind === 'close' || ev.kind === 'open') x.clock.forget(ev.conn);
     if (ev.kind === 'close') x.candles.disconnect();
     if (ev.kind === 'gap') this.onRecorderGap(ev, x);
+    // One event is one instant: its trades are judged late against the watermark before it
+    // (a REST body's order is the exchange's, newest first on Coinbase), and windows close
+    // once, after all of them.
+    this.frameConn = ev.kind === 'frame' ? ev.conn : undefined;
+    this.eventWatermarkUs = this.watermark(x);
     for (const m of x.decoder.decode(ev)) this.onMarket(m, x);
+    x.candles.settle();
+    this.advance(x);
     this.timePassed(ev.recvNs);
+  }
+
+  /**
+   * A new recorder session of an exchange is a disconnect: the old session's connections are
+   * gone, and the trades made while no recorder ran may still come (the new session's
+   * restart backfill), so every symbol is in doubt until it trades again.
+   */
+  private sessionOf(x: PerExchange, session: string): void {
+    if (x.session === session) return;
+    if (x.session !== '') {
+      x.clock.forgetAll();
+      x.candles.disconnect();
+    }
+    x.session = session;
   }
 
   /** Opportunities whose quotes went stale end (only while one is open: nothing else can change). */
@@ -103,7 +131,7 @@ export class Engine {
     if (x === undefined) {
       const decoder = makeDecoder(name);
       if (decoder === undefined) return undefined;
-      x = { decoder, clock: new ExchangeClock(), candles: new CandleWindows(this.cfg.intervalsMs, this.cfg.maxHoldMs * 1000) };
+      x = { decoder, clock: new ExchangeClock(), candles: new CandleWindows(this.cfg.intervalsMs, this.cfg.maxHoldMs * 1000), session: '' };
       this.exchanges.set(name, x);
       this.stats.decode[name] = decoder.counts;
     }
@@ -116,6 +144,7 @@ export class Engine {
     for (const name of names) {
       const x = this.exchanges.get(name);
       if (x === undefined) continue;
+      this.sessionOf(x, ev.session);
       x.clock.observeTick(ev.recvNs);
       this.advance(x);
     }
@@ -139,7 +168,6 @@ export class Engine {
         return;
       case 'gap_filled':
         x.candles.gapFilled(m.symbol);
-        this.advance(x);
         return;
       case 'decode_error':
         this.stats.decodeErrors++;
@@ -161,28 +189,21 @@ export class Engine {
     } catch {
       return;
     }
-    if (note.status === 'failed' && typeof note.symbol === 'string') {
-      x.candles.gapAbandoned(note.symbol);
-      this.advance(x);
-    }
+    if (note.status === 'failed' && typeof note.symbol === 'string') x.candles.gapAbandoned(note.symbol);
   }
 
   private onTrade(t: Trade, x: PerExchange): void {
     this.stats.trades++;
-    x.clock.observeTime(t.recvNs, t.tsUs);
-    for (const late of x.candles.add(t, this.watermark(x))) {
+    x.clock.observeTime(t.recvNs, t.tsUs, this.frameConn);
+    for (const late of x.candles.add(t, this.eventWatermarkUs)) {
       this.stats.late++;
       this.sink.emit('late', late);
     }
-    this.advance(x);
   }
 
   private onQuote(q: Quote, x: PerExchange): void {
     this.stats.quotes++;
-    if (q.tsUs !== undefined) {
-      x.clock.observeTime(q.recvNs, q.tsUs);
-      this.advance(x);
-    }
+    if (q.tsUs !== undefined) x.clock.observeTime(q.recvNs, q.tsUs, this.frameConn);
     const asset = this.asset(q.exchange, q.symbol);
     if (asset === null) return;
     for (const r of this.arbitrage.onQuote(q, asset)) this.sink.emit('arbitrage', r);

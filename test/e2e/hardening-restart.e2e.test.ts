@@ -2,9 +2,8 @@
  * Restart backfill (issue 10 item 3): a new session on the same --out continues each
  * symbol's trade-id continuity from the last trade the archive holds, and backfills over
  * REST the trades made while no recorder ran, so the archive has no hole across a kill -9
- * and restart. (Whole *complete* candles across a restart also need the engine not to let a
- * REST response's receive time close the windows its historical trades belong to: today
- * those trades land in `late`, counted, which the loop test accepts.)
+ * and restart; and a replay of the whole archive gives whole, complete candles across it
+ * (the engine treats a new session as a disconnect and folds a REST body as one instant).
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,7 +68,7 @@ describe('restart backfill', () => {
     }
   }, 90_000);
 
-  it('loses no trade across a kill/restart loop: the archive holds every id, and a replay puts each trade in a candle or in late', async () => {
+  it('gives whole candles across a kill/restart loop: each 1 s candle equals the simulator\'s trade log, complete, nothing late', async () => {
     const dir = tmpDir();
     for (let i = 0; i < 3; i++) {
       const rec = startCli(['record', '--out', dir, '--metrics-port', '0', ...endpoints()]);
@@ -87,10 +86,9 @@ describe('restart backfill', () => {
     expect(rep.code, rep.stderr).toBe(0);
 
     const got = await archivedIds(path.join(dir, 'raw'));
-    const counted = new Map<string, number>();
-    const bump = (k: string, n: number): void => void counted.set(k, (counted.get(k) ?? 0) + n);
-    for (const c of await readParquet(path.join(dir, 'replay', 'candles.parquet'))) bump(`${c.exchange} ${c.symbol} ${c.window_start}`, Number(c.trades));
-    for (const l of await readParquet(path.join(dir, 'replay', 'late.parquet'))) bump(`${l.exchange} ${l.symbol} ${l.window_start}`, 1);
+    const candles = new Map<string, Record<string, unknown>>();
+    for (const c of await readParquet(path.join(dir, 'replay', 'candles.parquet'))) candles.set(`${c.exchange} ${c.symbol} ${c.window_start}`, c);
+    const late = await readParquet(path.join(dir, 'replay', 'late.parquet'));
     let windows = 0;
     for (const x of ['binance', 'coinbase']) {
       const bySymbol = new Map<string, SimTrade[]>();
@@ -101,18 +99,27 @@ describe('restart backfill', () => {
         const hi = Math.max(...have);
         const inRange = trades.filter((t) => t.tradeId >= lo && t.tradeId <= hi);
         expect(inRange.filter((t) => !have.has(t.tradeId)).map((t) => t.tradeId), `${x} ${symbol}: the archive holds every id across 3 kills`).toEqual([]);
-        // Whole 1 s windows strictly inside the recorded span: every trade is a candle's or late.
+        // Whole 1 s windows strictly inside the recorded span: the candle is the simulator's trades, exactly.
         const first = Math.floor(inRange[0]!.tsUs / 1000);
         const end = Math.floor(inRange.at(-1)!.tsUs / 1000);
-        const sim1s = new Map<number, number>();
-        for (const t of inRange) sim1s.set(Math.floor(t.tsUs / 1e6) * 1000, (sim1s.get(Math.floor(t.tsUs / 1e6) * 1000) ?? 0) + 1);
-        for (const [w, n] of sim1s) {
+        const sim1s = new Map<number, SimTrade[]>();
+        for (const t of inRange) {
+          const w = Math.floor(t.tsUs / 1e6) * 1000;
+          sim1s.set(w, [...(sim1s.get(w) ?? []), t]);
+        }
+        for (const [w, ts] of sim1s) {
           if (w <= first || w + 1000 > end) continue;
           windows++;
-          expect(counted.get(`${x} ${symbol} ${w}`) ?? 0, `${x} ${symbol} ${w}: trades in the candle + late`).toBe(n);
+          const c = candles.get(`${x} ${symbol} ${w}`);
+          const ids = ts.map((t) => t.tradeId);
+          const volume = ts.reduce((v, t) => v + Math.round(t.size * 1e8), 0) / 1e8;
+          expect(c && { trades: c.trades, first: Number(c.first_trade_id), last: Number(c.last_trade_id), complete: c.complete, flags: c.flags }, `${x} ${symbol} ${w}`)
+            .toEqual({ trades: ts.length, first: Math.min(...ids), last: Math.max(...ids), complete: true, flags: '' });
+          expect(c!.volume as number, `${x} ${symbol} ${w} volume`).toBeCloseTo(volume, 8);
         }
       }
     }
     expect(windows).toBeGreaterThan(20);
+    expect(late.map((l) => `${l.exchange} ${l.symbol} ${l.trade_id}`), 'no trade of the loop is late').toEqual([]);
   }, 120_000);
 });
