@@ -36,7 +36,7 @@ function run(events: readonly LogEvent[]): { candles: CandleRow[]; late: number;
   }
   at = events.length;
   e.finish();
-  return { candles: canonicalRows('candles', c.tables.candles), late: c.tables.late.length, closedAt };
+  return { candles: canonicalRows('candles', c.tables.candles) as unknown as CandleRow[], late: c.tables.late.length, closedAt };
 }
 
 const strip = (rows: CandleRow[]) => rows.map(({ session: _s, ingest_seq: _i, ...rest }) => rest);
