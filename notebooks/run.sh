@@ -12,8 +12,8 @@ node "$ROOT/src/cli/tapedeck.mjs" demo --minutes "${TAPEDECK_DEMO_MINUTES:-30}" 
 # A backtest on the same session for backtest.ipynb (low fees, so the arbitrage taker trades).
 node "$ROOT/src/cli/tapedeck.mjs" backtest --strategy arb-taker --fees binance=1,coinbase=1 \
   --from "$DEMO/raw" --out "$DEMO/backtest" >> "$OUT/demo.log"
-for nb in market_overview raw_log backtest; do
-  "$PY" -m papermill --no-progress-bar -k python3 --cwd "$HERE" "$HERE/$nb.ipynb" "$OUT/$nb.ipynb" \
-    -p out_dir "$DEMO/out" -p raw_dir "$DEMO/raw" -p bt_dir "$DEMO/backtest" >&2
-  echo "executed $nb → $OUT/$nb.ipynb"
-done
+# Each notebook gets only the parameters its `parameters` cell declares.
+run() { "$PY" "$HERE/execute.py" "$HERE/$1.ipynb" "$OUT/$1.ipynb" "${@:2}"; echo "executed $1 → $OUT/$1.ipynb"; }
+run market_overview out_dir="$DEMO/out"
+run raw_log raw_dir="$DEMO/raw" out_dir="$DEMO/out"
+run backtest bt_dir="$DEMO/backtest"
