@@ -71,8 +71,10 @@ describe('notebooks', () => {
     const out = tmpDir('tapedeck-notebooks-');
     const run = spawnSync('bash', [path.join(ROOT, 'notebooks/run.sh'), out], { encoding: 'utf8', timeout: 900_000, env: { ...process.env, TAPEDECK_DEMO_MINUTES: '30' } });
     expect(run.status, `npm run notebooks failed:\n${run.stderr}`).toBe(0);
-    expect(run.stderr, 'run.sh passes each notebook only the parameters it declares').not.toContain('Passed unknown parameter');
-    expect(run.stderr, 'the kernel runs with CurveZMQ transport encryption (notebooks/execute.py)').not.toContain('without encryption');
+    // Kernel log lines ("[IPKernelApp] WARNING | Kernel is running over TCP without encryption",
+    // "ERROR | KeyboardInterrupt caught in kernel") and papermill's parameter warnings.
+    const noise = run.stderr.split('\n').filter((line) => /^\[IPKernelApp\]|Passed unknown parameter/.test(line));
+    expect(noise, 'run.sh passes each notebook only its declared parameters; execute.py encrypts and does not interrupt the kernel').toEqual([]);
     const expected: Record<string, number> = { market_overview: 4, raw_log: 2, backtest: 3 };
     for (const [nb, figures] of Object.entries(expected)) {
       const cells = (JSON.parse(fs.readFileSync(path.join(out, `${nb}.ipynb`), 'utf8')) as { cells: Cell[] }).cells;
