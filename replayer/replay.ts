@@ -7,11 +7,10 @@ import path from 'node:path';
 import type { EngineConfig } from '../src/engine/config.ts';
 import { TableCollector, type OutputTables } from '../src/engine/rows.ts';
 import { makePipeline, type StrategySetup } from '../strategies/runner.ts';
-import { compareLogOrder, type LogEvent } from '../src/log/event.ts';
+import type { LogEvent } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
 import { parseKafkaUrl } from '../src/storage/kafka.ts';
-import { readKafka } from './kafka-source.ts';
-import { mergeBatches } from './merge.ts';
+import { openKafka } from './kafka-source.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
 import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
@@ -60,21 +59,25 @@ async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Sou
 }
 
 async function kafkaSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
-  const target = parseKafkaUrl(opts.from);
-  const read = await readKafka(target, opts.group !== undefined ? { group: opts.group } : {});
-  const names = [...read.sessions.keys()].filter((s) => (opts.sessions === undefined || opts.sessions.includes(s)) && read.sessions.get(s)!.length > 0).sort();
-  async function* each(list: LogEvent[]): AsyncGenerator<LogEvent[]> {
-    yield list;
-  }
+  const stream = await openKafka(parseKafkaUrl(opts.from), opts.group !== undefined ? { group: opts.group } : {});
+  const only = opts.sessions;
+  const { startNs, endNs } = range;
   async function* batches(): AsyncGenerator<LogEvent[]> {
-    const inputs = names.map((s) => ({ first: read.sessions.get(s)![0]!, open: () => each(read.sessions.get(s)!) }));
-    for await (const batch of mergeBatches(inputs, compareLogOrder)) {
-      yield batch.filter((ev) => (range.startNs === undefined || ev.recvNs >= range.startNs) && (range.endNs === undefined || ev.recvNs < range.endNs));
+    for await (const batch of stream.batches()) {
+      if (only === undefined && startNs === undefined && endNs === undefined) yield batch;
+      else yield batch.filter((ev) => (only === undefined || only.includes(ev.session)) && (startNs === undefined || ev.recvNs >= startNs) && (endNs === undefined || ev.recvNs < endNs));
     }
   }
+  const sessions = (): string[] => stream.sessions().filter((s) => only === undefined || only.includes(s));
   return {
-    batches: batches(), total: names.reduce((n, s) => n + read.sessions.get(s)!.length, 0), sessions: names,
-    inputs: [{ file: `${opts.from} partitions ${read.partitions.join(',')}`, sessions: names }],
+    // Records, repeats included: the topic's length is all that is known before reading it.
+    batches: batches(), total: stream.records,
+    get sessions() {
+      return sessions();
+    },
+    get inputs() {
+      return [{ file: `${opts.from} partitions ${stream.partitions.join(',')}`, sessions: sessions() }];
+    },
   };
 }
 

@@ -1,0 +1,115 @@
+/**
+ * One Kafka partition's records on their way into the replay merge: de-duplicated and put
+ * in replay order (recv_ns, session, ingest_seq) within a bounded window, so that the
+ * partitions can be merged lazily like an archive's files.
+ *
+ * Why a window: a partition holds each session's events in ingest order (the forwarder
+ * sends them so), but two recorders writing one topic interleave by delivery time, not by
+ * receive time. Holding back `window` events sorts any interleaving shallower than that;
+ * a deeper one is said aloud (never replayed in a different order than the archive's).
+ * `window: Infinity` holds the whole partition (the collect-everything reader).
+ *
+ * Repeats: a resend after an unclear failure repeats records of one session in one
+ * partition, so a record whose ingest_seq is not above its session's highest so far in
+ * this partition is a repeat. (Copies of symbol-less events in other partitions are
+ * adjacent after the merge and dropped there.)
+ */
+import { compareLogOrder, type LogEvent } from '../src/log/event.ts';
+
+export class KafkaSourceError extends Error {}
+
+export class PartitionBuffer {
+  /** Sorted by compareLogOrder from `head` on. */
+  private buf: LogEvent[] = [];
+  private head = 0;
+  /** session → its highest ingest_seq in this partition so far, and that event's recv_ns. */
+  private readonly seen = new Map<string, { seq: number; recvNs: bigint }>();
+  /** Nothing before this may still come: the last event handed out (or announced as first). */
+  private floor: LogEvent | undefined;
+  /** The next offset to read; every record below it has been added. */
+  next = 0;
+  ended = false;
+  records = 0;
+  repeats = 0;
+  /** Most events ever held at once. */
+  peak = 0;
+
+  constructor(readonly where: string, readonly window: number, readonly chunk: number) {}
+
+  get size(): number {
+    return this.buf.length - this.head;
+  }
+
+  /** When full, the consumer pauses this partition until `take` has made room. */
+  get full(): boolean {
+    return this.size >= this.window + this.chunk;
+  }
+
+  get sessions(): Iterable<string> {
+    return this.seen.keys();
+  }
+
+  /** Adds one record (read at `offset`); throws KafkaSourceError when it cannot be put in replay order. */
+  add(ev: LogEvent, offset: number): void {
+    this.records++;
+    this.next = offset + 1;
+    const s = this.seen.get(ev.session);
+    if (s !== undefined) {
+      if (ev.ingestSeq <= s.seq) {
+        this.repeats++;
+        return;
+      }
+      if (ev.recvNs < s.recvNs) {
+        throw new KafkaSourceError(`${this.where}@${offset}: session ${ev.session}'s receive time goes back at ingest_seq ${ev.ingestSeq} (${ev.recvNs} after ${s.recvNs} at ${s.seq}); its replay order is ingest order, which a partition-by-partition merge cannot restore — replay it from the Parquet archive`);
+      }
+      s.seq = ev.ingestSeq;
+      s.recvNs = ev.recvNs;
+    } else {
+      this.seen.set(ev.session, { seq: ev.ingestSeq, recvNs: ev.recvNs });
+    }
+    if (this.floor !== undefined && compareLogOrder(ev, this.floor) < 0) {
+      throw new KafkaSourceError(`${this.where}@${offset}: event ${ev.session}#${ev.ingestSeq} (recv_ns ${ev.recvNs}) comes more than ${this.window} events after events it precedes in replay order (several recorders, or a late backlog, interleaved in one partition); replay it from the Parquet archive`);
+    }
+    const n = this.buf.length;
+    if (n === this.head || compareLogOrder(this.buf[n - 1]!, ev) < 0) {
+      this.buf.push(ev);
+    } else {
+      let lo = this.head;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareLogOrder(this.buf[mid]!, ev) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      this.buf.splice(lo, 0, ev);
+    }
+    if (this.size > this.peak) this.peak = this.size;
+  }
+
+  /** The first event `take` will hand out, once `ready`; nothing that sorts before it is accepted from now on. */
+  first(): LogEvent | undefined {
+    const ev = this.buf[this.head];
+    this.floor ??= ev;
+    return ev;
+  }
+
+  /** Full (so the window is honoured) or at the partition's end. */
+  get ready(): boolean {
+    return this.ended || this.full;
+  }
+
+  /** The events no later record can precede: all but the window, or everything at the end. */
+  take(): LogEvent[] | undefined {
+    if (!this.ready) return undefined;
+    const n = this.ended ? this.size : this.size - this.window;
+    if (n <= 0) return undefined;
+    const out = this.buf.slice(this.head, this.head + n);
+    this.head += n;
+    if (this.head === this.buf.length || this.head >= 65_536) {
+      this.buf = this.buf.slice(this.head);
+      this.head = 0;
+    }
+    this.floor = out[n - 1];
+    return out;
+  }
+}
