@@ -2,16 +2,19 @@
  * Kafka for real, against a real Apache Kafka broker (see broker.ts): record from the
  * simulator with --kafka; replay from Kafka equals replay from Parquet; the raw topic,
  * de-duplicated, holds exactly the archive's LogEvents even when the broker was down for
- * 20 s mid-recording; consumer-group workers split the assets between them.
+ * 20 s mid-recording; consumer-group workers split the assets between them; the reader
+ * streams, each partition through a bounded buffer, in exactly the archive's order.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planArchive, readArchive } from '../../replayer/read.ts';
-import { readKafka } from '../../replayer/kafka-source.ts';
+import { openKafka, readKafka } from '../../replayer/kafka-source.ts';
 import { KafkaForwarder } from '../../recorder/kafka-forwarder.ts';
 import { Spool } from '../../recorder/spool.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import type { LogEvent } from '../../src/log/event.ts';
+import { generateArchive } from '../../src/cli/demo.ts';
+import { ensureTopic, kafkaClient, toMessages } from '../../src/storage/kafka.ts';
 import { canonicalLine, tableColumns } from '../../src/storage/outputs.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { indicatorColumns, readManifest } from '../../src/storage/run.ts';
@@ -44,6 +47,51 @@ async function archiveEvents(dir: string): Promise<LogEvent[]> {
 async function topicEvents(topic: string): Promise<LogEvent[]> {
   const read = await readKafka({ brokers: broker.brokers.split(','), topic });
   return [...read.sessions.values()].flat();
+}
+
+/** Two simulated sessions over the same 10 minutes, as two recorders would leave them. */
+async function twoSessions(): Promise<{ dir: string; a: LogEvent[]; b: LogEvent[]; order: string[] }> {
+  const dir = tmpDir();
+  generateArchive({ minutes: 10, seed: 7, out: path.join(dir, 'a'), faults: false });
+  generateArchive({ minutes: 10, seed: 8, out: path.join(dir, 'b'), faults: false });
+  const [a, b] = [await archiveEvents(path.join(dir, 'a')), await archiveEvents(path.join(dir, 'b'))];
+  return { dir, a, b, order: (await archiveEvents(dir)).map(key) };
+}
+
+/**
+ * Produces sessions to a new topic as recorders delivering at the same time would: round
+ * after round, each session's events of the next `sliceMs` of receive time, and every
+ * third round the first half of the slice again (a resend after an unclear failure).
+ */
+async function produceInterleaved(topic: string, partitions: number, sessions: LogEvent[][], sliceMs: number): Promise<number> {
+  const kafka = kafkaClient(broker.brokers.split(','), 'tapedeck-test');
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopic(admin, topic, partitions);
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  let records = 0;
+  const send = async (events: LogEvent[]): Promise<void> => {
+    const messages = events.flatMap((ev) => toMessages(ev, partitions));
+    records += messages.length;
+    for (let i = 0; i < messages.length; i += 4_000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 4_000) });
+  };
+  const slice = BigInt(sliceMs) * 1_000_000n;
+  const t0 = sessions.reduce((t, s) => (s[0]!.recvNs < t ? s[0]!.recvNs : t), sessions[0]![0]!.recvNs);
+  const next = sessions.map(() => 0);
+  for (let round = 1; next.some((i, k) => i < sessions[k]!.length); round++) {
+    for (const [k, s] of sessions.entries()) {
+      const from = next[k]!;
+      let to = from;
+      while (to < s.length && s[to]!.recvNs < t0 + BigInt(round) * slice) to++;
+      await send(s.slice(from, to));
+      if (round % 3 === 0) await send(s.slice(from, from + Math.ceil((to - from) / 2)));
+      next[k] = to;
+    }
+  }
+  await producer.disconnect();
+  return records;
 }
 
 function digests(dir: string): Record<string, string> {
@@ -138,6 +186,41 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     const got = await topicEvents('k3.raw');
     expect(got.map((e) => e.ingestSeq).sort((a, b) => a - b)).toEqual(events.map((e) => e.ingestSeq).filter((i) => i !== 1_500));
   }, 120_000);
+
+  it('streams a topic much larger than its buffers, in exactly the archive\'s order', async () => {
+    const { a, b, order } = await twoSessions();
+    const topic = `k4-${Date.now()}.raw`;
+    const records = await produceInterleaved(topic, 3, [a, b], 2_000);
+    const window = 512;
+    const chunk = 256;
+    const stream = await openKafka({ brokers: broker.brokers.split(','), topic }, { window, chunk });
+    expect(stream.partitions).toEqual([0, 1, 2]);
+    expect(stream.records, 'records in the topic, repeats and copies included').toBe(records);
+    expect(records, 'the topic is far larger than what the reader may hold').toBeGreaterThan(10 * (window + chunk) * 3);
+    const got: string[] = [];
+    for await (const batch of stream.batches()) for (const ev of batch) got.push(key(ev));
+    expect(got.length).toBe(order.length);
+    expect(got, 'the Kafka read gives the Parquet replay\'s order, each event once').toEqual(order);
+    expect(stream.duplicates(), 'every resend and every copy of a symbol-less event was dropped').toBe(records - order.length);
+    expect(stream.sessions()).toEqual([a[0]!.session, b[0]!.session].sort());
+    for (const [p, peak] of stream.peakBuffered()) {
+      expect(peak, `partition ${p} never held more than window + chunk events`).toBeLessThanOrEqual(window + chunk);
+      expect(peak, `partition ${p} did fill its buffer (so the pausing was exercised)`).toBe(window + chunk);
+    }
+  }, 300_000);
+
+  it('says aloud when sessions interleave in a partition deeper than the window', async () => {
+    const { a, b } = await twoSessions();
+    const topic = `k5-${Date.now()}.raw`;
+    await produceInterleaved(topic, 2, [a.slice(0, 6_000), b.slice(0, 6_000)], 60_000);
+    const stream = await openKafka({ brokers: broker.brokers.split(','), topic }, { window: 100, chunk: 100 });
+    const drain = async (): Promise<void> => {
+      for await (const batch of stream.batches()) void batch;
+    };
+    await expect(drain()).rejects.toThrow(/k5-\d+\.raw\[\d\]@\d+: event sim-\d+-\S+#\d+ \(recv_ns \d+\) comes more than 100 events after events it precedes/);
+    const whole = await readKafka({ brokers: broker.brokers.split(','), topic });
+    expect(whole.sessions.size, 'the whole-partition reader still sorts it').toBe(2);
+  }, 300_000);
 
   it('says in one line that a broker cannot be reached', () => {
     const r = runCli(['replay', '--from', 'kafka://127.0.0.1:1/none', '--out', path.join(dir, 'x')]);
