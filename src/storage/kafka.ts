@@ -116,11 +116,17 @@ export function fromRecord(headers: IHeaders | undefined, value: Buffer | null, 
   };
 }
 
-/** Creates the topic if it does not exist; returns its partition count. */
-export async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<number> {
+/**
+ * Creates the topic if it does not exist; returns its partition count. `keep`: no time
+ * retention. Records carry their receive time as timestamp, so an old recording produced
+ * today is past the broker's default 7 days at once and deleted at its next retention check
+ * (every 5 minutes by default), leaving an empty topic.
+ */
+export async function ensureTopic(admin: Admin, topic: string, partitions: number, opts: { keep?: boolean } = {}): Promise<number> {
   const existing = await admin.fetchTopicMetadata({ topics: [] }).then((m) => m.topics.find((t) => t.name === topic));
   if (existing) return existing.partitions.length;
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  const configEntries = opts.keep ? [{ name: 'retention.ms', value: '-1' }] : [];
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
   return partitions;
 }
 

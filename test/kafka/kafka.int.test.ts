@@ -67,7 +67,8 @@ async function produceInterleaved(topic: string, partitions: number, sessions: L
   const kafka = kafkaClient(broker.brokers.split(','), 'tapedeck-test');
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopic(admin, topic, partitions);
+  // The simulated sessions are of 2024: without `keep`, retention would delete them mid-test.
+  await ensureTopic(admin, topic, partitions, { keep: true });
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
