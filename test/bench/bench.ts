@@ -6,7 +6,8 @@
  * measured in one run so that they compare side by side on a noisy shared machine. "CLI"
  * figures time the whole `tapedeck` process, start-up included, as a user gets it; peak
  * RSS is that process's own. Set TAPEDECK_BENCH_EVENTS for the size of the generated
- * archive (default 10M events), TAPEDECK_BENCH_SKIP=kafka,recorder to leave sections out.
+ * archive (default 10M events), TAPEDECK_BENCH_KAFKA_EVENTS for the Kafka topic's (default
+ * 1M; producing runs at ~20k events/s), TAPEDECK_BENCH_SKIP=kafka,recorder to leave sections out.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,10 +21,10 @@ import { importRecordings } from '../../src/importers/import.ts';
 import { record } from '../../recorder/record.ts';
 import { backtest } from '../../replayer/backtest.ts';
 import { DEFAULT_EXECUTION } from '../../strategies/execution.ts';
-import { readKafka } from '../../replayer/kafka-source.ts';
+import { openKafka } from '../../replayer/kafka-source.ts';
 import { ensureTopic, kafkaClient, toMessages } from '../../src/storage/kafka.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
-import type { LogEvent } from '../../src/log/event.ts';
+import { readManifest } from '../../src/storage/run.ts';
 import { ROOT, realFixturesDir, startCli } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
 import { selfTimeByStage } from './profile.ts';
@@ -34,6 +35,7 @@ if (!real) {
   process.exit(2);
 }
 const BIG = Number(process.env.TAPEDECK_BENCH_EVENTS ?? 10_000_000);
+const KAFKA_EVENTS = Number(process.env.TAPEDECK_BENCH_KAFKA_EVENTS ?? 1_000_000);
 const SKIP = new Set((process.env.TAPEDECK_BENCH_SKIP ?? '').split(',').filter(Boolean));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-'));
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -177,35 +179,47 @@ try {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  // Kafka: produce the BTCUSDT session's LogEvents to a 4-partition topic with the
-  // recorder's producer settings, then replay from the topic.
+  // Kafka: a generated session of KAFKA_EVENTS produced to a 4-partition topic with the
+  // recorder's producer settings, then replayed from the topic by the CLI (streaming; its
+  // own peak RSS), whose digests must equal the Parquet replay's of the same archive.
   if (!SKIP_KAFKA && !SKIP.has('kafka')) {
-    console.log('');
+    console.log(`\n== Kafka: a generated ${fmt(KAFKA_EVENTS)}-event session in a 4-partition topic`);
     const broker = startBroker(19192);
     try {
-      const events: LogEvent[] = [];
-      for await (const ev of readArchive(await planArchive(archive))) events.push(ev);
+      const dir = path.join(tmp, 'kafka-gen');
+      generateArchive({ minutes: Math.ceil(KAFKA_EVENTS / 1_650), out: dir });
       const kafka = kafkaClient(broker.brokers.split(','), 'tapedeck-bench');
       const admin = kafka.admin();
       await admin.connect();
       const topic = `bench-${Date.now()}.raw`;
-      await ensureTopic(admin, topic, 4);
+      await ensureTopic(admin, topic, 4, { keep: true });
       await admin.disconnect();
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
+      let produced = 0;
       const t0 = performance.now();
-      for (let i = 0; i < events.length; i += 2_000) {
-        await producer.send({ topic, acks: -1, messages: events.slice(i, i + 2_000).flatMap((ev) => toMessages(ev, 4)) });
+      for await (const batch of readArchiveBatches(await planArchive(dir))) {
+        for (let i = 0; i < batch.length; i += 2_000) {
+          await producer.send({ topic, acks: -1, messages: batch.slice(i, i + 2_000).flatMap((ev) => toMessages(ev, 4)) });
+        }
+        produced += batch.length;
       }
       const produceMs = performance.now() - t0;
       await producer.disconnect();
-      row(`produce to Kafka ${broker.version} (idempotent, acks=all, 2k batches)`, `${fmt(events.length / (produceMs / 1000))} LogEvents/s`);
-      const r = await median(1, () => replay({ from: `kafka://${broker.brokers}/${topic}`, out: path.join(tmp, 'from-kafka'), speed: 'max', config: DEFAULT_CONFIG }));
-      row('replay --speed max from Kafka (incl. group join)', `${fmt(r.result.manifest.events / (r.ms / 1000))} events/s`);
+      row(`produce to Kafka ${broker.version} (idempotent, acks=all, 2k batches)`, `${fmt(produced / (produceMs / 1000))} LogEvents/s (goal ≥ 100,000: ${(produced / (produceMs / 1000) / 100_000).toFixed(2)}×)`);
+      const fromParquet = cli(['replay', '--from', dir, '--out', `${dir}-parquet`]);
+      const fromKafka = cli(['replay', '--from', `kafka://${broker.brokers}/${topic}`, '--out', `${dir}-kafka`]);
+      const digests = (d: string): string => JSON.stringify(Object.entries(readManifest(d).tables).map(([t, r]) => [t, r.sha256]));
+      if (digests(`${dir}-kafka`) !== digests(`${dir}-parquet`)) throw new Error(`bench: the replay from Kafka ${topic} differs from the Parquet replay of ${dir}`);
+      const rate = produced / (fromKafka.ms / 1000);
+      row('replay --speed max from Kafka (whole CLI process)', `${fmt(rate)} events/s (goal ≥ 500,000: ${(rate / 500_000).toFixed(2)}×), peak RSS ${mib(fromKafka.rssKiB)} (goal ≤ 300 MiB: ${(fromKafka.rssKiB / 1024 / 300).toFixed(2)}×); digests = Parquet replay's`);
+      row('  the same archive from Parquet (whole CLI process)', `${fmt(produced / (fromParquet.ms / 1000))} events/s, peak RSS ${mib(fromParquet.rssKiB)}`);
       const t1 = performance.now();
-      const read = await readKafka({ brokers: broker.brokers.split(','), topic });
-      const n = [...read.sessions.values()].reduce((a, l) => a + l.length, 0);
-      row('  of which reading the topic alone', `${fmt(n / ((performance.now() - t1) / 1000))} events/s`);
+      const stream = await openKafka({ brokers: broker.brokers.split(','), topic });
+      let read = 0;
+      for await (const batch of stream.batches()) read += batch.length;
+      row('  of which reading the topic alone (in process)', `${fmt(read / ((performance.now() - t1) / 1000))} events/s, at most ${fmt(Math.max(...stream.peakBuffered().values()))} events buffered per partition`);
+      fs.rmSync(dir, { recursive: true, force: true });
     } finally {
       broker.down();
     }
