@@ -51,6 +51,9 @@ export class PartitionBuffer {
 
   /** Adds one record (read at `offset`); throws KafkaSourceError when it cannot be put in replay order. */
   add(ev: LogEvent, offset: number): void {
+    // tapedeck's producers write no transactions, so offsets run without holes: a jump means
+    // records were deleted (retention, compaction) after the end offsets were read.
+    if (offset > this.next) throw new KafkaSourceError(`${this.where}: records at offsets ${this.next}–${offset - 1} are gone (deleted by retention or compaction during the read); the replay would miss them`);
     this.records++;
     this.next = offset + 1;
     const s = this.seen.get(ev.session);
