@@ -17,6 +17,8 @@
 import { compareLogOrder, type LogEvent } from '../src/log/event.ts';
 
 export class KafkaSourceError extends Error {}
+/** A partition's events are out of replay order deeper than the window: only a whole read can order them. */
+export class KafkaOrderError extends KafkaSourceError {}
 
 export class PartitionBuffer {
   /** Sorted by compareLogOrder from `head` on. */
@@ -71,7 +73,7 @@ export class PartitionBuffer {
       this.seen.set(ev.session, { seq: ev.ingestSeq, recvNs: ev.recvNs });
     }
     if (this.floor !== undefined && compareLogOrder(ev, this.floor) < 0) {
-      throw new KafkaSourceError(`${this.where}@${offset}: event ${ev.session}#${ev.ingestSeq} (recv_ns ${ev.recvNs}) comes more than ${this.window} events after events it precedes in replay order (several recorders, or a late backlog, interleaved in one partition); replay it from the Parquet archive`);
+      throw new KafkaOrderError(`${this.where}@${offset}: event ${ev.session}#${ev.ingestSeq} (recv_ns ${ev.recvNs}) comes more than ${this.window} events after events it precedes in replay order (several recorders, or a late backlog, interleaved in one partition); replay it from the Parquet archive`);
     }
     const n = this.buf.length;
     if (n === this.head || compareLogOrder(this.buf[n - 1]!, ev) < 0) {

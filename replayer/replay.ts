@@ -11,6 +11,7 @@ import type { LogEvent } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
 import { parseKafkaUrl } from '../src/storage/kafka.ts';
 import { openKafka } from './kafka-source.ts';
+import { KafkaOrderError } from './kafka-partition.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
 import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
@@ -31,6 +32,10 @@ export interface ReplayOptions {
   readonly group?: string;
   /** Run a strategy on the events (a backtest): orders, fills and equity become tables too. */
   readonly strategy?: StrategySetup;
+  /** Events a Kafka partition may hold out of replay order while streaming (default: the reader's). */
+  readonly kafkaWindow?: number;
+  /** Where a warning goes (default: stderr). */
+  readonly warn?: (line: string) => void;
 }
 
 export interface ReplayResult {
@@ -59,7 +64,7 @@ async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Sou
 }
 
 async function kafkaSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
-  const stream = await openKafka(parseKafkaUrl(opts.from), opts.group !== undefined ? { group: opts.group } : {});
+  const stream = await openKafka(parseKafkaUrl(opts.from), { ...(opts.group !== undefined ? { group: opts.group } : {}), ...(opts.kafkaWindow !== undefined ? { window: opts.kafkaWindow } : {}) });
   const only = opts.sessions;
   const { startNs, endNs } = range;
   async function* batches(): AsyncGenerator<LogEvent[]> {
@@ -82,6 +87,19 @@ async function kafkaSource(opts: ReplayOptions, range: TimeRange): Promise<Sourc
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
+  try {
+    return await replayOnce(opts);
+  } catch (err) {
+    // A late backlog (a crashed recorder's events delivered after a newer session's) sits
+    // deeper in its partition than a bounded buffer can reorder: read the topic whole
+    // instead, as before streaming, and say so. Nothing is written before the end of a run.
+    if (!(err instanceof KafkaOrderError) || opts.group !== undefined || opts.kafkaWindow === Infinity) throw err;
+    (opts.warn ?? ((l: string) => process.stderr.write(`tapedeck: warning: ${l}\n`)))(`${err.message.replace(/; replay it from the Parquet archive$/, '')}; reading the whole topic into memory to replay it in order`);
+    return await replayOnce({ ...opts, kafkaWindow: Infinity });
+  }
+}
+
+async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
   const t0 = performance.now();
   const range = { ...(opts.startNs !== undefined ? { startNs: opts.startNs } : {}), ...(opts.endNs !== undefined ? { endNs: opts.endNs } : {}) };
   const source = opts.from.startsWith('kafka://') ? await kafkaSource(opts, range) : await archiveSource(opts, range);

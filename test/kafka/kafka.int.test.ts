@@ -14,6 +14,9 @@ import { Spool } from '../../recorder/spool.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
+import { replay } from '../../replayer/replay.ts';
+import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { ArchiveWriter } from '../../src/storage/archive.ts';
 import { ensureTopic, kafkaClient, toMessages } from '../../src/storage/kafka.ts';
 import { canonicalLine, tableColumns } from '../../src/storage/outputs.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
@@ -221,6 +224,19 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     await expect(drain()).rejects.toThrow(/k5-\d+\.raw\[\d\]@\d+: event sim-\d+-\S+#\d+ \(recv_ns \d+\) comes more than 100 events after events it precedes/);
     const whole = await readKafka({ brokers: broker.brokers.split(','), topic });
     expect(whole.sessions.size, 'the whole-partition reader still sorts it').toBe(2);
+    // And replay, told so, reads it whole instead of failing: the same outputs as the Parquet sessions.
+    const warned: string[] = [];
+    const cfg = { ...DEFAULT_CONFIG, intervalsMs: [1_000, 10_000] };
+    const fromKafka = await replay({ from: `kafka://${broker.brokers}/${topic}`, out: path.join(tmpDir(), 'k'), speed: 'max', config: cfg, kafkaWindow: 100, warn: (l) => warned.push(l) });
+    expect(warned.join('\n')).toMatch(/comes more than 100 events after .*; reading the whole topic into memory/);
+    const both = tmpDir();
+    for (const part of [a.slice(0, 6_000), b.slice(0, 6_000)]) {
+      const w = new ArchiveWriter(both, part[0]!.session);
+      for (const ev of part) w.write(ev);
+      w.close();
+    }
+    const fromParquet = await replay({ from: both, out: path.join(tmpDir(), 'p'), speed: 'max', config: cfg });
+    for (const t of Object.keys(fromParquet.manifest.tables)) expect(fromKafka.manifest.tables[t]!.sha256, t).toBe(fromParquet.manifest.tables[t]!.sha256);
   }, 300_000);
 
   it('says in one line that a broker cannot be reached', () => {
