@@ -58,18 +58,19 @@ export function parseDuration(text: string): number {
 /** `1s,10s,1m,5m` → ascending unique window lengths in ms; each must divide a day. */
 export function parseWindows(spec: string): number[] {
   const out = spec.split(',').filter((s) => s.trim() !== '').map((part) => {
+    let ms;
     try {
-      return parseDuration(part);
+      ms = parseDuration(part);
     } catch {
       throw new Error(`bad window ${JSON.stringify(part)} in ${JSON.stringify(spec)} (use e.g. 1s,10s,1m,5m)`);
     }
+    // Echo the window as typed: intervalName(0) would say `0d`.
+    if (ms < 1_000 || 86_400_000 % ms !== 0) {
+      throw new Error(`bad window ${part.trim()} in ${JSON.stringify(spec)}: windows must be at least 1s and divide a day evenly`);
+    }
+    return ms;
   });
   if (out.length === 0) throw new Error(`bad window spec ${JSON.stringify(spec)} (use e.g. 1m,5m)`);
-  for (const ms of out) {
-    if (ms < 1_000 || 86_400_000 % ms !== 0) {
-      throw new Error(`bad window ${intervalName(ms)} in ${JSON.stringify(spec)}: windows must be at least 1s and divide a day evenly`);
-    }
-  }
   return [...new Set(out)].sort((a, b) => a - b);
 }
 
