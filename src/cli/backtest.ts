@@ -7,7 +7,7 @@ import { resolveParams } from '../../strategies/types.ts';
 import { parseDuration } from '../engine/config.ts';
 import { parseUserTime } from '../log/time.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
-import { UserError, userInput } from './errors.ts';
+import { UserError, nameValue, userInput } from './errors.ts';
 import { STRATEGY_HELP, executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 
 interface Args extends EngineArgs, StrategyArgs { strategy: string; from: string; out: string; start?: string; end?: string; sweep: string[] }
@@ -35,8 +35,7 @@ export const backtestCommand: CommandModule<object, Args> = {
     const config = engineConfig(a);
     const sweeps: Record<string, string[]> = {};
     for (const s of a.sweep) {
-      const [k, v] = [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)];
-      if (!k || !v) throw new UserError(`bad --sweep ${JSON.stringify(s)} (use name=a,b,c)`);
+      const [k, v] = nameValue(s, '--sweep', 'name=a,b,c');
       sweeps[k] = v.split(',');
       for (const value of sweeps[k]!) userInput(() => resolveParams(strategy, { ...params, [k]: value }));
     }

@@ -100,7 +100,7 @@ export const demoCommand: CommandModule<object, Args> = {
     .option('replay', { type: 'boolean', default: true, describe: 'replay the archive (--no-replay only writes it: for benchmarks)' }) as never,
   handler: async (a) => {
     const startMs = Number(userInput(() => parseUserTime(a.start)) / 1_000_000n);
-    if (!(a.minutes > 0 && a.minutes <= MAX_DEMO_MINUTES)) throw new UserError(`bad --minutes (1 to ${MAX_DEMO_MINUTES}, a month)`);
+    if (!(a.minutes > 0 && a.minutes <= MAX_DEMO_MINUTES)) throw new UserError(`bad --minutes ${a.minutes} (above 0, at most ${MAX_DEMO_MINUTES}: a month)`);
     const raw = path.join(a.out, 'raw');
     const out = path.join(a.out, 'out');
     const n = writeSimulatedArchive(raw, { seed: a.seed, startMs, minutes: a.minutes, faults: true });

@@ -9,3 +9,32 @@ export function userInput<T>(fn: () => T): T {
     throw new UserError((err as Error).message);
   }
 }
+
+/** `name=value` → [name, value]; both parts must be there (`usage` says how, e.g. `name=a,b,c`). */
+export function nameValue(text: string, flag: string, usage: string): [string, string] {
+  const i = text.indexOf('=');
+  if (i <= 0 || i === text.length - 1) throw new UserError(`bad ${flag} ${JSON.stringify(text)} (use ${usage})`);
+  return [text.slice(0, i), text.slice(i + 1)];
+}
+
+/** A TCP port to listen on; 0 asks the system for any free one. */
+export function checkPort(flag: string, port: number): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`bad ${flag} ${port} (0 to 65535; 0: any free port)`);
+  return port;
+}
+
+const LISTEN_FAULTS: Record<string, string> = {
+  EADDRINUSE: 'is in use', EACCES: 'is not permitted', EADDRNOTAVAIL: 'is not an address of this machine',
+};
+
+/**
+ * A listen() that failed because of the address the user chose (in use, not permitted, not
+ * on this machine) becomes a UserError naming it and the option to change: the remedy is
+ * a different argument, as with any bad input. Anything else is rethrown.
+ */
+export function listenError(err: unknown, host: string, port: number, flags: string): never {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.syscall === 'listen' ? LISTEN_FAULTS[e.code ?? ''] : undefined;
+  if (why === undefined) throw err;
+  throw new UserError(`port ${port} on ${host} ${why} (choose another with ${flags}; port 0 takes any free one)`);
+}

@@ -9,6 +9,7 @@ import { ImportError } from '../importers/import.ts';
 import { KafkaSourceError } from '../../replayer/kafka-source.ts';
 import { KafkaRecordError } from '../storage/kafka.ts';
 import { RecordError } from '../../recorder/session.ts';
+import { attachDashValues, rejectNaN } from './argv.ts';
 import { UserError } from './errors.ts';
 import { backtestCommand } from './backtest.ts';
 import { demoCommand } from './demo.ts';
@@ -29,8 +30,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+const args = attachDashValues(hideBin(process.argv));
 try {
-  await yargs(hideBin(process.argv))
+  await yargs(args)
     .scriptName('tapedeck')
     .usage('$0 <command> [options]\n\nRecord crypto exchange market data as an event log and replay it through the same engine.')
     .command(importCommand)
@@ -40,6 +42,7 @@ try {
     .command(verifyCommand)
     .command(backtestCommand)
     .command(demoCommand)
+    .middleware((argv) => rejectNaN(argv, args))
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .fail((msg, err) => {

@@ -12,13 +12,13 @@ import { resolveParams } from '../../strategies/types.ts';
 import type { EngineConfig } from '../engine/config.ts';
 import { executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
-import { UserError, userInput } from './errors.ts';
+import { UserError, checkPort, listenError, userInput } from './errors.ts';
 import { liveView } from './live-view.ts';
 
 interface Args extends EngineArgs, StrategyArgs {
   strategy?: string;
   exchanges: string; symbols: string; out: string; duration?: string; endpoint: string[]; tick: string;
-  'metrics-port': number; silence?: string; kafka?: string; 'topic-prefix': string; partitions: number; 'metrics-host': string; 'no-metrics'?: boolean; session?: string;
+  'metrics-port': number; silence?: string; kafka?: string; 'topic-prefix': string; partitions: number; 'metrics-host': string; metrics: boolean; session?: string;
 }
 
 /** `binance=ws://127.0.0.1:9000/binance` → ws and REST bases (REST: the same host over http). */
@@ -52,8 +52,9 @@ export const recordCommand: CommandModule<object, Args> = {
     .option('tick', { type: 'string', default: '1s', describe: 'log a tick this often' })
     .option('silence', { type: 'string', describe: 'reconnect after this long without a frame or ping (default: Binance 30s, Coinbase 10s)' })
     .option('metrics-port', { type: 'number', default: 9464, describe: 'Prometheus /metrics port (0: any free port)' })
-    .option('metrics-host', { type: 'string', default: '127.0.0.1' })
-    .option('no-metrics', { type: 'boolean', describe: 'do not serve /metrics' })
+    .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address /metrics listens on (0.0.0.0: every interface)' })
+    // yargs reads any --no-x as x = false, so the flag is declared as `metrics` for --no-metrics to work.
+    .option('metrics', { type: 'boolean', default: true, describe: 'serve Prometheus /metrics (--no-metrics: do not)' })
     .option('session', { type: 'string', describe: 'session id (default rec-<time>-<random>)' })
     .option('kafka', { type: 'string', describe: 'also produce to Kafka: brokers host:port[,host:port]' })
     .option('topic-prefix', { type: 'string', default: 'tapedeck', describe: 'Kafka topics: <prefix>.raw, <prefix>.candles, …' })
@@ -75,6 +76,7 @@ export const recordCommand: CommandModule<object, Args> = {
     if (strategy) config = strategy.config;
     const brokers = a.kafka !== undefined ? userInput(() => parseBrokers(a.kafka!)) : undefined;
     if (!/^[A-Za-z0-9._-]+$/.test(a['topic-prefix'])) throw new UserError(`bad --topic-prefix ${JSON.stringify(a['topic-prefix'])}`);
+    if (a.metrics) checkPort('--metrics-port', a['metrics-port']);
     if (!Number.isInteger(a.partitions) || a.partitions < 1) throw new UserError('bad --partitions (a positive integer)');
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
@@ -83,14 +85,14 @@ export const recordCommand: CommandModule<object, Args> = {
     const view = process.stdout.isTTY && !process.env.CI ? liveView(config) : undefined;
     const r = await record({
       exchanges, symbols, out: a.out, config, tickMs, endpoints: parseEndpoints(a.endpoint, exchanges),
-      metrics: a['no-metrics'] ? null : { host: a['metrics-host'], port: a['metrics-port'] },
+      metrics: a.metrics ? { host: a['metrics-host'], port: a['metrics-port'] } : null,
       signal: stop.signal, say: (l) => (view ? view.say(l) : process.stderr.write(`${l}\n`)),
       ...(durationMs !== undefined ? { durationMs } : {}), ...(a.session !== undefined ? { session: a.session } : {}),
       ...(silenceMs !== undefined ? { silenceMs } : {}),
       ...(brokers ? { kafka: { brokers, prefix: a['topic-prefix'], partitions: a.partitions } } : {}),
       ...(strategy ? { strategy: strategy.setup } : {}),
       ...(view ? { sinks: [view.sink], taps: [view.tap] } : {}),
-    });
+    }).catch((err: unknown) => listenError(err, a['metrics-host'], a['metrics-port'], '--metrics-port/--metrics-host, or --no-metrics'));
     view?.stop();
     const tables = tableSummary(r.manifest);
     process.stdout.write(`recorded ${r.events} events as ${r.session} → ${r.archive}; live outputs → ${r.outDir}: ${tables}\n`);

@@ -4,7 +4,7 @@ import { parseDuration } from '../engine/config.ts';
 import { parseExchanges } from './record.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { listArchiveFiles } from '../storage/archive-read.ts';
-import { UserError, userInput } from './errors.ts';
+import { UserError, checkPort, listenError, userInput } from './errors.ts';
 
 interface Args { from?: string; speed: string; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
 
@@ -24,19 +24,20 @@ export const simulateCommand: CommandModule<object, Args> = {
     .option('speed', { type: 'string', default: '1x', describe: 'pace of a re-served archive (1x, 50x, …)' }) as never,
   handler: async (a) => {
     const exchanges = parseExchanges(a.exchanges, SIM_EXCHANGES);
-    if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UserError(`bad --port ${a.port}`);
+    checkPort('--port', a.port);
     if (!(a['mean-gap'] > 0)) throw new UserError(`bad --mean-gap ${a['mean-gap']} (ms, above 0)`);
     const every = a['disconnect-every'] !== undefined ? userInput(() => parseDuration(a['disconnect-every']!)) : undefined;
     const speed = userInput(() => parseSpeed(a.speed));
     if (speed === 'max') throw new UserError('--speed max makes no sense for a live server: give a factor, e.g. 50x');
     if (a.from !== undefined) userInput(() => listArchiveFiles(a.from!));
+    const pingIntervalMs = userInput(() => parseDuration(a['ping-interval']));
     const sim = await startSimulator({
       ...(a.from !== undefined ? { from: a.from, speed } : {}),
       host: a.host, port: a.port, exchanges, seed: a.seed, meanGapMs: a['mean-gap'],
-      binance: { pingIntervalMs: userInput(() => parseDuration(a['ping-interval'])) },
+      binance: { pingIntervalMs },
       ...(every ? { disconnectEveryMs: Object.fromEntries(exchanges.map((x) => [x, every])) } : {}),
       ...(a.log ? { logFile: a.log } : {}),
-    });
+    }).catch((err: unknown) => listenError(err, a.host, a.port, '--port/--host'));
     for (const x of exchanges) process.stdout.write(`${x}: ${sim.wsUrl(x)}  (REST ${sim.restUrl(x)})\n`);
     process.stdout.write(`control: POST http://${sim.host}:${sim.port}/_control {"action":"disconnect|drop|malformed|unknown|stall|refuse","exchange":…}\n`);
     process.stdout.write(`record from it: tapedeck record ${exchanges.map((x) => `--endpoint ${x}=${sim.wsUrl(x)}`).join(' ')}\n`);

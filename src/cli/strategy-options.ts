@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_EXECUTION, type ExecutionConfig } from '../../strategies/execution.ts';
 import { BUILT_IN } from '../../strategies/registry.ts';
 import { parseDuration, parseFees, type EngineConfig } from '../engine/config.ts';
-import { UserError, userInput } from './errors.ts';
+import { UserError, nameValue, userInput } from './errors.ts';
 
 export function withStrategyOptions<T>(y: Argv<T>) {
   return y
@@ -19,9 +19,8 @@ export interface StrategyArgs { param: string[]; latency: string; capital: numbe
 export function parseParams(list: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new UserError(`bad --param ${JSON.stringify(kv)} (use name=value)`);
-    out[kv.slice(0, i)] = kv.slice(i + 1);
+    const [name, value] = nameValue(kv, '--param', 'name=value');
+    out[name] = value;
   }
   return out;
 }

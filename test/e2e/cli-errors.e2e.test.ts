@@ -1,7 +1,8 @@
 /** Bad input gets one clear line on stderr and exit code 2, never a stack trace. */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tmpDir } from '../helpers.ts';
 
 const dir = tmpDir();
@@ -13,12 +14,32 @@ fs.mkdirSync(emptyDir);
 const junkLines = path.join(dir, 'COINBASE.ws.1.0');
 fs.writeFileSync(junkLines, '1618677817.061845: {"type":"match"}\nthis line is garbage\n');
 
+// A port some other program holds, for the "port in use" rows.
+const squatter = net.createServer();
+await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+const busyPort = String((squatter.address() as net.AddressInfo).port);
+afterAll(() => squatter.close());
+
 const cases: [string, string[], RegExp][] = [
   ['a missing archive', ['replay', '--from', path.join(dir, 'nope')], /archive not found/],
   ['an archive with no Parquet files', ['replay', '--from', emptyDir], /no \.parquet files/],
   ['an unreadable Parquet file', ['replay', '--from', junkArchive, '--out', path.join(dir, 'o1')], /cannot read .*x\.parquet/],
   ['a bad --speed', ['replay', '--from', junkArchive, '--speed', 'fast'], /bad --speed "fast"/],
   ['a bad window spec', ['replay', '--from', junkArchive, '--windows', '7s'], /bad window 7s/],
+  ['a zero window, echoed as typed', ['replay', '--from', junkArchive, '--windows', '1m,0s'], /bad window 0s in "1m,0s"/],
+  ['a negative --speed (yargs would read -5x as the flags -5 -x)', ['replay', '--from', junkArchive, '--speed', '-5x'], /bad --speed "-5x" \(use 1x, 50x, 0\.5x or max\)/],
+  ['a --sweep without "="', ['backtest', '--strategy', 'ma-cross', '--from', junkArchive, '--sweep', 'fast'], /bad --sweep "fast" \(use name=a,b,c\)/],
+  ['a --sweep with no values', ['backtest', '--strategy', 'ma-cross', '--from', junkArchive, '--sweep', 'fast='], /bad --sweep "fast=" \(use name=a,b,c\)/],
+  ['a negative demo --minutes', ['demo', '--minutes', '-1'], /bad --minutes -1 \(/],
+  ['a demo --minutes that is not a number', ['demo', '--minutes', 'abc'], /bad --minutes "abc": not a number/],
+  ['a demo --seed that is not a number', ['demo', '--seed', 'abc'], /bad --seed "abc": not a number/],
+  ['a simulate --port that is not a number', ['simulate', '--port', 'abc'], /bad --port "abc": not a number/],
+  ['a simulate --port out of range', ['simulate', '--port', '70000'], /bad --port 70000 \(0 to 65535/],
+  ['a simulate --port in use', ['simulate', '--port', busyPort], new RegExp(`port ${busyPort} on 127\\.0\\.0\\.1 is in use`)],
+  ['a record --metrics-port that is not a number', ['record', '--metrics-port', 'abc'], /bad --metrics-port "abc": not a number/],
+  ['a record --metrics-port in use', ['record', '--metrics-port', busyPort, '--out', path.join(dir, 'busy'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
+    new RegExp(`port ${busyPort} on 127\\.0\\.0\\.1 is in use \\(choose another with --metrics-port`)],
+  ['a record --metrics-port out of range', ['record', '--metrics-port', '-3'], /bad --metrics-port -3 \(0 to 65535/],
   ['a bad --start', ['replay', '--from', junkArchive, '--start', 'yesterday'], /not a time/],
   ['--start later than --end', ['replay', '--from', junkArchive, '--start', '2024-08-09T01:00:00Z', '--end', '2024-08-09T00:00:00Z'], /--start 2024-08-09T01:00:00Z is not before --end 2024-08-09T00:00:00Z/],
   ['an unknown import format', ['import', junkLines, '--format', 'tardis'], /unknown --format "tardis"/],
@@ -33,6 +54,13 @@ describe('CLI errors', () => {
     const lines = r.stderr.trim().split('\n');
     expect(lines.at(-1)).toMatch(message);
     expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
+  });
+
+  it('records with --no-metrics (listed in --help) and serves no /metrics', () => {
+    const r = runCli(['record', '--no-metrics', '--out', path.join(dir, 'nometrics'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr, 'the recording line names no metrics address').toMatch(/recording binance .* as session \S+$/m);
+    expect(r.stderr).not.toMatch(/metrics at/);
   });
 
   it('replays a record/import --out folder (it holds raw/) as its archive', () => {

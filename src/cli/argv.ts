@@ -1,0 +1,39 @@
+/** The raw command line before and beside yargs: the two things its parser loses. */
+import { UserError } from './errors.ts';
+
+/**
+ * yargs reads a token that starts with `-` as options even right after an option that takes
+ * a value: `--speed -5x` becomes the flags `-5` and `-x` ("Unknown arguments: 5, x"). Such a
+ * token after a `--name` is the value the user meant, so it is attached (`--speed=-5x`) and
+ * the option's own check says what is wrong with it and what to type instead.
+ */
+export function attachDashValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const prev = out.at(-1);
+    if (/^-\d/.test(args[i]!) && prev !== undefined && /^--[a-z][a-z0-9-]*$/i.test(prev) && !args.slice(0, i).includes('--')) {
+      out[out.length - 1] = `${prev}=${args[i]}`;
+    } else out.push(args[i]!);
+  }
+  return out;
+}
+
+/** The text given for `--key` (`--key v` or `--key=v`), for messages about it. */
+export function rawValue(args: readonly string[], key: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === `--${key}`) return args[i + 1];
+    if (args[i]!.startsWith(`--${key}=`)) return args[i]!.slice(key.length + 3);
+  }
+  return undefined;
+}
+
+/**
+ * A numeric option given text yargs cannot read arrives as NaN; this names the option and
+ * echoes what was typed, instead of a later check printing `NaN`.
+ */
+export function rejectNaN(argv: Record<string, unknown>, args: readonly string[]): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (typeof value !== 'number' || !Number.isNaN(value) || /[A-Z]/.test(key)) continue;
+    throw new UserError(`bad --${key} ${JSON.stringify(rawValue(args, key) ?? String(value))}: not a number`);
+  }
+}
