@@ -95,7 +95,7 @@ export const demoCommand: CommandModule<object, Args> = {
   builder: (y) => y
     .option('out', { type: 'string', default: 'data/demo', describe: 'where the demo archive and outputs go' })
     .option('minutes', { type: 'number', default: 15, describe: 'simulated minutes' })
-    .option('seed', { type: 'number', default: 42 })
+    .option('seed', { type: 'number', default: 42, describe: 'seed of the simulated market: the same seed gives the same session' })
     .option('start', { type: 'string', default: '2024-08-09T00:00:00Z', describe: 'simulated start time' })
     .option('replay', { type: 'boolean', default: true, describe: 'replay the archive (--no-replay only writes it: for benchmarks)' }) as never,
   handler: async (a) => {
@@ -112,14 +112,16 @@ export const demoCommand: CommandModule<object, Args> = {
     const candles = (await readParquet(path.join(out, 'candles.parquet'))).filter((c) => c.interval === '1m');
     const last = new Map<string, Record<string, unknown>>();
     for (const c of candles) last.set(`${c.exchange} ${c.symbol}`, c);
-    process.stdout.write('last 1m candle per market:\n');
+    process.stdout.write('last 1m candle per market (window start, UTC):\n');
     for (const [k, c] of [...last].sort()) {
       const f = (x: unknown): string => Number(x).toFixed(2);
-      process.stdout.write(`  ${k.padEnd(20)} ${new Date(Number(c.window_start)).toISOString().slice(11, 16)}  O ${f(c.open)}  H ${f(c.high)}  L ${f(c.low)}  C ${f(c.close)}  trades ${c.trades}\n`);
+      const start = new Date(Number(c.window_start)).toISOString().replace('T', ' ').slice(0, 16);
+      const cut = String(c.flags).split(',').includes('end') ? '  (cut short: the input ended inside this minute)' : '';
+      process.stdout.write(`  ${k.padEnd(20)} ${start} UTC  O ${f(c.open)}  H ${f(c.high)}  L ${f(c.low)}  C ${f(c.close)}  trades ${c.trades}${cut}\n`);
     }
     const arb = (await readParquet(path.join(out, 'arbitrage.parquet'))).filter((r) => r.event === 'end');
     const best = arb.reduce<Record<string, unknown> | undefined>((b, r) => (b === undefined || Number(r.peak_net_edge_bps) > Number(b.peak_net_edge_bps) ? r : b), undefined);
-    process.stdout.write(`\narbitrage opportunities: ${arb.length}`);
+    process.stdout.write(`\narbitrage opportunities: ${arb.length} (arbitrage.parquet has a start and an end row for each)`);
     if (best) process.stdout.write(`; best: buy ${best.asset} on ${best.buy_exchange}, sell on ${best.sell_exchange}, net ${Number(best.peak_net_edge_bps).toFixed(1)} bps for ${Number(best.duration_ms).toFixed(0)} ms`);
     process.stdout.write(`\nmanifest: ${path.join(out, 'manifest.json')}\n`);
   },
