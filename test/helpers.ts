@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import type { LogEvent } from '../src/log/event.ts';
 import { listArchiveFiles, readArchiveFile } from '../src/storage/archive-read.ts';
+import { planArchive, readArchive } from '../replayer/read.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -90,6 +91,13 @@ export async function readArchiveEvents(root: string): Promise<LogEvent[]> {
   const out: LogEvent[] = [];
   for (const f of listArchiveFiles(root)) out.push(...await readArchiveFile(f));
   return out.sort((a, b) => a.ingestSeq - b.ingestSeq);
+}
+
+/** Every LogEvent of an archive in the order a replay folds them (per session by ingest_seq, sessions merged by time). */
+export async function readReplayOrder(root: string): Promise<LogEvent[]> {
+  const out: LogEvent[] = [];
+  for await (const ev of readArchive(await planArchive(root))) out.push(ev);
+  return out;
 }
 
 /** Every path below `dir` (relative), or none when it does not exist. */

@@ -7,7 +7,6 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planArchive, readArchive } from '../../replayer/read.ts';
 import { openKafka, readKafka } from '../../replayer/kafka-source.ts';
 import { KafkaForwarder } from '../../recorder/kafka-forwarder.ts';
 import { Spool } from '../../recorder/spool.ts';
@@ -21,7 +20,7 @@ import { ensureTopic, kafkaClient, toMessages } from '../../src/storage/kafka.ts
 import { canonicalLine, tableColumns } from '../../src/storage/outputs.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { indicatorColumns, readManifest } from '../../src/storage/run.ts';
-import { runCli, sleep, startCli, tmpDir } from '../helpers.ts';
+import { readReplayOrder, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker, type Broker } from './broker.ts';
 
 let broker: Broker;
@@ -41,11 +40,6 @@ afterAll(async () => {
 const endpoints = (): string[] => ['--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
 const key = (ev: LogEvent): string => `${ev.session}#${ev.ingestSeq}`;
 
-async function archiveEvents(dir: string): Promise<LogEvent[]> {
-  const out: LogEvent[] = [];
-  for await (const ev of readArchive(await planArchive(dir))) out.push(ev);
-  return out;
-}
 
 async function topicEvents(topic: string): Promise<LogEvent[]> {
   const read = await readKafka({ brokers: broker.brokers.split(','), topic });
@@ -57,8 +51,8 @@ async function twoSessions(): Promise<{ dir: string; a: LogEvent[]; b: LogEvent[
   const dir = tmpDir();
   generateArchive({ minutes: 10, seed: 7, out: path.join(dir, 'a'), faults: false });
   generateArchive({ minutes: 10, seed: 8, out: path.join(dir, 'b'), faults: false });
-  const [a, b] = [await archiveEvents(path.join(dir, 'a')), await archiveEvents(path.join(dir, 'b'))];
-  return { dir, a, b, order: (await archiveEvents(dir)).map(key) };
+  const [a, b] = [await readReplayOrder(path.join(dir, 'a')), await readReplayOrder(path.join(dir, 'b'))];
+  return { dir, a, b, order: (await readReplayOrder(dir)).map(key) };
 }
 
 /**
@@ -116,7 +110,7 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     expect(digests(path.join(dir, 'from-kafka'))).toEqual(digests(path.join(dir, 'from-parquet')));
     expect(readManifest(path.join(dir, 'from-kafka')).tables.candles!.rows).toBeGreaterThan(20);
     const inTopic = await topicEvents('k1.raw');
-    expect(inTopic.map(key).sort()).toEqual((await archiveEvents(path.join(dir, 'raw'))).map(key).sort());
+    expect(inTopic.map(key).sort()).toEqual((await readReplayOrder(path.join(dir, 'raw'))).map(key).sort());
   }, 120_000);
 
   it('splits assets between consumer-group workers, whose outputs together are the whole', async () => {
@@ -159,7 +153,7 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     expect(await rec.exited, rec.stderr).toBe(0);
     expect(rec.stderr).toMatch(/kafka: cannot deliver/);
     expect(rec.stdout).not.toMatch(/NOT delivered/);
-    const archived = await archiveEvents(path.join(d, 'raw'));
+    const archived = await readReplayOrder(path.join(d, 'raw'));
     for (const x of ['binance', 'coinbase']) {
       const during = archived.filter((e) => e.exchange === x && e.kind === 'frame' && e.recvNs > downAt + 1_000_000_000n && e.recvNs < upAt - 1_000_000_000n);
       expect(during.length, `${x} frames kept coming while the broker was down`).toBeGreaterThan(20);

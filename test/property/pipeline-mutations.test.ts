@@ -28,7 +28,7 @@ import type { LogEvent } from '../../src/log/event.ts';
 import type { DecodeCounts, MarketEvent } from '../../src/market/events.ts';
 import { newCounts } from '../../src/market/events.ts';
 import { TABLE_NAMES } from '../../src/engine/rows.ts';
-import { REAL, readArchiveEvents, readLines, real, tmpDir } from '../helpers.ts';
+import { REAL, readArchiveEvents, readLines, readReplayOrder, real, tmpDir } from '../helpers.ts';
 import { mutation } from './mutations.ts';
 
 type Oracle = (ev: LogEvent) => MarketEvent[];
@@ -161,7 +161,7 @@ describe.skipIf(!REAL)('mutated real frames through the pipeline (property)', ()
       assertWritten(path.join(dir, 'replay'));
       expect(res.manifest.stats.events).toBe(archived.length);
       // Each exchange's events in replay order (one session per imported file, so archive order per exchange).
-      assertCounted(res.manifest.stats, byExchange(await replayOrder(raw)));
+      assertCounted(res.manifest.stats, byExchange(await readReplayOrder(raw)));
       fs.rmSync(dir, { recursive: true, force: true });
     }), { numRuns: 40 });
   }, 300_000);
@@ -197,14 +197,6 @@ describe.skipIf(!REAL)('mutated real frames through the pipeline (property)', ()
     }), { numRuns: 8 });
   }, 300_000);
 });
-
-/** The archive's events in the order a replay folds them (per session by ingest_seq, sessions by time). */
-async function replayOrder(raw: string): Promise<LogEvent[]> {
-  const { planArchive, readArchive } = await import('../../replayer/read.ts');
-  const out: LogEvent[] = [];
-  for await (const ev of readArchive(await planArchive(raw))) out.push(ev);
-  return out;
-}
 
 /** A loopback exchange: every WebSocket connection gets the exchange's frames (by URL); REST answers 404. */
 async function serve(frames: { binance: string[]; coinbase: string[] }): Promise<{ endpoint: { ws: string; rest: string }; close: () => Promise<void> }> {
