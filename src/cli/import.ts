@@ -9,7 +9,8 @@ export const importCommand: CommandModule<object, Args> = {
   command: 'import <files..>',
   describe: 'import recordings made by other tools (hftbacktest, cryptofeed) into a raw archive',
   builder: (y) => y
-    .positional('files', { type: 'string', array: true, demandOption: true })
+    // `<files..>` already demands one; `default: undefined` stops yargs showing `[default: []]` beside `[required]`.
+    .positional('files', { type: 'string', array: true, default: undefined, describe: 'the recording\'s files, in order (.gz or plain); the files of one recording become one session' })
     .option('format', { type: 'string', demandOption: true, describe: `input format: ${IMPORT_FORMATS.join('|')}` })
     .option('out', { type: 'string', default: 'data/raw', describe: 'archive directory' })
     .option('exchange', { type: 'string', describe: 'exchange of hftbacktest files (default binance)' })

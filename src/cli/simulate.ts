@@ -14,8 +14,8 @@ export const simulateCommand: CommandModule<object, Args> = {
   builder: (y) => y
     .option('exchanges', { type: 'string', default: SIM_EXCHANGES.join(','), describe: `exchanges: ${SIM_EXCHANGES.join(',')}` })
     .option('port', { type: 'number', default: 9100, describe: 'port (0: any free port)' })
-    .option('host', { type: 'string', default: '127.0.0.1' })
-    .option('seed', { type: 'number', default: 42 })
+    .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0: every interface)' })
+    .option('seed', { type: 'number', default: 42, describe: 'seed of the synthetic market: the same seed serves the same trades and quotes' })
     .option('mean-gap', { type: 'number', default: 150, describe: 'mean ms between events per market (smaller: a busier market)' })
     .option('ping-interval', { type: 'string', default: '20s', describe: 'Binance server ping interval' })
     .option('disconnect-every', { type: 'string', describe: 'force a disconnect of every exchange this often, e.g. 30s' })
