@@ -15,6 +15,7 @@ import { KafkaOrderError } from './kafka-partition.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
 import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
+import { readArchiveThreaded } from './read-thread.ts';
 
 export interface ReplayOptions {
   readonly from: string;
@@ -36,7 +37,15 @@ export interface ReplayOptions {
   readonly kafkaWindow?: number;
   /** Where a warning goes (default: stderr). */
   readonly warn?: (line: string) => void;
+  /**
+   * Read the archive on a worker thread (read-thread.ts) while the engine folds: the same
+   * events in the same order. Default: for archives of at least THREAD_MIN_ROWS events.
+   */
+  readonly readThread?: boolean;
 }
+
+/** Below this many events, starting a reader thread costs more than it saves. */
+export const THREAD_MIN_ROWS = 50_000;
 
 export interface ReplayResult {
   readonly manifest: Manifest;
@@ -58,7 +67,7 @@ async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Sou
   const sessionsOf = new Map<string, string[]>();
   for (const [s, files] of plan.sessions) for (const { file: f } of files) sessionsOf.set(f, [...(sessionsOf.get(f) ?? []), s]);
   return {
-    batches: readArchiveBatches(plan, range), total: plan.rows, sessions: [...plan.sessions.keys()].sort(),
+    batches: (opts.readThread ?? plan.rows >= THREAD_MIN_ROWS) ? readArchiveThreaded(plan, range) : readArchiveBatches(plan, range), total: plan.rows, sessions: [...plan.sessions.keys()].sort(),
     inputs: [...sessionsOf.keys()].sort().map((f) => ({ file: path.relative(root, f) || path.basename(f), sessions: sessionsOf.get(f)! })),
   };
 }

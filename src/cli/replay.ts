@@ -10,6 +10,14 @@ import { progressBar } from './progress.ts';
 
 interface Args extends EngineArgs { from: string; out: string; speed: string; start?: string; end?: string; group?: string }
 
+/** TAPEDECK_READ_THREAD=0 or 1 overrides the reader thread's default (for side-by-side measurement). */
+function readThreadChoice(): { readThread?: boolean } {
+  const v = process.env.TAPEDECK_READ_THREAD;
+  if (v === undefined || v === '') return {};
+  if (v !== '0' && v !== '1') throw new UserError(`bad TAPEDECK_READ_THREAD ${JSON.stringify(v)} (0: read in line, 1: on its own thread)`);
+  return { readThread: v === '1' };
+}
+
 export const replayCommand: CommandModule<object, Args> = {
   command: 'replay',
   describe: 'replay a raw archive through the engine and write candles, indicators, arbitrage, late trades',
@@ -30,7 +38,7 @@ export const replayCommand: CommandModule<object, Args> = {
     if (a.from.startsWith('kafka://')) userInput(() => parseKafkaUrl(a.from));
     const bar = progressBar('replay');
     const { manifest, elapsedMs } = await replay({
-      from: a.from, out: a.out, speed, config, onProgress: bar.update, ...(a.group !== undefined ? { group: a.group } : {}),
+      from: a.from, out: a.out, speed, config, onProgress: bar.update, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),
       ...(startNs !== undefined ? { startNs } : {}), ...(endNs !== undefined ? { endNs } : {}),
     });
     bar.stop();

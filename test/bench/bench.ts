@@ -57,14 +57,14 @@ async function median<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: numb
 }
 
 /** Runs the CLI as a user would; returns its wall time and peak RSS (KiB). */
-function cli(args: string[], opts: { cpuProf?: string } = {}): { ms: number; rssKiB: number; stdout: string } {
+function cli(args: string[], opts: { cpuProf?: string; env?: Record<string, string> } = {}): { ms: number; rssKiB: number; stdout: string } {
   const rssFile = path.join(tmp, `rss-${process.hrtime.bigint()}`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [
     '--import', path.join(ROOT, 'test/bench/rss-probe.mjs'),
     ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []),
     path.join(ROOT, 'src/cli/tapedeck.mjs'), ...args,
-  ], { encoding: 'utf8', env: { ...process.env, CI: '1', TAPEDECK_RSS_OUT: rssFile } });
+  ], { encoding: 'utf8', env: { ...process.env, CI: '1', TAPEDECK_RSS_OUT: rssFile, ...opts.env } });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`tapedeck ${args.join(' ')} failed: ${r.stderr}`);
   return { ms, rssKiB: Number(fs.readFileSync(rssFile, 'utf8')), stdout: r.stdout };
@@ -175,7 +175,16 @@ try {
     row('replay 1m OHLC only (Spark-comparable, whole CLI process)', `${fmt(gen.events / (o.ms / 1000))} events/s, peak RSS ${mib(o.rssKiB)}`);
     const pr = await jsonParseRate(dir);
     row('JSON.parse alone over the same frames', `${fmt(pr)} events/s; ratio replay / JSON.parse ${(fullRate / pr).toFixed(2)}`);
-    if (size === 1_000_000) row('stage shares (one CLI replay, self time)', shares(dir));
+    if (size === 1_000_000) {
+      row('stage shares (one CLI replay, self time)', shares(dir));
+      // The archive read on its own thread vs in line with the fold: alternating runs, medians.
+      const runs: Record<'0' | '1', { ms: number; rssKiB: number }[]> = { 0: [], 1: [] };
+      for (let i = 0; i < 3; i++) for (const v of ['0', '1'] as const) runs[v].push(cli(['replay', '--from', dir, '--out', `${dir}-out-t${v}`], { env: { TAPEDECK_READ_THREAD: v } }));
+      const med = (v: '0' | '1'): { ms: number; rssKiB: number } => runs[v].sort((a, b) => a.ms - b.ms)[1]!;
+      const [inline, threaded] = [med('0'), med('1')];
+      row('replay, archive read in line (CLI, median of 3)', `${fmt(gen.events / (inline.ms / 1000))} events/s, peak RSS ${mib(inline.rssKiB)}`);
+      row('replay, archive read on its own thread (the default)', `${fmt(gen.events / (threaded.ms / 1000))} events/s, peak RSS ${mib(threaded.rssKiB)}; ${(inline.ms / threaded.ms).toFixed(2)}× in line`);
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 

@@ -4,6 +4,7 @@
  * frame decoding, engine fold, output rows, Parquet write, digests, GC, start-up), so an
  * optimisation starts from where the time goes. The stage of a function is decided by the
  * file it lives in; what is not matched is listed under its own name.
+ * TAPEDECK_PROFILE_FUNCTIONS=N also lists the N functions with the most self time.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -60,6 +61,18 @@ export function selfTimeByStage(profile: CpuProfile): { stage: string; ms: numbe
   return [...ms].map(([stage, t]) => ({ stage, ms: t })).sort((a, b) => b.ms - a.ms);
 }
 
+/** Self time per function (name, file and line), for looking inside a stage. */
+export function selfTimeByFunction(profile: CpuProfile): { fn: string; ms: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const ms = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const { functionName, url, lineNumber } = byId.get(profile.samples[i]!)!.callFrame;
+    const key = url === '' ? `(native) ${functionName.slice(0, 60)}` : `${functionName || '(anonymous)'} ${path.basename(url)}:${lineNumber + 1}`;
+    ms.set(key, (ms.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  }
+  return [...ms].map(([fn, t]) => ({ fn, ms: t })).sort((a, b) => b.ms - a.ms);
+}
+
 async function main(): Promise<void> {
   const [archive, ...rest] = process.argv.slice(2);
   if (!archive) {
@@ -75,10 +88,16 @@ async function main(): Promise<void> {
     if (r.status !== 0) process.exit(r.status ?? 1);
     const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('no .cpuprofile written');
-    const rows = selfTimeByStage(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile);
+    const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+    const rows = selfTimeByStage(profile);
     const total = rows.reduce((n, r) => n + r.ms, 0);
     console.log(`\nself time by stage (process wall ${(wallMs / 1000).toFixed(2)} s, sampled ${(total / 1000).toFixed(2)} s)`);
     for (const { stage, ms } of rows.slice(0, 25)) console.log(`${stage.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s ${((100 * ms) / total).toFixed(1).padStart(5)} %`);
+    const topFunctions = Number(process.env.TAPEDECK_PROFILE_FUNCTIONS ?? 0);
+    if (topFunctions > 0) {
+      console.log(`\nself time by function (top ${topFunctions})`);
+      for (const { fn, ms } of selfTimeByFunction(profile).slice(0, topFunctions)) console.log(`${fn.slice(0, 70).padEnd(72)} ${(ms / 1000).toFixed(2).padStart(7)} s ${((100 * ms) / total).toFixed(1).padStart(5)} %`);
+    }
     if (process.env.TAPEDECK_KEEP_PROFILE) {
       const keep = path.resolve(process.env.TAPEDECK_KEEP_PROFILE);
       fs.copyFileSync(path.join(dir, file), keep);
