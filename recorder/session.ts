@@ -8,14 +8,15 @@ import path from 'node:path';
 import { RecoveryLock, recoverSpools, type Recovered } from './archiver.ts';
 import { diskFault } from './disk.ts';
 import { Spool, SpoolBusy } from './spool.ts';
+import { TapedeckError } from '../src/errors.ts';
 
 /**
  * A recording that cannot start or go on (bad session id, the --out held by another
  * recorder, a full or read-only disk), said in one line; the CLI exits with `exitCode`.
  */
-export class RecordError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
+export class RecordError extends TapedeckError {
+  constructor(message: string, exitCode = 1) {
+    super(message, exitCode);
   }
 }
 

@@ -15,8 +15,9 @@
  * adjacent after the merge and dropped there.)
  */
 import { compareLogOrder, type LogEvent } from '../src/log/event.ts';
+import { TapedeckError } from '../src/errors.ts';
 
-export class KafkaSourceError extends Error {}
+export class KafkaSourceError extends TapedeckError {}
 /** A partition's events are out of replay order deeper than the window: only a whole read can order them. */
 export class KafkaOrderError extends KafkaSourceError {}
 

@@ -9,8 +9,6 @@ import { TableCollector, type OutputTables } from '../src/engine/rows.ts';
 import { makePipeline, type StrategySetup } from '../strategies/runner.ts';
 import type { LogEvent } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
-import { parseKafkaUrl } from '../src/storage/kafka.ts';
-import { openKafka } from './kafka-source.ts';
 import { KafkaOrderError } from './kafka-partition.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
@@ -73,6 +71,8 @@ async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Sou
 }
 
 async function kafkaSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
+  // Loaded here: an archive replay need not load the Kafka client (start-up time).
+  const [{ parseKafkaUrl }, { openKafka }] = await Promise.all([import('../src/storage/kafka.ts'), import('./kafka-source.ts')]);
   const stream = await openKafka(parseKafkaUrl(opts.from), { ...(opts.group !== undefined ? { group: opts.group } : {}), ...(opts.kafkaWindow !== undefined ? { window: opts.kafkaWindow } : {}) });
   const only = opts.sessions;
   const { startNs, endNs } = range;

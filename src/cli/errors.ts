@@ -1,5 +1,7 @@
+import { TapedeckError } from '../errors.ts';
+
 /** A problem with what the user asked for: printed as one line, exit code 2. */
-export class UserError extends Error {}
+export class UserError extends TapedeckError {}
 
 /** Runs `fn`, turning a thrown Error from a parser into a UserError with the same words. */
 export function userInput<T>(fn: () => T): T {

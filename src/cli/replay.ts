@@ -4,7 +4,6 @@ import { parseUserTime } from '../log/time.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { replay } from '../../replayer/replay.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
-import { parseKafkaUrl } from '../storage/kafka.ts';
 import { UserError, userInput } from './errors.ts';
 import { progressBar } from './progress.ts';
 
@@ -35,7 +34,10 @@ export const replayCommand: CommandModule<object, Args> = {
     if (startNs !== undefined && endNs !== undefined && startNs >= endNs) throw new UserError(`--start ${a.start} is not before --end ${a.end}: nothing to replay`);
     const config = engineConfig(a);
     if (a.group !== undefined && !a.from.startsWith('kafka://')) throw new UserError('--group needs a kafka:// source');
-    if (a.from.startsWith('kafka://')) userInput(() => parseKafkaUrl(a.from));
+    if (a.from.startsWith('kafka://')) {
+      const { parseKafkaUrl } = await import('../storage/kafka.ts');
+      userInput(() => parseKafkaUrl(a.from));
+    }
     const bar = progressBar('replay');
     const { manifest, elapsedMs } = await replay({
       from: a.from, out: a.out, speed, config, onProgress: bar.update, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),

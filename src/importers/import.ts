@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 import { nsToIso } from '../log/time.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
 import { LineError, cryptofeedFileInfo, parseCryptofeedLine, parseHftbacktestLine, type ImportedLine } from './formats.ts';
+import { TapedeckError } from '../errors.ts';
 
 export type ImportFormat = 'hftbacktest' | 'cryptofeed';
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['hftbacktest', 'cryptofeed'];
@@ -34,7 +35,7 @@ export interface ImportedSession {
 }
 
 /** A problem with the user's input that deserves one line, not a stack trace. */
-export class ImportError extends Error {}
+export class ImportError extends TapedeckError {}
 
 interface Group {
   readonly recording: string;

@@ -23,6 +23,7 @@ import type { LogEvent } from '../log/event.ts';
 import { nsToDate } from '../log/time.ts';
 import { ARCHIVE_CODEC, ARCHIVE_COMPRESSORS } from './codecs.ts';
 import { CREATED_BY, tempName, type Column } from './parquet.ts';
+import { TapedeckError } from '../errors.ts';
 
 export const ARCHIVE_COLUMNS: readonly Column[] = [
   { name: 'session', type: 'STRING' },
@@ -222,4 +223,4 @@ export class ArchiveWriter {
 }
 
 /** A file that is not a readable tapedeck raw archive file. */
-export class ArchiveError extends Error {}
+export class ArchiveError extends TapedeckError {}

@@ -13,6 +13,7 @@
 import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
 import { canonicalAsset, eventSymbol } from '../exchanges/registry.ts';
 import { isLogKind, type LogEvent } from '../log/event.ts';
+import { TapedeckError } from '../errors.ts';
 
 export interface KafkaTarget {
   readonly brokers: string[];
@@ -99,7 +100,7 @@ export function toMessages(ev: LogEvent, partitions: number): Message[] {
   }));
 }
 
-export class KafkaRecordError extends Error {}
+export class KafkaRecordError extends TapedeckError {}
 
 export function fromRecord(headers: IHeaders | undefined, value: Buffer | null, where: string): LogEvent {
   const h = (k: string): string => {
