@@ -125,44 +125,47 @@ describe.skipIf(!REAL)('mutated real frames through the pipeline (property)', ()
   it('import (cryptofeed, every exchange; hftbacktest, Binance) → replay: no throw, outputs written, every frame kept and counted', async () => {
     await fc.assert(fc.asyncProperty(steps, steps, steps, steps, steps, async (...perFile) => {
       const dir = tmpDir('tapedeck-mut-');
-      const files: string[] = [];
-      for (const [k, [name, frames]] of Object.entries(CRYPTOFEED).entries()) {
-        const lines = pick(frames, perFile[k]!, (f) => f[1], (f, p) => [f[0], oneLine(p)] as [string, string]).map(([t, p]) => `${t}: ${p}`);
-        files.push(path.join(dir, name));
-        fs.writeFileSync(files.at(-1)!, `${lines.join('\n')}\n`);
-      }
-      const hft = pick(HFT, perFile[4]!, (l) => l.slice(l.indexOf(' ') + 1), (l, p) => `${l.slice(0, l.indexOf(' '))} ${oneLine(p)}`);
-      fs.writeFileSync(path.join(dir, 'btcusdt.gz'), gzipSync(`${hft.join('\n')}\n`));
+      try {
+        const files: string[] = [];
+        for (const [k, [name, frames]] of Object.entries(CRYPTOFEED).entries()) {
+          const lines = pick(frames, perFile[k]!, (f) => f[1], (f, p) => [f[0], oneLine(p)] as [string, string]).map(([t, p]) => `${t}: ${p}`);
+          files.push(path.join(dir, name));
+          fs.writeFileSync(files.at(-1)!, `${lines.join('\n')}\n`);
+        }
+        const hft = pick(HFT, perFile[4]!, (l) => l.slice(l.indexOf(' ') + 1), (l, p) => `${l.slice(0, l.indexOf(' '))} ${oneLine(p)}`);
+        fs.writeFileSync(path.join(dir, 'btcusdt.gz'), gzipSync(`${hft.join('\n')}\n`));
 
-      const raw = path.join(dir, 'raw');
-      const sessions = [
-        ...await importRecordings(files, { format: 'cryptofeed', out: raw }),
-        ...await importRecordings([path.join(dir, 'btcusdt.gz')], { format: 'hftbacktest', out: raw }),
-      ];
-      const archived = await readArchiveEvents(raw);
-      // Every line is in the archive, in order: as the frame it was, or as an error event saying why not.
-      for (const s of sessions) {
-        const file = s.inputs[0]!;
-        const parse = file.endsWith('.gz') ? parseHftbacktestLine : (l: string) => parseCryptofeedLine(l);
-        const text = file.endsWith('.gz') ? hft.join('\n') : fs.readFileSync(file, 'utf8').replace(/\n$/, '');
-        const want = text.split('\n').filter((l) => l !== '').map((l) => {
-          try {
-            const r = parse(l);
-            return r === undefined ? undefined : r.kind === 'frame' ? r.payload : `<${r.kind}>`;
-          } catch {
-            return '<error>';
-          }
-        }).filter((w) => w !== undefined);
-        const got = archived.filter((e) => e.session === s.session).map((e) => (e.kind === 'frame' ? e.payload : `<${e.kind}>`));
-        expect(got, `${path.basename(file)}: every line kept`).toEqual(want);
-      }
+        const raw = path.join(dir, 'raw');
+        const sessions = [
+          ...await importRecordings(files, { format: 'cryptofeed', out: raw }),
+          ...await importRecordings([path.join(dir, 'btcusdt.gz')], { format: 'hftbacktest', out: raw }),
+        ];
+        const archived = await readArchiveEvents(raw);
+        // Every line is in the archive, in order: as the frame it was, or as an error event saying why not.
+        for (const s of sessions) {
+          const file = s.inputs[0]!;
+          const parse = file.endsWith('.gz') ? parseHftbacktestLine : (l: string) => parseCryptofeedLine(l);
+          const text = file.endsWith('.gz') ? hft.join('\n') : fs.readFileSync(file, 'utf8').replace(/\n$/, '');
+          const want = text.split('\n').filter((l) => l !== '').map((l) => {
+            try {
+              const r = parse(l);
+              return r === undefined ? undefined : r.kind === 'frame' ? r.payload : `<${r.kind}>`;
+            } catch {
+              return '<error>';
+            }
+          }).filter((w) => w !== undefined);
+          const got = archived.filter((e) => e.session === s.session).map((e) => (e.kind === 'frame' ? e.payload : `<${e.kind}>`));
+          expect(got, `${path.basename(file)}: every line kept`).toEqual(want);
+        }
 
-      const res = await replay({ from: raw, out: path.join(dir, 'replay'), speed: 'max', config: DEFAULT_CONFIG });
-      assertWritten(path.join(dir, 'replay'));
-      expect(res.manifest.stats.events).toBe(archived.length);
-      // Each exchange's events in replay order (one session per imported file, so archive order per exchange).
-      assertCounted(res.manifest.stats, byExchange(await readReplayOrder(raw)));
-      fs.rmSync(dir, { recursive: true, force: true });
+        const res = await replay({ from: raw, out: path.join(dir, 'replay'), speed: 'max', config: DEFAULT_CONFIG });
+        assertWritten(path.join(dir, 'replay'));
+        expect(res.manifest.stats.events).toBe(archived.length);
+        // Each exchange's events in replay order (one session per imported file, so archive order per exchange).
+        assertCounted(res.manifest.stats, byExchange(await readReplayOrder(raw)));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }), { numRuns: 40 });
   }, 300_000);
 
