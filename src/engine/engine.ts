@@ -39,7 +39,8 @@ export class Engine {
   private readonly exchanges = new Map<string, PerExchange>();
   private readonly indicators = new Map<string, IndicatorSet>();
   private readonly arbitrage: ArbitrageDetector;
-  private readonly assetOf = new Map<string, string | null>();
+  /** exchange → native symbol → canonical asset (null: none). Two lookups, no key string built per quote. */
+  private readonly assetOf = new Map<string, Map<string, string | null>>();
   private readonly latenessUs: number;
   private lastRecvNs = 0n;
   private lastSession = '';
@@ -233,11 +234,12 @@ export class Engine {
   }
 
   private asset(exchange: string, symbol: string): string | null {
-    const key = `${exchange}:${symbol}`;
-    let a = this.assetOf.get(key);
+    let bySymbol = this.assetOf.get(exchange);
+    if (bySymbol === undefined) this.assetOf.set(exchange, (bySymbol = new Map()));
+    let a = bySymbol.get(symbol);
     if (a === undefined) {
       a = canonicalAsset(exchange, symbol, this.cfg.arbitrage) ?? null;
-      this.assetOf.set(key, a);
+      bySymbol.set(symbol, a);
     }
     return a;
   }

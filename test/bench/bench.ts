@@ -27,7 +27,7 @@ import { generateArchive } from '../../src/cli/demo.ts';
 import { readManifest } from '../../src/storage/run.ts';
 import { ROOT, realFixturesDir, startCli } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
-import { selfTimeByStage } from './profile.ts';
+import { selfTimeByStage, threadProfiles } from './profile.ts';
 
 const real = realFixturesDir();
 if (!real) {
@@ -103,12 +103,11 @@ function dirBytes(dir: string): number {
   }, 0);
 }
 
-/** Self-time shares per stage of one CLI replay (percent of the process's sampled time). */
+/** Self-time shares per stage of one CLI replay's main thread (percent of its sampled time). */
 function shares(archive: string): string {
   const dir = path.join(tmp, `prof-${process.hrtime.bigint()}`);
   cli(['replay', '--from', archive, '--out', path.join(dir, 'out')], { cpuProf: dir });
-  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
-  const rows = selfTimeByStage(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+  const rows = selfTimeByStage(JSON.parse(fs.readFileSync(threadProfiles(dir).main, 'utf8')));
   const total = rows.reduce((t, r) => t + r.ms, 0);
   return rows.slice(0, 8).map((r) => `${r.stage} ${((100 * r.ms) / total).toFixed(0)}%`).join(' · ');
 }

@@ -61,6 +61,18 @@ export function selfTimeByStage(profile: CpuProfile): { stage: string; ms: numbe
   return [...ms].map(([stage, t]) => ({ stage, ms: t })).sort((a, b) => b.ms - a.ms);
 }
 
+/**
+ * The profiles `--cpu-prof` wrote into `dir`, main thread first: one file per thread, named
+ * CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile, the main thread's id being 0.
+ */
+export function threadProfiles(dir: string): { main: string; workers: string[] } {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const tid = (f: string): number => Number(f.split('.').at(-3));
+  const main = files.find((f) => tid(f) === 0);
+  if (main === undefined) throw new Error(`no main-thread .cpuprofile in ${dir}`);
+  return { main: path.join(dir, main), workers: files.filter((f) => tid(f) !== 0).map((f) => path.join(dir, f)) };
+}
+
 /** Self time per function (name, file and line), for looking inside a stage. */
 export function selfTimeByFunction(profile: CpuProfile): { fn: string; ms: number }[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -86,13 +98,19 @@ async function main(): Promise<void> {
     const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(ROOT, 'src/cli/tapedeck.mjs'), 'replay', '--from', archive, '--out', out, '--speed', 'max', ...rest], { stdio: ['ignore', 'inherit', 'inherit'] });
     const wallMs = performance.now() - t0;
     if (r.status !== 0) process.exit(r.status ?? 1);
-    const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('no .cpuprofile written');
-    const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+    const { main: file, workers } = threadProfiles(dir);
+    const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
     const rows = selfTimeByStage(profile);
     const total = rows.reduce((n, r) => n + r.ms, 0);
-    console.log(`\nself time by stage (process wall ${(wallMs / 1000).toFixed(2)} s, sampled ${(total / 1000).toFixed(2)} s)`);
+    console.log(`\nmain thread: self time by stage (process wall ${(wallMs / 1000).toFixed(2)} s, sampled ${(total / 1000).toFixed(2)} s)`);
     for (const { stage, ms } of rows.slice(0, 25)) console.log(`${stage.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s ${((100 * ms) / total).toFixed(1).padStart(5)} %`);
+    for (const w of workers) {
+      const wr = selfTimeByStage(JSON.parse(fs.readFileSync(w, 'utf8')) as CpuProfile);
+      const busy = wr.filter((r) => r.stage !== 'idle / waiting');
+      const wt = wr.reduce((n, r) => n + r.ms, 0);
+      console.log(`\nworker thread ${path.basename(w)}: busy ${(busy.reduce((n, r) => n + r.ms, 0) / 1000).toFixed(2)} s of ${(wt / 1000).toFixed(2)} s sampled`);
+      for (const { stage, ms } of busy.slice(0, 8)) console.log(`${stage.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s ${((100 * ms) / wt).toFixed(1).padStart(5)} %`);
+    }
     const topFunctions = Number(process.env.TAPEDECK_PROFILE_FUNCTIONS ?? 0);
     if (topFunctions > 0) {
       console.log(`\nself time by function (top ${topFunctions})`);
@@ -100,7 +118,7 @@ async function main(): Promise<void> {
     }
     if (process.env.TAPEDECK_KEEP_PROFILE) {
       const keep = path.resolve(process.env.TAPEDECK_KEEP_PROFILE);
-      fs.copyFileSync(path.join(dir, file), keep);
+      fs.copyFileSync(file, keep);
       console.log(`profile kept at ${keep} (open it in Chrome DevTools)`);
     }
   } finally {
