@@ -1,7 +1,12 @@
 /**
  * `/metrics` in the Prometheus text format (prom-client), on loopback by default: frames
  * per exchange, reconnects, gaps, backfilled trades, decode errors, unknown messages,
- * connection errors, spool lag, and commit latency.
+ * connection errors, spool lag, Kafka backlog, and commit latency per exchange.
+ *
+ * Names follow Prometheus' conventions (https://prometheus.io/docs/practices/naming/):
+ * counters end in `_total`, durations are `_seconds`, and per-exchange series carry an
+ * `exchange` label. Rates are left to PromQL (`rate(tapedeck_frames_total[30s])`) rather
+ * than exported as gauges; `deploy/prometheus.yml` scrapes this endpoint.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,23 +15,43 @@ import client from 'prom-client';
 export class RecorderMetrics {
   readonly registry = new client.Registry();
   readonly frames = new client.Counter({ name: 'tapedeck_frames_total', help: 'WebSocket frames received', labelNames: ['exchange'], registers: [this.registry] });
-  readonly framesPerSecond = new client.Gauge({ name: 'tapedeck_frames_per_second', help: 'Frames received in the last second', labelNames: ['exchange'], registers: [this.registry] });
   readonly reconnects = new client.Counter({ name: 'tapedeck_reconnects_total', help: 'Reconnections', labelNames: ['exchange'], registers: [this.registry] });
   readonly connectionErrors = new client.Counter({ name: 'tapedeck_connection_errors_total', help: 'Connection errors (refused, stalled, HTTP errors)', labelNames: ['exchange'], registers: [this.registry] });
   readonly gaps = new client.Counter({ name: 'tapedeck_gaps_total', help: 'Trade-id gaps detected', labelNames: ['exchange'], registers: [this.registry] });
   readonly backfilled = new client.Counter({ name: 'tapedeck_backfilled_trades_total', help: 'Trades fetched by REST backfill', labelNames: ['exchange'], registers: [this.registry] });
   readonly backfillFailures = new client.Counter({ name: 'tapedeck_backfill_failures_total', help: 'Backfills given up', labelNames: ['exchange'], registers: [this.registry] });
-  readonly decodeErrors = new client.Gauge({ name: 'tapedeck_decode_errors', help: 'Frames the adapter could not read (malformed)', labelNames: ['exchange'], registers: [this.registry] });
-  readonly unknownMessages = new client.Gauge({ name: 'tapedeck_unknown_messages', help: 'Frames of a message type the adapter does not know', labelNames: ['exchange'], registers: [this.registry] });
+  readonly decodeErrors = new client.Counter({ name: 'tapedeck_decode_errors_total', help: 'Frames the adapter could not read (malformed)', labelNames: ['exchange'], registers: [this.registry] });
+  readonly unknownMessages = new client.Counter({ name: 'tapedeck_unknown_messages_total', help: 'Frames of a message type the adapter does not know', labelNames: ['exchange'], registers: [this.registry] });
   readonly spoolLag = new client.Gauge({ name: 'tapedeck_spool_lag_seconds', help: 'Age of the oldest event not yet committed to the spool', registers: [this.registry] });
   readonly spoolPending = new client.Gauge({ name: 'tapedeck_spool_pending_events', help: 'Events waiting for the next spool commit', registers: [this.registry] });
   readonly kafkaDelivered = new client.Counter({ name: 'tapedeck_kafka_delivered_total', help: 'LogEvents delivered to the Kafka raw topic', registers: [this.registry] });
   readonly kafkaPending = new client.Gauge({ name: 'tapedeck_kafka_pending_events', help: 'LogEvents waiting in the spool for Kafka', registers: [this.registry] });
   readonly commitLatency = new client.Histogram({
-    name: 'tapedeck_commit_latency_seconds', help: 'From frame arrival to spool commit', registers: [this.registry],
+    name: 'tapedeck_commit_latency_seconds', help: 'From an exchange event\'s arrival to its spool commit', labelNames: ['exchange'], registers: [this.registry],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   });
   private server: http.Server | undefined;
+  private readonly counted = new Map<client.Counter<'exchange'>, Map<string, number>>();
+
+  /** Every per-exchange series from zero, so the first increment is a visible rate. */
+  init(exchanges: readonly string[]): void {
+    const counters = [this.frames, this.reconnects, this.connectionErrors, this.gaps, this.backfilled, this.backfillFailures, this.decodeErrors, this.unknownMessages];
+    for (const exchange of exchanges) {
+      for (const c of counters) c.inc({ exchange }, 0);
+      this.commitLatency.zero({ exchange });
+    }
+  }
+
+  /** Brings a counter up to `total` (the engine keeps the running count; a counter only grows). */
+  countTo(counter: client.Counter<'exchange'>, exchange: string, total: number): void {
+    const seen = this.counted.get(counter) ?? new Map<string, number>();
+    this.counted.set(counter, seen);
+    const before = seen.get(exchange) ?? 0;
+    if (total > before) {
+      counter.inc({ exchange }, total - before);
+      seen.set(exchange, total);
+    }
+  }
 
   /** Serves /metrics; resolves to its URL. */
   async serve(host: string, port: number): Promise<string> {

@@ -81,6 +81,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const { recovered, spool, spoolFile } = startSpool(spoolDir, rawDir, session, o.kafka !== undefined, say);
   if (o.kafka) spool.setMeta('kafka.prefix', o.kafka.prefix);
   const metrics = new RecorderMetrics();
+  metrics.init(o.exchanges);
   const metricsUrl = o.metrics ? await metrics.serve(o.metrics.host, o.metrics.port) : undefined;
   const clock = new RecvClock();
   const collector = new TableCollector();
@@ -92,7 +93,6 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   let last: bigint | undefined;
   const arrivals: bigint[] = [];
   const latencies: number[] = [];
-  const framesThisSecond = new Map<string, number>();
 
   const kafka = o.kafka ? new KafkaForwarder(spool, session, { ...o.kafka, say, onDelivered: (n) => metrics.kafkaDelivered.inc(n) }) : undefined;
   const backlog = o.kafka ? new KafkaBacklog(recovered.kept, { ...o.kafka, say, onDelivered: (n) => metrics.kafkaDelivered.inc(n) }) : undefined;
@@ -124,10 +124,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     arrivals.push(process.hrtime.bigint());
     engine.onLog(ev);
     for (const t of o.taps ?? []) t(ev);
-    if (kind === 'frame') {
-      metrics.frames.inc({ exchange });
-      framesThisSecond.set(exchange, (framesThisSecond.get(exchange) ?? 0) + 1);
-    }
+    if (kind === 'frame') metrics.frames.inc({ exchange });
   }
 
   function startBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint): Promise<void> {
@@ -170,7 +167,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     const now = process.hrtime.bigint();
     for (let i = 0; i < rows.length; i++) {
       const ms = Number(now - arrivals[i]!) / 1e6;
-      metrics.commitLatency.observe(ms / 1000);
+      // Ticks are the recorder's own (no exchange); the histogram is per exchange.
+      if (rows[i]!.exchange !== '') metrics.commitLatency.observe({ exchange: rows[i]!.exchange }, ms / 1000);
       if (latencies.length < 1_000_000) latencies.push(ms);
     }
     arrivals.splice(0, rows.length);
@@ -189,11 +187,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   timers.push(setInterval(() => log('tick', '', '', '', ''), o.tickMs ?? 1000));
   timers.push(setInterval(() => {
     for (const x of o.exchanges) {
-      metrics.framesPerSecond.set({ exchange: x }, framesThisSecond.get(x) ?? 0);
-      framesThisSecond.set(x, 0);
       const d = engine.stats.decode[x];
-      metrics.decodeErrors.set({ exchange: x }, d?.errors ?? 0);
-      metrics.unknownMessages.set({ exchange: x }, d ? Object.values(d.unknown).reduce((a, b) => a + b, 0) : 0);
+      metrics.countTo(metrics.decodeErrors, x, d?.errors ?? 0);
+      metrics.countTo(metrics.unknownMessages, x, d ? Object.values(d.unknown).reduce((a, b) => a + b, 0) : 0);
     }
     metrics.spoolPending.set(spool.pendingCount);
     metrics.spoolLag.set(arrivals.length > 0 ? Number(process.hrtime.bigint() - arrivals[0]!) / 1e9 : 0);
