@@ -49,6 +49,8 @@ export interface RecordOptions {
   readonly strategy?: StrategySetup;
   /** Also produce every LogEvent (and the live outputs) to Kafka. */
   readonly kafka?: { brokers: string[]; prefix: string; partitions: number };
+  /** Given the recorder's metrics once they exist (the dashboard reads its health from them). */
+  readonly onMetrics?: (metrics: RecorderMetrics) => void;
 }
 
 export interface RecordResult {
@@ -82,6 +84,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   if (o.kafka) spool.setMeta('kafka.prefix', o.kafka.prefix);
   const metrics = new RecorderMetrics();
   metrics.init(o.exchanges);
+  o.onMetrics?.(metrics);
   const metricsUrl = o.metrics ? await metrics.serve(o.metrics.host, o.metrics.port) : undefined;
   const clock = new RecvClock();
   const collector = new TableCollector();

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EngineConfig } from '../src/engine/config.ts';
-import { TableCollector, type OutputTables } from '../src/engine/rows.ts';
+import { TableCollector, type OutputSink, type OutputTables, type TableName } from '../src/engine/rows.ts';
 import { makePipeline, type StrategySetup } from '../strategies/runner.ts';
 import type { LogEvent } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
@@ -40,6 +40,10 @@ export interface ReplayOptions {
    * events in the same order. Default: for archives of at least THREAD_MIN_ROWS events.
    */
   readonly readThread?: boolean;
+  /** Extra sinks for the rows as they are made (the dashboard). */
+  readonly sinks?: readonly OutputSink[];
+  /** Extra consumers of every LogEvent, after it is folded (the dashboard's connection health). */
+  readonly taps?: readonly ((ev: LogEvent) => void)[];
 }
 
 /** Below this many events, starting a reader thread costs more than it saves. */
@@ -113,7 +117,14 @@ async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
   const range = { ...(opts.startNs !== undefined ? { startNs: opts.startNs } : {}), ...(opts.endNs !== undefined ? { endNs: opts.endNs } : {}) };
   const source = opts.from.startsWith('kafka://') ? await kafkaSource(opts, range) : await archiveSource(opts, range);
   const collector = new TableCollector();
-  const engine = makePipeline(opts.config, collector, opts.strategy);
+  const extra = opts.sinks ?? [];
+  const sink: OutputSink = extra.length === 0 ? collector : {
+    emit<T extends TableName>(table: T, row: OutputTables[T][number]): void {
+      collector.emit(table, row);
+      for (const s of extra) s.emit(table, row);
+    },
+  };
+  const engine = makePipeline(opts.config, sink, opts.strategy);
   let first: bigint | undefined;
   let last: bigint | undefined;
   const lateness = opts.speed === 'max' ? undefined : new Lateness();
@@ -123,6 +134,7 @@ async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
     first ??= batch[0]!.recvNs;
     last = batch[batch.length - 1]!.recvNs;
     for (const ev of batch) engine.onLog(ev);
+    for (const tap of opts.taps ?? []) for (const ev of batch) tap(ev);
     opts.onProgress?.(engine.stats.events, source.total);
   }
   engine.finish();

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule<object, never>>> = {
   verify: async () => (await import('./verify.ts')).verifyCommand as never,
   backtest: async () => (await import('./backtest.ts')).backtestCommand as never,
   demo: async () => (await import('./demo.ts')).demoCommand as never,
+  ui: async () => (await import('./ui.ts')).uiCommand as never,
 };
 
 function fail(message: string, code: number): never {

@@ -14,8 +14,11 @@ import { executionConfig, parseParams, withStrategyOptions, type StrategyArgs } 
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, checkPort, listenError, userInput } from './errors.ts';
 import { liveView } from './live-view.ts';
+import { engineInfo, startDashboard, withUiOptions, type UiArgs } from './ui.ts';
+import { UiHub } from '../ui/hub.ts';
+import { recorderGauges } from '../ui/health.ts';
 
-interface Args extends EngineArgs, StrategyArgs {
+interface Args extends EngineArgs, StrategyArgs, UiArgs {
   strategy?: string;
   exchanges: string; symbols: string; out: string; duration?: string; endpoint: string[]; tick: string;
   'metrics-port': number; silence?: string; kafka?: string; 'topic-prefix': string; partitions: number; 'metrics-host': string; metrics: boolean; session?: string;
@@ -43,7 +46,7 @@ export function parseExchanges(spec: string, known: readonly string[]): string[]
 export const recordCommand: CommandModule<object, Args> = {
   command: 'record',
   describe: 'record live exchange WebSocket data into the archive, running the engine live',
-  builder: (y) => withStrategyOptions(withEngineOptions(y
+  builder: (y) => withUiOptions(withStrategyOptions(withEngineOptions(y
     .option('exchanges', { type: 'string', default: 'binance,coinbase', describe: `exchanges: ${RECORDABLE.join(',')}` })
     .option('symbols', { type: 'string', default: 'BTC-USD,ETH-USD', describe: 'assets as BASE-QUOTE (Binance records USD as USDT)' })
     .option('out', { type: 'string', default: 'data', describe: 'data root: raw/ archive, out/<session>/ outputs, spool/' })
@@ -59,7 +62,7 @@ export const recordCommand: CommandModule<object, Args> = {
     .option('kafka', { type: 'string', describe: 'also produce to Kafka: brokers host:port[,host:port]' })
     .option('topic-prefix', { type: 'string', default: 'tapedeck', describe: 'Kafka topics: <prefix>.raw, <prefix>.candles, …' })
     .option('partitions', { type: 'number', default: 4, describe: 'partitions of topics tapedeck creates' })
-    .option('strategy', { type: 'string', describe: 'paper-trade this strategy live (see backtest)' }))) as never,
+    .option('strategy', { type: 'string', describe: 'paper-trade this strategy live (see backtest)' })))) as never,
   handler: async (a) => {
     if (a.session !== undefined) {
       const bad = badSession(a.session);
@@ -83,17 +86,25 @@ export const recordCommand: CommandModule<object, Args> = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const view = process.stdout.isTTY && !process.env.CI ? liveView(config) : undefined;
+    const dash = a.ui ? await startDashboard(new UiHub(engineInfo(exchanges.join(', '), 'record', config)), a) : undefined;
+    const say = (l: string): void => void (view ? view.say(l) : process.stderr.write(`${l}\n`));
+    if (dash) say(`dashboard at ${dash.server.url}`);
+    const sinks = [...(view ? [view.sink] : []), ...(dash ? [dash.hub] : [])];
+    const taps = [...(view ? [view.tap] : []), ...(dash ? [dash.hub.tap] : [])];
     const r = await record({
       exchanges, symbols, out: a.out, config, tickMs, endpoints: parseEndpoints(a.endpoint, exchanges),
       metrics: a.metrics ? { host: a['metrics-host'], port: a['metrics-port'] } : null,
-      signal: stop.signal, say: (l) => (view ? view.say(l) : process.stderr.write(`${l}\n`)),
+      signal: stop.signal, say,
       ...(durationMs !== undefined ? { durationMs } : {}), ...(a.session !== undefined ? { session: a.session } : {}),
       ...(silenceMs !== undefined ? { silenceMs } : {}),
       ...(brokers ? { kafka: { brokers, prefix: a['topic-prefix'], partitions: a.partitions } } : {}),
       ...(strategy ? { strategy: strategy.setup } : {}),
-      ...(view ? { sinks: [view.sink], taps: [view.tap] } : {}),
+      sinks, taps,
+      ...(dash ? { onMetrics: (m) => dash.hub.watchRecorder(() => recorderGauges(m.registry)) } : {}),
     }).catch((err: unknown) => listenError(err, a['metrics-host'], a['metrics-port'], '--metrics-port/--metrics-host, or --no-metrics'));
     view?.stop();
+    dash?.hub.done();
+    await dash?.close();
     const tables = tableSummary(r.manifest);
     process.stdout.write(`recorded ${r.events} events as ${r.session} → ${r.archive}; live outputs → ${r.outDir}: ${tables}\n`);
     if (r.kafka) process.stdout.write(`kafka: ${r.kafka.delivered} events delivered to ${r.kafka.topic}${r.kafka.undelivered > 0 ? `, ${r.kafka.undelivered} NOT delivered (kept in the spool and the archive)` : ''}\n`);

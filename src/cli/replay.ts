@@ -6,8 +6,10 @@ import { replay } from '../../replayer/replay.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, userInput } from './errors.ts';
 import { progressBar } from './progress.ts';
+import { engineInfo, startDashboard, untilStopped, withUiOptions, type UiArgs } from './ui.ts';
+import { UiHub } from '../ui/hub.ts';
 
-interface Args extends EngineArgs { from: string; out: string; speed: string; start?: string; end?: string; group?: string }
+interface Args extends EngineArgs, UiArgs { from: string; out: string; speed: string; start?: string; end?: string; group?: string }
 
 /** TAPEDECK_READ_THREAD=0 or 1 overrides the reader thread's default (for side-by-side measurement). */
 function readThreadChoice(): { readThread?: boolean } {
@@ -20,13 +22,13 @@ function readThreadChoice(): { readThread?: boolean } {
 export const replayCommand: CommandModule<object, Args> = {
   command: 'replay',
   describe: 'replay a raw archive through the engine and write candles, indicators, arbitrage, late trades',
-  builder: (y) => withEngineOptions(y
+  builder: (y) => withUiOptions(withEngineOptions(y
     .option('from', { type: 'string', demandOption: true, describe: 'archive directory, one .parquet file, or kafka://host:port/topic' })
     .option('group', { type: 'string', describe: 'with kafka://: join this consumer group and replay the assigned partitions' })
     .option('out', { type: 'string', default: 'data/out/replay', describe: 'output directory' })
     .option('speed', { type: 'string', default: 'max', describe: '1x, 50x, 0.5x, or max' })
     .option('start', { type: 'string', describe: 'first receive time to replay (ISO-8601)' })
-    .option('end', { type: 'string', describe: 'receive time to stop before (ISO-8601)' })) as never,
+    .option('end', { type: 'string', describe: 'receive time to stop before (ISO-8601)' }))) as never,
   handler: async (a) => {
     const speed = userInput(() => parseSpeed(a.speed));
     const startNs = a.start !== undefined ? userInput(() => parseUserTime(a.start!)) : undefined;
@@ -38,14 +40,28 @@ export const replayCommand: CommandModule<object, Args> = {
       const { parseKafkaUrl } = await import('../storage/kafka.ts');
       userInput(() => parseKafkaUrl(a.from));
     }
+    const dash = a.ui ? await startDashboard(new UiHub(engineInfo(a.from, 'replay', config, a.speed)), a) : undefined;
+    if (dash) process.stderr.write(`dashboard at ${dash.server.url}\n`);
     const bar = progressBar('replay');
     const { manifest, elapsedMs } = await replay({
-      from: a.from, out: a.out, speed, config, onProgress: bar.update, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),
+      from: a.from, out: a.out, speed, config, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),
+      onProgress: (done, total) => {
+        bar.update(done, total);
+        dash?.hub.expect(total);
+      },
       ...(startNs !== undefined ? { startNs } : {}), ...(endNs !== undefined ? { endNs } : {}),
+      ...(dash ? { sinks: [dash.hub], taps: [dash.hub.tap] } : {}),
     });
     bar.stop();
     const rate = Math.round(manifest.events / (elapsedMs / 1000));
     const tables = tableSummary(manifest);
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s) → ${a.out}: ${tables}\n`);
+    if (dash) {
+      // The page stays up on the finished replay until the user is done looking.
+      dash.hub.done();
+      process.stderr.write(`replay done; dashboard still at ${dash.server.url} (Ctrl-C to stop)\n`);
+      await untilStopped();
+      await dash.close();
+    }
   },
 };
