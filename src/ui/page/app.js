@@ -19,7 +19,7 @@ const state = {
   decodeErrors: [],
   done: false,
   /** What came over the socket after the snapshot (the live test reads it). */
-  received: { messages: 0, candles: 0 },
+  received: { snapshot: 0, messages: 0, candles: 0 },
 };
 const marketCards = new Map();
 const spreadCards = new Map();
@@ -99,13 +99,22 @@ function chartOptions() {
   };
 }
 
+/** A titled card, kept in title order among its siblings whatever order rows arrive in. */
 function card(parent, cls, title) {
   const el = document.createElement('div');
   el.className = `card ${cls}`;
+  el.dataset.title = title;
   el.innerHTML = '<h3></h3><div class="legend"></div><div class="chart"></div><div class="windows"></div>';
   el.querySelector('h3').textContent = title;
-  parent.append(el);
+  const after = [...parent.children].find((c) => c.dataset.title > title);
+  parent.insertBefore(el, after ?? null);
   return el;
+}
+
+/** Fits the chart to its data until the user scrolls or zooms it. */
+function follow(c, chartEl) {
+  c.userMoved = false;
+  for (const type of ['wheel', 'pointerdown', 'touchstart']) chartEl.addEventListener(type, () => (c.userMoved = true), { passive: true });
 }
 
 function marketCard(key) {
@@ -141,7 +150,8 @@ function marketCard(key) {
     panes[1].setStretchFactor(1);
   }
   const markers = LWC.createSeriesMarkers(candle, []);
-  c = { el, chart, candle, volume, overlays, rsi, markers, fitted: false };
+  c = { el, chart, candle, volume, overlays, rsi, markers };
+  follow(c, el.querySelector('.chart'));
   marketCards.set(key, c);
   return c;
 }
@@ -200,10 +210,7 @@ function renderMarket(key) {
     ? `${state.interval} · ${rows.length} candles · last ${utc(time(last))} close ${last.close} vol ${last.volume.toFixed(4)}`
       + (c.rsi && lastInd?.values[c.rsi.col] != null ? ` · RSI ${lastInd.values[c.rsi.col].toFixed(1)}` : '')
     : `${state.interval} · no candles yet`;
-  if (!c.fitted && rows.length > 0) {
-    c.chart.timeScale().fitContent();
-    c.fitted = true;
-  }
+  if (!c.userMoved && rows.length > 0) c.chart.timeScale().fitContent();
 }
 
 /** Arbitrage start/end rows paired into windows per (buy, sell) direction; an open one has end null. */
@@ -239,7 +246,8 @@ function spreadCard(asset) {
   shade.priceScale().applyOptions({ scaleMargins: { top: 0, bottom: 0 }, visible: false });
   const spread = chart.addSeries(LWC.LineSeries, { color: '#4f8ff7', lineWidth: 2, title: 'spread bps', priceLineVisible: false });
   const edge = chart.addSeries(LWC.LineSeries, { color: '#f0883e', lineWidth: 1, lineStyle: 0, title: 'net edge bps', priceLineVisible: false, pointMarkersVisible: true });
-  c = { el, chart, shade, spread, edge, windows: [], fitted: false };
+  c = { el, chart, shade, spread, edge, windows: [] };
+  follow(c, el.querySelector('.chart'));
   spreadCards.set(asset, c);
   return c;
 }
@@ -280,10 +288,7 @@ function renderSpread(asset) {
     ? 'no arbitrage windows'
     : `${windows.length} arbitrage windows; best net edge ${top.net_edge_bps.toFixed(2)} bps buying on ${top.buy}, selling on ${top.sell} at ${utc(top.start_ms / 1000)}`
       + ` for ${top.end_ms === null ? 'still open' : `${((top.end_ms - top.start_ms) / 1000).toFixed(2)} s`}`;
-  if (!c.fitted && spread.length > 0) {
-    c.chart.timeScale().fitContent();
-    c.fitted = true;
-  }
+  if (!c.userMoved && spread.length > 0) c.chart.timeScale().fitContent();
 }
 
 function renderAll() {
@@ -371,11 +376,11 @@ function onSnapshot(s) {
     state.interval = s.info.intervals[0];
     select.addEventListener('change', () => {
       state.interval = select.value;
-      for (const c of marketCards.values()) c.fitted = false;
-      for (const c of spreadCards.values()) c.fitted = false;
+      for (const c of [...marketCards.values(), ...spreadCards.values()]) c.userMoved = false;
       renderAll();
     });
   }
+  state.received.snapshot = s.tables.candles.length;
   addRows(s.tables);
   renderAll();
   renderHealth(s.health);
