@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../helpers.ts';
 
-const COMMANDS = ['import', 'replay', 'record', 'simulate', 'verify', 'backtest', 'demo'];
+const COMMANDS = ['import', 'replay', 'record', 'simulate', 'verify', 'backtest', 'demo', 'ui'];
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
 interface HelpOption { name: string; text: string }
