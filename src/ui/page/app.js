@@ -111,18 +111,24 @@ function card(parent, cls, title) {
   return el;
 }
 
-/** Fits the chart to its data until the user scrolls or zooms it. */
-function follow(c, chartEl) {
-  c.userMoved = false;
+/**
+ * A card with a chart, registered in `cards` under `key`. The chart fits itself to its data
+ * (`userMoved` false) until the user scrolls or zooms it.
+ */
+function chartCard(cards, key, parent, cls) {
+  const el = card(parent, cls, key);
+  const chartEl = el.querySelector('.chart');
+  const c = { el, chart: LWC.createChart(chartEl, chartOptions()), userMoved: false };
   for (const type of ['wheel', 'pointerdown', 'touchstart']) chartEl.addEventListener(type, () => (c.userMoved = true), { passive: true });
+  cards.set(key, c);
+  return c;
 }
 
 function marketCard(key) {
-  let c = marketCards.get(key);
-  if (c) return c;
-  const el = card($('markets'), 'market', key);
-  el.dataset.market = key;
-  const chart = LWC.createChart(el.querySelector('.chart'), chartOptions());
+  if (marketCards.has(key)) return marketCards.get(key);
+  const c = chartCard(marketCards, key, $('markets'), 'market');
+  const chart = c.chart;
+  c.el.dataset.market = key;
   const candle = chart.addSeries(LWC.CandlestickSeries, { upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false });
   const volume = chart.addSeries(LWC.HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: 'volume', lastValueVisible: false, priceLineVisible: false });
   volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
@@ -149,11 +155,7 @@ function marketCard(key) {
     panes[0].setStretchFactor(3);
     panes[1].setStretchFactor(1);
   }
-  const markers = LWC.createSeriesMarkers(candle, []);
-  c = { el, chart, candle, volume, overlays, rsi, markers };
-  follow(c, el.querySelector('.chart'));
-  marketCards.set(key, c);
-  return c;
+  return Object.assign(c, { candle, volume, overlays, rsi, markers: LWC.createSeriesMarkers(candle, []) });
 }
 
 /** The bar time at or after `seconds` (markers sit on a bar), or the last bar. */
@@ -237,19 +239,15 @@ function arbitrageWindows(asset) {
 }
 
 function spreadCard(asset) {
-  let c = spreadCards.get(asset);
-  if (c) return c;
-  const el = card($('spreads'), 'spread', asset);
-  el.dataset.asset = asset;
-  const chart = LWC.createChart(el.querySelector('.chart'), chartOptions());
+  if (spreadCards.has(asset)) return spreadCards.get(asset);
+  const c = chartCard(spreadCards, asset, $('spreads'), 'spread');
+  const chart = c.chart;
+  c.el.dataset.asset = asset;
   const shade = chart.addSeries(LWC.HistogramSeries, { priceScaleId: 'arb', color: 'rgba(38,166,154,0.25)', lastValueVisible: false, priceLineVisible: false });
   shade.priceScale().applyOptions({ scaleMargins: { top: 0, bottom: 0 }, visible: false });
   const spread = chart.addSeries(LWC.LineSeries, { color: '#4f8ff7', lineWidth: 2, title: 'spread bps', priceLineVisible: false });
   const edge = chart.addSeries(LWC.LineSeries, { color: '#f0883e', lineWidth: 1, lineStyle: 0, title: 'net edge bps', priceLineVisible: false, pointMarkersVisible: true });
-  c = { el, chart, shade, spread, edge, windows: [] };
-  follow(c, el.querySelector('.chart'));
-  spreadCards.set(asset, c);
-  return c;
+  return Object.assign(c, { shade, spread, edge, windows: [] });
 }
 
 function renderSpread(asset) {
