@@ -8,11 +8,10 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { replay } from '../../replayer/replay.ts';
 import { intervalName, type EngineConfig } from '../engine/config.ts';
-import { parseKafkaUrl } from '../storage/kafka.ts';
 import { indicatorColumns } from '../storage/run.ts';
 import { UiHub, type UiInfo } from '../ui/hub.ts';
 import { isOutputDir, loadOutputs, outputInfo } from '../ui/load.ts';
-import { serveUi, type UiServer } from '../ui/server.ts';
+import type { UiServer } from '../ui/server.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, checkPort, listenError, userInput } from './errors.ts';
 
@@ -36,6 +35,8 @@ export interface Dashboard { readonly hub: UiHub; readonly server: UiServer; clo
 /** Starts the page's server for `hub`; a port in use or a foreign address is one line, exit 2. */
 export async function startDashboard(hub: UiHub, a: Pick<UiArgs, 'ui-port' | 'ui-host'>): Promise<Dashboard> {
   checkPort('--ui-port', a['ui-port']);
+  // Loaded when a dashboard starts: `replay` and `record` without --ui need no HTTP/WebSocket server (start-up time).
+  const { serveUi } = await import('../ui/server.ts');
   const server = await serveUi(hub, a['ui-host'], a['ui-port'])
     .catch((err: unknown) => listenError(err, a['ui-host'], a['ui-port'], '--ui-port/--ui-host'));
   return {
@@ -88,8 +89,10 @@ export const uiCommand: CommandModule<object, Args> = {
     .option('from', { type: 'string', demandOption: true, describe: 'output directory (with manifest.json), archive directory or .parquet file, or kafka://host:port/topic' })), true) as never,
   handler: async (a) => {
     checkPort('--ui-port', a['ui-port']);
-    if (a.from.startsWith('kafka://')) userInput(() => parseKafkaUrl(a.from));
-    else if (!fs.existsSync(a.from)) throw new UserError(`no output directory or archive at ${a.from}`);
+    if (a.from.startsWith('kafka://')) {
+      const { parseKafkaUrl } = await import('../storage/kafka.ts');
+      userInput(() => parseKafkaUrl(a.from));
+    } else if (!fs.existsSync(a.from)) throw new UserError(`no output directory or archive at ${a.from}`);
     const dash = await startDashboard(await load(a), a);
     dash.hub.done();
     process.stderr.write(`dashboard for ${a.from} at ${dash.server.url} (Ctrl-C to stop)\n`);
