@@ -40,8 +40,11 @@ export interface ReplayOptions {
    * events in the same order. Default: for archives of at least THREAD_MIN_ROWS events.
    */
   readonly readThread?: boolean;
-  /** Extra sinks for the rows as they are made (the dashboard). */
-  readonly sinks?: readonly OutputSink[];
+  /**
+   * Extra sinks for the rows as they are made (the dashboard, Cassandra); a sink's `settle`,
+   * if it has one, is awaited between batches (bounded writes in flight).
+   */
+  readonly sinks?: readonly (OutputSink & { settle?: () => Promise<void> })[];
   /** Extra consumers of every LogEvent, after it is folded (the dashboard's connection health). */
   readonly taps?: readonly ((ev: LogEvent) => void)[];
 }
@@ -136,6 +139,7 @@ async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
     for (const ev of batch) engine.onLog(ev);
     for (const tap of opts.taps ?? []) for (const ev of batch) tap(ev);
     opts.onProgress?.(engine.stats.events, source.total);
+    for (const x of extra) if (x.settle) await x.settle();
   }
   engine.finish();
   const manifest = writeRun(opts.out, collector.tables, engine.stats, opts.config, {

@@ -1,0 +1,255 @@
+/**
+ * Cassandra as an output sink, through the DataStax driver (the only module that imports
+ * it). Rows are queued as the engine emits them and written beside the run by prepared,
+ * idempotent INSERTs (upserts), grouped into one unlogged batch per partition, a bounded
+ * number in flight. When Cassandra is down or slow the queue waits and a later pump
+ * catches up; nothing blocks the caller, and `close` says what could not be written.
+ */
+import cassandra from 'cassandra-driver';
+import type { EngineConfig } from '../engine/config.ts';
+import { intervalName } from '../engine/config.ts';
+import type { CandleRow, OutputSink, OutputTables, TableName } from '../engine/rows.ts';
+import { canonicalRows, digestRows } from './outputs.ts';
+import { indicatorColumns, type Manifest } from './run.ts';
+import {
+  SINK_TABLES, VIEW_TABLE, rowFromCassandra, tableSpec, viewRows, viewSpec, type CassandraTarget, type SinkTable, type WrittenTable,
+} from './cassandra-schema.ts';
+
+export { parseCassandraUrl, type CassandraTarget } from './cassandra-schema.ts';
+
+/** Cassandra could not be reached or refused the schema: one line for the user. */
+export class CassandraError extends Error {}
+
+export interface CassandraSinkOptions {
+  /** Where a change of state goes (down, back, dropped rows). */
+  readonly say: (line: string) => void;
+  /** Batches in flight at once (default 16). */
+  readonly maxInFlight?: number;
+  /** Rows held while Cassandra is away; beyond it the oldest are dropped, counted and said (default 2,000,000). */
+  readonly maxQueue?: number;
+}
+
+interface Pending {
+  readonly table: WrittenTable;
+  /** Partition key, for grouping. */
+  readonly key: string;
+  readonly params: unknown[];
+}
+
+const ROWS_PER_BATCH = 50;
+
+function reason(err: unknown): string {
+  const e = err as { message?: string; innerErrors?: Record<string, Error> };
+  const inner = e.innerErrors ? Object.entries(e.innerErrors)[0] : undefined;
+  return inner ? `${inner[0]}: ${inner[1].message}` : String(e.message ?? err);
+}
+
+function client(t: CassandraTarget, keyspace?: string): cassandra.Client {
+  return new cassandra.Client({
+    contactPoints: t.hosts, localDataCenter: t.localDataCenter, ...(keyspace ? { keyspace } : {}),
+    encoding: { useBigIntAsLong: true },
+    socketOptions: { connectTimeout: 3_000, readTimeout: 12_000 },
+    queryOptions: { prepare: true, isIdempotent: true, consistency: cassandra.types.consistencies.localQuorum },
+    policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1_000) },
+  });
+}
+
+/** Connects and creates the keyspace and tables when missing (new indicator columns are added). */
+export async function connectCassandra(t: CassandraTarget, indicatorCols: readonly string[]): Promise<cassandra.Client> {
+  const c = client(t);
+  try {
+    await c.connect();
+  } catch (err) {
+    await c.shutdown().catch(() => {});
+    throw new CassandraError(`cannot reach Cassandra at ${t.hosts.join(',')} (${reason(err)})`);
+  }
+  try {
+    await c.execute(`CREATE KEYSPACE IF NOT EXISTS ${t.keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${t.replication}}`);
+    for (const table of SINK_TABLES) {
+      const spec = tableSpec(t.keyspace, table, indicatorCols);
+      await c.execute(spec.create);
+      const have = await c.execute('SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?', [t.keyspace, table]);
+      const names = new Set(have.rows.map((r) => String(r.column_name)));
+      for (const col of spec.columns) if (!names.has(col.name)) await c.execute(`ALTER TABLE ${t.keyspace}.${table} ADD "${col.name}" double`);
+      // verify reads a run back by its sessions: a storage-attached index keeps that a lookup, not a scan.
+      await c.execute(`CREATE INDEX IF NOT EXISTS ${table}_session ON ${t.keyspace}.${table} ("session") USING 'sai'`);
+    }
+    await c.execute(viewSpec(t.keyspace).create);
+  } catch (err) {
+    await c.shutdown().catch(() => {});
+    throw new CassandraError(`Cassandra at ${t.hosts.join(',')} refused tapedeck's tables in keyspace ${t.keyspace}: ${reason(err)}`);
+  }
+  return c;
+}
+
+export interface SinkReport {
+  readonly written: Record<WrittenTable, number>;
+  readonly unwritten: number;
+  readonly dropped: number;
+}
+
+export class CassandraSink implements OutputSink {
+  private client: cassandra.Client | undefined;
+  private queue: Pending[] = [];
+  private pumping: Promise<boolean> | undefined;
+  private down = false;
+  private nextTryMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly specs: Map<WrittenTable, { insert: string; partition: number[]; params?: (row: Record<string, unknown>) => unknown[] }>;
+  readonly written = Object.fromEntries([...SINK_TABLES, VIEW_TABLE].map((t) => [t, 0])) as Record<WrittenTable, number>;
+  dropped = 0;
+  /** The last connection or write failure, for the caller's message. */
+  lastError: string | undefined;
+
+  constructor(readonly target: CassandraTarget, private readonly config: EngineConfig, private readonly o: CassandraSinkOptions) {
+    const cols = indicatorColumns(config);
+    this.specs = new Map();
+    for (const t of SINK_TABLES) {
+      const s = tableSpec(target.keyspace, t, cols);
+      const names = [...s.columns.map((c) => c.name), 'day'];
+      this.specs.set(t, { insert: s.insert, partition: s.partition.map((p) => names.indexOf(p)), params: s.params });
+    }
+    const v = viewSpec(target.keyspace);
+    this.specs.set(VIEW_TABLE, { insert: v.insert, partition: [0] });
+  }
+
+  /** Connects now: for a replay, an unreachable Cassandra is the user's to fix before it starts. */
+  async open(): Promise<void> {
+    this.client ??= await connectCassandra(this.target, indicatorColumns(this.config));
+  }
+
+  emit<T extends TableName>(table: T, row: OutputTables[T][number]): void {
+    if (!(SINK_TABLES as readonly string[]).includes(table)) return;
+    this.push(table as SinkTable, this.specs.get(table as SinkTable)!.params!(row as unknown as Record<string, unknown>));
+    if (table === 'candles') for (const v of viewRows(row as CandleRow)) this.push(VIEW_TABLE, v);
+  }
+
+  private push(table: WrittenTable, params: unknown[]): void {
+    if (this.queue.length >= (this.o.maxQueue ?? 2_000_000)) {
+      this.queue.shift();
+      this.dropped++;
+    }
+    const key = `${table}\u0000${this.specs.get(table)!.partition.map((i) => String(params[i])).join('\u0000')}`;
+    this.queue.push({ table, key, params });
+  }
+
+  pending(): number {
+    return this.queue.length;
+  }
+
+  /** Pumps in the background every `everyMs` (a recorder's rows arrive for hours). */
+  start(everyMs = 200): void {
+    this.timer = setInterval(() => void this.kick(), everyMs);
+  }
+
+  /** Starts a pump unless one runs or a failed one waits out its second; the running one's promise. */
+  kick(): Promise<boolean> | undefined {
+    if (!this.pumping && this.queue.length > 0 && Date.now() >= this.nextTryMs) {
+      this.pumping = this.pump().finally(() => (this.pumping = undefined));
+    }
+    return this.pumping;
+  }
+
+  /**
+   * Between a replay's batches: writes run beside the engine, and the engine waits only
+   * when more than `high` rows are queued (bounded memory, and back-pressure at --speed max).
+   */
+  async settle(high = 20_000): Promise<void> {
+    this.kick();
+    while (this.queue.length > high && !this.down) await (this.kick() ?? new Promise((r) => setTimeout(r, 50)));
+  }
+
+  /** Writes everything queued now; false when Cassandra could not be reached or refused a write. */
+  private async pump(): Promise<boolean> {
+    try {
+      if (!this.client) await this.open();
+    } catch (err) {
+      return this.failed(err);
+    }
+    const c = this.client!;
+    const take = this.queue.splice(0, 20_000);
+    const groups = new Map<string, Pending[]>();
+    for (const p of take) {
+      const g = groups.get(p.key);
+      if (g) g.push(p);
+      else groups.set(p.key, [p]);
+    }
+    const units: Pending[][] = [];
+    for (const g of groups.values()) for (let i = 0; i < g.length; i += ROWS_PER_BATCH) units.push(g.slice(i, i + ROWS_PER_BATCH));
+    const failed: Pending[] = [];
+    let error: unknown;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < units.length) {
+        const u = units[next++]!;
+        try {
+          if (u.length === 1) await c.execute(this.specs.get(u[0]!.table)!.insert, u[0]!.params);
+          else await c.batch(u.map((p) => ({ query: this.specs.get(p.table)!.insert, params: p.params })), { logged: false });
+          for (const p of u) this.written[p.table]++;
+        } catch (err) {
+          error ??= err;
+          failed.push(...u);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.maxInFlight ?? 16, units.length) }, worker));
+    if (failed.length > 0) {
+      this.queue.unshift(...failed);
+      return this.failed(error);
+    }
+    if (this.down) this.o.say(`cassandra: writing again; ${this.queue.length} rows waiting`);
+    this.down = false;
+    return true;
+  }
+
+  private failed(err: unknown): boolean {
+    this.lastError = reason(err);
+    if (!this.down) this.o.say(`cassandra: cannot write (${this.lastError}); rows wait in memory (${this.queue.length})`);
+    this.down = true;
+    this.nextTryMs = Date.now() + 1_000;
+    return false;
+  }
+
+  /** Writes what is queued, trying until `deadlineMs` from now; then closes and says what is left. */
+  async close(deadlineMs = 30_000): Promise<SinkReport> {
+    clearInterval(this.timer);
+    const deadline = Date.now() + deadlineMs;
+    while (this.queue.length > 0 && Date.now() < deadline) {
+      await this.pumping;
+      if (!(await this.pump())) await new Promise((r) => setTimeout(r, 500));
+    }
+    await this.pumping;
+    await this.client?.shutdown().catch(() => {});
+    if (this.dropped > 0) this.o.say(`cassandra: ${this.dropped} rows were dropped while Cassandra was away (the queue holds ${this.o.maxQueue ?? 2_000_000})`);
+    return { written: { ...this.written }, unwritten: this.queue.length, dropped: this.dropped };
+  }
+}
+
+/**
+ * A run's tables read back from Cassandra: the rows of the manifest's sessions (and, for
+ * candles and indicators, its windows), digested exactly as the manifest's tables were.
+ */
+export async function readBack(t: CassandraTarget, m: Manifest): Promise<Record<SinkTable, { rows: number; sha256: string }>> {
+  const cols = indicatorColumns(m.engine);
+  const c = await connectCassandra(t, cols);
+  try {
+    const windows = new Set(m.engine.intervalsMs.map(intervalName));
+    const out = {} as Record<SinkTable, { rows: number; sha256: string }>;
+    for (const table of SINK_TABLES) {
+      const { columns } = tableSpec(t.keyspace, table, cols);
+      const rows: Record<string, unknown>[] = [];
+      for (const session of m.sessions) {
+        const rs = await c.execute(`SELECT * FROM ${t.keyspace}.${table} WHERE "session" = ?`, [session], { fetchSize: 5_000 });
+        for await (const r of rs) {
+          if (table !== 'arbitrage' && !windows.has(String(r.interval))) continue;
+          rows.push(rowFromCassandra(columns, (n) => r.get(n)));
+        }
+      }
+      const sorted = canonicalRows(table, rows);
+      out[table] = { rows: sorted.length, sha256: digestRows(sorted, columns) };
+    }
+    return out;
+  } finally {
+    await c.shutdown().catch(() => {});
+  }
+}
