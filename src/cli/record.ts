@@ -17,11 +17,13 @@ import { liveView } from './live-view.ts';
 import { engineInfo, startDashboard, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
 import { recorderGauges } from '../ui/health.ts';
+import { CassandraSink } from '../storage/cassandra.ts';
+import { SINK_DESCRIPTION, sinkSummary, sinkTarget } from './sink-options.ts';
 
 interface Args extends EngineArgs, StrategyArgs, UiArgs {
   strategy?: string;
   exchanges: string; symbols: string; out: string; duration?: string; endpoint: string[]; tick: string;
-  'metrics-port': number; silence?: string; kafka?: string; 'topic-prefix': string; partitions: number; 'metrics-host': string; metrics: boolean; session?: string;
+  'metrics-port': number; silence?: string; kafka?: string; 'topic-prefix': string; partitions: number; 'metrics-host': string; metrics: boolean; session?: string; sink?: string;
 }
 
 /** `binance=ws://127.0.0.1:9000/binance` → ws and REST bases (REST: the same host over http). */
@@ -62,7 +64,8 @@ export const recordCommand: CommandModule<object, Args> = {
     .option('kafka', { type: 'string', describe: 'also produce to Kafka: brokers host:port[,host:port]' })
     .option('topic-prefix', { type: 'string', default: 'tapedeck', describe: 'Kafka topics: <prefix>.raw, <prefix>.candles, …' })
     .option('partitions', { type: 'number', default: 4, describe: 'partitions of topics tapedeck creates' })
-    .option('strategy', { type: 'string', describe: 'paper-trade this strategy live (see backtest)' })))) as never,
+    .option('strategy', { type: 'string', describe: 'paper-trade this strategy live (see backtest)' })
+    .option('sink', { type: 'string', describe: `${SINK_DESCRIPTION} (rows wait in memory while it is away)` })))) as never,
   handler: async (a) => {
     if (a.session !== undefined) {
       const bad = badSession(a.session);
@@ -81,6 +84,7 @@ export const recordCommand: CommandModule<object, Args> = {
     if (!/^[A-Za-z0-9._-]+$/.test(a['topic-prefix'])) throw new UserError(`bad --topic-prefix ${JSON.stringify(a['topic-prefix'])}`);
     if (a.metrics) checkPort('--metrics-port', a['metrics-port']);
     if (!Number.isInteger(a.partitions) || a.partitions < 1) throw new UserError('bad --partitions (a positive integer)');
+    const target = a.sink !== undefined ? sinkTarget(a.sink) : undefined;
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     process.once('SIGINT', onSignal);
@@ -89,7 +93,10 @@ export const recordCommand: CommandModule<object, Args> = {
     const dash = a.ui ? await startDashboard(new UiHub(engineInfo(exchanges.join(', '), 'record', config)), a) : undefined;
     const say = (l: string): void => void (view ? view.say(l) : process.stderr.write(`${l}\n`));
     if (dash) say(`dashboard at ${dash.server.url}`);
-    const sinks = [...(view ? [view.sink] : []), ...(dash ? [dash.hub] : [])];
+    // Connected lazily and pumped beside the recording: Cassandra down never holds recording up.
+    const cassandra = target ? new CassandraSink(target, config, { say }) : undefined;
+    cassandra?.start();
+    const sinks = [...(view ? [view.sink] : []), ...(dash ? [dash.hub] : []), ...(cassandra ? [cassandra] : [])];
     const taps = [...(view ? [view.tap] : []), ...(dash ? [dash.hub.tap] : [])];
     const r = await record({
       exchanges, symbols, out: a.out, config, tickMs, endpoints: parseEndpoints(a.endpoint, exchanges),
@@ -101,12 +108,20 @@ export const recordCommand: CommandModule<object, Args> = {
       ...(strategy ? { strategy: strategy.setup } : {}),
       sinks, taps,
       ...(dash ? { onMetrics: (m) => dash.hub.watchRecorder(() => recorderGauges(m.registry)) } : {}),
-    }).catch((err: unknown) => listenError(err, a['metrics-host'], a['metrics-port'], '--metrics-port/--metrics-host, or --no-metrics'));
+    }).catch(async (err: unknown) => {
+      await cassandra?.close(0);
+      return listenError(err, a['metrics-host'], a['metrics-port'], '--metrics-port/--metrics-host, or --no-metrics');
+    });
+    const written = await cassandra?.close();
     view?.stop();
     dash?.hub.done();
     await dash?.close();
     const tables = tableSummary(r.manifest);
     process.stdout.write(`recorded ${r.events} events as ${r.session} → ${r.archive}; live outputs → ${r.outDir}: ${tables}\n`);
+    if (cassandra && written) {
+      process.stdout.write(`${sinkSummary(cassandra, written)}\n`);
+      if (written.unwritten > 0) process.stdout.write(`cassandra: ${written.unwritten} rows NOT written (${cassandra.lastError}); they are in ${r.outDir}; replay the archive with --sink to write them\n`);
+    }
     if (r.kafka) process.stdout.write(`kafka: ${r.kafka.delivered} events delivered to ${r.kafka.topic}${r.kafka.undelivered > 0 ? `, ${r.kafka.undelivered} NOT delivered (kept in the spool and the archive)` : ''}\n`);
   },
 };

@@ -9,7 +9,9 @@ import { progressBar } from './progress.ts';
 import { engineInfo, startDashboard, untilStopped, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
 
-interface Args extends EngineArgs, UiArgs { from: string; out: string; speed: string; start?: string; end?: string; group?: string }
+import { SINK_DESCRIPTION, openSink, sinkSummary } from './sink-options.ts';
+
+interface Args extends EngineArgs, UiArgs { from: string; out: string; speed: string; start?: string; end?: string; group?: string; sink?: string }
 
 /** TAPEDECK_READ_THREAD=0 or 1 overrides the reader thread's default (for side-by-side measurement). */
 function readThreadChoice(): { readThread?: boolean } {
@@ -28,7 +30,8 @@ export const replayCommand: CommandModule<object, Args> = {
     .option('out', { type: 'string', default: 'data/out/replay', describe: 'output directory' })
     .option('speed', { type: 'string', default: 'max', describe: '1x, 50x, 0.5x, or max' })
     .option('start', { type: 'string', describe: 'first receive time to replay (ISO-8601)' })
-    .option('end', { type: 'string', describe: 'receive time to stop before (ISO-8601)' }))) as never,
+    .option('end', { type: 'string', describe: 'receive time to stop before (ISO-8601)' })
+    .option('sink', { type: 'string', describe: SINK_DESCRIPTION }))) as never,
   handler: async (a) => {
     const speed = userInput(() => parseSpeed(a.speed));
     const startNs = a.start !== undefined ? userInput(() => parseUserTime(a.start!)) : undefined;
@@ -42,6 +45,7 @@ export const replayCommand: CommandModule<object, Args> = {
     }
     const dash = a.ui ? await startDashboard(new UiHub(engineInfo(a.from, 'replay', config, a.speed)), a) : undefined;
     if (dash) process.stderr.write(`dashboard at ${dash.server.url}\n`);
+    const sink = a.sink !== undefined ? await openSink(a.sink, config, (l) => process.stderr.write(`tapedeck: ${l}\n`)) : undefined;
     const bar = progressBar('replay');
     const { manifest, elapsedMs } = await replay({
       from: a.from, out: a.out, speed, config, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),
@@ -50,12 +54,17 @@ export const replayCommand: CommandModule<object, Args> = {
         dash?.hub.expect(total);
       },
       ...(startNs !== undefined ? { startNs } : {}), ...(endNs !== undefined ? { endNs } : {}),
-      ...(dash ? { sinks: [dash.hub], taps: [dash.hub.tap] } : {}),
+      sinks: [...(dash ? [dash.hub] : []), ...(sink ? [sink] : [])], ...(dash ? { taps: [dash.hub.tap] } : {}),
     });
     bar.stop();
+    const written = await sink?.close();
     const rate = Math.round(manifest.events / (elapsedMs / 1000));
     const tables = tableSummary(manifest);
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s) → ${a.out}: ${tables}\n`);
+    if (sink && written) {
+      process.stdout.write(`${sinkSummary(sink, written)}\n`);
+      if (written.unwritten > 0) throw new Error(`cassandra: ${written.unwritten} rows could not be written (${sink.lastError}); the outputs are in ${a.out}`);
+    }
     if (dash) {
       // The page stays up on the finished replay until the user is done looking.
       dash.hub.done();

@@ -41,7 +41,7 @@ const ROWS_PER_BATCH = 50;
 function reason(err: unknown): string {
   const e = err as { message?: string; innerErrors?: Record<string, Error> };
   const inner = e.innerErrors ? Object.entries(e.innerErrors)[0] : undefined;
-  return inner ? `${inner[0]}: ${inner[1].message}` : String(e.message ?? err);
+  return inner ? inner[1].message : String(e.message ?? err);
 }
 
 function client(t: CassandraTarget, keyspace?: string): cassandra.Client {
@@ -54,8 +54,7 @@ function client(t: CassandraTarget, keyspace?: string): cassandra.Client {
   });
 }
 
-/** Connects and creates the keyspace and tables when missing (new indicator columns are added). */
-export async function connectCassandra(t: CassandraTarget, indicatorCols: readonly string[]): Promise<cassandra.Client> {
+async function connect(t: CassandraTarget): Promise<cassandra.Client> {
   const c = client(t);
   try {
     await c.connect();
@@ -63,6 +62,12 @@ export async function connectCassandra(t: CassandraTarget, indicatorCols: readon
     await c.shutdown().catch(() => {});
     throw new CassandraError(`cannot reach Cassandra at ${t.hosts.join(',')} (${reason(err)})`);
   }
+  return c;
+}
+
+/** Connects and creates the keyspace and tables when missing (new indicator columns are added). */
+export async function connectCassandra(t: CassandraTarget, indicatorCols: readonly string[]): Promise<cassandra.Client> {
+  const c = await connect(t);
   try {
     await c.execute(`CREATE KEYSPACE IF NOT EXISTS ${t.keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${t.replication}}`);
     for (const table of SINK_TABLES) {
@@ -231,8 +236,12 @@ export class CassandraSink implements OutputSink {
  */
 export async function readBack(t: CassandraTarget, m: Manifest): Promise<Record<SinkTable, { rows: number; sha256: string }>> {
   const cols = indicatorColumns(m.engine);
-  const c = await connectCassandra(t, cols);
+  const c = await connect(t);
   try {
+    const have = await c.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [t.keyspace]);
+    const names = new Set(have.rows.map((r) => String(r.table_name)));
+    const missing = SINK_TABLES.filter((x) => !names.has(x));
+    if (missing.length > 0) throw new CassandraError(`keyspace ${t.keyspace} at ${t.hosts.join(',')} has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}: nothing was written there with --sink`);
     const windows = new Set(m.engine.intervalsMs.map(intervalName));
     const out = {} as Record<SinkTable, { rows: number; sha256: string }>;
     for (const table of SINK_TABLES) {
