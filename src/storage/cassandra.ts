@@ -37,6 +37,15 @@ interface Pending {
 }
 
 const ROWS_PER_BATCH = 50;
+/** Longest a write may take before it counts as failed (beyond the driver's own read timeout: a request can wait for a connection). */
+const WRITE_TIMEOUT_MS = 15_000;
+
+/** `p`, or a rejection after `ms`: no await on the driver waits forever. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
 
 function reason(err: unknown): string {
   const e = err as { message?: string; innerErrors?: Record<string, Error> };
@@ -57,9 +66,9 @@ function client(t: CassandraTarget, keyspace?: string): cassandra.Client {
 async function connect(t: CassandraTarget): Promise<cassandra.Client> {
   const c = client(t);
   try {
-    await c.connect();
+    await within(c.connect(), WRITE_TIMEOUT_MS, 'connecting');
   } catch (err) {
-    await c.shutdown().catch(() => {});
+    void c.shutdown().catch(() => {});
     throw new CassandraError(`cannot reach Cassandra at ${t.hosts.join(',')} (${reason(err)})`);
   }
   return c;
@@ -81,8 +90,10 @@ export async function connectCassandra(t: CassandraTarget, indicatorCols: readon
     }
     await c.execute(viewSpec(t.keyspace).create);
   } catch (err) {
-    await c.shutdown().catch(() => {});
-    throw new CassandraError(`Cassandra at ${t.hosts.join(',')} refused tapedeck's tables in keyspace ${t.keyspace}: ${reason(err)}`);
+    void c.shutdown().catch(() => {});
+    // The server answered no (a bad keyspace option, no permission): a problem to fix. Anything else is losing it mid-way.
+    if (err instanceof cassandra.errors.ResponseError) throw new CassandraError(`Cassandra at ${t.hosts.join(',')} refused tapedeck's tables in keyspace ${t.keyspace}: ${reason(err)}`);
+    throw new CassandraError(`lost Cassandra at ${t.hosts.join(',')} while creating tapedeck's tables (${reason(err)})`);
   }
   return c;
 }
@@ -188,8 +199,10 @@ export class CassandraSink implements OutputSink {
       while (next < units.length) {
         const u = units[next++]!;
         try {
-          if (u.length === 1) await c.execute(this.specs.get(u[0]!.table)!.insert, u[0]!.params);
-          else await c.batch(u.map((p) => ({ query: this.specs.get(p.table)!.insert, params: p.params })), { logged: false });
+          const write = u.length === 1
+            ? c.execute(this.specs.get(u[0]!.table)!.insert, u[0]!.params)
+            : c.batch(u.map((p) => ({ query: this.specs.get(p.table)!.insert, params: p.params })), { logged: false });
+          await within(write, WRITE_TIMEOUT_MS, 'a write');
           for (const p of u) this.written[p.table]++;
         } catch (err) {
           error ??= err;
@@ -200,6 +213,9 @@ export class CassandraSink implements OutputSink {
     await Promise.all(Array.from({ length: Math.min(this.o.maxInFlight ?? 16, units.length) }, worker));
     if (failed.length > 0) {
       this.queue.unshift(...failed);
+      // A fresh client next round: one that lived through a restart can keep waiting on dead connections.
+      this.client = undefined;
+      void c.shutdown().catch(() => {});
       return this.failed(error);
     }
     if (this.down) this.o.say(`cassandra: writing again; ${this.queue.length} rows waiting`);
@@ -220,11 +236,11 @@ export class CassandraSink implements OutputSink {
     clearInterval(this.timer);
     const deadline = Date.now() + deadlineMs;
     while (this.queue.length > 0 && Date.now() < deadline) {
-      await this.pumping;
-      if (!(await this.pump())) await new Promise((r) => setTimeout(r, 500));
+      if (this.pumping) await this.pumping;
+      else if (!(await this.pump())) await new Promise((r) => setTimeout(r, 500));
     }
     await this.pumping;
-    await this.client?.shutdown().catch(() => {});
+    await within(this.client?.shutdown() ?? Promise.resolve(), 5_000, 'closing').catch(() => {});
     if (this.dropped > 0) this.o.say(`cassandra: ${this.dropped} rows were dropped while Cassandra was away (the queue holds ${this.o.maxQueue ?? 2_000_000})`);
     return { written: { ...this.written }, unwritten: this.queue.length, dropped: this.dropped };
   }
