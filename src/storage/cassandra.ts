@@ -36,7 +36,7 @@ interface Pending {
   readonly params: unknown[];
 }
 
-const ROWS_PER_BATCH = 50;
+const ROWS_PER_BATCH = 32;
 /** Longest a write may take before it counts as failed (beyond the driver's own read timeout: a request can wait for a connection). */
 const WRITE_TIMEOUT_MS = 15_000;
 
@@ -110,6 +110,7 @@ export class CassandraSink implements OutputSink {
   private pumping: Promise<boolean> | undefined;
   private down = false;
   private nextTryMs = 0;
+  private lastPumpMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly specs: Map<WrittenTable, { insert: string; partition: number[]; params?: (row: Record<string, unknown>) => unknown[] }>;
   readonly written = Object.fromEntries([...SINK_TABLES, VIEW_TABLE].map((t) => [t, 0])) as Record<WrittenTable, number>;
@@ -161,6 +162,7 @@ export class CassandraSink implements OutputSink {
   /** Starts a pump unless one runs or a failed one waits out its second; the running one's promise. */
   kick(): Promise<boolean> | undefined {
     if (!this.pumping && this.queue.length > 0 && Date.now() >= this.nextTryMs) {
+      this.lastPumpMs = Date.now();
       this.pumping = this.pump().finally(() => (this.pumping = undefined));
     }
     return this.pumping;
@@ -169,9 +171,11 @@ export class CassandraSink implements OutputSink {
   /**
    * Between a replay's batches: writes run beside the engine, and the engine waits only
    * when more than `high` rows are queued (bounded memory, and back-pressure at --speed max).
+   * Rows are let gather (1,000, or 200 ms) so that a pump sends few, full batches per
+   * partition rather than a request per row: that is most of what the sink costs.
    */
   async settle(high = 20_000): Promise<void> {
-    this.kick();
+    if (this.queue.length >= 1_000 || Date.now() - this.lastPumpMs >= 200) this.kick();
     while (this.queue.length > high && !this.down) await (this.kick() ?? new Promise((r) => setTimeout(r, 50)));
   }
 

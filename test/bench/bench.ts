@@ -7,7 +7,7 @@
  * figures time the whole `tapedeck` process, start-up included, as a user gets it; peak
  * RSS is that process's own. Set TAPEDECK_BENCH_EVENTS for the size of the generated
  * archive (default 10M events), TAPEDECK_BENCH_KAFKA_EVENTS for the Kafka topic's (default
- * 1M; producing runs at ~20k events/s), TAPEDECK_BENCH_SKIP=kafka,recorder to leave sections out.
+ * 1M; producing runs at ~20k events/s), TAPEDECK_BENCH_SKIP=kafka,cassandra,recorder to leave sections out.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +27,8 @@ import { generateArchive } from '../../src/cli/demo.ts';
 import { readManifest } from '../../src/storage/run.ts';
 import { ROOT, realFixturesDir, startCli } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
+import { SKIP_CASSANDRA } from '../cassandra/node.ts';
+import { benchCassandra } from './cassandra-bench.ts';
 import { selfTimeByStage, threadProfiles } from './profile.ts';
 
 const real = realFixturesDir();
@@ -231,6 +233,12 @@ try {
     } finally {
       broker.down();
     }
+  }
+
+  // Cassandra: what --sink costs a replay of the demo at --speed max.
+  if (!SKIP_CASSANDRA && !SKIP.has('cassandra')) {
+    console.log('\n== Cassandra: replay --sink cassandra://… on the demo');
+    await benchCassandra(row, tmp);
   }
 
   // The recorder: the simulator (its own process) floods loopback; the recorder stores

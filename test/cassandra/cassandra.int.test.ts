@@ -57,8 +57,7 @@ describe.skipIf(SKIP_CASSANDRA)('Cassandra', () => {
   beforeAll(async () => {
     node = startCassandra();
     console.log(`Cassandra: Apache Cassandra ${node.version} at ${node.hosts}`);
-    db = new cassandra.Client({ contactPoints: [node.hosts], localDataCenter: 'datacenter1', encoding: { useBigIntAsLong: true } });
-    await db.connect();
+    db = await connectDb();
     sim = await startSimulator({ exchanges: ['binance', 'coinbase'], seed: 23, meanGapMs: 120 });
   }, 600_000);
 
@@ -67,6 +66,12 @@ describe.skipIf(SKIP_CASSANDRA)('Cassandra', () => {
     await sim?.close();
     node?.down();
   });
+
+  async function connectDb(): Promise<cassandra.Client> {
+    const c = new cassandra.Client({ contactPoints: [node.hosts], localDataCenter: 'datacenter1', encoding: { useBigIntAsLong: true } });
+    await c.connect();
+    return c;
+  }
 
   /** Every row of a table, every column, as text: what "the table's state" means here. */
   async function snapshot(ks: string, table: string): Promise<string[]> {
@@ -165,6 +170,9 @@ describe.skipIf(SKIP_CASSANDRA)('Cassandra', () => {
     expect(rec.stderr).toMatch(/cassandra: cannot write/);
     expect(rec.stderr).toMatch(/cassandra: writing again/);
     expect(rec.stdout).not.toMatch(/NOT written/);
+    // This test's own client lived through the restart too: a fresh one, not its reconnection backoff.
+    await db.shutdown();
+    db = await connectDb();
     const outDir = rec.stdout.match(/live outputs → (\S+):/)![1]!;
     const manifest = readManifest(outDir);
     expect(manifest.tables.candles!.rows, 'candles closed while Cassandra was down').toBeGreaterThan(40);
