@@ -21,23 +21,9 @@ RUN="${CASSANDRA_RUN_DIR:-/tmp/tapedeck-cassandra-$PORT}"
 CACHE="${CASSANDRA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tapedeck/cassandra-$VERSION}"
 LIBS="$CACHE/libs"
 
-die() { echo "cassandra.sh: $*" >&2; exit 1; }
-
-need() {
-  command -v java >/dev/null 2>&1 || die "Java is not installed (Cassandra 5 needs Java 17): apt-get install openjdk-17-jre-headless"
-  command -v mvn >/dev/null 2>&1 || [ -f "$LIBS/.complete" ] || die "Maven is not installed (needed once to fetch the Cassandra jars): apt-get install maven"
-}
-
-fetch() {
-  [ -f "$LIBS/.complete" ] && return 0
-  echo "cassandra.sh: fetching Apache Cassandra $VERSION jars from Maven Central into $LIBS" >&2
-  mkdir -p "$LIBS"
-  mvn -B -q -f "$HERE/pom.xml" -Dcassandra.version="$VERSION" \
-    org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$LIBS" >&2 || die "Maven could not fetch the Cassandra jars"
-  ls "$LIBS"/jamm-*.jar >/dev/null 2>&1 || die "no jamm jar among the Cassandra jars in $LIBS (the JVM agent Cassandra needs)"
-  touch "$LIBS/.complete"
-}
+SERVICE=cassandra.sh WHAT=Cassandra POM="$HERE/pom.xml" VERSION_PROPERTY=cassandra.version PIDFILE="$RUN/cassandra.pid"
+# shellcheck source=../jvm-service.sh
+. "$HERE/../jvm-service.sh"
 
 write_config() {
   mkdir -p "$RUN/logs" "$RUN/data"
@@ -96,11 +82,6 @@ OPENS=(
   --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
 )
 
-pid() { [ -f "$RUN/cassandra.pid" ] && cat "$RUN/cassandra.pid" || true; }
-alive() { local p; p="$(pid)"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
-
 start() {
   alive && { echo "cassandra.sh: already running on 127.0.0.1:$PORT" >&2; return 0; }
   port_open && die "port $PORT is taken by another process"
@@ -112,27 +93,13 @@ start() {
     -Dlogback.configurationFile="$RUN/logback.xml" -Dcassandra.storagedir="$RUN/data" -Dcassandra.logdir="$RUN/logs" \
     -cp "$LIBS/*" org.apache.cassandra.service.CassandraDaemon > "$RUN/logs/cassandra.out" 2>&1 &
   echo $! > "$RUN/cassandra.pid"
-  local t0=$SECONDS
-  until grep -q "Starting listening for CQL clients" "$RUN/logs/system.log" 2>/dev/null && port_open; do
-    alive || { tail -30 "$RUN/logs/system.log" "$RUN/logs/cassandra.out" >&2; die "Cassandra exited during startup (log: $RUN/logs/system.log)"; }
-    [ $((SECONDS - t0)) -gt 120 ] && die "Cassandra did not start within 120 s (log: $RUN/logs/system.log)"
-    sleep 0.3
-  done
-  echo "cassandra.sh: Apache Cassandra $VERSION serving CQL on 127.0.0.1:$PORT (started in $((SECONDS - t0)) s; log $RUN/logs/system.log)"
-}
-
-stop() {
-  local p; p="$(pid)"
-  if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-    kill -TERM "$p"
-    for _ in $(seq 1 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$p" 2>/dev/null && kill -KILL "$p"
-  fi
-  rm -f "$RUN/cassandra.pid"
+  ready() { grep -q "Starting listening for CQL clients" "$RUN/logs/system.log" 2>/dev/null && port_open; }
+  wait_ready "$RUN/logs/system.log" 120
+  echo "cassandra.sh: Apache Cassandra $VERSION serving CQL on 127.0.0.1:$PORT (started in $STARTED_IN s; log $RUN/logs/system.log)"
 }
 
 case "${1:-}" in
-  up) need; fetch; stop; rm -rf "$RUN"; write_config; start ;;
+  up) need; fetch; ls "$LIBS"/jamm-*.jar >/dev/null 2>&1 || die "no jamm jar (the JVM agent Cassandra needs) among the jars in $LIBS"; stop; rm -rf "$RUN"; write_config; start ;;
   start) need; [ -f "$RUN/cassandra.yaml" ] || die "no node set up at $RUN: run 'up' first"; start ;;
   stop) stop; echo "cassandra.sh: stopped (data kept in $RUN/data)" ;;
   down) stop; rm -rf "$RUN"; echo "cassandra.sh: stopped and removed $RUN" ;;

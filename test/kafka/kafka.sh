@@ -18,22 +18,9 @@ RUN="${KAFKA_RUN_DIR:-/tmp/tapedeck-kafka-$PORT}"
 CACHE="${KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tapedeck/kafka-$VERSION}"
 LIBS="$CACHE/libs"
 
-die() { echo "kafka.sh: $*" >&2; exit 1; }
-
-need() {
-  command -v java >/dev/null 2>&1 || die "Java is not installed (Kafka needs Java 17): apt-get install openjdk-17-jre-headless"
-  command -v mvn >/dev/null 2>&1 || [ -f "$LIBS/.complete" ] || die "Maven is not installed (needed once to fetch the broker jars): apt-get install maven"
-}
-
-fetch() {
-  [ -f "$LIBS/.complete" ] && return 0
-  echo "kafka.sh: fetching Apache Kafka $VERSION jars from Maven Central into $LIBS" >&2
-  mkdir -p "$LIBS"
-  mvn -B -q -f "$HERE/pom.xml" -Dkafka.version="$VERSION" \
-    org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$LIBS" >&2 || die "Maven could not fetch the Kafka jars"
-  touch "$LIBS/.complete"
-}
+SERVICE=kafka.sh WHAT=Kafka POM="$HERE/pom.xml" VERSION_PROPERTY=kafka.version PIDFILE="$RUN/kafka.pid"
+# shellcheck source=../jvm-service.sh
+. "$HERE/../jvm-service.sh"
 
 write_config() {
   mkdir -p "$RUN/logs"
@@ -69,11 +56,6 @@ log4j.logger.kafka.log.LogCleaner=WARN
 LOG
 }
 
-pid() { [ -f "$RUN/kafka.pid" ] && cat "$RUN/kafka.pid" || true; }
-alive() { local p; p="$(pid)"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
-
 start() {
   alive && { echo "kafka.sh: already running on 127.0.0.1:$PORT" >&2; return 0; }
   port_open && die "port $PORT is taken by another process"
@@ -82,23 +64,9 @@ start() {
     -Dlog4j.configuration="file:$RUN/log4j.properties" -Dkafka.logs.dir="$RUN/logs" \
     -cp "$LIBS/*" kafka.Kafka "$RUN/server.properties" >> "$RUN/logs/kafka.out" 2>&1 &
   echo $! > "$RUN/kafka.pid"
-  local t0=$SECONDS
-  until grep -q "Kafka Server started" "$RUN/logs/kafka.out" 2>/dev/null && port_open; do
-    alive || { tail -30 "$RUN/logs/kafka.out" >&2; die "the broker exited during startup (log: $RUN/logs/kafka.out)"; }
-    [ $((SECONDS - t0)) -gt 90 ] && die "the broker did not start within 90 s (log: $RUN/logs/kafka.out)"
-    sleep 0.3
-  done
-  echo "kafka.sh: Apache Kafka $VERSION serving on 127.0.0.1:$PORT (started in $((SECONDS - t0)) s; log $RUN/logs/kafka.out)"
-}
-
-stop() {
-  local p; p="$(pid)"
-  if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-    kill -TERM "$p"
-    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$p" 2>/dev/null && kill -KILL "$p"
-  fi
-  rm -f "$RUN/kafka.pid"
+  ready() { grep -q "Kafka Server started" "$RUN/logs/kafka.out" 2>/dev/null && port_open; }
+  wait_ready "$RUN/logs/kafka.out" 90
+  echo "kafka.sh: Apache Kafka $VERSION serving on 127.0.0.1:$PORT (started in $STARTED_IN s; log $RUN/logs/kafka.out)"
 }
 
 case "${1:-}" in
