@@ -51,7 +51,7 @@ async function benchOne(row: Row, tmp: string, node: CassandraNode, minutes: num
       const sink = new CassandraSink(target, DEFAULT_CONFIG, { say: (l) => console.error(l) });
       await sink.open();
       const t0 = performance.now();
-      await replay({ from: archive, out: path.join(tmp, 'c-sink'), speed: 'max', config: DEFAULT_CONFIG, sink });
+      await replay({ from: archive, out: path.join(tmp, 'c-sink'), speed: 'max', config: DEFAULT_CONFIG, sinks: [sink] });
       const r = await sink.close();
       if (r.unwritten > 0) throw new Error(`bench: ${r.unwritten} rows not written to Cassandra`);
       rows = Object.values(r.written).reduce((a, b) => a + b, 0);
