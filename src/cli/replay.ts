@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
+import { undecodedLines } from '../exchanges/undecoded.ts';
 import { parseUserTime } from '../log/time.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { replay } from '../../replayer/replay.ts';
@@ -60,6 +61,7 @@ export const replayCommand: CommandModule<object, Args> = {
     const written = await sink?.close();
     const rate = Math.round(manifest.events / (elapsedMs / 1000));
     const tables = tableSummary(manifest);
+    for (const line of undecodedLines(manifest.stats.undecodedFrames, manifest.stats.decode)) process.stderr.write(`tapedeck: warning: ${line}\n`);
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s) → ${a.out}: ${tables}\n`);
     if (sink && written) {
       process.stdout.write(`${sinkSummary(sink, written)}\n`);

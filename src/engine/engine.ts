@@ -6,6 +6,7 @@
 import type { LogEvent } from '../log/event.ts';
 import type { DecodeCounts, MarketEvent, Origin, Quote, Trade } from '../market/events.ts';
 import { canonicalAsset, makeDecoder, type Decoder } from '../exchanges/registry.ts';
+import { carriesData } from '../exchanges/undecoded.ts';
 import { ArbitrageDetector } from './arbitrage.ts';
 import { CandleWindows } from './candles.ts';
 import { ExchangeClock } from './clock.ts';
@@ -24,6 +25,8 @@ export interface EngineStats {
   decodeErrors: number;
   /** LogEvents of exchanges that have no adapter (yet): kept in the log, not decoded. */
   undecoded: Record<string, number>;
+  /** Of those, the ones carrying exchange data (frames, REST bodies): what the warning at replay counts. */
+  undecodedFrames: Record<string, number>;
   decode: Record<string, DecodeCounts>;
 }
 
@@ -51,7 +54,8 @@ export class Engine {
   readonly stats: EngineStats = {
     events: 0, byKind: Object.create(null) as Record<string, number>, trades: 0, quotes: 0, gaps: 0, late: 0, decodeErrors: 0,
     // Keyed by names from the archive: no inherited keys (an exchange called `toString` is just a name).
-    undecoded: Object.create(null) as Record<string, number>, decode: Object.create(null) as Record<string, DecodeCounts>,
+    undecoded: Object.create(null) as Record<string, number>, undecodedFrames: Object.create(null) as Record<string, number>,
+    decode: Object.create(null) as Record<string, DecodeCounts>,
   };
 
   /**
@@ -78,6 +82,7 @@ export class Engine {
     const x = this.exchange(ev.exchange);
     if (x === undefined) {
       s.undecoded[ev.exchange] = (s.undecoded[ev.exchange] ?? 0) + 1;
+      if (carriesData(ev)) s.undecodedFrames[ev.exchange] = (s.undecodedFrames[ev.exchange] ?? 0) + 1;
       return;
     }
     this.sessionOf(x, ev.session);

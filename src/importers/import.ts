@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { nsToIso } from '../log/time.ts';
+import { DecodeCensus } from '../exchanges/undecoded.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
 import { LineError, cryptofeedFileInfo, parseCryptofeedLine, parseHftbacktestLine, type ImportedLine } from './formats.ts';
 import { TapedeckError } from '../errors.ts';
@@ -32,6 +33,8 @@ export interface ImportedSession {
   readonly badLines: number;
   readonly skipped: number;
   readonly files: string[];
+  /** What of the recording no adapter decodes, said per exchange and channel (issue 11 §3). */
+  readonly notDecoded: string[];
 }
 
 /** A problem with the user's input that deserves one line, not a stack trace. */
@@ -103,8 +106,12 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
   /** Lines read before the first readable one (errors) or before a merge (cryptofeed). */
   const held: Pending[] = [];
   const merge = g.files.length > 1 && opts.format === 'cryptofeed';
+  // The recording's events through its adapter, as a replay will see them: what it cannot read is said now.
+  const census = new DecodeCensus();
   const emit = (l: Pending): void => {
-    writer!.write({ session, ingestSeq: seq++, recvNs: l.recvNs, exchange: g.exchange, conn: l.conn, kind: l.kind, payload: l.payload, meta: l.meta });
+    const ev = { session, ingestSeq: seq++, recvNs: l.recvNs, exchange: g.exchange, conn: l.conn, kind: l.kind, payload: l.payload, meta: l.meta };
+    writer!.write(ev);
+    census.onLog(ev);
     byKind[l.kind] = (byKind[l.kind] ?? 0) + 1;
   };
   const start = (firstNs: bigint): void => {
@@ -161,7 +168,7 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
       for (const h of held.splice(0)) emit(h);
     }
     const files = writer!.close();
-    return { session, exchange: g.exchange, inputs: g.files.map((f) => f.file), events: seq, byKind, badLines, skipped, files };
+    return { session, exchange: g.exchange, inputs: g.files.map((f) => f.file), events: seq, byKind, badLines, skipped, files, notDecoded: census.lines() };
   } catch (err) {
     writer?.abort();
     throw err;

@@ -14,5 +14,6 @@ describe('engine stats', () => {
     engine.finish();
     expect(Object.entries(engine.stats.undecoded).sort(), 'each name is a plain counter').toEqual([['__proto__', 1], ['constructor', 1], ['toString', 2]]);
     expect(JSON.stringify(engine.stats.undecoded), 'and goes into the manifest as such').toBe('{"toString":2,"__proto__":1,"constructor":1}');
+    expect(JSON.stringify(engine.stats.undecodedFrames), 'frames, the count the replay warning says').toBe('{"toString":2,"__proto__":1,"constructor":1}');
   });
 });
