@@ -5,14 +5,10 @@
  * so, and the engine stops waiting for those trades.
  */
 import type { LogKind } from '../src/log/event.ts';
+import type { GapRequest } from '../src/exchanges/spec.ts';
 import type { Venue } from './venues.ts';
 
-export interface GapRequest {
-  readonly exchange: string;
-  readonly symbol: string;
-  readonly fromId: bigint;
-  readonly toId: bigint;
-}
+export type { GapRequest };
 
 export interface BackfillDeps {
   readonly venue: Venue;
@@ -40,38 +36,18 @@ async function fetchText(url: string, retries: number): Promise<{ body: string; 
   throw new Error(last);
 }
 
-const ids = (body: string, field: string): bigint[] => [...body.matchAll(new RegExp(`"${field}":(\\d+)`, 'g'))].map((m) => BigInt(m[1]!));
-
-/** Fetches and logs every page covering ids fromId..toId. */
+/** Fetches and logs every page covering ids fromId..toId, as the exchange's spec pages them. */
 export async function backfill(gap: GapRequest, deps: BackfillDeps): Promise<void> {
   const retries = deps.retries ?? 3;
   const { venue } = deps;
   let got = 0;
   try {
-    if (gap.exchange === 'binance') {
-      let from = gap.fromId;
-      while (from <= gap.toId) {
-        const url = venue.backfillUrl(gap.symbol, from, gap.toId);
-        const { body } = await fetchText(url, retries);
-        deps.log('rest', body, url);
-        const seen = ids(body, 'id');
-        got += seen.length;
-        if (seen.length === 0) throw new Error(`no trades from id ${from}`);
-        from = seen.reduce((a, b) => (a > b ? a : b)) + 1n;
-      }
-    } else {
-      // Coinbase pages backwards: `after` = older than; follow CB-AFTER until past fromId.
-      let url = venue.backfillUrl(gap.symbol, gap.fromId, gap.toId);
-      for (;;) {
-        const { body, headers } = await fetchText(url, retries);
-        deps.log('rest', body, url);
-        const seen = ids(body, 'trade_id');
-        got += seen.length;
-        const oldest = seen.reduce<bigint | undefined>((a, b) => (a === undefined || b < a ? b : a), undefined);
-        const cursor = headers.get('cb-after');
-        if (oldest === undefined || oldest <= gap.fromId || !cursor) break;
-        url = url.replace(/after=\d+/, `after=${cursor}`);
-      }
+    for (let url: string | undefined = venue.backfill.first(venue.restBase, gap); url !== undefined;) {
+      const { body, headers } = await fetchText(url, retries);
+      deps.log('rest', body, url);
+      const page = venue.backfill.next(venue.restBase, gap, url, { body, header: (name) => headers.get(name) });
+      got += page.trades;
+      url = page.next;
     }
     deps.onFilled?.(got);
   } catch (err) {

@@ -1,8 +1,12 @@
 /**
- * What the recorder needs to know of each exchange: where to connect, what to subscribe
- * to, how to ask for a trade backfill, and its connection limits (protocols.md §1–2).
+ * What the recorder needs to know of each exchange, from its spec's `live` part
+ * (src/exchanges/<x>/spec.ts): where to connect, what to subscribe to, how to page a trade
+ * backfill, and its connection limits.
  */
-import { restTradesUrl } from '../src/sim/rest.ts';
+import { EXCHANGE_IDS, exchangeSpec, liveSpec, RECORDABLE } from '../src/exchanges/registry.ts';
+import type { BackfillPaging } from '../src/exchanges/spec.ts';
+
+export { RECORDABLE };
 
 export interface Venue {
   readonly exchange: string;
@@ -17,58 +21,34 @@ export interface Venue {
   readonly maxAgeMs: number;
   /** Connection attempts allowed per window. */
   readonly attempts: { count: number; windowMs: number };
-  backfillUrl(symbol: string, fromId: bigint, toId: bigint): string;
+  /** REST trade backfill, paged (against `restBase`). */
+  readonly backfill: BackfillPaging;
   /** The newest trade of `symbol` (one row), and the field its id is in. */
   latestTradeUrl(symbol: string): string;
   readonly tradeIdField: string;
 }
 
-export const DEFAULT_ENDPOINTS: Record<string, { ws: string; rest: string }> = {
-  binance: { ws: 'wss://stream.binance.com:9443', rest: 'https://api.binance.com' },
-  coinbase: { ws: 'wss://ws-feed.exchange.coinbase.com', rest: 'https://api.exchange.coinbase.com' },
-};
+/** Each recordable exchange's public endpoints. */
+export const DEFAULT_ENDPOINTS: Record<string, { ws: string; rest: string }> = Object.fromEntries(
+  EXCHANGE_IDS.flatMap((x) => {
+    const live = exchangeSpec(x)!.live;
+    return live ? [[x, live.endpoints]] : [];
+  }),
+);
 
-export const RECORDABLE = Object.keys(DEFAULT_ENDPOINTS);
-
-/** `BTC-USD` → Binance `BTCUSDT` (Binance spot quotes dollars as USDT), Coinbase `BTC-USD`. */
+/** `BTC-USD` → the exchange's native symbol (Binance `BTCUSDT`, Coinbase `BTC-USD`). */
 export function nativeSymbol(exchange: string, canonical: string): string {
-  const [base, quote] = canonical.toUpperCase().split('-') as [string, string];
-  if (exchange === 'binance') return `${base}${quote === 'USD' ? 'USDT' : quote}`;
-  return `${base}-${quote}`;
+  return exchangeSpec(exchange)!.symbols.native(canonical);
 }
 
-/** Cryptofeed caps Binance at 200 streams per connection (protocols.md §1); so do we. */
-const BINANCE_STREAMS_PER_CONN = 200;
-
 export function venue(exchange: string, canonical: readonly string[], endpoint?: { ws: string; rest: string }): Venue {
-  const ep = endpoint ?? DEFAULT_ENDPOINTS[exchange]!;
+  const live = liveSpec(exchange);
+  if (live === undefined) throw new Error(`tapedeck cannot record ${exchange} live`);
+  const ep = endpoint ?? live.endpoints;
   const symbols = canonical.map((c) => nativeSymbol(exchange, c));
-  if (exchange === 'binance') {
-    const streams = symbols.flatMap((s) => [`${s.toLowerCase()}@trade`, `${s.toLowerCase()}@bookTicker`]);
-    const connections = [];
-    for (let i = 0; i < streams.length; i += BINANCE_STREAMS_PER_CONN) {
-      connections.push({ url: `${ep.ws}/stream?streams=${streams.slice(i, i + BINANCE_STREAMS_PER_CONN).join('/')}`, subscribe: [] });
-    }
-    return {
-      exchange, symbols, connections, restBase: ep.rest,
-      // Binance pings every 20 s; hftbacktest treats 30 s without one as dead.
-      silenceMs: 30_000,
-      maxAgeMs: 24 * 3_600_000 - 5 * 60_000,
-      attempts: { count: 300, windowMs: 5 * 60_000 },
-      backfillUrl: (symbol, fromId, toId) => restTradesUrl('binance', symbol, fromId, ep.rest).replace('limit=1000', `limit=${Math.min(1000, Number(toId - fromId + 1n))}`),
-      latestTradeUrl: (symbol) => `${ep.rest}/api/v3/trades?symbol=${symbol}&limit=1`,
-      tradeIdField: 'id',
-    };
-  }
   return {
-    exchange, symbols, restBase: ep.rest,
-    connections: [{ url: ep.ws, subscribe: [JSON.stringify({ type: 'subscribe', product_ids: symbols, channels: ['matches', 'ticker', 'heartbeat'] })] }],
-    // Heartbeats come every second per product.
-    silenceMs: 10_000,
-    maxAgeMs: Number.POSITIVE_INFINITY,
-    attempts: { count: 8, windowMs: 1_000 },
-    backfillUrl: (symbol, fromId, toId) => restTradesUrl('coinbase', symbol, toId + 1n, ep.rest).replace('limit=1000', `limit=${Math.min(1000, Number(toId - fromId + 1n))}`),
-    latestTradeUrl: (symbol) => `${ep.rest}/products/${symbol}/trades?limit=1`,
-    tradeIdField: 'trade_id',
+    exchange, symbols, restBase: ep.rest, connections: live.connections(ep.ws, symbols),
+    silenceMs: live.silenceMs, maxAgeMs: live.maxAgeMs, attempts: live.attempts, backfill: live.backfill,
+    latestTradeUrl: (symbol) => live.latestTradeUrl(ep.rest, symbol), tradeIdField: live.tradeIdField,
   };
 }

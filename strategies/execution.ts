@@ -14,6 +14,7 @@
  *   asset, over one starting capital; positions may go short (an arbitrage sells where it
  *   holds nothing).
  */
+import { defaultFees } from '../src/exchanges/registry.ts';
 import type { Origin, Quote, Trade } from '../src/market/events.ts';
 import type { AccountView, FillEvent, OrderRequest } from './types.ts';
 
@@ -30,8 +31,9 @@ export interface ExecutionConfig {
 }
 
 export const DEFAULT_EXECUTION: ExecutionConfig = {
-  takerFeeBps: { binance: 10, binanceus: 10, coinbase: 60 },
-  makerFeeBps: { binance: 10, binanceus: 10, coinbase: 40 },
+  // Each exchange's entry-tier fees, from its spec (src/exchanges/<x>/spec.ts).
+  takerFeeBps: defaultFees('takerBps'),
+  makerFeeBps: defaultFees('makerBps'),
   defaultTakerBps: 10,
   defaultMakerBps: 10,
   latencyMs: 50,

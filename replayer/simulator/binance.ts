@@ -6,9 +6,8 @@
  * more than 5 incoming messages a second closes the connection (1008).
  */
 import type { WebSocket } from 'ws';
-import { binanceCombined, binanceStream } from '../../src/sim/frames.ts';
+import { binanceCombined, binanceRestTrades, binanceStream } from '../../src/exchanges/binance/wire.ts';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
-import { restTradesBody } from '../../src/sim/rest.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
 
 export interface BinanceOptions {
@@ -97,7 +96,7 @@ export class BinanceConnection extends SimConnection {
   }
 
   /** Announces a shutdown the way Binance does before maintenance, then closes. */
-  shutdown(): void {
+  override shutdown(): void {
     const data = `{"e":"serverShutdown","E":${Math.floor(this.ctx.nowMs())}}`;
     this.send(this.combined ? binanceCombined('!serverShutdown', data) : data);
     this.close('close', 1001, 'server shutdown');
@@ -120,7 +119,7 @@ export function binanceHistoricalTrades(trades: readonly SimTrade[], query: URLS
   const fromId = Number(query.get('fromId') ?? 0);
   const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 500)));
   const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit);
-  return { status: 200, body: restTradesBody('binance', rows) };
+  return { status: 200, body: binanceRestTrades(rows) };
 }
 
 /** `GET /api/v3/trades?symbol=&limit=`: the most recent trades, oldest first. */
@@ -128,7 +127,7 @@ export function binanceRecentTrades(trades: readonly SimTrade[], query: URLSearc
   const bad = badParam(query, ['limit']);
   if (bad) return { status: 400, body: `{"code":-1100,"msg":"Illegal characters found in parameter '${bad}'."}` };
   const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 500)));
-  return { status: 200, body: restTradesBody('binance', trades.slice(-limit)) };
+  return { status: 200, body: binanceRestTrades(trades.slice(-limit)) };
 }
 
 /** `GET /api/v3/aggTrades?symbol=&fromId=&limit=`: each simulated trade is its own aggregate (a = f = l = id). */

@@ -5,9 +5,8 @@
  * per product carrying `last_trade_id`.
  */
 import type { WebSocket } from 'ws';
-import { coinbaseHeartbeat, coinbaseMatch } from '../../src/sim/frames.ts';
+import { coinbaseHeartbeat, coinbaseMatch, coinbaseRestTrades } from '../../src/exchanges/coinbase/wire.ts';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
-import { restTradesBody } from '../../src/sim/rest.ts';
 import { badParam, shown } from './binance.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
 import type { TradeLog } from './feed.ts';
@@ -125,5 +124,5 @@ export function coinbaseTrades(trades: readonly SimTrade[], query: URLSearchPara
     headers['cb-before'] = String(rows.at(-1)!.tradeId);
     headers['cb-after'] = String(rows[0]!.tradeId);
   }
-  return { status: 200, body: restTradesBody('coinbase', rows), headers };
+  return { status: 200, body: coinbaseRestTrades(rows), headers };
 }

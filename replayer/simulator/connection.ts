@@ -42,6 +42,11 @@ export abstract class SimConnection {
     else this.ws.close(code, reason);
   }
 
+  /** Announces a shutdown the way the exchange does before maintenance, then closes; an exchange with no such notice just closes. */
+  shutdown(): void {
+    this.close('close');
+  }
+
   protected every(ms: number, fn: () => void): void {
     this.timers.push(setInterval(fn, ms));
   }

@@ -4,10 +4,8 @@
  * (the replay façade: unmodified exchange clients can consume an archive). One port serves
  * them all:
  *
- *   ws://HOST:PORT/binance/ws/<stream>, /binance/stream?streams=a/b   Binance spot
- *   ws://HOST:PORT/coinbase                                           Coinbase Exchange
- *   http://HOST:PORT/binance/api/v3/historicalTrades?…, /trades?…      REST backfill, recent trades
- *   http://HOST:PORT/coinbase/products/<id>/trades?…                  REST backfill
+ *   ws://HOST:PORT/<exchange>/…        each exchange's WebSocket protocol (protocols.ts lists the paths)
+ *   http://HOST:PORT/<exchange>/…      its REST backfill and recent-trades routes
  *   POST http://HOST:PORT/_control {"action":…,"exchange":…}          fault injection
  */
 import fs from 'node:fs';
@@ -16,24 +14,24 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { FrameEncoder } from '../../src/sim/frames.ts';
-import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, binanceRecentTrades, type BinanceOptions } from './binance.ts';
-import { CoinbaseConnection, coinbaseTrades, type CoinbaseOptions } from './coinbase.ts';
+import { SIMULATED } from '../../src/exchanges/registry.ts';
+import { simProtocol, type ProtocolOptions } from './protocols.ts';
 import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
 import { ArchiveFeed } from './archive-feed.ts';
 import { MarketFeed, type TradeLog } from './feed.ts';
 import { Faults, parseControl, type ControlCommand } from './hooks.ts';
-import { checkControlOrigin, decodePathPart, HttpRefusal, readBody, requestUrl } from './http-guard.ts';
+import { checkControlOrigin, HttpRefusal, readBody, requestUrl } from './http-guard.ts';
 
-export const SIM_EXCHANGES = ['binance', 'coinbase'] as const;
+/** The exchanges the simulator speaks: those with wire shapes in their spec and a protocol server here. */
+export const SIM_EXCHANGES: readonly string[] = SIMULATED.filter((x) => simProtocol(x) !== undefined);
 
-export interface SimulatorOptions {
+/** `binance`, `coinbase`, …: each protocol's options (ProtocolOptions). */
+export interface SimulatorOptions extends ProtocolOptions {
   readonly host?: string;
   readonly port?: number;
   readonly exchanges: readonly string[];
   readonly seed: number;
   readonly meanGapMs?: number;
-  readonly binance?: Partial<BinanceOptions>;
-  readonly coinbase?: Partial<CoinbaseOptions>;
   /** Close every connection of an exchange on this schedule, ms. */
   readonly disconnectEveryMs?: Readonly<Record<string, number>>;
   /** Append every frame sent and every trade made, as JSON lines, to this file. */
@@ -75,8 +73,6 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const conns = new Set<SimConnection>();
   const sent: SentFrame[] = [];
   const log = o.logFile ? fs.createWriteStream(o.logFile, { flags: 'a' }) : undefined;
-  const binanceOpts: BinanceOptions = { pingIntervalMs: 20_000, pongTimeoutMs: 60_000, maxIncomingPerSecond: 5, ...o.binance };
-  const coinbaseOpts: CoinbaseOptions = { subscribeTimeoutMs: 5_000, heartbeatMs: 1_000, ...o.coinbase };
   const ctxFor = (x: string): ConnContext => ({
     faults: faults.get(x)!,
     nowMs,
@@ -102,7 +98,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     }
     if (recorded) {
       for (const f of recorded.due(nowMs())) {
-        if (faults.get(f.exchange)?.dropTrades && /"(e":"trade|type":"match)"/.test(f.payload)) faults.get(f.exchange)!.dropTrades--;
+        if (faults.get(f.exchange)?.dropTrades && simProtocol(f.exchange)?.isTrade(f.payload)) faults.get(f.exchange)!.dropTrades--;
         else for (const c of conns) if (c.exchange === f.exchange) c.onRecorded(f.payload);
         if (performance.now() > until) break;
       }
@@ -144,8 +140,8 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     }
     const exchange = url.pathname.split('/')[1] ?? '';
     const f = faults.get(exchange);
-    const binanceKind = exchange === 'binance' ? /^\/binance\/(ws|stream)(\/|$)/.exec(url.pathname)?.[1] : undefined;
-    if (f === undefined || (exchange === 'binance' && !binanceKind) || (exchange === 'coinbase' && url.pathname.replace(/\/$/, '') !== '/coinbase')) {
+    const protocol = simProtocol(exchange);
+    if (f === undefined || protocol === undefined || !protocol.accepts(url)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -154,9 +150,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const c: SimConnection = exchange === 'binance'
-        ? new BinanceConnection(ws, ctxFor('binance'), url, binanceOpts, binanceKind === 'stream')
-        : new CoinbaseConnection(ws, ctxFor('coinbase'), feed, coinbaseOpts);
+      const c: SimConnection = protocol.connect(ws, ctxFor(exchange), url, feed, o);
       conns.add(c);
       ws.on('close', () => conns.delete(c));
     });
@@ -181,21 +175,9 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       }
       return reply(200, '{"ok":true}');
     }
-    const hist = /^\/binance\/api\/v3\/(historicalTrades|aggTrades|trades)$/.exec(url.pathname);
-    if (hist && req.method === 'GET') {
-      const symbol = url.searchParams.get('symbol') ?? '';
-      if (feed.tradesOf('binance', symbol).length === 0) return reply(400, '{"code":-1121,"msg":"Invalid symbol."}');
-      const handler = hist[1] === 'aggTrades' ? binanceAggTrades : hist[1] === 'trades' ? binanceRecentTrades : binanceHistoricalTrades;
-      const r = handler(feed.tradesOf('binance', symbol), url.searchParams);
-      return reply(r.status, r.body);
-    }
-    const cb = /^\/coinbase\/products\/([^/]+)\/trades$/.exec(url.pathname);
-    if (cb && req.method === 'GET') {
-      const product = decodePathPart(cb[1]!);
-      if (feed.tradesOf('coinbase', product).length === 0) return reply(404, '{"message":"NotFound"}');
-      const r = coinbaseTrades(feed.tradesOf('coinbase', product), url.searchParams);
-      return reply(r.status, r.body, r.headers);
-    }
+    const exchange = url.pathname.split('/')[1] ?? '';
+    const r = req.method === 'GET' ? simProtocol(exchange)?.rest(url.pathname, url.searchParams, feed) : undefined;
+    if (r !== undefined) return reply(r.status, r.body, r.headers);
     reply(404, '{"message":"NotFound"}');
   }
 
@@ -206,7 +188,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     switch (cmd.action) {
       case 'disconnect':
         for (const c of mine) {
-          if (cmd.mode === 'shutdown' && c instanceof BinanceConnection) c.shutdown();
+          if (cmd.mode === 'shutdown') c.shutdown();
           else c.close(cmd.mode === 'terminate' ? 'terminate' : 'close');
         }
         return;

@@ -1,7 +1,7 @@
 /** The engine's command-line options, shared by every command that runs the pipeline. */
 import type { Argv } from 'yargs';
 import {
-  DEFAULT_CONFIG, parseDuration, parseFees, parseMapping, parsePeriods, parseWindows, type EngineConfig,
+  DEFAULT_CONFIG, feesSpec, parseDuration, parseFees, parseMapping, parsePeriods, parseWindows, type EngineConfig,
 } from '../engine/config.ts';
 import { userInput } from './errors.ts';
 
@@ -13,7 +13,7 @@ export function withEngineOptions<T>(y: Argv<T>) {
     .option('sma', { type: 'string', default: '20,50', describe: 'SMA periods (closed candles)' })
     .option('ema', { type: 'string', default: '20,50', describe: 'EMA periods (closed candles)' })
     .option('rsi', { type: 'number', default: 14, describe: 'RSI period (Wilder smoothing)' })
-    .option('fees', { type: 'string', default: 'binance=10,binanceus=10,coinbase=60', describe: 'taker fees in bps, exchange=bps,…' })
+    .option('fees', { type: 'string', default: feesSpec(DEFAULT_CONFIG.arbitrage.feesBps), describe: 'taker fees in bps, exchange=bps,…' })
     .option('min-edge', { type: 'number', default: 1, describe: 'net arbitrage edge to report, bps' })
     .option('staleness', { type: 'string', default: '1s', describe: 'quotes older than this never count for arbitrage' })
     .option('map', { type: 'string', default: '', describe: 'symbol mapping, e.g. binance:BTCUSDT=BTC/USD,coinbase:BTC-USD=BTC/USD' })

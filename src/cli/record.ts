@@ -3,6 +3,7 @@ import { tableSummary } from '../storage/run.ts';
 import { record } from '../../recorder/record.ts';
 import { badSession } from '../../recorder/session.ts';
 import { RECORDABLE, DEFAULT_ENDPOINTS } from '../../recorder/venues.ts';
+import { liveSpec } from '../exchanges/registry.ts';
 import { parseDuration } from '../engine/config.ts';
 import { parseBrokers } from '../storage/kafka.ts';
 import { withNeeds } from '../../replayer/backtest.ts';
@@ -55,7 +56,7 @@ export const recordCommand: CommandModule<object, Args> = {
     .option('duration', { type: 'string', describe: 'stop after this long, e.g. 30s, 10m (default: until Ctrl-C)' })
     .option('endpoint', { type: 'string', array: true, default: [], describe: `override a WebSocket endpoint, e.g. binance=ws://127.0.0.1:9000/binance (default ${Object.entries(DEFAULT_ENDPOINTS).map(([k, v]) => `${k}=${v.ws}`).join(', ')})` })
     .option('tick', { type: 'string', default: '1s', describe: 'log a tick this often' })
-    .option('silence', { type: 'string', describe: 'reconnect after this long without a frame or ping (default: Binance 30s, Coinbase 10s)' })
+    .option('silence', { type: 'string', describe: `reconnect after this long without a frame or ping (default: ${RECORDABLE.map((x) => `${x} ${liveSpec(x)!.silenceMs / 1000}s`).join(', ')})` })
     .option('metrics-port', { type: 'number', default: 9464, describe: 'Prometheus /metrics port (0: any free port)' })
     .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address /metrics listens on (0.0.0.0: every interface)' })
     // yargs reads any --no-x as x = false, so the flag is declared as `metrics` for --no-metrics to work.

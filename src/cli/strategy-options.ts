@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { DEFAULT_EXECUTION, type ExecutionConfig } from '../../strategies/execution.ts';
 import { BUILT_IN } from '../../strategies/registry.ts';
-import { parseDuration, parseFees, type EngineConfig } from '../engine/config.ts';
+import { feesSpec, parseDuration, parseFees, type EngineConfig } from '../engine/config.ts';
 import { UserError, nameValue, userInput } from './errors.ts';
 
 export function withStrategyOptions<T>(y: Argv<T>) {
@@ -10,7 +10,7 @@ export function withStrategyOptions<T>(y: Argv<T>) {
     .option('param', { type: 'string', array: true, default: [], describe: 'strategy parameter k=v (repeatable)' })
     .option('latency', { type: 'string', default: '50ms', describe: 'simulated order latency, in recorded time' })
     .option('capital', { type: 'number', default: DEFAULT_EXECUTION.initialCash, describe: 'starting capital (quote currency)' })
-    .option('maker-fees', { type: 'string', default: 'binance=10,binanceus=10,coinbase=40', describe: 'maker fees in bps, exchange=bps,… (taker fees: --fees)' })
+    .option('maker-fees', { type: 'string', default: feesSpec(DEFAULT_EXECUTION.makerFeeBps), describe: 'maker fees in bps, exchange=bps,… (taker fees: --fees)' })
     .option('equity-interval', { type: 'string', describe: 'equity sampling interval (default: the strategy\'s candle interval)' });
 }
 

@@ -1,4 +1,5 @@
 /** The engine's options, with the defaults the CLI documents, and their parsers. */
+import { defaultFees } from '../exchanges/registry.ts';
 
 export interface ArbitrageConfig {
   /** Taker fee per exchange, in basis points. */
@@ -36,8 +37,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
   emaPeriods: [20, 50],
   rsiPeriod: 14,
   arbitrage: {
-    // Entry-tier taker fees: Binance spot 0.10 %, Coinbase Exchange 0.60 %.
-    feesBps: { binance: 10, binanceus: 10, coinbase: 60 },
+    // Entry-tier taker fees (Binance spot 0.10 %, Coinbase Exchange 0.60 %, …): each exchange's spec.
+    feesBps: defaultFees('takerBps'),
     defaultFeeBps: 10,
     minEdgeBps: 1,
     stalenessMs: 1_000,
@@ -87,6 +88,11 @@ export function parsePeriods(spec: string, what: string): number[] {
   const out = spec.split(',').filter((s) => s.trim() !== '').map((s) => Number(s));
   if (out.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad ${what} periods ${JSON.stringify(spec)} (use e.g. 20,50)`);
   return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/** { binance: 10, coinbase: 60 } → `binance=10,coinbase=60`: a default as `--fees` takes it. */
+export function feesSpec(fees: Readonly<Record<string, number>>): string {
+  return Object.entries(fees).map(([x, bps]) => `${x}=${bps}`).join(',');
 }
 
 /** `binance=10,coinbase=60` → { binance: 10, coinbase: 60 } (basis points). */

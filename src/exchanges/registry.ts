@@ -1,69 +1,68 @@
 /**
- * The exchange registry: every supported exchange's adapter, its state, and how its native
- * symbols map to a canonical asset (`BTC/USD`) so that quotes can meet across venues.
+ * The exchange registry: every exchange tapedeck knows, one `ExchangeSpec` each
+ * (spec.ts). Adding an exchange is its folder, one line here, and its tests; every consumer
+ * (engine, recorder, backfill, simulator, CLI help and defaults, Kafka routing) asks this
+ * module, so no code outside an exchange's folder branches on its name.
  */
 import type { LogEvent } from '../log/event.ts';
-import type { DecodeCounts, MarketEvent } from '../market/events.ts';
-import { decodeBinance, newBinanceState } from './binance/decode.ts';
-import { decodeCoinbase, newCoinbaseState } from './coinbase/decode.ts';
+import { binance } from './binance/spec.ts';
+import { coinbase } from './coinbase/spec.ts';
+import type { Decoder, ExchangeSpec, LiveSpec, SimSpec } from './spec.ts';
 
-export interface Decoder {
-  decode(ev: LogEvent): MarketEvent[];
-  readonly counts: DecodeCounts;
-}
+export type { Decoder } from './spec.ts';
 
-interface ExchangeSpec {
-  readonly makeDecoder: () => Decoder;
-  /** Native symbol → [base, quote], or undefined when it cannot be split. */
-  readonly splitSymbol: (symbol: string) => [string, string] | undefined;
-}
+/** Every exchange tapedeck knows. A name here without a registry line (or the reverse) does not compile. */
+export type ExchangeId = 'binance' | 'binanceus' | 'coinbase';
 
-/** Binance symbols carry no separator: split on the longest known quote asset. */
-const BINANCE_QUOTES = ['FDUSD', 'USDT', 'USDC', 'BUSD', 'TUSD', 'BTC', 'ETH', 'BNB', 'EUR', 'GBP', 'AUD', 'TRY', 'BRL', 'USD', 'DAI'];
-
-function splitBinance(symbol: string): [string, string] | undefined {
-  const s = symbol.toUpperCase();
-  for (const q of BINANCE_QUOTES) if (s.endsWith(q) && s.length > q.length) return [s.slice(0, -q.length), q];
-  return undefined;
-}
-
-function splitDashed(symbol: string): [string, string] | undefined {
-  const parts = symbol.toUpperCase().split(/[-/]/);
-  return parts.length === 2 && parts[0] && parts[1] ? [parts[0], parts[1]] : undefined;
-}
-
-const binance: ExchangeSpec = {
-  makeDecoder: () => {
-    const s = newBinanceState();
-    return { decode: (ev) => decodeBinance(ev, s), counts: s.counts };
-  },
-  splitSymbol: splitBinance,
-};
-
-const EXCHANGES: Record<string, ExchangeSpec> = {
+export const EXCHANGES = {
   binance,
   // Binance.US speaks the same protocol and schema (cryptofeed's BINANCE_US recordings).
-  binanceus: binance,
-  coinbase: {
-    makeDecoder: () => {
-      const s = newCoinbaseState();
-      return { decode: (ev) => decodeCoinbase(ev, s), counts: s.counts };
-    },
-    splitSymbol: splitDashed,
-  },
-};
+  binanceus: { ...binance, cryptofeedName: 'BINANCE_US', live: undefined, sim: undefined },
+  coinbase,
+} satisfies Record<ExchangeId, ExchangeSpec>;
+
+/** Every exchange, in name order. */
+export const EXCHANGE_IDS = (Object.keys(EXCHANGES) as ExchangeId[]).sort();
 
 /** The spec of `name`; own keys only, so that an exchange named `constructor` is simply unknown. */
-function spec(name: string): ExchangeSpec | undefined {
-  return Object.hasOwn(EXCHANGES, name) ? EXCHANGES[name] : undefined;
+export function exchangeSpec(name: string): ExchangeSpec | undefined {
+  return Object.hasOwn(EXCHANGES, name) ? (EXCHANGES as Record<string, ExchangeSpec>)[name] : undefined;
 }
 
 export function isSupportedExchange(name: string): boolean {
-  return spec(name) !== undefined;
+  return exchangeSpec(name) !== undefined;
 }
 
 export function makeDecoder(exchange: string): Decoder | undefined {
-  return spec(exchange)?.makeDecoder();
+  return exchangeSpec(exchange)?.makeDecoder();
+}
+
+/** Exchanges `record` can connect to, with their connection specs. */
+export const RECORDABLE: readonly string[] = EXCHANGE_IDS.filter((x) => exchangeSpec(x)!.live !== undefined);
+
+export function liveSpec(exchange: string): LiveSpec | undefined {
+  return exchangeSpec(exchange)?.live;
+}
+
+/** Exchanges the simulator speaks. */
+export const SIMULATED: readonly string[] = EXCHANGE_IDS.filter((x) => exchangeSpec(x)!.sim !== undefined);
+
+/** The simulator's side of `exchange`; a programming error for one it does not speak (callers check SIMULATED). */
+export function simSpec(exchange: string): SimSpec {
+  const s = exchangeSpec(exchange)?.sim;
+  if (s === undefined) throw new Error(`the simulator does not speak ${exchange}`);
+  return s;
+}
+
+/** Default taker and maker fees of every exchange, bps: the one place they are written is each spec. */
+export function defaultFees(kind: 'takerBps' | 'makerBps'): Record<string, number> {
+  return Object.fromEntries(EXCHANGE_IDS.map((x) => [x, EXCHANGES[x].fees[kind]]));
+}
+
+/** The exchange of a cryptofeed file name's first part (`BINANCE_US` → binanceus); an unknown one in lower case. */
+export function cryptofeedExchange(name: string): string {
+  const known = EXCHANGE_IDS.find((x) => ((EXCHANGES[x] as ExchangeSpec).cryptofeedName ?? x.toUpperCase()) === name);
+  return known ?? name.toLowerCase();
 }
 
 /** Stablecoins that count as USD when `usdtAsUsd` is on (the default, and said so in the README). */
@@ -78,7 +77,7 @@ export function canonicalAsset(
 ): string | undefined {
   const key = `${exchange}:${symbol}`;
   if (Object.hasOwn(opts.mapping, key)) return opts.mapping[key];
-  const split = spec(exchange)?.splitSymbol(symbol);
+  const split = exchangeSpec(exchange)?.symbols.split(symbol);
   if (!split) return undefined;
   const [base, quote] = split;
   return `${base}/${opts.usdtAsUsd && USD_LIKE.has(quote) ? 'USD' : quote}`;
@@ -87,17 +86,13 @@ export function canonicalAsset(
 /**
  * The native symbol a LogEvent is about, read from its text without decoding it (for
  * routing: Kafka keys and partitions). Undefined for events about no one symbol (ticks,
- * connection events, acks), which every partition needs.
+ * connection events, acks) and for exchanges tapedeck does not know: every partition needs those.
  */
 export function eventSymbol(ev: LogEvent): string | undefined {
-  if (ev.kind === 'rest') {
-    const q = /[?&]symbol=([A-Za-z0-9]+)/.exec(ev.meta) ?? /\/products\/([^/?]+)\//.exec(ev.meta);
-    return q?.[1];
-  }
+  // The recorder's own gap note: `{"symbol":…,"status":"failed",…}`.
   if (ev.kind === 'gap') return /"symbol":"([^"]+)"/.exec(ev.payload)?.[1];
-  if (ev.kind !== 'frame') return undefined;
-  if (ev.exchange === 'coinbase') return /"product_id":"([^"]+)"/.exec(ev.payload)?.[1];
-  const stream = /^\{"stream":"([a-z0-9]+)@/.exec(ev.payload);
-  if (stream) return stream[1]!.toUpperCase();
-  return /"s":"([A-Z0-9]+)"/.exec(ev.payload)?.[1];
+  const rules = exchangeSpec(ev.exchange)?.symbols;
+  if (rules === undefined) return undefined;
+  if (ev.kind === 'rest') return rules.ofRest(ev.meta);
+  return ev.kind === 'frame' ? rules.ofFrame(ev.payload) : undefined;
 }

@@ -3,6 +3,7 @@
  * Formats are described in shared/fixtures/real/README.md.
  */
 import type { LogKind } from '../log/event.ts';
+import { cryptofeedExchange } from '../exchanges/registry.ts';
 import { decimalSecondsToNs } from '../log/time.ts';
 
 export interface ImportedLine {
@@ -70,10 +71,6 @@ export function parseCryptofeedLine(line: string): ImportedLine | undefined {
   return { kind: m[2] === '<-' ? 'sent' : 'rest', recvNs: checkedNs(decimalSecondsToNs(m[3]!)), payload, meta: m[1]! };
 }
 
-const CRYPTOFEED_NAMES: Record<string, string> = {
-  BINANCE: 'binance', BINANCE_US: 'binanceus', COINBASE: 'coinbase', KRAKEN: 'kraken', BITSTAMP: 'bitstamp',
-};
-
 /**
  * Which exchange and recording a cryptofeed file belongs to, from its name:
  * `COINBASE.ws.28.0` → coinbase, recording `COINBASE`, connection `ws.28`;
@@ -82,7 +79,7 @@ const CRYPTOFEED_NAMES: Record<string, string> = {
 export function cryptofeedFileInfo(basename: string): { exchange: string; recording: string; conn: string } | undefined {
   const m = /^([A-Z_]+)(?:\.(ws|http)\.(\d+)\.\d+|-([0-9a-f]+)\.\d+)$/.exec(basename);
   if (!m) return undefined;
-  const exchange = CRYPTOFEED_NAMES[m[1]!] ?? m[1]!.toLowerCase();
+  const exchange = cryptofeedExchange(m[1]!);
   if (m[4] !== undefined) return { exchange, recording: `${m[1]}-${m[4]}`, conn: '' };
   return { exchange, recording: m[1]!, conn: m[2] === 'http' ? 'http' : `ws.${m[3]}` };
 }

@@ -44,3 +44,9 @@ export function parseUserTime(text: string): bigint {
   if (Number.isNaN(ms)) throw new Error(`not a time: ${JSON.stringify(text)} (use ISO-8601, e.g. 2024-08-09T00:00:00Z)`);
   return BigInt(ms) * NS_PER_MS;
 }
+
+/** ISO-8601 UTC with µs, as Coinbase prints times (`2021-04-17T16:43:37.089723Z`). */
+export function isoMicros(tsUs: number): string {
+  const ms = Math.floor(tsUs / 1000);
+  return `${new Date(ms).toISOString().slice(0, 19)}.${String(tsUs % 1_000_000).padStart(6, '0')}Z`;
+}

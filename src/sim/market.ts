@@ -5,6 +5,7 @@
  * one venue's quotes drift away for a few seconds (an arbitrage opportunity).
  */
 import type { Side } from '../market/events.ts';
+import { simSpec } from '../exchanges/registry.ts';
 import { Rng } from './random.ts';
 
 export interface SimAsset {
@@ -21,9 +22,9 @@ export const DEFAULT_ASSETS: readonly SimAsset[] = [
   { base: 'ETH', start: 3_000, vol: 0.0005, tick: 0.01, typicalSize: 0.4 },
 ];
 
-/** Native symbol of an asset on a venue: Binance quotes in USDT, Coinbase in USD. */
+/** Native symbol of an asset on a venue (Binance quotes in USDT, Coinbase in USD): its spec's `sim.symbol`. */
 export function simSymbol(exchange: string, base: string): string {
-  return exchange === 'coinbase' ? `${base}-USD` : `${base}USDT`;
+  return simSpec(exchange).symbol(base);
 }
 
 export interface SimTrade {

@@ -5,7 +5,8 @@
  * every `tickMs` of local time, and frames named in `dropTradeIds` never arrive (gaps).
  */
 import type { LogEvent } from '../log/event.ts';
-import { FrameEncoder, binanceCombined, binanceStream, binanceSubscribe, coinbaseSubscribe, coinbaseSubscriptions } from './frames.ts';
+import { simSpec } from '../exchanges/registry.ts';
+import { FrameEncoder } from './frames.ts';
 import { DEFAULT_ASSETS, simSymbol, simulateMarket, type SimOptions } from './market.ts';
 import { Rng } from './random.ts';
 
@@ -22,12 +23,9 @@ export interface SimSessionOptions extends SimOptions {
 /** A LogEvent before it has its place in the session. */
 type Raw = Omit<LogEvent, 'session' | 'ingestSeq'>;
 
+/** Where a recorder connects to `exchange`, what it sends, and the ack it gets. */
 export function simEndpoints(exchange: string, symbols: readonly string[]): { url: string; subscribe: string; ack: string } {
-  if (exchange === 'coinbase') {
-    return { url: 'wss://ws-feed.exchange.coinbase.com', subscribe: coinbaseSubscribe(symbols), ack: coinbaseSubscriptions(symbols) };
-  }
-  const streams = symbols.flatMap((s) => [binanceStream(s, 'trade'), binanceStream(s, 'bookTicker')]);
-  return { url: 'wss://stream.binance.com:9443/stream', subscribe: binanceSubscribe(streams, 1), ack: '{"result":null,"id":1}' };
+  return simSpec(exchange).endpoint(symbols);
 }
 
 /**
@@ -92,9 +90,7 @@ export function* streamSession(o: SimSessionOptions): Generator<LogEvent> {
       const it = market.next();
       if (it.done) return false;
       const e = it.value;
-      const raw = enc.encode(e);
-      // Recorders subscribe to Binance's combined streams: each payload comes wrapped.
-      const payload = e.exchange === 'coinbase' ? raw : binanceCombined(binanceStream(e.symbol, e.kind === 'trade' ? 'trade' : 'bookTicker'), raw);
+      const payload = enc.logged(e, enc.encode(e));
       if (e.kind === 'trade' && o.dropTradeIds?.has(e.tradeId)) continue;
       const latUs = Math.max(50, ((o.latencyMs?.[e.exchange] ?? 20) + 5 * rng.normal()) * 1000);
       let recv = BigInt(e.tsUs) * 1000n + BigInt(Math.round(latUs * 1000));

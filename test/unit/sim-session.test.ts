@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/log/event.ts';
-import { FrameEncoder, binanceCombined, binanceStream } from '../../src/sim/frames.ts';
+import { FrameEncoder } from '../../src/sim/frames.ts';
+import { binanceCombined, binanceStream } from '../../src/exchanges/binance/wire.ts';
 import { DEFAULT_ASSETS, simSymbol, simulateMarket, type SimTrade } from '../../src/sim/market.ts';
 import { Rng } from '../../src/sim/random.ts';
 import { simEndpoints, streamSession, type SimSessionOptions } from '../../src/sim/session.ts';

@@ -16,8 +16,9 @@ import {
   FrameError, SymbolClocks, TradeIdTracker, acceptTrade, checkPrice, checkQuoteSize, checkSize, exactId, guarded, isObject, num,
   origin, parseJson, parseObject, symbolOf, urlParam,
 } from '../common.ts';
+import { amountAt, fastOrExact } from '../fast-path.ts';
 import { FALSE, Fields, NONE, NUM, STR, TRUE } from '../scan.ts';
-import { SymbolCache, decimalAt, intAt } from '../scan-values.ts';
+import { SymbolCache, intAt } from '../scan-values.ts';
 import type { BinanceAggTrade, BinanceBookTicker, BinanceHistoricalTrade, BinanceTrade } from './payloads.ts';
 import { A, A_QTY, B, B_QTY, E, M, P, Q, S, T_ID, T_TIME, U, scanBinance } from './scan.ts';
 
@@ -47,14 +48,8 @@ export function newBinanceState(): BinanceState {
 /** Streams and events recognised but not turned into market events (yet). */
 const RECOGNISED = new Set(['depthUpdate', 'kline', '24hrTicker', '24hrMiniTicker', 'avgPrice', 'outboundAccountPosition']);
 
-export function decodeBinance(ev: LogEvent, state: BinanceState): MarketEvent[] {
-  if (ev.kind === 'frame') {
-    const f = scanBinance(ev.payload);
-    const out = f === undefined ? undefined : fastPayload(ev, f, state);
-    if (out !== undefined) return out;
-  }
-  return decodeBinanceParsed(ev, state);
-}
+/** The adapter: the fast path, falling back to the JSON.parse reading (fast-path.ts). */
+export const decodeBinance: (ev: LogEvent, state: BinanceState) => MarketEvent[] = fastOrExact(scanBinance, fastPayload, decodeBinanceParsed);
 
 /** The JSON.parse reading: the oracle that the fast path must equal, and its fallback. */
 export function decodeBinanceParsed(ev: LogEvent, state: BinanceState): MarketEvent[] {
@@ -234,11 +229,6 @@ function fastQuote(ev: LogEvent, f: Fields, state: BinanceState): MarketEvent[] 
   }
 }
 
-/** A decimal string's value as `num` reads it: the quick way when it is a plain decimal. */
-function amountAt(text: string, start: number, end: number, field: string): number {
-  const v = decimalAt(text, start, end);
-  return v >= 0 ? v : num(text.slice(start, end), field);
-}
 
 // ---- REST ----
 

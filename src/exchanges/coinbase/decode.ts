@@ -15,8 +15,9 @@ import {
   FrameError, SymbolClocks, TradeIdTracker, acceptTrade, checkPrice, checkQuoteSize, checkSize, exactId, gapEvent, guarded, isObject, num,
   origin, parseJson, parseObject, str, symbolOf,
 } from '../common.ts';
+import { amountAt, fastOrExact } from '../fast-path.ts';
 import { Fields, NONE, NUM, STR } from '../scan.ts';
-import { SymbolCache, decimalAt, intAt, isoUsAt, spanIs } from '../scan-values.ts';
+import { SymbolCache, intAt, isoUsAt, spanIs } from '../scan-values.ts';
 import type { CoinbaseHeartbeat, CoinbaseMatch, CoinbaseTicker } from './payloads.ts';
 import {
   BEST_ASK, BEST_ASK_SIZE, BEST_BID, BEST_BID_SIZE, LAST_TRADE_ID, PRICE, PRODUCT_ID, SIDE, SIZE, TIME, TRADE_ID, TYPE, scanCoinbase,
@@ -39,14 +40,8 @@ export function newCoinbaseState(): CoinbaseState {
 
 const RECOGNISED = new Set(['l2update', 'snapshot', 'status', 'received', 'open', 'done', 'change', 'activate']);
 
-export function decodeCoinbase(ev: LogEvent, state: CoinbaseState): MarketEvent[] {
-  if (ev.kind === 'frame') {
-    const f = scanCoinbase(ev.payload);
-    const out = f === undefined ? undefined : fastMessage(ev, f, state);
-    if (out !== undefined) return out;
-  }
-  return decodeCoinbaseParsed(ev, state);
-}
+/** The adapter: the fast path, falling back to the JSON.parse reading (fast-path.ts). */
+export const decodeCoinbase: (ev: LogEvent, state: CoinbaseState) => MarketEvent[] = fastOrExact(scanCoinbase, fastMessage, decodeCoinbaseParsed);
 
 /** The JSON.parse reading: the oracle that the fast path must equal, and its fallback. */
 export function decodeCoinbaseParsed(ev: LogEvent, state: CoinbaseState): MarketEvent[] {
@@ -223,11 +218,6 @@ function fastHeartbeat(ev: LogEvent, f: Fields, state: CoinbaseState): MarketEve
   return emitHeartbeat(ev, state, state.symbols.at(text, st[PRODUCT_ID]!, en[PRODUCT_ID]!), BigInt(last));
 }
 
-/** A decimal string's value as `num` reads it: the quick way when it is a plain decimal. */
-function amountAt(text: string, start: number, end: number, field: string): number {
-  const v = decimalAt(text, start, end);
-  return v >= 0 ? v : num(text.slice(start, end), field);
-}
 
 /** A `time` string's µs as `timeUs` reads it: the quick way for a plain UTC time. */
 function isoAt(text: string, start: number, end: number): number {

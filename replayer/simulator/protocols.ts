@@ -1,0 +1,72 @@
+/**
+ * The simulator's protocol servers, one per exchange it speaks: which WebSocket paths it
+ * answers, the connection class that speaks the protocol, its REST routes, and how to tell
+ * a trade frame (for the `drop` fault on a re-served recording). server.ts asks this table
+ * and never branches on an exchange's name.
+ *
+ * These stay here, not in src/exchanges/<x>/, because they hold sockets and timers (the
+ * edges' business); the pure parts (wire shapes, REST bodies) are in each exchange's spec.
+ */
+import type { WebSocket } from 'ws';
+import type { ExchangeId } from '../../src/exchanges/registry.ts';
+import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, binanceRecentTrades, type BinanceOptions } from './binance.ts';
+import { CoinbaseConnection, coinbaseTrades, type CoinbaseOptions } from './coinbase.ts';
+import type { ConnContext, SimConnection } from './connection.ts';
+import type { TradeLog } from './feed.ts';
+import { decodePathPart } from './http-guard.ts';
+
+export interface ProtocolOptions {
+  readonly binance?: Partial<BinanceOptions>;
+  readonly coinbase?: Partial<CoinbaseOptions>;
+}
+
+export interface RestReply { status: number; body: string; headers?: Record<string, string> }
+
+export interface SimProtocol {
+  /** Whether the exchange serves WebSocket upgrades at this URL (else 404). */
+  accepts(url: URL): boolean;
+  /** A connection speaking the protocol, for an upgrade `accepts` took. */
+  connect(ws: WebSocket, ctx: ConnContext, url: URL, feed: TradeLog, o: ProtocolOptions): SimConnection;
+  /** The REST reply for a GET below `/<exchange>/`, or undefined (404). */
+  rest(pathname: string, query: URLSearchParams, feed: TradeLog): RestReply | undefined;
+  /** Whether a recorded frame is a trade. */
+  isTrade(payload: string): boolean;
+}
+
+/** `/binance/ws/<stream>` (raw) or `/binance/stream?streams=…` (combined). */
+const BINANCE_PATH = /^\/binance\/(ws|stream)(\/|$)/;
+
+const binance: SimProtocol = {
+  accepts: (url) => BINANCE_PATH.test(url.pathname),
+  connect: (ws, ctx, url, _feed, o) => new BinanceConnection(
+    ws, ctx, url, { pingIntervalMs: 20_000, pongTimeoutMs: 60_000, maxIncomingPerSecond: 5, ...o.binance }, BINANCE_PATH.exec(url.pathname)![1] === 'stream',
+  ),
+  rest: (pathname, query, feed) => {
+    const hist = /^\/binance\/api\/v3\/(historicalTrades|aggTrades|trades)$/.exec(pathname);
+    if (!hist) return undefined;
+    const trades = feed.tradesOf('binance', query.get('symbol') ?? '');
+    if (trades.length === 0) return { status: 400, body: '{"code":-1121,"msg":"Invalid symbol."}' };
+    const handler = hist[1] === 'aggTrades' ? binanceAggTrades : hist[1] === 'trades' ? binanceRecentTrades : binanceHistoricalTrades;
+    return handler(trades, query);
+  },
+  isTrade: (payload) => payload.includes('"e":"trade"'),
+};
+
+const coinbase: SimProtocol = {
+  accepts: (url) => url.pathname.replace(/\/$/, '') === '/coinbase',
+  connect: (ws, ctx, _url, feed, o) => new CoinbaseConnection(ws, ctx, feed, { subscribeTimeoutMs: 5_000, heartbeatMs: 1_000, ...o.coinbase }),
+  rest: (pathname, query, feed) => {
+    const cb = /^\/coinbase\/products\/([^/]+)\/trades$/.exec(pathname);
+    if (!cb) return undefined;
+    const trades = feed.tradesOf('coinbase', decodePathPart(cb[1]!));
+    if (trades.length === 0) return { status: 404, body: '{"message":"NotFound"}' };
+    return coinbaseTrades(trades, query);
+  },
+  isTrade: (payload) => payload.includes('"type":"match"'),
+};
+
+export const SIM_PROTOCOLS: Partial<Record<ExchangeId, SimProtocol>> = { binance, coinbase };
+
+export function simProtocol(exchange: string): SimProtocol | undefined {
+  return Object.hasOwn(SIM_PROTOCOLS, exchange) ? SIM_PROTOCOLS[exchange as ExchangeId] : undefined;
+}

@@ -1,0 +1,123 @@
+/**
+ * What an exchange is to tapedeck, in one typed value (issue 11 §1, STYLE.md shape 12):
+ * `src/exchanges/<x>/spec.ts` exports one `ExchangeSpec`, and the registry lists them all.
+ * Every consumer (engine, recorder, backfill, simulator, CLI help and defaults, Kafka
+ * routing) asks the spec; none branches on an exchange's name.
+ *
+ * Everything here is pure: URLs and frames are strings, paging is a function of the last
+ * response. The I/O (sockets, fetch, timers) stays at the edges that use these.
+ */
+import type { LogEvent } from '../log/event.ts';
+import type { DecodeCounts, MarketEvent } from '../market/events.ts';
+import type { SimEvent, SimTrade } from '../sim/market.ts';
+
+export interface Decoder {
+  decode(ev: LogEvent): MarketEvent[];
+  readonly counts: DecodeCounts;
+}
+
+/** How native symbols relate to canonical assets, and where a raw event names its symbol. */
+export interface SymbolRules {
+  /** Native symbol → [base, quote], or undefined when it cannot be split. */
+  split(symbol: string): [string, string] | undefined;
+  /** Canonical `BTC-USD` → the native symbol the exchange trades it as. */
+  native(canonical: string): string;
+  /** The native symbol a received frame is about, read from its text without decoding it (Kafka routing); undefined for control frames. */
+  ofFrame(payload: string): string | undefined;
+  /** The native symbol of a logged REST request (its URL). */
+  ofRest(url: string): string | undefined;
+}
+
+/** Entry-tier fees, basis points: the defaults of `--fees` (taker) and `--maker-fees`. */
+export interface Fees {
+  readonly takerBps: number;
+  readonly makerBps: number;
+}
+
+/** A trade-id gap the recorder asks the exchange to fill over REST. */
+export interface GapRequest {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly fromId: bigint;
+  readonly toId: bigint;
+}
+
+/** One REST response, as the backfill pager sees it. */
+export interface PageResponse {
+  readonly body: string;
+  readonly header: (name: string) => string | null;
+}
+
+/**
+ * REST trade backfill as pure paging: the first request of a gap, then from each response
+ * the next request or the end. `trades` is how many rows the response held.
+ */
+export interface BackfillPaging {
+  first(rest: string, gap: GapRequest): string;
+  /** Throws (an Error with a message for the gap event) when the response cannot make progress. */
+  next(rest: string, gap: GapRequest, url: string, res: PageResponse): { trades: number; next: string | undefined };
+}
+
+/** What the recorder needs to hold a live connection to the exchange (protocols.md). */
+export interface LiveSpec {
+  readonly endpoints: { readonly ws: string; readonly rest: string };
+  /** WebSocket URLs to open (one connection each) and the frames to send on open. */
+  connections(ws: string, symbols: readonly string[]): { url: string; subscribe: string[] }[];
+  /** Silence (no frame, no ping) after which the connection counts as dead. */
+  readonly silenceMs: number;
+  /** Reconnect before the exchange's own forced disconnect. */
+  readonly maxAgeMs: number;
+  /** Connection attempts allowed per window. */
+  readonly attempts: { readonly count: number; readonly windowMs: number };
+  readonly backfill: BackfillPaging;
+  /** The newest trade of `symbol` (one row), and the field its id is in (restart backfill). */
+  latestTradeUrl(rest: string, symbol: string): string;
+  readonly tradeIdField: string;
+}
+
+/** The simulator's side of the exchange: its wire shapes for simulated market events. */
+export interface SimSpec {
+  /** Native symbol of a simulated asset. */
+  symbol(base: string): string;
+  /** Where a recorder connects, what it sends, and the ack it gets (offline sessions). */
+  endpoint(symbols: readonly string[]): { url: string; subscribe: string; ack: string };
+  /** A fresh encoder (it keeps sequence numbers): `wire` is what the simulator's socket layer gets, `logged` what a recorder subscribed as `record` does receives. */
+  encoder(): { wire(e: SimEvent): string; logged(e: SimEvent, wire: string): string };
+  /** The REST trade-backfill body for these trades, in the exchange's order. */
+  restTradesBody(trades: readonly SimTrade[]): string;
+  /** The backfill URL a recorder asks for the page at trade `id` (each exchange's cursor rule). */
+  restTradesUrl(symbol: string, id: number | bigint, base?: string): string;
+}
+
+export interface ExchangeSpec {
+  /** The name cryptofeed gives the exchange in its file names (`BINANCE_US.ws.1.0`), when it is not the id in capitals. */
+  readonly cryptofeedName?: string;
+  readonly makeDecoder: () => Decoder;
+  readonly symbols: SymbolRules;
+  readonly fees: Fees;
+  /** Absent: tapedeck decodes and replays this exchange's recordings but cannot record it live (yet). */
+  readonly live?: LiveSpec;
+  /** Absent: the simulator does not speak this exchange (yet). */
+  readonly sim?: SimSpec;
+}
+
+/** Binance symbols carry no separator: split on the longest known quote asset. */
+export function splitOnQuotes(quotes: readonly string[]): (symbol: string) => [string, string] | undefined {
+  return (symbol) => {
+    const s = symbol.toUpperCase();
+    for (const q of quotes) if (s.endsWith(q) && s.length > q.length) return [s.slice(0, -q.length), q];
+    return undefined;
+  };
+}
+
+/** `BTC-USD`, `XBT/USD` → [base, quote]. */
+export function splitDashed(symbol: string): [string, string] | undefined {
+  const parts = symbol.toUpperCase().split(/[-/]/);
+  return parts.length === 2 && parts[0] && parts[1] ? [parts[0], parts[1]] : undefined;
+}
+
+/** `limit=` for the ids `fromId..toId`: at most 1000 (every exchange's page cap). */
+export const pageLimit = (fromId: bigint, toId: bigint): number => Math.min(1000, Number(toId - fromId + 1n));
+
+/** The integer values of `"field":N` in a response body. */
+export const idsIn = (body: string, field: string): bigint[] => [...body.matchAll(new RegExp(`"${field}":(\\d+)`, 'g'))].map((m) => BigInt(m[1]!));
