@@ -31,7 +31,7 @@
  * kept per symbol so that workers partitioned by symbol judge every frame alike.
  */
 import type { LogEvent } from '../log/event.ts';
-import type { DecodeCounts, DecodeError, Gap, MarketEvent, Origin, Trade } from '../market/events.ts';
+import type { DecodeCounts, DecodeError, Gap, MarketEvent, Origin, Quote, Trade } from '../market/events.ts';
 
 /** Largest price or size the engine takes (see the table above). */
 export const MAX_AMOUNT = 1e15;
@@ -94,6 +94,18 @@ export function checkSize(n: number, field: string): number {
 export function checkQuoteSize(n: number, field: string): number {
   if (n >= 0 && n <= MAX_AMOUNT) return n;
   throw new FrameError(`field ${field} is not a size the engine can hold (0 ≤ x ≤ 1e15): ${n}`);
+}
+
+/** A raw value and the field it came from, for the error that names it. */
+type Field = readonly [value: unknown, name: string];
+
+/** A best bid/offer from its four raw values, each checked as the limits table says (no clock check: the caller's). */
+export function checkedQuote(ev: LogEvent, symbol: string, bid: Field, bidSize: Field, ask: Field, askSize: Field, tsUs: number | undefined): Quote {
+  return {
+    type: 'quote', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol,
+    bid: checkPrice(num(bid[0], bid[1]), bid[1]), bidSize: checkQuoteSize(num(bidSize[0], bidSize[1]), bidSize[1]),
+    ask: checkPrice(num(ask[0], ask[1]), ask[1]), askSize: checkQuoteSize(num(askSize[0], askSize[1]), askSize[1]), tsUs,
+  };
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

@@ -6,19 +6,23 @@
  */
 import type { LogEvent } from '../log/event.ts';
 import { binance } from './binance/spec.ts';
+import { bitstamp } from './bitstamp/spec.ts';
 import { coinbase } from './coinbase/spec.ts';
+import { kraken } from './kraken/spec.ts';
 import type { Decoder, ExchangeSpec, LiveSpec, SimSpec } from './spec.ts';
 
 export type { Decoder } from './spec.ts';
 
 /** Every exchange tapedeck knows. A name here without a registry line (or the reverse) does not compile. */
-export type ExchangeId = 'binance' | 'binanceus' | 'coinbase';
+export type ExchangeId = 'binance' | 'binanceus' | 'bitstamp' | 'coinbase' | 'kraken';
 
 export const EXCHANGES = {
   binance,
   // Binance.US speaks the same protocol and schema (cryptofeed's BINANCE_US recordings).
   binanceus: { ...binance, cryptofeedName: 'BINANCE_US', live: undefined, sim: undefined },
+  bitstamp,
   coinbase,
+  kraken,
 } satisfies Record<ExchangeId, ExchangeSpec>;
 
 /** Every exchange, in name order. */

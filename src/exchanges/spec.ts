@@ -101,6 +101,14 @@ export interface ExchangeSpec {
   readonly sim?: SimSpec;
 }
 
+/** A `makeDecoder` from an adapter and its fresh state. */
+export function decoderOf<S extends { readonly counts: DecodeCounts }>(fresh: () => S, decode: (ev: LogEvent, state: S) => MarketEvent[]): () => Decoder {
+  return () => {
+    const s = fresh();
+    return { decode: (ev) => decode(ev, s), counts: s.counts };
+  };
+}
+
 /** Binance symbols carry no separator: split on the longest known quote asset. */
 export function splitOnQuotes(quotes: readonly string[]): (symbol: string) => [string, string] | undefined {
   return (symbol) => {

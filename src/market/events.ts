@@ -62,7 +62,8 @@ export interface GapFilled extends Base {
 /** Control traffic: subscription acks, errors, shutdown notices, heartbeats. */
 export interface Status extends Base {
   readonly type: 'status';
-  readonly status: 'subscribed' | 'error' | 'shutdown' | 'heartbeat';
+  /** `system`: the exchange's word on itself (Kraken `systemStatus`: online, maintenance, …). */
+  readonly status: 'subscribed' | 'error' | 'shutdown' | 'heartbeat' | 'system';
   readonly detail: string;
 }
 

@@ -21,6 +21,7 @@ import { replay } from '../../replayer/replay.ts';
 import { decodeBinanceParsed, newBinanceState } from '../../src/exchanges/binance/decode.ts';
 import { decodeCoinbaseParsed, newCoinbaseState } from '../../src/exchanges/coinbase/decode.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { makeDecoder } from '../../src/exchanges/registry.ts';
 import type { EngineStats } from '../../src/engine/engine.ts';
 import { importRecordings } from '../../src/importers/import.ts';
 import { parseCryptofeedLine, parseHftbacktestLine } from '../../src/importers/formats.ts';
@@ -33,7 +34,7 @@ import { mutation } from './mutations.ts';
 
 type Oracle = (ev: LogEvent) => MarketEvent[];
 
-/** The exact decoder of an exchange with a fresh state and counters, or none (no adapter yet). */
+/** The exact decoder of an exchange with a fresh state and counters, or none (no adapter). */
 function oracleOf(exchange: string): { decode: Oracle; counts: DecodeCounts } | undefined {
   if (exchange === 'binance') {
     const s = newBinanceState();
@@ -43,7 +44,9 @@ function oracleOf(exchange: string): { decode: Oracle; counts: DecodeCounts } | 
     const s = newCoinbaseState();
     return { decode: (ev) => decodeCoinbaseParsed(ev, s), counts: s.counts };
   }
-  return undefined;
+  // Adapters with the JSON.parse path only (Kraken, Bitstamp) are their own oracle.
+  const d = makeDecoder(exchange);
+  return d && { decode: (ev) => d.decode(ev), counts: d.counts };
 }
 
 const total = (c: DecodeCounts): number => Object.values(c.recognised).reduce((a, b) => a + b, 0) + Object.values(c.unknown).reduce((a, b) => a + b, 0) + c.duplicates + c.errors;

@@ -4,7 +4,7 @@
  * backfill by id, and the simulator's wire shapes.
  */
 import type { SimEvent } from '../../sim/market.ts';
-import { idsIn, pageLimit, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
+import { decoderOf, idsIn, pageLimit, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
 import { urlParam } from '../common.ts';
 import { decodeBinance, newBinanceState } from './decode.ts';
 import {
@@ -24,10 +24,7 @@ const pageUrl = (rest: string, symbol: string, fromId: bigint, toId: bigint): st
   binanceRestTradesUrl(symbol, fromId, rest).replace('limit=1000', `limit=${pageLimit(fromId, toId)}`);
 
 export const binance = {
-  makeDecoder: () => {
-    const s = newBinanceState();
-    return { decode: (ev) => decodeBinance(ev, s), counts: s.counts };
-  },
+  makeDecoder: decoderOf(newBinanceState, decodeBinance),
   symbols: {
     split: splitOnQuotes(QUOTES),
     // Binance spot quotes dollars as USDT.

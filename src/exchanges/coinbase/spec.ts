@@ -4,15 +4,12 @@
  * paged backwards by the `CB-AFTER` cursor, and the simulator's wire shapes.
  */
 import type { SimEvent, SimTrade } from '../../sim/market.ts';
-import { idsIn, pageLimit, splitDashed, type ExchangeSpec } from '../spec.ts';
+import { decoderOf, idsIn, pageLimit, splitDashed, type ExchangeSpec } from '../spec.ts';
 import { decodeCoinbase, newCoinbaseState } from './decode.ts';
 import { coinbaseMatch, coinbaseRestTrades, coinbaseRestTradesUrl, coinbaseSubscribe, coinbaseSubscriptions, coinbaseTicker } from './wire.ts';
 
 export const coinbase = {
-  makeDecoder: () => {
-    const s = newCoinbaseState();
-    return { decode: (ev) => decodeCoinbase(ev, s), counts: s.counts };
-  },
+  makeDecoder: decoderOf(newCoinbaseState, decodeCoinbase),
   symbols: {
     split: splitDashed,
     native: (canonical) => {
