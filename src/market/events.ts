@@ -62,7 +62,7 @@ export interface GapFilled extends Base {
 /** Control traffic: subscription acks, errors, shutdown notices, heartbeats. */
 export interface Status extends Base {
   readonly type: 'status';
-  /** `system`: the exchange's word on itself (Kraken `systemStatus`: online, maintenance, …). */
+  /** `system`: the exchange's word on itself (online, maintenance, …). */
   readonly status: 'subscribed' | 'error' | 'shutdown' | 'heartbeat' | 'system';
   readonly detail: string;
 }
