@@ -9,6 +9,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planArchive, readArchiveBatches, type TimeRange } from '../../replayer/read.ts';
+import { replay } from '../../replayer/replay.ts';
+import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { WireDecoder, WireEncoder, readArchiveThreaded } from '../../replayer/read-thread.ts';
 import { LOG_KINDS, type LogEvent } from '../../src/log/event.ts';
 import { simulateSession } from '../../src/sim/session.ts';
@@ -76,6 +78,22 @@ describe('archive reader thread', () => {
       },
     ), { numRuns: 8 });
   }, 120_000);
+
+  it('replay gives the same outputs with the archive read on its thread and in line', async () => {
+    const dir = tmpDir('tapedeck-rt-');
+    try {
+      writeSession(path.join(dir, 'raw'), 11, 90_000, 3_000);
+      const digests = async (readThread: boolean) => {
+        const r = await replay({ from: path.join(dir, 'raw'), out: path.join(dir, `out-${readThread}`), speed: 'max', config: DEFAULT_CONFIG, readThread });
+        return Object.fromEntries(Object.entries(r.manifest.tables).map(([t, v]) => [t, v.sha256]));
+      };
+      const inline = await digests(false);
+      expect(Object.keys(inline).length).toBeGreaterThan(3);
+      expect(await digests(true)).toEqual(inline);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a file that cannot be read fails with the in-line reader\'s ArchiveError, not a thread crash', async () => {
     const dir = tmpDir('tapedeck-rt-');
