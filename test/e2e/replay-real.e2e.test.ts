@@ -50,13 +50,18 @@ describe.skipIf(!REAL)('import + replay of the real BTCUSDT session', () => {
   const dir = tmpDir();
   const files = REAL ? ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => real(`binance/hftbacktest/${f}`)) : [];
 
+  // The session holds depth updates and one REST depth snapshot, which no adapter reads:
+  // import and replay say so (issue 11 §3), and say nothing else.
+  const UNDECODED = 'tapedeck: warning: 6495 binance frames were not decoded (no adapter for channel "depthUpdate")\n'
+    + 'tapedeck: warning: 1 binance frame was not decoded (no adapter for channel "rest:depth")\n';
+
   beforeAll(() => {
     const imp = runCli(['import', ...files, '--format', 'hftbacktest', '--out', path.join(dir, 'raw')]);
-    expect(imp.stderr).toBe('');
+    expect(imp.stderr).toBe(UNDECODED);
     expect(imp.code).toBe(0);
     expect(imp.stdout).toContain('99574 events');
     const rep = runCli(['replay', '--from', path.join(dir, 'raw'), '--speed', 'max', '--out', path.join(dir, 'max')]);
-    expect(rep.stderr).toBe('');
+    expect(rep.stderr).toBe(UNDECODED);
     expect(rep.code).toBe(0);
   });
 
