@@ -56,6 +56,12 @@ describe('CLI errors', () => {
     expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
   });
 
+  it('refuses a TAPEDECK_READ_THREAD that is not 0 or 1 in one line', () => {
+    const r = runCli(['replay', '--from', junkArchive, '--out', path.join(dir, 'rt')], { TAPEDECK_READ_THREAD: 'yes' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe('tapedeck: bad TAPEDECK_READ_THREAD "yes" (0: read in line, 1: on its own thread)\n');
+  });
+
   it('records with --no-metrics (listed in --help) and serves no /metrics', () => {
     const r = runCli(['record', '--no-metrics', '--out', path.join(dir, 'nometrics'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance']);
     expect(r.code, r.stderr).toBe(0);
