@@ -108,6 +108,17 @@ export function checkedQuote(ev: LogEvent, symbol: string, bid: Field, bidSize: 
   };
 }
 
+/**
+ * A quote whose values passed their checks: its time (when the exchange sends one) goes
+ * through the symbol's clock check under the name of its field, then the event is made.
+ */
+export function emitQuote(
+  ev: LogEvent, clocks: SymbolClocks, timeField: string, symbol: string, bid: number, bidSize: number, ask: number, askSize: number, tsUs: number | undefined,
+): MarketEvent[] {
+  if (tsUs !== undefined) clocks.observe(symbol, ev.recvNs, tsUs, timeField);
+  return [{ type: 'quote', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, bid, bidSize, ask, askSize, tsUs }];
+}
+
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A symbol: a non-empty string of at most MAX_SYMBOL_LENGTH characters, none a control character. */

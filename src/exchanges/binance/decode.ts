@@ -13,7 +13,7 @@
 import type { LogEvent } from '../../log/event.ts';
 import { bump, newCounts, type DecodeCounts, type MarketEvent, type Trade } from '../../market/events.ts';
 import {
-  FrameError, SymbolClocks, TradeIdTracker, acceptTrade, checkPrice, checkQuoteSize, checkSize, exactId, guarded, isObject, num,
+  FrameError, SymbolClocks, emitQuote, TradeIdTracker, acceptTrade, checkPrice, checkQuoteSize, checkSize, exactId, guarded, isObject, num,
   origin, parseJson, parseObject, symbolOf, urlParam,
 } from '../common.ts';
 import { amountAt, fastOrExact } from '../fast-path.ts';
@@ -130,15 +130,9 @@ function quote(ev: LogEvent, d: BinanceBookTicker, state: BinanceState): MarketE
   const ask = checkPrice(num(d.a, 'a'), 'a');
   const askSize = checkQuoteSize(num(d.A, 'A'), 'A');
   const tsUs = d.T === undefined ? undefined : timeUs(d.T, 'T');
-  return emitQuote(ev, state, symbol, bid, bidSize, ask, askSize, tsUs);
+  return emitQuote(ev, state.clocks, 'T', symbol, bid, bidSize, ask, askSize, tsUs);
 }
 
-function emitQuote(
-  ev: LogEvent, state: BinanceState, symbol: string, bid: number, bidSize: number, ask: number, askSize: number, tsUs: number | undefined,
-): MarketEvent[] {
-  if (tsUs !== undefined) state.clocks.observe(symbol, ev.recvNs, tsUs, 'T');
-  return [{ type: 'quote', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, bid, bidSize, ask, askSize, tsUs }];
-}
 
 /**
  * Binance times are ms, or µs when the stream URL says `timeUnit=MICROSECOND` (since
@@ -222,7 +216,7 @@ function fastQuote(ev: LogEvent, f: Fields, state: BinanceState): MarketEvent[] 
     const bidSize = checkQuoteSize(amountAt(text, st[B_QTY]!, en[B_QTY]!, 'B'), 'B');
     const ask = checkPrice(amountAt(text, st[A]!, en[A]!, 'a'), 'a');
     const askSize = checkQuoteSize(amountAt(text, st[A_QTY]!, en[A_QTY]!, 'A'), 'A');
-    return emitQuote(ev, state, symbol, bid, bidSize, ask, askSize, t === undefined ? undefined : timeUs(t, 'T'));
+    return emitQuote(ev, state.clocks, 'T', symbol, bid, bidSize, ask, askSize, t === undefined ? undefined : timeUs(t, 'T'));
   } catch (err) {
     if (err instanceof FrameError) return undefined;
     throw err;

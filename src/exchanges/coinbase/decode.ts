@@ -12,7 +12,7 @@ import type { LogEvent } from '../../log/event.ts';
 import { isoToNs } from '../../log/time.ts';
 import { bump, newCounts, type DecodeCounts, type MarketEvent, type Side, type Trade } from '../../market/events.ts';
 import {
-  FrameError, SymbolClocks, TradeIdTracker, acceptTrade, checkPrice, checkQuoteSize, checkSize, exactId, gapEvent, guarded, isObject, num,
+  FrameError, SymbolClocks, emitQuote, TradeIdTracker, acceptTrade, checkPrice, checkQuoteSize, checkSize, exactId, gapEvent, guarded, isObject, num,
   origin, parseJson, parseObject, str, symbolOf,
 } from '../common.ts';
 import { amountAt, fastOrExact } from '../fast-path.ts';
@@ -127,15 +127,9 @@ function ticker(ev: LogEvent, t: CoinbaseTicker, state: CoinbaseState): MarketEv
   const bidSize = t.best_bid_size === undefined ? 0 : checkQuoteSize(num(t.best_bid_size, 'best_bid_size'), 'best_bid_size');
   const askSize = t.best_ask_size === undefined ? 0 : checkQuoteSize(num(t.best_ask_size, 'best_ask_size'), 'best_ask_size');
   const tsUs = t.time === undefined ? undefined : timeUs(t.time);
-  return emitQuote(ev, state, symbol, bid, bidSize, ask, askSize, tsUs);
+  return emitQuote(ev, state.clocks, 'time', symbol, bid, bidSize, ask, askSize, tsUs);
 }
 
-function emitQuote(
-  ev: LogEvent, state: CoinbaseState, symbol: string, bid: number, bidSize: number, ask: number, askSize: number, tsUs: number | undefined,
-): MarketEvent[] {
-  if (tsUs !== undefined) state.clocks.observe(symbol, ev.recvNs, tsUs, 'time');
-  return [{ type: 'quote', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, bid, bidSize, ask, askSize, tsUs }];
-}
 
 function heartbeat(ev: LogEvent, h: CoinbaseHeartbeat, state: CoinbaseState): MarketEvent[] {
   const symbol = symbolOf(h.product_id, 'product_id');
@@ -206,7 +200,7 @@ function fastTicker(ev: LogEvent, f: Fields, state: CoinbaseState): MarketEvent[
   const bidSize = kb === NONE ? 0 : checkQuoteSize(amountAt(text, st[BEST_BID_SIZE]!, en[BEST_BID_SIZE]!, 'best_bid_size'), 'best_bid_size');
   const askSize = ka === NONE ? 0 : checkQuoteSize(amountAt(text, st[BEST_ASK_SIZE]!, en[BEST_ASK_SIZE]!, 'best_ask_size'), 'best_ask_size');
   const tsUs = kt === NONE ? undefined : isoAt(text, st[TIME]!, en[TIME]!);
-  return emitQuote(ev, state, symbol, bid, bidSize, ask, askSize, tsUs);
+  return emitQuote(ev, state.clocks, 'time', symbol, bid, bidSize, ask, askSize, tsUs);
 }
 
 function fastHeartbeat(ev: LogEvent, f: Fields, state: CoinbaseState): MarketEvent[] | undefined {
