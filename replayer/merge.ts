@@ -61,45 +61,54 @@ export async function* mergeBatches<T>(inputs: readonly LazyInput<T>[], compare:
   };
   let next = 0;
   let out: T[] = [];
-  for (;;) {
-    // Open every input whose first item would come before the least head.
-    while (next < pending.length) {
-      const p = pending[next]!;
+  try {
+    yield* drain();
+  } finally {
+    // Stopped early (or failed): let every open input release what it holds (its file).
+    await Promise.all(heap.map((c) => c.it.return?.()));
+  }
+
+  async function* drain(): AsyncGenerator<T[]> {
+    for (;;) {
+      // Open every input whose first item would come before the least head.
+      while (next < pending.length) {
+        const p = pending[next]!;
+        const top = heap[0];
+        if (top !== undefined && !before(p.input.first, p.src, top.buf[top.i]!, top.src)) break;
+        next++;
+        const it = p.input.open();
+        const buf = await pull(it);
+        if (buf === undefined) continue;
+        heap.push({ buf, i: 0, src: p.src, it });
+        up(heap.length - 1);
+      }
       const top = heap[0];
-      if (top !== undefined && !before(p.input.first, p.src, top.buf[top.i]!, top.src)) break;
-      next++;
-      const it = p.input.open();
-      const buf = await pull(it);
-      if (buf === undefined) continue;
-      heap.push({ buf, i: 0, src: p.src, it });
-      up(heap.length - 1);
-    }
-    const top = heap[0];
-    if (top === undefined) break;
-    if (heap.length === 1 && next === pending.length) {
-      // One stream left: its batches pass through whole.
-      if (out.length > 0) yield out;
-      out = [];
-      yield top.i === 0 ? top.buf : top.buf.slice(top.i);
-      for (let b = await pull(top.it); b !== undefined; b = await pull(top.it)) yield b;
-      return;
-    }
-    out.push(top.buf[top.i++]!);
-    if (top.i === top.buf.length) {
-      const buf = await pull(top.it);
-      if (buf === undefined) {
-        const last = heap.pop()!;
-        if (heap.length > 0 && last !== top) heap[0] = last;
-      } else {
-        top.buf = buf;
-        top.i = 0;
+      if (top === undefined) break;
+      if (heap.length === 1 && next === pending.length) {
+        // One stream left: its batches pass through whole.
+        if (out.length > 0) yield out;
+        out = [];
+        yield top.i === 0 ? top.buf : top.buf.slice(top.i);
+        for (let b = await pull(top.it); b !== undefined; b = await pull(top.it)) yield b;
+        return;
+      }
+      out.push(top.buf[top.i++]!);
+      if (top.i === top.buf.length) {
+        const buf = await pull(top.it);
+        if (buf === undefined) {
+          const last = heap.pop()!;
+          if (heap.length > 0 && last !== top) heap[0] = last;
+        } else {
+          top.buf = buf;
+          top.i = 0;
+        }
+      }
+      if (heap.length > 0) down(0);
+      if (out.length >= batchRows) {
+        yield out;
+        out = [];
       }
     }
-    if (heap.length > 0) down(0);
-    if (out.length >= batchRows) {
-      yield out;
-      out = [];
-    }
+    if (out.length > 0) yield out;
   }
-  if (out.length > 0) yield out;
 }
