@@ -157,15 +157,18 @@ async function* sliceBatches(file: string, scan: Awaited<ReturnType<typeof parqu
     unknown[], ArrayLike<unknown>, ArrayLike<unknown>, unknown[], unknown[], unknown[], unknown[], unknown[],
   ];
   const n = to - from;
+  // ingest_seq read as a number straight from its 64-bit words (it is far below 2^53), not
+  // through a BigInt per row.
+  const seqWords = seq instanceof BigInt64Array ? new Int32Array(seq.buffer, seq.byteOffset, 2 * seq.length) : undefined;
   for (let at = 0; at < n; at += batchRows) {
     const end = Math.min(n, at + batchRows);
     const out: LogEvent[] = new Array<LogEvent>(end - at);
     for (let i = at; i < end; i++) {
       const s = session[i];
-      const q = seq[i];
+      const q = seqWords !== undefined ? seqWords[2 * i + 1]! * 4294967296 + (seqWords[2 * i]! >>> 0) : seq[i];
       const r = recv[i];
       const k = kind[i];
-      if (typeof s !== 'string' || typeof q !== 'bigint' || typeof r !== 'bigint' || typeof k !== 'string' || !isLogKind(k)) {
+      if (typeof s !== 'string' || (typeof q !== 'bigint' && seqWords === undefined) || typeof r !== 'bigint' || typeof k !== 'string' || !isLogKind(k)) {
         throw notLogEvent(file, from + i, 'missing or mistyped session/ingest_seq/recv_ns/kind');
       }
       out[i - at] = {
