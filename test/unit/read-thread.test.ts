@@ -175,6 +175,19 @@ describe('archive reader thread', () => {
     }
   });
 
+  it('a reader thread out of heap fails with one ArchiveError that says what to do, not a crash', async () => {
+    const dir = tmpDir('tapedeck-rt-');
+    try {
+      writeSession(path.join(dir, 'raw'), 14, 600_000, 50_000);
+      const plan = await planArchive(path.join(dir, 'raw'));
+      const read = collect(readArchiveThreaded(plan, {}, { heapMb: 2 }));
+      await expect(read).rejects.toThrow(ArchiveError);
+      await expect(read).rejects.toThrow(/ran out of its 2 MB heap.*TAPEDECK_READ_THREAD=0/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a consumer that stops early releases every file the in-line read had open', async () => {
     const dir = tmpDir('tapedeck-rt-');
     const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
