@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { exchangeSpec } from '../src/exchanges/registry.ts';
 import { readArchiveBatches } from './read.ts';
-import { CREDIT, scanAhead, WireEncoder, type ReadThreadInput, type WireMessage } from './read-thread.ts';
+import { CREDIT, scanAhead, WireEncoder, type ReadThreadInput, type WireMessage } from './read-wire.ts';
 
 const port = parentPort!;
 const { plan, range, scanAhead: always } = workerData as ReadThreadInput;
