@@ -1,6 +1,7 @@
 /**
  * One supervised WebSocket connection: connect, subscribe, answer pings (ws answers them
- * by itself, echoing the payload), watch for silence, reconnect with exponential backoff
+ * by itself, echoing the payload), send the exchange's heartbeat if it wants one, reconnect
+ * at once when it asks to, watch for silence, reconnect with exponential backoff
  * and jitter within the exchange's connection-attempt limit, and leave a little early
  * before the exchange's own maximum connection age. Everything that happens is reported
  * through `log`, which stamps it: the recorder logs the frame, not its reading of it.
@@ -15,6 +16,10 @@ export interface ConnectionOptions {
   readonly silenceMs: number;
   readonly maxAgeMs: number;
   readonly attempts: { count: number; windowMs: number };
+  /** A frame asking to reconnect now (the exchange's spec says which). */
+  readonly reconnectNotice?: ((text: string) => boolean) | undefined;
+  /** A frame to send every `everyMs` while open (logged like every sent frame). */
+  readonly heartbeat?: { readonly everyMs: number; readonly frame: string } | undefined;
   readonly backoff?: { initialMs: number; maxMs: number };
   /** Logs one event on connection `conn`; returns nothing, must not throw. */
   readonly log: (kind: LogKind, conn: string, payload: string, meta: string) => void;
@@ -73,22 +78,25 @@ export class SupervisedConnection {
     this.ws = ws;
     this.lastHeardMs = now;
     let closed = false;
+    let beat: NodeJS.Timeout | undefined;
+    const send = (m: string): void => {
+      ws.send(m);
+      this.o.log('sent', conn, m, '');
+    };
     ws.on('open', () => {
       this.openedMs = Date.now();
       this.lastHeardMs = this.openedMs;
       this.o.log('open', conn, '', this.o.url);
-      for (const m of this.o.subscribe) {
-        ws.send(m);
-        this.o.log('sent', conn, m, '');
-      }
+      for (const m of this.o.subscribe) send(m);
+      const hb = this.o.heartbeat;
+      if (hb) beat = setInterval(() => ws.readyState === WebSocket.OPEN && send(hb.frame), hb.everyMs);
     });
     ws.on('message', (data, isBinary) => {
       this.lastHeardMs = Date.now();
       const text = isBinary ? Buffer.from(data as Buffer).toString('base64') : String(data);
       this.o.log('frame', conn, text, isBinary ? 'binary:base64' : '');
       if (this.failures > 0 && Date.now() - this.openedMs > 5_000) this.failures = 0;
-      // Binance announces maintenance: reconnect at once rather than wait to be cut off.
-      if (text.includes('"e":"serverShutdown"')) ws.close(1000, 'serverShutdown');
+      if (this.o.reconnectNotice?.(text)) ws.close(1000, 'the exchange asked to reconnect');
     });
     ws.on('ping', () => {
       this.lastHeardMs = Date.now();
@@ -103,6 +111,7 @@ export class SupervisedConnection {
       ws.terminate();
     });
     ws.on('close', (code, reason) => {
+      clearInterval(beat);
       if (closed) return;
       closed = true;
       this.o.log('close', conn, '', `${code} ${String(reason)}`.trim());

@@ -255,6 +255,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     for (const c of v.connections) {
       conns.push(new SupervisedConnection({
         exchange: v.exchange, url: c.url, subscribe: c.subscribe, silenceMs: o.silenceMs ?? v.silenceMs, maxAgeMs: v.maxAgeMs, attempts: v.attempts,
+        reconnectNotice: v.reconnectNotice, heartbeat: v.heartbeat,
         ...(o.backoff ? { backoff: o.backoff } : {}),
         log: (kind, conn, payload, meta) => log(kind, v.exchange, conn, payload, meta),
         onReconnect: () => metrics.reconnects.inc({ exchange: v.exchange }),

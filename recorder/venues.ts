@@ -21,6 +21,8 @@ export interface Venue {
   readonly maxAgeMs: number;
   /** Connection attempts allowed per window. */
   readonly attempts: { count: number; windowMs: number };
+  readonly reconnectNotice: ((text: string) => boolean) | undefined;
+  readonly heartbeat: { readonly everyMs: number; readonly frame: string } | undefined;
   /** REST trade backfill, paged (against `restBase`). */
   readonly backfill: BackfillPaging;
   /** The newest trade of `symbol` (one row), and the field its id is in. */
@@ -48,7 +50,7 @@ export function venue(exchange: string, canonical: readonly string[], endpoint?:
   const symbols = canonical.map((c) => nativeSymbol(exchange, c));
   return {
     exchange, symbols, restBase: ep.rest, connections: live.connections(ep.ws, symbols),
-    silenceMs: live.silenceMs, maxAgeMs: live.maxAgeMs, attempts: live.attempts, backfill: live.backfill,
+    silenceMs: live.silenceMs, maxAgeMs: live.maxAgeMs, attempts: live.attempts, reconnectNotice: live.reconnectNotice, heartbeat: live.heartbeat, backfill: live.backfill,
     latestTradeUrl: (symbol) => live.latestTradeUrl(ep.rest, symbol), tradeIdField: live.tradeIdField,
   };
 }

@@ -70,6 +70,10 @@ export interface LiveSpec {
   readonly maxAgeMs: number;
   /** Connection attempts allowed per window. */
   readonly attempts: { readonly count: number; readonly windowMs: number };
+  /** A frame by which the exchange asks clients to reconnect now (maintenance, a move). */
+  readonly reconnectNotice?: (text: string) => boolean;
+  /** A frame the client sends every `everyMs` to keep the connection (and its silence watch) alive. */
+  readonly heartbeat?: { readonly everyMs: number; readonly frame: string };
   readonly backfill: BackfillPaging;
   /** The newest trade of `symbol` (one row), and the field its id is in (restart backfill). */
   latestTradeUrl(rest: string, symbol: string): string;

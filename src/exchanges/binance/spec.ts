@@ -55,6 +55,8 @@ export const binance = {
     silenceMs: 30_000,
     maxAgeMs: 24 * 3_600_000 - 5 * 60_000,
     attempts: { count: 300, windowMs: 5 * 60_000 },
+    // Binance announces maintenance: reconnect at once rather than wait to be cut off.
+    reconnectNotice: (text) => text.includes('"e":"serverShutdown"'),
     backfill: {
       first: (rest, gap) => pageUrl(rest, gap.symbol, gap.fromId, gap.toId),
       // Pages forward by id: the next page starts after the newest id this one held.
