@@ -1,57 +1,106 @@
 /**
- * A recording, re-served: the archive's received frames for the served exchanges, released
- * at their recorded pace (receive time ÷ speed, from when the simulator starts), to be sent
- * to whichever connections subscribed to their stream. The recording's trades fill the trade
- * log the REST backfill endpoints serve, as they are released.
+ * A recording, re-served: the archive's received frames for the served exchanges, cut to
+ * the chosen slice (`--start`/`--end`), each named by its stream so that every subscription
+ * gets its own playback (playback.ts). The recording's trades fill the trade log the REST
+ * endpoints serve up to the replay's present: the furthest any playback has reached.
  */
 import { makeDecoder } from '../../src/exchanges/registry.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { planArchive, readArchive } from '../read.ts';
 import { TradeLog } from './feed.ts';
+import { firstAtOrAfter, type RecordedFrame } from './playback.ts';
+import type { SimTrade } from '../../src/sim/market.ts';
 
-export interface RecordedFrame {
-  readonly exchange: string;
-  readonly payload: string;
+/** A slice bound: a recorded instant, or a time after the recording's first frame. */
+export type SliceBound = { readonly atNs: bigint } | { readonly afterMs: number };
+
+export interface Slice {
+  readonly start?: SliceBound;
+  readonly end?: SliceBound;
+}
+
+/** The frames of `frames` inside the slice: from the first at or after `start`, up to (not including) the first at or after `end`. */
+export function cutSlice<F extends { recvNs: bigint }>(frames: readonly F[], slice: Slice): F[] {
+  const t0 = frames[0]?.recvNs ?? 0n;
+  const at = (b: SliceBound): bigint => ('atNs' in b ? b.atNs : t0 + BigInt(Math.round(b.afterMs * 1e6)));
+  const from = slice.start ? firstAtOrAfter(frames, at(slice.start)) : 0;
+  const to = slice.end ? firstAtOrAfter(frames, at(slice.end)) : frames.length;
+  return frames.slice(from, Math.max(from, to));
 }
 
 export class ArchiveFeed extends TradeLog {
-  private i = 0;
-  private t0Ns = 0n;
-  private readonly decoders = new Map<string, ReturnType<typeof makeDecoder>>();
+  private readonly byExchange = new Map<string, RecordedFrame[]>();
+  private readonly streamsOf = new Map<string, Set<string>>();
+  /** Every trade of the slice with the receive time of its frame, in recorded order. */
+  private readonly pending: { recvNs: bigint; trade: SimTrade }[] = [];
+  private released = 0;
+  /** The replay's present: the furthest recorded time any playback has reached, ns. */
+  private presentNs = -1n;
 
-  private constructor(private readonly frames: LogEvent[], private readonly speed: number, private readonly startMs: number) {
+  private constructor(events: readonly LogEvent[], streamOf: (exchange: string, payload: string) => string | undefined) {
     super();
-    this.t0Ns = frames[0]?.recvNs ?? 0n;
+    const decoders = new Map<string, ReturnType<typeof makeDecoder>>();
+    for (const ev of events) {
+      const f: RecordedFrame = { exchange: ev.exchange, payload: ev.payload, recvNs: ev.recvNs, stream: streamOf(ev.exchange, ev.payload) };
+      let list = this.byExchange.get(f.exchange);
+      if (list === undefined) {
+        this.byExchange.set(f.exchange, (list = []));
+        this.streamsOf.set(f.exchange, new Set());
+        decoders.set(f.exchange, makeDecoder(f.exchange));
+      }
+      list.push(f);
+      if (f.stream !== undefined) this.streamsOf.get(f.exchange)!.add(f.stream);
+      for (const m of decoders.get(f.exchange)?.decode(ev) ?? []) {
+        if (m.type === 'trade') {
+          this.pending.push({ recvNs: f.recvNs, trade: { kind: 'trade', exchange: m.exchange, symbol: m.symbol, tradeId: Number(m.tradeId), price: m.price, size: m.size, side: m.side, tsUs: m.tsUs } });
+        }
+      }
+    }
+    this.reach(this.firstNs);
   }
 
-  static async load(archive: string, exchanges: readonly string[], speed: number, startMs: number): Promise<ArchiveFeed> {
-    const frames: LogEvent[] = [];
-    for await (const ev of readArchive(await planArchive(archive))) {
-      if (ev.kind === 'frame' && exchanges.includes(ev.exchange)) frames.push(ev);
-    }
-    return new ArchiveFeed(frames, speed, startMs);
+  /** Reads the archive's frames of `exchanges`, names each one's stream (`streamOf`, per exchange) and cuts the slice. */
+  static async load(
+    archive: string, exchanges: readonly string[], slice: Slice,
+    streamOf: (exchange: string, payload: string) => string | undefined,
+  ): Promise<ArchiveFeed> {
+    const events: LogEvent[] = [];
+    for await (const ev of readArchive(await planArchive(archive))) if (ev.kind === 'frame' && exchanges.includes(ev.exchange)) events.push(ev);
+    return new ArchiveFeed(cutSlice(events, slice), streamOf);
   }
 
   get size(): number {
-    return this.frames.length;
+    let n = 0;
+    for (const l of this.byExchange.values()) n += l.length;
+    return n;
   }
 
-  get done(): boolean {
-    return this.i >= this.frames.length;
+  /** The slice's frames of one exchange, in recorded order. */
+  framesOf(exchange: string): readonly RecordedFrame[] {
+    return this.byExchange.get(exchange) ?? [];
   }
 
-  *due(nowMs: number): Generator<RecordedFrame> {
-    const elapsedNs = BigInt(Math.floor((nowMs - this.startMs) * this.speed * 1e6));
-    while (this.i < this.frames.length && this.frames[this.i]!.recvNs - this.t0Ns <= elapsedNs) {
-      const ev = this.frames[this.i++]!;
-      let d = this.decoders.get(ev.exchange);
-      if (!this.decoders.has(ev.exchange)) this.decoders.set(ev.exchange, (d = makeDecoder(ev.exchange)));
-      for (const m of d?.decode(ev) ?? []) {
-        if (m.type === 'trade') {
-          this.add({ kind: 'trade', exchange: m.exchange, symbol: m.symbol, tradeId: Number(m.tradeId), price: m.price, size: m.size, side: m.side, tsUs: m.tsUs });
-        }
-      }
-      yield { exchange: ev.exchange, payload: ev.payload };
-    }
+  /** Whether the slice holds any frame of this stream. */
+  holds(exchange: string, stream: string): boolean {
+    return this.streamsOf.get(exchange)?.has(stream) ?? false;
+  }
+
+  /** The recorded receive time of the slice's first frame, ns. */
+  get firstNs(): bigint {
+    let t: bigint | undefined;
+    for (const l of this.byExchange.values()) if (l[0] && (t === undefined || l[0].recvNs < t)) t = l[0].recvNs;
+    return t ?? 0n;
+  }
+
+  /** The replay's present, ns (the slice's start until a playback moves it). */
+  get nowNs(): bigint {
+    return this.presentNs;
+  }
+
+  /** A playback reached recorded time `ns`: the trades received by then join the log REST serves. */
+  reach(ns: bigint): void {
+    if (ns <= this.presentNs) return;
+    this.presentNs = ns;
+    while (this.released < this.pending.length && this.pending[this.released]!.recvNs <= ns) this.add(this.pending[this.released++]!.trade);
   }
 }

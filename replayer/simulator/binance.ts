@@ -9,6 +9,7 @@ import type { WebSocket } from 'ws';
 import { binanceCombined, binanceRestTrades, binanceStream } from '../../src/exchanges/binance/wire.ts';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
+import type { RecordedFrame } from './playback.ts';
 
 export interface BinanceOptions {
   readonly pingIntervalMs: number;
@@ -27,7 +28,7 @@ export class BinanceConnection extends SimConnection {
   constructor(ws: WebSocket, ctx: ConnContext, url: URL, private readonly opts: BinanceOptions, private readonly combined: boolean) {
     super('binance', ws, ctx);
     const initial = combined ? (url.searchParams.get('streams') ?? '').split('/') : [url.pathname.replace(/^.*\/ws\/?/, '')];
-    for (const s of initial) if (s && this.streams.size < MAX_STREAMS) this.streams.add(s);
+    this.subscribe(initial.filter((s) => s !== ''));
     this.lastPongMs = ctx.nowMs();
     ws.on('pong', () => {
       this.lastPongMs = ctx.nowMs();
@@ -66,7 +67,7 @@ export class BinanceConnection extends SimConnection {
     const params = Array.isArray(req.params) ? req.params.filter((p): p is string => typeof p === 'string') : [];
     switch (req.method) {
       case 'SUBSCRIBE':
-        for (const p of params) if (this.streams.size < MAX_STREAMS) this.streams.add(p);
+        this.subscribe(params);
         this.send(`{"result":null,"id":${id}}`);
         return;
       case 'UNSUBSCRIBE':
@@ -81,18 +82,27 @@ export class BinanceConnection extends SimConnection {
     }
   }
 
+  /** Adds the streams (up to the cap); in archive mode each new one plays from the slice's start. */
+  private subscribe(streams: readonly string[]): void {
+    const added: string[] = [];
+    for (const s of streams) {
+      if (this.streams.size >= MAX_STREAMS || this.streams.has(s)) continue;
+      this.streams.add(s);
+      added.push(s);
+    }
+    if (added.length > 0) this.ctx.recording?.play(this, added);
+  }
+
   onMarket(e: SimEvent, payload: string): void {
     const stream = binanceStream(e.symbol, e.kind === 'trade' ? 'trade' : 'bookTicker');
     if (!this.streams.has(stream)) return;
     this.send(this.combined ? binanceCombined(stream, payload) : payload);
   }
 
-  onRecorded(payload: string): void {
-    // Combined recordings carry their stream; raw ones are named from the event and symbol.
-    const m = /^\{"stream":"([^"]+)","data":([\s\S]*)\}$/.exec(payload);
-    const stream = m ? m[1]! : rawStream(payload);
-    if (stream === undefined || !this.streams.has(stream)) return;
-    this.send(this.combined ? (m ? payload : binanceCombined(stream, payload)) : m ? m[2]! : payload);
+  onRecorded(f: RecordedFrame): void {
+    if (f.stream === undefined || !this.streams.has(f.stream)) return;
+    const data = COMBINED.exec(f.payload)?.[2];
+    this.send(this.combined ? (data !== undefined ? f.payload : binanceCombined(f.stream, f.payload)) : data ?? f.payload);
   }
 
   /** Announces a shutdown the way Binance does before maintenance, then closes. */
@@ -149,6 +159,14 @@ export function shown(v: unknown): string {
 /** The first of `names` present in `query` that is not a non-negative integer. */
 export function badParam(query: URLSearchParams, names: readonly string[]): string | undefined {
   return names.find((n) => query.has(n) && !/^\d{1,18}$/.test(query.get(n)!));
+}
+
+/** A combined-stream envelope: its stream and its data, as text. */
+const COMBINED = /^\{"stream":"([^"]+)","data":([\s\S]*)\}$/;
+
+/** The stream a recorded frame belongs to: combined recordings carry it; raw ones are named from the event and symbol. */
+export function binanceStreamOf(payload: string): string | undefined {
+  return COMBINED.exec(payload)?.[1] ?? rawStream(payload);
 }
 
 function rawStream(payload: string): string | undefined {

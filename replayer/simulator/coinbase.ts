@@ -10,6 +10,7 @@ import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { badParam, shown } from './binance.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
 import type { TradeLog } from './feed.ts';
+import type { RecordedFrame } from './playback.ts';
 
 export interface CoinbaseOptions {
   readonly subscribeTimeoutMs: number;
@@ -19,7 +20,18 @@ export interface CoinbaseOptions {
 type Channel = 'matches' | 'ticker' | 'heartbeat' | 'level2';
 const CHANNELS: readonly Channel[] = ['matches', 'ticker', 'heartbeat', 'level2'];
 /** Which channel a recorded message belongs to; control messages (subscriptions, errors) are the connection's own. */
-const CHANNEL_OF: Record<string, Channel> = { match: 'matches', ticker: 'ticker', snapshot: 'level2', l2update: 'level2' };
+const CHANNEL_OF: Record<string, Channel> = { match: 'matches', last_match: 'matches', ticker: 'ticker', snapshot: 'level2', l2update: 'level2' };
+
+/** A stream of the façade: one channel of one product, e.g. `matches:BTC-USD`. */
+const streamName = (channel: Channel, product: string): string => `${channel}:${product}`;
+
+/** The stream a recorded frame belongs to; undefined for control messages (subscriptions, errors). */
+export function coinbaseStreamOf(payload: string): string | undefined {
+  const type = /"type":"([a-z_0-9]+)"/.exec(payload)?.[1];
+  const product = /"product_id":"([^"]+)"/.exec(payload)?.[1];
+  const channel = type === undefined ? undefined : CHANNEL_OF[type];
+  return channel !== undefined && product !== undefined ? streamName(channel, product) : undefined;
+}
 
 /** Products one connection may subscribe to per channel: bounds a client's hold on memory. */
 const MAX_PRODUCTS = 1_000;
@@ -66,6 +78,7 @@ export class CoinbaseConnection extends SimConnection {
       return;
     }
     const added: string[] = [];
+    const streams: string[] = [];
     for (const c of channels) {
       if (typeof c !== 'string' && (typeof c !== 'object' || c === null)) continue;
       const name = typeof c === 'string' ? c : (c as { name?: unknown }).name;
@@ -77,6 +90,7 @@ export class CoinbaseConnection extends SimConnection {
         if (msg.type === 'subscribe' && this.subs.get(name as Channel)!.size >= MAX_PRODUCTS) break;
         if (msg.type === 'subscribe') {
           if (name === 'matches' && !this.subs.get('matches')!.has(id)) added.push(id);
+          if (!this.subs.get(name as Channel)!.has(id)) streams.push(streamName(name as Channel, id));
           this.subs.get(name as Channel)!.add(id);
         } else this.subs.get(name as Channel)!.delete(id);
       }
@@ -85,6 +99,12 @@ export class CoinbaseConnection extends SimConnection {
     const listed = CHANNELS.filter((c) => this.subs.get(c)!.size > 0)
       .map((c) => `{"name":"${c}","product_ids":${JSON.stringify([...this.subs.get(c)!].sort())}}`);
     this.send(`{"type":"subscriptions","channels":[${listed.join(',')}]}`);
+    // A recording holds its own last_match frames and level2 snapshots: its playback, from
+    // the slice's start, serves them.
+    if (this.ctx.recording) {
+      if (streams.length > 0) this.ctx.recording.play(this, streams);
+      return;
+    }
     // Right after subscribing to matches, Coinbase sends each product's latest trade.
     for (const id of added) {
       const last = this.feed.lastTrade('coinbase', id);
@@ -96,11 +116,9 @@ export class CoinbaseConnection extends SimConnection {
     if (this.subs.get(e.kind === 'trade' ? 'matches' : 'ticker')!.has(e.symbol)) this.send(payload);
   }
 
-  onRecorded(payload: string): void {
-    const type = /"type":"([a-z_0-9]+)"/.exec(payload)?.[1];
-    const product = /"product_id":"([^"]+)"/.exec(payload)?.[1];
-    const channel = type === undefined ? undefined : CHANNEL_OF[type];
-    if (channel !== undefined && product !== undefined && this.subs.get(channel)!.has(product)) this.send(payload);
+  onRecorded(f: RecordedFrame): void {
+    const [channel, product] = (f.stream ?? '').split(':') as [Channel, string | undefined];
+    if (product !== undefined && this.subs.get(channel)?.has(product)) this.send(f.payload);
   }
 
   malformed(): string {

@@ -2,6 +2,7 @@
 import type { WebSocket } from 'ws';
 import type { SimEvent } from '../../src/sim/market.ts';
 import type { Faults } from './hooks.ts';
+import type { RecordedFrame } from './playback.ts';
 
 export interface SentFrame {
   /** Wall time the frame was handed to the socket, ns. */
@@ -11,10 +12,20 @@ export interface SentFrame {
   readonly payload: string;
 }
 
+/** A re-served recording, as a connection sees it (archive mode). */
+export interface Recording {
+  /** Starts a playback of these streams for the connection, from the slice's first frame. */
+  play(c: SimConnection, streams: readonly string[]): void;
+  /** Recorded time of the connection's present (its furthest playback), µs. */
+  nowUs(c: SimConnection): number;
+}
+
 export interface ConnContext {
   readonly faults: Faults;
   readonly nowMs: () => number;
   readonly onSent: (f: SentFrame) => void;
+  /** Set when the server re-serves a recording instead of the synthetic market. */
+  readonly recording?: Recording;
 }
 
 export abstract class SimConnection {
@@ -61,8 +72,8 @@ export abstract class SimConnection {
 
   /** A market event happened on this connection's exchange; `payload` is its message (FrameEncoder). */
   abstract onMarket(e: SimEvent, payload: string): void;
-  /** A recorded frame of this exchange (archive mode): sent as recorded, if subscribed. */
-  abstract onRecorded(payload: string): void;
+  /** A recorded frame of a stream this connection plays (archive mode): sent as recorded, if still subscribed. */
+  abstract onRecorded(f: RecordedFrame): void;
   /** A malformed frame (truncated JSON) and an unknown message type, for fault tests. */
   abstract malformed(): string;
   abstract unknown(): string;

@@ -9,8 +9,8 @@
  */
 import type { WebSocket } from 'ws';
 import type { ExchangeId } from '../../src/exchanges/registry.ts';
-import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, binanceRecentTrades, type BinanceOptions } from './binance.ts';
-import { CoinbaseConnection, coinbaseTrades, type CoinbaseOptions } from './coinbase.ts';
+import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, binanceRecentTrades, binanceStreamOf, type BinanceOptions } from './binance.ts';
+import { CoinbaseConnection, coinbaseStreamOf, coinbaseTrades, type CoinbaseOptions } from './coinbase.ts';
 import type { ConnContext, SimConnection } from './connection.ts';
 import type { TradeLog } from './feed.ts';
 import { decodePathPart } from './http-guard.ts';
@@ -31,6 +31,8 @@ export interface SimProtocol {
   rest(pathname: string, query: URLSearchParams, feed: TradeLog): RestReply | undefined;
   /** Whether a recorded frame is a trade. */
   isTrade(payload: string): boolean;
+  /** The stream a recorded frame belongs to (what a client subscribes to), or undefined for control traffic. */
+  streamOf(payload: string): string | undefined;
 }
 
 /** `/binance/ws/<stream>` (raw) or `/binance/stream?streams=…` (combined). */
@@ -50,6 +52,7 @@ const binance: SimProtocol = {
     return handler(trades, query);
   },
   isTrade: (payload) => payload.includes('"e":"trade"'),
+  streamOf: binanceStreamOf,
 };
 
 const coinbase: SimProtocol = {
@@ -63,6 +66,7 @@ const coinbase: SimProtocol = {
     return coinbaseTrades(trades, query);
   },
   isTrade: (payload) => payload.includes('"type":"match"'),
+  streamOf: coinbaseStreamOf,
 };
 
 export const SIM_PROTOCOLS: Partial<Record<ExchangeId, SimProtocol>> = { binance, coinbase };

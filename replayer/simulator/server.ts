@@ -16,8 +16,9 @@ import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { FrameEncoder } from '../../src/sim/frames.ts';
 import { SIMULATED } from '../../src/exchanges/registry.ts';
 import { simProtocol, type ProtocolOptions } from './protocols.ts';
-import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
-import { ArchiveFeed } from './archive-feed.ts';
+import type { ConnContext, Recording, SentFrame, SimConnection } from './connection.ts';
+import { ArchiveFeed, type Slice } from './archive-feed.ts';
+import { Playback, ReplayClock } from './playback.ts';
 import { MarketFeed, type TradeLog } from './feed.ts';
 import { Faults, parseControl, type ControlCommand } from './hooks.ts';
 import { checkControlOrigin, HttpRefusal, readBody, requestUrl } from './http-guard.ts';
@@ -42,6 +43,8 @@ export interface SimulatorOptions extends ProtocolOptions {
   readonly from?: string;
   /** Pace of a re-served recording (1 = as recorded). */
   readonly speed?: number;
+  /** The part of the recording to re-serve (default: all of it). */
+  readonly slice?: Slice;
 }
 
 export interface Simulator {
@@ -53,7 +56,7 @@ export interface Simulator {
   restUrl(exchange: string): string;
   control(cmd: ControlCommand): void;
   readonly feed: TradeLog;
-  /** For a re-served recording: whether every frame has been released. */
+  /** For a re-served recording: whether some playback has reached the slice's end. */
   readonly finished: () => boolean;
   readonly sent: SentFrame[];
   /** Every trade made so far on an exchange, in time order. */
@@ -67,7 +70,25 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const synthetic = o.from === undefined
     ? new MarketFeed({ seed: o.seed, startMs: Math.floor(nowMs()), exchanges: o.exchanges, ...(o.meanGapMs ? { meanGapMs: o.meanGapMs } : {}) })
     : undefined;
-  const recorded = o.from !== undefined ? await ArchiveFeed.load(o.from, o.exchanges, o.speed ?? 1, nowMs()) : undefined;
+  const recorded = o.from !== undefined
+    ? await ArchiveFeed.load(o.from, o.exchanges, o.slice ?? {}, (x, payload) => simProtocol(x)?.streamOf(payload))
+    : undefined;
+  const clock = new ReplayClock(o.speed ?? 1);
+  /** Each connection's playbacks, one per act of subscribing (archive mode). */
+  const playbacks = new Map<SimConnection, Playback[]>();
+  let finished = false;
+  const recording: Recording | undefined = recorded && {
+    play(c, streams) {
+      let list = playbacks.get(c);
+      if (list === undefined) playbacks.set(c, (list = []));
+      list.push(new Playback(recorded.framesOf(c.exchange), new Set(streams), clock, nowMs()));
+    },
+    nowUs: (c) => {
+      let ns = recorded.firstNs;
+      for (const p of playbacks.get(c) ?? []) if (p.positionNs > ns) ns = p.positionNs;
+      return Number(ns / 1000n);
+    },
+  };
   const feed: TradeLog = synthetic ?? recorded!;
   const faults = new Map(o.exchanges.map((x) => [x, new Faults()]));
   const conns = new Set<SimConnection>();
@@ -80,6 +101,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       if (o.keepSent) sent.push(f);
       log?.write(`{"sent":{"t_ns":"${f.tNs}","exchange":"${f.exchange}","conn":${f.conn},"payload":${JSON.stringify(f.payload)}}}\n`);
     },
+    ...(recording ? { recording } : {}),
   });
 
   // The market pump: every 10 ms, release what is due and send it to whoever listens.
@@ -96,14 +118,22 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
         if (performance.now() > until) break;
       }
     }
-    if (recorded) {
-      for (const f of recorded.due(nowMs())) {
-        if (faults.get(f.exchange)?.dropTrades && simProtocol(f.exchange)?.isTrade(f.payload)) faults.get(f.exchange)!.dropTrades--;
-        else for (const c of conns) if (c.exchange === f.exchange) c.onRecorded(f.payload);
+    if (recorded) for (const [c, list] of playbacks) play(recorded, c, list, until);
+  }, 10);
+  /** Sends a connection what its playbacks have come due; a playback past its round's budget goes on next round. */
+  function play(feed: ArchiveFeed, c: SimConnection, list: readonly Playback[], until: number): void {
+    const now = nowMs();
+    for (const p of list) {
+      for (const f of p.due(now)) {
+        const fault = faults.get(f.exchange)!;
+        if (fault.dropTrades > 0 && simProtocol(f.exchange)?.isTrade(f.payload)) fault.dropTrades--;
+        else c.onRecorded(f);
         if (performance.now() > until) break;
       }
+      feed.reach(p.positionNs);
+      if (p.done) finished = true;
     }
-  }, 10);
+  }
   function dispatch(e: SimEvent): void {
     const f = faults.get(e.exchange)!;
     if (e.kind === 'trade') log?.write(`{"trade":${JSON.stringify(e)}}\n`);
@@ -152,7 +182,10 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const c: SimConnection = protocol.connect(ws, ctxFor(exchange), url, feed, o);
       conns.add(c);
-      ws.on('close', () => conns.delete(c));
+      ws.on('close', () => {
+        conns.delete(c);
+        playbacks.delete(c);
+      });
     });
   });
 
@@ -218,7 +251,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   });
   port = (server.address() as AddressInfo).port;
   return {
-    port, host, feed, sent, finished: () => recorded?.done ?? false,
+    port, host, feed, sent, finished: () => finished,
     wsUrl: (x) => `ws://${host}:${port}/${x}`,
     restUrl: (x) => `http://${host}:${port}/${x}`,
     control,

@@ -3,10 +3,12 @@ import { SIM_EXCHANGES, startSimulator } from '../../replayer/simulator/server.t
 import { parseDuration } from '../engine/config.ts';
 import { parseExchanges } from './record.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
+import type { SliceBound } from '../../replayer/simulator/archive-feed.ts';
+import { parseUserTime } from '../log/time.ts';
 import { listArchiveFiles } from '../storage/archive-read.ts';
 import { UserError, checkPort, listenError, userInput } from './errors.ts';
 
-interface Args { from?: string; speed: string; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
+interface Args { from?: string; speed: string; start?: string; end?: string; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
 
 export const simulateCommand: CommandModule<object, Args> = {
   command: 'simulate',
@@ -21,7 +23,9 @@ export const simulateCommand: CommandModule<object, Args> = {
     .option('disconnect-every', { type: 'string', describe: 'force a disconnect of every exchange this often, e.g. 30s' })
     .option('log', { type: 'string', describe: 'append every frame sent and trade made to this JSON-lines file' })
     .option('from', { type: 'string', describe: 're-serve this raw archive instead of the synthetic market' })
-    .option('speed', { type: 'string', default: '1x', describe: 'pace of a re-served archive (1x, 50x, …)' }) as never,
+    .option('speed', { type: 'string', default: '1x', describe: 'pace of a re-served archive (1x, 50x, …)' })
+    .option('start', { type: 'string', describe: 'with --from: first receive time to serve (ISO-8601, or a time after the recording\'s first frame, e.g. 30s)' })
+    .option('end', { type: 'string', describe: 'with --from: receive time to stop before (ISO-8601, or e.g. 2m after the first frame)' }) as never,
   handler: async (a) => {
     const exchanges = parseExchanges(a.exchanges, SIM_EXCHANGES);
     checkPort('--port', a.port);
@@ -30,9 +34,11 @@ export const simulateCommand: CommandModule<object, Args> = {
     const speed = userInput(() => parseSpeed(a.speed));
     if (speed === 'max') throw new UserError('--speed max makes no sense for a live server: give a factor, e.g. 50x');
     if (a.from !== undefined) userInput(() => listArchiveFiles(a.from!));
+    if (a.from === undefined && (a.start !== undefined || a.end !== undefined)) throw new UserError('--start and --end choose a slice of a recording: give --from');
+    const slice = { ...(a.start !== undefined ? { start: sliceBound('--start', a.start) } : {}), ...(a.end !== undefined ? { end: sliceBound('--end', a.end) } : {}) };
     const pingIntervalMs = userInput(() => parseDuration(a['ping-interval']));
     const sim = await startSimulator({
-      ...(a.from !== undefined ? { from: a.from, speed } : {}),
+      ...(a.from !== undefined ? { from: a.from, speed, slice } : {}),
       host: a.host, port: a.port, exchanges, seed: a.seed, meanGapMs: a['mean-gap'],
       binance: { pingIntervalMs },
       ...(every ? { disconnectEveryMs: Object.fromEntries(exchanges.map((x) => [x, every])) } : {}),
@@ -50,3 +56,15 @@ export const simulateCommand: CommandModule<object, Args> = {
     process.exit(0);
   },
 };
+
+/** `30s` (after the recording's first frame) or an ISO-8601 receive time. */
+function sliceBound(flag: string, text: string): SliceBound {
+  if (/^\d+(ms|s|m|h|d)$/.test(text.trim())) return { afterMs: parseDuration(text) };
+  return { atNs: userInput(() => {
+    try {
+      return parseUserTime(text);
+    } catch (err) {
+      throw new Error(`bad ${flag}: ${(err as Error).message}`);
+    }
+  }) };
+}
