@@ -10,6 +10,10 @@ import { planArchive, readArchive } from '../read.ts';
 import { TradeLog } from './feed.ts';
 import { firstAtOrAfter, type RecordedFrame } from './playback.ts';
 import type { SimTrade } from '../../src/sim/market.ts';
+import type { SimProtocol } from './protocols.ts';
+
+/** What the feed asks of an exchange's protocol about a recorded frame. */
+export type FrameReader = Pick<SimProtocol, 'streamOf' | 'tradeText'>;
 
 /** A slice bound: a recorded instant, or a time after the recording's first frame. */
 export type SliceBound = { readonly atNs: bigint } | { readonly afterMs: number };
@@ -37,11 +41,12 @@ export class ArchiveFeed extends TradeLog {
   /** The replay's present: the furthest recorded time any playback has reached, ns. */
   private presentNs = -1n;
 
-  private constructor(events: readonly LogEvent[], streamOf: (exchange: string, payload: string) => string | undefined) {
+  private constructor(events: readonly LogEvent[], readerOf: (exchange: string) => FrameReader | undefined) {
     super();
     const decoders = new Map<string, ReturnType<typeof makeDecoder>>();
     for (const ev of events) {
-      const f: RecordedFrame = { exchange: ev.exchange, payload: ev.payload, recvNs: ev.recvNs, stream: streamOf(ev.exchange, ev.payload) };
+      const reader = readerOf(ev.exchange);
+      const f: RecordedFrame = { exchange: ev.exchange, payload: ev.payload, recvNs: ev.recvNs, stream: reader?.streamOf(ev.payload) };
       let list = this.byExchange.get(f.exchange);
       if (list === undefined) {
         this.byExchange.set(f.exchange, (list = []));
@@ -50,23 +55,25 @@ export class ArchiveFeed extends TradeLog {
       }
       list.push(f);
       if (f.stream !== undefined) this.streamsOf.get(f.exchange)!.add(f.stream);
-      for (const m of decoders.get(f.exchange)?.decode(ev) ?? []) {
-        if (m.type === 'trade') {
-          this.pending.push({ recvNs: f.recvNs, trade: { kind: 'trade', exchange: m.exchange, symbol: m.symbol, tradeId: Number(m.tradeId), price: m.price, size: m.size, side: m.side, tsUs: m.tsUs } });
-        }
+      const trades = (decoders.get(f.exchange)?.decode(ev) ?? []).filter((m) => m.type === 'trade');
+      // A frame of one trade carries its decimals as printed; REST serves those, not a rounding.
+      const text = trades.length === 1 ? reader?.tradeText(ev.payload) : undefined;
+      for (const m of trades) {
+        const trade: SimTrade = { kind: 'trade', exchange: m.exchange, symbol: m.symbol, tradeId: Number(m.tradeId), price: m.price, size: m.size, side: m.side, tsUs: m.tsUs };
+        this.pending.push({ recvNs: f.recvNs, trade: text ? { ...trade, text } : trade });
       }
     }
     this.reach(this.firstNs);
   }
 
-  /** Reads the archive's frames of `exchanges`, names each one's stream (`streamOf`, per exchange) and cuts the slice. */
+  /** Reads the archive's frames of `exchanges`, cuts the slice, and names each frame's stream (its exchange's reader). */
   static async load(
     archive: string, exchanges: readonly string[], slice: Slice,
-    streamOf: (exchange: string, payload: string) => string | undefined,
+    readerOf: (exchange: string) => FrameReader | undefined,
   ): Promise<ArchiveFeed> {
     const events: LogEvent[] = [];
     for await (const ev of readArchive(await planArchive(archive))) if (ev.kind === 'frame' && exchanges.includes(ev.exchange)) events.push(ev);
-    return new ArchiveFeed(cutSlice(events, slice), streamOf);
+    return new ArchiveFeed(cutSlice(events, slice), readerOf);
   }
 
   get size(): number {

@@ -7,7 +7,7 @@
  */
 import type { WebSocket } from 'ws';
 import { binanceCombined, binanceRestTrades, binanceStream } from '../../src/exchanges/binance/wire.ts';
-import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
+import { tradeDecimals, type SimEvent, type SimTrade } from '../../src/sim/market.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
 import type { RecordedFrame } from './playback.ts';
 
@@ -107,7 +107,7 @@ export class BinanceConnection extends SimConnection {
 
   /** Announces a shutdown the way Binance does before maintenance, then closes. */
   override shutdown(): void {
-    const data = `{"e":"serverShutdown","E":${Math.floor(this.ctx.nowMs())}}`;
+    const data = `{"e":"serverShutdown","E":${Math.floor(this.eventTimeUs() / 1000)}}`;
     this.send(this.combined ? binanceCombined('!serverShutdown', data) : data);
     this.close('close', 1001, 'server shutdown');
   }
@@ -117,7 +117,7 @@ export class BinanceConnection extends SimConnection {
   }
 
   unknown(): string {
-    const data = `{"e":"brandNewEvent","E":${Math.floor(this.ctx.nowMs())},"s":"BTCUSDT"}`;
+    const data = `{"e":"brandNewEvent","E":${Math.floor(this.eventTimeUs() / 1000)},"s":"BTCUSDT"}`;
     return this.combined ? binanceCombined('btcusdt@brandNew', data) : data;
   }
 }
@@ -146,8 +146,10 @@ export function binanceAggTrades(trades: readonly SimTrade[], query: URLSearchPa
   if (bad) return { status: 400, body: `{"code":-1100,"msg":"Illegal characters found in parameter '${bad}'."}` };
   const fromId = Number(query.get('fromId') ?? 0);
   const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 500)));
-  const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit).map((t) =>
-    `{"a":${t.tradeId},"p":"${t.price.toFixed(8)}","q":"${t.size.toFixed(8)}","f":${t.tradeId},"l":${t.tradeId},"T":${Math.floor(t.tsUs / 1000)},"m":${t.side === 'sell'},"M":true}`);
+  const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit).map((t) => {
+    const d = tradeDecimals(t, 8);
+    return `{"a":${t.tradeId},"p":"${d.price}","q":"${d.size}","f":${t.tradeId},"l":${t.tradeId},"T":${Math.floor(t.tsUs / 1000)},"m":${t.side === 'sell'},"M":true}`;
+  });
   return { status: 200, body: `[${rows.join(',')}]` };
 }
 

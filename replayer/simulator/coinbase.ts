@@ -5,6 +5,7 @@
  * per product carrying `last_trade_id`.
  */
 import type { WebSocket } from 'ws';
+import { isoMicros } from '../../src/log/time.ts';
 import { coinbaseHeartbeat, coinbaseMatch, coinbaseRestTrades } from '../../src/exchanges/coinbase/wire.ts';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { badParam, shown } from './binance.ts';
@@ -50,7 +51,7 @@ export class CoinbaseConnection extends SimConnection {
     this.every(opts.heartbeatMs, () => {
       for (const product of [...this.subs.get('heartbeat')!].sort()) {
         const last = feed.lastTrade('coinbase', product);
-        this.send(coinbaseHeartbeat(product, this.sequence++, last?.tradeId ?? 0, Math.floor(ctx.nowMs() * 1000)));
+        this.send(coinbaseHeartbeat(product, this.sequence++, last?.tradeId ?? 0, this.eventTimeUs()));
       }
     });
   }
@@ -126,7 +127,7 @@ export class CoinbaseConnection extends SimConnection {
   }
 
   unknown(): string {
-    return `{"type":"brand_new_type","time":"${new Date(this.ctx.nowMs()).toISOString()}"}`;
+    return `{"type":"brand_new_type","time":"${isoMicros(this.eventTimeUs())}"}`;
   }
 }
 

@@ -58,6 +58,11 @@ export abstract class SimConnection {
     this.close('close');
   }
 
+  /** The time a frame the server makes up carries, µs: the recording's (this connection's present) when re-serving one, else the wall clock's. */
+  protected eventTimeUs(): number {
+    return this.ctx.recording?.nowUs(this) ?? Math.floor(this.ctx.nowMs() * 1000);
+  }
+
   protected every(ms: number, fn: () => void): void {
     this.timers.push(setInterval(fn, ms));
   }

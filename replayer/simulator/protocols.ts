@@ -33,6 +33,8 @@ export interface SimProtocol {
   isTrade(payload: string): boolean;
   /** The stream a recorded frame belongs to (what a client subscribes to), or undefined for control traffic. */
   streamOf(payload: string): string | undefined;
+  /** A recorded trade frame's price and size exactly as printed, or undefined. */
+  tradeText(payload: string): { price: string; size: string } | undefined;
 }
 
 /** `/binance/ws/<stream>` (raw) or `/binance/stream?streams=…` (combined). */
@@ -53,6 +55,7 @@ const binance: SimProtocol = {
   },
   isTrade: (payload) => payload.includes('"e":"trade"'),
   streamOf: binanceStreamOf,
+  tradeText: (payload) => texts(payload, /"p":"([^"]+)"/, /"q":"([^"]+)"/),
 };
 
 const coinbase: SimProtocol = {
@@ -67,7 +70,14 @@ const coinbase: SimProtocol = {
   },
   isTrade: (payload) => payload.includes('"type":"match"'),
   streamOf: coinbaseStreamOf,
+  tradeText: (payload) => texts(payload, /"price":"([^"]+)"/, /"size":"([^"]+)"/),
 };
+
+function texts(payload: string, price: RegExp, size: RegExp): { price: string; size: string } | undefined {
+  const p = price.exec(payload)?.[1];
+  const s = size.exec(payload)?.[1];
+  return p !== undefined && s !== undefined ? { price: p, size: s } : undefined;
+}
 
 export const SIM_PROTOCOLS: Partial<Record<ExchangeId, SimProtocol>> = { binance, coinbase };
 

@@ -71,7 +71,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     ? new MarketFeed({ seed: o.seed, startMs: Math.floor(nowMs()), exchanges: o.exchanges, ...(o.meanGapMs ? { meanGapMs: o.meanGapMs } : {}) })
     : undefined;
   const recorded = o.from !== undefined
-    ? await ArchiveFeed.load(o.from, o.exchanges, o.slice ?? {}, (x, payload) => simProtocol(x)?.streamOf(payload))
+    ? await ArchiveFeed.load(o.from, o.exchanges, o.slice ?? {}, simProtocol)
     : undefined;
   const clock = new ReplayClock(o.speed ?? 1);
   /** Each connection's playbacks, one per act of subscribing (archive mode). */

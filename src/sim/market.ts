@@ -36,6 +36,13 @@ export interface SimTrade {
   readonly size: number;
   readonly side: Side;
   readonly tsUs: number;
+  /** A recorded trade's decimals exactly as the exchange printed them (the façade serves these, never a rounding). */
+  readonly text?: { readonly price: string; readonly size: string };
+}
+
+/** A trade's price and size as the wire prints them: the recorded text, else the number at `decimals` (synthetic trades). */
+export function tradeDecimals(t: SimTrade, priceDecimals: number, sizeDecimals = 8): { price: string; size: string } {
+  return t.text ?? { price: t.price.toFixed(priceDecimals), size: t.size.toFixed(sizeDecimals) };
 }
 
 export interface SimQuote {

@@ -1,8 +1,10 @@
 /**
- * The façade's playback (issue 13 §1): a stream plays from the chosen slice's first frame
- * when its subscriber arrives, however long the server has been up, and every subscriber
- * gets it from the start; Coinbase level2 subscribers get the recorded snapshot. Real
- * recordings, real sockets on loopback.
+ * The façade's playback (issue 13 §1, §2, §6): a stream plays from the chosen slice's first
+ * frame when its subscriber arrives, however long the server has been up, and every
+ * subscriber gets it from the start; Coinbase level2 subscribers get the recorded snapshot.
+ * What it serves is the recording's: frames byte for byte, REST trades with the recorded
+ * decimals, made-up frames (heartbeats) at recorded time. Real recordings, real sockets on
+ * loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
@@ -77,5 +79,39 @@ describe.skipIf(!REAL)('façade playback', () => {
     expect(c.frames[0]).toMatch(/^\{"type":"subscriptions"/);
     expect(c.frames.slice(1), 'the snapshot, then every update, as recorded').toEqual(l2);
     c.ws.close();
+  });
+
+  it('serves Coinbase trades with their recorded decimals, on the feed and over REST, and heartbeats at recorded time', async () => {
+    const matches = (await archiveFrames(coinbase)).map((f) => f.payload).filter((p) => /^\{"type":"(last_)?match".*"product_id":"DASH-BTC"/.test(p));
+    expect(matches.some((p) => p.includes('"price":"0.00617818"')), 'the issue\'s example trade').toBe(true);
+    const sim = await serve(coinbase, ['coinbase'], 20);
+    const c = client(sim.wsUrl('coinbase'));
+    await c.opened;
+    c.ws.send('{"type":"subscribe","product_ids":["DASH-BTC"],"channels":["matches","heartbeat"]}');
+    await c.until((f) => f.filter((p) => p.includes('match"')).length >= matches.length && f.some((p) => p.startsWith('{"type":"heartbeat"')));
+    expect(c.frames.filter((p) => p.includes('match"')), 'matches byte for byte, last_match first').toEqual(matches);
+    const beat = JSON.parse(c.frames.find((p) => p.startsWith('{"type":"heartbeat"'))!) as { time: string };
+    expect(beat.time.slice(0, 10), 'a heartbeat carries the recording\'s time, not the wall clock\'s').toBe('2021-04-17');
+    c.ws.close();
+
+    const res = await fetch(`${sim.restUrl('coinbase')}/products/DASH-BTC/trades?limit=1000`);
+    const rows = (await res.json()) as { trade_id: number; price: string; size: string }[];
+    const want = new Map(matches.map((p) => {
+      const m = JSON.parse(p) as { trade_id: number; price: string; size: string };
+      return [m.trade_id, `${m.price} ${m.size}`];
+    }));
+    expect(rows.length, 'every trade played so far').toBe(want.size);
+    for (const r of rows) expect(`${r.price} ${r.size}`, `trade ${r.trade_id}`).toBe(want.get(r.trade_id));
+  });
+
+  it('serves Binance REST trades with the recorded decimals', async () => {
+    const trades = (await archiveFrames(btc)).filter((f) => f.payload.startsWith('{"stream":"btcusdt@trade"')).slice(0, 200)
+      .map((f) => (JSON.parse(f.payload) as { data: { t: number; p: string; q: string } }).data);
+    const sim = await serve(btc, ['binance'], 20);
+    const c = client(`${sim.wsUrl('binance')}/ws/btcusdt@trade`);
+    await c.until((f) => f.length >= 200);
+    c.ws.close();
+    const rows = (await (await fetch(`${sim.restUrl('binance')}/api/v3/historicalTrades?symbol=BTCUSDT&fromId=${trades[0]!.t}&limit=200`)).json()) as { id: number; price: string; qty: string }[];
+    expect(rows.map((r) => [r.id, r.price, r.qty])).toEqual(trades.map((t) => [t.t, t.p, t.q]));
   });
 });

@@ -2,7 +2,7 @@
  * Binance spot's wire shapes for simulated market events, byte for byte the shapes the
  * real feed sends (payloads.ts has the samples), and its REST backfill bodies and URLs.
  */
-import type { SimQuote, SimTrade } from '../../sim/market.ts';
+import { tradeDecimals, type SimQuote, type SimTrade } from '../../sim/market.ts';
 
 /** Binance combined-stream stream name, e.g. `btcusdt@trade`. */
 export function binanceStream(symbol: string, channel: 'trade' | 'bookTicker'): string {
@@ -30,8 +30,10 @@ export function binanceSubscribe(streams: readonly string[], id: number): string
 
 /** `historicalTrades` rows, ascending ids (protocols.md §1, REST backfill). */
 export function binanceRestTrades(trades: readonly SimTrade[]): string {
-  const rows = [...trades].sort((a, b) => a.tradeId - b.tradeId).map((t) =>
-    `{"id":${t.tradeId},"price":"${t.price.toFixed(8)}","qty":"${t.size.toFixed(8)}","quoteQty":"${(t.price * t.size).toFixed(8)}","time":${Math.floor(t.tsUs / 1000)},"isBuyerMaker":${t.side === 'sell'},"isBestMatch":true}`);
+  const rows = [...trades].sort((a, b) => a.tradeId - b.tradeId).map((t) => {
+    const d = tradeDecimals(t, 8);
+    return `{"id":${t.tradeId},"price":"${d.price}","qty":"${d.size}","quoteQty":"${(t.price * t.size).toFixed(8)}","time":${Math.floor(t.tsUs / 1000)},"isBuyerMaker":${t.side === 'sell'},"isBestMatch":true}`;
+  });
   return `[${rows.join(',')}]`;
 }
 

@@ -3,13 +3,14 @@
  * real feed sends (payloads.ts has the samples), and its REST backfill bodies and URLs.
  */
 import { isoMicros } from '../../log/time.ts';
-import type { SimQuote, SimTrade } from '../../sim/market.ts';
+import { tradeDecimals, type SimQuote, type SimTrade } from '../../sim/market.ts';
 
 /** Coinbase `match`: `side` is the MAKER side, so a taker buy is printed as "sell". */
 export function coinbaseMatch(t: SimTrade, sequence: number, type: 'match' | 'last_match' = 'match'): string {
   const maker = t.side === 'buy' ? 'sell' : 'buy';
+  const d = tradeDecimals(t, 2);
   const id = (n: number): string => `${(n * 2654435761 % 0xffffffff).toString(16).padStart(8, '0')}-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  return `{"type":"${type}","trade_id":${t.tradeId},"maker_order_id":"${id(t.tradeId * 2)}","taker_order_id":"${id(t.tradeId * 2 + 1)}","side":"${maker}","size":"${t.size.toFixed(8)}","price":"${t.price.toFixed(2)}","product_id":"${t.symbol}","sequence":${sequence},"time":"${isoMicros(t.tsUs)}"}`;
+  return `{"type":"${type}","trade_id":${t.tradeId},"maker_order_id":"${id(t.tradeId * 2)}","taker_order_id":"${id(t.tradeId * 2 + 1)}","side":"${maker}","size":"${d.size}","price":"${d.price}","product_id":"${t.symbol}","sequence":${sequence},"time":"${isoMicros(t.tsUs)}"}`;
 }
 
 /** Coinbase `ticker` with best bid/offer (and, since 2022, their sizes). */
@@ -33,8 +34,10 @@ export function coinbaseSubscribe(symbols: readonly string[]): string {
 
 /** `GET /products/{id}/trades` rows, newest first; `side` is the maker side as on the feed. */
 export function coinbaseRestTrades(trades: readonly SimTrade[]): string {
-  const rows = [...trades].sort((a, b) => b.tradeId - a.tradeId).map((t) =>
-    `{"time":"${isoMicros(t.tsUs)}","trade_id":${t.tradeId},"price":"${t.price.toFixed(2)}","size":"${t.size.toFixed(8)}","side":"${t.side === 'buy' ? 'sell' : 'buy'}"}`);
+  const rows = [...trades].sort((a, b) => b.tradeId - a.tradeId).map((t) => {
+    const d = tradeDecimals(t, 2);
+    return `{"time":"${isoMicros(t.tsUs)}","trade_id":${t.tradeId},"price":"${d.price}","size":"${d.size}","side":"${t.side === 'buy' ? 'sell' : 'buy'}"}`;
+  });
   return `[${rows.join(',')}]`;
 }
 
