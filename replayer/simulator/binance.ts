@@ -28,7 +28,6 @@ export class BinanceConnection extends SimConnection {
   constructor(ws: WebSocket, ctx: ConnContext, url: URL, private readonly opts: BinanceOptions, private readonly combined: boolean) {
     super('binance', ws, ctx);
     const initial = combined ? (url.searchParams.get('streams') ?? '').split('/') : [url.pathname.replace(/^.*\/ws\/?/, '')];
-    this.subscribe(initial.filter((s) => s !== ''));
     this.lastPongMs = ctx.nowMs();
     ws.on('pong', () => {
       this.lastPongMs = ctx.nowMs();
@@ -42,6 +41,10 @@ export class BinanceConnection extends SimConnection {
       }
       ws.ping(String(ctx.nowMs()));
     });
+    // A URL naming a stream the recording does not hold is closed at once, never left silent.
+    const missing = this.missing(initial);
+    if (missing !== undefined) this.close('close', 1008, `stream ${shown(missing)} is not in this recording`);
+    else this.subscribe(initial.filter((s) => s !== ''));
   }
 
   private onMessage(text: string): void {
@@ -66,10 +69,16 @@ export class BinanceConnection extends SimConnection {
     const id = typeof req.id === 'number' || typeof req.id === 'string' ? JSON.stringify(req.id) : 'null';
     const params = Array.isArray(req.params) ? req.params.filter((p): p is string => typeof p === 'string') : [];
     switch (req.method) {
-      case 'SUBSCRIBE':
+      case 'SUBSCRIBE': {
+        const missing = this.missing(params);
+        if (missing !== undefined) {
+          this.send(`{"code":2,"msg":${JSON.stringify(`Invalid request: stream ${shown(missing)} is not in this recording`)},"id":${id}}`);
+          return;
+        }
         this.subscribe(params);
         this.send(`{"result":null,"id":${id}}`);
         return;
+      }
       case 'UNSUBSCRIBE':
         for (const p of params) this.streams.delete(p);
         this.send(`{"result":null,"id":${id}}`);
@@ -80,6 +89,12 @@ export class BinanceConnection extends SimConnection {
       default:
         this.send(`{"code":2,"msg":${JSON.stringify(`Invalid request: unknown variant ${shown(req.method)}`)},"id":${id}}`);
     }
+  }
+
+  /** The first of these streams a re-served recording does not hold (it would stay silent forever). */
+  private missing(streams: readonly string[]): string | undefined {
+    const r = this.ctx.recording;
+    return r === undefined ? undefined : streams.find((s) => s !== '' && !r.holds('binance', s));
   }
 
   /** Adds the streams (up to the cap); in archive mode each new one plays from the slice's start. */

@@ -78,22 +78,29 @@ export class CoinbaseConnection extends SimConnection {
       this.send('{"type":"error","message":"Failed to subscribe","reason":"No channels provided"}');
       return;
     }
-    const added: string[] = [];
-    const streams: string[] = [];
+    const asked: [Channel, string][] = [];
     for (const c of channels) {
       if (typeof c !== 'string' && (typeof c !== 'object' || c === null)) continue;
       const name = typeof c === 'string' ? c : (c as { name?: unknown }).name;
       const ids = typeof c === 'object' && c !== null && Array.isArray((c as { product_ids?: unknown }).product_ids)
         ? ((c as { product_ids: unknown[] }).product_ids.filter((p): p is string => typeof p === 'string'))
         : products;
-      if (!CHANNELS.includes(name as Channel)) continue;
-      for (const id of ids) {
-        if (msg.type === 'subscribe' && this.subs.get(name as Channel)!.size >= MAX_PRODUCTS) break;
-        if (msg.type === 'subscribe') {
-          if (name === 'matches' && !this.subs.get('matches')!.has(id)) added.push(id);
-          if (!this.subs.get(name as Channel)!.has(id)) streams.push(streamName(name as Channel, id));
-          this.subs.get(name as Channel)!.add(id);
-        } else this.subs.get(name as Channel)!.delete(id);
+      if (CHANNELS.includes(name as Channel)) for (const id of ids) asked.push([name as Channel, id]);
+    }
+    const missing = msg.type === 'subscribe' ? asked.find(([c, id]) => !this.holds(c, id)) : undefined;
+    if (missing !== undefined) {
+      this.send(`{"type":"error","message":"Failed to subscribe","reason":${JSON.stringify(`${missing[0]} ${shown(missing[1])} is not in this recording`)}}`);
+      return;
+    }
+    const added: string[] = [];
+    const streams: string[] = [];
+    for (const [name, id] of asked) {
+      const subs = this.subs.get(name)!;
+      if (msg.type === 'unsubscribe') subs.delete(id);
+      else if (subs.size < MAX_PRODUCTS && !subs.has(id)) {
+        if (name === 'matches') added.push(id);
+        streams.push(streamName(name, id));
+        subs.add(id);
       }
     }
     this.subscribed = true;
@@ -111,6 +118,14 @@ export class CoinbaseConnection extends SimConnection {
       const last = this.feed.lastTrade('coinbase', id);
       if (last) this.send(coinbaseMatch(last, this.sequence++, 'last_match'));
     }
+  }
+
+  /** Whether a subscription can be served: always from the synthetic market; from a recording, when it holds the stream (heartbeats: any frame of the product). */
+  private holds(channel: Channel, product: string): boolean {
+    const r = this.ctx.recording;
+    if (r === undefined) return true;
+    const channels = channel === 'heartbeat' ? CHANNELS : [channel];
+    return channels.some((c) => r.holds('coinbase', streamName(c, product)));
   }
 
   onMarket(e: SimEvent, payload: string): void {

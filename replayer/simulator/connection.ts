@@ -14,6 +14,8 @@ export interface SentFrame {
 
 /** A re-served recording, as a connection sees it (archive mode). */
 export interface Recording {
+  /** Whether the slice holds any frame of this stream of the exchange. */
+  holds(exchange: string, stream: string): boolean;
   /** Starts a playback of these streams for the connection, from the slice's first frame. */
   play(c: SimConnection, streams: readonly string[]): void;
   /** Recorded time of the connection's present (its furthest playback), µs. */
@@ -50,7 +52,7 @@ export abstract class SimConnection {
   /** Closes the connection: `close` (a close frame), `terminate` (the TCP socket just dies). */
   close(mode: 'close' | 'terminate', code = 1001, reason = 'going away'): void {
     if (mode === 'terminate') this.ws.terminate();
-    else this.ws.close(code, reason);
+    else this.ws.close(code, closeReason(reason));
   }
 
   /** Announces a shutdown the way the exchange does before maintenance, then closes; an exchange with no such notice just closes. */
@@ -82,4 +84,11 @@ export abstract class SimConnection {
   /** A malformed frame (truncated JSON) and an unknown message type, for fault tests. */
   abstract malformed(): string;
   abstract unknown(): string;
+}
+
+/** A close reason cut to the 123 bytes a close frame has room for (ws throws past that), on a character boundary. */
+export function closeReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
 }

@@ -23,6 +23,9 @@ import { MarketFeed, type TradeLog } from './feed.ts';
 import { Faults, parseControl, type ControlCommand } from './hooks.ts';
 import { checkControlOrigin, HttpRefusal, readBody, requestUrl } from './http-guard.ts';
 
+/** How the façade closes a connection whose playbacks have all reached the slice's end. */
+export const END_OF_RECORDING = { code: 1000, reason: 'end of recording' } as const;
+
 /** The exchanges the simulator speaks: those with wire shapes in their spec and a protocol server here. */
 export const SIM_EXCHANGES: readonly string[] = SIMULATED.filter((x) => simProtocol(x) !== undefined);
 
@@ -78,6 +81,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const playbacks = new Map<SimConnection, Playback[]>();
   let finished = false;
   const recording: Recording | undefined = recorded && {
+    holds: (x, stream) => recorded.holds(x, stream),
     play(c, streams) {
       let list = playbacks.get(c);
       if (list === undefined) playbacks.set(c, (list = []));
@@ -132,6 +136,11 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       }
       feed.reach(p.positionNs);
       if (p.done) finished = true;
+    }
+    // The slice is over for this connection: say so, as tardis-machine does, instead of going silent.
+    if (list.every((p) => p.done)) {
+      playbacks.delete(c);
+      c.close('close', END_OF_RECORDING.code, END_OF_RECORDING.reason);
     }
   }
   function dispatch(e: SimEvent): void {

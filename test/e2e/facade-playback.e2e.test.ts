@@ -114,4 +114,39 @@ describe.skipIf(!REAL)('façade playback', () => {
     const rows = (await (await fetch(`${sim.restUrl('binance')}/api/v3/historicalTrades?symbol=BTCUSDT&fromId=${trades[0]!.t}&limit=200`)).json()) as { id: number; price: string; qty: string }[];
     expect(rows.map((r) => [r.id, r.price, r.qty])).toEqual(trades.map((t) => [t.t, t.p, t.q]));
   });
+
+  it('answers a stream the recording does not hold with the exchange\'s error or a close, never silence', async () => {
+    const sim = await serve(btc, ['binance'], 20);
+    const sub = client(`${sim.wsUrl('binance')}/ws`);
+    await sub.opened;
+    sub.ws.send('{"method":"SUBSCRIBE","params":["btcusdt@ticker"],"id":3}');
+    await sub.until((f) => f.length >= 1);
+    expect(JSON.parse(sub.frames[0]!), 'Binance\'s error shape, with the request\'s id').toEqual({ code: 2, msg: 'Invalid request: stream btcusdt@ticker is not in this recording', id: 3 });
+    sub.ws.close();
+    const url = client(`${sim.wsUrl('binance')}/stream?streams=btcusdt@trade/ethusdt@trade`);
+    expect(await url.closed).toEqual({ code: 1008, reason: 'stream ethusdt@trade is not in this recording' });
+
+    const cb = await serve(coinbase, ['coinbase'], 20);
+    const c = client(cb.wsUrl('coinbase'));
+    await c.opened;
+    c.ws.send('{"type":"subscribe","product_ids":["DASH-BTC","BTC-USD"],"channels":["matches"]}');
+    await c.until((f) => f.length >= 1);
+    expect(JSON.parse(c.frames[0]!)).toEqual({ type: 'error', message: 'Failed to subscribe', reason: 'matches BTC-USD is not in this recording' });
+    c.ws.close();
+  });
+
+  it('closes each socket at the end of the slice with a clear code and reason, after its last frame', async () => {
+    const frames = await archiveFrames(btc);
+    const t0 = frames[0]!.recvNs;
+    const want = frames.filter((f) => f.recvNs < t0 + 3_000_000_000n && f.payload.startsWith('{"stream":"btcusdt@trade"')).map((f) => f.payload);
+    const sim = await serve(btc, ['binance'], 20, { end: { afterMs: 3_000 } });
+    const c = client(`${sim.wsUrl('binance')}/stream?streams=btcusdt@trade`);
+    expect(await c.closed).toEqual({ code: 1000, reason: 'end of recording' });
+    expect(c.frames, 'every frame of the slice came before the close').toEqual(want);
+    const cb = await serve(coinbase, ['coinbase'], 20, { end: { afterMs: 2_000 } });
+    const h = client(cb.wsUrl('coinbase'));
+    await h.opened;
+    h.ws.send('{"type":"subscribe","product_ids":["DASH-BTC"],"channels":["heartbeat"]}');
+    expect(await h.closed, 'a heartbeat-only subscriber is told too').toEqual({ code: 1000, reason: 'end of recording' });
+  });
 });
