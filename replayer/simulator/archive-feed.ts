@@ -10,6 +10,7 @@ import { planArchive, readArchive } from '../read.ts';
 import { TradeLog } from './feed.ts';
 import { firstAtOrAfter, type RecordedFrame } from './playback.ts';
 import type { SimTrade } from '../../src/sim/market.ts';
+import { marketsOf, type MarketInfo } from '../../src/sim/markets.ts';
 import type { SimProtocol } from './protocols.ts';
 
 /** What the feed asks of an exchange's protocol about a recorded frame. */
@@ -34,6 +35,8 @@ export function cutSlice<F extends { recvNs: bigint }>(frames: readonly F[], sli
 
 export class ArchiveFeed extends TradeLog {
   private readonly byExchange = new Map<string, RecordedFrame[]>();
+  /** The recording's REST bodies (depth snapshots), with the URL asked. */
+  private readonly rests: LogEvent[] = [];
   private readonly streamsOf = new Map<string, Set<string>>();
   /** Every trade of the slice with the receive time of its frame, in recorded order. */
   private readonly pending: { recvNs: bigint; trade: SimTrade }[] = [];
@@ -45,6 +48,10 @@ export class ArchiveFeed extends TradeLog {
     super();
     const decoders = new Map<string, ReturnType<typeof makeDecoder>>();
     for (const ev of events) {
+      if (ev.kind === 'rest') {
+        this.rests.push(ev);
+        continue;
+      }
       const reader = readerOf(ev.exchange);
       const f: RecordedFrame = { exchange: ev.exchange, payload: ev.payload, recvNs: ev.recvNs, stream: reader?.streamOf(ev.payload) };
       let list = this.byExchange.get(f.exchange);
@@ -72,7 +79,7 @@ export class ArchiveFeed extends TradeLog {
     readerOf: (exchange: string) => FrameReader | undefined,
   ): Promise<ArchiveFeed> {
     const events: LogEvent[] = [];
-    for await (const ev of readArchive(await planArchive(archive))) if (ev.kind === 'frame' && exchanges.includes(ev.exchange)) events.push(ev);
+    for await (const ev of readArchive(await planArchive(archive))) if ((ev.kind === 'frame' || ev.kind === 'rest') && exchanges.includes(ev.exchange)) events.push(ev);
     return new ArchiveFeed(cutSlice(events, slice), readerOf);
   }
 
@@ -85,6 +92,24 @@ export class ArchiveFeed extends TradeLog {
   /** The slice's frames of one exchange, in recorded order. */
   framesOf(exchange: string): readonly RecordedFrame[] {
     return this.byExchange.get(exchange) ?? [];
+  }
+
+  /** The slice's frames of one exchange received by the replay's present. */
+  *framesUntilNow(exchange: string): Generator<RecordedFrame> {
+    for (const f of this.framesOf(exchange)) {
+      if (f.recvNs > this.presentNs) return;
+      yield f;
+    }
+  }
+
+  /** The recording's REST bodies of one exchange (`GET …` URL and body), in recorded order. */
+  restsOf(exchange: string): { url: string; body: string; recvNs: bigint }[] {
+    return this.rests.filter((r) => r.exchange === exchange).map((r) => ({ url: r.meta, body: r.payload, recvNs: r.recvNs }));
+  }
+
+  /** Every market the slice trades in, whether or not the replay has reached its trades. */
+  override markets(exchange: string): MarketInfo[] {
+    return marketsOf(exchange, this.pending.filter((p) => p.trade.exchange === exchange).map((p) => p.trade));
   }
 
   /** Whether the slice holds any frame of this stream. */

@@ -27,7 +27,8 @@ export class BinanceConnection extends SimConnection {
 
   constructor(ws: WebSocket, ctx: ConnContext, url: URL, private readonly opts: BinanceOptions, private readonly combined: boolean) {
     super('binance', ws, ctx);
-    const initial = combined ? (url.searchParams.get('streams') ?? '').split('/') : [url.pathname.replace(/^.*\/ws\/?/, '')];
+    // Only `symbol@channel` names a stream: ccxt connects to `/ws/<n>`, a path Binance accepts and ignores.
+    const initial = (combined ? (url.searchParams.get('streams') ?? '').split('/') : [url.pathname.replace(/^.*\/ws\/?/, '')]).filter((s) => s.includes('@'));
     this.lastPongMs = ctx.nowMs();
     ws.on('pong', () => {
       this.lastPongMs = ctx.nowMs();
@@ -155,13 +156,22 @@ export function binanceRecentTrades(trades: readonly SimTrade[], query: URLSearc
   return { status: 200, body: binanceRestTrades(trades.slice(-limit)) };
 }
 
-/** `GET /api/v3/aggTrades?symbol=&fromId=&limit=`: each simulated trade is its own aggregate (a = f = l = id). */
+/**
+ * `GET /api/v3/aggTrades?symbol=&fromId=&startTime=&endTime=&limit=`: each trade is its own
+ * aggregate (a = f = l = id). As on Binance: from `fromId`, or within [startTime, endTime]
+ * oldest first, else the newest `limit`.
+ */
 export function binanceAggTrades(trades: readonly SimTrade[], query: URLSearchParams): { status: number; body: string } {
-  const bad = badParam(query, ['fromId', 'limit']);
+  const bad = badParam(query, ['fromId', 'startTime', 'endTime', 'limit']);
   if (bad) return { status: 400, body: `{"code":-1100,"msg":"Illegal characters found in parameter '${bad}'."}` };
-  const fromId = Number(query.get('fromId') ?? 0);
   const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 500)));
-  const rows = trades.filter((t) => t.tradeId >= fromId).slice(0, limit).map((t) => {
+  const ms = (t: SimTrade): number => Math.floor(t.tsUs / 1000);
+  const start = Number(query.get('startTime') ?? Number.NEGATIVE_INFINITY);
+  const end = Number(query.get('endTime') ?? Number.POSITIVE_INFINITY);
+  const picked = query.has('fromId') ? trades.filter((t) => t.tradeId >= Number(query.get('fromId'))).slice(0, limit)
+    : query.has('startTime') || query.has('endTime') ? trades.filter((t) => ms(t) >= start && ms(t) <= end).slice(0, limit)
+      : trades.slice(-limit);
+  const rows = picked.map((t) => {
     const d = tradeDecimals(t, 8);
     return `{"a":${t.tradeId},"p":"${d.price}","q":"${d.size}","f":${t.tradeId},"l":${t.tradeId},"T":${Math.floor(t.tsUs / 1000)},"m":${t.side === 'sell'},"M":true}`;
   });

@@ -4,6 +4,7 @@
  * (archive-feed.ts): a recording's frames, re-served at their recorded pace. Both keep every
  * trade in a per-market log, which the REST backfill endpoints serve and tests compare against.
  */
+import { marketsOf, type MarketInfo } from '../../src/sim/markets.ts';
 import { simulateMarket, type SimEvent, type SimOptions, type SimTrade } from '../../src/sim/market.ts';
 
 export class TradeLog {
@@ -23,6 +24,11 @@ export class TradeLog {
 
   lastTrade(exchange: string, symbol: string): SimTrade | undefined {
     return this.tradesOf(exchange, symbol).at(-1);
+  }
+
+  /** The markets an exchange's REST metadata lists: those that have traded. */
+  markets(exchange: string): MarketInfo[] {
+    return marketsOf(exchange, [...this.trades.entries()].filter(([k]) => k.startsWith(`${exchange}:`)).flatMap(([, v]) => v));
   }
 }
 

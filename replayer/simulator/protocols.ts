@@ -13,11 +13,18 @@ import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, binanceRe
 import { CoinbaseConnection, coinbaseStreamOf, coinbaseTrades, type CoinbaseOptions } from './coinbase.ts';
 import type { ConnContext, SimConnection } from './connection.ts';
 import type { TradeLog } from './feed.ts';
+import { ArchiveFeed } from './archive-feed.ts';
+import { binanceRest } from './binance-rest.ts';
 import { decodePathPart } from './http-guard.ts';
 
 export interface ProtocolOptions {
   readonly binance?: Partial<BinanceOptions>;
   readonly coinbase?: Partial<CoinbaseOptions>;
+}
+
+/** The time a REST reply carries: the replay's present when re-serving a recording, else the wall clock's. */
+function serverTimeMs(feed: TradeLog): number {
+  return feed instanceof ArchiveFeed ? Number(feed.nowNs / 1_000_000n) : Date.now();
 }
 
 export interface RestReply { status: number; body: string; headers?: Record<string, string> }
@@ -47,9 +54,11 @@ const binance: SimProtocol = {
   ),
   rest: (pathname, query, feed) => {
     const hist = /^\/binance\/api\/v3\/(historicalTrades|aggTrades|trades)$/.exec(pathname);
-    if (!hist) return undefined;
-    const trades = feed.tradesOf('binance', query.get('symbol') ?? '');
-    if (trades.length === 0) return { status: 400, body: '{"code":-1121,"msg":"Invalid symbol."}' };
+    if (!hist) return binanceRest(pathname.slice('/binance'.length), query, feed, serverTimeMs(feed));
+    const symbol = query.get('symbol') ?? '';
+    // A market of the recording whose first trade the replay has not reached yet is known, and empty.
+    if (!feed.markets('binance').some((m) => m.symbol === symbol)) return { status: 400, body: '{"code":-1121,"msg":"Invalid symbol."}' };
+    const trades = feed.tradesOf('binance', symbol);
     const handler = hist[1] === 'aggTrades' ? binanceAggTrades : hist[1] === 'trades' ? binanceRecentTrades : binanceHistoricalTrades;
     return handler(trades, query);
   },
