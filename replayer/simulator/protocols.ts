@@ -15,6 +15,7 @@ import type { ConnContext, SimConnection } from './connection.ts';
 import type { TradeLog } from './feed.ts';
 import { ArchiveFeed } from './archive-feed.ts';
 import { binanceRest } from './binance-rest.ts';
+import { coinbaseRest } from './coinbase-rest.ts';
 import { decodePathPart } from './http-guard.ts';
 
 export interface ProtocolOptions {
@@ -72,10 +73,10 @@ const coinbase: SimProtocol = {
   connect: (ws, ctx, _url, feed, o) => new CoinbaseConnection(ws, ctx, feed, { subscribeTimeoutMs: 5_000, heartbeatMs: 1_000, ...o.coinbase }),
   rest: (pathname, query, feed) => {
     const cb = /^\/coinbase\/products\/([^/]+)\/trades$/.exec(pathname);
-    if (!cb) return undefined;
-    const trades = feed.tradesOf('coinbase', decodePathPart(cb[1]!));
-    if (trades.length === 0) return { status: 404, body: '{"message":"NotFound"}' };
-    return coinbaseTrades(trades, query);
+    if (!cb) return coinbaseRest(pathname.slice('/coinbase'.length), query, feed, decodePathPart);
+    const product = decodePathPart(cb[1]!);
+    if (!feed.markets('coinbase').some((m) => m.symbol === product)) return { status: 404, body: '{"message":"NotFound"}' };
+    return coinbaseTrades(feed.tradesOf('coinbase', product), query);
   },
   isTrade: (payload) => payload.includes('"type":"match"'),
   streamOf: coinbaseStreamOf,

@@ -11,9 +11,14 @@ import { startSimulator, type Simulator } from '../../replayer/simulator/server.
 import { nsToIso } from '../../src/log/time.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { REAL, readReplayOrder, runCli, tmpDir } from '../helpers.ts';
-import { archiveFrames, client, importBtc } from './facade-helpers.ts';
+import { archiveFrames, client, importBtc, importCoinbase } from './facade-helpers.ts';
 
 type Level = [string, string];
+
+async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  const r = await fetch(url);
+  return { status: r.status, body: await r.json() };
+}
 
 describe.skipIf(!REAL)('façade REST', () => {
   const dir = tmpDir();
@@ -21,10 +26,7 @@ describe.skipIf(!REAL)('façade REST', () => {
   let frames: { payload: string; recvNs: bigint }[];
   let endNs: bigint;
   let sim: Simulator;
-  const get = async (p: string): Promise<{ status: number; body: unknown }> => {
-    const r = await fetch(`${sim.restUrl('binance')}${p}`);
-    return { status: r.status, body: await r.json() };
-  };
+  const get = (p: string) => getJson(`${sim.restUrl('binance')}${p}`);
 
   beforeAll(async () => {
     btc = importBtc(dir);
@@ -93,5 +95,59 @@ describe.skipIf(!REAL)('façade REST', () => {
     expect(await get('/api/v3/depth?symbol=ETHUSDT')).toEqual({ status: 400, body: { code: -1121, msg: 'Invalid symbol.' } });
     expect(await get('/api/v3/klines?symbol=BTCUSDT&interval=7m')).toEqual({ status: 400, body: { code: -1120, msg: 'Invalid interval.' } });
     expect((await get('/api/v3/klines?interval=1m')).body).toMatchObject({ code: -1102 });
+  });
+});
+
+describe.skipIf(!REAL)('façade REST, Coinbase', () => {
+  const dir = tmpDir();
+  let coinbase: string;
+  let sim: Simulator;
+  const get = (p: string) => getJson(`${sim.restUrl('coinbase')}${p}`);
+
+  beforeAll(async () => {
+    coinbase = importCoinbase(dir);
+    sim = await startSimulator({ exchanges: ['coinbase'], seed: 1, from: coinbase, speed: 50 });
+    const c = client(sim.wsUrl('coinbase'));
+    await c.opened;
+    c.ws.send('{"type":"subscribe","product_ids":["DASH-BTC"],"channels":["matches","level2"]}');
+    expect(await c.closed, 'the recording played to its end').toEqual({ code: 1000, reason: 'end of recording' });
+  }, 120_000);
+  afterAll(async () => sim?.close());
+
+  it('/products and /currencies list the recording\'s markets with the increments its decimals show', async () => {
+    const products = (await get('/products')).body as { id: string; base_currency: string; quote_currency: string; quote_increment: string }[];
+    expect(products.map((p) => p.id)).toEqual(['BAND-BTC', 'BAND-GBP', 'CRV-EUR', 'DASH-BTC', 'NMR-EUR', 'NU-GBP', 'SKL-BTC', 'SKL-GBP', 'SKL-USD', 'YFI-BTC']);
+    expect(products.find((p) => p.id === 'DASH-BTC')).toMatchObject({ base_currency: 'DASH', quote_currency: 'BTC', quote_increment: '0.00000001' });
+    const currencies = (await get('/currencies')).body as { id: string }[];
+    expect(currencies.map((c) => c.id)).toEqual(['BAND', 'BTC', 'CRV', 'DASH', 'EUR', 'GBP', 'NMR', 'NU', 'SKL', 'USD', 'YFI']);
+  });
+
+  it('the book is the recorded snapshot with every recorded update up to the present', async () => {
+    const bids = new Map<string, string>();
+    const asks = new Map<string, string>();
+    for (const f of await archiveFrames(coinbase)) {
+      if (!f.payload.includes('"product_id":"DASH-BTC"')) continue;
+      const m = JSON.parse(f.payload) as { type: string; bids?: Level[]; asks?: Level[]; changes?: [string, string, string][] };
+      if (m.type === 'snapshot') for (const [side, levels] of [[bids, m.bids!], [asks, m.asks!]] as const) for (const [p, q] of levels) side.set(p, q);
+      for (const [s, p, q] of m.changes ?? []) {
+        const side = s === 'buy' ? bids : asks;
+        if (Number(q) === 0) side.delete(p); else side.set(p, q);
+      }
+    }
+    const book = (await get('/products/DASH-BTC/book?level=2')).body as { bids: [string, string, number][]; asks: [string, string, number][] };
+    expect(book.bids.map(([p, q]) => [p, q])).toEqual([...bids].sort((a, b) => Number(b[0]) - Number(a[0])).slice(0, 50));
+    expect(book.asks.map(([p, q]) => [p, q])).toEqual([...asks].sort((a, b) => Number(a[0]) - Number(b[0])).slice(0, 50));
+  });
+
+  it('candles equal `tapedeck replay`\'s; errors in Coinbase\'s shape', async () => {
+    const out = path.join(dir, 'out');
+    const rep = runCli(['replay', '--from', coinbase, '--windows', '1m', '--out', out]);
+    expect(rep.code, rep.stderr).toBe(0);
+    const want = (await readParquet(path.join(out, 'candles.parquet'))).filter((c) => c.symbol === 'DASH-BTC' && c.interval === '1m')
+      .map((c) => [Number(c.window_start) / 1000, c.low, c.high, c.open, c.close, c.volume]).reverse();
+    expect(want.length).toBeGreaterThan(0);
+    expect((await get('/products/DASH-BTC/candles?granularity=60')).body, 'newest first').toEqual(want);
+    expect(await get('/products/BTC-USD/book')).toEqual({ status: 404, body: { message: 'NotFound' } });
+    expect(await get('/products/DASH-BTC/candles?granularity=61')).toEqual({ status: 400, body: { message: 'Unsupported granularity' } });
   });
 });

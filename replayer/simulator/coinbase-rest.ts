@@ -1,0 +1,97 @@
+/**
+ * Coinbase Exchange's public REST on loopback, in its own shapes and error shapes, from the
+ * recording (or the synthetic market) alone: `/currencies` and `/products` (what clients
+ * load first), `/products/{id}/book` (the recorded level2 snapshot brought to the replay's
+ * present by the recorded updates), `/products/{id}/candles` (tapedeck's engine candles).
+ */
+import { L2Book, type Level } from '../../src/sim/book.ts';
+import { engineCandles } from '../../src/sim/klines.ts';
+import type { SimTrade } from '../../src/sim/market.ts';
+import { stepText, type MarketInfo } from '../../src/sim/markets.ts';
+import { ArchiveFeed } from './archive-feed.ts';
+import type { TradeLog } from './feed.ts';
+import type { RestReply } from './protocols.ts';
+
+const NOT_FOUND: RestReply = { status: 404, body: '{"message":"NotFound"}' };
+const GRANULARITIES = [60, 300, 900, 3600, 21600, 86400];
+
+/** `GET /products`: every market the recording trades in. */
+export function coinbaseProducts(markets: readonly MarketInfo[]): RestReply {
+  return {
+    status: 200,
+    body: JSON.stringify(markets.map((m) => ({
+      id: m.symbol, base_currency: m.base, quote_currency: m.quote,
+      quote_increment: stepText(m.priceDecimals), base_increment: stepText(m.sizeDecimals), display_name: m.symbol.replace('-', '/'),
+      min_market_funds: stepText(m.priceDecimals), margin_enabled: false, post_only: false, limit_only: false, cancel_only: false,
+      status: 'online', status_message: '', trading_disabled: false, fx_stablecoin: false, max_slippage_percentage: '0.03000000', auction_mode: false,
+    }))),
+  };
+}
+
+/** `GET /currencies`: the assets of those markets, at the finest decimals the recording shows for each. */
+export function coinbaseCurrencies(markets: readonly MarketInfo[]): RestReply {
+  const decimals = new Map<string, number>();
+  for (const m of markets) {
+    decimals.set(m.base, Math.max(decimals.get(m.base) ?? 0, m.sizeDecimals));
+    decimals.set(m.quote, Math.max(decimals.get(m.quote) ?? 0, m.priceDecimals));
+  }
+  return {
+    status: 200,
+    body: JSON.stringify([...decimals].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([id, d]) => ({
+      id, name: id, min_size: stepText(d), status: 'online', message: '', max_precision: stepText(d), convertible_to: [],
+      details: { type: 'crypto', symbol: '', network_confirmations: 0, sort_order: 0, push_payment_methods: [] }, default_network: '', supported_networks: [],
+    }))),
+  };
+}
+
+/** `GET /products/{id}/candles?granularity=&start=&end=`: [time, low, high, open, close, volume], newest first, at most 300. */
+export function coinbaseCandles(trades: readonly SimTrade[], query: URLSearchParams): RestReply {
+  const g = Number(query.get('granularity') ?? 60);
+  if (!GRANULARITIES.includes(g)) return { status: 400, body: '{"message":"Unsupported granularity"}' };
+  const start = query.has('start') ? Date.parse(query.get('start')!) : Number.NEGATIVE_INFINITY;
+  const end = query.has('end') ? Date.parse(query.get('end')!) : Number.POSITIVE_INFINITY;
+  if (Number.isNaN(start) || Number.isNaN(end)) return { status: 400, body: '{"message":"Invalid start or end"}' };
+  const rows = engineCandles(trades, g * 1000).filter((c) => Number(c.window_start) >= start && Number(c.window_start) <= end)
+    .slice(-300).reverse()
+    .map((c) => [Number(c.window_start) / 1000, c.low, c.high, c.open, c.close, c.volume]);
+  return { status: 200, body: JSON.stringify(rows) };
+}
+
+/**
+ * `GET /products/{id}/book?level=1|2`: the product's recorded level2 snapshot (the newest by
+ * the present, else its first) with every recorded `l2update` after it up to the present.
+ */
+export function coinbaseBook(feed: ArchiveFeed, product: string, query: URLSearchParams): RestReply {
+  const stream = `level2:${product}`;
+  let book: L2Book | undefined;
+  let sequence = 0;
+  for (const f of feed.framesUntilNow('coinbase')) {
+    if (f.stream !== stream) continue;
+    const m = JSON.parse(f.payload) as { type: string; bids?: Level[]; asks?: Level[]; changes?: [string, string, string][] };
+    if (m.type === 'snapshot') book = new L2Book(m.bids ?? [], m.asks ?? []);
+    else for (const [side, p, q] of m.changes ?? []) book?.set(side === 'buy' ? 'bids' : 'asks', p, q);
+    sequence++;
+  }
+  if (book === undefined) {
+    const first = feed.framesOf('coinbase').find((f) => f.stream === stream && f.payload.startsWith('{"type":"snapshot"'));
+    if (first === undefined) return { status: 404, body: '{"message":"the recording holds no level2 snapshot of this product"}' };
+    const m = JSON.parse(first.payload) as { bids: Level[]; asks: Level[] };
+    book = new L2Book(m.bids, m.asks);
+  }
+  const n = query.get('level') === '1' ? 1 : 50;
+  const side = (s: 'bids' | 'asks'): [string, string, number][] => book.top(s, n).map(([p, q]) => [p, q, 1]);
+  return { status: 200, body: JSON.stringify({ bids: side('bids'), asks: side('asks'), sequence, auction_mode: false, auction: null }) };
+}
+
+/** Every route above, for a GET below `/coinbase/`; undefined: not one of them. */
+export function coinbaseRest(path: string, query: URLSearchParams, feed: TradeLog, product: (part: string) => string): RestReply | undefined {
+  const markets = feed.markets('coinbase');
+  if (path === '/products') return coinbaseProducts(markets);
+  if (path === '/currencies') return coinbaseCurrencies(markets);
+  const m = /^\/products\/([^/]+)\/(book|candles)$/.exec(path);
+  if (m === null) return undefined;
+  const id = product(m[1]!);
+  if (!markets.some((x) => x.symbol === id)) return NOT_FOUND;
+  if (m[2] === 'candles') return coinbaseCandles(feed.tradesOf('coinbase', id), query);
+  return feed instanceof ArchiveFeed ? coinbaseBook(feed, id, query) : undefined;
+}
