@@ -6,6 +6,8 @@
  */
 import { makeDecoder } from '../../src/exchanges/registry.ts';
 import type { LogEvent } from '../../src/log/event.ts';
+import { parseUserTime } from '../../src/log/time.ts';
+import { parseDuration } from '../../src/engine/config.ts';
 import { planArchive, readArchive } from '../read.ts';
 import { TradeLog } from './feed.ts';
 import { firstAtOrAfter, type RecordedFrame } from './playback.ts';
@@ -18,6 +20,12 @@ export type FrameReader = Pick<SimProtocol, 'streamOf' | 'tradeText'>;
 
 /** A slice bound: a recorded instant, or a time after the recording's first frame. */
 export type SliceBound = { readonly atNs: bigint } | { readonly afterMs: number };
+
+/** `30s` (after the recording's first frame) or an ISO-8601 / epoch-ms receive time; throws one line otherwise. */
+export function parseSliceBound(text: string): SliceBound {
+  if (/^\d+(ms|s|m|h|d)$/.test(text.trim())) return { afterMs: parseDuration(text) };
+  return { atNs: parseUserTime(text) };
+}
 
 export interface Slice {
   readonly start?: SliceBound;
@@ -127,6 +135,19 @@ export class ArchiveFeed extends TradeLog {
   /** The replay's present, ns (the slice's start until a playback moves it). */
   get nowNs(): bigint {
     return this.presentNs;
+  }
+
+  /** A bound as a recorded time: an `afterMs` counts from the slice's first frame. */
+  resolve(b: SliceBound): bigint {
+    return 'atNs' in b ? b.atNs : this.firstNs + BigInt(Math.round(b.afterMs * 1e6));
+  }
+
+  /** A seek: the replay's present becomes `ns`, back or forth, and the trade log REST serves is what was received by then. */
+  rewind(ns: bigint): void {
+    this.trades.clear();
+    this.released = 0;
+    this.presentNs = -1n;
+    this.reach(ns);
   }
 
   /** A playback reached recorded time `ns`: the trades received by then join the log REST serves. */

@@ -1,5 +1,20 @@
-/** Fault injection the tests (and curious users) drive through `POST /_control`. */
-export type ControlCommand =
+/**
+ * What `POST /_control` drives: fault injection per exchange (tests, curious users), and
+ * for a re-served recording the playback clock of every connection (pause, resume, seek,
+ * speed), which needs no exchange.
+ */
+export type ClockCommand =
+  | { action: 'pause' }
+  | { action: 'resume' }
+  | { action: 'speed'; speed: number }
+  /** `at`: an ISO-8601 receive time, epoch ms, or a time after the slice's first frame (`30s`). */
+  | { action: 'seek'; at: string };
+
+export const CLOCK_ACTIONS = ['pause', 'resume', 'speed', 'seek'] as const;
+
+export type ControlCommand = ClockCommand | FaultCommand;
+
+export type FaultCommand =
   | { action: 'disconnect'; exchange: string; mode?: 'close' | 'terminate' | 'shutdown' }
   | { action: 'drop'; exchange: string; count?: number }
   | { action: 'malformed'; exchange: string; count?: number }
@@ -30,9 +45,15 @@ export const MAX_CONTROL_MS = 3_600_000;
 const MODES = ['close', 'terminate', 'shutdown'];
 
 export function parseControl(body: unknown): ControlCommand {
-  const c = body as Partial<ControlCommand> & { action?: string; exchange?: string; count?: unknown; ms?: unknown; mode?: unknown };
+  const k = body as { action?: unknown; speed?: unknown; at?: unknown } | null;
+  if (typeof k === 'object' && k !== null && CLOCK_ACTIONS.includes(k.action as never)) {
+    if (k.action === 'speed' && !(typeof k.speed === 'number' && k.speed > 0 && k.speed <= 10_000)) throw new Error('speed needs "speed", a number above 0 and at most 10000');
+    if (k.action === 'seek' && typeof k.at !== 'string') throw new Error('seek needs "at": an ISO-8601 time, epoch ms, or a time after the first frame such as "30s"');
+    return k as ClockCommand;
+  }
+  const c = body as Partial<FaultCommand> & { action?: string; exchange?: string; count?: unknown; ms?: unknown; mode?: unknown };
   if (typeof c !== 'object' || c === null || Array.isArray(c) || !CONTROL_ACTIONS.includes(c.action as never) || typeof c.exchange !== 'string') {
-    throw new Error(`control needs {"action": ${CONTROL_ACTIONS.join('|')}, "exchange": …}`);
+    throw new Error(`control needs {"action": ${CONTROL_ACTIONS.join('|')}, "exchange": …} or {"action": ${CLOCK_ACTIONS.join('|')}}`);
   }
   if (c.count !== undefined && !(Number.isInteger(c.count) && (c.count as number) >= 1 && (c.count as number) <= MAX_CONTROL_COUNT)) {
     throw new Error(`"count" must be an integer from 1 to ${MAX_CONTROL_COUNT}`);
@@ -41,5 +62,5 @@ export function parseControl(body: unknown): ControlCommand {
     if (!(Number.isInteger(c.ms) && (c.ms as number) >= 0 && (c.ms as number) <= MAX_CONTROL_MS)) throw new Error(`${c.action} needs "ms", an integer from 0 to ${MAX_CONTROL_MS}`);
   }
   if (c.mode !== undefined && !MODES.includes(c.mode as string)) throw new Error(`"mode" must be one of ${MODES.join(', ')}`);
-  return c as ControlCommand;
+  return c as FaultCommand;
 }

@@ -17,10 +17,10 @@ import { FrameEncoder } from '../../src/sim/frames.ts';
 import { SIMULATED } from '../../src/exchanges/registry.ts';
 import { simProtocol, type ProtocolOptions } from './protocols.ts';
 import type { ConnContext, Recording, SentFrame, SimConnection } from './connection.ts';
-import { ArchiveFeed, type Slice } from './archive-feed.ts';
+import { ArchiveFeed, parseSliceBound, type Slice } from './archive-feed.ts';
 import { Playback, ReplayClock } from './playback.ts';
 import { MarketFeed, type TradeLog } from './feed.ts';
-import { Faults, parseControl, type ControlCommand } from './hooks.ts';
+import { Faults, parseControl, type ClockCommand, type ControlCommand } from './hooks.ts';
 import { checkControlOrigin, HttpRefusal, readBody, requestUrl } from './http-guard.ts';
 
 /** How the façade closes a connection whose playbacks have all reached the slice's end. */
@@ -224,6 +224,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   }
 
   function control(cmd: ControlCommand): void {
+    if (!('exchange' in cmd)) return clockControl(cmd);
     const f = faults.get(cmd.exchange);
     if (f === undefined) throw new Error(`unknown exchange ${cmd.exchange}`);
     const mine = [...conns].filter((c) => c.exchange === cmd.exchange);
@@ -248,6 +249,19 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
         return;
       case 'refuse':
         f.refusedUntilMs = nowMs() + cmd.ms;
+    }
+  }
+
+  /** Pause, resume, speed and seek act on every playback at once (a re-served recording only). */
+  function clockControl(cmd: ClockCommand): void {
+    if (recorded === undefined) throw new Error(`${cmd.action} is for a re-served recording (simulate --from)`);
+    if (cmd.action === 'pause') clock.paused = true;
+    else if (cmd.action === 'resume') clock.paused = false;
+    else if (cmd.action === 'speed') clock.speed = cmd.speed;
+    else {
+      const ns = recorded.resolve(parseSliceBound(cmd.at));
+      for (const list of playbacks.values()) for (const p of list) p.seek(ns);
+      recorded.rewind(ns);
     }
   }
 

@@ -3,8 +3,7 @@ import { SIM_EXCHANGES, startSimulator } from '../../replayer/simulator/server.t
 import { parseDuration } from '../engine/config.ts';
 import { parseExchanges } from './record.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
-import type { SliceBound } from '../../replayer/simulator/archive-feed.ts';
-import { parseUserTime } from '../log/time.ts';
+import { parseSliceBound, type SliceBound } from '../../replayer/simulator/archive-feed.ts';
 import { listArchiveFiles } from '../storage/archive-read.ts';
 import { UserError, checkPort, listenError, userInput } from './errors.ts';
 
@@ -57,14 +56,13 @@ export const simulateCommand: CommandModule<object, Args> = {
   },
 };
 
-/** `30s` (after the recording's first frame) or an ISO-8601 receive time. */
+/** `--start`/`--end`: `30s` (after the recording's first frame) or an ISO-8601 receive time. */
 function sliceBound(flag: string, text: string): SliceBound {
-  if (/^\d+(ms|s|m|h|d)$/.test(text.trim())) return { afterMs: parseDuration(text) };
-  return { atNs: userInput(() => {
+  return userInput(() => {
     try {
-      return parseUserTime(text);
+      return parseSliceBound(text);
     } catch (err) {
       throw new Error(`bad ${flag}: ${(err as Error).message}`);
     }
-  }) };
+  });
 }

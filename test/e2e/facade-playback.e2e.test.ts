@@ -149,4 +149,27 @@ describe.skipIf(!REAL)('façade playback', () => {
     h.ws.send('{"type":"subscribe","product_ids":["DASH-BTC"],"channels":["heartbeat"]}');
     expect(await h.closed, 'a heartbeat-only subscriber is told too').toEqual({ code: 1000, reason: 'end of recording' });
   });
+
+  it('_control pauses, seeks, resumes and changes speed for every playback; bad input gets 400', async () => {
+    const frames = await archiveFrames(btc);
+    const sim = await serve(btc, ['binance'], 20);
+    const control = async (body: unknown): Promise<number> => (await fetch(`http://${sim.host}:${sim.port}/_control`, { method: 'POST', body: JSON.stringify(body) })).status;
+    const c = client(`${sim.wsUrl('binance')}/ws/btcusdt@trade`);
+    await c.until((f) => f.length >= 10);
+    expect(await control({ action: 'pause' })).toBe(200);
+    await sleep(200); // a frame already on its way may still land
+    const held = c.frames.length;
+    await sleep(500);
+    expect(c.frames.length, 'nothing is served while paused').toBe(held);
+    expect(await control({ action: 'seek', at: '60s' })).toBe(200);
+    expect(await control({ action: 'speed', speed: 5 })).toBe(200);
+    expect(await control({ action: 'resume' })).toBe(200);
+    await c.until((f) => f.length > held);
+    const at = frames[0]!.recvNs + 60_000_000_000n;
+    const next = frames.find((f) => f.recvNs >= at && f.payload.startsWith('{"stream":"btcusdt@trade"'))!;
+    expect(c.frames[held], 'after the seek, the first trade at or after 60 s').toBe(data(next.payload));
+    c.ws.close();
+    expect(await control({ action: 'speed', speed: 0 })).toBe(400);
+    expect(await control({ action: 'seek', at: 'yesterday-ish' })).toBe(400);
+  });
 });
