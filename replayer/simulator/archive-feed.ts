@@ -120,6 +120,11 @@ export class ArchiveFeed extends TradeLog {
     return marketsOf(exchange, this.pending.filter((p) => p.trade.exchange === exchange).map((p) => p.trade));
   }
 
+  /** Every stream the slice holds of an exchange. */
+  streams(exchange: string): string[] {
+    return [...this.streamsOf.get(exchange) ?? []];
+  }
+
   /** Whether the slice holds any frame of this stream. */
   holds(exchange: string, stream: string): boolean {
     return this.streamsOf.get(exchange)?.has(stream) ?? false;

@@ -41,6 +41,8 @@ export interface SimProtocol {
   isTrade(payload: string): boolean;
   /** The stream a recorded frame belongs to (what a client subscribes to), or undefined for control traffic. */
   streamOf(payload: string): string | undefined;
+  /** The symbol a stream is about, in the exchange's spelling (`btcusdt@trade` → `btcusdt`). */
+  symbolOf(stream: string): string;
   /** A recorded trade frame's price and size exactly as printed, or undefined. */
   tradeText(payload: string): { price: string; size: string } | undefined;
 }
@@ -65,6 +67,7 @@ const binance: SimProtocol = {
   },
   isTrade: (payload) => payload.includes('"e":"trade"'),
   streamOf: binanceStreamOf,
+  symbolOf: (stream) => stream.split('@')[0]!,
   tradeText: (payload) => texts(payload, /"p":"([^"]+)"/, /"q":"([^"]+)"/),
 };
 
@@ -80,6 +83,7 @@ const coinbase: SimProtocol = {
   },
   isTrade: (payload) => payload.includes('"type":"match"'),
   streamOf: coinbaseStreamOf,
+  symbolOf: (stream) => stream.slice(stream.indexOf(':') + 1),
   tradeText: (payload) => texts(payload, /"price":"([^"]+)"/, /"size":"([^"]+)"/),
 };
 

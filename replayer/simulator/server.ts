@@ -19,6 +19,7 @@ import { simProtocol, type ProtocolOptions } from './protocols.ts';
 import type { ConnContext, Recording, SentFrame, SimConnection } from './connection.ts';
 import { ArchiveFeed, parseSliceBound, type Slice } from './archive-feed.ts';
 import { Playback, ReplayClock } from './playback.ts';
+import { replayRequest, serveReplay } from './http-replay.ts';
 import { MarketFeed, type TradeLog } from './feed.ts';
 import { Faults, parseControl, type ClockCommand, type ControlCommand } from './hooks.ts';
 import { checkControlOrigin, HttpRefusal, readBody, requestUrl } from './http-guard.ts';
@@ -216,6 +217,9 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
         throw new HttpRefusal(400, (err as Error).message);
       }
       return reply(200, '{"ok":true}');
+    }
+    if (recorded && req.method === 'GET' && (url.pathname === '/replay' || url.pathname === '/replay-normalized')) {
+      return serveReplay(replayRequest(url, recorded, o.exchanges, (x, s) => simProtocol(x)!.symbolOf(s)), res, clock, nowMs);
     }
     const exchange = url.pathname.split('/')[1] ?? '';
     const r = req.method === 'GET' ? simProtocol(exchange)?.rest(url.pathname, url.searchParams, feed) : undefined;
