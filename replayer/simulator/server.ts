@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
@@ -49,6 +50,8 @@ export interface SimulatorOptions extends ProtocolOptions {
   readonly speed?: number;
   /** The part of the recording to re-serve (default: all of it). */
   readonly slice?: Slice;
+  /** Serve `https://` and `wss://` with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export interface Simulator {
@@ -156,13 +159,16 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   }
 
   let port = 0;
-  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     route(req, res).catch((err: unknown) => {
       const status = err instanceof HttpRefusal ? err.status : 500;
       if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify({ error: (err as Error).message }));
     });
-  });
+  };
+  const server = o.tls
+    ? https.createServer({ maxHeaderSize: 16 * 1024, cert: o.tls.cert, key: o.tls.key }, handler)
+    : http.createServer({ maxHeaderSize: 16 * 1024 }, handler);
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
@@ -279,8 +285,8 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   port = (server.address() as AddressInfo).port;
   return {
     port, host, feed, sent, finished: () => finished,
-    wsUrl: (x) => `ws://${host}:${port}/${x}`,
-    restUrl: (x) => `http://${host}:${port}/${x}`,
+    wsUrl: (x) => `${o.tls ? 'wss' : 'ws'}://${host}:${port}/${x}`,
+    restUrl: (x) => `${o.tls ? 'https' : 'http'}://${host}:${port}/${x}`,
     control,
     trades: (x) => [...feed.trades.entries()].filter(([k]) => k.startsWith(`${x}:`)).flatMap(([, v]) => v),
     async close() {

@@ -4,10 +4,11 @@ import { parseDuration } from '../engine/config.ts';
 import { parseExchanges } from './record.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { parseSliceBound, type SliceBound } from '../../replayer/simulator/archive-feed.ts';
+import { selfSignedCert } from '../../replayer/simulator/tls.ts';
 import { listArchiveFiles } from '../storage/archive-read.ts';
 import { UserError, checkPort, listenError, userInput } from './errors.ts';
 
-interface Args { from?: string; speed: string; start?: string; end?: string; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
+interface Args { from?: string; speed: string; start?: string; end?: string; tls: boolean; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
 
 export const simulateCommand: CommandModule<object, Args> = {
   command: 'simulate',
@@ -24,6 +25,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     .option('from', { type: 'string', describe: 're-serve this raw archive instead of the synthetic market' })
     .option('speed', { type: 'string', default: '1x', describe: 'pace of a re-served archive (1x, 50x, …)' })
     .option('start', { type: 'string', describe: 'with --from: first receive time to serve (ISO-8601, or a time after the recording\'s first frame, e.g. 30s)' })
+    .option('tls', { type: 'boolean', default: false, describe: 'serve https:// and wss:// with a self-signed certificate tapedeck makes (~/.tapedeck/tls; needs openssl)' })
     .option('end', { type: 'string', describe: 'with --from: receive time to stop before (ISO-8601, or e.g. 2m after the first frame)' }) as never,
   handler: async (a) => {
     const exchanges = parseExchanges(a.exchanges, SIM_EXCHANGES);
@@ -36,15 +38,25 @@ export const simulateCommand: CommandModule<object, Args> = {
     if (a.from === undefined && (a.start !== undefined || a.end !== undefined)) throw new UserError('--start and --end choose a slice of a recording: give --from');
     const slice = { ...(a.start !== undefined ? { start: sliceBound('--start', a.start) } : {}), ...(a.end !== undefined ? { end: sliceBound('--end', a.end) } : {}) };
     const pingIntervalMs = userInput(() => parseDuration(a['ping-interval']));
+    const tls = a.tls ? selfSignedCert(a.host) : undefined;
     const sim = await startSimulator({
       ...(a.from !== undefined ? { from: a.from, speed, slice } : {}),
       host: a.host, port: a.port, exchanges, seed: a.seed, meanGapMs: a['mean-gap'],
       binance: { pingIntervalMs },
       ...(every ? { disconnectEveryMs: Object.fromEntries(exchanges.map((x) => [x, every])) } : {}),
       ...(a.log ? { logFile: a.log } : {}),
+      ...(tls ? { tls } : {}),
     }).catch((err: unknown) => listenError(err, a.host, a.port, '--port/--host'));
     for (const x of exchanges) process.stdout.write(`${x}: ${sim.wsUrl(x)}  (REST ${sim.restUrl(x)})\n`);
-    process.stdout.write(`control: POST http://${sim.host}:${sim.port}/_control {"action":"disconnect|drop|malformed|unknown|stall|refuse","exchange":…}\n`);
+    const base = `${tls ? 'https' : 'http'}://${sim.host}:${sim.port}`;
+    process.stdout.write(`control: POST ${base}/_control {"action":"disconnect|drop|malformed|unknown|stall|refuse","exchange":…}\n`);
+    if (a.from !== undefined) {
+      process.stdout.write(`playback: POST ${base}/_control {"action":"pause|resume"} or {"action":"speed","speed":5} or {"action":"seek","at":"30s"}\n`);
+      process.stdout.write(`HTTP replay: GET ${base}/replay?exchange=${exchanges[0]}  (NDJSON; /replay-normalized for trades and quotes)\n`);
+    }
+    if (tls) {
+      process.stdout.write(`TLS: self-signed certificate ${tls.certPath}; trust it with NODE_EXTRA_CA_CERTS=${tls.certPath} (Node clients, ccxt), curl --cacert ${tls.certPath}, or SSL_CERT_FILE=${tls.certPath} (Python)\n`);
+    }
     process.stdout.write(`record from it: tapedeck record ${exchanges.map((x) => `--endpoint ${x}=${sim.wsUrl(x)}`).join(' ')}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
