@@ -7,7 +7,7 @@
  * figures time the whole `tapedeck` process, start-up included, as a user gets it; peak
  * RSS is that process's own. Set TAPEDECK_BENCH_EVENTS for the size of the generated
  * archive (default 10M events), TAPEDECK_BENCH_KAFKA_EVENTS for the Kafka topic's (default
- * 1M; producing runs at ~20k events/s), TAPEDECK_BENCH_SKIP=kafka,cassandra,recorder to leave sections out.
+ * 1M; producing runs at ~20k events/s), TAPEDECK_BENCH_SKIP=kafka,cassandra,facade,recorder to leave sections out.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +29,7 @@ import { ROOT, realFixturesDir, startCli } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
 import { SKIP_CASSANDRA } from '../cassandra/node.ts';
 import { benchCassandra } from './cassandra-bench.ts';
+import { benchFacade } from './facade-bench.ts';
 import { selfTimeByStage, threadProfiles } from './profile.ts';
 
 const real = realFixturesDir();
@@ -239,6 +240,12 @@ try {
   if (!SKIP_CASSANDRA && !SKIP.has('cassandra')) {
     console.log('\n== Cassandra: replay --sink cassandra://… on the demo');
     await benchCassandra(row, tmp);
+  }
+
+  // The replay façade: simulate --from, as fast as it goes.
+  if (!SKIP.has('facade')) {
+    console.log('\n== replay façade: simulate --from the real BTCUSDT session');
+    await benchFacade(row, tmp, real);
   }
 
   // The recorder: the simulator (its own process) floods loopback; the recorder stores

@@ -18,18 +18,7 @@ import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { CassandraSink, parseCassandraUrl } from '../../src/storage/cassandra.ts';
 import { ROOT } from '../helpers.ts';
 import { startCassandra, type CassandraNode } from '../cassandra/node.ts';
-
-type Row = (label: string, value: string) => void;
-
-async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
-}
+import { medianMs, type Row } from './timing.ts';
 
 export async function benchCassandra(row: Row, tmp: string, port = 19242): Promise<void> {
   const node = startCassandra(port);
