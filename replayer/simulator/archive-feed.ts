@@ -16,7 +16,7 @@ import { marketsOf, type MarketInfo } from '../../src/sim/markets.ts';
 import type { SimProtocol } from './protocols.ts';
 
 /** What the feed asks of an exchange's protocol about a recorded frame. */
-export type FrameReader = Pick<SimProtocol, 'streamOf' | 'tradeText'>;
+export type FrameReader = Pick<SimProtocol, 'streamOf' | 'tradeText' | 'carried'>;
 
 /** A slice bound: a recorded instant, or a time after the recording's first frame. */
 export type SliceBound = { readonly atNs: bigint } | { readonly afterMs: number };
@@ -88,7 +88,12 @@ export class ArchiveFeed extends TradeLog {
   ): Promise<ArchiveFeed> {
     const events: LogEvent[] = [];
     for await (const ev of readArchive(await planArchive(archive))) if ((ev.kind === 'frame' || ev.kind === 'rest') && exchanges.includes(ev.exchange)) events.push(ev);
-    return new ArchiveFeed(cutSlice(events, slice), readerOf);
+    const sliced = cutSlice(events, slice);
+    const from = sliced.length > 0 ? events.indexOf(sliced[0]!) : events.length;
+    // A slice that starts late opens with what a subscriber then needs (Coinbase: level2 snapshots as the book stood).
+    const carried = from === 0 ? [] : exchanges.flatMap((x) => (readerOf(x)?.carried?.(events.slice(0, from).filter((e) => e.exchange === x && e.kind === 'frame').map((e) => e.payload)) ?? [])
+      .map((payload): LogEvent => ({ session: '', ingestSeq: -1, recvNs: sliced[0]?.recvNs ?? 0n, exchange: x, conn: '', kind: 'frame', payload, meta: '' })));
+    return new ArchiveFeed([...carried, ...sliced], readerOf);
   }
 
   get size(): number {

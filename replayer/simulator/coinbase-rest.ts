@@ -63,15 +63,9 @@ export function coinbaseCandles(trades: readonly SimTrade[], query: URLSearchPar
  */
 export function coinbaseBook(feed: ArchiveFeed, product: string, query: URLSearchParams): RestReply {
   const stream = `level2:${product}`;
-  let book: L2Book | undefined;
-  let sequence = 0;
-  for (const f of feed.framesUntilNow('coinbase')) {
-    if (f.stream !== stream) continue;
-    const m = JSON.parse(f.payload) as { type: string; bids?: Level[]; asks?: Level[]; changes?: [string, string, string][] };
-    if (m.type === 'snapshot') book = new L2Book(m.bids ?? [], m.asks ?? []);
-    else for (const [side, p, q] of m.changes ?? []) book?.set(side === 'buy' ? 'bids' : 'asks', p, q);
-    sequence++;
-  }
+  const mine = [...feed.framesUntilNow('coinbase')].filter((f) => f.stream === stream).map((f) => f.payload);
+  let book = coinbaseBooks(mine).get(product);
+  const sequence = mine.length;
   if (book === undefined) {
     const first = feed.framesOf('coinbase').find((f) => f.stream === stream && f.payload.startsWith('{"type":"snapshot"'));
     if (first === undefined) return { status: 404, body: '{"message":"the recording holds no level2 snapshot of this product"}' };
@@ -81,6 +75,28 @@ export function coinbaseBook(feed: ArchiveFeed, product: string, query: URLSearc
   const n = query.get('level') === '1' ? 1 : 50;
   const side = (s: 'bids' | 'asks'): [string, string, number][] => book.top(s, n).map(([p, q]) => [p, q, 1]);
   return { status: 200, body: JSON.stringify({ bids: side('bids'), asks: side('asks'), sequence, auction_mode: false, auction: null }) };
+}
+
+/** Each product's book after these recorded `snapshot` and `l2update` frames (others are passed over). */
+export function coinbaseBooks(payloads: Iterable<string>): Map<string, L2Book> {
+  const books = new Map<string, L2Book>();
+  for (const p of payloads) {
+    if (!p.startsWith('{"type":"snapshot"') && !p.startsWith('{"type":"l2update"')) continue;
+    const m = JSON.parse(p) as { type: string; product_id: string; bids?: Level[]; asks?: Level[]; changes?: [string, string, string][] };
+    if (m.type === 'snapshot') books.set(m.product_id, new L2Book(m.bids ?? [], m.asks ?? []));
+    else for (const [side, price, size] of m.changes ?? []) books.get(m.product_id)?.set(side === 'buy' ? 'bids' : 'asks', price, size);
+  }
+  return books;
+}
+
+/**
+ * What a level2 subscriber needs at the start of a slice that cut the recorded snapshot
+ * off: each product's snapshot as the book stood then (the recorded snapshot with every
+ * recorded update before the slice), in Coinbase's shape.
+ */
+export function coinbaseCarried(before: Iterable<string>): string[] {
+  return [...coinbaseBooks(before)].map(([product, b]) =>
+    `{"type":"snapshot","product_id":${JSON.stringify(product)},"asks":${JSON.stringify(b.top('asks', Number.POSITIVE_INFINITY))},"bids":${JSON.stringify(b.top('bids', Number.POSITIVE_INFINITY))}}`);
 }
 
 /** Every route above, for a GET below `/coinbase/`; undefined: not one of them. */

@@ -15,7 +15,7 @@ import type { ConnContext, SimConnection } from './connection.ts';
 import type { TradeLog } from './feed.ts';
 import { ArchiveFeed } from './archive-feed.ts';
 import { binanceRest } from './binance-rest.ts';
-import { coinbaseRest } from './coinbase-rest.ts';
+import { coinbaseCarried, coinbaseRest } from './coinbase-rest.ts';
 import { decodePathPart } from './http-guard.ts';
 
 export interface ProtocolOptions {
@@ -45,6 +45,8 @@ export interface SimProtocol {
   symbolOf(stream: string): string;
   /** A recorded trade frame's price and size exactly as printed, or undefined. */
   tradeText(payload: string): { price: string; size: string } | undefined;
+  /** Frames a slice that starts late must open with, from the recorded frames before it (Coinbase: level2 snapshots); none for most. */
+  carried?(before: Iterable<string>): string[];
 }
 
 /** `/binance/ws/<stream>` (raw) or `/binance/stream?streams=…` (combined). */
@@ -85,6 +87,7 @@ const coinbase: SimProtocol = {
   streamOf: coinbaseStreamOf,
   symbolOf: (stream) => stream.slice(stream.indexOf(':') + 1),
   tradeText: (payload) => texts(payload, /"price":"([^"]+)"/, /"size":"([^"]+)"/),
+  carried: coinbaseCarried,
 };
 
 function texts(payload: string, price: RegExp, size: RegExp): { price: string; size: string } | undefined {

@@ -172,4 +172,32 @@ describe.skipIf(!REAL)('façade playback', () => {
     expect(await control({ action: 'speed', speed: 0 })).toBe(400);
     expect(await control({ action: 'seek', at: 'yesterday-ish' })).toBe(400);
   });
+
+  it('a Coinbase slice that starts after the recorded snapshot opens level2 with the book as it then stood', async () => {
+    const frames = (await archiveFrames(coinbase)).filter((f) => f.payload.includes('"product_id":"DASH-BTC"'));
+    const start = (await archiveFrames(coinbase))[0]!.recvNs + 10_000_000_000n;
+    const bids = new Map<string, string>();
+    const asks = new Map<string, string>();
+    for (const f of frames.filter((x) => x.recvNs < start)) {
+      const m = JSON.parse(f.payload) as { type: string; bids?: [string, string][]; asks?: [string, string][]; changes?: [string, string, string][] };
+      if (m.type === 'snapshot') for (const [side, levels] of [[bids, m.bids!], [asks, m.asks!]] as const) for (const [p, q] of levels) side.set(p, q);
+      for (const [side, p, q] of m.changes ?? []) {
+        const book = side === 'buy' ? bids : asks;
+        if (Number(q) === 0) book.delete(p);
+        else book.set(p, q);
+      }
+    }
+    const after = frames.filter((f) => f.recvNs >= start && f.payload.startsWith('{"type":"l2update"')).map((f) => f.payload);
+    const sim = await serve(coinbase, ['coinbase'], 20, { start: { atNs: start } });
+    const c = client(sim.wsUrl('coinbase'));
+    await c.opened;
+    c.ws.send('{"type":"subscribe","product_ids":["DASH-BTC"],"channels":["level2"]}');
+    await c.until((f) => f.length >= 2 + after.length);
+    const snap = JSON.parse(c.frames[1]!) as { type: string; bids: [string, string][]; asks: [string, string][] };
+    expect(snap.type).toBe('snapshot');
+    expect(snap.bids).toEqual([...bids].sort((a, b) => Number(b[0]) - Number(a[0])));
+    expect(snap.asks).toEqual([...asks].sort((a, b) => Number(a[0]) - Number(b[0])));
+    expect(c.frames.slice(2), 'then the recorded updates of the slice').toEqual(after);
+    c.ws.close();
+  });
 });
