@@ -5,8 +5,12 @@
  * them all:
  *
  *   ws://HOST:PORT/<exchange>/…        each exchange's WebSocket protocol (protocols.ts lists the paths)
- *   http://HOST:PORT/<exchange>/…      its REST backfill and recent-trades routes
+ *   http://HOST:PORT/<exchange>/…      its REST routes (trades, markets, book, candles)
  *   POST http://HOST:PORT/_control {"action":…,"exchange":…}          fault injection
+ *   POST http://HOST:PORT/_control {"action":"pause|resume|speed|seek"}  a recording's playback clock (replays.ts)
+ *   GET http://HOST:PORT/replay?exchange=…, /replay-normalized       tardis-machine's HTTP replay API (http-replay.ts)
+ *
+ * (https:// and wss:// with `tls`.)
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,16 +21,13 @@ import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { FrameEncoder } from '../../src/sim/frames.ts';
 import { SIMULATED } from '../../src/exchanges/registry.ts';
 import { simProtocol, type ProtocolOptions } from './protocols.ts';
-import type { ConnContext, Recording, SentFrame, SimConnection } from './connection.ts';
-import { ArchiveFeed, parseSliceBound, type Slice } from './archive-feed.ts';
-import { Playback, ReplayClock } from './playback.ts';
+import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
+import { ArchiveFeed, type Slice } from './archive-feed.ts';
+import { Replays } from './replays.ts';
 import { replayRequest, serveReplay } from './http-replay.ts';
 import { MarketFeed, type TradeLog } from './feed.ts';
-import { Faults, parseControl, type ClockCommand, type ControlCommand } from './hooks.ts';
+import { Faults, parseControl, type ControlCommand } from './hooks.ts';
 import { checkControlOrigin, HttpRefusal, readBody, requestUrl } from './http-guard.ts';
-
-/** How the façade closes a connection whose playbacks have all reached the slice's end. */
-export const END_OF_RECORDING = { code: 1000, reason: 'end of recording' } as const;
 
 /** The exchanges the simulator speaks: those with wire shapes in their spec and a protocol server here. */
 export const SIM_EXCHANGES: readonly string[] = SIMULATED.filter((x) => simProtocol(x) !== undefined);
@@ -80,23 +81,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const recorded = o.from !== undefined
     ? await ArchiveFeed.load(o.from, o.exchanges, o.slice ?? {}, simProtocol)
     : undefined;
-  const clock = new ReplayClock(o.speed ?? 1);
-  /** Each connection's playbacks, one per act of subscribing (archive mode). */
-  const playbacks = new Map<SimConnection, Playback[]>();
-  let finished = false;
-  const recording: Recording | undefined = recorded && {
-    holds: (x, stream) => recorded.holds(x, stream),
-    play(c, streams) {
-      let list = playbacks.get(c);
-      if (list === undefined) playbacks.set(c, (list = []));
-      list.push(new Playback(recorded.framesOf(c.exchange), new Set(streams), clock, nowMs()));
-    },
-    nowUs: (c) => {
-      let ns = recorded.firstNs;
-      for (const p of playbacks.get(c) ?? []) if (p.positionNs > ns) ns = p.positionNs;
-      return Number(ns / 1000n);
-    },
-  };
+  const replays = recorded && new Replays(recorded, o.speed ?? 1, nowMs);
   const feed: TradeLog = synthetic ?? recorded!;
   const faults = new Map(o.exchanges.map((x) => [x, new Faults()]));
   const conns = new Set<SimConnection>();
@@ -109,7 +94,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       if (o.keepSent) sent.push(f);
       log?.write(`{"sent":{"t_ns":"${f.tNs}","exchange":"${f.exchange}","conn":${f.conn},"payload":${JSON.stringify(f.payload)}}}\n`);
     },
-    ...(recording ? { recording } : {}),
+    ...(replays ? { recording: replays } : {}),
   });
 
   // The market pump: every 10 ms, release what is due and send it to whoever listens.
@@ -126,27 +111,12 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
         if (performance.now() > until) break;
       }
     }
-    if (recorded) for (const [c, list] of playbacks) play(recorded, c, list, until);
+    replays?.round(until, (c, f) => {
+      const fault = faults.get(f.exchange)!;
+      if (fault.dropTrades > 0 && simProtocol(f.exchange)?.isTrade(f.payload)) fault.dropTrades--;
+      else c.onRecorded(f);
+    });
   }, 10);
-  /** Sends a connection what its playbacks have come due; a playback past its round's budget goes on next round. */
-  function play(feed: ArchiveFeed, c: SimConnection, list: readonly Playback[], until: number): void {
-    const now = nowMs();
-    for (const p of list) {
-      for (const f of p.due(now)) {
-        const fault = faults.get(f.exchange)!;
-        if (fault.dropTrades > 0 && simProtocol(f.exchange)?.isTrade(f.payload)) fault.dropTrades--;
-        else c.onRecorded(f);
-        if (performance.now() > until) break;
-      }
-      feed.reach(p.positionNs);
-      if (p.done) finished = true;
-    }
-    // The slice is over for this connection: say so, as tardis-machine does, instead of going silent.
-    if (list.every((p) => p.done)) {
-      playbacks.delete(c);
-      c.close('close', END_OF_RECORDING.code, END_OF_RECORDING.reason);
-    }
-  }
   function dispatch(e: SimEvent): void {
     const f = faults.get(e.exchange)!;
     if (e.kind === 'trade') log?.write(`{"trade":${JSON.stringify(e)}}\n`);
@@ -200,7 +170,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       conns.add(c);
       ws.on('close', () => {
         conns.delete(c);
-        playbacks.delete(c);
+        replays?.forget(c);
       });
     });
   });
@@ -224,8 +194,8 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       }
       return reply(200, '{"ok":true}');
     }
-    if (recorded && req.method === 'GET' && (url.pathname === '/replay' || url.pathname === '/replay-normalized')) {
-      return serveReplay(replayRequest(url, recorded, o.exchanges, (x, s) => simProtocol(x)!.symbolOf(s)), res, clock, nowMs);
+    if (recorded && replays && req.method === 'GET' && (url.pathname === '/replay' || url.pathname === '/replay-normalized')) {
+      return serveReplay(replayRequest(url, recorded, o.exchanges, (x, s) => simProtocol(x)!.symbolOf(s)), res, replays.clock, nowMs);
     }
     const exchange = url.pathname.split('/')[1] ?? '';
     const r = req.method === 'GET' ? simProtocol(exchange)?.rest(url.pathname, url.searchParams, feed) : undefined;
@@ -234,7 +204,10 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   }
 
   function control(cmd: ControlCommand): void {
-    if (!('exchange' in cmd)) return clockControl(cmd);
+    if (!('exchange' in cmd)) {
+      if (replays === undefined) throw new Error(`${cmd.action} is for a re-served recording (simulate --from)`);
+      return replays.control(cmd);
+    }
     const f = faults.get(cmd.exchange);
     if (f === undefined) throw new Error(`unknown exchange ${cmd.exchange}`);
     const mine = [...conns].filter((c) => c.exchange === cmd.exchange);
@@ -262,19 +235,6 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     }
   }
 
-  /** Pause, resume, speed and seek act on every playback at once (a re-served recording only). */
-  function clockControl(cmd: ClockCommand): void {
-    if (recorded === undefined) throw new Error(`${cmd.action} is for a re-served recording (simulate --from)`);
-    if (cmd.action === 'pause') clock.paused = true;
-    else if (cmd.action === 'resume') clock.paused = false;
-    else if (cmd.action === 'speed') clock.speed = cmd.speed;
-    else {
-      const ns = recorded.resolve(parseSliceBound(cmd.at));
-      for (const list of playbacks.values()) for (const p of list) p.seek(ns);
-      recorded.rewind(ns);
-    }
-  }
-
   const schedules = Object.entries(o.disconnectEveryMs ?? {}).map(([exchange, ms]) =>
     setInterval(() => control({ action: 'disconnect', exchange }), ms));
 
@@ -284,7 +244,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   });
   port = (server.address() as AddressInfo).port;
   return {
-    port, host, feed, sent, finished: () => finished,
+    port, host, feed, sent, finished: () => replays?.finished ?? false,
     wsUrl: (x) => `${o.tls ? 'wss' : 'ws'}://${host}:${port}/${x}`,
     restUrl: (x) => `${o.tls ? 'https' : 'http'}://${host}:${port}/${x}`,
     control,
