@@ -2,11 +2,13 @@
  * Coinbase Exchange's public REST on loopback, in its own shapes and error shapes, from the
  * recording (or the synthetic market) alone: `/currencies` and `/products` (what clients
  * load first), `/products/{id}/book` (the recorded level2 snapshot brought to the replay's
- * present by the recorded updates), `/products/{id}/candles` (tapedeck's engine candles).
+ * present by the recorded updates), `/products/{id}/candles` (tapedeck's engine candles),
+ * `/products/{id}/ticker`.
  */
 import { L2Book, type Level } from '../../src/sim/book.ts';
 import { engineCandles } from '../../src/sim/klines.ts';
-import type { SimTrade } from '../../src/sim/market.ts';
+import { tradeDecimals, type SimTrade } from '../../src/sim/market.ts';
+import { isoMicros } from '../../src/log/time.ts';
 import { stepText, type MarketInfo } from '../../src/sim/markets.ts';
 import { ArchiveFeed } from './archive-feed.ts';
 import type { TradeLog } from './feed.ts';
@@ -77,6 +79,25 @@ export function coinbaseBook(feed: ArchiveFeed, product: string, query: URLSearc
   return { status: 200, body: JSON.stringify({ bids: side('bids'), asks: side('asks'), sequence, auction_mode: false, auction: null }) };
 }
 
+/**
+ * `GET /products/{id}/ticker`: the last trade by the present (its recorded decimals), the
+ * newest recorded best bid/offer (its `ticker` frames), and the 24 h volume before it.
+ */
+export function coinbaseTicker(trades: readonly SimTrade[], lastTicker: string | undefined): RestReply {
+  const last = trades.at(-1);
+  const best = lastTicker === undefined ? undefined : JSON.parse(lastTicker) as { best_bid?: string; best_ask?: string };
+  const from = (last?.tsUs ?? 0) - 86_400_000_000;
+  const volume = trades.filter((t) => t.tsUs > from).reduce((s, t) => s + t.size, 0);
+  const d = last && tradeDecimals(last, 2);
+  return {
+    status: 200,
+    body: JSON.stringify({
+      ask: best?.best_ask ?? '0', bid: best?.best_bid ?? '0', volume: volume.toFixed(8), trade_id: last?.tradeId ?? 0,
+      price: d?.price ?? '0', size: d?.size ?? '0', time: last ? isoMicros(last.tsUs) : isoMicros(0),
+    }),
+  };
+}
+
 /** Each product's book after these recorded `snapshot` and `l2update` frames (others are passed over). */
 export function coinbaseBooks(payloads: Iterable<string>): Map<string, L2Book> {
   const books = new Map<string, L2Book>();
@@ -104,10 +125,15 @@ export function coinbaseRest(path: string, query: URLSearchParams, feed: TradeLo
   const markets = feed.markets('coinbase');
   if (path === '/products') return coinbaseProducts(markets);
   if (path === '/currencies') return coinbaseCurrencies(markets);
-  const m = /^\/products\/([^/]+)\/(book|candles)$/.exec(path);
+  const m = /^\/products\/([^/]+)\/(book|candles|ticker)$/.exec(path);
   if (m === null) return undefined;
   const id = product(m[1]!);
   if (!markets.some((x) => x.symbol === id)) return NOT_FOUND;
   if (m[2] === 'candles') return coinbaseCandles(feed.tradesOf('coinbase', id), query);
+  if (m[2] === 'ticker') {
+    let last: string | undefined;
+    if (feed instanceof ArchiveFeed) for (const f of feed.framesUntilNow('coinbase')) if (f.stream === `ticker:${id}`) last = f.payload;
+    return coinbaseTicker(feed.tradesOf('coinbase', id), last);
+  }
   return feed instanceof ArchiveFeed ? coinbaseBook(feed, id, query) : undefined;
 }

@@ -3,8 +3,8 @@
  * recording and the real Coinbase recording (issue 13, acceptance): loadMarkets,
  * watchTrades (the first trade received is the recording's first; every trade equal to the
  * archive's, in order, none missing, at 1x and at 20x), watchBidsAsks, watchOrderBook (the
- * book equal to one rebuilt from the recording at its nonce), fetchTrades, fetchOHLCV (equal
- * to `tapedeck replay`'s candles).
+ * book equal to one rebuilt from the recording at its nonce), fetchTicker, fetchTrades,
+ * fetchOHLCV (equal to `tapedeck replay`'s candles).
  *
  * ccxt refuses plain ws:// until `loadHttpProxyAgent()` is called (its own public method);
  * Coinbase's level2 channel needs credentials in ccxt, which signs the subscribe: dummy ones
@@ -74,7 +74,7 @@ describe.skipIf(!REAL)('ccxt against the façade', () => {
     }, 60_000);
   }
 
-  it('loadMarkets, watchBidsAsks, watchOrderBook, fetchTrades and fetchOHLCV', async () => {
+  it('loadMarkets, watchBidsAsks, watchOrderBook, fetchTicker, fetchTrades and fetchOHLCV', async () => {
     const { ex, endNs } = await binance(20, 100_000);
     const markets = await ex.loadMarkets();
     expect(Object.keys(markets)).toEqual(['BTC/USDT']);
@@ -94,6 +94,8 @@ describe.skipIf(!REAL)('ccxt against the façade', () => {
 
     const all = tradesUntil(endNs);
     await collect(() => ex.watchTrades('BTC/USDT'), all.length); // the present reaches the slice's last trade
+    const ticker = await ex.fetchTicker('BTC/USDT');
+    expect([ticker.last, ticker.info.lastId], 'fetchTicker ends at the last trade played').toEqual([Number(all.at(-1)!.p), all.at(-1)!.t]);
     const fetched = await ex.fetchTrades('BTC/USDT');
     expect(fetched.map((t) => [t.id, t.price, t.amount, t.side]), 'the newest 500, as Binance serves them').toEqual(all.slice(-500).map(asCcxt));
 
@@ -105,7 +107,7 @@ describe.skipIf(!REAL)('ccxt against the façade', () => {
       .toEqual(candles.map((c) => [Number(c.window_start), c.open, c.high, c.low, c.close, c.volume]));
   }, 60_000);
 
-  it('Coinbase: loadMarkets, watchTrades, watchOrderBook, fetchTrades, fetchOHLCV', async () => {
+  it('Coinbase: loadMarkets, watchTrades, watchOrderBook, fetchTicker, fetchTrades, fetchOHLCV', async () => {
     const sim = await startSimulator({ exchanges: ['coinbase'], seed: 1, from: coinbase, speed: 5 });
     sims.push(sim);
     const rest = sim.restUrl('coinbase');
@@ -132,6 +134,8 @@ describe.skipIf(!REAL)('ccxt against the façade', () => {
     expect(got.map((t) => [t.id, t.price, t.amount, t.side]), 'the recording\'s matches from its first, exact decimals')
       .toEqual(matches.map((m) => [String(m.trade_id), Number(m.price), Number(m.size), m.side === 'buy' ? 'sell' : 'buy']));
 
+    const ticker = await ex.fetchTicker('DASH/BTC');
+    expect([ticker.last, ticker.info.trade_id], 'fetchTicker: the last match').toEqual([Number(matches.at(-1)!.price), matches.at(-1)!.trade_id]);
     const fetched = await ex.fetchTrades('DASH/BTC');
     expect(fetched.map((t) => t.id).sort()).toEqual(expect.arrayContaining(matches.map((m) => String(m.trade_id))));
     const ohlcv = await ex.fetchOHLCV('DASH/BTC', '1m');
