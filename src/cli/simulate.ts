@@ -37,6 +37,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     if (a.from !== undefined) userInput(() => listArchiveFiles(a.from!));
     if (a.from === undefined && (a.start !== undefined || a.end !== undefined)) throw new UserError('--start and --end choose a slice of a recording: give --from');
     const slice = { ...(a.start !== undefined ? { start: sliceBound('--start', a.start) } : {}), ...(a.end !== undefined ? { end: sliceBound('--end', a.end) } : {}) };
+    if (slice.start && slice.end && !before(slice.start, slice.end)) throw new UserError(`--start ${a.start} is not before --end ${a.end}: nothing to serve`);
     const pingIntervalMs = userInput(() => parseDuration(a['ping-interval']));
     const tls = a.tls ? selfSignedCert(a.host) : undefined;
     const sim = await startSimulator({
@@ -77,4 +78,11 @@ function sliceBound(flag: string, text: string): SliceBound {
       throw new Error(`bad ${flag}: ${(err as Error).message}`);
     }
   });
+}
+
+/** Whether bound `a` is before `b`, when both are of one kind (a time, or a time after the first frame); else true (the archive decides). */
+function before(a: SliceBound, b: SliceBound): boolean {
+  if ('atNs' in a && 'atNs' in b) return a.atNs < b.atNs;
+  if ('afterMs' in a && 'afterMs' in b) return a.afterMs < b.afterMs;
+  return true;
 }
