@@ -49,7 +49,10 @@ export function parseControl(body: unknown): ControlCommand {
   if (typeof k === 'object' && k !== null && CLOCK_ACTIONS.includes(k.action as never)) {
     if (k.action === 'speed' && !(typeof k.speed === 'number' && k.speed > 0 && k.speed <= 10_000)) throw new Error('speed needs "speed", a number above 0 and at most 10000');
     if (k.action === 'seek' && typeof k.at !== 'string') throw new Error('seek needs "at": an ISO-8601 time, epoch ms, or a time after the first frame such as "30s"');
-    return k as ClockCommand;
+    // Only the verb's own fields: a stray "exchange" must not make it read as a fault.
+    if (k.action === 'speed') return { action: 'speed', speed: k.speed as number };
+    if (k.action === 'seek') return { action: 'seek', at: k.at as string };
+    return { action: k.action as 'pause' | 'resume' };
   }
   const c = body as Partial<FaultCommand> & { action?: string; exchange?: string; count?: unknown; ms?: unknown; mode?: unknown };
   if (typeof c !== 'object' || c === null || Array.isArray(c) || !CONTROL_ACTIONS.includes(c.action as never) || typeof c.exchange !== 'string') {

@@ -156,7 +156,7 @@ describe.skipIf(!REAL)('façade playback', () => {
     const control = async (body: unknown): Promise<number> => (await fetch(`http://${sim.host}:${sim.port}/_control`, { method: 'POST', body: JSON.stringify(body) })).status;
     const c = client(`${sim.wsUrl('binance')}/ws/btcusdt@trade`);
     await c.until((f) => f.length >= 10);
-    expect(await control({ action: 'pause' })).toBe(200);
+    expect(await control({ action: 'pause', exchange: 'binance' }), 'a stray exchange changes nothing').toBe(200);
     await sleep(200); // a frame already on its way may still land
     const held = c.frames.length;
     await sleep(500);
