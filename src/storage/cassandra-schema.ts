@@ -7,6 +7,8 @@
  */
 import type { CandleRow, TableName } from '../engine/rows.ts';
 import { canonicalAsset } from '../exchanges/registry.ts';
+import type { CqlType } from './cassandra-encode.ts';
+import { memo } from './memo.ts';
 import { tableColumns } from './outputs.ts';
 import { cell, type Column, type ColumnType } from './parquet.ts';
 
@@ -44,7 +46,7 @@ export function parseCassandraUrl(url: string): CassandraTarget {
   return { hosts, keyspace: keyspace.toLowerCase(), localDataCenter: params.get('dc') ?? 'datacenter1', replication: rf };
 }
 
-const CQL_TYPE: Record<ColumnType, string> = { STRING: 'text', INT64: 'bigint', INT32: 'int', DOUBLE: 'double', BOOLEAN: 'boolean', TIMESTAMP: 'timestamp' };
+const CQL_TYPE: Record<ColumnType, CqlType> = { STRING: 'text', INT64: 'bigint', INT32: 'int', DOUBLE: 'double', BOOLEAN: 'boolean', TIMESTAMP: 'timestamp' };
 const KEYS: Record<SinkTable, { partition: string[]; clustering: string[]; dayOf: (row: Record<string, unknown>) => bigint }> = {
   candles: { partition: ['exchange', 'symbol', 'interval', 'day'], clustering: ['window_start'], dayOf: (r) => r.window_start as bigint },
   indicators: { partition: ['exchange', 'symbol', 'interval', 'day'], clustering: ['window_start'], dayOf: (r) => r.window_start as bigint },
@@ -56,9 +58,10 @@ const KEYS: Record<SinkTable, { partition: string[]; clustering: string[]; dayOf
 
 const q = (name: string): string => `"${name}"`;
 
-/** A UTC day, `YYYY-MM-DD`, of epoch milliseconds (CQL's `date` takes it as is). */
+const dayName = memo((n: number) => new Date(n * 86_400_000).toISOString().slice(0, 10));
+/** A UTC day, `YYYY-MM-DD`, of epoch milliseconds (CQL's `date` takes it as is). Every row asks: remembered per day. */
 export function utcDay(ms: bigint): string {
-  return new Date(Number(ms)).toISOString().slice(0, 10);
+  return dayName(Math.floor(Number(ms) / 86_400_000));
 }
 
 /** One table as tapedeck writes it: its columns (Parquet's, then `day`), DDL and INSERT. */
@@ -68,6 +71,8 @@ export interface TableSpec {
   readonly partition: readonly string[];
   readonly create: string;
   readonly insert: string;
+  /** The CQL type of each value `params` gives. */
+  readonly types: readonly CqlType[];
   /** Values in `columns` order, then `day`. */
   params(row: Record<string, unknown>): unknown[];
 }
@@ -78,7 +83,7 @@ export function tableSpec(ks: string, table: SinkTable, indicatorColumns: readon
   const defs = [...columns.map((c) => `${q(c.name)} ${CQL_TYPE[c.type]}`), '"day" date'];
   const order = clustering.map((c) => `${q(c)} ASC`).join(', ');
   return {
-    name: table, columns, partition,
+    name: table, columns, partition, types: [...columns.map((c) => CQL_TYPE[c.type]), 'date'],
     create: `CREATE TABLE IF NOT EXISTS ${ks}.${table} (${defs.join(', ')}, PRIMARY KEY ((${partition.map(q).join(', ')}), ${clustering.map(q).join(', ')})) WITH CLUSTERING ORDER BY (${order})`,
     insert: `INSERT INTO ${ks}.${table} (${[...columns.map((c) => q(c.name)), '"day"'].join(', ')}) VALUES (${[...columns, 0].map(() => '?').join(', ')})`,
     params: (row) => {
@@ -108,21 +113,31 @@ export function rowFromCassandra(columns: readonly Column[], get: (name: string)
  * carries every figure (VWAP as `avgprice`, quote volume as `totalvol`).
  */
 export function viewSpec(ks: string): Omit<TableSpec, 'columns' | 'params' | 'name'> & { name: typeof VIEW_TABLE; columns: readonly string[] } {
-  const columns = ['date', 'window_start', 'window_end', 'market', 'direction', 'fromcoin', 'tocurrency', 'avgprice', 'totalquantity', 'totalvol', 'counttxns', 'symbol', 'session', 'ingest_seq'];
+  const typed: [string, CqlType][] = [
+    ['date', 'date'], ['window_start', 'timestamp'], ['window_end', 'timestamp'], ['market', 'text'], ['direction', 'text'], ['fromcoin', 'text'],
+    ['tocurrency', 'text'], ['avgprice', 'double'], ['totalquantity', 'double'], ['totalvol', 'double'], ['counttxns', 'bigint'], ['symbol', 'text'],
+    ['session', 'text'], ['ingest_seq', 'bigint'],
+  ];
+  const columns = typed.map(([c]) => c);
   return {
-    name: VIEW_TABLE, columns, partition: ['date'],
-    create: `CREATE TABLE IF NOT EXISTS ${ks}.${VIEW_TABLE} (date date, window_start timestamp, window_end timestamp, market text, direction text, `
-      + 'fromcoin text, tocurrency text, avgprice double, totalquantity double, totalvol double, counttxns bigint, symbol text, session text, ingest_seq bigint, '
+    name: VIEW_TABLE, columns, partition: ['date'], types: typed.map(([, t]) => t),
+    create: `CREATE TABLE IF NOT EXISTS ${ks}.${VIEW_TABLE} (${typed.map(([c, t]) => `${c} ${t}`).join(', ')}, `
       + 'PRIMARY KEY ((date), window_end, window_start, direction, market, fromcoin, tocurrency)) '
       + 'WITH CLUSTERING ORDER BY (window_end DESC, window_start DESC, direction ASC, market ASC, fromcoin ASC, tocurrency ASC)',
     insert: `INSERT INTO ${ks}.${VIEW_TABLE} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
   };
 }
 
+/** `[fromcoin, tocurrency]` of a market (`exchange:symbol`), remembered: a market's every candle asks. */
+const pairOf = memo((market: string): string[] => {
+  const [exchange, symbol] = market.split(':') as [CandleRow['exchange'], string];
+  return canonicalAsset(exchange, symbol, { usdtAsUsd: false, mapping: {} })?.split('/') ?? [symbol, ''];
+});
+
 /** The view's rows of one candle, in `viewSpec().columns` order; none unless it is a 1m candle. */
 export function viewRows(c: CandleRow): unknown[][] {
   if (c.interval !== '1m') return [];
-  const pair = canonicalAsset(c.exchange, c.symbol, { usdtAsUsd: false, mapping: {} })?.split('/') ?? [c.symbol, ''];
+  const pair = pairOf(`${c.exchange}:${c.symbol}`);
   const base = (direction: string, avg: number | null, qty: number, vol: number | null, n: bigint | null): unknown[] => [
     utcDay(c.window_start), c.window_start, c.window_start + 60_000n, c.exchange, direction, pair[0], pair[1] ?? '',
     avg, qty, vol, n, c.symbol, c.session, c.ingest_seq,

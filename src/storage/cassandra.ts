@@ -9,6 +9,7 @@ import cassandra from 'cassandra-driver';
 import type { EngineConfig } from '../engine/config.ts';
 import { intervalName } from '../engine/config.ts';
 import type { CandleRow, OutputSink, OutputTables, TableName } from '../engine/rows.ts';
+import { cqlEncoder } from './cassandra-encode.ts';
 import { canonicalRows, digestRows } from './outputs.ts';
 import { indicatorColumns, type Manifest } from './run.ts';
 import {
@@ -74,21 +75,40 @@ async function connect(t: CassandraTarget): Promise<cassandra.Client> {
   return c;
 }
 
-/** Connects and creates the keyspace and tables when missing (new indicator columns are added). */
+/** What the keyspace holds: each table's columns, and its index names. */
+async function existing(c: cassandra.Client, ks: string): Promise<{ columns: Map<string, Set<string>>; indexes: Set<string> }> {
+  const columns = new Map<string, Set<string>>();
+  for (const r of (await c.execute('SELECT table_name, column_name FROM system_schema.columns WHERE keyspace_name = ?', [ks])).rows) {
+    const t = String(r.table_name);
+    if (!columns.has(t)) columns.set(t, new Set());
+    columns.get(t)!.add(String(r.column_name));
+  }
+  const indexes = new Set((await c.execute('SELECT index_name FROM system_schema.indexes WHERE keyspace_name = ?', [ks])).rows.map((r) => String(r.index_name)));
+  return { columns, indexes };
+}
+
+/**
+ * Connects and creates the keyspace and tables when missing (new indicator columns are
+ * added). When everything is there already (every run after the first) that is two reads
+ * of the schema, not a dozen DDL round trips.
+ */
 export async function connectCassandra(t: CassandraTarget, indicatorCols: readonly string[]): Promise<cassandra.Client> {
   const c = await connect(t);
   try {
+    const specs = SINK_TABLES.map((table) => tableSpec(t.keyspace, table, indicatorCols));
+    let have = await existing(c, t.keyspace);
+    const complete = have.columns.has(VIEW_TABLE) && specs.every((s) => have.columns.has(s.name) && have.indexes.has(`${s.name}_session`)
+      && s.columns.every((col) => have.columns.get(s.name)!.has(col.name)));
+    if (complete) return c;
     await c.execute(`CREATE KEYSPACE IF NOT EXISTS ${t.keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${t.replication}}`);
-    for (const table of SINK_TABLES) {
-      const spec = tableSpec(t.keyspace, table, indicatorCols);
-      await c.execute(spec.create);
-      const have = await c.execute('SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?', [t.keyspace, table]);
-      const names = new Set(have.rows.map((r) => String(r.column_name)));
-      for (const col of spec.columns) if (!names.has(col.name)) await c.execute(`ALTER TABLE ${t.keyspace}.${table} ADD "${col.name}" double`);
-      // verify reads a run back by its sessions: a storage-attached index keeps that a lookup, not a scan.
-      await c.execute(`CREATE INDEX IF NOT EXISTS ${table}_session ON ${t.keyspace}.${table} ("session") USING 'sai'`);
-    }
+    for (const spec of specs) await c.execute(spec.create);
     await c.execute(viewSpec(t.keyspace).create);
+    have = await existing(c, t.keyspace);
+    for (const spec of specs) {
+      for (const col of spec.columns) if (!have.columns.get(spec.name)?.has(col.name)) await c.execute(`ALTER TABLE ${t.keyspace}.${spec.name} ADD "${col.name}" double`);
+      // verify reads a run back by its sessions: a storage-attached index keeps that a lookup, not a scan.
+      await c.execute(`CREATE INDEX IF NOT EXISTS ${spec.name}_session ON ${t.keyspace}.${spec.name} ("session") USING 'sai'`);
+    }
   } catch (err) {
     void c.shutdown().catch(() => {});
     // The server answered no (a bad keyspace option, no permission): a problem to fix. Anything else is losing it mid-way.
@@ -112,7 +132,7 @@ export class CassandraSink implements OutputSink {
   private nextTryMs = 0;
   private lastPumpMs = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly specs: Map<WrittenTable, { insert: string; partition: number[]; params?: (row: Record<string, unknown>) => unknown[] }>;
+  private readonly specs: Map<WrittenTable, { insert: string; partition: number[]; encode: (values: readonly unknown[]) => (Buffer | null)[]; params?: (row: Record<string, unknown>) => unknown[] }>;
   readonly written = Object.fromEntries([...SINK_TABLES, VIEW_TABLE].map((t) => [t, 0])) as Record<WrittenTable, number>;
   dropped = 0;
   /** The last connection or write failure, for the caller's message. */
@@ -124,10 +144,10 @@ export class CassandraSink implements OutputSink {
     for (const t of SINK_TABLES) {
       const s = tableSpec(target.keyspace, t, cols);
       const names = [...s.columns.map((c) => c.name), 'day'];
-      this.specs.set(t, { insert: s.insert, partition: s.partition.map((p) => names.indexOf(p)), params: s.params });
+      this.specs.set(t, { insert: s.insert, partition: s.partition.map((p) => names.indexOf(p)), encode: cqlEncoder(s.types), params: s.params });
     }
     const v = viewSpec(target.keyspace);
-    this.specs.set(VIEW_TABLE, { insert: v.insert, partition: [0] });
+    this.specs.set(VIEW_TABLE, { insert: v.insert, partition: [0], encode: cqlEncoder(v.types) });
   }
 
   /** Connects now: for a replay, an unreachable Cassandra is the user's to fix before it starts. */
@@ -203,9 +223,10 @@ export class CassandraSink implements OutputSink {
       while (next < units.length) {
         const u = units[next++]!;
         try {
+          const spec = this.specs.get(u[0]!.table)!;
           const write = u.length === 1
-            ? c.execute(this.specs.get(u[0]!.table)!.insert, u[0]!.params)
-            : c.batch(u.map((p) => ({ query: this.specs.get(p.table)!.insert, params: p.params })), { logged: false });
+            ? c.execute(spec.insert, spec.encode(u[0]!.params))
+            : c.batch(u.map((p) => ({ query: spec.insert, params: spec.encode(p.params) })), { logged: false });
           await within(write, WRITE_TIMEOUT_MS, 'a write');
           for (const p of u) this.written[p.table]++;
         } catch (err) {
