@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
 import { record } from '../../recorder/record.ts';
@@ -18,7 +19,7 @@ import { liveView } from './live-view.ts';
 import { engineInfo, startDashboard, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
 import { recorderGauges } from '../ui/health.ts';
-import { CassandraSink } from '../storage/cassandra.ts';
+import { CassandraSink, type CassandraTarget } from '../storage/cassandra.ts';
 import { SINK_DESCRIPTION, sinkSummary, sinkTarget } from './sink-options.ts';
 
 interface Args extends EngineArgs, StrategyArgs, UiArgs {
@@ -94,8 +95,9 @@ export const recordCommand: CommandModule<object, Args> = {
     const dash = a.ui ? await startDashboard(new UiHub(engineInfo(exchanges.join(', '), 'record', config)), a) : undefined;
     const say = (l: string): void => void (view ? view.say(l) : process.stderr.write(`${l}\n`));
     if (dash) say(`dashboard at ${dash.server.url}`);
-    // Connected lazily and pumped beside the recording: Cassandra down never holds recording up.
-    const cassandra = target ? new CassandraSink(target, config, { say }) : undefined;
+    // Connected lazily and pumped beside the recording: Cassandra down never holds recording up;
+    // what waits is kept on disk in the output folder, and the next record into it writes it.
+    const cassandra = target ? pendingSink(target, config, say, path.join(a.out, 'cassandra', `${target.keyspace}.pending.sqlite`)) : undefined;
     cassandra?.start();
     const sinks = [...(view ? [view.sink] : []), ...(dash ? [dash.hub] : []), ...(cassandra ? [cassandra] : [])];
     const taps = [...(view ? [view.tap] : []), ...(dash ? [dash.hub.tap] : [])];
@@ -113,7 +115,8 @@ export const recordCommand: CommandModule<object, Args> = {
       await cassandra?.close(0);
       return listenError(err, a['metrics-host'], a['metrics-port'], '--metrics-port/--metrics-host, or --no-metrics');
     });
-    const written = await cassandra?.close();
+    // Its rows are on disk by then: waiting long for a Cassandra that is away would only hold the exit up.
+    const written = await cassandra?.close(10_000);
     view?.stop();
     dash?.hub.done();
     await dash?.close();
@@ -121,11 +124,20 @@ export const recordCommand: CommandModule<object, Args> = {
     process.stdout.write(`recorded ${r.events} events as ${r.session} → ${r.archive}; live outputs → ${r.outDir}: ${tables}\n`);
     if (cassandra && written) {
       process.stdout.write(`${sinkSummary(cassandra, written)}\n`);
-      if (written.unwritten > 0) process.stdout.write(`cassandra: ${written.unwritten} rows NOT written (${cassandra.lastError}); they are in ${r.outDir}; replay the archive with --sink to write them\n`);
+      if (written.unwritten > 0) process.stdout.write(`cassandra: ${written.unwritten} rows NOT written (${cassandra.lastError}); kept in ${written.keptIn}, the next record --out ${a.out} --sink … writes them (they are also in ${r.outDir})\n`);
     }
     if (r.kafka) process.stdout.write(`kafka: ${r.kafka.delivered} events delivered to ${r.kafka.topic}${r.kafka.undelivered > 0 ? `, ${r.kafka.undelivered} NOT delivered (kept in the spool and the archive)` : ''}\n`);
   },
 };
+
+/** The recorder's sink, its waiting rows kept in `file`; a file that cannot be opened is the user's to fix. */
+function pendingSink(target: CassandraTarget, config: EngineConfig, say: (l: string) => void, file: string): CassandraSink {
+  try {
+    return new CassandraSink(target, config, { say, pendingFile: file });
+  } catch (err) {
+    throw new UserError(`cannot keep Cassandra's waiting rows in ${file} (${(err as Error).message})`);
+  }
+}
 
 /** The strategy to paper-trade, with the engine options it needs merged in. */
 async function paperStrategy(a: Args, base: EngineConfig): Promise<{ setup: StrategySetup; config: EngineConfig }> {

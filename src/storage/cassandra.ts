@@ -3,13 +3,16 @@
  * it). Rows are queued as the engine emits them and written beside the run by prepared,
  * idempotent INSERTs (upserts), grouped into one unlogged batch per partition, a bounded
  * number in flight. When Cassandra is down or slow the queue waits and a later pump
- * catches up; nothing blocks the caller, and `close` says what could not be written.
+ * catches up; nothing blocks the caller, and `close` says what could not be written. With a
+ * `pendingFile` (the recorder's) the rows that wait are kept on disk (cassandra-pending.ts):
+ * durable, bounded, and written by the next run that opens the same file.
  */
 import cassandra from 'cassandra-driver';
 import type { EngineConfig } from '../engine/config.ts';
 import { intervalName } from '../engine/config.ts';
 import type { CandleRow, OutputSink, OutputTables, TableName } from '../engine/rows.ts';
 import { cqlEncoder } from './cassandra-encode.ts';
+import { PendingStore, type PendingRow } from './cassandra-pending.ts';
 import { canonicalRows, digestRows } from './outputs.ts';
 import { indicatorColumns, type Manifest } from './run.ts';
 import {
@@ -26,15 +29,14 @@ export interface CassandraSinkOptions {
   readonly say: (line: string) => void;
   /** Batches in flight at once (default 16). */
   readonly maxInFlight?: number;
-  /** Rows held while Cassandra is away; beyond it the oldest are dropped, counted and said (default 2,000,000). */
+  /** Rows held while Cassandra is away (in memory, or on disk with `pendingFile`); beyond it the oldest are dropped, counted and said (default 2,000,000). */
   readonly maxQueue?: number;
+  /** Where rows wait on disk while Cassandra is away (and what an earlier run left is read from). */
+  readonly pendingFile?: string;
 }
 
-interface Pending {
+interface Pending extends PendingRow {
   readonly table: WrittenTable;
-  /** Partition key, for grouping. */
-  readonly key: string;
-  readonly params: unknown[];
 }
 
 const ROWS_PER_BATCH = 32;
@@ -122,11 +124,14 @@ export interface SinkReport {
   readonly written: Record<WrittenTable, number>;
   readonly unwritten: number;
   readonly dropped: number;
+  /** The file that keeps the unwritten rows, when there is one. */
+  readonly keptIn?: string;
 }
 
 export class CassandraSink implements OutputSink {
   private client: cassandra.Client | undefined;
   private queue: Pending[] = [];
+  private readonly store: PendingStore | undefined;
   private pumping: Promise<boolean> | undefined;
   private down = false;
   private nextTryMs = 0;
@@ -148,6 +153,15 @@ export class CassandraSink implements OutputSink {
     }
     const v = viewSpec(target.keyspace);
     this.specs.set(VIEW_TABLE, { insert: v.insert, partition: [0], encode: cqlEncoder(v.types) });
+    if (o.pendingFile !== undefined) {
+      this.store = new PendingStore(o.pendingFile, this.maxQueue);
+      const left = this.store.count();
+      if (left > 0) o.say(`cassandra: ${left} rows an earlier run could not write wait in ${o.pendingFile}; writing them first`);
+    }
+  }
+
+  private get maxQueue(): number {
+    return this.o.maxQueue ?? 2_000_000;
   }
 
   /** Connects now: for a replay, an unreachable Cassandra is the user's to fix before it starts. */
@@ -162,16 +176,26 @@ export class CassandraSink implements OutputSink {
   }
 
   private push(table: WrittenTable, params: unknown[]): void {
-    if (this.queue.length >= (this.o.maxQueue ?? 2_000_000)) {
-      this.queue.shift();
-      this.dropped++;
+    if (this.queue.length >= this.maxQueue) {
+      if (this.store) this.spill();
+      else {
+        this.queue.shift();
+        this.dropped++;
+      }
     }
     const key = `${table}\u0000${this.specs.get(table)!.partition.map((i) => String(params[i])).join('\u0000')}`;
     this.queue.push({ table, key, params });
   }
 
+  /** Rows not yet written, in memory and on disk. */
   pending(): number {
-    return this.queue.length;
+    return this.queue.length + (this.store?.count() ?? 0);
+  }
+
+  /** The rows in memory to disk, behind those already there (one transaction). */
+  private spill(): void {
+    this.store!.append(this.queue);
+    this.queue = [];
   }
 
   /** Pumps in the background every `everyMs` (a recorder's rows arrive for hours). */
@@ -181,7 +205,9 @@ export class CassandraSink implements OutputSink {
 
   /** Starts a pump unless one runs or a failed one waits out its second; the running one's promise. */
   kick(): Promise<boolean> | undefined {
-    if (!this.pumping && this.queue.length > 0 && Date.now() >= this.nextTryMs) {
+    // While Cassandra is away, what waits goes to disk at each kick (every 200 ms for a recorder).
+    if (this.store && this.down && !this.pumping && this.queue.length > 0) this.spill();
+    if (!this.pumping && this.pending() > 0 && Date.now() >= this.nextTryMs) {
       this.lastPumpMs = Date.now();
       this.pumping = this.pump().finally(() => (this.pumping = undefined));
     }
@@ -199,7 +225,10 @@ export class CassandraSink implements OutputSink {
     while (this.queue.length > high && !this.down) await (this.kick() ?? new Promise((r) => setTimeout(r, 50)));
   }
 
-  /** Writes everything queued now; false when Cassandra could not be reached or refused a write. */
+  /**
+   * Writes the oldest rows waiting (on disk first, then in memory; at most 20,000); false
+   * when Cassandra could not be reached or refused a write.
+   */
   private async pump(): Promise<boolean> {
     try {
       if (!this.client) await this.open();
@@ -207,7 +236,8 @@ export class CassandraSink implements OutputSink {
       return this.failed(err);
     }
     const c = this.client!;
-    const take = this.queue.splice(0, 20_000);
+    const fromDisk = this.store && this.store.count() > 0 ? this.store.peek(20_000) : undefined;
+    const take = fromDisk ? fromDisk.rows as Pending[] : this.queue.splice(0, 20_000);
     const groups = new Map<string, Pending[]>();
     for (const p of take) {
       const g = groups.get(p.key);
@@ -236,21 +266,22 @@ export class CassandraSink implements OutputSink {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.o.maxInFlight ?? 16, units.length) }, worker));
+    if (fromDisk) this.store!.settle(fromDisk.lastId, failed);
+    else if (failed.length > 0) this.queue.unshift(...failed);
     if (failed.length > 0) {
-      this.queue.unshift(...failed);
       // A fresh client next round: one that lived through a restart can keep waiting on dead connections.
       this.client = undefined;
       void c.shutdown().catch(() => {});
       return this.failed(error);
     }
-    if (this.down) this.o.say(`cassandra: writing again; ${this.queue.length} rows waiting`);
+    if (this.down) this.o.say(`cassandra: writing again; ${this.pending()} rows waiting`);
     this.down = false;
     return true;
   }
 
   private failed(err: unknown): boolean {
     this.lastError = reason(err);
-    if (!this.down) this.o.say(`cassandra: cannot write (${this.lastError}); rows wait in memory (${this.queue.length})`);
+    if (!this.down) this.o.say(`cassandra: cannot write (${this.lastError}); rows wait ${this.store ? `in ${this.store.file}` : 'in memory'} (${this.pending()})`);
     this.down = true;
     this.nextTryMs = Date.now() + 1_000;
     return false;
@@ -260,14 +291,19 @@ export class CassandraSink implements OutputSink {
   async close(deadlineMs = 30_000): Promise<SinkReport> {
     clearInterval(this.timer);
     const deadline = Date.now() + deadlineMs;
-    while (this.queue.length > 0 && Date.now() < deadline) {
+    while (this.pending() > 0 && Date.now() < deadline) {
       if (this.pumping) await this.pumping;
       else if (!(await this.pump())) await new Promise((r) => setTimeout(r, 500));
     }
     await this.pumping;
     await within(this.client?.shutdown() ?? Promise.resolve(), 5_000, 'closing').catch(() => {});
-    if (this.dropped > 0) this.o.say(`cassandra: ${this.dropped} rows were dropped while Cassandra was away (the queue holds ${this.o.maxQueue ?? 2_000_000})`);
-    return { written: { ...this.written }, unwritten: this.queue.length, dropped: this.dropped };
+    const store = this.store;
+    if (store) this.spill();
+    const dropped = this.dropped + (store?.dropped ?? 0);
+    if (dropped > 0) this.o.say(`cassandra: ${dropped} rows were dropped while Cassandra was away (the queue holds ${this.maxQueue})`);
+    const report = { written: { ...this.written }, unwritten: this.pending(), dropped, ...(store && store.count() > 0 ? { keptIn: store.file } : {}) };
+    store?.close();
+    return report;
   }
 }
 

@@ -3,7 +3,8 @@
  * golden session lands tables whose read-back digests equal the manifest's, and a second
  * replay changes nothing; verify --sink fails when a row differs; a CQL query for the last
  * hour of one market's 1m candles returns them in order, across a day boundary; a recording
- * with Cassandra stopped for 20 s mid-session ends with every row present once.
+ * with Cassandra stopped for 20 s mid-session ends with every row present once; what a
+ * recording could not write stays on disk, and the next recording into its folder writes it.
  */
 import path from 'node:path';
 import cassandra from 'cassandra-driver';
@@ -186,4 +187,28 @@ describe.skipIf(SKIP_CASSANDRA)('Cassandra', () => {
     expect(await count('indicators'), 'every indicator row once').toBe(manifest.tables.indicators!.rows);
     expect(await count('arbitrage'), 'every arbitrage row once').toBe(manifest.tables.arbitrage!.rows);
   }, 240_000);
+
+  it('says what a recording could not write, keeps it on disk, and the next record into the folder writes it', async () => {
+    const d = tmpDir();
+    const args = ['--windows', '1s,10s', '--metrics-port', '0', '--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
+    // Nothing listens on port 1: Cassandra is away for the whole first recording.
+    const first = startCli(['record', '--out', d, '--duration', '8s', '--sink', 'cassandra://127.0.0.1:1/later', ...args]);
+    expect(await first.exited, first.stderr).toBe(0);
+    const file = path.join(d, 'cassandra', 'later.pending.sqlite');
+    const notWritten = first.stdout.match(/^cassandra: (\d+) rows NOT written \(.*\); kept in (\S+), the next record --out /m);
+    expect(notWritten, first.stdout).not.toBeNull();
+    expect(notWritten![2]).toBe(file);
+    const kept = Number(notWritten![1]);
+    expect(kept, 'the first recording closed windows').toBeGreaterThan(20);
+    const firstOut = first.stdout.match(/live outputs → (\S+):/)![1]!;
+
+    // Other windows for the second: a market's window is one row, so the second recording's
+    // first windows would otherwise take over the first's last ones (its `end` candles).
+    const second = startCli(['record', '--out', d, '--duration', '3s', '--sink', node.url('later'), ...args.slice(2), '--windows', '5s']);
+    expect(await second.exited, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`cassandra: ${kept} rows an earlier run could not write wait in ${file}; writing them first`);
+    expect(second.stdout).not.toMatch(/NOT written/);
+    const verified = runCli(['verify', '--live', firstOut, '--sink', node.url('later')]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+  }, 120_000);
 });
