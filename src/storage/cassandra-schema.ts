@@ -82,20 +82,27 @@ export function tableSpec(ks: string, table: SinkTable, indicatorColumns: readon
   const { partition, clustering, dayOf } = KEYS[table];
   const defs = [...columns.map((c) => `${q(c.name)} ${CQL_TYPE[c.type]}`), '"day" date'];
   const order = clustering.map((c) => `${q(c)} ASC`).join(', ');
+  const get = getters(table, columns, indicatorColumns);
   return {
     name: table, columns, partition, types: [...columns.map((c) => CQL_TYPE[c.type]), 'date'],
     create: `CREATE TABLE IF NOT EXISTS ${ks}.${table} (${defs.join(', ')}, PRIMARY KEY ((${partition.map(q).join(', ')}), ${clustering.map(q).join(', ')})) WITH CLUSTERING ORDER BY (${order})`,
     insert: `INSERT INTO ${ks}.${table} (${[...columns.map((c) => q(c.name)), '"day"'].join(', ')}) VALUES (${[...columns, 0].map(() => '?').join(', ')})`,
     params: (row) => {
-      const flat = table === 'indicators' ? flatIndicators(row) : row;
-      return [...columns.map((c) => cell(flat, c) ?? null), utcDay(dayOf(flat))];
+      // One array per row, filled in place: every output row passes here.
+      const out = new Array<unknown>(columns.length + 1);
+      for (let i = 0; i < columns.length; i++) out[i] = get[i]!(row) ?? null;
+      out[columns.length] = utcDay(dayOf(row));
+      return out;
     },
   };
 }
 
-function flatIndicators(row: Record<string, unknown>): Record<string, unknown> {
-  const { values, ...rest } = row as { values?: Record<string, number | null> };
-  return values ? { ...rest, ...values } : row;
+/** How to read each column from a row: an indicator row keeps its values under `values`. */
+function getters(table: SinkTable, columns: readonly Column[], indicatorColumns: readonly string[]): ((row: Record<string, unknown>) => unknown)[] {
+  const fromValues = new Set(table === 'indicators' ? indicatorColumns : []);
+  return columns.map((c) => (fromValues.has(c.name)
+    ? (row: Record<string, unknown>) => (row.values as Record<string, number | null> | undefined)?.[c.name]
+    : (row: Record<string, unknown>) => cell(row, c)));
 }
 
 /** A row read back: Parquet's column values again (indicator values as columns, as `canonicalRows` gives them). */
