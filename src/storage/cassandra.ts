@@ -29,6 +29,11 @@ export interface CassandraSinkOptions {
   readonly say: (line: string) => void;
   /** Batches in flight at once (default 16). */
   readonly maxInFlight?: number;
+  /**
+   * Rows in one batch (all of one partition; default 256). Cassandra's batch size limits
+   * (batch_size_warn/fail_threshold) leave single-partition batches alone (CASSANDRA-10876).
+   */
+  readonly rowsPerBatch?: number;
   /** Rows held while Cassandra is away (in memory, or on disk with `pendingFile`); beyond it the oldest are dropped, counted and said (default 2,000,000). */
   readonly maxQueue?: number;
   /** Where rows wait on disk while Cassandra is away (and what an earlier run left is read from). */
@@ -39,7 +44,6 @@ interface Pending extends PendingRow {
   readonly table: WrittenTable;
 }
 
-const ROWS_PER_BATCH = 32;
 /** Longest a write may take before it counts as failed (beyond the driver's own read timeout: a request can wait for a connection). */
 const WRITE_TIMEOUT_MS = 15_000;
 
@@ -247,7 +251,8 @@ export class CassandraSink implements OutputSink {
       else groups.set(p.key, [p]);
     }
     const units: Pending[][] = [];
-    for (const g of groups.values()) for (let i = 0; i < g.length; i += ROWS_PER_BATCH) units.push(g.slice(i, i + ROWS_PER_BATCH));
+    const per = this.o.rowsPerBatch ?? 256;
+    for (const g of groups.values()) for (let i = 0; i < g.length; i += per) units.push(g.slice(i, i + per));
     const failed: Pending[] = [];
     let error: unknown;
     let next = 0;
