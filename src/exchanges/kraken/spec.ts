@@ -1,8 +1,15 @@
 /**
  * Kraken as tapedeck knows it so far (protocols.md §4): the v1/v2 adapter, `XBT/USD`
- * (v1) and `BTC/USD` (v2) pairs, and its fees. Not yet recorded live nor simulated.
+ * (v1) and `BTC/USD` (v2) pairs, its fees, and its live connection: v2, one socket
+ * subscribed to `trade` (with the snapshot of recent trades, which the adapter de-duplicates
+ * against what it has, so a short disconnect refills itself) and `ticker` on every best
+ * bid/offer change. Kraken's REST trades page by time and tapedeck's gaps are trade ids, so
+ * a gap the snapshot does not cover is not backfilled: it is logged as failed at once and
+ * its windows are flagged. Not yet simulated.
  */
 import { decoderOf, splitDashed, type ExchangeSpec } from '../spec.ts';
+
+const subscribe = (params: Record<string, unknown>, reqId: number): string => JSON.stringify({ method: 'subscribe', params, req_id: reqId });
 import { decodeKraken, newKrakenState } from './decode.ts';
 
 /** Kraken's own names for assets others call otherwise (v1 pairs use them; v2 does not). */
@@ -24,4 +31,29 @@ export const kraken = {
   },
   // Entry-tier Kraken Pro fees: 0.26 % taker (there is no lower public tier), 0.16 % maker.
   fees: { takerBps: 26, makerBps: 16 },
+  live: {
+    endpoints: { ws: 'wss://ws.kraken.com/v2', rest: 'https://api.kraken.com' },
+    connections: (ws, symbols) => [{
+      url: ws,
+      subscribe: [
+        subscribe({ channel: 'trade', symbol: [...symbols], snapshot: true }, 1),
+        subscribe({ channel: 'ticker', symbol: [...symbols], event_trigger: 'bbo' }, 2),
+      ],
+    }],
+    // Kraken sends a heartbeat about every second when nothing else flows [K2]; its guide
+    // reconnects after 5 s of nothing [K6].
+    silenceMs: 5_000,
+    maxAgeMs: Number.POSITIVE_INFINITY,
+    // It rate-limits connection attempts per IP: about one per 5 s after maintenance [K7].
+    attempts: { count: 12, windowMs: 60_000 },
+    backfill: {
+      first: () => {
+        throw new Error('no REST backfill for Kraken yet: its Trades endpoint pages by time, and this gap is known by trade ids');
+      },
+      next: () => ({ trades: 0, next: undefined }),
+    },
+    latestTradeUrl: (rest, symbol) => `${rest}/0/public/Trades?pair=${symbol.replace('/', '')}&count=1`,
+    // REST trade rows are arrays without field names: a restart finds no newest id and backfills nothing.
+    tradeIdField: 'trade_id',
+  },
 } satisfies ExchangeSpec;
