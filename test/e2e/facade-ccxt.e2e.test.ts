@@ -107,6 +107,33 @@ describe.skipIf(!REAL)('ccxt against the façade', () => {
       .toEqual(candles.map((c) => [Number(c.window_start), c.open, c.high, c.low, c.close, c.volume]));
   }, 60_000);
 
+  for (const [speed, sliceMs] of [[1, 6_000], [20, 60_000]] as const) {
+    it(`Coinbase watchTrades at ${speed}x: every match of the slice's busiest product, from the recording's first, in order`, async () => {
+      const all = await archiveFrames(coinbase);
+      const endNs = all[0]!.recvNs + BigInt(sliceMs) * 1_000_000n;
+      const matches = all.filter((f) => f.recvNs < endNs && f.payload.startsWith('{"type":"match"'))
+        .map((f) => JSON.parse(f.payload) as { product_id: string; trade_id: number; price: string; size: string; side: string });
+      const count = new Map<string, number>();
+      for (const m of matches) count.set(m.product_id, (count.get(m.product_id) ?? 0) + 1);
+      const [product, n] = [...count].sort((a, b) => b[1] - a[1])[0]!;
+      expect(n).toBeGreaterThan(1);
+      const sim = await startSimulator({ exchanges: ['coinbase'], seed: 1, from: coinbase, speed, slice: { end: { atNs: endNs } } });
+      sims.push(sim);
+      const rest = sim.restUrl('coinbase');
+      const ex = new ccxt.pro.coinbaseexchange({
+        urls: { api: { public: rest, private: rest, ws: sim.wsUrl('coinbase') } },
+        apiKey: 'none', secret: Buffer.from('none').toString('base64'), password: 'none',
+      } as never);
+      clients.push(ex);
+      await ex.loadHttpProxyAgent();
+      await ex.loadMarkets();
+      const symbol = product.replace('-', '/');
+      const got = await collect(() => ex.watchTrades(symbol), n);
+      expect(got.map((t) => [t.id, t.price, t.amount, t.side]))
+        .toEqual(matches.filter((m) => m.product_id === product).map((m) => [String(m.trade_id), Number(m.price), Number(m.size), m.side === 'buy' ? 'sell' : 'buy']));
+    }, 60_000);
+  }
+
   it('Coinbase: loadMarkets, watchTrades, watchOrderBook, fetchTicker, fetchTrades, fetchOHLCV', async () => {
     const sim = await startSimulator({ exchanges: ['coinbase'], seed: 1, from: coinbase, speed: 5 });
     sims.push(sim);
