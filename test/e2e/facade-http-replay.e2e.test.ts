@@ -1,8 +1,9 @@
 /**
  * tardis-machine's HTTP replay API on the façade (issue 13, "Also"): `GET /replay` streams
  * the recorded frames as NDJSON, the same frames the WebSocket façade serves;
- * `/replay-normalized` streams tapedeck's normalized trades and quotes. Real recording,
- * real sockets on loopback.
+ * `/replay-normalized` streams tapedeck's normalized trades and quotes, and the candles its
+ * engine closes over them (checked against an independent fold of the slice's trades). Real
+ * recording, real sockets on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
@@ -58,5 +59,29 @@ describe.skipIf(!REAL)('HTTP replay API', () => {
     const trades = window.filter((f) => f.payload.startsWith('{"stream":"btcusdt@trade"')).map((f) => (JSON.parse(f.payload) as { data: { t: number; p: string } }).data);
     expect(got.filter((e) => e.type === 'trade').map((e) => [e.id, e.price])).toEqual(trades.map((t) => [String(t.t), Number(t.p)]));
     expect(got.filter((e) => e.type === 'quote').length).toBe(window.filter((f) => f.payload.startsWith('{"stream":"btcusdt@bookTicker"')).length);
+  });
+
+  it('/replay-normalized streams the candles of the slice as they close, equal to a fold of its trades; candles=none for none, a bad one gets 400', async () => {
+    const r = await lines('/replay-normalized?exchange=binance&candles=10s,1m');
+    const bars = r.lines.map((l) => JSON.parse(l) as { type: string; interval: number; openTimestamp: string; open: number; high: number; low: number; close: number; volume: number; trades: number })
+      .filter((e) => e.type === 'trade_bar');
+    const trades = window.filter((f) => f.payload.startsWith('{"stream":"btcusdt@trade"')).map((f) => (JSON.parse(f.payload) as { data: { p: string; q: string; T: number } }).data);
+    for (const ms of [10_000, 60_000]) {
+      const byWindow = new Map<number, { p: number; q: number }[]>();
+      for (const t of trades) {
+        const w = Math.floor(t.T / ms) * ms;
+        byWindow.set(w, [...(byWindow.get(w) ?? []), { p: Number(t.p), q: Number(t.q) }]);
+      }
+      const want = [...byWindow].sort((a, b) => a[0] - b[0]).map(([w, ts]) => ({
+        openTimestamp: isoMicros(w * 1000), open: ts[0]!.p, high: Math.max(...ts.map((t) => t.p)), low: Math.min(...ts.map((t) => t.p)),
+        close: ts.at(-1)!.p, trades: ts.length, volume: ts.reduce((a, t) => a + t.q, 0),
+      }));
+      const got = bars.filter((b) => b.interval === ms).sort((a, b) => a.openTimestamp.localeCompare(b.openTimestamp));
+      expect(got.map(({ openTimestamp, open, high, low, close, trades: n }) => ({ openTimestamp, open, high, low, close, trades: n })))
+        .toEqual(want.map(({ volume: _, ...w }) => w));
+      got.forEach((b, i) => expect(b.volume).toBeCloseTo(want[i]!.volume, 9));
+    }
+    expect((await lines('/replay-normalized?exchange=binance&candles=none')).lines.some((l) => l.includes('"trade_bar"'))).toBe(false);
+    expect((await lines('/replay-normalized?exchange=binance&candles=soon')).status).toBe(400);
   });
 });
