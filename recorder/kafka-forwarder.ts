@@ -9,8 +9,7 @@
  * they can always be recomputed from the raw topic.
  */
 import type { OutputSink, OutputTables, TableName } from '../src/engine/rows.ts';
-import type { LogEvent } from '../src/log/event.ts';
-import { ensureTopic, kafkaClient, toMessages, type Kafka, type Producer } from '../src/storage/kafka.ts';
+import { cutBatch, ensureTopic, kafkaClient, PRODUCE_TUNED, produceRequest, type Kafka, type Producer } from '../src/storage/kafka.ts';
 import type { Spool } from './spool.ts';
 
 export interface KafkaForwarderOptions {
@@ -23,21 +22,6 @@ export interface KafkaForwarderOptions {
 
 const OUTPUT_TABLES: readonly TableName[] = ['candles', 'indicators', 'arbitrage'];
 const MAX_OUTPUT_QUEUE = 200_000;
-
-/**
- * Cuts a batch so that no partition's share can exceed what a broker accepts by default
- * (message.max.bytes = 1 MiB): at most 512 KiB of payload and headers in all, and always at
- * least one event. Symbol-less events count once per partition, as they are sent to each.
- */
-function byteBudget(events: LogEvent[], partitions: number): LogEvent[] {
-  let bytes = 0;
-  for (let i = 0; i < events.length; i++) {
-    const ev = events[i]!;
-    bytes += (Buffer.byteLength(ev.payload) + ev.meta.length + ev.session.length + 96) * (ev.kind === 'frame' || ev.kind === 'rest' ? 1 : partitions);
-    if (bytes > 512 * 1024 && i > 0) return events.slice(0, i);
-  }
-  return events;
-}
 
 const json = (row: object): string => JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
@@ -94,10 +78,10 @@ export class KafkaForwarder {
       const p = await this.connect();
       for (let i = 0; i < maxBatches; i++) {
         const from = this.spool.cursor('kafka', this.session);
-        const batch = byteBudget(this.spool.after(this.session, from, 5_000), this.partitions);
+        const batch = cutBatch(this.spool.after(this.session, from, PRODUCE_TUNED.maxEvents), this.partitions, PRODUCE_TUNED);
         if (batch.length === 0) break;
         try {
-          await p.send({ topic: this.rawTopic, acks: -1, messages: batch.flatMap((ev) => toMessages(ev, this.partitions)) });
+          await p.send(produceRequest(this.rawTopic, batch, this.partitions, PRODUCE_TUNED));
         } catch (err) {
           // One event larger than the broker accepts (message.max.bytes, 1 MiB by default)
           // would block delivery forever: say so, skip it (it is in the archive), go on.

@@ -10,7 +10,7 @@
  * engine worker. Events about no one symbol (ticks, opens, closes, acks) go to every
  * partition, since every worker needs them.
  */
-import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type IHeaders, type Message, type Producer, type ProducerRecord } from 'kafkajs';
 import { canonicalAsset, eventSymbol } from '../exchanges/registry.ts';
 import { isLogKind, type LogEvent } from '../log/event.ts';
 import { TapedeckError } from '../errors.ts';
@@ -88,16 +88,63 @@ export function partitionsFor(ev: LogEvent, partitions: number): number[] {
   return [assetPartition(asset, partitions)];
 }
 
+/**
+ * One LogEvent's records (one, or one per partition). A header whose value is empty is left
+ * out (`meta` of almost every frame, `exchange` and `conn` of ticks): a reader takes a
+ * missing header as empty, and every header is one more encoded field per record.
+ */
 export function toMessages(ev: LogEvent, partitions: number): Message[] {
   const symbol = eventSymbol(ev) ?? '*';
-  const headers: IHeaders = {
-    session: ev.session, ingest_seq: String(ev.ingestSeq), recv_ns: String(ev.recvNs),
-    exchange: ev.exchange, conn: ev.conn, kind: ev.kind, meta: ev.meta,
-  };
+  const headers: IHeaders = { session: ev.session, ingest_seq: String(ev.ingestSeq), recv_ns: String(ev.recvNs), kind: ev.kind };
+  if (ev.exchange !== '') headers.exchange = ev.exchange;
+  if (ev.conn !== '') headers.conn = ev.conn;
+  if (ev.meta !== '') headers.meta = ev.meta;
   return partitionsFor(ev, partitions).map((partition) => ({
     key: `${ev.exchange}:${symbol}`, value: Buffer.from(ev.payload, 'utf8'), headers, partition,
     timestamp: String(ev.recvNs / 1_000_000n),
   }));
+}
+
+/**
+ * How LogEvents are batched into produce requests (idempotent, acks=all). The recorder's
+ * settings are PRODUCE_TUNED, chosen by the client comparison of `npm run bench`
+ * (test/bench/kafka-clients.ts; the figures are in the README).
+ */
+export interface ProduceSettings {
+  /** LogEvents per produce request at most. */
+  readonly maxEvents: number;
+  /** Record bytes per partition per request at most (the broker takes 1 MiB per partition batch by default). */
+  readonly maxPartitionBytes: number;
+  readonly compression: 'none' | 'gzip';
+}
+
+/** What tapedeck did before the comparison: 2,000 events per request, no byte limit. */
+export const PRODUCE_BEFORE: ProduceSettings = { maxEvents: 2_000, maxPartitionBytes: Infinity, compression: 'none' };
+/**
+ * Chosen by CPU per event, which load from elsewhere moves least: kafkajs groups a request's
+ * records per partition by copying the group's array for every record, so its cost per
+ * record grows with the request (about 28 µs per LogEvent at 1k, 31 at 2k, 35 at 4k, on
+ * this project's machine); gzip costs more than it saves on loopback.
+ */
+export const PRODUCE_TUNED: ProduceSettings = { maxEvents: 1_000, maxPartitionBytes: 768 * 1024, compression: 'none' };
+
+/**
+ * The longest head of `events` that fits one request under `s`: at most s.maxEvents, and no
+ * partition's records over s.maxPartitionBytes (a symbol-less event counts in every
+ * partition, as it is sent to each); always at least one event.
+ */
+export function cutBatch(events: readonly LogEvent[], partitions: number, s: ProduceSettings): LogEvent[] {
+  const bytes = new Array<number>(partitions).fill(0);
+  const n = Math.min(events.length, s.maxEvents);
+  for (let i = 0; i < n; i++) {
+    const ev = events[i]!;
+    const size = Buffer.byteLength(ev.payload) + ev.meta.length + ev.session.length + ev.conn.length + 128;
+    for (const p of partitionsFor(ev, partitions)) {
+      bytes[p]! += size;
+      if (bytes[p]! > s.maxPartitionBytes && i > 0) return events.slice(0, i);
+    }
+  }
+  return events.slice(0, n);
 }
 
 export class KafkaRecordError extends TapedeckError {}
@@ -129,6 +176,51 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
   const configEntries = opts.keep ? [{ name: 'retention.ms', value: '-1' }] : [];
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
   return partitions;
+}
+
+/** A producer of LogEvent records to one topic, whatever the client. */
+export interface LogProducer {
+  /** Produces `events` in one request (cut them with cutBatch) and resolves once all in-sync replicas have them. */
+  send(events: readonly LogEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One kafkajs produce request (acks=all) of `events`. */
+export function produceRequest(topic: string, events: readonly LogEvent[], partitions: number, s: ProduceSettings): ProducerRecord {
+  const compression = s.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  return { topic, acks: -1, compression, messages: events.flatMap((ev) => toMessages(ev, partitions)) };
+}
+
+/** kafkajs, idempotent, acks=all: the recorder's client (it runs on every supported Node). */
+export async function kafkajsProducer(kafka: Kafka, topic: string, partitions: number, s: ProduceSettings): Promise<LogProducer> {
+  const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await p.connect();
+  return {
+    send: async (events) => void await p.send(produceRequest(topic, events, partitions, s)),
+    close: () => p.disconnect(),
+  };
+}
+
+/**
+ * The same records through @platformatic/kafka (idempotent, acks=all). A dev dependency
+ * that needs Node >= 22: only the bench's client comparison uses it, so that no supported
+ * Node (20) depends on it.
+ */
+export async function platformaticProducer(brokers: string[], topic: string, partitions: number, s: ProduceSettings): Promise<LogProducer> {
+  const { Producer, stringSerializer } = await import('@platformatic/kafka');
+  const p = new Producer<string, Buffer, string, string>({
+    clientId: 'tapedeck', bootstrapBrokers: brokers, idempotent: true, acks: -1, compression: s.compression,
+    serializers: { key: stringSerializer, value: (v) => v, headerKey: stringSerializer, headerValue: stringSerializer },
+  });
+  return {
+    send: async (events) => void await p.send({
+      messages: events.flatMap((ev) => toMessages(ev, partitions)).map((m) => ({
+        topic, key: m.key as string, value: m.value as Buffer, headers: m.headers as Record<string, string>,
+        partition: m.partition!, timestamp: BigInt(m.timestamp!),
+      })),
+    }),
+    close: () => p.close(),
+  };
 }
 
 export type { Admin, Consumer, Kafka, Producer };

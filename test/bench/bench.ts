@@ -7,7 +7,8 @@
  * figures time the whole `tapedeck` process, start-up included, as a user gets it; peak
  * RSS is that process's own. Set TAPEDECK_BENCH_EVENTS for the size of the generated
  * archive (default 10M events), TAPEDECK_BENCH_KAFKA_EVENTS for the Kafka topic's (default
- * 1M; producing runs at ~20k events/s), TAPEDECK_BENCH_SKIP=kafka,cassandra,facade,recorder to leave sections out.
+ * 1M; producing runs at ~25k events/s), TAPEDECK_BENCH_SKIP=kafka,clients,cassandra,facade,recorder to leave
+ * sections out (clients: the Kafka client comparison, test/bench/kafka-clients.ts).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,7 +23,7 @@ import { record } from '../../recorder/record.ts';
 import { backtest } from '../../replayer/backtest.ts';
 import { DEFAULT_EXECUTION } from '../../strategies/execution.ts';
 import { openKafka } from '../../replayer/kafka-source.ts';
-import { ensureTopic, kafkaClient, toMessages } from '../../src/storage/kafka.ts';
+import { cutBatch, ensureTopic, kafkaClient, kafkajsProducer, PRODUCE_TUNED } from '../../src/storage/kafka.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import { readManifest } from '../../src/storage/run.ts';
 import { ROOT, realFixturesDir, startCli } from '../helpers.ts';
@@ -30,6 +31,7 @@ import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
 import { SKIP_CASSANDRA } from '../cassandra/node.ts';
 import { benchCassandra } from './cassandra-bench.ts';
 import { benchFacade } from './facade-bench.ts';
+import { benchKafkaClients } from './kafka-clients.ts';
 import { selfTimeByStage, threadProfiles } from './profile.ts';
 
 const real = realFixturesDir();
@@ -205,19 +207,20 @@ try {
       const topic = `bench-${Date.now()}.raw`;
       await ensureTopic(admin, topic, 4, { keep: true });
       await admin.disconnect();
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-      await producer.connect();
+      const producer = await kafkajsProducer(kafka, topic, 4, PRODUCE_TUNED);
       let produced = 0;
       const t0 = performance.now();
       for await (const batch of readArchiveBatches(await planArchive(dir))) {
-        for (let i = 0; i < batch.length; i += 2_000) {
-          await producer.send({ topic, acks: -1, messages: batch.slice(i, i + 2_000).flatMap((ev) => toMessages(ev, 4)) });
+        for (let i = 0; i < batch.length;) {
+          const cut = cutBatch(batch.slice(i, i + PRODUCE_TUNED.maxEvents), 4, PRODUCE_TUNED);
+          await producer.send(cut);
+          i += cut.length;
         }
         produced += batch.length;
       }
       const produceMs = performance.now() - t0;
-      await producer.disconnect();
-      row(`produce to Kafka ${broker.version} (idempotent, acks=all, 2k batches)`, `${fmt(produced / (produceMs / 1000))} LogEvents/s (goal ≥ 100,000: ${(produced / (produceMs / 1000) / 100_000).toFixed(2)}×)`);
+      await producer.close();
+      row(`produce to Kafka ${broker.version} (idempotent, acks=all, the recorder's settings)`, `${fmt(produced / (produceMs / 1000))} LogEvents/s (goal ≥ 100,000: ${(produced / (produceMs / 1000) / 100_000).toFixed(2)}×)`);
       const fromParquet = cli(['replay', '--from', dir, '--out', `${dir}-parquet`]);
       const fromKafka = cli(['replay', '--from', `kafka://${broker.brokers}/${topic}`, '--out', `${dir}-kafka`]);
       const digests = (d: string): string => JSON.stringify(Object.entries(readManifest(d).tables).map(([t, r]) => [t, r.sha256]));
@@ -231,6 +234,10 @@ try {
       for await (const batch of stream.batches()) read += batch.length;
       row('  of which reading the topic alone (in process)', `${fmt(read / ((performance.now() - t1) / 1000))} events/s, at most ${fmt(Math.max(...stream.peakBuffered().values()))} events buffered per partition`);
       fs.rmSync(dir, { recursive: true, force: true });
+      if (!SKIP.has('clients')) {
+        console.log('\n== Kafka clients compared: produce throughput, one broker, one run');
+        await benchKafkaClients(row, tmp, broker.brokers);
+      }
     } finally {
       broker.down();
     }

@@ -6,6 +6,7 @@
 #   test/kafka/kafka.sh start   start it again on the same data
 #   test/kafka/kafka.sh down    stop and delete the data
 #   test/kafka/kafka.sh status  print "running <port> <version>" or "stopped"
+#   test/kafka/kafka.sh tools   fetch kafka-tools (cached; ProducerPerformance, the bench's ceiling) and print the tools' classpath
 #
 # Env: KAFKA_PORT (9092), KAFKA_RUN_DIR (/tmp/tapedeck-kafka-$KAFKA_PORT), KAFKA_CACHE
 # (~/.cache/tapedeck/kafka-<version>), KAFKA_VERSION (3.9.1).
@@ -79,6 +80,13 @@ case "${1:-}" in
   start) need; [ -f "$RUN/server.properties" ] || die "no broker set up at $RUN: run 'up' first"; start ;;
   stop) stop; echo "kafka.sh: stopped (data kept in $RUN/data)" ;;
   down) stop; rm -rf "$RUN"; echo "kafka.sh: stopped and removed $RUN" ;;
+  tools)
+    need; fetch
+    if [ ! -f "$CACHE/tools/kafka-tools-$VERSION.jar" ]; then
+      mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy -Dartifact="org.apache.kafka:kafka-tools:$VERSION" \
+        -DoutputDirectory="$CACHE/tools" >&2 || die "Maven could not fetch kafka-tools $VERSION"
+    fi
+    echo "$LIBS/*:$CACHE/tools/*" ;;
   status) if alive; then echo "running $PORT $VERSION"; else echo "stopped"; fi ;;
-  *) die "usage: kafka.sh up|start|stop|down|status" ;;
+  *) die "usage: kafka.sh up|start|stop|down|status|tools" ;;
 esac

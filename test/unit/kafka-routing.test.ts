@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/log/event.ts';
-import { fromRecord, murmur2, partitionsFor, toMessages } from '../../src/storage/kafka.ts';
+import { cutBatch, fromRecord, murmur2, partitionsFor, PRODUCE_TUNED, toMessages } from '../../src/storage/kafka.ts';
 
 const kafkajsMurmur2 = createRequire(import.meta.url)('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: string) => number;
 
@@ -45,5 +45,41 @@ describe('Kafka routing', () => {
     const headers = Object.fromEntries(Object.entries(m!.headers!).map(([k, v]) => [k, Buffer.from(String(v))]));
     expect(fromRecord(headers, m!.value as Buffer, 'test')).toEqual(e);
     expect(() => fromRecord({}, Buffer.from('x'), 'topic[0]@5')).toThrow(/topic\[0\]@5: not a tapedeck LogEvent/);
+  });
+
+  it('leaves empty headers out, and the record still round-trips', () => {
+    for (const e of [ev('binance', '{"stream":"btcusdt@trade","data":{"s":"BTCUSDT"}}'), { ...ev('', '', 'tick'), conn: '' }]) {
+      const [m] = toMessages(e, 2);
+      expect(Object.values(m!.headers!)).not.toContain('');
+      const headers = Object.fromEntries(Object.entries(m!.headers!).map(([k, v]) => [k, Buffer.from(String(v))]));
+      expect(fromRecord(headers, m!.value as Buffer, 'test')).toEqual(e);
+    }
+  });
+
+  it('cuts requests that keep every partition under its byte limit, in order, each event once', () => {
+    const event = fc.record({
+      kind: fc.constantFrom<LogEvent['kind']>('frame', 'frame', 'tick'),
+      symbol: fc.constantFrom('btcusdt', 'ethusdt', 'solusdt'),
+      pad: fc.nat({ max: 3_000 }),
+    }).map(({ kind, symbol, pad }): LogEvent => kind === 'tick'
+      ? { ...ev('', '', 'tick'), conn: '' }
+      : ev('binance', `{"stream":"${symbol}@trade","data":{"s":"${symbol.toUpperCase()}","p":"${'x'.repeat(pad)}"}}`));
+    fc.assert(fc.property(fc.array(event, { maxLength: 300 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 50 }), (events, partitions, maxEvents) => {
+      const s = { ...PRODUCE_TUNED, maxEvents, maxPartitionBytes: 8_000 };
+      const out: LogEvent[] = [];
+      for (let i = 0; i < events.length;) {
+        const batch = cutBatch(events.slice(i), partitions, s);
+        expect(batch.length).toBeGreaterThan(0);
+        expect(batch.length).toBeLessThanOrEqual(maxEvents);
+        if (batch.length > 1) {
+          const bytes = new Array<number>(partitions).fill(0);
+          for (const e of batch) for (const p of partitionsFor(e, partitions)) bytes[p]! += e.payload.length + e.session.length + e.conn.length + 128;
+          expect(Math.max(...bytes)).toBeLessThanOrEqual(8_000);
+        }
+        out.push(...batch);
+        i += batch.length;
+      }
+      expect(out).toEqual(events);
+    }));
   });
 });
