@@ -126,3 +126,29 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
 export function removeSpool(file: string): void {
   for (const f of [file, `${file}-wal`, `${file}-shm`, file.replace(/\.sqlite$/, '.pid')]) fs.rmSync(f, { force: true });
 }
+
+/**
+ * Removes the hidden temp files (parquet.ts's tempName: `.<file>.<pid>.<random>.tmp`) that a
+ * writer which died left in the archive: a recorder killed while its files were open. Their
+ * rows are in its spool, which recovery archives again. A live writer's (its pid alive) stay.
+ */
+export function removeStaleTemps(archiveRoot: string): number {
+  if (!fs.existsSync(archiveRoot)) return 0;
+  let removed = 0;
+  for (const rel of fs.readdirSync(archiveRoot, { recursive: true }).map(String)) {
+    const m = /^\..+\.(\d+)\.[0-9a-z]+\.tmp$/.exec(path.basename(rel));
+    if (!m || pidAlive(Number(m[1]))) continue;
+    fs.rmSync(path.join(archiveRoot, rel), { force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { RecoveryLock, recoverSpools, type Recovered } from './archiver.ts';
+import { RecoveryLock, recoverSpools, removeStaleTemps, type Recovered } from './archiver.ts';
 import { diskFault } from './disk.ts';
 import { Spool, SpoolBusy } from './spool.ts';
 import { TapedeckError } from '../src/errors.ts';
@@ -55,6 +55,7 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
   try {
     try {
       recovered = recoverSpools(spoolDir, rawDir, (n) => say(`recovering ${n} unfinished spool(s) into ${rawDir}…`));
+      removeStaleTemps(rawDir);
     } catch (err) {
       const f = diskFault(err);
       if (f) throw new RecordError(`cannot recover the unfinished spools in ${spoolDir} into ${rawDir}: ${f.what} (${f.code}); they are kept as they are`);

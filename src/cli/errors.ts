@@ -40,3 +40,14 @@ export function listenError(err: unknown, host: string, port: number, flags: str
   if (why === undefined) throw err;
   throw new UserError(`port ${port} on ${host} ${why} (choose another with ${flags}; port 0 takes any free one)`);
 }
+
+/**
+ * An environment switch that overrides a default for side-by-side measurement: unset or
+ * empty is undefined, `0` false, `1` true, anything else one clear line.
+ */
+export function envSwitch(name: string, off: string, on: string): boolean | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  if (v !== '0' && v !== '1') throw new UserError(`bad ${name} ${JSON.stringify(v)} (0: ${off}, 1: ${on})`);
+  return v === '1';
+}

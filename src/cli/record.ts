@@ -14,7 +14,7 @@ import { resolveParams } from '../../strategies/types.ts';
 import type { EngineConfig } from '../engine/config.ts';
 import { executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
-import { UserError, checkPort, listenError, userInput } from './errors.ts';
+import { UserError, checkPort, envSwitch, listenError, userInput } from './errors.ts';
 import { liveView } from './live-view.ts';
 import { engineInfo, startDashboard, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
@@ -83,6 +83,7 @@ export const recordCommand: CommandModule<object, Args> = {
     const strategy = a.strategy !== undefined ? await paperStrategy(a, config) : undefined;
     if (strategy) config = strategy.config;
     const brokers = a.kafka !== undefined ? userInput(() => parseBrokers(a.kafka!)) : undefined;
+    const rollThread = envSwitch('TAPEDECK_ROLL_THREAD', 'archive on the ingest thread', 'on a thread of its own');
     if (!/^[A-Za-z0-9._-]+$/.test(a['topic-prefix'])) throw new UserError(`bad --topic-prefix ${JSON.stringify(a['topic-prefix'])}`);
     if (a.metrics) checkPort('--metrics-port', a['metrics-port']);
     if (!Number.isInteger(a.partitions) || a.partitions < 1) throw new UserError('bad --partitions (a positive integer)');
@@ -103,6 +104,7 @@ export const recordCommand: CommandModule<object, Args> = {
     const taps = [...(view ? [view.tap] : []), ...(dash ? [dash.hub.tap] : [])];
     const r = await record({
       exchanges, symbols, out: a.out, config, tickMs, endpoints: parseEndpoints(a.endpoint, exchanges),
+      ...(rollThread !== undefined ? { rollThread } : {}),
       metrics: a.metrics ? { host: a['metrics-host'], port: a['metrics-port'] } : null,
       signal: stop.signal, say,
       ...(durationMs !== undefined ? { durationMs } : {}), ...(a.session !== undefined ? { session: a.session } : {}),

@@ -5,7 +5,7 @@ import { parseUserTime } from '../log/time.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { replay } from '../../replayer/replay.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
-import { UserError, userInput } from './errors.ts';
+import { envSwitch, UserError, userInput } from './errors.ts';
 import { progressBar } from './progress.ts';
 import { engineInfo, startDashboard, untilStopped, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
@@ -16,10 +16,8 @@ interface Args extends EngineArgs, UiArgs { from: string; out: string; speed: st
 
 /** TAPEDECK_READ_THREAD=0 or 1 overrides the reader thread's default (for side-by-side measurement). */
 function readThreadChoice(): { readThread?: boolean } {
-  const v = process.env.TAPEDECK_READ_THREAD;
-  if (v === undefined || v === '') return {};
-  if (v !== '0' && v !== '1') throw new UserError(`bad TAPEDECK_READ_THREAD ${JSON.stringify(v)} (0: read in line, 1: on its own thread)`);
-  return { readThread: v === '1' };
+  const readThread = envSwitch('TAPEDECK_READ_THREAD', 'read in line', 'on its own thread');
+  return readThread === undefined ? {} : { readThread };
 }
 
 export const replayCommand: CommandModule<object, Args> = {

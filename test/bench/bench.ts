@@ -32,6 +32,7 @@ import { SKIP_CASSANDRA } from '../cassandra/node.ts';
 import { benchCassandra } from './cassandra-bench.ts';
 import { benchFacade } from './facade-bench.ts';
 import { benchKafkaClients } from './kafka-clients.ts';
+import { benchRecorderMemory } from './recorder-memory.ts';
 import { selfTimeByStage, threadProfiles } from './profile.ts';
 
 const real = realFixturesDir();
@@ -274,6 +275,10 @@ try {
     row(`recorder ingest, ${label} (offered ≈ ${fmt(4 * 1000 / meanGapMs)} frames/s)`, `${fmt(recorded / seconds)} frames/s (${fmt(recorded)} in ${seconds} s)`);
     row('  frame arrival → spool commit', `p50 ${rec.commitLatencyMs.p50.toFixed(1)} ms, p99 ${rec.commitLatencyMs.p99.toFixed(1)} ms, max ${rec.commitLatencyMs.max.toFixed(1)} ms`);
     row('  peak RSS of the process so far', `${fmt(process.resourceUsage().maxRSS / 1024)} MiB`);
+  }
+  if (!SKIP.has('recorder')) {
+    console.log('\n== the recorder process\'s own RSS at a saturating rate');
+    await benchRecorderMemory(row, tmp);
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });

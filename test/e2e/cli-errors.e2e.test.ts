@@ -65,6 +65,14 @@ describe('CLI errors', () => {
     expect(r.stderr).toBe('tapedeck: bad TAPEDECK_READ_THREAD "yes" (0: read in line, 1: on its own thread)\n');
   });
 
+  it('refuses a TAPEDECK_ROLL_THREAD that is not 0 or 1 in one line, writing nothing', () => {
+    const out = path.join(dir, 'rollthread');
+    const r = runCli(['record', '--no-metrics', '--out', out, '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'], { TAPEDECK_ROLL_THREAD: '2' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe('tapedeck: bad TAPEDECK_ROLL_THREAD "2" (0: archive on the ingest thread, 1: on a thread of its own)\n');
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it('records with --no-metrics (listed in --help) and serves no /metrics', () => {
     const r = runCli(['record', '--no-metrics', '--out', path.join(dir, 'nometrics'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance']);
     expect(r.code, r.stderr).toBe(0);

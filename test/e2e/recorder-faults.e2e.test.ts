@@ -61,6 +61,7 @@ describe('recorder faults', () => {
     expect(await again.exited, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/recovered \d+ events from 1 unfinished spool/);
     expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.sqlite')), 'no spool is left behind').toEqual([]);
+    expect(fs.readdirSync(path.join(dir, 'raw'), { recursive: true }).map(String).filter((f) => f.endsWith('.tmp')), 'no temp file of a killed run is left').toEqual([]);
 
     for (const f of listArchiveFiles(path.join(dir, 'raw'))) {
       expect((await readParquet(f)).length, `${f} reads back`).toBeGreaterThan(0);
