@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { replay } from '../../replayer/replay.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
@@ -105,7 +106,8 @@ async function benchOne(row: Row, tmp: string, node: CassandraNode, minutes: num
   fs.rmSync(archive, { recursive: true, force: true });
 }
 
-if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+// Run directly (not imported by bench.ts, whose name this file's also ends with).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-cassandra-'));
   try {
     await benchCassandra((label, value) => console.log(`${label.padEnd(56)} ${value}`), tmp);

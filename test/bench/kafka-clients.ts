@@ -22,6 +22,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { planArchive, readArchiveBatches } from '../../replayer/read.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import { ensureTopic, kafkaClient, partitionsFor, PRODUCE_BEFORE, PRODUCE_TUNED, type ProduceSettings } from '../../src/storage/kafka.ts';
@@ -152,7 +153,7 @@ export async function benchKafkaClients(row: Row, tmp: string, brokers: string):
   row('@confluentinc/kafka-javascript (librdkafka)', 'not tried: no prebuilt binary from the registries, and no time for a source build');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const broker = startBroker(19192);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-clients-'));
   try {

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { readManifest } from '../../src/storage/run.ts';
 import { startCli } from '../helpers.ts';
 
@@ -59,7 +60,7 @@ export async function benchRecorderMemory(row: Row, tmp: string, seconds = 60): 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-recmem-'));
   try {
     await benchRecorderMemory((label, value) => console.log(`${label.padEnd(56)} ${value}`), tmp, Number(process.argv[2] ?? 60));
