@@ -10,7 +10,7 @@
  *
  * Two rollers, one interface. InlineRoller (the default) writes on the ingest thread, between
  * commits. ArchiveRoller (TAPEDECK_ROLL_THREAD=1) writes on a worker thread fed with the
- * compact wire form of replayer/read-thread.ts, so encoding never runs beside a commit;
+ * compact wire form of replayer/read-wire.ts, so encoding never runs beside a commit;
  * measured at a saturating rate it costs 20–90 MiB more RSS (the worker's own heap, its
  * young generation capped at 8 MiB, and its queue), past the recorder's 300 MiB budget,
  * hence off by default (README, "The recorder's memory").
@@ -20,7 +20,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { LogEvent } from '../src/log/event.ts';
-import { WireEncoder, type WireBatch } from '../replayer/read-thread.ts';
+import { WireEncoder, type WireBatch } from '../replayer/read-wire.ts';
 import { ArchiveWriter } from '../src/storage/archive.ts';
 import type { Spool } from './spool.ts';
 

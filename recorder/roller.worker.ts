@@ -5,7 +5,7 @@
  * removes only files whose rows the spool still has.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { WireDecoder } from '../replayer/read-thread.ts';
+import { WireDecoder } from '../replayer/read-wire.ts';
 import { ArchiveWriter } from '../src/storage/archive.ts';
 import type { RollerInput, RollerReply, RollerRequest } from './roller.ts';
 

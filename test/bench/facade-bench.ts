@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { startSimulator } from '../../replayer/simulator/server.ts';
 import { importRecordings } from '../../src/importers/import.ts';
@@ -48,7 +49,8 @@ export async function benchFacade(row: Row, tmp: string, real: string): Promise<
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+// Run directly (not imported by bench.ts, whose name this file's also ends with).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-facade-'));
   try {
     const real = process.env.TAPEDECK_REAL_FIXTURES;
