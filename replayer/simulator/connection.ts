@@ -25,10 +25,16 @@ export interface Recording {
 export interface ConnContext {
   readonly faults: Faults;
   readonly nowMs: () => number;
-  readonly onSent: (f: SentFrame) => void;
+  /** Every frame sent, when someone keeps or logs them (left out, a send makes no record). */
+  readonly onSent?: (f: SentFrame) => void;
+  /** Flood mode (flood.ts): skip a connection whose unsent bytes pass `backlogBytes`, counting into `tally`. */
+  readonly flood?: { readonly backlogBytes: number; readonly tally: FloodTally };
   /** Set when the server re-serves a recording instead of the synthetic market. */
   readonly recording?: Recording;
 }
+
+/** One exchange's flood counters (flood.ts). */
+export interface FloodTally { sent: number; dropped: number; peakBacklogBytes: number }
 
 export abstract class SimConnection {
   private static nextId = 1;
@@ -42,11 +48,48 @@ export abstract class SimConnection {
     ws.on('error', () => {});
   }
 
-  /** Sends a text frame unless the exchange is stalled; every frame sent is logged. */
+  /** In flood mode, while a batch runs: whether this connection's backlog was over the cap when it began. */
+  private skipping = false;
+
+  /**
+   * Sends a text frame unless the exchange is stalled; every frame sent is logged. In a
+   * flood batch begun over the backlog cap the frame is missed instead, counted as dropped.
+   */
   send(payload: string): void {
     if (this.ctx.faults.stalled(this.ctx.nowMs()) || this.ws.readyState !== this.ws.OPEN) return;
+    const tally = this.ctx.flood?.tally;
+    if (tally !== undefined) {
+      if (this.skipping) {
+        tally.dropped++;
+        return;
+      }
+      tally.sent++;
+    }
     this.ws.send(payload);
-    this.ctx.onSent({ tNs: BigInt(Math.round(this.ctx.nowMs() * 1e6)), exchange: this.exchange, conn: this.id, payload });
+    this.ctx.onSent?.({ tNs: BigInt(Math.round(this.ctx.nowMs() * 1e6)), exchange: this.exchange, conn: this.id, payload });
+  }
+
+  /**
+   * Runs `fn`'s sends as one write to the socket (corked: one `writev`, not one syscall per
+   * frame). In flood mode the backlog is read once, before: a batch is sent whole or missed
+   * whole, so the backlog never passes the cap by more than one batch.
+   */
+  batch(fn: () => void): void {
+    const flood = this.ctx.flood;
+    if (flood !== undefined) {
+      const backlog = this.ws.bufferedAmount;
+      if (backlog > flood.tally.peakBacklogBytes) flood.tally.peakBacklogBytes = backlog;
+      this.skipping = backlog > flood.backlogBytes;
+    }
+    // ws has no public cork; its socket is a net.Socket, and ws's own sends cork it the same way.
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    socket?.cork();
+    try {
+      fn();
+    } finally {
+      socket?.uncork();
+      this.skipping = false;
+    }
   }
 
   /** Closes the connection: `close` (a close frame), `terminate` (the TCP socket just dies). */

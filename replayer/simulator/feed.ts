@@ -11,11 +11,15 @@ export class TradeLog {
   /** `exchange:symbol` → trades in id order. */
   readonly trades = new Map<string, SimTrade[]>();
 
+  /** `keep`: the newest trades kept per market (between keep and 2×keep); all of them when undefined. */
+  constructor(private readonly keep?: number) {}
+
   add(t: SimTrade): void {
     const key = `${t.exchange}:${t.symbol}`;
     let list = this.trades.get(key);
     if (list === undefined) this.trades.set(key, (list = []));
     list.push(t);
+    if (this.keep !== undefined && list.length >= 2 * this.keep) list.splice(0, list.length - this.keep);
   }
 
   tradesOf(exchange: string, symbol: string): readonly SimTrade[] {
@@ -36,8 +40,8 @@ export class MarketFeed extends TradeLog {
   private readonly gen: Generator<SimEvent>;
   private pending: SimEvent | undefined;
 
-  constructor(opts: Omit<SimOptions, 'startMs' | 'durationMs'> & { startMs: number }) {
-    super();
+  constructor(opts: Omit<SimOptions, 'startMs' | 'durationMs'> & { startMs: number }, keepTrades?: number) {
+    super(keepTrades);
     this.gen = simulateMarket({ ...opts, durationMs: 10 * 365 * 86_400_000 });
     this.pending = this.gen.next().value as SimEvent | undefined;
   }
@@ -50,5 +54,10 @@ export class MarketFeed extends TradeLog {
       if (e.kind === 'trade') this.add(e);
       yield e;
     }
+  }
+
+  /** How far the next event still to release is behind `nowUs`, µs (0 when nothing due waits). */
+  lagUs(nowUs: number): number {
+    return this.pending === undefined ? 0 : Math.max(0, nowUs - this.pending.tsUs);
   }
 }

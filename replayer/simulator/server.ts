@@ -9,6 +9,7 @@
  *   POST http://HOST:PORT/_control {"action":…,"exchange":…}          fault injection
  *   POST http://HOST:PORT/_control {"action":"pause|resume|speed|seek"}  a recording's playback clock (replays.ts)
  *   GET http://HOST:PORT/replay?exchange=…, /replay-normalized       tardis-machine's HTTP replay API (http-replay.ts)
+ *   GET http://HOST:PORT/_stats                                       flood mode's counters and the process's RSS (flood.ts)
  *
  * (https:// and wss:// with `tls`.)
  */
@@ -17,11 +18,12 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
+import { DEFAULT_ASSETS, type SimEvent, type SimTrade } from '../../src/sim/market.ts';
 import { FrameEncoder } from '../../src/sim/frames.ts';
 import { SIMULATED } from '../../src/exchanges/registry.ts';
 import { simProtocol, type ProtocolOptions } from './protocols.ts';
-import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
+import type { ConnContext, FloodTally, SentFrame, SimConnection } from './connection.ts';
+import { FLOOD_BACKLOG_BYTES, FLOOD_KEEP_TRADES, meanGapForRate, sendRound, type FloodStats } from './flood.ts';
 import { ArchiveFeed, type Slice } from './archive-feed.ts';
 import { Replays } from './replays.ts';
 import { replayRequest, serveReplay } from './http-replay.ts';
@@ -39,6 +41,10 @@ export interface SimulatorOptions extends ProtocolOptions {
   readonly exchanges: readonly string[];
   readonly seed: number;
   readonly meanGapMs?: number;
+  /** Flood mode (flood.ts): this many frames a second across all exchanges; overrides meanGapMs. */
+  readonly rate?: number;
+  /** Flood mode: unsent bytes a connection may hold before it misses frames (default FLOOD_BACKLOG_BYTES). */
+  readonly floodBacklogBytes?: number;
   /** Close every connection of an exchange on this schedule, ms. */
   readonly disconnectEveryMs?: Readonly<Record<string, number>>;
   /** Append every frame sent and every trade made, as JSON lines, to this file. */
@@ -69,14 +75,17 @@ export interface Simulator {
   readonly sent: SentFrame[];
   /** Every trade made so far on an exchange, in time order. */
   trades(exchange: string): SimTrade[];
+  /** Flood mode's counters so far (undefined unless `rate` was given). */
+  floodStats(): FloodStats | undefined;
   close(): Promise<void>;
 }
 
 export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const host = o.host ?? '127.0.0.1';
   const nowMs = (): number => performance.timeOrigin + performance.now();
+  const meanGapMs = o.rate !== undefined ? meanGapForRate(o.rate, o.exchanges.length * DEFAULT_ASSETS.length) : o.meanGapMs;
   const synthetic = o.from === undefined
-    ? new MarketFeed({ seed: o.seed, startMs: Math.floor(nowMs()), exchanges: o.exchanges, ...(o.meanGapMs ? { meanGapMs: o.meanGapMs } : {}) })
+    ? new MarketFeed({ seed: o.seed, startMs: Math.floor(nowMs()), exchanges: o.exchanges, ...(meanGapMs ? { meanGapMs } : {}) }, o.rate !== undefined ? FLOOD_KEEP_TRADES : undefined)
     : undefined;
   const recorded = o.from !== undefined
     ? await ArchiveFeed.load(o.from, o.exchanges, o.slice ?? {}, simProtocol)
@@ -87,15 +96,24 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const conns = new Set<SimConnection>();
   const sent: SentFrame[] = [];
   const log = o.logFile ? fs.createWriteStream(o.logFile, { flags: 'a' }) : undefined;
+  const tallies = o.rate !== undefined && synthetic ? new Map(o.exchanges.map((x): [string, FloodTally] => [x, { sent: 0, dropped: 0, peakBacklogBytes: 0 }])) : undefined;
+  const onSent = o.keepSent || log ? (f: SentFrame): void => {
+    if (o.keepSent) sent.push(f);
+    log?.write(`{"sent":{"t_ns":"${f.tNs}","exchange":"${f.exchange}","conn":${f.conn},"payload":${JSON.stringify(f.payload)}}}\n`);
+  } : undefined;
   const ctxFor = (x: string): ConnContext => ({
     faults: faults.get(x)!,
     nowMs,
-    onSent: (f) => {
-      if (o.keepSent) sent.push(f);
-      log?.write(`{"sent":{"t_ns":"${f.tNs}","exchange":"${f.exchange}","conn":${f.conn},"payload":${JSON.stringify(f.payload)}}}\n`);
-    },
+    ...(onSent ? { onSent } : {}),
+    ...(tallies ? { flood: { backlogBytes: o.floodBacklogBytes ?? FLOOD_BACKLOG_BYTES, tally: tallies.get(x)! } } : {}),
     ...(replays ? { recording: replays } : {}),
   });
+  const floodStats = (): FloodStats | undefined => tallies && {
+    sent: Object.fromEntries([...tallies].map(([x, t]) => [x, t.sent])),
+    dropped: Object.fromEntries([...tallies].map(([x, t]) => [x, t.dropped])),
+    peakBacklogBytes: Math.max(0, ...[...tallies.values()].map((t) => t.peakBacklogBytes)),
+    lagMs: synthetic!.lagUs(Math.floor(nowMs() * 1000)) / 1000,
+  };
 
   // The market pump: every 10 ms, release what is due and send it to whoever listens.
   const encoder = new FrameEncoder();
@@ -105,9 +123,13 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const PUMP_BUDGET_MS = 25;
   const pump = setInterval(() => {
     const until = performance.now() + PUMP_BUDGET_MS;
-    if (synthetic) {
+    if (synthetic && tallies) floodRound(synthetic, until);
+    else if (synthetic) {
       for (const e of synthetic.due(Math.floor(nowMs() * 1000))) {
-        dispatch(e);
+        if (admit(e)) {
+          const payload = encoder.encode(e);
+          for (const c of conns) if (c.exchange === e.exchange) c.onMarket(e, payload);
+        }
         if (performance.now() > until) break;
       }
     }
@@ -117,15 +139,29 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       else c.onRecorded(f);
     });
   }, 10);
-  function dispatch(e: SimEvent): void {
+  /** Logs a trade; false when the `drop` fault eats it. */
+  function admit(e: SimEvent): boolean {
     const f = faults.get(e.exchange)!;
     if (e.kind === 'trade') log?.write(`{"trade":${JSON.stringify(e)}}\n`);
     if (e.kind === 'trade' && f.dropTrades > 0) {
       f.dropTrades--;
-      return;
+      return false;
     }
-    const payload = encoder.encode(e);
-    for (const c of conns) if (c.exchange === e.exchange) c.onMarket(e, payload);
+    return true;
+  }
+  /** Flood mode: encode what is due (within half the round's budget), then one corked batch per connection. */
+  function floodRound(market: MarketFeed, until: number): void {
+    const events: SimEvent[] = [];
+    const payloads: string[] = [];
+    const encodeUntil = until - PUMP_BUDGET_MS / 2;
+    for (const e of market.due(Math.floor(nowMs() * 1000))) {
+      if (admit(e)) {
+        events.push(e);
+        payloads.push(encoder.encode(e));
+      }
+      if ((events.length & 255) === 0 && performance.now() > encodeUntil) break;
+    }
+    sendRound(events, payloads, conns);
   }
 
   let port = 0;
@@ -194,6 +230,9 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       }
       return reply(200, '{"ok":true}');
     }
+    if (url.pathname === '/_stats' && req.method === 'GET') {
+      return reply(200, JSON.stringify({ flood: floodStats() ?? null, rssBytes: process.memoryUsage.rss() }));
+    }
     if (recorded && replays && req.method === 'GET' && (url.pathname === '/replay' || url.pathname === '/replay-normalized')) {
       return serveReplay(replayRequest(url, recorded, o.exchanges, (x, s) => simProtocol(x)!.symbolOf(s)), res, replays.clock, nowMs);
     }
@@ -247,7 +286,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     port, host, feed, sent, finished: () => replays?.finished ?? false,
     wsUrl: (x) => `${o.tls ? 'wss' : 'ws'}://${host}:${port}/${x}`,
     restUrl: (x) => `${o.tls ? 'https' : 'http'}://${host}:${port}/${x}`,
-    control,
+    control, floodStats,
     trades: (x) => [...feed.trades.entries()].filter(([k]) => k.startsWith(`${x}:`)).flatMap(([, v]) => v),
     async close() {
       clearInterval(pump);

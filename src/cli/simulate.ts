@@ -4,11 +4,12 @@ import { parseDuration } from '../engine/config.ts';
 import { parseExchanges } from './record.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { parseSliceBound, type SliceBound } from '../../replayer/simulator/archive-feed.ts';
+import { parseRate } from '../../replayer/simulator/flood.ts';
 import { selfSignedCert } from '../../replayer/simulator/tls.ts';
 import { listArchiveFiles } from '../storage/archive-read.ts';
 import { UserError, checkPort, listenError, userInput } from './errors.ts';
 
-interface Args { from?: string; speed: string; start?: string; end?: string; tls: boolean; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
+interface Args { from?: string; speed: string; start?: string; end?: string; tls: boolean; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; rate?: string; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
 
 export const simulateCommand: CommandModule<object, Args> = {
   command: 'simulate',
@@ -19,6 +20,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0: every interface)' })
     .option('seed', { type: 'number', default: 42, describe: 'seed of the synthetic market: the same seed serves the same trades and quotes' })
     .option('mean-gap', { type: 'number', default: 150, describe: 'mean ms between events per market (smaller: a busier market)' })
+    .option('rate', { type: 'string', describe: 'flood mode: serve this many frames a second across all exchanges, e.g. 150k (overrides --mean-gap; a slow client misses frames, counted at GET /_stats)' })
     .option('ping-interval', { type: 'string', default: '20s', describe: 'Binance server ping interval' })
     .option('disconnect-every', { type: 'string', describe: 'force a disconnect of every exchange this often, e.g. 30s' })
     .option('log', { type: 'string', describe: 'append every frame sent and trade made to this JSON-lines file' })
@@ -31,6 +33,8 @@ export const simulateCommand: CommandModule<object, Args> = {
     const exchanges = parseExchanges(a.exchanges, SIM_EXCHANGES);
     checkPort('--port', a.port);
     if (!(a['mean-gap'] > 0)) throw new UserError(`bad --mean-gap ${a['mean-gap']} (ms, above 0)`);
+    const rate = a.rate !== undefined ? userInput(() => parseRate(a.rate!)) : undefined;
+    if (rate !== undefined && a.from !== undefined) throw new UserError('--rate floods the synthetic market: it does not go with --from (use --speed)');
     const every = a['disconnect-every'] !== undefined ? userInput(() => parseDuration(a['disconnect-every']!)) : undefined;
     const speed = userInput(() => parseSpeed(a.speed));
     if (speed === 'max') throw new UserError('--speed max makes no sense for a live server: give a factor, e.g. 50x');
@@ -42,7 +46,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     const tls = a.tls ? selfSignedCert(a.host) : undefined;
     const sim = await startSimulator({
       ...(a.from !== undefined ? { from: a.from, speed, slice } : {}),
-      host: a.host, port: a.port, exchanges, seed: a.seed, meanGapMs: a['mean-gap'],
+      host: a.host, port: a.port, exchanges, seed: a.seed, meanGapMs: a['mean-gap'], ...(rate !== undefined ? { rate } : {}),
       binance: { pingIntervalMs },
       ...(every ? { disconnectEveryMs: Object.fromEntries(exchanges.map((x) => [x, every])) } : {}),
       ...(a.log ? { logFile: a.log } : {}),
@@ -50,6 +54,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     }).catch((err: unknown) => listenError(err, a.host, a.port, '--port/--host'));
     for (const x of exchanges) process.stdout.write(`${x}: ${sim.wsUrl(x)}  (REST ${sim.restUrl(x)})\n`);
     const base = `${tls ? 'https' : 'http'}://${sim.host}:${sim.port}`;
+    if (rate !== undefined) process.stdout.write(`flood: ${rate.toLocaleString('en-US')} frames/s across ${exchanges.join(',')}; counters: GET ${base}/_stats\n`);
     process.stdout.write(`control: POST ${base}/_control {"action":"disconnect|drop|malformed|unknown|stall|refuse","exchange":…}\n`);
     if (a.from !== undefined) {
       process.stdout.write(`playback: POST ${base}/_control {"action":"pause|resume"} or {"action":"speed","speed":5} or {"action":"seek","at":"30s"}\n`);
