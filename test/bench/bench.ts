@@ -7,7 +7,7 @@
  * figures time the whole `tapedeck` process, start-up included, as a user gets it; peak
  * RSS is that process's own. Set TAPEDECK_BENCH_EVENTS for the size of the generated
  * archive (default 10M events), TAPEDECK_BENCH_KAFKA_EVENTS for the Kafka topic's (default
- * 1M; producing runs at ~25k events/s), TAPEDECK_BENCH_SKIP=kafka,clients,cassandra,facade,recorder to leave
+ * 1M; producing runs at ~25k events/s), TAPEDECK_BENCH_SKIP=kafka,clients,cassandra,facade,flood,recorder to leave
  * sections out (clients: the Kafka client comparison, test/bench/kafka-clients.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -31,6 +31,7 @@ import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
 import { SKIP_CASSANDRA } from '../cassandra/node.ts';
 import { benchCassandra } from './cassandra-bench.ts';
 import { benchFacade } from './facade-bench.ts';
+import { benchFlood } from './flood-bench.ts';
 import { benchKafkaClients } from './kafka-clients.ts';
 import { benchRecorderMemory } from './recorder-memory.ts';
 import { selfTimeByStage, threadProfiles } from './profile.ts';
@@ -254,6 +255,12 @@ try {
   if (!SKIP.has('facade')) {
     console.log('\n== replay façade: simulate --from the real BTCUSDT session');
     await benchFacade(row, tmp, real);
+  }
+
+  // The simulator's flood mode on its own: what it offers, measured at the simulator.
+  if (!SKIP.has('flood')) {
+    console.log('\n== simulator flood mode: simulate --rate 150k, one local consumer per exchange');
+    await benchFlood(row);
   }
 
   // The recorder: the simulator (its own process) floods loopback; the recorder stores
