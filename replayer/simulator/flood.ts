@@ -42,7 +42,7 @@ export function meanGapForRate(rate: number, markets: number): number {
 export function parseRate(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
   const rate = m ? Number(m[1]) * ({ '': 1, k: 1e3, m: 1e6 }[m[2]!.toLowerCase()] ?? 1) : Number.NaN;
-  if (!(rate >= 1)) throw new Error(`bad rate ${JSON.stringify(text)} (frames per second, e.g. 150k)`);
+  if (!(rate >= 1)) throw new Error(`bad --rate ${JSON.stringify(text)} (frames per second, e.g. 150k)`);
   return rate;
 }
 

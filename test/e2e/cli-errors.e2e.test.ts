@@ -36,6 +36,8 @@ const cases: [string, string[], RegExp][] = [
   ['a simulate --port that is not a number', ['simulate', '--port', 'abc'], /bad --port "abc": not a number/],
   ['a simulate --port out of range', ['simulate', '--port', '70000'], /bad --port 70000 \(0 to 65535/],
   ['a simulate --port in use', ['simulate', '--port', busyPort], new RegExp(`port ${busyPort} on 127\\.0\\.0\\.1 is in use`)],
+  ['a bad simulate --rate', ['simulate', '--rate', 'fast'], /bad --rate "fast" \(frames per second, e\.g\. 150k\)/],
+  ['a simulate --rate with --from', ['simulate', '--rate', '150k', '--from', junkArchive], /--rate floods the synthetic market: it does not go with --from/],
   ['a simulate --start without --from', ['simulate', '--start', '30s'], /--start and --end choose a slice of a recording: give --from/],
   ['a bad simulate --start', ['simulate', '--from', junkArchive, '--start', 'yesterday'], /bad --start: not a time: "yesterday"/],
   ['a simulate --start not before its --end', ['simulate', '--from', junkArchive, '--start', '2m', '--end', '30s'], /--start 2m is not before --end 30s: nothing to serve/],

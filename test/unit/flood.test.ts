@@ -7,7 +7,7 @@ describe('flood mode', () => {
     expect(parseRate('150k')).toBe(150_000);
     expect(parseRate('1.5M')).toBe(1_500_000);
     expect(parseRate('20000')).toBe(20_000);
-    for (const bad of ['', 'fast', '0', '-5k', '10x', '0.5']) expect(() => parseRate(bad), bad).toThrow(/bad rate/);
+    for (const bad of ['', 'fast', '0', '-5k', '10x', '0.5']) expect(() => parseRate(bad), bad).toThrow(/bad --rate/);
   });
 
   it('sets the mean gap so that all markets together make the rate', () => {
