@@ -14,7 +14,7 @@
  *   per market (a flood makes ~13k trades a second per market).
  */
 import type { SimEvent } from '../../src/sim/market.ts';
-import type { SimConnection } from './connection.ts';
+import type { FloodTally, SimConnection } from './connection.ts';
 
 /** Unsent bytes a connection may hold before the flood skips it. */
 export const FLOOD_BACKLOG_BYTES = 4 * 1024 * 1024;
@@ -31,6 +31,29 @@ export interface FloodStats {
   readonly lagMs: number;
   /** The largest backlog any connection has held, bytes. */
   readonly peakBacklogBytes: number;
+}
+
+/** Each exchange's counters, which its connections add to. */
+export class FloodTallies {
+  private readonly byExchange: Map<string, FloodTally>;
+
+  constructor(exchanges: readonly string[]) {
+    this.byExchange = new Map(exchanges.map((x) => [x, { sent: 0, dropped: 0, peakBacklogBytes: 0 }]));
+  }
+
+  of(exchange: string): FloodTally {
+    return this.byExchange.get(exchange)!;
+  }
+
+  stats(lagMs: number): FloodStats {
+    const all = [...this.byExchange];
+    return {
+      sent: Object.fromEntries(all.map(([x, t]) => [x, t.sent])),
+      dropped: Object.fromEntries(all.map(([x, t]) => [x, t.dropped])),
+      peakBacklogBytes: Math.max(0, ...all.map(([, t]) => t.peakBacklogBytes)),
+      lagMs,
+    };
+  }
 }
 
 /** The mean gap per market that makes `rate` frames a second across `markets` markets. */

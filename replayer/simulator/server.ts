@@ -22,8 +22,8 @@ import { DEFAULT_ASSETS, type SimEvent, type SimTrade } from '../../src/sim/mark
 import { FrameEncoder } from '../../src/sim/frames.ts';
 import { SIMULATED } from '../../src/exchanges/registry.ts';
 import { simProtocol, type ProtocolOptions } from './protocols.ts';
-import type { ConnContext, FloodTally, SentFrame, SimConnection } from './connection.ts';
-import { FLOOD_BACKLOG_BYTES, FLOOD_KEEP_TRADES, meanGapForRate, sendRound, type FloodStats } from './flood.ts';
+import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
+import { FLOOD_BACKLOG_BYTES, FLOOD_KEEP_TRADES, FloodTallies, meanGapForRate, sendRound, type FloodStats } from './flood.ts';
 import { ArchiveFeed, type Slice } from './archive-feed.ts';
 import { Replays } from './replays.ts';
 import { replayRequest, serveReplay } from './http-replay.ts';
@@ -96,7 +96,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const conns = new Set<SimConnection>();
   const sent: SentFrame[] = [];
   const log = o.logFile ? fs.createWriteStream(o.logFile, { flags: 'a' }) : undefined;
-  const tallies = o.rate !== undefined && synthetic ? new Map(o.exchanges.map((x): [string, FloodTally] => [x, { sent: 0, dropped: 0, peakBacklogBytes: 0 }])) : undefined;
+  const tallies = o.rate !== undefined && synthetic ? new FloodTallies(o.exchanges) : undefined;
   const onSent = o.keepSent || log ? (f: SentFrame): void => {
     if (o.keepSent) sent.push(f);
     log?.write(`{"sent":{"t_ns":"${f.tNs}","exchange":"${f.exchange}","conn":${f.conn},"payload":${JSON.stringify(f.payload)}}}\n`);
@@ -105,15 +105,10 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     faults: faults.get(x)!,
     nowMs,
     ...(onSent ? { onSent } : {}),
-    ...(tallies ? { flood: { backlogBytes: o.floodBacklogBytes ?? FLOOD_BACKLOG_BYTES, tally: tallies.get(x)! } } : {}),
+    ...(tallies ? { flood: { backlogBytes: o.floodBacklogBytes ?? FLOOD_BACKLOG_BYTES, tally: tallies.of(x) } } : {}),
     ...(replays ? { recording: replays } : {}),
   });
-  const floodStats = (): FloodStats | undefined => tallies && {
-    sent: Object.fromEntries([...tallies].map(([x, t]) => [x, t.sent])),
-    dropped: Object.fromEntries([...tallies].map(([x, t]) => [x, t.dropped])),
-    peakBacklogBytes: Math.max(0, ...[...tallies.values()].map((t) => t.peakBacklogBytes)),
-    lagMs: synthetic!.lagUs(Math.floor(nowMs() * 1000)) / 1000,
-  };
+  const floodStats = (): FloodStats | undefined => tallies?.stats(synthetic!.lagUs(Math.floor(nowMs() * 1000)) / 1000);
 
   // The market pump: every 10 ms, release what is due and send it to whoever listens.
   const encoder = new FrameEncoder();
