@@ -14,14 +14,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { replay } from '../../replayer/replay.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { CassandraSink, parseCassandraUrl } from '../../src/storage/cassandra.ts';
 import { ROOT } from '../helpers.ts';
 import { startCassandra, type CassandraNode } from '../cassandra/node.ts';
-import type { Row } from './timing.ts';
+import { runAlone, type Row } from './timing.ts';
 
 export async function benchCassandra(row: Row, tmp: string, port = 19242): Promise<void> {
   const node = startCassandra(port);
@@ -106,8 +105,7 @@ async function benchOne(row: Row, tmp: string, node: CassandraNode, minutes: num
   fs.rmSync(archive, { recursive: true, force: true });
 }
 
-// Run directly (not imported by bench.ts, whose name this file's also ends with).
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (runAlone(import.meta.url)) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-cassandra-'));
   try {
     await benchCassandra((label, value) => console.log(`${label.padEnd(56)} ${value}`), tmp);

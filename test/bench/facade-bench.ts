@@ -9,11 +9,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { startSimulator } from '../../replayer/simulator/server.ts';
 import { importRecordings } from '../../src/importers/import.ts';
-import { medianMs, type Row } from './timing.ts';
+import { medianMs, type Row, runAlone } from './timing.ts';
 
 export async function benchFacade(row: Row, tmp: string, real: string): Promise<void> {
   const archive = path.join(tmp, 'facade-btc');
@@ -49,8 +48,7 @@ export async function benchFacade(row: Row, tmp: string, real: string): Promise<
   }
 }
 
-// Run directly (not imported by bench.ts, whose name this file's also ends with).
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (runAlone(import.meta.url)) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-facade-'));
   try {
     const real = process.env.TAPEDECK_REAL_FIXTURES;

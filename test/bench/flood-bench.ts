@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { FloodStats } from '../../replayer/simulator/flood.ts';
 import { ROOT, startCli, sleep } from '../helpers.ts';
-import type { Row } from './timing.ts';
+import { runAlone, type Row } from './timing.ts';
 
 const RATE = 150_000;
 const SECONDS = 10;
@@ -71,6 +71,6 @@ export async function benchFlood(row: Row): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+if (runAlone(import.meta.url)) {
   await benchFlood((label, value) => console.log(`${label.padEnd(56)} ${value}`));
 }
