@@ -22,14 +22,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runAlone, type Row } from './timing.ts';
 import { planArchive, readArchiveBatches } from '../../replayer/read.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import { ensureTopic, kafkaClient, partitionsFor, PRODUCE_BEFORE, PRODUCE_TUNED, type ProduceSettings } from '../../src/storage/kafka.ts';
 import { ROOT } from '../helpers.ts';
 import { startBroker } from '../kafka/broker.ts';
 
-type Row = (label: string, value: string) => void;
 
 export const PARTITIONS = 4;
 
@@ -153,7 +152,7 @@ export async function benchKafkaClients(row: Row, tmp: string, brokers: string):
   row('@confluentinc/kafka-javascript (librdkafka)', 'not tried: no prebuilt binary from the registries, and no time for a source build');
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (runAlone(import.meta.url)) {
   const broker = startBroker(19192);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-clients-'));
   try {

@@ -9,11 +9,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runAlone, type Row } from './timing.ts';
 import { readManifest } from '../../src/storage/run.ts';
 import { startCli } from '../helpers.ts';
 
-type Row = (label: string, value: string) => void;
 
 function rssMiB(pid: number): number {
   try {
@@ -60,7 +59,7 @@ export async function benchRecorderMemory(row: Row, tmp: string, seconds = 60): 
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (runAlone(import.meta.url)) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-recmem-'));
   try {
     await benchRecorderMemory((label, value) => console.log(`${label.padEnd(56)} ${value}`), tmp, Number(process.argv[2] ?? 60));
