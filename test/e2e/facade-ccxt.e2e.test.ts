@@ -13,6 +13,7 @@
 import path from 'node:path';
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Slice } from '../../replayer/simulator/archive-feed.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { nsToIso } from '../../src/log/time.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
@@ -57,6 +58,20 @@ describe.skipIf(!REAL)('ccxt against the façade', () => {
     clients.push(ex);
     await ex.loadHttpProxyAgent();
     return { ex, sim, endNs };
+  }
+
+  /** ccxt's Coinbase client against a façade re-serving the Coinbase recording (ccxt signs level2 subscriptions: dummy keys). */
+  async function coinbaseClient(speed: number, slice?: Slice): Promise<InstanceType<typeof ccxt.pro.coinbaseexchange>> {
+    const sim = await startSimulator({ exchanges: ['coinbase'], seed: 1, from: coinbase, speed, ...(slice ? { slice } : {}) });
+    sims.push(sim);
+    const rest = sim.restUrl('coinbase');
+    const ex = new ccxt.pro.coinbaseexchange({
+      urls: { api: { public: rest, private: rest, ws: sim.wsUrl('coinbase') } },
+      apiKey: 'none', secret: Buffer.from('none').toString('base64'), password: 'none',
+    } as never);
+    clients.push(ex);
+    await ex.loadHttpProxyAgent();
+    return ex;
   }
 
   const tradesUntil = (endNs: bigint): BinanceTrade[] => frames.filter((f) => f.recvNs < endNs && f.payload.startsWith('{"stream":"btcusdt@trade"'))
@@ -117,15 +132,7 @@ describe.skipIf(!REAL)('ccxt against the façade', () => {
       for (const m of matches) count.set(m.product_id, (count.get(m.product_id) ?? 0) + 1);
       const [product, n] = [...count].sort((a, b) => b[1] - a[1])[0]!;
       expect(n).toBeGreaterThan(1);
-      const sim = await startSimulator({ exchanges: ['coinbase'], seed: 1, from: coinbase, speed, slice: { end: { atNs: endNs } } });
-      sims.push(sim);
-      const rest = sim.restUrl('coinbase');
-      const ex = new ccxt.pro.coinbaseexchange({
-        urls: { api: { public: rest, private: rest, ws: sim.wsUrl('coinbase') } },
-        apiKey: 'none', secret: Buffer.from('none').toString('base64'), password: 'none',
-      } as never);
-      clients.push(ex);
-      await ex.loadHttpProxyAgent();
+      const ex = await coinbaseClient(speed, { end: { atNs: endNs } });
       await ex.loadMarkets();
       const symbol = product.replace('-', '/');
       const got = await collect(() => ex.watchTrades(symbol), n);
@@ -135,15 +142,7 @@ describe.skipIf(!REAL)('ccxt against the façade', () => {
   }
 
   it('Coinbase: loadMarkets, watchTrades, watchOrderBook, fetchTicker, fetchTrades, fetchOHLCV', async () => {
-    const sim = await startSimulator({ exchanges: ['coinbase'], seed: 1, from: coinbase, speed: 5 });
-    sims.push(sim);
-    const rest = sim.restUrl('coinbase');
-    const ex = new ccxt.pro.coinbaseexchange({
-      urls: { api: { public: rest, private: rest, ws: sim.wsUrl('coinbase') } },
-      apiKey: 'none', secret: Buffer.from('none').toString('base64'), password: 'none',
-    } as never);
-    clients.push(ex);
-    await ex.loadHttpProxyAgent();
+    const ex = await coinbaseClient(5);
     const markets = await ex.loadMarkets();
     expect(Object.keys(markets)).toHaveLength(10);
     expect(markets['DASH/BTC']!.precision).toMatchObject({ price: 1e-8 });
