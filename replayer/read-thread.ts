@@ -6,7 +6,7 @@
  *
  * The order and content of the events are read.ts's by construction: the worker runs the
  * same merge and sends every event it yields, in order, in the compact form read-wire.ts
- * defines, scanning frames ahead when the fold lags. It runs at most CREDIT batches ahead,
+ * defines. It runs at most CREDIT batches ahead,
  * so memory stays bounded whatever the archive's length; it starts from a bundle of its
  * TypeScript when one can be had (worker-entry.ts).
  */
@@ -19,19 +19,21 @@ import { workerEntry } from './worker-entry.ts';
 
 /**
  * The reader thread's heap. Its need does not grow with the archive (CREDIT batches, and
- * a slice of each open file's row group: a 1M-event demo archive reads in 40 MB, not in
- * 24), but V8 grows a heap lazily towards limits sized for the machine: capped, the whole
- * replay's peak RSS fell from ~310 to ~250 MB on that archive.
+ * a slice of each open file's row group: a 1M-event demo archive reads in 40 MB of old
+ * generation, not in 24), but V8 grows a heap lazily towards limits sized for the machine.
+ * Measured side by side on that archive (Node 20, quiet machine, 3 runs each): no limits
+ * 2.77–3.27 s and 295–337 MB peak RSS; 128 MB old + 16 MB young 3.21–4.01 s (a young
+ * generation that small scavenges too often), 224–238 MB; 128 + 48 MB 2.98–3.04 s, 247–259 MB.
  */
-export const READER_HEAP = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } as const;
+export const READER_HEAP = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 48 } as const;
 
 /**
  * The archive in replay order, as read.ts's readArchiveBatches gives it, read on a worker
  * thread. The worker stops when the stream ends, fails, or the consumer stops early.
  */
-export async function* readArchiveThreaded(plan: ArchivePlan, range: TimeRange = {}, opts: { scanAhead?: boolean; heapMb?: number } = {}): AsyncGenerator<LogEvent[]> {
+export async function* readArchiveThreaded(plan: ArchivePlan, range: TimeRange = {}, opts: { heapMb?: number } = {}): AsyncGenerator<LogEvent[]> {
   const heap = { ...READER_HEAP, ...(opts.heapMb !== undefined ? { maxOldGenerationSizeMb: opts.heapMb } : {}) };
-  const workerData: ReadThreadInput = { plan, range, ...(opts.scanAhead !== undefined ? { scanAhead: opts.scanAhead } : {}) };
+  const workerData: ReadThreadInput = { plan, range };
   const entry = workerEntry(new URL('./read-thread.worker.ts', import.meta.url), new URL('./read-thread.worker.mjs', import.meta.url));
   const worker = new Worker(entry, { workerData, resourceLimits: heap });
   const inbox: WireMessage[] = [];

@@ -2,12 +2,9 @@
  * What crosses between the archive reader thread (read-thread.ts) and the thread that folds:
  * batches of LogEvents as typed arrays (receive times, ingest sequences, kinds; moved, not
  * copied), session/exchange/conn as indexes into a string table sent once per new string,
- * payload/meta as arrays of strings, and each frame's scan (the stateless first half of its
- * adapter's fast path, fast-path.ts) when the reader thread did it; and the credit that
- * bounds how far the reader runs ahead.
+ * payload/meta as arrays of strings; and the credit that bounds how far the reader runs ahead.
  */
 import { LOG_KINDS, type LogEvent, type LogKind } from '../src/log/event.ts';
-import { NOT_SCANNED, ScanPacker, type Prescanned, type Scanner } from '../src/exchanges/fast-path.ts';
 import type { ArchivePlan, TimeRange } from './read.ts';
 
 /** A batch as it crosses between threads. */
@@ -24,9 +21,6 @@ export interface WireBatch {
   readonly meta: string[];
   /** Strings first used by this batch, appended to the table in order. */
   readonly fresh: string[];
-  /** Per event: where its frame's scan is packed in `scans`, or NOT_SCANNED. */
-  readonly scanAt: Int32Array;
-  readonly scans: Int32Array;
 }
 
 /** What the worker posts: a batch, the end, or why it stopped. */
@@ -35,28 +29,11 @@ export type WireMessage = { readonly batch: WireBatch } | { readonly done: true 
 /** Batches the worker may run ahead of the fold (each at most read.ts's BATCH_ROWS events). */
 export const CREDIT = 8;
 
-/**
- * Whether the reader thread scans the next batch's frames, given its credit left: only when
- * the fold lags (at most half the credit left), so the scanning goes to whichever thread has
- * time to spare — the fold's on a machine where reading is the slower half (Node 26 here),
- * the reader's where folding is. Who scans never changes a result: a scan is a pure function
- * of the frame (test/property/decode-equivalence.test.ts, test/unit/read-thread.test.ts).
- */
-export const scanAhead = (credit: number): boolean => credit <= CREDIT / 2;
-
-/**
- * Encodes batches, growing the string table that `WireDecoder` mirrors. With `scannerOf`,
- * each frame of an exchange that has a scanner is scanned here (fast-path.ts), so the
- * thread that decodes only unpacks the fields.
- */
+/** Encodes batches, growing the string table that `WireDecoder` mirrors. */
 export class WireEncoder {
   private readonly table = new Map<string, number>();
-  private readonly packer = new ScanPacker();
 
-  constructor(private readonly scannerOf: (exchange: string) => Scanner | undefined = () => undefined) {}
-
-  /** `scan`: scan this batch's frames here (else the decoding thread scans them itself). */
-  encode(events: readonly LogEvent[], scan = true): { batch: WireBatch; transfer: ArrayBuffer[] } {
+  encode(events: readonly LogEvent[]): { batch: WireBatch; transfer: ArrayBuffer[] } {
     const n = events.length;
     const recvNs = new BigInt64Array(n);
     const ingestSeq = new Float64Array(n);
@@ -66,7 +43,6 @@ export class WireEncoder {
     const conn = new Uint32Array(n);
     const payload = new Array<string>(n);
     const meta = new Array<string>(n);
-    const scanAt = new Int32Array(n);
     const fresh: string[] = [];
     const index = (s: string): number => {
       let i = this.table.get(s);
@@ -87,34 +63,26 @@ export class WireEncoder {
       conn[i] = index(ev.conn);
       payload[i] = ev.payload;
       meta[i] = ev.meta;
-      const scanner = scan && ev.kind === 'frame' ? this.scannerOf(ev.exchange) : undefined;
-      scanAt[i] = scanner === undefined ? NOT_SCANNED : this.packer.pack(scanner(ev.payload));
     }
-    const scans = this.packer.take();
-    const batch = { n, recvNs, ingestSeq, kind, session, exchange, conn, payload, meta, fresh, scanAt, scans };
-    const transfer = [recvNs.buffer, ingestSeq.buffer, kind.buffer, session.buffer, exchange.buffer, conn.buffer, scanAt.buffer, scans.buffer];
-    return { batch, transfer: transfer as ArrayBuffer[] };
+    const batch = { n, recvNs, ingestSeq, kind, session, exchange, conn, payload, meta, fresh };
+    return { batch, transfer: [recvNs.buffer, ingestSeq.buffer, kind.buffer, session.buffer, exchange.buffer, conn.buffer] as ArrayBuffer[] };
   }
 }
 
 const KIND_CODE = new Map<LogKind, number>(LOG_KINDS.map((k, i) => [k, i]));
 
-/**
- * Turns wire batches back into LogEvents, equal field for field to the encoded ones, each
- * carrying its frame's scan (Prescanned) for the adapter's fast path.
- */
+/** Turns wire batches back into LogEvents, equal field for field to the encoded ones. */
 export class WireDecoder {
   private readonly table: string[] = [];
 
-  decode(b: WireBatch): (LogEvent & Prescanned)[] {
+  decode(b: WireBatch): LogEvent[] {
     for (const s of b.fresh) this.table.push(s);
     const t = this.table;
-    const out = new Array<LogEvent & Prescanned>(b.n);
+    const out = new Array<LogEvent>(b.n);
     for (let i = 0; i < b.n; i++) {
       out[i] = {
         session: t[b.session[i]!]!, ingestSeq: b.ingestSeq[i]!, recvNs: b.recvNs[i]!, exchange: t[b.exchange[i]!]!,
         conn: t[b.conn[i]!]!, kind: LOG_KINDS[b.kind[i]!]!, payload: b.payload[i]!, meta: b.meta[i]!,
-        scanBuf: b.scans, scanAt: b.scanAt[i]!,
       };
     }
     return out;
@@ -125,6 +93,4 @@ export class WireDecoder {
 export interface ReadThreadInput {
   readonly plan: ArchivePlan;
   readonly range: TimeRange;
-  /** Scan every batch's frames ahead (true), none (false), or as scanAhead decides (absent). */
-  readonly scanAhead?: boolean;
 }

@@ -7,7 +7,6 @@
  * Everything here is pure: URLs and frames are strings, paging is a function of the last
  * response. The I/O (sockets, fetch, timers) stays at the edges that use these.
  */
-import type { Scanner } from './fast-path.ts';
 import type { LogEvent } from '../log/event.ts';
 import type { DecodeCounts, MarketEvent } from '../market/events.ts';
 import type { SimEvent, SimTrade } from '../sim/market.ts';
@@ -98,11 +97,6 @@ export interface ExchangeSpec {
   /** The name cryptofeed gives the exchange in its file names (`BINANCE_US.ws.1.0`), when it is not the id in capitals. */
   readonly cryptofeedName?: string;
   readonly makeDecoder: () => Decoder;
-  /**
-   * The scanner the decoder's fast path starts with (fast-path.ts), when it has one: pure,
-   * so the archive reader thread runs it ahead of the decoder (replayer/read-thread.ts).
-   */
-  readonly scan?: Scanner;
   readonly symbols: SymbolRules;
   readonly fees: Fees;
   /** Absent: tapedeck decodes and replays this exchange's recordings but cannot record it live (yet). */

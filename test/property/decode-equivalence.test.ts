@@ -2,9 +2,7 @@
  * The fast decoders (scanning the frame text) against the JSON.parse decoders they replace,
  * which stay as the oracle: for every frame, real or mutated, both give deep-equal market
  * events and counters (recognised / unknown / duplicates / errors), frame after frame from
- * the same starting state — and so does the fast decoder given the frame's scan done ahead
- * and packed, as the archive reader thread hands it over (fast-path.ts ScanPacker), with
- * the scanner the exchange's spec names. Mutations: key order, whitespace, escapes, truncation, wrong
+ * the same starting state. Mutations: key order, whitespace, escapes, truncation, wrong
  * types, huge and odd numbers, missing and duplicated keys, unicode, control characters,
  * prototype names, times far from the receive time.
  */
@@ -14,8 +12,6 @@ import { decodeBinance, decodeBinanceParsed, newBinanceState, type BinanceState 
 import { scanBinance } from '../../src/exchanges/binance/scan.ts';
 import { decodeCoinbase, decodeCoinbaseParsed, newCoinbaseState, type CoinbaseState } from '../../src/exchanges/coinbase/decode.ts';
 import { scanCoinbase } from '../../src/exchanges/coinbase/scan.ts';
-import { ScanPacker, type Prescanned, type Scanner } from '../../src/exchanges/fast-path.ts';
-import { EXCHANGES } from '../../src/exchanges/registry.ts';
 import { decimalAt, isoUsAt } from '../../src/exchanges/scan-values.ts';
 import { parseCryptofeedLine, parseHftbacktestLine } from '../../src/importers/formats.ts';
 import type { LogEvent } from '../../src/log/event.ts';
@@ -30,16 +26,10 @@ interface Venue<S> {
   readonly fast: (ev: LogEvent, s: S) => MarketEvent[];
   readonly exact: (ev: LogEvent, s: S) => MarketEvent[];
   readonly counts: (s: S) => DecodeCounts;
-  /** The scanner the exchange's spec gives the reader thread. */
-  readonly scan: Scanner;
 }
 
-const BINANCE: Venue<BinanceState> = {
-  name: 'binance', fresh: newBinanceState, fast: decodeBinance, exact: decodeBinanceParsed, counts: (s) => s.counts, scan: EXCHANGES.binance.scan,
-};
-const COINBASE: Venue<CoinbaseState> = {
-  name: 'coinbase', fresh: newCoinbaseState, fast: decodeCoinbase, exact: decodeCoinbaseParsed, counts: (s) => s.counts, scan: EXCHANGES.coinbase.scan,
-};
+const BINANCE: Venue<BinanceState> = { name: 'binance', fresh: newBinanceState, fast: decodeBinance, exact: decodeBinanceParsed, counts: (s) => s.counts };
+const COINBASE: Venue<CoinbaseState> = { name: 'coinbase', fresh: newCoinbaseState, fast: decodeCoinbase, exact: decodeCoinbaseParsed, counts: (s) => s.counts };
 
 /** Doc and hand-written frames beside the real ones: shapes no recording holds (fixtures README, "Known gaps"). */
 const T0 = 1_723_161_255_000_000_000n;
@@ -91,26 +81,21 @@ let seq = 0;
 const logEvent = (exchange: string, recvNs: bigint, payload: string): LogEvent =>
   ({ session: 'p', ingestSeq: seq++, recvNs, exchange, conn: 'c', kind: 'frame', payload, meta: '' });
 
-/** Decodes `frames` by the three paths from fresh states, asserting equality after every frame. */
+/** Decodes `frames` by both paths from fresh states, asserting equality after every frame. */
 function assertSame<S>(v: Venue<S>, frames: [bigint, string][]): void {
   const fastState = v.fresh();
   const exactState = v.fresh();
-  const aheadState = v.fresh();
-  const packer = new ScanPacker();
   for (const [recvNs, payload] of frames) {
     const ev = logEvent(v.name, recvNs, payload);
     const exact = v.exact(ev, exactState);
     const fast = v.fast(ev, fastState);
     expect(fast, `fast path ≠ JSON.parse path for ${JSON.stringify(payload)}`).toStrictEqual(exact);
-    const scanAt = packer.pack(v.scan(payload));
-    const ahead = v.fast({ ...ev, scanBuf: packer.take(), scanAt } as LogEvent & Prescanned, aheadState);
-    expect(ahead, `fast path from the scan done ahead ≠ JSON.parse path for ${JSON.stringify(payload)}`).toStrictEqual(exact);
     // The engine counts decode errors from the events; do it here too, so the counters compare whole.
     const errors = exact.filter((m) => m.type === 'decode_error').length;
-    for (const state of [exactState, fastState, aheadState]) v.counts(state).errors += errors;
+    v.counts(exactState).errors += errors;
+    v.counts(fastState).errors += errors;
   }
   expect(v.counts(fastState), 'counters').toStrictEqual(v.counts(exactState));
-  expect(v.counts(aheadState), 'counters (scan done ahead)').toStrictEqual(v.counts(exactState));
   expect(JSON.stringify(v.counts(fastState)), 'counters as manifest.json writes them').toBe(JSON.stringify(v.counts(exactState)));
 }
 

@@ -1,9 +1,8 @@
 /**
  * The archive reader thread (replayer/read-thread.ts): what crosses the thread boundary
  * comes back field for field, the threaded read yields exactly the in-line read's events in
- * its order (any time range, any file cut), frames scanned ahead on the thread carry exactly
- * their scanner's fields and fold to the same outputs, a broken file fails the same way, and
- * a consumer that stops early stops the thread.
+ * its order (any time range, any file cut), a broken file fails the same way, running out of
+ * heap is one clear error, and a consumer that stops early stops the thread and closes files.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,11 +13,6 @@ import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { readArchiveThreaded } from '../../replayer/read-thread.ts';
 import { WireDecoder, WireEncoder } from '../../replayer/read-wire.ts';
-import { TableCollector } from '../../src/engine/rows.ts';
-import { Fields } from '../../src/exchanges/scan.ts';
-import { NOT_SCANNED, unpackScan, type Prescanned } from '../../src/exchanges/fast-path.ts';
-import { exchangeSpec } from '../../src/exchanges/registry.ts';
-import { makePipeline } from '../../strategies/runner.ts';
 import { LOG_KINDS, type LogEvent } from '../../src/log/event.ts';
 import { simulateSession } from '../../src/sim/session.ts';
 import { ArchiveError, ArchiveWriter } from '../../src/storage/archive.ts';
@@ -35,26 +29,11 @@ const logEvent: fc.Arbitrary<LogEvent> = fc.record({
   meta: fc.string({ unit: 'grapheme', maxLength: 20 }),
 });
 
-/** The LogEvent fields alone (a threaded read's events also carry their scans). */
-const bare = ({ session, ingestSeq, recvNs, exchange, conn, kind, payload, meta }: LogEvent): LogEvent => ({ session, ingestSeq, recvNs, exchange, conn, kind, payload, meta });
-
 async function collect(batches: AsyncIterable<LogEvent[]>): Promise<LogEvent[]> {
   const out: LogEvent[] = [];
-  for await (const b of batches) for (const ev of b) out.push(bare(ev));
+  for await (const b of batches) for (const ev of b) out.push(ev);
   return out;
 }
-
-/** The fields found, as [slot, kind, start, end] (undefined: the scanner declined). */
-function found(f: Fields | undefined): number[][] | undefined {
-  return f && [...f.kind].flatMap((k, slot) => (k === 0 ? [] : [[slot, k, f.start[slot]!, f.end[slot]!]]));
-}
-
-/** A real-looking frame of each scanning exchange, or anything (the scanner then declines). */
-const framePayload = fc.oneof(
-  fc.constant('{"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":3735683259,"p":"61837.63","q":"0.02","T":1723161255342,"m":true,"M":true}}'),
-  fc.constant('{"type":"match","trade_id":1,"product_id":"BTC-USD","price":"1.5","size":"2","side":"buy","time":"2021-04-17T16:43:37.464459Z"}'),
-  fc.string({ unit: 'binary', maxLength: 60 }),
-);
 
 function writeSession(dir: string, seed: number, durationMs: number, maxRows: number): LogEvent[] {
   const events = simulateSession({ seed, startMs: Date.UTC(2024, 7, 9), durationMs, exchanges: ['binance', 'coinbase'], session: `rt-${seed}` });
@@ -72,25 +51,7 @@ describe('archive reader thread', () => {
       for (const b of batches) {
         const { batch } = enc.encode(b);
         // Through the same structured clone a worker's postMessage uses.
-        expect(dec.decode(structuredClone(batch)).map(bare)).toEqual(b);
-      }
-    }));
-  });
-
-  it('a frame scanned ahead carries exactly its scanner\'s fields; nothing else is scanned (property)', () => {
-    const event = fc.record({ base: logEvent, payload: framePayload, frame: fc.boolean() })
-      .map(({ base, payload, frame }): LogEvent => (frame ? { ...base, kind: 'frame', payload } : base));
-    fc.assert(fc.property(fc.array(fc.array(event, { maxLength: 30 }), { maxLength: 4 }), fc.boolean(), (batches, scan) => {
-      const enc = new WireEncoder((x) => exchangeSpec(x)?.scan);
-      const dec = new WireDecoder();
-      const into = new Fields(32);
-      for (const b of batches) {
-        const got = dec.decode(structuredClone(enc.encode(b, scan).batch));
-        got.forEach((ev: LogEvent & Prescanned, i) => {
-          const scanner = exchangeSpec(b[i]!.exchange)?.scan;
-          if (!scan || b[i]!.kind !== 'frame' || scanner === undefined) expect(ev.scanAt).toBe(NOT_SCANNED);
-          else expect(found(unpackScan(ev.scanBuf, ev.scanAt, into))).toEqual(found(scanner(b[i]!.payload)));
-        });
+        expect(dec.decode(structuredClone(batch))).toEqual(b);
       }
     }));
   });
@@ -130,27 +91,6 @@ describe('archive reader thread', () => {
       const inline = await digests(false);
       expect(Object.keys(inline).length).toBeGreaterThan(3);
       expect(await digests(true)).toEqual(inline);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('the fold gives the same outputs whichever thread scans the frames', async () => {
-    const dir = tmpDir('tapedeck-rt-');
-    try {
-      writeSession(path.join(dir, 'raw'), 12, 90_000, 3_000);
-      const plan = await planArchive(path.join(dir, 'raw'));
-      const fold = async (batches: AsyncIterable<LogEvent[]>) => {
-        const rows = new TableCollector();
-        const engine = makePipeline(DEFAULT_CONFIG, rows);
-        for await (const b of batches) for (const ev of b) engine.onLog(ev);
-        engine.finish();
-        return { tables: rows.tables, stats: engine.stats };
-      };
-      const inline = await fold(readArchiveBatches(plan));
-      expect(inline.tables.candles.length).toBeGreaterThan(10);
-      expect(await fold(readArchiveThreaded(plan, {}, { scanAhead: true }))).toEqual(inline);
-      expect(await fold(readArchiveThreaded(plan, {}, { scanAhead: false }))).toEqual(inline);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -7,7 +7,6 @@ import type { SimEvent } from '../../sim/market.ts';
 import { decoderOf, idsIn, pageLimit, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
 import { urlParam } from '../common.ts';
 import { decodeBinance, newBinanceState } from './decode.ts';
-import { scanBinance } from './scan.ts';
 import {
   binanceBookTickerPayload, binanceCombined, binanceRestTrades, binanceRestTradesUrl, binanceStream, binanceSubscribe, binanceTradePayload,
 } from './wire.ts';
@@ -26,7 +25,6 @@ const pageUrl = (rest: string, symbol: string, fromId: bigint, toId: bigint): st
 
 export const binance = {
   makeDecoder: decoderOf(newBinanceState, decodeBinance),
-  scan: scanBinance,
   symbols: {
     split: splitOnQuotes(QUOTES),
     // Binance spot quotes dollars as USDT.

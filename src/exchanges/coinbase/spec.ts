@@ -6,12 +6,10 @@
 import type { SimEvent, SimTrade } from '../../sim/market.ts';
 import { decoderOf, idsIn, pageLimit, splitDashed, type ExchangeSpec } from '../spec.ts';
 import { decodeCoinbase, newCoinbaseState } from './decode.ts';
-import { scanCoinbase } from './scan.ts';
 import { coinbaseMatch, coinbaseRestTrades, coinbaseRestTradesUrl, coinbaseSubscribe, coinbaseSubscriptions, coinbaseTicker } from './wire.ts';
 
 export const coinbase = {
   makeDecoder: decoderOf(newCoinbaseState, decodeCoinbase),
-  scan: scanCoinbase,
   symbols: {
     split: splitDashed,
     native: (canonical) => {
