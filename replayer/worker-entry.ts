@@ -64,8 +64,13 @@ export function bundledEntry(source: URL, cacheDir = DEFAULT_CACHE): URL | undef
 /** The bundle exists and every file it was built from is as it was. */
 function fresh(out: string, stamps: string): boolean {
   if (!fs.existsSync(out) || !fs.existsSync(stamps)) return false;
-  const inputs = JSON.parse(fs.readFileSync(stamps, 'utf8')) as Stamp[];
-  return inputs.length > 0 && inputs.every((s) => {
+  let inputs: Stamp[];
+  try {
+    inputs = JSON.parse(fs.readFileSync(stamps, 'utf8')) as Stamp[];
+  } catch {
+    return false; // a stamps file cut short (a full disk, a crash): build again
+  }
+  return Array.isArray(inputs) && inputs.length > 0 && inputs.every((s) => {
     const st = fs.statSync(s.file, { throwIfNoEntry: false });
     return st !== undefined && st.size === s.size && st.mtimeMs === s.mtimeMs;
   });

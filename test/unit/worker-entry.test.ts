@@ -86,11 +86,17 @@ describe('worker entry without tsx', () => {
     expect(fs.statSync(url).mtimeMs).toBe(mtime);
   });
 
-  it('rebuilds when a source file changes', async () => {
+  it('rebuilds when a source file changes, or when its stamps are unreadable', async () => {
     const p = project('old-');
     expect(await run(workerEntry(p.entry, p.fallback, p.cache))).toBe('old-1');
     fs.writeFileSync(path.join(p.dir, 'answer.ts'), 'export const answer = (n: number): string => "new-" + (n + 1);\n');
     expect(await run(bundledEntry(p.entry, p.cache)!)).toBe('new-2');
+    const stamps = fs.readdirSync(p.cache).find((f) => f.endsWith('.json'))!;
+    fs.writeFileSync(path.join(p.cache, stamps), '[{"file":');
+    const bundle = bundledEntry(p.entry, p.cache);
+    expect(bundle).toBeDefined();
+    expect(await run(bundle!)).toBe('new-2');
+    expect(() => JSON.parse(fs.readFileSync(path.join(p.cache, stamps), 'utf8')) as unknown).not.toThrow();
   });
 
   it('falls back to the tsx entry for a module that needs its own location, or a cache it cannot write', async () => {
