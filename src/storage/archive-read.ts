@@ -62,8 +62,8 @@ interface OpenFile {
 
 /**
  * The file's bytes through one descriptor, read with positioned reads. hyparquet's own
- * `asyncBufferFromFile` opens a read stream (open, read, close) for every slice it asks
- * for — one per column per page range — which was a fifth of the reader's time (issue 9).
+ * `asyncBufferFromFile` opens a read stream (open, read, close, and a stream's events) for
+ * every slice it asks for — one per column per page range.
  */
 function fileBuffer(file: string): { buf: AsyncBuffer; close(): void } {
   const fd = fs.openSync(file, 'r');
@@ -157,8 +157,8 @@ async function* sliceBatches(file: string, scan: Awaited<ReturnType<typeof parqu
     unknown[], ArrayLike<unknown>, ArrayLike<unknown>, unknown[], unknown[], unknown[], unknown[], unknown[],
   ];
   const n = to - from;
-  // ingest_seq read as a number straight from its 64-bit words (it is far below 2^53), not
-  // through a BigInt per row.
+  // ingest_seq read as a number straight from its 64-bit words (little-endian, as every
+  // platform Node runs on; the value is far below 2^53), not through a BigInt per row.
   const seqWords = seq instanceof BigInt64Array ? new Int32Array(seq.buffer, seq.byteOffset, 2 * seq.length) : undefined;
   for (let at = 0; at < n; at += batchRows) {
     const end = Math.min(n, at + batchRows);
