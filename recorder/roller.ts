@@ -21,6 +21,7 @@
 import { Worker } from 'node:worker_threads';
 import type { LogEvent } from '../src/log/event.ts';
 import { WireEncoder, type WireBatch } from '../replayer/read-wire.ts';
+import { workerEntry } from '../replayer/worker-entry.ts';
 import { ArchiveWriter } from '../src/storage/archive.ts';
 import type { Spool } from './spool.ts';
 
@@ -117,7 +118,8 @@ export class ArchiveRoller implements Roller {
   constructor(private readonly spool: Spool, private readonly session: string, rawDir: string,
     private readonly consumers: readonly string[], private readonly onFault: (err: Error) => void) {
     this.sentUpTo = spool.cursor('archive', session);
-    this.worker = new Worker(new URL('./roller.worker.mjs', import.meta.url), {
+    const entry = workerEntry(new URL('./roller.worker.ts', import.meta.url), new URL('./roller.worker.mjs', import.meta.url));
+    this.worker = new Worker(entry, {
       workerData: { rawDir, session } satisfies RollerInput, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
     });
     this.worker.on('message', (m: RollerReply) => this.onReply(m));

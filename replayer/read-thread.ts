@@ -6,9 +6,9 @@
  *
  * The order and content of the events are read.ts's by construction: the worker runs the
  * same merge and sends every event it yields, in order, in the compact form read-wire.ts
- * defines. It runs at most CREDIT batches ahead,
- * so memory stays bounded whatever the archive's length; it starts from a bundle of its
- * TypeScript when one can be had (worker-entry.ts).
+ * defines. It runs at most CREDIT batches ahead, so memory stays bounded whatever the
+ * archive's length; it starts from a bundle of its TypeScript when one can be had
+ * (worker-entry.ts).
  */
 import { Worker } from 'node:worker_threads';
 import type { LogEvent } from '../src/log/event.ts';
