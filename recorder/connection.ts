@@ -27,6 +27,10 @@ export interface ConnectionOptions {
   readonly onError?: (message: string) => void;
 }
 
+/** At stop: how long to wait for the close after the last frame, counted in ticks of STOP_TICK_MS. */
+const STOP_QUIET_MS = 2_000;
+const STOP_TICK_MS = 100;
+
 export class SupervisedConnection {
   private ws: WebSocket | undefined;
   private conn = '';
@@ -46,7 +50,13 @@ export class SupervisedConnection {
     this.watchdog = setInterval(() => this.check(), Math.min(1000, this.o.silenceMs / 2));
   }
 
-  /** Closes for good; resolves once the close is logged. */
+  /**
+   * Closes for good; resolves once the close is logged. Frames the exchange sent before it
+   * saw our close are still arriving (a recorder that has fallen behind has seconds of them
+   * in its socket): they are logged as they come, so the wait lasts while they flow, and
+   * ends STOP_QUIET_MS after the last one if the close never comes. ws bounds the whole wait:
+   * 30 s after our close frame it drops the socket (logged as a close 1006).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.watchdog);
@@ -54,12 +64,23 @@ export class SupervisedConnection {
     const ws = this.ws;
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
-      ws.once('close', () => resolve());
-      ws.close(1000, 'recorder stopping');
-      setTimeout(() => {
+      // Quiet is counted in turns of the event loop, not read off the clock: after a long
+      // commit the timer runs before the frames that waited behind it are read.
+      let heard = this.lastHeardMs;
+      let quiet = 0;
+      const give = setInterval(() => {
+        quiet = this.lastHeardMs === heard ? quiet + 1 : 0;
+        heard = this.lastHeardMs;
+        if (quiet * STOP_TICK_MS < STOP_QUIET_MS) return;
         ws.terminate();
+        end();
+      }, STOP_TICK_MS);
+      const end = (): void => {
+        clearInterval(give);
         resolve();
-      }, 2000).unref();
+      };
+      ws.once('close', end);
+      ws.close(1000, 'recorder stopping');
     });
   }
 
