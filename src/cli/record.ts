@@ -124,6 +124,8 @@ export const recordCommand: CommandModule<object, Args> = {
     await dash?.close();
     const tables = tableSummary(r.manifest);
     process.stdout.write(`recorded ${r.events} events as ${r.session} → ${r.archive}; live outputs → ${r.outDir}: ${tables}\n`);
+    const l = r.commitLatencyMs;
+    process.stdout.write(`frame arrival → spool commit: p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms\n`);
     if (cassandra && written) {
       process.stdout.write(`${sinkSummary(cassandra, written)}\n`);
       if (written.unwritten > 0) process.stdout.write(`cassandra: ${written.unwritten} rows NOT written (${cassandra.lastError}); kept in ${written.keptIn}, the next record --out ${a.out} --sink … writes them (they are also in ${r.outDir})\n`);

@@ -19,21 +19,20 @@ import { planArchive, readArchive, readArchiveBatches } from '../../replayer/rea
 import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from '../../src/engine/config.ts';
 import { importRecordings } from '../../src/importers/import.ts';
-import { record } from '../../recorder/record.ts';
 import { backtest } from '../../replayer/backtest.ts';
 import { DEFAULT_EXECUTION } from '../../strategies/execution.ts';
 import { openKafka } from '../../replayer/kafka-source.ts';
 import { cutBatch, ensureTopic, kafkaClient, kafkajsProducer, PRODUCE_TUNED } from '../../src/storage/kafka.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import { readManifest } from '../../src/storage/run.ts';
-import { ROOT, realFixturesDir, startCli } from '../helpers.ts';
+import { ROOT, realFixturesDir } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
 import { SKIP_CASSANDRA } from '../cassandra/node.ts';
 import { benchCassandra } from './cassandra-bench.ts';
 import { benchFacade } from './facade-bench.ts';
 import { benchFlood } from './flood-bench.ts';
 import { benchKafkaClients } from './kafka-clients.ts';
-import { benchRecorderMemory } from './recorder-memory.ts';
+import { benchRecorder } from './recorder-bench.ts';
 import { selfTimeByStage, threadProfiles } from './profile.ts';
 
 const real = realFixturesDir();
@@ -263,29 +262,11 @@ try {
     await benchFlood(row);
   }
 
-  // The recorder: the simulator (its own process) floods loopback; the recorder stores
-  // every frame (spool + archive) and runs the live engine. Once at a steady busy rate,
-  // once past what it can take.
-  for (const [label, meanGapMs] of SKIP.has('recorder') ? [] : [['steady', 0.25], ['saturated', 0.04]] as const) {
-    console.log('');
-    const sim = startCli(['simulate', '--port', '0', '--mean-gap', String(meanGapMs), '--seed', '3']);
-    const urls = await sim.waitFor(/binance: (\S+)[\s\S]*coinbase: (\S+)/);
-    const seconds = 15;
-    const rec = await record({
-      exchanges: ['binance', 'coinbase'], symbols: ['BTC-USD', 'ETH-USD'], out: path.join(tmp, `rec-${label}`), durationMs: seconds * 1000,
-      endpoints: { binance: { ws: urls[1]!, rest: urls[1]!.replace(/^ws/, 'http') }, coinbase: { ws: urls[2]!, rest: urls[2]!.replace(/^ws/, 'http') } },
-      config: DEFAULT_CONFIG, metrics: null,
-    });
-    sim.child.kill('SIGINT');
-    await sim.exited;
-    const recorded = rec.manifest.stats.byKind.frame ?? 0;
-    row(`recorder ingest, ${label} (offered ≈ ${fmt(4 * 1000 / meanGapMs)} frames/s)`, `${fmt(recorded / seconds)} frames/s (${fmt(recorded)} in ${seconds} s)`);
-    row('  frame arrival → spool commit', `p50 ${rec.commitLatencyMs.p50.toFixed(1)} ms, p99 ${rec.commitLatencyMs.p99.toFixed(1)} ms, max ${rec.commitLatencyMs.max.toFixed(1)} ms`);
-    row('  peak RSS of the process so far', `${fmt(process.resourceUsage().maxRSS / 1024)} MiB`);
-  }
+  // The recorder: the simulator (its own process) floods loopback; the recorder (its own
+  // process) stores every frame (spool + archive) and runs the live engine.
   if (!SKIP.has('recorder')) {
-    console.log('\n== the recorder process\'s own RSS at a saturating rate');
-    await benchRecorderMemory(row, tmp);
+    console.log('\n== the recorder at a flood (offered, recorded, commit latency and RSS measured, verify)');
+    await benchRecorder(row, tmp);
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });

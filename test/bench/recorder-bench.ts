@@ -1,0 +1,106 @@
+/**
+ * The recorder at a flood (issue 12's recorder rows): `tapedeck record` in a process of its
+ * own against `simulate --rate R` in another, both exchanges, storage and the live engine on.
+ * Every figure is measured, none nominal:
+ * - offered: the frames the simulator handed to the recorder's sockets (its `GET /_stats`),
+ *   and those it skipped while the recorder's backlog was over the cap (a recorder that
+ *   cannot keep up is skipped, and sees a gap it backfills);
+ * - recorded: the frames in the archive, by exchange, and whether they are every frame sent;
+ * - frame arrival → spool commit p50/p99/max at that rate (record's own closing line);
+ * - the recorder process's own RSS from /proc every 5 s, and its peak every 250 ms;
+ * - `verify` of the live outputs against a replay of the archive.
+ * Once at a steady rate, once past what the recorder can take, and that once more with the
+ * archive written on a worker thread (TAPEDECK_ROLL_THREAD=1). A section of `npm run bench`
+ * (TAPEDECK_BENCH_SKIP=recorder leaves it out); alone:
+ * `node --import tsx test/bench/recorder-bench.ts [saturated seconds, default 60]`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { planArchive, readArchiveBatches } from '../../replayer/read.ts';
+import type { FloodStats } from '../../replayer/simulator/flood.ts';
+import { runCli, startCli } from '../helpers.ts';
+import { runAlone, type Row } from './timing.ts';
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function rssMiB(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  } catch {
+    return 0; // the process has just exited
+  }
+}
+
+/** Frames in an archive, by exchange. */
+async function archivedFrames(raw: string): Promise<Record<string, number>> {
+  const n: Record<string, number> = {};
+  for await (const batch of readArchiveBatches(await planArchive(raw))) {
+    for (const ev of batch) if (ev.kind === 'frame') n[ev.exchange] = (n[ev.exchange] ?? 0) + 1;
+  }
+  return n;
+}
+
+interface Run { readonly label: string; readonly rate: string; readonly seconds: number; readonly rollThread: '0' | '1' }
+
+async function benchOne(row: Row, tmp: string, r: Run): Promise<void> {
+  const sim = startCli(['simulate', '--port', '0', '--rate', r.rate, '--seed', '3']);
+  try {
+    const urls = await sim.waitFor(/binance: (\S+)[\s\S]*coinbase: (\S+)[\s\S]*GET (\S+\/_stats)/);
+    const out = path.join(tmp, `rec-${r.rate}-${r.rollThread}`);
+    const rec = startCli([
+      'record', '--exchanges', 'binance,coinbase', '--symbols', 'BTC-USD,ETH-USD', '--out', out, '--duration', `${r.seconds}s`,
+      '--endpoint', `binance=${urls[1]}`, '--endpoint', `coinbase=${urls[2]}`, '--no-metrics',
+    ], { TAPEDECK_ROLL_THREAD: r.rollThread });
+    const t0 = performance.now();
+    const every5: number[] = [];
+    let peak = 0;
+    let stoppedAt = 0;
+    const fine = setInterval(() => {
+      peak = Math.max(peak, rssMiB(rec.child.pid!));
+      if (stoppedAt === 0 && performance.now() - t0 >= r.seconds * 1000) stoppedAt = performance.now();
+    }, 250);
+    const coarse = setInterval(() => every5.push(rssMiB(rec.child.pid!)), 5_000);
+    const code = await rec.exited;
+    clearInterval(fine);
+    clearInterval(coarse);
+    if (code !== 0) throw new Error(`bench: record failed: ${rec.stderr}`);
+    const { flood } = await (await fetch(urls[3]!)).json() as { flood: FloodStats };
+    const commit = /p50 (\S+) ms, p99 (\S+) ms, max (\S+) ms/.exec(rec.stdout)!;
+    const outDir = /live outputs → (\S+):/.exec(rec.stdout)![1]!;
+    const archived = await archivedFrames(path.join(out, 'raw'));
+    const sent = Object.values(flood.sent).reduce((a, b) => a + b, 0);
+    const missed = Object.values(flood.dropped).reduce((a, b) => a + b, 0);
+    const kept = Object.values(archived).reduce((a, b) => a + b, 0);
+    const lost = Object.keys(flood.sent).filter((x) => archived[x] !== flood.sent[x]);
+    const verify = runCli(['verify', '--recording', path.join(out, 'raw'), '--live', outDir]);
+    row(`recorder at simulate --rate ${r.rate}, ${r.seconds} s, ${r.label}`, '');
+    row('  offered: sent to its sockets (at the simulator)', `${fmt(sent / r.seconds)} frames/s; skipped while it was behind ${fmt(missed / r.seconds)} frames/s`);
+    row('  recorded (frames in the archive)', `${fmt(kept / r.seconds)} frames/s (goal ≥ 100,000: ${(kept / r.seconds / 100_000).toFixed(2)}×); every frame sent is archived: ${lost.length === 0 ? 'yes' : `NO (${lost.map((x) => `${x} ${archived[x] ?? 0} of ${flood.sent[x]}`).join(', ')})`}`);
+    row('  frame arrival → spool commit at that rate', `p50 ${commit[1]} ms, p99 ${commit[2]} ms (goal ≤ 150: ${(Number(commit[2]) / 150).toFixed(2)}×), max ${commit[3]} ms`);
+    row('  the recorder\'s RSS', `max ${fmt(peak)} MiB (goal ≤ 300: ${(peak / 300).toFixed(2)}×); every 5 s: ${every5.filter((x) => x > 0).map(Math.round).join(' ')}`);
+    row('  stop (drain, last archive write, outputs)', `${((performance.now() - (stoppedAt || performance.now())) / 1000).toFixed(1)} s; verify: ${/identical/.test(verify.stdout) ? 'identical' : `DIFFERS ${verify.stdout}${verify.stderr}`}`);
+    fs.rmSync(out, { recursive: true, force: true });
+  } finally {
+    sim.child.kill('SIGINT');
+    await sim.exited;
+  }
+}
+
+export async function benchRecorder(row: Row, tmp: string, seconds = 60): Promise<void> {
+  const runs: Run[] = [
+    { label: 'steady', rate: '20k', seconds: Math.min(15, seconds), rollThread: '0' },
+    { label: 'saturated, archive on the ingest thread (default)', rate: '150k', seconds, rollThread: '0' },
+    { label: 'saturated, archive on a worker thread', rate: '150k', seconds, rollThread: '1' },
+  ];
+  for (const r of runs) await benchOne(row, tmp, r);
+}
+
+if (runAlone(import.meta.url)) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-recbench-'));
+  try {
+    await benchRecorder((label, value) => console.log(`${label.padEnd(56)} ${value}`), tmp, Number(process.argv[2] ?? 60));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
