@@ -56,17 +56,10 @@ export class BinanceConnection extends SimConnection {
       this.close('close', 1008, 'Too many requests');
       return;
     }
-    let req: { method?: unknown; params?: unknown; id?: unknown };
-    try {
-      req = JSON.parse(text) as typeof req;
-    } catch {
-      this.send(`{"code":3,"msg":"Invalid JSON: expected value at line 1 column 1","id":null}`);
-      return;
-    }
-    if (typeof req !== 'object' || req === null || Array.isArray(req)) {
-      this.send('{"code":3,"msg":"Invalid request: expected an object","id":null}');
-      return;
-    }
+    const req = this.request<{ method?: unknown; params?: unknown; id?: unknown }>(
+      text, '{"code":3,"msg":"Invalid JSON: expected value at line 1 column 1","id":null}', '{"code":3,"msg":"Invalid request: expected an object","id":null}',
+    );
+    if (req === undefined) return;
     const id = typeof req.id === 'number' || typeof req.id === 'string' ? JSON.stringify(req.id) : 'null';
     const params = Array.isArray(req.params) ? req.params.filter((p): p is string => typeof p === 'string') : [];
     switch (req.method) {

@@ -57,17 +57,10 @@ export class CoinbaseConnection extends SimConnection {
   }
 
   private onMessage(text: string): void {
-    let msg: { type?: unknown; product_ids?: unknown; channels?: unknown };
-    try {
-      msg = JSON.parse(text) as typeof msg;
-    } catch {
-      this.send('{"type":"error","message":"Malformed JSON","reason":"invalid character"}');
-      return;
-    }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      this.send('{"type":"error","message":"Failed to subscribe","reason":"message is not an object"}');
-      return;
-    }
+    const msg = this.request<{ type?: unknown; product_ids?: unknown; channels?: unknown }>(
+      text, '{"type":"error","message":"Malformed JSON","reason":"invalid character"}', '{"type":"error","message":"Failed to subscribe","reason":"message is not an object"}',
+    );
+    if (msg === undefined) return;
     if (msg.type !== 'subscribe' && msg.type !== 'unsubscribe') {
       this.send(`{"type":"error","message":"Failed to subscribe","reason":${JSON.stringify(`${shown(msg.type)} is not a valid type`)}}`);
       return;

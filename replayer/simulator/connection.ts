@@ -92,6 +92,23 @@ export abstract class SimConnection {
     }
   }
 
+  /**
+   * A client's message as a JSON object; anything else is answered with the protocol's error
+   * (`badJson` for text that is not JSON, `notObject` for other JSON) and gives undefined.
+   */
+  protected request<T extends object>(text: string, badJson: string, notObject: string): T | undefined {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.send(badJson);
+      return undefined;
+    }
+    if (typeof msg === 'object' && msg !== null && !Array.isArray(msg)) return msg as T;
+    this.send(notObject);
+    return undefined;
+  }
+
   /** Closes the connection: `close` (a close frame), `terminate` (the TCP socket just dies). */
   close(mode: 'close' | 'terminate', code = 1001, reason = 'going away'): void {
     if (mode === 'terminate') this.ws.terminate();

@@ -10,7 +10,9 @@
 import type { WebSocket } from 'ws';
 import type { ExchangeId } from '../../src/exchanges/registry.ts';
 import { BinanceConnection, binanceAggTrades, binanceHistoricalTrades, binanceRecentTrades, binanceStreamOf, type BinanceOptions } from './binance.ts';
+import { BitstampConnection, bitstampStreamOf, bitstampTransactionsReply } from './bitstamp.ts';
 import { CoinbaseConnection, coinbaseStreamOf, coinbaseTrades, type CoinbaseOptions } from './coinbase.ts';
+import { KrakenConnection, krakenStreamOf, krakenTradesReply } from './kraken.ts';
 import type { ConnContext, SimConnection } from './connection.ts';
 import type { TradeLog } from './feed.ts';
 import { ArchiveFeed } from './archive-feed.ts';
@@ -90,13 +92,40 @@ const coinbase: SimProtocol = {
   carried: coinbaseCarried,
 };
 
+/** `/bitstamp` (the real URL also takes a trailing slash). */
+const bitstamp: SimProtocol = {
+  accepts: (url) => url.pathname.replace(/\/$/, '') === '/bitstamp',
+  connect: (ws, ctx) => new BitstampConnection(ws, ctx),
+  rest: (pathname, query, feed) => {
+    const tx = /^\/bitstamp\/api\/v2\/transactions\/([a-z0-9]+)\/?$/.exec(pathname);
+    if (!tx || !feed.markets('bitstamp').some((m) => m.symbol === tx[1])) return undefined;
+    return bitstampTransactionsReply(feed.tradesOf('bitstamp', tx[1]!), query, serverTimeMs(feed));
+  },
+  isTrade: (payload) => /"event": ?"trade"/.test(payload),
+  streamOf: bitstampStreamOf,
+  symbolOf: (stream) => stream.slice(stream.lastIndexOf('_') + 1),
+  tradeText: (payload) => texts(payload, /"price_str": ?"([^"]+)"/, /"amount_str": ?"([^"]+)"/),
+};
+
+/** `/kraken/v2` (or `/kraken`). */
+const kraken: SimProtocol = {
+  accepts: (url) => /^\/kraken(\/v2)?\/?$/.test(url.pathname),
+  connect: (ws, ctx, _url, feed) => new KrakenConnection(ws, ctx, feed),
+  rest: (pathname, query, feed) => (pathname === '/kraken/0/public/Trades' ? krakenTradesReply(feed, query) : undefined),
+  isTrade: (payload) => payload.startsWith('{"channel":"trade"'),
+  streamOf: krakenStreamOf,
+  symbolOf: (stream) => stream.slice(stream.indexOf(':') + 1),
+  // Prices and sizes are JSON numbers: the recorded digits are the text.
+  tradeText: (payload) => texts(payload, /"price":([0-9.eE+-]+)/, /"qty":([0-9.eE+-]+)/),
+};
+
 function texts(payload: string, price: RegExp, size: RegExp): { price: string; size: string } | undefined {
   const p = price.exec(payload)?.[1];
   const s = size.exec(payload)?.[1];
   return p !== undefined && s !== undefined ? { price: p, size: s } : undefined;
 }
 
-export const SIM_PROTOCOLS: Partial<Record<ExchangeId, SimProtocol>> = { binance, coinbase };
+export const SIM_PROTOCOLS: Partial<Record<ExchangeId, SimProtocol>> = { binance, bitstamp, coinbase, kraken };
 
 export function simProtocol(exchange: string): SimProtocol | undefined {
   return Object.hasOwn(SIM_PROTOCOLS, exchange) ? SIM_PROTOCOLS[exchange as ExchangeId] : undefined;

@@ -15,7 +15,7 @@ export const simulateCommand: CommandModule<object, Args> = {
   command: 'simulate',
   describe: 'serve a seeded synthetic market over each exchange\'s real WebSocket protocol, on loopback',
   builder: (y) => y
-    .option('exchanges', { type: 'string', default: SIM_EXCHANGES.join(','), describe: `exchanges: ${SIM_EXCHANGES.join(',')}` })
+    .option('exchanges', { type: 'string', default: 'binance,coinbase', describe: `exchanges to serve, any of ${SIM_EXCHANGES.join(',')}` })
     .option('port', { type: 'number', default: 9100, describe: 'port (0: any free port)' })
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0: every interface)' })
     .option('seed', { type: 'number', default: 42, describe: 'seed of the synthetic market: the same seed serves the same trades and quotes' })

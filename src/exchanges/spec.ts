@@ -79,12 +79,18 @@ export interface LiveSpec {
   readonly tradeIdField: string;
 }
 
+export interface SimEndpoint {
+  readonly url: string;
+  readonly subscribe: readonly string[];
+  readonly ack: readonly string[];
+}
+
 /** The simulator's side of the exchange: its wire shapes for simulated market events. */
 export interface SimSpec {
   /** Native symbol of a simulated asset. */
   symbol(base: string): string;
-  /** Where a recorder connects, what it sends, and the ack it gets (offline sessions). */
-  endpoint(symbols: readonly string[]): { url: string; subscribe: string; ack: string };
+  /** Where a recorder connects, the frames it sends, and the acks it gets, in order (offline sessions). */
+  endpoint(symbols: readonly string[]): SimEndpoint;
   /** A fresh encoder (it keeps sequence numbers): `wire` is what the simulator's socket layer gets, `logged` what a recorder subscribed as `record` does receives. */
   encoder(): { wire(e: SimEvent): string; logged(e: SimEvent, wire: string): string };
   /** The REST trade-backfill body for these trades, in the exchange's order. */

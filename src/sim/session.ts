@@ -5,6 +5,7 @@
  * every `tickMs` of local time, and frames named in `dropTradeIds` never arrive (gaps).
  */
 import type { LogEvent } from '../log/event.ts';
+import type { SimEndpoint } from '../exchanges/spec.ts';
 import { simSpec } from '../exchanges/registry.ts';
 import { FrameEncoder } from './frames.ts';
 import { DEFAULT_ASSETS, simSymbol, simulateMarket, type SimOptions } from './market.ts';
@@ -24,7 +25,7 @@ export interface SimSessionOptions extends SimOptions {
 type Raw = Omit<LogEvent, 'session' | 'ingestSeq'>;
 
 /** Where a recorder connects to `exchange`, what it sends, and the ack it gets. */
-export function simEndpoints(exchange: string, symbols: readonly string[]): { url: string; subscribe: string; ack: string } {
+export function simEndpoints(exchange: string, symbols: readonly string[]): SimEndpoint {
   return simSpec(exchange).endpoint(symbols);
 }
 
@@ -67,9 +68,10 @@ export function* streamSession(o: SimSessionOptions): Generator<LogEvent> {
     const ep = simEndpoints(x, assets.map((a) => simSymbol(x, a.base)));
     const conn = `${x}.0`;
     setup.push({ recvNs: startNs, exchange: x, conn, kind: 'open', payload: '', meta: ep.url });
-    setup.push({ recvNs: startNs + 1n, exchange: x, conn, kind: 'sent', payload: ep.subscribe, meta: '' });
-    setup.push({ recvNs: startNs + 2_000_000n, exchange: x, conn, kind: 'frame', payload: ep.ack, meta: '' });
-    lastRecv.set(x, startNs + 2_000_000n);
+    // Subscribes go out at once, one ns apart; their acks come 2 ms later.
+    ep.subscribe.forEach((payload, i) => setup.push({ recvNs: startNs + 1n + BigInt(i), exchange: x, conn, kind: 'sent', payload, meta: '' }));
+    ep.ack.forEach((payload, i) => setup.push({ recvNs: startNs + 2_000_000n + BigInt(i), exchange: x, conn, kind: 'frame', payload, meta: '' }));
+    lastRecv.set(x, startNs + 2_000_000n + BigInt(Math.max(0, ep.ack.length - 1)));
     queues.set(x, []);
   }
   const stableByRecv = (rs: Raw[], rank: number): Keyed[] =>

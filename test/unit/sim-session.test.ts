@@ -27,8 +27,8 @@ function oracleSession(o: SimSessionOptions): LogEvent[] {
     const ep = simEndpoints(x, assets.map((a) => simSymbol(x, a.base)));
     const conn = `${x}.0`;
     raws.push({ recvNs: startNs, exchange: x, conn, kind: 'open', payload: '', meta: ep.url });
-    raws.push({ recvNs: startNs + 1n, exchange: x, conn, kind: 'sent', payload: ep.subscribe, meta: '' });
-    raws.push({ recvNs: startNs + 2_000_000n, exchange: x, conn, kind: 'frame', payload: ep.ack, meta: '' });
+    raws.push({ recvNs: startNs + 1n, exchange: x, conn, kind: 'sent', payload: ep.subscribe[0]!, meta: '' });
+    raws.push({ recvNs: startNs + 2_000_000n, exchange: x, conn, kind: 'frame', payload: ep.ack[0]!, meta: '' });
     lastRecv.set(x, startNs + 2_000_000n);
   }
   const enc = new FrameEncoder();

@@ -70,7 +70,7 @@ export const binance = {
   },
   sim: {
     symbol: (base) => `${base}USDT`,
-    endpoint: (symbols) => ({ url: 'wss://stream.binance.com:9443/stream', subscribe: binanceSubscribe(streamsOf(symbols), 1), ack: '{"result":null,"id":1}' }),
+    endpoint: (symbols) => ({ url: 'wss://stream.binance.com:9443/stream', subscribe: [binanceSubscribe(streamsOf(symbols), 1)], ack: ['{"result":null,"id":1}'] }),
     encoder: () => {
       let updateId = 50_000_000_000;
       return {

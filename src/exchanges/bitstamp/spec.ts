@@ -3,15 +3,15 @@
  * lowercase pairs without a separator (`btcusd`), its fees, and its live connection: one
  * socket subscribed to `live_trades_<pair>` and `order_book_<pair>` (top of book for
  * quotes), the client's `bts:heartbeat` every 10 s, a reconnect at `bts:request_reconnect`.
- * Not yet simulated; REST `transactions` (no id cursor, ≤ 24 h) is one page per request.
+ * REST `transactions` (no id cursor, ≤ 24 h) is one page per request. The simulator speaks
+ * it in the wire shapes of wire.ts (USD pairs: `btcusd`).
  */
+import type { SimEvent } from '../../sim/market.ts';
 import { decoderOf, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
-
-const subscribe = (channel: string): string => JSON.stringify({ event: 'bts:subscribe', data: { channel } });
-
-/** Bitstamp's newest-first trades of the last day, at most: it pages by time, not by id. */
-const transactionsUrl = (rest: string, pair: string, time: 'minute' | 'day'): string => `${rest}/api/v2/transactions/${pair}/?time=${time}`;
 import { decodeBitstamp, newBitstampState } from './decode.ts';
+import {
+  bitstampBook, bitstampChannels, bitstampSubscribe, bitstampSubscribed, bitstampTrade, bitstampTransactions, bitstampTransactionsUrl,
+} from './wire.ts';
 
 /** Quote assets Bitstamp lists, longest first where one ends another. */
 const QUOTES = ['USDT', 'USDC', 'PAX', 'GUSD', 'USD', 'EUR', 'GBP', 'BTC', 'ETH'];
@@ -28,7 +28,7 @@ export const bitstamp = {
   fees: { takerBps: 40, makerBps: 30 },
   live: {
     endpoints: { ws: 'wss://ws.bitstamp.net', rest: 'https://www.bitstamp.net' },
-    connections: (ws, pairs) => [{ url: ws, subscribe: pairs.flatMap((p) => [subscribe(`live_trades_${p}`), subscribe(`order_book_${p}`)]) }],
+    connections: (ws, pairs) => [{ url: ws, subscribe: bitstampChannels(pairs).map(bitstampSubscribe) }],
     // The server answers each heartbeat, so a quiet market is not a silent socket.
     heartbeat: { everyMs: 10_000, frame: '{"event":"bts:heartbeat"}' },
     silenceMs: 30_000,
@@ -38,7 +38,7 @@ export const bitstamp = {
     // Key spacing differs between Bitstamp's servers (protocols.md §5).
     reconnectNotice: (text) => /"event": ?"bts:request_reconnect"/.test(text),
     backfill: {
-      first: (rest, gap) => transactionsUrl(rest, gap.symbol, 'day'),
+      first: (rest, gap) => bitstampTransactionsUrl(gap.symbol, 'day', rest),
       // No cursor: the day's page is all there is; the adapter drops the trades it already has.
       next: (_rest, _gap, _url, res) => {
         const rows: unknown = JSON.parse(res.body);
@@ -46,7 +46,21 @@ export const bitstamp = {
         return { trades: rows.length, next: undefined };
       },
     },
-    latestTradeUrl: (rest, pair) => transactionsUrl(rest, pair, 'minute'),
+    latestTradeUrl: (rest, pair) => bitstampTransactionsUrl(pair, 'minute', rest),
     tradeIdField: 'tid',
+  },
+  sim: {
+    symbol: (base) => `${base.toLowerCase()}usd`,
+    endpoint: (pairs) => {
+      const channels = bitstampChannels(pairs);
+      return { url: 'wss://ws.bitstamp.net', subscribe: channels.map(bitstampSubscribe), ack: channels.map(bitstampSubscribed) };
+    },
+    encoder: () => ({
+      wire: (e: SimEvent) => (e.kind === 'trade' ? bitstampTrade(e) : bitstampBook(e)),
+      logged: (_e: SimEvent, wire: string) => wire,
+    }),
+    restTradesBody: bitstampTransactions,
+    // No id cursor: the day's trades hold any gap a recorder can still fill.
+    restTradesUrl: (pair, _id, base) => bitstampTransactionsUrl(pair, 'day', base),
   },
 } satisfies ExchangeSpec;

@@ -45,7 +45,7 @@ export const coinbase = {
   },
   sim: {
     symbol: (base) => `${base}-USD`,
-    endpoint: (symbols) => ({ url: 'wss://ws-feed.exchange.coinbase.com', subscribe: coinbaseSubscribe(symbols), ack: coinbaseSubscriptions(symbols) }),
+    endpoint: (symbols) => ({ url: 'wss://ws-feed.exchange.coinbase.com', subscribe: [coinbaseSubscribe(symbols)], ack: [coinbaseSubscriptions(symbols)] }),
     encoder: () => {
       let seq = 300_000_000;
       // A ticker repeats its product's last trade.

@@ -5,12 +5,12 @@
  * against what it has, so a short disconnect refills itself) and `ticker` on every best
  * bid/offer change. Kraken's REST trades page by time and tapedeck's gaps are trade ids, so
  * a gap the snapshot does not cover is not backfilled: it is logged as failed at once and
- * its windows are flagged. Not yet simulated.
+ * its windows are flagged. The simulator speaks v2 in the wire shapes of wire.ts.
  */
+import type { SimEvent } from '../../sim/market.ts';
 import { decoderOf, splitDashed, type ExchangeSpec } from '../spec.ts';
-
-const subscribe = (params: Record<string, unknown>, reqId: number): string => JSON.stringify({ method: 'subscribe', params, req_id: reqId });
 import { decodeKraken, newKrakenState } from './decode.ts';
+import { krakenRestTrades, krakenSubscribed, krakenSubscriptions, krakenTicker, krakenTrades, krakenTradesUrl } from './wire.ts';
 
 /** Kraken's own names for assets others call otherwise (v1 pairs use them; v2 does not). */
 const ALIASES: Record<string, string> = { XBT: 'BTC', XDG: 'DOGE' };
@@ -35,10 +35,7 @@ export const kraken = {
     endpoints: { ws: 'wss://ws.kraken.com/v2', rest: 'https://api.kraken.com' },
     connections: (ws, symbols) => [{
       url: ws,
-      subscribe: [
-        subscribe({ channel: 'trade', symbol: [...symbols], snapshot: true }, 1),
-        subscribe({ channel: 'ticker', symbol: [...symbols], event_trigger: 'bbo' }, 2),
-      ],
+      subscribe: krakenSubscriptions(symbols),
     }],
     // Kraken sends a heartbeat about every second when nothing else flows [K2]; its guide
     // reconnects after 5 s of nothing [K6].
@@ -55,5 +52,28 @@ export const kraken = {
     latestTradeUrl: (rest, symbol) => `${rest}/0/public/Trades?pair=${symbol.replace('/', '')}&count=1`,
     // REST trade rows are arrays without field names: a restart finds no newest id and backfills nothing.
     tradeIdField: 'trade_id',
+  },
+  sim: {
+    symbol: (base) => `${base}/USD`,
+    endpoint: (symbols) => ({
+      url: 'wss://ws.kraken.com/v2',
+      subscribe: krakenSubscriptions(symbols),
+      ack: [...symbols.map((s) => krakenSubscribed('trade', s, 1, 0)), ...symbols.map((s) => krakenSubscribed('ticker', s, 2, 0))],
+    }),
+    encoder: () => {
+      // A ticker carries its symbol's last trade price.
+      const last = new Map<string, number>();
+      return {
+        wire: (e: SimEvent) => {
+          if (e.kind === 'quote') return krakenTicker('update', e, last.get(e.symbol));
+          last.set(e.symbol, e.price);
+          return krakenTrades('update', [e]);
+        },
+        logged: (_e: SimEvent, wire: string) => wire,
+      };
+    },
+    restTradesBody: krakenRestTrades,
+    // Kraken's cursor is a time, not a trade id: the page holding any id starts at the beginning.
+    restTradesUrl: (symbol, _id, base) => krakenTradesUrl(symbol, 0, base),
   },
 } satisfies ExchangeSpec;

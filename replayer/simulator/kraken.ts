@@ -1,0 +1,133 @@
+/**
+ * Kraken's WebSocket v2 protocol on loopback (protocols.md §4): a `status` message on
+ * connect; `subscribe` / `unsubscribe` of `trade` and `ticker` with one ack per symbol
+ * (failures `success:false`); on a trade subscription with `snapshot` (the default) the
+ * symbol's 50 most recent trades; `ping` → `pong`; a `heartbeat` each second nothing else
+ * was sent while anything is subscribed. REST: `GET /0/public/Trades?pair=&since=&count=`.
+ */
+import type { WebSocket } from 'ws';
+import { isoMicros } from '../../src/log/time.ts';
+import { KRAKEN_HEARTBEAT, krakenRestTrades, krakenStatus, krakenSubscribed, krakenTrades } from '../../src/exchanges/kraken/wire.ts';
+import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
+import { badParam, shown } from './binance.ts';
+import { SimConnection, type ConnContext } from './connection.ts';
+import type { TradeLog } from './feed.ts';
+import type { RecordedFrame } from './playback.ts';
+
+type Channel = 'trade' | 'ticker';
+const CHANNELS: readonly Channel[] = ['trade', 'ticker'];
+
+/** Trades in the snapshot a trade subscription opens with (the documented count). */
+export const KRAKEN_SNAPSHOT_TRADES = 50;
+
+/** Symbols one connection may subscribe to per channel: bounds a client's hold on memory. */
+const MAX_SYMBOLS = 1_000;
+
+/** The stream of a market-data message (`trade:BTC/USD`); undefined for status, heartbeats and acks. */
+export function krakenStreamOf(payload: string): string | undefined {
+  const channel = /^\{"channel":"(trade|ticker)"/.exec(payload)?.[1];
+  const symbol = /"symbol":"([^"]+)"/.exec(payload)?.[1];
+  return channel !== undefined && symbol !== undefined ? `${channel}:${symbol}` : undefined;
+}
+
+interface Request { method?: unknown; params?: { channel?: unknown; symbol?: unknown; snapshot?: unknown }; req_id?: unknown }
+
+export class KrakenConnection extends SimConnection {
+  private readonly subs = new Map<Channel, Set<string>>(CHANNELS.map((c) => [c, new Set<string>()]));
+  private lastSentMs: number;
+  private static nextConnectionId = 12_893_211_177_773_849_016n;
+
+  constructor(ws: WebSocket, ctx: ConnContext, private readonly feed: TradeLog) {
+    super('kraken', ws, ctx);
+    this.lastSentMs = ctx.nowMs();
+    ws.on('message', (data) => this.onMessage(String(data)));
+    this.send(krakenStatus(KrakenConnection.nextConnectionId++));
+    this.every(250, () => {
+      const now = ctx.nowMs();
+      const any = CHANNELS.some((c) => this.subs.get(c)!.size > 0);
+      if (any && now - this.lastSentMs >= 1_000) this.send(KRAKEN_HEARTBEAT);
+    });
+  }
+
+  override send(payload: string): void {
+    this.lastSentMs = this.ctx.nowMs();
+    super.send(payload);
+  }
+
+  private reply(req: Request, fields: string): void {
+    const at = isoMicros(this.eventTimeUs());
+    const id = typeof req.req_id === 'number' && Number.isSafeInteger(req.req_id) ? `,"req_id":${req.req_id}` : '';
+    this.send(`{"method":${JSON.stringify(typeof req.method === 'string' ? req.method.slice(0, 100) : '')}${fields},"time_in":"${at}","time_out":"${at}"${id}}`);
+  }
+
+  private onMessage(text: string): void {
+    const req = this.request<Request>(text, '{"error":"JSON parse error","success":false}', '{"error":"Invalid request","success":false}');
+    if (req === undefined) return;
+    if (req.method === 'ping') return this.reply(req, '');
+    if (req.method !== 'subscribe' && req.method !== 'unsubscribe') return this.reply(req, `,"error":${JSON.stringify(`Method not found: ${shown(req.method)}`)},"success":false`);
+    const p = typeof req.params === 'object' && req.params !== null ? req.params : {};
+    const channel = p.channel as Channel;
+    if (!CHANNELS.includes(channel)) return this.reply(req, `,"error":${JSON.stringify(`Channel ${shown(p.channel)} not supported`)},"success":false`);
+    const symbols = Array.isArray(p.symbol) ? p.symbol.filter((s): s is string => typeof s === 'string') : [];
+    if (symbols.length === 0) return this.reply(req, ',"error":"Symbol list is empty","success":false');
+    const subs = this.subs.get(channel)!;
+    const reqId = typeof req.req_id === 'number' && Number.isSafeInteger(req.req_id) ? req.req_id : undefined;
+    for (const symbol of symbols) {
+      if (req.method === 'unsubscribe') {
+        subs.delete(symbol);
+        this.reply(req, `,"result":{"channel":"${channel}","symbol":${JSON.stringify(symbol)}},"success":true`);
+        continue;
+      }
+      const r = this.ctx.recording;
+      if ((r !== undefined && !r.holds('kraken', `${channel}:${symbol}`)) || (!subs.has(symbol) && subs.size >= MAX_SYMBOLS)) {
+        this.reply(req, `,"error":${JSON.stringify(`Currency pair not supported ${shown(symbol)}`)},"success":false,"symbol":${JSON.stringify(shown(symbol))}`);
+        continue;
+      }
+      const added = !subs.has(symbol);
+      subs.add(symbol);
+      this.send(krakenSubscribed(channel, symbol, reqId, this.eventTimeUs()));
+      if (!added) continue;
+      // A recording holds its own snapshots: its playback, from the slice's start, serves them.
+      if (r !== undefined) r.play(this, [`${channel}:${symbol}`]);
+      else if (channel === 'trade' && p.snapshot !== false) {
+        this.send(krakenTrades('snapshot', this.feed.tradesOf('kraken', symbol).slice(-KRAKEN_SNAPSHOT_TRADES)));
+      }
+    }
+  }
+
+  onMarket(e: SimEvent, payload: string): void {
+    if (this.subs.get(e.kind === 'trade' ? 'trade' : 'ticker')!.has(e.symbol)) this.send(payload);
+  }
+
+  onRecorded(f: RecordedFrame): void {
+    const [channel, symbol] = (f.stream ?? '').split(/:(.*)/) as [Channel, string | undefined];
+    if (symbol !== undefined && this.subs.get(channel)?.has(symbol)) this.send(f.payload);
+  }
+
+  /** Kraken announces maintenance in a status message, then closes. */
+  override shutdown(): void {
+    this.send('{"channel":"status","type":"update","data":[{"version":"2.0.9","system":"maintenance","api_version":"v2","connection_id":0}]}');
+    this.close('close', 1001, 'server shutdown');
+  }
+
+  malformed(): string {
+    return '{"channel":"trade","type":"update","data":[{"symbol":';
+  }
+
+  unknown(): string {
+    return `{"channel":"brand_new_channel","type":"update","data":[],"timestamp":"${isoMicros(this.eventTimeUs())}"}`;
+  }
+}
+
+/** `GET /0/public/Trades?pair=BTCUSD&since=<ns>&count=`: trades after `since`, oldest first, at most `count` (1000). */
+export function krakenTradesReply(feed: TradeLog, query: URLSearchParams): { status: number; body: string } {
+  const bad = badParam(query, ['since', 'count']);
+  if (bad) return { status: 200, body: `{"error":["EGeneral:Invalid arguments:${bad}"]}` };
+  const pair = query.get('pair') ?? '';
+  const market = feed.markets('kraken').find((m) => m.symbol.replace('/', '') === pair);
+  if (market === undefined) return { status: 200, body: '{"error":["EQuery:Unknown asset pair"]}' };
+  const sinceUs = Number(query.get('since') ?? 0) / 1000;
+  const count = Math.min(1000, Math.max(1, Number(query.get('count') ?? 1000)));
+  const rows: SimTrade[] = feed.tradesOf('kraken', market.symbol).filter((t) => t.tsUs > sinceUs).slice(0, count);
+  return { status: 200, body: krakenRestTrades(rows, pair) };
+}
