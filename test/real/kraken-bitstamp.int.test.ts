@@ -144,6 +144,24 @@ describe('Bitstamp adapter, shapes no recording holds (documentation)', () => {
     expect(s.counts.duplicates).toBe(1);
   });
 
+  it('after a disconnect, a pair\'s first trade past the next id opens a gap its next transactions page closes; no disconnect, no gap', () => {
+    const trade = (id: number): string => live.replace('"id":216000477', `"id":${id}`);
+    const s = newBitstampState();
+    const kinds = (out: ReturnType<typeof decodeBitstamp>): unknown[] => out.map((m) => (m.type === 'gap' ? ['gap', m.symbol, m.fromId, m.toId, m.reason] : m.type));
+    expect(kinds(decodeBitstamp(ev('frame', trade(100)), s))).toEqual(['trade']);
+    // Ids are global across pairs: a jump on one connection says nothing.
+    expect(kinds(decodeBitstamp(ev('frame', trade(105)), s))).toEqual(['trade']);
+    expect(decodeBitstamp({ ...ev('frame', ''), kind: 'close', meta: '1006' }, s)).toEqual([]);
+    // The next id after the disconnect: nothing was missed.
+    expect(kinds(decodeBitstamp(ev('frame', trade(106)), s))).toEqual(['trade']);
+    decodeBitstamp({ ...ev('frame', ''), kind: 'close', meta: '1006' }, s);
+    expect(kinds(decodeBitstamp(ev('frame', trade(110)), s))).toEqual([['gap', 'ethusd', 107n, 109n, 'reconnect'], 'trade']);
+    expect(kinds(decodeBitstamp(ev('frame', trade(111)), s)), 'one gap per disconnect').toEqual(['trade']);
+    const body = '[{"date":"1641343699","tid":"111","price":"3805.44","amount":"0.07920000","type":"0"},{"date":"1641343699","tid":"108","price":"3805.44","amount":"0.10000000","type":"1"}]';
+    expect(kinds(decodeBitstamp(ev('rest', body, 'https://www.bitstamp.net/api/v2/transactions/ethusd/?time=day'), s))).toEqual(['trade', 'gap_filled']);
+    expect(kinds(decodeBitstamp(ev('rest', body, 'https://www.bitstamp.net/api/v2/transactions/ethusd/?time=day'), s)), 'closed once').toEqual([]);
+  });
+
   it('order_book top: its best levels are the quote; request_reconnect is a shutdown notice', () => {
     const s = newBitstampState();
     expect(decodeBitstamp(ev('frame', '{"data":{"timestamp":"1641343699","microtimestamp":"1641343699596123","bids":[["3802.90","0.60000000"],["3802.89","3.2"]],"asks":[["3803.50","1.25000000"]]},"channel":"order_book_ethusd","event":"data"}'), s))

@@ -5,10 +5,14 @@
  *   `microtimestamp` (µs; ms resolution in practice).
  * - `data` on `order_book_<pair>` (top 100): its best level is the best bid/offer.
  *   `diff_order_book_*` and `detail_order_book_*` are recognised, not read.
- * - Gaps: trade ids are global across pairs, so a jump says nothing about one pair and no
- *   gap is ever inferred from ids; data may be missing only across a disconnect (the engine
- *   treats a `close` as one) and the REST `transactions` backfill refills it. Ids are kept
- *   per pair to drop repeats: a backfill overlaps the live feed (there is no id cursor).
+ * - Gaps: trade ids are global across pairs, so a jump on a live connection says nothing
+ *   about one pair and no gap is inferred from it. Data may be missing only across a
+ *   disconnect: after a `close`, a pair's first trade whose id is not the next after its last
+ *   one opens a gap (reason `reconnect`, ids `last+1 .. new−1`: an upper bound on what is
+ *   missing, since the ids are global), which the recorder asks the REST `transactions`
+ *   backfill to fill; the pair's next transactions page closes it (`gap_filled`: the page
+ *   holds every trade of the day). Ids are kept per pair to drop repeats: a backfill
+ *   overlaps the live feed (there is no id cursor).
  * - `bts:request_reconnect` is a shutdown notice; `bts:heartbeat` answers ours.
  *
  * JSON.parse path only (no scanner yet).
@@ -16,7 +20,7 @@
 import type { LogEvent } from '../../log/event.ts';
 import { bump, newCounts, type DecodeCounts, type MarketEvent, type Status, type Trade } from '../../market/events.ts';
 import {
-  FrameError, SymbolClocks, checkId, checkPrice, checkSize, checkedQuote, exactId, guarded, isObject, num, origin, parseJson, parseObject,
+  FrameError, SymbolClocks, checkId, checkPrice, checkSize, checkedQuote, exactId, gapEvent, guarded, isObject, num, origin, parseJson, parseObject,
   str, symbolOf,
 } from '../common.ts';
 import type { BitstampBook, BitstampTrade, BitstampTransaction } from './payloads.ts';
@@ -27,16 +31,23 @@ export interface BitstampState {
   readonly clocks: SymbolClocks;
   /** Trade ids taken, per pair: a repeat (backfill overlap, a replayed frame) is dropped. */
   readonly seen: Map<string, Set<bigint>>;
+  /** Newest live trade id per pair. */
+  readonly newest: Map<string, bigint>;
+  /** Pairs that traded before a disconnect and not since. */
+  readonly doubted: Set<string>;
+  /** Pairs with a reconnect gap open, until their next transactions page. */
+  readonly refilling: Set<string>;
 }
 
 export function newBitstampState(): BitstampState {
-  return { counts: newCounts(), clocks: new SymbolClocks(), seen: new Map() };
+  return { counts: newCounts(), clocks: new SymbolClocks(), seen: new Map(), newest: new Map(), doubted: new Set(), refilling: new Set() };
 }
 
 const RECOGNISED = new Set(['diff_order_book', 'detail_order_book', 'live_orders', 'full_order_book']);
 
 export function decodeBitstamp(ev: LogEvent, state: BitstampState): MarketEvent[] {
   if (ev.kind === 'rest') return decodeRest(ev, state);
+  if (ev.kind === 'close') for (const pair of state.newest.keys()) state.doubted.add(pair);
   if (ev.kind !== 'frame') return [];
   return guarded(ev, () => {
     const msg = parseObject(ev.payload);
@@ -45,7 +56,7 @@ export function decodeBitstamp(ev: LogEvent, state: BitstampState): MarketEvent[
     switch (event) {
       case 'trade':
         if (!isObject(msg.data)) throw new FrameError('trade without a data object');
-        return take(state, liveTrade(ev, pairOf(channel, 'live_trades_'), msg.data as unknown as BitstampTrade, state));
+        return afterReconnect(ev, state, liveTrade(ev, pairOf(channel, 'live_trades_'), msg.data as unknown as BitstampTrade, state));
       case 'data': {
         if (channel.startsWith('order_book_')) {
           if (!isObject(msg.data)) throw new FrameError('order book without a data object');
@@ -90,6 +101,15 @@ function liveTrade(ev: LogEvent, pair: string, d: BitstampTrade, state: Bitstamp
   if (side === undefined) throw new FrameError(`field type is not 0/1: ${JSON.stringify(d.type)}`);
   state.clocks.observe(pair, ev.recvNs, tsUs, 'microtimestamp');
   return { type: 'trade', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol: pair, tradeId, price, size, side, tsUs };
+}
+
+/** A live trade, after the gap it shows when it is its pair's first since a disconnect and ids were skipped. */
+function afterReconnect(ev: LogEvent, state: BitstampState, t: Trade): MarketEvent[] {
+  const last = state.newest.get(t.symbol);
+  if (last === undefined || t.tradeId > last) state.newest.set(t.symbol, t.tradeId);
+  if (!state.doubted.delete(t.symbol) || last === undefined || t.tradeId <= last + 1n) return take(state, t);
+  state.refilling.add(t.symbol);
+  return [gapEvent(ev, t.symbol, { fromId: last + 1n, toId: t.tradeId - 1n }, 'reconnect'), ...take(state, t)];
 }
 
 /** Trades not taken before (by pair and id); repeats are counted as duplicates. */
@@ -160,6 +180,8 @@ function decodeRest(ev: LogEvent, state: BitstampState): MarketEvent[] {
       };
     });
     trades.sort((a, b) => (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0));
-    return take(state, ...trades);
+    const taken = take(state, ...trades);
+    if (!state.refilling.delete(pair)) return taken;
+    return [...taken, { type: 'gap_filled', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol: pair }];
   });
 }

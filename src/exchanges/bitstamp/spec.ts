@@ -3,7 +3,8 @@
  * lowercase pairs without a separator (`btcusd`), its fees, and its live connection: one
  * socket subscribed to `live_trades_<pair>` and `order_book_<pair>` (top of book for
  * quotes), the client's `bts:heartbeat` every 10 s, a reconnect at `bts:request_reconnect`.
- * REST `transactions` (no id cursor, ≤ 24 h) is one page per request. The simulator speaks
+ * REST `transactions` (no id cursor, ≤ 24 h) is one page per request: the adapter asks for
+ * it after a disconnect when a pair's ids skipped (decode.ts). The simulator speaks
  * it in the wire shapes of wire.ts (USD pairs: `btcusd`).
  */
 import type { SimEvent } from '../../sim/market.ts';
