@@ -14,6 +14,7 @@ import { digestRows, tableColumns } from '../../src/storage/outputs.ts';
 import { writeParquet } from '../../src/storage/parquet.ts';
 import { indicatorColumns, readManifest } from '../../src/storage/run.ts';
 import { runCli, sleep, startCli, tmpDir } from '../helpers.ts';
+import { expectReplayIdentical } from './record-helpers.ts';
 
 describe('record → replay → verify against the simulator', () => {
   let sim: Simulator;
@@ -89,14 +90,7 @@ describe('record → replay → verify against the simulator', () => {
   });
 
   it('replays to the same digests, and verify says identical', () => {
-    const rep = runCli(['replay', '--from', path.join(dir, 'raw'), '--speed', 'max', '--windows', '1s,10s', '--out', path.join(dir, 'replay')]);
-    expect(rep.code, rep.stderr).toBe(0);
-    const live = readManifest(outDir);
-    const replayed = readManifest(path.join(dir, 'replay'));
-    for (const t of Object.keys(live.tables)) expect(replayed.tables[t]!.sha256, t).toBe(live.tables[t]!.sha256);
-    const v = runCli(['verify', '--recording', path.join(dir, 'raw'), '--live', outDir]);
-    expect(v.code, v.stderr).toBe(0);
-    expect(v.stdout).toContain('identical');
+    expectReplayIdentical(dir, outDir, '1s,10s');
   });
 
   it('names the first differing table, row and input event when the outputs diverge', async () => {

@@ -1,0 +1,120 @@
+/**
+ * The recorder end to end against the simulator speaking all four exchanges it knows
+ * (Binance, Coinbase, Bitstamp v2, Kraken v2), through the CLI a user runs: 30 s of BTC and
+ * ETH with a forced disconnect on each exchange, each of a different kind (a close frame, a
+ * dead TCP socket, Bitstamp's `bts:request_reconnect`, Kraken's maintenance status and
+ * close), and each followed by 1.5 s of refused connections, so that trades are made while
+ * the recorder is away. The recorder reconnects to each and subscribes again; every
+ * simulated frame decodes; what the outage missed comes back the exchange's own way
+ * (Binance and Coinbase: REST by trade id; Bitstamp: the `transactions` page; Kraken: the
+ * trade snapshot on the new connection), so every complete candle equals the simulator's own
+ * trade log; and replay and verify give the live run's digests (identical).
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
+import type { LogEvent } from '../../src/log/event.ts';
+import type { SimTrade } from '../../src/sim/market.ts';
+import { readParquet } from '../../src/storage/parquet.ts';
+import { readManifest } from '../../src/storage/run.ts';
+import { readArchiveEvents, sleep, startCli, tmpDir } from '../helpers.ts';
+import { expectReplayIdentical } from './record-helpers.ts';
+
+const EXCHANGES = ['binance', 'coinbase', 'bitstamp', 'kraken'] as const;
+type X = (typeof EXCHANGES)[number];
+/** How each exchange's connections are cut (hooks.ts `disconnect` modes). */
+const MODES: Record<X, 'close' | 'terminate' | 'shutdown'> = { binance: 'close', coinbase: 'terminate', bitstamp: 'shutdown', kraken: 'shutdown' };
+
+describe('record all four exchanges from the simulator → replay → verify', () => {
+  let sim: Simulator;
+  const dir = tmpDir('tapedeck-sim4-');
+  let outDir = '';
+  let events: LogEvent[] = [];
+
+  beforeAll(async () => {
+    sim = await startSimulator({ exchanges: [...EXCHANGES], seed: 11, meanGapMs: 120 });
+    const rec = startCli([
+      'record', '--exchanges', EXCHANGES.join(','), '--symbols', 'BTC-USD,ETH-USD', '--out', dir, '--duration', '30s',
+      ...EXCHANGES.flatMap((x) => ['--endpoint', `${x}=${sim.wsUrl(x)}`]), '--windows', '1s,10s', '--metrics-port', '0',
+    ]);
+    await rec.waitFor(/recording binance, coinbase, bitstamp, kraken/);
+    await sleep(5_000);
+    for (const x of EXCHANGES) {
+      sim.control({ action: 'refuse', exchange: x, ms: 1_500 });
+      sim.control({ action: 'disconnect', exchange: x, mode: MODES[x] });
+      await sleep(4_500);
+    }
+    expect(await rec.exited, rec.stderr).toBe(0);
+    outDir = /live outputs → (\S+):/.exec(rec.stdout)![1]!;
+    events = await readArchiveEvents(path.join(dir, 'raw'));
+  }, 90_000);
+
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it.each(EXCHANGES)('%s: reconnected after the forced disconnect, subscribed again, and the frames kept coming', (x) => {
+    const mine = events.filter((e) => e.exchange === x && e.conn !== 'rest');
+    const opens = mine.filter((e) => e.kind === 'open');
+    expect(opens.length, 'a second connection opened').toBe(2);
+    const [first, second] = opens.map((e) => e.conn);
+    expect(mine.filter((e) => e.kind === 'close' && e.conn === first), 'the first one closed').toHaveLength(1);
+    expect(mine.some((e) => e.kind === 'error' && e.payload === 'HTTP 503'), 'while refused, attempts failed').toBe(true);
+    const sent = (conn: string | undefined): string[] => mine.filter((e) => e.kind === 'sent' && e.conn === conn && !e.payload.includes('heartbeat')).map((e) => e.payload);
+    expect(sent(second), 'the same subscription on the new connection').toEqual(sent(first));
+    expect(mine.filter((e) => e.kind === 'frame' && e.conn === second).length).toBeGreaterThan(20);
+  });
+
+  it('left Bitstamp when it asked, and got Kraken\'s trade snapshot on each connection', () => {
+    expect(events.some((e) => e.exchange === 'bitstamp' && e.kind === 'close' && e.meta.includes('the exchange asked to reconnect'))).toBe(true);
+    const opens = events.filter((e) => e.exchange === 'kraken' && e.kind === 'open').map((e) => e.conn);
+    for (const conn of opens) {
+      expect(events.filter((e) => e.conn === conn && e.kind === 'frame' && e.payload.startsWith('{"channel":"trade","type":"snapshot"')), conn).toHaveLength(2);
+    }
+  });
+
+  it('backfilled the outage of each exchange with REST by trade id, asked Bitstamp for its transactions, and said Kraken\'s gap needs none', async () => {
+    const gaps = await readParquet(path.join(outDir, 'gaps.parquet'));
+    expect(new Set(gaps.map((g) => g.exchange)), 'the exchanges whose ids show the outage').toEqual(new Set(['binance', 'coinbase', 'bitstamp']));
+    expect(gaps.filter((g) => g.exchange === 'bitstamp').map((g) => g.reason)).toEqual(expect.arrayContaining(['reconnect']));
+    for (const x of ['binance', 'coinbase', 'bitstamp']) expect(events.some((e) => e.exchange === x && e.kind === 'rest'), x).toBe(true);
+    expect(events.filter((e) => e.kind === 'rest' && e.exchange === 'bitstamp').every((e) => /\/api\/v2\/transactions\/(btc|eth)usd\/\?time=day$/.test(e.meta))).toBe(true);
+    expect(events.some((e) => e.kind === 'gap' && e.payload.includes('"failed"')), 'no backfill failed').toBe(false);
+  });
+
+  it('decoded every frame the simulator sent: trades of every exchange in the candles, no decode errors, no unknown messages', async () => {
+    expect(await readParquet(path.join(outDir, 'decode_errors.parquet'))).toEqual([]);
+    const m = readManifest(outDir);
+    for (const x of EXCHANGES) expect(m.stats.decode[x]?.unknown ?? {}, x).toEqual({});
+    const candles = await readParquet(path.join(outDir, 'candles.parquet'));
+    for (const x of EXCHANGES) {
+      expect(candles.filter((c) => c.exchange === x && c.interval === '10s').reduce((n, c) => n + Number(c.trades), 0), x).toBeGreaterThan(50);
+    }
+  });
+
+  it.each(EXCHANGES)('%s: complete candles equal the simulator\'s own trade log, the outage included', async (x) => {
+    const candles = (await readParquet(path.join(outDir, 'candles.parquet'))).filter((c) => c.exchange === x && c.complete === true);
+    expect(candles.length).toBeGreaterThan(20);
+    const trades = new Map<string, SimTrade[]>();
+    for (const t of sim.trades(x)) {
+      for (const [name, ms] of [['1s', 1_000], ['10s', 10_000]] as const) {
+        const key = `${t.symbol} ${name} ${Math.floor(t.tsUs / 1000 / ms) * ms}`;
+        trades.set(key, [...(trades.get(key) ?? []), t]);
+      }
+    }
+    for (const c of candles) {
+      const key = `${c.symbol} ${c.interval} ${c.window_start}`;
+      const ts = trades.get(key) ?? [];
+      expect(Number(c.trades), `${key}: trades`).toBe(ts.length);
+      expect(c.first_trade_id, key).toBe(BigInt(ts[0]!.tradeId));
+      expect(c.last_trade_id, key).toBe(BigInt(ts.at(-1)!.tradeId));
+      expect(c.volume as number, `${key}: volume`).toBeCloseTo(ts.reduce((s, t) => s + t.size, 0), 9);
+      // (Not open and close: a Bitstamp REST row's time is in whole seconds, so its order within a window is not the feed's.)
+      expect([c.high, c.low], `${key}: high, low`).toEqual([Math.max(...ts.map((t) => t.price)), Math.min(...ts.map((t) => t.price))]);
+    }
+  });
+
+  it('replays to the same digests, and verify says identical', () => {
+    expectReplayIdentical(dir, outDir, '1s,10s');
+  });
+});
