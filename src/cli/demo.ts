@@ -9,9 +9,14 @@ import { simulateMarket, type SimOptions } from '../sim/market.ts';
 import { streamSession, type SimSessionOptions } from '../sim/session.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
 import { readParquet } from '../storage/parquet.ts';
+import { SIMULATED } from '../exchanges/registry.ts';
 import { UserError, userInput } from './errors.ts';
+import { parseExchanges } from './record.ts';
 
-interface Args { out: string; minutes: number; seed: number; start: string; replay: boolean }
+interface Args { out: string; minutes: number; seed: number; start: string; replay: boolean; exchanges: string }
+
+/** The exchanges the demo simulates unless told otherwise. */
+export const DEMO_EXCHANGES: readonly string[] = ['binance', 'coinbase'];
 
 /** The longest demo session: a month (31 days), 72M events. */
 export const MAX_DEMO_MINUTES = 31 * 24 * 60;
@@ -20,6 +25,8 @@ export interface GenerateOptions {
   readonly seed: number;
   readonly startMs: number;
   readonly minutes: number;
+  /** The simulated exchanges (default Binance and Coinbase, the demo's). */
+  readonly exchanges?: readonly string[];
   /** Fault drills: three lost trades, a truncated frame, unknown messages (the demo has them). */
   readonly faults?: boolean;
   readonly maxRowsPerFile?: number;
@@ -34,7 +41,7 @@ export function writeSimulatedArchive(dir: string, o: GenerateOptions): number {
   fs.rmSync(dir, { recursive: true, force: true });
   const session = `sim-${o.seed}-${new Date(o.startMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
   const durationMs = o.minutes * 60_000;
-  const base = { session, seed: o.seed, startMs: o.startMs, durationMs, exchanges: ['binance', 'coinbase'] };
+  const base = { session, seed: o.seed, startMs: o.startMs, durationMs, exchanges: [...(o.exchanges ?? DEMO_EXCHANGES)] };
   const w = new ArchiveWriter(dir, session, o.maxRowsPerFile !== undefined ? { maxRows: o.maxRowsPerFile } : {});
   let n = 0;
   try {
@@ -79,32 +86,33 @@ function faultDrills(base: SimOptions, durationMs: number): Pick<SimSessionOptio
     if (at.includes(i)) ids.add(e.tradeId);
     if (++i > at[2]!) break;
   }
-  return {
-    dropTradeIds: ids,
-    extraFrames: [
-      { atMs: durationMs * 0.4, exchange: 'binance', payload: '{"stream":"btcusdt@trade","data":{"e":"trade","E":17' },
-      { atMs: durationMs * 0.6, exchange: 'coinbase', payload: '{"type":"status","note":"Wartung geplant – Zürich ✓"}' },
-      { atMs: durationMs * 0.65, exchange: 'coinbase', payload: '{"type":"brand_new","text":"café ☕"}' },
-    ],
-  };
+  const extraFrames = [
+    { atMs: durationMs * 0.4, exchange: 'binance', payload: '{"stream":"btcusdt@trade","data":{"e":"trade","E":17' },
+    { atMs: durationMs * 0.6, exchange: 'coinbase', payload: '{"type":"status","note":"Wartung geplant – Zürich ✓"}' },
+    { atMs: durationMs * 0.65, exchange: 'coinbase', payload: '{"type":"brand_new","text":"café ☕"}' },
+  ];
+  // Each drill frame arrives on its exchange's connection: only where the session has one.
+  return { dropTradeIds: ids, extraFrames: extraFrames.filter((f) => base.exchanges.includes(f.exchange)) };
 }
 
 export const demoCommand: CommandModule<object, Args> = {
   command: 'demo',
-  describe: 'offline demo: a simulated Binance + Coinbase session, archived and replayed',
+  describe: 'offline demo: a simulated Binance + Coinbase session (or the exchanges you name), archived and replayed',
   builder: (y) => y
     .option('out', { type: 'string', default: 'data/demo', describe: 'where the demo archive and outputs go' })
     .option('minutes', { type: 'number', default: 15, describe: 'simulated minutes' })
     .option('seed', { type: 'number', default: 42, describe: 'seed of the simulated market: the same seed gives the same session' })
     .option('start', { type: 'string', default: '2024-08-09T00:00:00Z', describe: 'simulated start time' })
+    .option('exchanges', { type: 'string', default: DEMO_EXCHANGES.join(','), describe: `exchanges to simulate, any of ${SIMULATED.join(',')}` })
     .option('replay', { type: 'boolean', default: true, describe: 'replay the archive (--no-replay only writes it: for benchmarks)' }) as never,
   handler: async (a) => {
     const startMs = Number(userInput(() => parseUserTime(a.start)) / 1_000_000n);
+    const exchanges = parseExchanges(a.exchanges, SIMULATED);
     if (!(a.minutes > 0 && a.minutes <= MAX_DEMO_MINUTES)) throw new UserError(`bad --minutes ${a.minutes} (above 0, at most ${MAX_DEMO_MINUTES}: a month)`);
     const raw = path.join(a.out, 'raw');
     const out = path.join(a.out, 'out');
-    const n = writeSimulatedArchive(raw, { seed: a.seed, startMs, minutes: a.minutes, faults: true });
-    process.stdout.write(`simulated ${a.minutes} min of binance + coinbase (BTC, ETH), seed ${a.seed}, with fault drills (3 lost trades, a truncated frame, unknown messages): ${n} events → ${raw}\n`);
+    const n = writeSimulatedArchive(raw, { seed: a.seed, startMs, minutes: a.minutes, exchanges, faults: true });
+    process.stdout.write(`simulated ${a.minutes} min of ${exchanges.join(' + ')} (BTC, ETH), seed ${a.seed}, with fault drills (3 lost trades, a truncated frame, unknown messages): ${n} events → ${raw}\n`);
     if (!a.replay) return;
     const { manifest, elapsedMs } = await replay({ from: raw, out, speed: 'max', config: { ...DEFAULT_CONFIG, intervalsMs: [10_000, 60_000, 300_000] } });
     const tables = tableSummary(manifest);

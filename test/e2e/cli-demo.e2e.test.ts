@@ -1,4 +1,5 @@
 /** What `tapedeck demo` prints is read by newcomers: dates in UTC, and what its counts count. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { readParquet } from '../../src/storage/parquet.ts';
@@ -24,4 +25,20 @@ it('prints each last candle with its date in UTC, says which the input cut short
   const ends = arb.filter((a) => a.event === 'end').length;
   expect(r.stdout).toContain(`arbitrage opportunities: ${ends} (arbitrage.parquet has a start and an end row for each)`);
   expect(arb.length).toBe(2 * ends);
+});
+
+it('simulates the exchanges named by --exchanges: candles of each, every frame decoded, and refuses one it does not know', async () => {
+  const out = tmpDir();
+  const r = runCli(['demo', '--minutes', '2', '--exchanges', 'bitstamp,kraken,coinbase', '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain('simulated 2 min of bitstamp + kraken + coinbase (BTC, ETH)');
+  const candles = await readParquet(path.join(out, 'out', 'candles.parquet'));
+  expect(new Set(candles.map((c) => `${c.exchange} ${c.symbol}`))).toEqual(new Set(['bitstamp btcusd', 'bitstamp ethusd', 'coinbase BTC-USD', 'coinbase ETH-USD', 'kraken BTC/USD', 'kraken ETH/USD']));
+  const manifest = JSON.parse(readFileSync(path.join(out, 'out', 'manifest.json'), 'utf8')) as { stats: { decode: Record<string, { errors: number; unknown: Record<string, number> }> } };
+  // The fault drills' frames are Binance's and Coinbase's: only Coinbase's unknown message is here.
+  expect(manifest.stats.decode.bitstamp).toMatchObject({ errors: 0, unknown: {} });
+  expect(manifest.stats.decode.kraken).toMatchObject({ errors: 0, unknown: {} });
+  const bad = runCli(['demo', '--exchanges', 'binance,gemini', '--out', out]);
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr.trim()).toMatch(/^tapedeck: unknown exchange "gemini" \(supported: binance, bitstamp, coinbase, kraken\)$/);
 });
