@@ -54,16 +54,17 @@ export class KrakenConnection extends SimConnection {
     super.send(payload);
   }
 
-  private reply(req: Request, fields: string): void {
+  /** An answer to `req` (`method` named as asked, unless told), with its `req_id` if it had one. */
+  private reply(req: Request, fields: string, method = typeof req.method === 'string' ? req.method.slice(0, 100) : ''): void {
     const at = isoMicros(this.eventTimeUs());
     const id = typeof req.req_id === 'number' && Number.isSafeInteger(req.req_id) ? `,"req_id":${req.req_id}` : '';
-    this.send(`{"method":${JSON.stringify(typeof req.method === 'string' ? req.method.slice(0, 100) : '')}${fields},"time_in":"${at}","time_out":"${at}"${id}}`);
+    this.send(`{"method":${JSON.stringify(method)}${fields},"time_in":"${at}","time_out":"${at}"${id}}`);
   }
 
   private onMessage(text: string): void {
     const req = this.request<Request>(text, '{"error":"JSON parse error","success":false}', '{"error":"Invalid request","success":false}');
     if (req === undefined) return;
-    if (req.method === 'ping') return this.reply(req, '');
+    if (req.method === 'ping') return this.reply(req, '', 'pong');
     if (req.method !== 'subscribe' && req.method !== 'unsubscribe') return this.reply(req, `,"error":${JSON.stringify(`Method not found: ${shown(req.method)}`)},"success":false`);
     const p = typeof req.params === 'object' && req.params !== null ? req.params : {};
     const channel = p.channel as Channel;
@@ -119,14 +120,20 @@ export class KrakenConnection extends SimConnection {
   }
 }
 
-/** `GET /0/public/Trades?pair=BTCUSD&since=<ns>&count=`: trades after `since`, oldest first, at most `count` (1000). */
+/**
+ * `GET /0/public/Trades?pair=BTCUSD&since=&count=`: trades after `since` (ns, the `last` cursor
+ * of a previous page, or seconds), oldest first, at most `count` (1000). Errors come with
+ * status 200 in Kraken's `error` list.
+ */
 export function krakenTradesReply(feed: TradeLog, query: URLSearchParams): { status: number; body: string } {
-  const bad = badParam(query, ['since', 'count']);
+  const bad = badParam(query, ['count']) ?? (query.has('since') && !/^\d{1,20}(\.\d{1,9})?$/.test(query.get('since')!) ? 'since' : undefined);
   if (bad) return { status: 200, body: `{"error":["EGeneral:Invalid arguments:${bad}"]}` };
   const pair = query.get('pair') ?? '';
   const market = feed.markets('kraken').find((m) => m.symbol.replace('/', '') === pair);
   if (market === undefined) return { status: 200, body: '{"error":["EQuery:Unknown asset pair"]}' };
-  const sinceUs = Number(query.get('since') ?? 0) / 1000;
+  const since = query.get('since') ?? '0';
+  // Past 2^53 ns a Number is not exact: the ns cursor is read as an integer.
+  const sinceUs = /^\d{13,}$/.test(since) ? Number(BigInt(since) / 1000n) : Number(since) * 1e6;
   const count = Math.min(1000, Math.max(1, Number(query.get('count') ?? 1000)));
   const rows: SimTrade[] = feed.tradesOf('kraken', market.symbol).filter((t) => t.tsUs > sinceUs).slice(0, count);
   return { status: 200, body: krakenRestTrades(rows, pair) };
