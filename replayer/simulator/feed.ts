@@ -5,7 +5,7 @@
  * trade in a per-market log, which the REST backfill endpoints serve and tests compare against.
  */
 import { marketsOf, type MarketInfo } from '../../src/sim/markets.ts';
-import { simulateMarket, type SimEvent, type SimOptions, type SimTrade } from '../../src/sim/market.ts';
+import { simulateMarket, type SimEvent, type SimOptions, type SimQuote, type SimTrade } from '../../src/sim/market.ts';
 
 export class TradeLog {
   /** `exchange:symbol` → trades in id order. */
@@ -30,6 +30,17 @@ export class TradeLog {
     return this.tradesOf(exchange, symbol).at(-1);
   }
 
+  private readonly quotes = new Map<string, SimQuote>();
+
+  protected quoted(q: SimQuote): void {
+    this.quotes.set(`${q.exchange}:${q.symbol}`, q);
+  }
+
+  /** The newest best bid/offer of a market (a ticker snapshot on subscribe); none from a recording, whose playback holds its own. */
+  lastQuote(exchange: string, symbol: string): SimQuote | undefined {
+    return this.quotes.get(`${exchange}:${symbol}`);
+  }
+
   /** The markets an exchange's REST metadata lists: those that have traded. */
   markets(exchange: string): MarketInfo[] {
     return marketsOf(exchange, [...this.trades.entries()].filter(([k]) => k.startsWith(`${exchange}:`)).flatMap(([, v]) => v));
@@ -52,6 +63,7 @@ export class MarketFeed extends TradeLog {
       const e = this.pending;
       this.pending = this.gen.next().value as SimEvent | undefined;
       if (e.kind === 'trade') this.add(e);
+      else this.quoted(e);
       yield e;
     }
   }

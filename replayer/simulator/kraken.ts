@@ -1,13 +1,14 @@
 /**
  * Kraken's WebSocket v2 protocol on loopback (protocols.md §4): a `status` message on
  * connect; `subscribe` / `unsubscribe` of `trade` and `ticker` with one ack per symbol
- * (failures `success:false`); on a trade subscription with `snapshot` (the default) the
- * symbol's 50 most recent trades; `ping` → `pong`; a `heartbeat` each second nothing else
- * was sent while anything is subscribed. REST: `GET /0/public/Trades?pair=&since=&count=`.
+ * (failures `success:false`); with `snapshot` (the default) a trade subscription opens
+ * with the symbol's 50 most recent trades and a ticker one with its current best bid/offer;
+ * `ping` → `pong`; a `heartbeat` each second nothing else was sent while anything is
+ * subscribed. REST: `GET /0/public/Trades?pair=&since=&count=`.
  */
 import type { WebSocket } from 'ws';
 import { isoMicros } from '../../src/log/time.ts';
-import { KRAKEN_HEARTBEAT, krakenRestTrades, krakenStatus, krakenSubscribed, krakenTrades } from '../../src/exchanges/kraken/wire.ts';
+import { KRAKEN_HEARTBEAT, krakenRestTrades, krakenStatus, krakenSubscribed, krakenTicker, krakenTrades } from '../../src/exchanges/kraken/wire.ts';
 import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
 import { badParam, shown } from './binance.ts';
 import { SimConnection, type ConnContext } from './connection.ts';
@@ -90,10 +91,18 @@ export class KrakenConnection extends SimConnection {
       if (!added) continue;
       // A recording holds its own snapshots: its playback, from the slice's start, serves them.
       if (r !== undefined) r.play(this, [`${channel}:${symbol}`]);
-      else if (channel === 'trade' && p.snapshot !== false) {
-        this.send(krakenTrades('snapshot', this.feed.tradesOf('kraken', symbol).slice(-KRAKEN_SNAPSHOT_TRADES)));
-      }
+      else if (p.snapshot !== false) this.snapshot(channel, symbol);
     }
+  }
+
+  /** What a new subscription opens with: the newest trades, or the current best bid/offer (when the market has quoted). */
+  private snapshot(channel: Channel, symbol: string): void {
+    if (channel === 'trade') {
+      this.send(krakenTrades('snapshot', this.feed.tradesOf('kraken', symbol).slice(-KRAKEN_SNAPSHOT_TRADES)));
+      return;
+    }
+    const q = this.feed.lastQuote('kraken', symbol);
+    if (q !== undefined) this.send(krakenTicker('snapshot', q, this.feed.lastTrade('kraken', symbol)?.price));
   }
 
   onMarket(e: SimEvent, payload: string): void {

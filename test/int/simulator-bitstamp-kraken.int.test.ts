@@ -75,7 +75,7 @@ describe('simulated Bitstamp', () => {
 });
 
 describe('simulated Kraken', () => {
-  it('says its status, acks each symbol, opens trades with a snapshot, then updates; tickers; pong; errors', async () => {
+  it('says its status, acks each symbol, opens trades and tickers with a snapshot, then updates; pong; errors', async () => {
     await sleep(1_000);
     const c = await connect(`${sim.wsUrl('kraken')}/v2`);
     c.ws.send('{"method":"subscribe","params":{"channel":"trade","symbol":["BTC/USD","ETH/USD"],"snapshot":true},"req_id":1}');
@@ -103,8 +103,9 @@ describe('simulated Kraken', () => {
       expect(ids.length).toBeGreaterThan(1);
       expect(ids.every((id, i) => i === 0 || id === ids[i - 1]! + 1), symbol).toBe(true);
     }
-    const tickers = msgs.filter((m) => m.channel === 'ticker') as { data: { symbol: string; bid: number; ask: number }[] }[];
-    expect(tickers.length).toBeGreaterThan(0);
+    const tickers = msgs.filter((m) => m.channel === 'ticker') as { type: string; data: { symbol: string; bid: number; ask: number }[] }[];
+    expect(tickers.map((m) => m.type), 'the current best bid/offer first, then its changes').toEqual(['snapshot', ...tickers.slice(1).map(() => 'update')]);
+    expect(tickers.length).toBeGreaterThan(1);
     expect(tickers.every((m) => m.data[0]!.symbol === 'BTC/USD' && m.data[0]!.bid < m.data[0]!.ask)).toBe(true);
     c.ws.close();
   });
