@@ -1,18 +1,43 @@
 /**
  * Import throughput on the real BTCUSDT hftbacktest session (two gzip files, 99,574 lines),
- * or on the files given as arguments. Profile it with:
+ * or on the files given as arguments:
  *
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx test/bench/import-profile.ts
+ *   node --import tsx test/bench/import-profile.ts [files…] [--format cryptofeed] [--repeat N]
  *
- * and open the .cpuprofile in Chrome DevTools (Performance tab) or speedscope.
- * `--format cryptofeed` switches the format; `--repeat N` imports N times (steadier figures).
+ * prints lines/s, wall and CPU time per import (N imports: steadier figures). With
+ * `--stages` it runs itself again under `node --cpu-prof` and prints the main thread's self
+ * time per stage of the import (reading and splitting lines, parsing them, the decode
+ * census, the archive writer, Parquet encoding, ZSTD, GC), then the functions with the most
+ * self time; TAPEDECK_KEEP_PROFILE=<file> keeps the .cpuprofile (Chrome DevTools, speedscope).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { importRecordings, type ImportFormat } from '../../src/importers/import.ts';
+import { selfTimeByFunction, selfTimeByStage, threadProfiles, type CpuProfile, type Stages } from './profile.ts';
+
+/** The stages of an import, by where a function lives (first match wins). */
+const IMPORT_STAGES: Stages = [
+  ['garbage collection', (fn) => fn === '(garbage collector)'],
+  ['idle / waiting (gunzip runs on the libuv pool)', (fn) => fn === '(idle)' || fn === '(program)'],
+  ['ZSTD compress (wasm)', (fn, url) => fn.startsWith('wasm-function') || /zstd-wasm|^wasm:/.test(url)],
+  ['Parquet encode (hyparquet-writer)', (_, url) => /hyparquet-writer\//.test(url)],
+  ['UTF-8 encode', (fn, url) => /internal\/encoding/.test(url) || fn === 'encodeUtf8String' || fn === 'encodeInto'],
+  ['archive writer (rows → columns, files)', (_, url) => /storage\/archive\.ts/.test(url)],
+  ['decode census (adapters)', (_, url) => /src\/exchanges\/|src\/market\/|src\/log\//.test(url)],
+  ['line parsing', (_, url) => /importers\/formats\.ts/.test(url)],
+  ['read + split lines, import loop', (_, url) => /importers\/import\.ts|node:buffer|internal\/buffer|zlib|internal\/streams/.test(url)],
+  ['start-up (module loading, tsx)', (_, url) => /node_modules\/(tsx|esbuild|get-tsconfig)|node:internal\/modules/.test(url)],
+];
 
 const args = process.argv.slice(2);
+const flag = (name: string): boolean => {
+  const i = args.indexOf(`--${name}`);
+  if (i >= 0) args.splice(i, 1);
+  return i >= 0;
+};
 const opt = (name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`);
   if (i < 0) return dflt;
@@ -20,19 +45,48 @@ const opt = (name: string, dflt: string): string => {
   args.splice(i, 2);
   return v;
 };
+const stages = flag('stages');
 const format = opt('format', 'hftbacktest') as ImportFormat;
 const repeat = Number(opt('repeat', '1'));
 const real = process.env.TAPEDECK_REAL_FIXTURES ?? '/work/shared/fixtures/real';
 const files = args.length > 0 ? args : ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => path.join(real, 'binance/hftbacktest', f));
 
-for (let r = 0; r < repeat; r++) {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-import-bench-'));
-  const t0 = process.hrtime.bigint();
-  const sessions = await importRecordings(files, { format, out });
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  const events = sessions.reduce((n, x) => n + x.events, 0);
-  let bytes = 0;
-  for (const x of sessions) for (const f of x.files) bytes += fs.statSync(f).size;
-  console.log(`import ${format}: ${events} events in ${s.toFixed(2)} s = ${Math.round(events / s).toLocaleString('en')} lines/s; archive ${(bytes / 1e6).toFixed(2)} MB`);
-  fs.rmSync(out, { recursive: true, force: true });
+if (stages) profileStages();
+else await measure();
+
+async function measure(): Promise<void> {
+  for (let r = 0; r < repeat; r++) {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-import-bench-'));
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const sessions = await importRecordings(files, { format, out });
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(c0);
+    const events = sessions.reduce((n, x) => n + x.events, 0);
+    let bytes = 0;
+    for (const x of sessions) for (const f of x.files) bytes += fs.statSync(f).size;
+    console.log(`import ${format}: ${events} events in ${s.toFixed(2)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s) = ${Math.round(events / s).toLocaleString('en')} lines/s; archive ${(bytes / 1e6).toFixed(2)} MB`);
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function profileStages(): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-import-prof-'));
+  try {
+    const self = fileURLToPath(import.meta.url);
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', self, '--format', format, '--repeat', String(repeat), ...files], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+    const { main } = threadProfiles(dir);
+    const profile = JSON.parse(fs.readFileSync(main, 'utf8')) as CpuProfile;
+    const rows = selfTimeByStage(profile, IMPORT_STAGES);
+    const total = rows.reduce((n, x) => n + x.ms, 0);
+    const line = (name: string, ms: number): string => `${name.slice(0, 70).padEnd(72)} ${(ms / 1000).toFixed(2).padStart(6)} s ${((100 * ms) / total).toFixed(1).padStart(5)} %`;
+    console.log(`\nmain thread: self time by stage (sampled ${(total / 1000).toFixed(2)} s)`);
+    for (const x of rows.slice(0, 16)) console.log(line(x.stage, x.ms));
+    console.log('\nself time by function (top 15)');
+    for (const x of selfTimeByFunction(profile).slice(0, 15)) console.log(line(x.fn, x.ms));
+    if (process.env.TAPEDECK_KEEP_PROFILE) fs.copyFileSync(main, path.resolve(process.env.TAPEDECK_KEEP_PROFILE));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

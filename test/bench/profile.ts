@@ -17,7 +17,7 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -25,8 +25,11 @@ interface CpuProfile {
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The stage a function belongs to, by where it lives (first match wins). */
-const STAGES: [string, (fn: string, url: string) => boolean][] = [
+/** Stages by where a function lives: the first whose test matches names it. */
+export type Stages = readonly [string, (fn: string, url: string) => boolean][];
+
+/** The stages of a replay. */
+const STAGES: Stages = [
   ['garbage collection', (fn) => fn === '(garbage collector)'],
   ['idle / waiting', (fn) => fn === '(idle)' || fn === '(program)'],
   ['JSON.parse', (fn) => fn === 'parse' || fn === 'JSONParse'],
@@ -45,17 +48,17 @@ const STAGES: [string, (fn: string, url: string) => boolean][] = [
   ['start-up (module loading, tsx, yargs)', (_, url) => /node_modules\/(tsx|yargs|esbuild|get-tsconfig)|node:internal\/modules|src\/cli\//.test(url)],
 ];
 
-function stageOf(fn: string, url: string): string {
-  for (const [name, match] of STAGES) if (match(fn, url)) return name;
+function stageOf(fn: string, url: string, stages: Stages): string {
+  for (const [name, match] of stages) if (match(fn, url)) return name;
   return url === '' ? `(native) ${fn || '(anonymous)'}` : `other: ${path.basename(url)}`;
 }
 
-export function selfTimeByStage(profile: CpuProfile): { stage: string; ms: number }[] {
+export function selfTimeByStage(profile: CpuProfile, stages: Stages = STAGES): { stage: string; ms: number }[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const ms = new Map<string, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const node = byId.get(profile.samples[i]!)!;
-    const stage = stageOf(node.callFrame.functionName, node.callFrame.url);
+    const stage = stageOf(node.callFrame.functionName, node.callFrame.url, stages);
     ms.set(stage, (ms.get(stage) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   }
   return [...ms].map(([stage, t]) => ({ stage, ms: t })).sort((a, b) => b.ms - a.ms);
