@@ -2,7 +2,9 @@
  * Page compression for the raw archive, chosen by measurement (test/bench/archive-codecs.ts
  * prints the table; README has it). ZSTD is the archive's codec: on the real BTCUSDT
  * session it is several times smaller than SNAPPY and smaller than the recorder's own gzip,
- * at a write speed the importer can afford, and pyarrow, pandas, DuckDB and Polars all read it.
+ * and pyarrow, pandas, DuckDB and Polars all read it. Level 1, not 9: level 9 took ~60 % of
+ * an import's CPU (2.46 MB for the session); level 1 compresses 4–5× faster and is 2.82 MB,
+ * still smaller than the gzip files (3.03 MB) and than levels 2–5 (2.80–3.00 MB).
  *
  * Node 20's zlib has no zstd, so ZSTD goes through @bokuweb/zstd-wasm (the reference C
  * library compiled to WebAssembly, shipped inside the npm package: nothing is downloaded at
@@ -22,7 +24,7 @@ export type Decompressor = (input: Uint8Array, outputLength: number) => Uint8Arr
 
 /** The codec new archive files are written with, and its level. */
 export const ARCHIVE_CODEC: CompressionCodec = 'ZSTD';
-export const ARCHIVE_ZSTD_LEVEL = 9;
+export const ARCHIVE_ZSTD_LEVEL = 1;
 
 /** Compressors for a codec at a given level (the benchmark sweeps levels; the archive uses the defaults). */
 export function compressorsAt(level: { zstd?: number; gzip?: number; brotli?: number } = {}): Partial<Record<CompressionCodec, Compressor>> {

@@ -40,6 +40,7 @@ interface Candidate {
   encodings?: Record<string, Encoding | undefined>;
   pageSize?: number;
   rowGroupRows?: number;
+  rowGroupChars?: number;
   /** Cluster payloads by stream within the file (changes row order: informational only). */
   cluster?: boolean;
 }
@@ -53,10 +54,14 @@ const candidates: Candidate[] = [
   { name: 'GZIP-9, dict + delta', codec: 'GZIP', level: { gzip: 9 } },
   { name: 'BROTLI-5, dict + delta', codec: 'BROTLI', level: { brotli: 5 } },
   { name: 'BROTLI-9, dict + delta', codec: 'BROTLI', level: { brotli: 9 } },
+  { name: 'ZSTD-1, dict + delta', codec: 'ZSTD', level: { zstd: 1 } },
+  { name: 'ZSTD-2, dict + delta', codec: 'ZSTD', level: { zstd: 2 } },
   { name: 'ZSTD-3, dict + delta', codec: 'ZSTD', level: { zstd: 3 } },
+  { name: 'ZSTD-5, dict + delta', codec: 'ZSTD', level: { zstd: 5 } },
   { name: 'ZSTD-9, dict + delta', codec: 'ZSTD', level: { zstd: 9 } },
   { name: 'ZSTD-15, dict + delta', codec: 'ZSTD', level: { zstd: 15 } },
   { name: 'ZSTD-19, dict + delta', codec: 'ZSTD', level: { zstd: 19 } },
+  { name: 'ZSTD-1, 4 MiB pages, 8 Mi-char row groups', codec: 'ZSTD', level: { zstd: 1 }, pageSize: 4 << 20, rowGroupChars: 8 << 20 },
   { name: 'ZSTD-9, auto encodings', codec: 'ZSTD', level: { zstd: 9 }, encodings: PLAIN },
   { name: 'ZSTD-9, payload DELTA_LENGTH_BYTE_ARRAY', codec: 'ZSTD', level: { zstd: 9 }, encodings: DLBA },
   { name: 'ZSTD-9, 4 MiB pages', codec: 'ZSTD', level: { zstd: 9 }, pageSize: 4 << 20 },
@@ -78,6 +83,7 @@ for (const c of candidates.filter((x) => !only || x.name.toLowerCase().includes(
   const w = new ArchiveWriter(dir, s!.session, {
     codec: c.codec, compressors: compressorsAt(c.level), ...(c.encodings ? { encodings: c.encodings } : {}),
     ...(c.pageSize ? { pageSize: c.pageSize } : {}), ...(c.rowGroupRows ? { rowGroupRows: c.rowGroupRows } : {}),
+    ...(c.rowGroupChars ? { rowGroupChars: c.rowGroupChars } : {}),
   });
   for (const ev of input) w.write(ev);
   const files = w.close();
