@@ -196,7 +196,7 @@ export class ArchiveWriter {
     f.group = new RowGroup();
     const data: Record<string, unknown[]> = {
       session: new Array<string>(g.length).fill(this.session), ingest_seq: g.seq, recv_ns: g.recv,
-      exchange: g.exchange, conn: g.conn, kind: g.kind, payload: g.payload, meta: g.meta,
+      exchange: g.exchange, conn: g.conn, kind: g.kind, payload: utf8Views(g.payload), meta: g.meta,
     };
     const columnData = ARCHIVE_COLUMNS.map(({ name }) => {
       const encoding = this.encodings[name];
@@ -220,6 +220,26 @@ export class ArchiveWriter {
     }
     this.written.push(f.file);
   }
+}
+
+/**
+ * The strings as UTF-8, each a view into one buffer: hyparquet-writer would otherwise encode
+ * every value into an array of its own (one allocation per row). Same bytes as TextEncoder,
+ * lone surrogates included (both write U+FFFD).
+ */
+export function utf8Views(strings: readonly string[]): Uint8Array[] {
+  let units = 0;
+  for (const s of strings) units += s.length;
+  // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
+  const buf = Buffer.allocUnsafe(units * 3);
+  const out = new Array<Uint8Array>(strings.length);
+  let at = 0;
+  for (let i = 0; i < strings.length; i++) {
+    const n = buf.write(strings[i]!, at, 'utf8');
+    out[i] = buf.subarray(at, at + n);
+    at += n;
+  }
+  return out;
 }
 
 /** A file that is not a readable tapedeck raw archive file. */

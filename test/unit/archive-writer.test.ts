@@ -7,9 +7,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/log/event.ts';
-import { ArchiveWriter } from '../../src/storage/archive.ts';
+import { ArchiveWriter, utf8Views } from '../../src/storage/archive.ts';
 import { tempName } from '../../src/storage/parquet.ts';
 import { ROOT, tmpDir, filesUnder, readArchiveEvents } from '../helpers.ts';
 
@@ -26,6 +27,15 @@ function events(n: number): LogEvent[] {
 
 
 describe('ArchiveWriter', () => {
+  it('encodes a column of strings as TextEncoder does, value by value (any UTF-16, lone surrogates included)', () => {
+    const enc = new TextEncoder();
+    fc.assert(fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 40 }), (strings) => {
+      const views = utf8Views(strings);
+      expect(views.map((v) => [...v])).toEqual(strings.map((x) => [...enc.encode(x)]));
+    }), { numRuns: 500 });
+    expect(utf8Views(['\ud800x', 'é', ''])).toEqual([enc.encode('\ud800x'), enc.encode('é'), new Uint8Array(0)].map((b) => Buffer.from(b)));
+  });
+
   it('reads back exactly what it streamed, across partitions, row groups and rotated files', async () => {
     const dir = tmpDir();
     const evs = events(1_000);
