@@ -123,7 +123,7 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
     for (const { file, conn } of g.files) {
       let lineNo = 0;
       let connNo = -1;
-      for await (const line of readLines(file)) {
+      for await (const lines of readLines(file)) for (const line of lines) {
         lineNo++;
         if (line === '') continue;
         let rec: ImportedLine | undefined;
@@ -142,7 +142,7 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
           continue;
         }
         if (rec.kind === 'open') connNo++;
-        const p: Pending = { ...rec, conn: conn !== '' ? conn : rec.kind === 'rest' ? 'http' : `ws.${Math.max(connNo, 0)}` };
+        const p: Pending = { kind: rec.kind, recvNs: rec.recvNs, payload: rec.payload, meta: rec.meta, conn: conn !== '' ? conn : rec.kind === 'rest' ? 'http' : `ws.${Math.max(connNo, 0)}` };
         if (lastNs === undefined) {
           // Errors before the first readable line happened no earlier than it: give them its time.
           for (let i = 0; i < held.length; i++) held[i] = { ...held[i]!, recvNs: p.recvNs };
@@ -180,11 +180,12 @@ function compactTime(ns: bigint): string {
 }
 
 /**
- * A file's lines, gunzipped when it ends in `.gz`. Chunks are cut at their last newline
- * byte (so no UTF-8 character is split), decoded once, and split with indexOf: no
- * readline, no per-line regex. `\r\n` endings lose the `\r`, as readline's did.
+ * A file's lines, gunzipped when it ends in `.gz`, one array per chunk read (one await per
+ * chunk, not per line). Chunks are cut at their last newline byte (so no UTF-8 character is
+ * split), decoded once, and split with indexOf: no readline, no per-line regex. `\r\n`
+ * endings lose the `\r`, as readline's did.
  */
-async function* readLines(file: string): AsyncGenerator<string> {
+async function* readLines(file: string): AsyncGenerator<string[]> {
   let input: NodeJS.ReadableStream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   if (file.endsWith('.gz')) input = input.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
   let carry: Buffer = Buffer.alloc(0);
@@ -197,21 +198,22 @@ async function* readLines(file: string): AsyncGenerator<string> {
       }
       const text = (carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, cut)]) : chunk.subarray(0, cut)).toString('utf8');
       carry = Buffer.from(chunk.subarray(cut + 1));
-      yield* splitLines(text);
+      yield splitLines(text);
     }
   } catch (err) {
     throw new ImportError(`${file}: cannot read (${(err as Error).message})`);
   }
-  if (carry.length > 0) yield* splitLines(carry.toString('utf8'));
+  if (carry.length > 0) yield splitLines(carry.toString('utf8'));
 }
 
-function* splitLines(text: string): Generator<string> {
+function splitLines(text: string): string[] {
+  const lines: string[] = [];
   let from = 0;
   for (;;) {
     const nl = text.indexOf('\n', from);
     const end = nl < 0 ? text.length : nl;
-    yield end > from && text.charCodeAt(end - 1) === 13 ? text.slice(from, end - 1) : text.slice(from, end);
-    if (nl < 0) return;
+    lines.push(end > from && text.charCodeAt(end - 1) === 13 ? text.slice(from, end - 1) : text.slice(from, end));
+    if (nl < 0) return lines;
     from = nl + 1;
   }
 }
