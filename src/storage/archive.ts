@@ -67,12 +67,14 @@ export interface ArchiveWriterOptions {
 
 /** The rows of the row group being filled, as columns. */
 class RowGroup {
-  seq: bigint[] = [];
+  /** Numbers, not BigInts: hyparquet-writer delta-packs them without BigInt arithmetic (same bytes). */
+  seq: number[] = [];
   recv: bigint[] = [];
   exchange: string[] = [];
   conn: string[] = [];
   kind: string[] = [];
-  payload: string[] = [];
+  /** Text, or its UTF-8 when a writer thread was handed it encoded (writeEncoded). */
+  payload: (string | Uint8Array)[] = [];
   meta: string[] = [];
   chars = 0;
   get length(): number {
@@ -124,10 +126,22 @@ export class ArchiveWriter {
     this.compressors = opts.compressors ?? ARCHIVE_COMPRESSORS;
     this.encodings = opts.encodings ?? ARCHIVE_ENCODINGS;
     this.pageSize = opts.pageSize ?? 1 << 20;
-    if (!/^[A-Za-z0-9._-]+$/.test(session)) throw new Error(`session id ${JSON.stringify(session)} may use only letters, digits, '.', '_' and '-'`);
+    checkSessionId(session);
   }
 
   write(ev: LogEvent): void {
+    this.add(ev, ev.payload, ev.payload.length);
+  }
+
+  /**
+   * `write` of a row whose payload is already UTF-8 (`chars`: its length as text, which cuts
+   * row groups as the text would): the same file bytes as writing the text.
+   */
+  writeEncoded(ev: Omit<LogEvent, 'payload' | 'session'>, payload: Uint8Array, chars: number): void {
+    this.add(ev, payload, chars);
+  }
+
+  private add(ev: Omit<LogEvent, 'payload' | 'session'>, payload: string | Uint8Array, chars: number): void {
     const part = this.partition(ev.exchange, ev.recvNs);
     let f = this.open.get(part);
     if (f === undefined) {
@@ -137,14 +151,14 @@ export class ArchiveWriter {
       this.open.set(part, (f = new OpenFile(file, { codec: this.codec, compressors: this.compressors })));
     }
     const g = f.group;
-    g.seq.push(BigInt(ev.ingestSeq));
+    g.seq.push(ev.ingestSeq);
     g.recv.push(ev.recvNs);
     g.exchange.push(ev.exchange);
     g.conn.push(ev.conn);
     g.kind.push(ev.kind);
-    g.payload.push(ev.payload);
+    g.payload.push(payload);
     g.meta.push(ev.meta);
-    g.chars += ev.payload.length + ev.meta.length;
+    g.chars += chars + ev.meta.length;
     f.rows++;
     try {
       if (g.length >= this.rowGroupRows || g.chars >= this.rowGroupChars) this.writeGroup(f);
@@ -222,20 +236,30 @@ export class ArchiveWriter {
   }
 }
 
+/** A session id names files: letters, digits, '.', '_' and '-' only. */
+export function checkSessionId(session: string): void {
+  if (!/^[A-Za-z0-9._-]+$/.test(session)) throw new Error(`session id ${JSON.stringify(session)} may use only letters, digits, '.', '_' and '-'`);
+}
+
 /**
  * The strings as UTF-8, each a view into one buffer: hyparquet-writer would otherwise encode
  * every value into an array of its own (one allocation per row). Same bytes as TextEncoder,
- * lone surrogates included (both write U+FFFD).
+ * lone surrogates included (both write U+FFFD). Values already UTF-8 are kept as they are.
  */
-export function utf8Views(strings: readonly string[]): Uint8Array[] {
+export function utf8Views(values: readonly (string | Uint8Array)[]): Uint8Array[] {
   let units = 0;
-  for (const s of strings) units += s.length;
+  for (const s of values) if (typeof s === 'string') units += s.length;
   // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
   const buf = Buffer.allocUnsafe(units * 3);
-  const out = new Array<Uint8Array>(strings.length);
+  const out = new Array<Uint8Array>(values.length);
   let at = 0;
-  for (let i = 0; i < strings.length; i++) {
-    const n = buf.write(strings[i]!, at, 'utf8');
+  for (let i = 0; i < values.length; i++) {
+    const s = values[i]!;
+    if (typeof s !== 'string') {
+      out[i] = s;
+      continue;
+    }
+    const n = buf.write(s, at, 'utf8');
     out[i] = buf.subarray(at, at + n);
     at += n;
   }
