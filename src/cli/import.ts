@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { IMPORT_FORMATS, importRecordings, type ImportFormat } from '../importers/import.ts';
 import { isSupportedExchange } from '../exchanges/registry.ts';
-import { UserError } from './errors.ts';
+import { UserError, envSwitch } from './errors.ts';
 
 interface Args { files: string[]; format: string; out: string; exchange?: string; 'rows-per-file': number }
 
@@ -19,8 +19,11 @@ export const importCommand: CommandModule<object, Args> = {
     if (!(IMPORT_FORMATS as readonly string[]).includes(a.format)) throw new UserError(`unknown --format ${JSON.stringify(a.format)} (use ${IMPORT_FORMATS.join(' or ')})`);
     if (a.exchange !== undefined && !isSupportedExchange(a.exchange)) throw new UserError(`unknown --exchange ${JSON.stringify(a.exchange)}`);
     if (!Number.isInteger(a['rows-per-file']) || a['rows-per-file'] < 1) throw new UserError('bad --rows-per-file (a positive integer)');
+    // TAPEDECK_IMPORT_THREAD=0 or 1 overrides where the archive is written (for side-by-side measurement).
+    const writeThread = envSwitch('TAPEDECK_IMPORT_THREAD', 'write in line', 'write on a worker thread');
     const sessions = await importRecordings(a.files, {
       format: a.format as ImportFormat, out: a.out, maxRows: a['rows-per-file'], ...(a.exchange ? { exchange: a.exchange } : {}),
+      ...(writeThread !== undefined ? { writeThread } : {}),
     });
     for (const s of sessions) {
       const kinds = Object.entries(s.byKind).map(([k, n]) => `${k} ${n}`).join(', ');

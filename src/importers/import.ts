@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 import { nsToIso } from '../log/time.ts';
 import { DecodeCensus } from '../exchanges/undecoded.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
+import { ArchiveWriterThread } from './write-thread.ts';
 import { LineError, cryptofeedFileInfo, parseCryptofeedLine, parseHftbacktestLine, type ImportedLine } from './formats.ts';
 import { TapedeckError } from '../errors.ts';
 
@@ -22,6 +23,8 @@ export interface ImportOptions {
   /** Exchange for hftbacktest files (its collector records Binance spot by default). */
   readonly exchange?: string;
   readonly maxRows?: number;
+  /** Write the archive on a worker thread (write-thread.ts); default: for inputs of THREAD_FROM_BYTES and more. */
+  readonly writeThread?: boolean;
 }
 
 export interface ImportedSession {
@@ -46,8 +49,18 @@ interface Group {
   readonly files: { file: string; conn: string }[];
 }
 
-export async function importRecordings(files: readonly string[], opts: ImportOptions): Promise<ImportedSession[]> {
+/**
+ * From this much input text on (a .gz counted at 8× its size, about what the real
+ * recordings expand to), the archive is written on a worker thread unless told otherwise.
+ * Measured (README): on the 100k-line BTCUSDT session the thread's start-up and its code's
+ * cold start cost more than it saves; on ~1M lines it paid when the second core was free.
+ */
+export const THREAD_FROM_BYTES = 256 << 20;
+
+export async function importRecordings(files: readonly string[], options: ImportOptions): Promise<ImportedSession[]> {
   for (const f of files) if (!fs.existsSync(f)) throw new ImportError(`no such file: ${f}`);
+  const text = files.reduce((n, f) => n + fs.statSync(f).size * (f.endsWith('.gz') ? 8 : 1), 0);
+  const opts = { ...options, writeThread: options.writeThread ?? text >= THREAD_FROM_BYTES };
   const groups = opts.format === 'hftbacktest' ? groupHftbacktest(files, opts.exchange ?? 'binance') : groupCryptofeed(files);
   const out: ImportedSession[] = [];
   for (const g of groups) out.push(await importGroup(g, opts));
@@ -97,7 +110,7 @@ interface Pending extends ImportedLine {
  * before anything is written. Any failure removes what this session had written.
  */
 async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSession> {
-  let writer: ArchiveWriter | undefined;
+  let writer: ArchiveWriter | ArchiveWriterThread | undefined;
   let session = '';
   let seq = 0;
   const byKind: Record<string, number> = {};
@@ -116,44 +129,48 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
   };
   const start = (firstNs: bigint): void => {
     session = `${opts.format}-${g.recording.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}-${compactTime(firstNs)}`;
-    writer = new ArchiveWriter(opts.out, session, opts.maxRows !== undefined ? { maxRows: opts.maxRows } : {});
+    const wo = opts.maxRows !== undefined ? { maxRows: opts.maxRows } : {};
+    writer = opts.writeThread ? new ArchiveWriterThread(opts.out, session, wo) : new ArchiveWriter(opts.out, session, wo);
   };
   try {
     let lastNs: bigint | undefined;
     for (const { file, conn } of g.files) {
       let lineNo = 0;
       let connNo = -1;
-      for await (const lines of readLines(file)) for (const line of lines) {
-        lineNo++;
-        if (line === '') continue;
-        let rec: ImportedLine | undefined;
-        try {
-          rec = opts.format === 'hftbacktest' ? parseHftbacktestLine(line) : parseCryptofeedLine(line);
-        } catch (err) {
-          if (!(err instanceof LineError)) throw err;
-          badLines++;
-          const bad: Pending = { kind: 'error', recvNs: lastNs ?? 0n, payload: line, meta: `${path.basename(file)}:${lineNo}: ${err.message}`, conn: conn || 'import' };
-          if (writer === undefined || merge) held.push(bad);
-          else emit(bad);
-          continue;
-        }
-        if (rec === undefined) {
-          skipped++;
-          continue;
-        }
-        if (rec.kind === 'open') connNo++;
-        const p: Pending = { kind: rec.kind, recvNs: rec.recvNs, payload: rec.payload, meta: rec.meta, conn: conn !== '' ? conn : rec.kind === 'rest' ? 'http' : `ws.${Math.max(connNo, 0)}` };
-        if (lastNs === undefined) {
-          // Errors before the first readable line happened no earlier than it: give them its time.
-          for (let i = 0; i < held.length; i++) held[i] = { ...held[i]!, recvNs: p.recvNs };
-          if (!merge) {
-            start(p.recvNs);
-            for (const h of held.splice(0)) emit(h);
+      for await (const lines of readLines(file)) {
+        if (writer instanceof ArchiveWriterThread) await writer.drained();
+        for (const line of lines) {
+          lineNo++;
+          if (line === '') continue;
+          let rec: ImportedLine | undefined;
+          try {
+            rec = opts.format === 'hftbacktest' ? parseHftbacktestLine(line) : parseCryptofeedLine(line);
+          } catch (err) {
+            if (!(err instanceof LineError)) throw err;
+            badLines++;
+            const bad: Pending = { kind: 'error', recvNs: lastNs ?? 0n, payload: line, meta: `${path.basename(file)}:${lineNo}: ${err.message}`, conn: conn || 'import' };
+            if (writer === undefined || merge) held.push(bad);
+            else emit(bad);
+            continue;
           }
+          if (rec === undefined) {
+            skipped++;
+            continue;
+          }
+          if (rec.kind === 'open') connNo++;
+          const p: Pending = { kind: rec.kind, recvNs: rec.recvNs, payload: rec.payload, meta: rec.meta, conn: conn !== '' ? conn : rec.kind === 'rest' ? 'http' : `ws.${Math.max(connNo, 0)}` };
+          if (lastNs === undefined) {
+            // Errors before the first readable line happened no earlier than it: give them its time.
+            for (let i = 0; i < held.length; i++) held[i] = { ...held[i]!, recvNs: p.recvNs };
+            if (!merge) {
+              start(p.recvNs);
+              for (const h of held.splice(0)) emit(h);
+            }
+          }
+          lastNs = p.recvNs;
+          if (merge) held.push(p);
+          else emit(p);
         }
-        lastNs = p.recvNs;
-        if (merge) held.push(p);
-        else emit(p);
       }
     }
     if (lastNs === undefined) {
@@ -167,10 +184,10 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
       start(held[0]!.recvNs);
       for (const h of held.splice(0)) emit(h);
     }
-    const files = writer!.close();
+    const files = await writer!.close();
     return { session, exchange: g.exchange, inputs: g.files.map((f) => f.file), events: seq, byKind, badLines, skipped, files, notDecoded: census.lines() };
   } catch (err) {
-    writer?.abort();
+    await writer?.abort();
     throw err;
   }
 }

@@ -4,7 +4,8 @@
  *
  *   node --import tsx test/bench/import-profile.ts [files…] [--format cryptofeed] [--repeat N]
  *
- * prints lines/s, wall and CPU time per import (N imports: steadier figures). With
+ * prints lines/s, wall and CPU time per import (N imports: steadier figures); `--thread 0`
+ * writes the archive in line instead of on the writer thread. With
  * `--stages` it runs itself again under `node --cpu-prof` and prints the main thread's self
  * time per stage of the import (reading and splitting lines, parsing them, the decode
  * census, the archive writer, Parquet encoding, ZSTD, GC), then the functions with the most
@@ -48,6 +49,7 @@ const opt = (name: string, dflt: string): string => {
 const stages = flag('stages');
 const format = opt('format', 'hftbacktest') as ImportFormat;
 const repeat = Number(opt('repeat', '1'));
+const thread = opt('thread', '1') !== '0';
 const real = process.env.TAPEDECK_REAL_FIXTURES ?? '/work/shared/fixtures/real';
 const files = args.length > 0 ? args : ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => path.join(real, 'binance/hftbacktest', f));
 
@@ -59,13 +61,13 @@ async function measure(): Promise<void> {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-import-bench-'));
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const sessions = await importRecordings(files, { format, out });
+    const sessions = await importRecordings(files, { format, out, writeThread: thread });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(c0);
     const events = sessions.reduce((n, x) => n + x.events, 0);
     let bytes = 0;
     for (const x of sessions) for (const f of x.files) bytes += fs.statSync(f).size;
-    console.log(`import ${format}: ${events} events in ${s.toFixed(2)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s) = ${Math.round(events / s).toLocaleString('en')} lines/s; archive ${(bytes / 1e6).toFixed(2)} MB`);
+    console.log(`import ${format}${thread ? '' : ' (in line)'}: ${events} events in ${s.toFixed(2)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s) = ${Math.round(events / s).toLocaleString('en')} lines/s; archive ${(bytes / 1e6).toFixed(2)} MB`);
     fs.rmSync(out, { recursive: true, force: true });
   }
 }
@@ -74,7 +76,7 @@ function profileStages(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-import-prof-'));
   try {
     const self = fileURLToPath(import.meta.url);
-    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', self, '--format', format, '--repeat', String(repeat), ...files], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', self, '--format', format, '--repeat', String(repeat), '--thread', thread ? '1' : '0', ...files], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) process.exit(r.status ?? 1);
     const { main } = threadProfiles(dir);
     const profile = JSON.parse(fs.readFileSync(main, 'utf8')) as CpuProfile;
