@@ -5,6 +5,7 @@
  * carrying the line itself, so nothing recorded is lost.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { nsToIso } from '../log/time.ts';
@@ -51,16 +52,17 @@ interface Group {
 
 /**
  * From this much input text on (a .gz counted at 8× its size, about what the real
- * recordings expand to), the archive is written on a worker thread unless told otherwise.
- * Measured (README): on the 100k-line BTCUSDT session the thread's start-up and its code's
- * cold start cost more than it saves; on ~1M lines it paid when the second core was free.
+ * recordings expand to), the archive is written on a worker thread unless told otherwise,
+ * when there is a second core. Measured (README, "Import throughput"): on the 100k-line
+ * BTCUSDT session the thread's start-up and cold code cost more than it saves; on ~1M lines
+ * it paid 1.3× while a core was free, and cost 1.2× on a machine loaded past its cores.
  */
 export const THREAD_FROM_BYTES = 256 << 20;
 
 export async function importRecordings(files: readonly string[], options: ImportOptions): Promise<ImportedSession[]> {
   for (const f of files) if (!fs.existsSync(f)) throw new ImportError(`no such file: ${f}`);
   const text = files.reduce((n, f) => n + fs.statSync(f).size * (f.endsWith('.gz') ? 8 : 1), 0);
-  const opts = { ...options, writeThread: options.writeThread ?? text >= THREAD_FROM_BYTES };
+  const opts = { ...options, writeThread: options.writeThread ?? (text >= THREAD_FROM_BYTES && os.availableParallelism() > 1) };
   const groups = opts.format === 'hftbacktest' ? groupHftbacktest(files, opts.exchange ?? 'binance') : groupCryptofeed(files);
   const out: ImportedSession[] = [];
   for (const g of groups) out.push(await importGroup(g, opts));

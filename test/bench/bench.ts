@@ -129,6 +129,8 @@ try {
   const imp = await median(3, () => importRecordings(files, { format: 'hftbacktest', out: archive }));
   const events = imp.result.reduce((n, s) => n + s.events, 0);
   row('import hftbacktest (in process)', `${fmt(events / (imp.ms / 1000))} lines/s (${fmt(events)} events)`);
+  const impCli = cliMedian(3, ['import', ...files, '--format', 'hftbacktest', '--out', path.join(tmp, 'raw-cli')]);
+  row('import hftbacktest (whole CLI process, start-up included)', `${fmt(events / (impCli.ms / 1000))} lines/s (${(impCli.ms / 1000).toFixed(2)} s, peak RSS ${mib(impCli.rssKiB)})`);
   const rep = await median(3, () => replay({ from: archive, out: path.join(tmp, 'out'), speed: 'max', config: DEFAULT_CONFIG }));
   const replayRate = rep.result.manifest.events / (rep.ms / 1000);
   row('replay --speed max (in process)', `${fmt(replayRate)} events/s`);
