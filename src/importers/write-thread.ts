@@ -40,6 +40,7 @@ export class ArchiveWriterThread {
   private pending: LogEvent[] = [];
   private inFlight = 0;
   private failure: Error | undefined;
+  private exited = false;
   private wake: (() => void) | undefined;
   private result: string[] | undefined;
 
@@ -59,6 +60,7 @@ export class ArchiveWriterThread {
       this.notify();
     });
     this.worker.on('exit', (code) => {
+      this.exited = true;
       this.failure ??= new Error(`the archive writer thread stopped (exit code ${code})`);
       this.notify();
     });
@@ -85,17 +87,17 @@ export class ArchiveWriterThread {
     return this.result!;
   }
 
-  /** Removes every file the writer made (the thread's ArchiveWriter.abort()), then stops the thread. */
+  /**
+   * Removes every file the writer made (the thread's ArchiveWriter.abort(), which it runs
+   * after a failure of its own too), then stops the thread.
+   */
   async abort(): Promise<void> {
     this.pending = [];
-    try {
+    if (!this.exited) {
       this.post({ abort: true });
-      await this.until(() => this.result !== undefined);
-    } catch {
-      // the thread is gone: its writer removed what it made when it failed
-    } finally {
-      await this.worker.terminate();
+      await this.until(() => this.result !== undefined || this.exited, false);
     }
+    await this.worker.terminate();
   }
 
   private send(): void {
@@ -116,11 +118,11 @@ export class ArchiveWriterThread {
     w?.();
   }
 
-  /** Waits until `done()` holds; rejects with the thread's failure. */
-  private async until(done: () => boolean): Promise<void> {
+  /** Waits until `done()` holds; rejects with the thread's failure unless told to wait on. */
+  private async until(done: () => boolean, failFast = true): Promise<void> {
     for (;;) {
       if (done()) return;
-      if (this.failure !== undefined) throw this.failure;
+      if (failFast && this.failure !== undefined) throw this.failure;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }

@@ -62,6 +62,20 @@ describe('import writer thread', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['btcusdt_20240809', 'raw']);
   });
 
+  it.each([true, false])('a failure after files were finished (the next day\'s folder cannot be made) removes them all (thread: %s)', async (writeThread) => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'btcusdt_20240808');
+    const t0 = 1_723_161_599_000_000_000n; // 2024-08-08T23:59:59Z
+    fs.writeFileSync(file, Array.from({ length: 40 }, (_, i) => `${t0 + BigInt(i) * 100_000_000n} {"s":"BTCUSDT","i":${i}}`).join('\n'));
+    const out = path.join(dir, 'raw');
+    fs.mkdirSync(path.join(out, 'venue=binance'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'venue=binance', 'date=2024-08-09'), 'in the way');
+    const err = await importRecordings([file], { format: 'hftbacktest', out, maxRows: 3, writeThread }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/EEXIST|ENOTDIR/);
+    expect(filesUnder(out).filter((f) => f.endsWith('.parquet') || f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('TAPEDECK_IMPORT_THREAD other than 0 or 1 is one line and exit 2', () => {
     const r = runCli(['import', 'x.gz', '--format', 'hftbacktest', '--out', tmpDir()], { TAPEDECK_IMPORT_THREAD: 'yes' });
     expect(r.code).toBe(2);
