@@ -5,17 +5,22 @@
  *   node --import tsx test/bench/import-profile.ts [files…] [--format cryptofeed] [--repeat N]
  *
  * prints lines/s, wall and CPU time per import (N imports: steadier figures); `--thread 0`
- * writes the archive in line instead of on the writer thread. With
+ * writes the archive in line instead of on the writer thread; `--scale N` imports the
+ * session N times over (one temp file, each copy shifted past the previous one in time:
+ * `--scale 10` is ~1M lines), for a figure at scale. With
  * `--stages` it runs itself again under `node --cpu-prof` and prints the main thread's self
  * time per stage of the import (reading and splitting lines, parsing them, the decode
  * census, the archive writer, Parquet encoding, ZSTD, GC), then the functions with the most
  * self time; TAPEDECK_KEEP_PROFILE=<file> keeps the .cpuprofile (Chrome DevTools, speedscope).
  */
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { importRecordings, type ImportFormat } from '../../src/importers/import.ts';
 import { selfTimeByFunction, selfTimeByStage, threadProfiles, type CpuProfile, type Stages } from './profile.ts';
 
@@ -50,11 +55,35 @@ const stages = flag('stages');
 const format = opt('format', 'hftbacktest') as ImportFormat;
 const repeat = Number(opt('repeat', '1'));
 const thread = opt('thread', '1') !== '0';
+const scale = Number(opt('scale', '1'));
 const real = process.env.TAPEDECK_REAL_FIXTURES ?? '/work/shared/fixtures/real';
-const files = args.length > 0 ? args : ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => path.join(real, 'binance/hftbacktest', f));
+const session = ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => path.join(real, 'binance/hftbacktest', f));
+const scaledDir = scale > 1 && !stages ? fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-import-scaled-')) : undefined;
+const files = args.length > 0 ? args : scaledDir !== undefined ? [await scaled(session, scale, scaledDir)] : session;
 
-if (stages) profileStages();
-else await measure();
+try {
+  if (stages) profileStages();
+  else await measure();
+} finally {
+  if (scaledDir !== undefined) fs.rmSync(scaledDir, { recursive: true, force: true });
+}
+
+/** The session's lines `n` times over as one gzip file, each copy shifted past the previous one. */
+async function scaled(inputs: string[], n: number, dir: string): Promise<string> {
+  const lines = inputs.flatMap((f) => zlib.gunzipSync(fs.readFileSync(f)).toString('utf8').split('\n')).filter((l) => l !== '');
+  const ns = (l: string): bigint => BigInt(l.slice(0, l.indexOf(' ')));
+  const span = ns(lines.at(-1)!) - ns(lines[0]!) + 1_000_000n;
+  const file = path.join(dir, 'btcusdt_20240808.gz');
+  const gz = zlib.createGzip({ level: 1 });
+  const done = pipeline(gz, fs.createWriteStream(file));
+  for (let k = 0n; k < BigInt(n); k++) {
+    const text = lines.map((l) => `${ns(l) + k * span}${l.slice(l.indexOf(' '))}`).join('\n');
+    if (!gz.write(`${text}\n`)) await once(gz, 'drain');
+  }
+  gz.end();
+  await done;
+  return file;
+}
 
 async function measure(): Promise<void> {
   for (let r = 0; r < repeat; r++) {
@@ -76,7 +105,7 @@ function profileStages(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-import-prof-'));
   try {
     const self = fileURLToPath(import.meta.url);
-    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', self, '--format', format, '--repeat', String(repeat), '--thread', thread ? '1' : '0', ...files], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', self, '--format', format, '--repeat', String(repeat), '--thread', thread ? '1' : '0', '--scale', String(scale), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) process.exit(r.status ?? 1);
     const { main } = threadProfiles(dir);
     const profile = JSON.parse(fs.readFileSync(main, 'utf8')) as CpuProfile;
