@@ -55,7 +55,7 @@ interface Group {
  * recordings expand to), the archive is written on a worker thread unless told otherwise,
  * when there is a second core. Measured (README, "Import throughput"): on the 100k-line
  * BTCUSDT session the thread's start-up and cold code cost more than it saves; on ~1M lines
- * it paid 1.3× while a core was free, and cost 1.2× on a machine loaded past its cores.
+ * it paid up to 1.5× while a core was free, and cost 1.2× on a machine loaded past its cores.
  */
 export const THREAD_FROM_BYTES = 256 << 20;
 
