@@ -4,7 +4,8 @@
  * copied), session/exchange/conn as indexes into a string table sent once per new string,
  * payload/meta as arrays of strings; and the credit that bounds how far the reader runs ahead.
  */
-import { LOG_KINDS, type LogEvent, type LogKind } from '../src/log/event.ts';
+import { LOG_KINDS, type LogEvent } from '../src/log/event.ts';
+import { KIND_CODE, StringNumbers, StringTable } from '../src/log/wire-strings.ts';
 import type { ArchivePlan, TimeRange } from './read.ts';
 
 /** A batch as it crosses between threads. */
@@ -31,7 +32,7 @@ export const CREDIT = 8;
 
 /** Encodes batches, growing the string table that `WireDecoder` mirrors. */
 export class WireEncoder {
-  private readonly table = new Map<string, number>();
+  private readonly strings = new StringNumbers();
 
   encode(events: readonly LogEvent[]): { batch: WireBatch; transfer: ArrayBuffer[] } {
     const n = events.length;
@@ -44,23 +45,14 @@ export class WireEncoder {
     const payload = new Array<string>(n);
     const meta = new Array<string>(n);
     const fresh: string[] = [];
-    const index = (s: string): number => {
-      let i = this.table.get(s);
-      if (i === undefined) {
-        i = this.table.size;
-        this.table.set(s, i);
-        fresh.push(s);
-      }
-      return i;
-    };
     for (let i = 0; i < n; i++) {
       const ev = events[i]!;
       recvNs[i] = ev.recvNs;
       ingestSeq[i] = ev.ingestSeq;
       kind[i] = KIND_CODE.get(ev.kind)!;
-      session[i] = index(ev.session);
-      exchange[i] = index(ev.exchange);
-      conn[i] = index(ev.conn);
+      session[i] = this.strings.of(ev.session, fresh);
+      exchange[i] = this.strings.of(ev.exchange, fresh);
+      conn[i] = this.strings.of(ev.conn, fresh);
       payload[i] = ev.payload;
       meta[i] = ev.meta;
     }
@@ -69,15 +61,12 @@ export class WireEncoder {
   }
 }
 
-const KIND_CODE = new Map<LogKind, number>(LOG_KINDS.map((k, i) => [k, i]));
-
 /** Turns wire batches back into LogEvents, equal field for field to the encoded ones. */
 export class WireDecoder {
-  private readonly table: string[] = [];
+  private readonly strings = new StringTable();
 
   decode(b: WireBatch): LogEvent[] {
-    for (const s of b.fresh) this.table.push(s);
-    const t = this.table;
+    const t = this.strings.add(b.fresh);
     const out = new Array<LogEvent>(b.n);
     for (let i = 0; i < b.n; i++) {
       out[i] = {

@@ -6,7 +6,8 @@
  * nothing is encoded twice. Kept apart from write-thread.ts, which finds its worker through
  * `import.meta`: a module that does cannot be in the worker's bundle.
  */
-import { LOG_KINDS, type LogEvent, type LogKind } from '../log/event.ts';
+import { LOG_KINDS, type LogEvent } from '../log/event.ts';
+import { KIND_CODE, StringNumbers, StringTable } from '../log/wire-strings.ts';
 
 /** Rows as they cross to the writer thread. */
 export interface RowBatch {
@@ -26,11 +27,9 @@ export interface RowBatch {
   readonly chars: Uint32Array;
 }
 
-const KIND_CODE = new Map<LogKind, number>(LOG_KINDS.map((k, i) => [k, i]));
-
 /** Encodes rows as RowBatch, growing the string table the thread mirrors. */
 export class RowEncoder {
-  private readonly table = new Map<string, number>();
+  private readonly strings = new StringNumbers();
 
   encode(rows: readonly LogEvent[]): { batch: RowBatch; transfer: ArrayBuffer[] } {
     const n = rows.length;
@@ -43,13 +42,6 @@ export class RowEncoder {
     const chars = new Uint32Array(n);
     const meta = new Array<string>(n);
     const fresh: string[] = [];
-    const index = (s: string): number => {
-      const known = this.table.get(s);
-      if (known !== undefined) return known;
-      this.table.set(s, this.table.size);
-      fresh.push(s);
-      return this.table.size - 1;
-    };
     let bytes = 0;
     for (let i = 0; i < n; i++) bytes += Buffer.byteLength(rows[i]!.payload, 'utf8');
     const payload = Buffer.allocUnsafeSlow(bytes);
@@ -59,8 +51,8 @@ export class RowEncoder {
       ingestSeq[i] = r.ingestSeq;
       recvNs[i] = r.recvNs;
       kind[i] = KIND_CODE.get(r.kind)!;
-      exchange[i] = index(r.exchange);
-      conn[i] = index(r.conn);
+      exchange[i] = this.strings.of(r.exchange, fresh);
+      conn[i] = this.strings.of(r.conn, fresh);
       meta[i] = r.meta;
       at += payload.write(r.payload, at, 'utf8');
       ends[i] = at;
@@ -73,11 +65,10 @@ export class RowEncoder {
 
 /** Hands each row of a batch to `write`, with its payload as a view into the batch's bytes. */
 export class RowDecoder {
-  private readonly table: string[] = [];
+  private readonly strings = new StringTable();
 
   decode(b: RowBatch, write: (row: Omit<LogEvent, 'payload' | 'session'>, payload: Uint8Array, chars: number) => void): void {
-    for (const s of b.fresh) this.table.push(s);
-    const t = this.table;
+    const t = this.strings.add(b.fresh);
     let from = 0;
     for (let i = 0; i < b.n; i++) {
       const row = { ingestSeq: b.ingestSeq[i]!, recvNs: b.recvNs[i]!, exchange: t[b.exchange[i]!]!, conn: t[b.conn[i]!]!, kind: LOG_KINDS[b.kind[i]!]!, meta: b.meta[i]! };
