@@ -16,6 +16,8 @@ import { badSession, RecordError, sessionId, startSpool } from './session.ts';
 import { backfill } from './backfill.ts';
 import { KafkaForwarder } from './kafka-forwarder.ts';
 import { KafkaBacklog } from './kafka-backlog.ts';
+import { KafkaPump } from './kafka-pump.ts';
+import { CommitLatency } from './commit-latency.ts';
 import { RecvClock } from './clock.ts';
 import { SupervisedConnection } from './connection.ts';
 import { RecorderMetrics } from './metrics.ts';
@@ -73,10 +75,6 @@ export interface RecordResult {
   readonly kafka?: { topic: string; delivered: number; undelivered: number };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
 export async function record(o: RecordOptions): Promise<RecordResult> {
   const say = o.say ?? (() => {});
   const invalid = o.session !== undefined ? badSession(o.session) : undefined;
@@ -100,8 +98,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   let stopping = false;
   let first: bigint | undefined;
   let last: bigint | undefined;
-  const arrivals: bigint[] = [];
-  const latencies: number[] = [];
+  const latency = new CommitLatency();
 
   const kafka = o.kafka ? new KafkaForwarder(spool, session, { ...o.kafka, say, onDelivered: (n) => metrics.kafkaDelivered.inc(n) }) : undefined;
   const backlog = o.kafka ? new KafkaBacklog(recovered.kept, { ...o.kafka, say, onDelivered: (n) => metrics.kafkaDelivered.inc(n) }) : undefined;
@@ -132,7 +129,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     first ??= recvNs;
     last = recvNs;
     spool.add(ev);
-    arrivals.push(process.hrtime.bigint());
+    latency.arrived();
     engine.onLog(ev);
     for (const t of o.taps ?? []) t(ev);
     if (kind === 'frame') metrics.frames.inc({ exchange });
@@ -176,14 +173,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       return;
     }
     roller.add(rows);
-    const now = process.hrtime.bigint();
-    for (let i = 0; i < rows.length; i++) {
-      const ms = Number(now - arrivals[i]!) / 1e6;
-      // Ticks are the recorder's own (no exchange); the histogram is per exchange.
-      if (rows[i]!.exchange !== '') metrics.commitLatency.observe({ exchange: rows[i]!.exchange }, ms / 1000);
-      if (latencies.length < 1_000_000) latencies.push(ms);
-    }
-    arrivals.splice(0, rows.length);
+    // Ticks are the recorder's own (no exchange); the histogram is per exchange.
+    latency.committed(rows, (ev, ms) => ev.exchange !== '' && metrics.commitLatency.observe({ exchange: ev.exchange }, ms / 1000));
   }
 
   // The session's first events: the trades made since the archive's last ones (before any
@@ -204,7 +195,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       metrics.countTo(metrics.unknownMessages, x, d ? Object.values(d.unknown).reduce((a, b) => a + b, 0) : 0);
     }
     metrics.spoolPending.set(spool.pendingCount);
-    metrics.spoolLag.set(arrivals.length > 0 ? Number(process.hrtime.bigint() - arrivals[0]!) / 1e9 : 0);
+    metrics.spoolLag.set(latency.lagSeconds());
   }, 1000));
   const rollEvery = o.rollMs ?? 60_000;
   const archiveFiles: string[] = [...recovered.files];
@@ -217,23 +208,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   timers.push(setInterval(() => {
     if (!roller.rolling) void archive();
   }, rollEvery));
-  // Kafka delivery runs beside recording and never holds it up: a failed round waits a second.
-  let pumping = false;
-  let nextPumpMs = 0;
-  if (kafka) {
-    timers.push(setInterval(() => {
-      if (pumping || Date.now() < nextPumpMs) return;
-      pumping = true;
-      commit();
-      void kafka.pump().then(async (ok) => {
-        // Then what earlier recorders left for Kafka, once this session's own events are out.
-        if (ok && backlog && kafka.pending() === 0) ok = await backlog.pump();
-        pumping = false;
-        if (!ok) nextPumpMs = Date.now() + 1_000;
-        metrics.kafkaPending.set(kafka.pending() + (backlog?.pending() ?? 0));
-      });
-    }, 100));
-  }
+  const pump = kafka ? new KafkaPump(kafka, backlog, { commit, onPending: (n) => metrics.kafkaPending.set(n) }) : undefined;
+  pump?.start();
 
   /**
    * The stop after a disk fault: connections closed, nothing more written (no outputs: a
@@ -241,6 +217,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
    */
   async function stopOnFault(f: { what: string; code: string; where: string }): Promise<never> {
     for (const t of timers) clearInterval(t);
+    pump?.stop();
     const lost = spool.pendingCount;
     await roller.close();
     await Promise.all(conns.map((c) => c.stop()));
@@ -292,24 +269,18 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   clearTimeout(giveUp);
   stopping = true;
   for (const t of timers) clearInterval(t);
+  pump?.stop();
   engine.finish();
   await archive();
   await roller.close();
   if (fault) return stopOnFault(fault);
-  if (kafka) {
-    while (pumping) await new Promise((r) => setTimeout(r, 20));
-    const deadline = Date.now() + 15_000;
-    while (kafka.pending() > 0 && Date.now() < deadline) {
-      if (!(await kafka.pump(50))) await new Promise((r) => setTimeout(r, 500));
-    }
-    await kafka.pump();
-    spool.prune(session, consumers);
-    const undelivered = kafka.pending();
-    if (undelivered > 0) say(`warning: ${undelivered} events were not delivered to Kafka; they are in the archive and stay in the spool ${spoolFile}`);
-    await kafka.close();
-    while (backlog && backlog.pending() > 0 && Date.now() < deadline) {
-      if (!(await backlog.pump(50))) await new Promise((r) => setTimeout(r, 500));
-    }
+  if (kafka && pump) {
+    await pump.finish(async () => {
+      spool.prune(session, consumers);
+      const undelivered = kafka.pending();
+      if (undelivered > 0) say(`warning: ${undelivered} events were not delivered to Kafka; they are in the archive and stay in the spool ${spoolFile}`);
+      await kafka.close();
+    });
     await backlog?.close();
   }
   const left = spool.count();
@@ -323,10 +294,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     inputs: [], firstNs: first, lastNs: last, ...(o.strategy ? { strategy: o.strategy } : {}),
   });
   await metrics.close();
-  latencies.sort((a, b) => a - b);
   return {
     session, archive: rawDir, outDir, manifest, archiveFiles, events: seq, metricsUrl,
-    commitLatencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? 0 },
+    commitLatencyMs: latency.summary(),
     ...(kafka ? { kafka: { topic: kafka.rawTopic, delivered: kafka.delivered, undelivered: left } } : {}),
   };
 }
