@@ -113,6 +113,32 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     expect(inTopic.map(key).sort()).toEqual((await readReplayOrder(path.join(dir, 'raw'))).map(key).sort());
   }, 120_000);
 
+  it('records Bitstamp and Kraken too (all four simulated exchanges); replay from Kafka and from Parquet give identical digests', async () => {
+    const exchanges = ['binance', 'coinbase', 'bitstamp', 'kraken'];
+    const four = await startSimulator({ exchanges, seed: 22, meanGapMs: 120 });
+    try {
+      const d = tmpDir();
+      const rec = startCli([
+        'record', '--exchanges', exchanges.join(','), '--out', d, '--duration', '12s', '--windows', '1s,10s', '--metrics-port', '0',
+        '--kafka', broker.brokers, '--topic-prefix', 'k4', ...exchanges.flatMap((x) => ['--endpoint', `${x}=${four.wsUrl(x)}`]),
+      ]);
+      expect(await rec.exited, rec.stderr).toBe(0);
+      const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/k4.raw`, '--windows', '1s,10s', '--out', path.join(d, 'from-kafka')]);
+      expect(fromKafka.code, fromKafka.stderr).toBe(0);
+      const fromParquet = runCli(['replay', '--from', path.join(d, 'raw'), '--windows', '1s,10s', '--out', path.join(d, 'from-parquet')]);
+      expect(fromParquet.code, fromParquet.stderr).toBe(0);
+      expect(digests(path.join(d, 'from-kafka'))).toEqual(digests(path.join(d, 'from-parquet')));
+      const inTopic = await topicEvents('k4.raw');
+      expect(new Set(inTopic.filter((ev) => ev.kind === 'frame').map((ev) => ev.exchange))).toEqual(new Set(exchanges));
+      expect(inTopic.map(key).sort()).toEqual((await readReplayOrder(path.join(d, 'raw'))).map(key).sort());
+      // Each exchange's trades made candles (1s and 10s, two symbols): the new exchanges are folded, not only carried.
+      const candles = await readParquet(path.join(d, 'from-kafka', 'candles.parquet'));
+      for (const x of exchanges) expect(candles.filter((c) => c.exchange === x && Number(c.trades) > 0).length, x).toBeGreaterThan(0);
+    } finally {
+      await four.close();
+    }
+  }, 180_000);
+
   it('splits assets between consumer-group workers, whose outputs together are the whole', async () => {
     const run = (name: string) => startCli(['replay', '--from', `kafka://${broker.brokers}/k1.raw`, '--group', 'workers-1', '--windows', '1s,10s', '--out', path.join(dir, name)]);
     const [a, b] = [run('worker-a'), run('worker-b')];
