@@ -159,6 +159,11 @@ export class Interner {
 
   constructor(private readonly max = 4_096) {}
 
+  /** Distinct values kept. */
+  get size(): number {
+    return this.seen.size;
+  }
+
   get(s: string): string {
     const v = this.seen.get(s);
     if (v !== undefined) return v;

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/log/event.ts';
-import { cutBatch, fromRecord, murmur2, partitionsFor, PRODUCE_TUNED, toMessages } from '../../src/storage/kafka.ts';
+import { cutBatch, fromRecord, Interner, murmur2, partitionsFor, PRODUCE_TUNED, toMessages } from '../../src/storage/kafka.ts';
 
 const kafkajsMurmur2 = createRequire(import.meta.url)('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: string) => number;
 
@@ -45,6 +45,19 @@ describe('Kafka routing', () => {
     const headers = Object.fromEntries(Object.entries(m!.headers!).map(([k, v]) => [k, Buffer.from(String(v))]));
     expect(fromRecord(headers, m!.value as Buffer, 'test')).toEqual(e);
     expect(() => fromRecord({}, Buffer.from('x'), 'topic[0]@5')).toThrow(/topic\[0\]@5: not a tapedeck LogEvent/);
+  });
+
+  it('keeps one string for each repeating header value (session, exchange, conn, kind), at most its bound of them', () => {
+    const e = ev('binance', '{"stream":"btcusdt@trade","data":{"s":"BTCUSDT"}}', 'frame', 'wss://x');
+    const [m] = toMessages(e, 1);
+    const headers = () => Object.fromEntries(Object.entries(m!.headers!).map(([k, v]) => [k, Buffer.from(String(v))]));
+    const [wide, narrow] = [new Interner(), new Interner(3)];
+    for (let i = 0; i < 3; i++) {
+      expect(fromRecord(headers(), m!.value as Buffer, 'test', wide)).toEqual(e);
+      expect(fromRecord(headers(), m!.value as Buffer, 'test', narrow)).toEqual(e);
+    }
+    expect(wide.size, 'kind, session, exchange, conn: once each, not per record').toBe(4);
+    expect(narrow.size).toBe(3);
   });
 
   it('leaves empty headers out, and the record still round-trips', () => {
