@@ -67,6 +67,12 @@ describe('CLI errors', () => {
     expect(r.stderr).toBe('tapedeck: bad TAPEDECK_READ_THREAD "yes" (0: read in line, 1: on its own thread)\n');
   });
 
+  it('refuses a TAPEDECK_KAFKA_HEAP_GROWTH that is not a whole percent in one line, before reaching Kafka', () => {
+    const r = runCli(['replay', '--from', 'kafka://127.0.0.1:1/none', '--out', path.join(dir, 'hg')], { TAPEDECK_KAFKA_HEAP_GROWTH: '1.5' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe('tapedeck: bad TAPEDECK_KAFKA_HEAP_GROWTH "1.5" (a whole percent, 0 for V8\'s own heap growth)\n');
+  });
+
   it('refuses a TAPEDECK_ROLL_THREAD that is not 0 or 1 in one line, writing nothing', () => {
     const out = path.join(dir, 'rollthread');
     const r = runCli(['record', '--no-metrics', '--out', out, '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'], { TAPEDECK_ROLL_THREAD: '2' });
