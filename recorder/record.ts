@@ -75,6 +75,9 @@ export interface RecordResult {
   readonly kafka?: { topic: string; delivered: number; undelivered: number };
 }
 
+/** Ingest_seqs of delivered events each commit deletes from the spool at most (~20 ms of work; 400k a second). */
+const PRUNE_PER_COMMIT = 20_000;
+
 export async function record(o: RecordOptions): Promise<RecordResult> {
   const say = o.say ?? (() => {});
   const invalid = o.session !== undefined ? badSession(o.session) : undefined;
@@ -104,7 +107,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const backlog = o.kafka ? new KafkaBacklog(recovered.kept, { ...o.kafka, say, onDelivered: (n) => metrics.kafkaDelivered.inc(n) }) : undefined;
   const consumers = kafka ? ['archive', 'kafka'] : ['archive'];
   // Committed events go into the archive's open files at each commit (a disk fault there stops the recording).
-  const roller = new (o.rollThread ? ArchiveRoller : InlineRoller)(spool, session, rawDir, consumers, (err) => faulted(err, rawDir));
+  const roller = new (o.rollThread ? ArchiveRoller : InlineRoller)(spool, session, rawDir, (err) => faulted(err, rawDir));
   const sink: OutputSink = {
     emit<T extends TableName>(table: T, row: OutputTables[T][number]): void {
       collector.emit(table, row);
@@ -168,6 +171,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     let rows: LogEvent[];
     try {
       rows = spool.commit();
+      spool.pruneSome(session, consumers, PRUNE_PER_COMMIT);
     } catch (err) {
       faulted(err, spoolFile);
       return;
@@ -283,6 +287,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     });
     await backlog?.close();
   }
+  if (!kafka) spool.prune(session, consumers);
   const left = spool.count();
   spool.close();
   if (left === 0) removeSpool(spoolFile);

@@ -5,8 +5,9 @@
  * events (2M) read, encoded and ZSTD-compressed while nothing else ran, so commits and
  * ingest stalled and RSS jumped. Here each commit's rows go straight into open Parquet
  * files (ArchiveWriter: one row group in memory per file, encoded every ~2 MiB of payload),
- * and a roll only finishes the files; then, and only then, does the `archive` cursor move
- * and the spool get pruned, so a crash still loses nothing the spool had.
+ * and a roll only finishes the files; then, and only then, does the `archive` cursor move,
+ * so a crash still loses nothing the spool had (the recorder's commits then prune the spool
+ * a slice at a time: Spool.pruneSome).
  *
  * Two rollers, one interface. InlineRoller (the default) writes on the ingest thread, between
  * commits. ArchiveRoller (TAPEDECK_ROLL_THREAD=1) writes on a worker thread fed with the
@@ -60,7 +61,7 @@ export class InlineRoller implements Roller {
   private failure: Error | undefined;
 
   constructor(private readonly spool: Spool, private readonly session: string, private readonly rawDir: string,
-    private readonly consumers: readonly string[], private readonly onFault: (err: Error) => void) {
+    private readonly onFault: (err: Error) => void) {
     this.writer = new ArchiveWriter(rawDir, session);
   }
 
@@ -83,7 +84,6 @@ export class InlineRoller implements Roller {
       this.writer = new ArchiveWriter(this.rawDir, this.session);
       if (this.upTo >= 0) {
         this.spool.setCursor('archive', this.session, this.upTo);
-        this.spool.prune(this.session, this.consumers);
       }
       return Promise.resolve(files);
     } catch (err) {
@@ -116,7 +116,7 @@ export class ArchiveRoller implements Roller {
   private failure: Error | undefined;
 
   constructor(private readonly spool: Spool, private readonly session: string, rawDir: string,
-    private readonly consumers: readonly string[], private readonly onFault: (err: Error) => void) {
+    private readonly onFault: (err: Error) => void) {
     this.sentUpTo = spool.cursor('archive', session);
     const entry = workerEntry(new URL('./roller.worker.ts', import.meta.url), new URL('./roller.worker.mjs', import.meta.url));
     this.worker = new Worker(entry, {
@@ -179,7 +179,6 @@ export class ArchiveRoller implements Roller {
       try {
         if (m.upTo >= 0) {
           this.spool.setCursor('archive', this.session, m.upTo);
-          this.spool.prune(this.session, this.consumers);
         }
       } catch (err) {
         return this.fail(err as Error);

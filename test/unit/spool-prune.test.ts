@@ -1,0 +1,67 @@
+/**
+ * The recorder prunes its spool a slice at a time (Spool.pruneSome, at each commit): never
+ * past what every consumer has delivered (the archive cursor, and Kafka's when it records
+ * to Kafka), at most `maxSeqs` ingest_seqs a call, and in the end exactly what one whole
+ * prune deletes. A property over random commits, cursor moves and slice sizes, on a real
+ * SQLite spool.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Spool } from '../../recorder/spool.ts';
+import type { LogEvent } from '../../src/log/event.ts';
+import { tmpDir } from '../helpers.ts';
+
+const ev = (i: number): LogEvent => ({ session: 's', ingestSeq: i, recvNs: BigInt(i), exchange: 'x', conn: 'x.0', kind: 'frame', payload: `{"n":${i}}`, meta: '' });
+
+/** Ingest_seqs left in the spool, in order. */
+const left = (spool: Spool): number[] => spool.after('s', -1, 1e9).map((e) => e.ingestSeq);
+
+describe('Spool.pruneSome', () => {
+  it('deletes only what every consumer has, at most maxSeqs a call, and ends where a whole prune does', () => {
+    const dir = tmpDir();
+    try {
+      let n = 0;
+      fc.assert(fc.property(
+        fc.array(fc.record({ add: fc.integer({ min: 0, max: 300 }), archive: fc.nat(), kafka: fc.nat(), slice: fc.integer({ min: 1, max: 200 }) }), { minLength: 1, maxLength: 12 }),
+        (steps) => {
+          const spool = new Spool(path.join(dir, `p${n++}.sqlite`));
+          try {
+            spool.register('archive', 's');
+            spool.register('kafka', 's');
+            let seq = 0;
+            let archive = -1;
+            let kafka = -1;
+            for (const st of steps) {
+              for (let i = 0; i < st.add; i++) spool.add(ev(seq++));
+              spool.commit();
+              // Cursors only move forward, and never past what was committed.
+              archive = Math.max(archive, Math.min(seq - 1, st.archive % (seq + 1) - 1));
+              kafka = Math.max(kafka, Math.min(seq - 1, st.kafka % (seq + 1) - 1));
+              spool.setCursor('archive', 's', archive);
+              spool.setCursor('kafka', 's', kafka);
+              const before = left(spool);
+              spool.pruneSome('s', ['archive', 'kafka'], st.slice);
+              const after = left(spool);
+              const deleted = before.filter((i) => !after.includes(i));
+              const delivered = Math.min(archive, kafka);
+              expect(deleted.every((i) => i <= delivered)).toBe(true);
+              expect(deleted.length).toBeLessThanOrEqual(st.slice);
+              // What is kept past the slice is what a prune keeps.
+              expect(after.filter((i) => i > delivered)).toEqual(before.filter((i) => i > delivered));
+            }
+            // Enough slices delete exactly what one prune would.
+            const delivered = Math.min(archive, kafka);
+            for (let i = 0; i < 20; i++) spool.pruneSome('s', ['archive', 'kafka'], 200);
+            expect(left(spool)).toEqual(Array.from({ length: seq }, (_, i) => i).filter((i) => i > delivered));
+          } finally {
+            spool.close();
+          }
+        },
+      ), { numRuns: 60 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
