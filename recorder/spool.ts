@@ -56,9 +56,16 @@ export function openLocked(file: string, exclusive: boolean): Database.Database 
   }
 }
 
+/**
+ * Rows per INSERT statement at a commit (the rest one by one): one statement per row was a
+ * quarter of the recorder's time at a flood; 16–64 rows a statement insert 1.3–1.6× faster.
+ */
+const INSERT_ROWS = 32;
+
 export class Spool {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
+  private readonly insertMany: Database.Statement;
   private readonly commitBatch: (rows: LogEvent[]) => void;
   private pending: LogEvent[] = [];
   private readonly deleteRange: Database.Statement;
@@ -77,9 +84,30 @@ export class Spool {
     this.db.exec('CREATE TABLE IF NOT EXISTS cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.insert = this.db.prepare('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insertMany = this.db.prepare(`INSERT OR IGNORE INTO events VALUES ${Array(INSERT_ROWS).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
     this.deleteRange = this.db.prepare('DELETE FROM events WHERE session = ? AND ingest_seq > ? AND ingest_seq <= ?');
+    const args = new Array<unknown>(INSERT_ROWS * 8);
     this.commitBatch = this.db.transaction((rows: LogEvent[]) => {
-      for (const e of rows) this.insert.run(e.session, BigInt(e.ingestSeq), e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
+      let i = 0;
+      for (; i + INSERT_ROWS <= rows.length; i += INSERT_ROWS) {
+        for (let j = 0; j < INSERT_ROWS; j++) {
+          const e = rows[i + j]!;
+          const at = j * 8;
+          args[at] = e.session;
+          args[at + 1] = BigInt(e.ingestSeq);
+          args[at + 2] = e.recvNs;
+          args[at + 3] = e.exchange;
+          args[at + 4] = e.conn;
+          args[at + 5] = e.kind;
+          args[at + 6] = e.payload;
+          args[at + 7] = e.meta;
+        }
+        this.insertMany.run(...args);
+      }
+      for (; i < rows.length; i++) {
+        const e = rows[i]!;
+        this.insert.run(e.session, BigInt(e.ingestSeq), e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
+      }
     });
   }
 
@@ -178,7 +206,7 @@ export class Spool {
   }
 
   /** The last ingest_seq of `session` that every consumer (these and those registered) has delivered. */
-  private deliveredUpTo(session: string, consumers: readonly string[]): number {
+  deliveredUpTo(session: string, consumers: readonly string[]): number {
     const all = new Set([...consumers, ...this.consumersOf(session)]);
     return Math.min(...[...all].map((c) => this.cursor(c, session)));
   }

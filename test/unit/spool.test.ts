@@ -1,5 +1,5 @@
 /**
- * The recorder prunes its spool a slice at a time (Spool.pruneSome, at each commit): never
+ * The spool: commits read back exactly (rows go in 32 to an INSERT), and the recorder prunes it a slice at a time (Spool.pruneSome, at each commit): never
  * past what every consumer has delivered (the archive cursor, and Kafka's when it records
  * to Kafka), at most `maxSeqs` ingest_seqs a call, and in the end exactly what one whole
  * prune deletes. A property over random commits, cursor moves and slice sizes, on a real
@@ -17,6 +17,34 @@ const ev = (i: number): LogEvent => ({ session: 's', ingestSeq: i, recvNs: BigIn
 
 /** Ingest_seqs left in the spool, in order. */
 const left = (spool: Spool): number[] => spool.after('s', -1, 1e9).map((e) => e.ingestSeq);
+
+describe('Spool.commit', () => {
+  it('reads back every committed event field for field, whatever the batch sizes (rows go in 32 to a statement, the rest one by one)', () => {
+    const dir = tmpDir();
+    try {
+      let n = 0;
+      fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 6 }), fc.string(), (sizes, text) => {
+        const spool = new Spool(path.join(dir, `c${n++}.sqlite`));
+        try {
+          const added: LogEvent[] = [];
+          for (const size of sizes) {
+            for (let i = 0; i < size; i++) {
+              const e = { ...ev(added.length), payload: `${text}#${added.length}`, meta: added.length % 3 === 0 ? text : '' };
+              added.push(e);
+              spool.add(e);
+            }
+            expect(spool.commit().length).toBe(size);
+          }
+          expect(spool.after('s', -1, 1e9)).toEqual(added);
+        } finally {
+          spool.close();
+        }
+      }), { numRuns: 40 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('Spool.pruneSome', () => {
   it('deletes only what every consumer has, at most maxSeqs a call, and ends where a whole prune does', () => {
