@@ -117,12 +117,20 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         const g = row as OutputTables['gaps'][number];
         metrics.gaps.inc({ exchange: g.exchange });
         const v = venues.get(g.exchange);
+        // A gap comes before the trade that revealed it: the symbol's newest trade is the last one before it.
+        const sinceUs = newestTradeUs.get(`${g.exchange}:${g.symbol}`);
         // Backfill after this event is folded: its response is logged as a later event.
-        if (v) setImmediate(() => startBackfill(v, g.symbol, g.from_id, g.to_id));
+        if (v) setImmediate(() => startBackfill(v, g.symbol, g.from_id, g.to_id, sinceUs));
       }
     },
   };
-  const engine = makePipeline(o.config, sink, o.strategy);
+  // Each symbol's newest exchange time of a trade: where a gap's backfill starts on an exchange whose REST pages by time.
+  const newestTradeUs = new Map<string, number>();
+  const engine = makePipeline(o.config, sink, o.strategy, (m) => {
+    if (m.type !== 'trade') return;
+    const key = `${m.exchange}:${m.symbol}`;
+    newestTradeUs.set(key, Math.max(m.tsUs, newestTradeUs.get(key) ?? m.tsUs));
+  });
 
   /** Stamps and logs one event: spool, live pipeline, taps. The only place ingestSeq grows. */
   function log(kind: LogKind, exchange: string, conn: string, payload: string, meta: string): void {
@@ -138,10 +146,10 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     if (kind === 'frame') metrics.frames.inc({ exchange });
   }
 
-  function startBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint): Promise<void> {
+  function startBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint, sinceUs?: number): Promise<void> {
     if (stopping) return Promise.resolve();
     log('gap', v.exchange, 'rest', JSON.stringify({ symbol, from: String(fromId), to: String(toId), status: 'requested' }), v.restBase);
-    const p = backfill({ exchange: v.exchange, symbol, fromId, toId }, {
+    const p = backfill({ exchange: v.exchange, symbol, fromId, toId, sinceUs }, {
       venue: v,
       log: (kind, payload, meta) => log(kind, v.exchange, 'rest', payload, meta),
       onFilled: (n) => metrics.backfilled.inc({ exchange: v.exchange }, n),

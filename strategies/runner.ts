@@ -30,12 +30,13 @@ export interface Pipeline {
   readonly execution?: Execution;
 }
 
-export function makePipeline(cfg: EngineConfig, sink: OutputSink, setup?: StrategySetup): Pipeline {
+/** `observe` sees every market event before the engine folds it (Engine's constructor). */
+export function makePipeline(cfg: EngineConfig, sink: OutputSink, setup?: StrategySetup, observe?: (m: MarketEvent) => void): Pipeline {
   if (setup === undefined) {
-    const engine = new Engine(cfg, sink);
+    const engine = new Engine(cfg, sink, observe);
     return { onLog: (ev) => engine.onLog(ev), finish: () => engine.finish(), stats: engine.stats };
   }
-  return new StrategyRunner(cfg, sink, setup);
+  return new StrategyRunner(cfg, sink, setup, observe);
 }
 
 class StrategyRunner implements Pipeline {
@@ -47,7 +48,7 @@ class StrategyRunner implements Pipeline {
   private nextSampleNs: bigint | undefined;
   private readonly stepNs: bigint;
 
-  constructor(cfg: EngineConfig, private readonly sink: OutputSink, private readonly s: StrategySetup) {
+  constructor(cfg: EngineConfig, private readonly sink: OutputSink, private readonly s: StrategySetup, observe?: (m: MarketEvent) => void) {
     this.execution = new Execution(s.execution);
     this.state = s.strategy.init(s.params);
     this.stepNs = BigInt(s.equityIntervalMs) * 1_000_000n;
@@ -59,7 +60,10 @@ class StrategyRunner implements Pipeline {
         else if (table === 'arbitrage') this.decide({ type: 'arbitrage', arbitrage: row as OutputTables['arbitrage'][number] });
       },
     };
-    this.engine = new Engine(cfg, tee, (m) => this.onMarket(m));
+    this.engine = new Engine(cfg, tee, (m) => {
+      observe?.(m);
+      this.onMarket(m);
+    });
   }
 
   get stats(): EngineStats {

@@ -40,6 +40,11 @@ export interface GapRequest {
   readonly symbol: string;
   readonly fromId: bigint;
   readonly toId: bigint;
+  /**
+   * Exchange time (µs) of the last trade received before the gap, when the recorder saw
+   * one: where an exchange's REST pages by time (Kraken), the gap's trades come after it.
+   */
+  readonly sinceUs?: number;
 }
 
 /** One REST response, as the backfill pager sees it. */

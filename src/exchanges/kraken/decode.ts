@@ -12,7 +12,9 @@
  *   `trade_id` is contiguous per book, so a jump is a gap and a repeat (the snapshot sent on
  *   every subscribe) is a duplicate.
  *
- * Sides are the taker's on both. JSON.parse path only (no scanner yet).
+ * - REST `Trades` pages (the recorder's backfill): rows are arrays with the v2 trade id last.
+ *
+ * Sides are the taker's on all. JSON.parse path only (no scanner yet).
  */
 import type { LogEvent } from '../../log/event.ts';
 import { decimalSecondsToNs, isoToNs } from '../../log/time.ts';
@@ -21,7 +23,9 @@ import {
   FrameError, SymbolClocks, TradeIdTracker, acceptTrade, checkPrice, checkSize, checkedQuote, exactId, guarded, isObject, num, origin,
   parseJson, str, symbolOf,
 } from '../common.ts';
+import { tradesPage } from './backfill.ts';
 import type { KrakenV1Event, KrakenV1Ticker, KrakenV2Ticker, KrakenV2Trade } from './payloads.ts';
+import { krakenRestSymbol } from './wire.ts';
 
 export interface KrakenState {
   readonly ids: TradeIdTracker;
@@ -38,10 +42,7 @@ export function newKrakenState(): KrakenState {
 const RECOGNISED = new Set(['book', 'spread', 'ohlc', 'instrument', 'level3']);
 
 export function decodeKraken(ev: LogEvent, state: KrakenState): MarketEvent[] {
-  if (ev.kind === 'rest') {
-    bump(state.counts.recognised, 'rest:other');
-    return [];
-  }
+  if (ev.kind === 'rest') return decodeRest(ev, state);
   if (ev.kind !== 'frame') return [];
   return guarded(ev, () => {
     const msg = parseJson(ev.payload);
@@ -188,6 +189,40 @@ function v2Method(ev: LogEvent, msg: Record<string, unknown>, state: KrakenState
   if (msg.method === 'subscribe' && msg.success === true) return [status(ev, 'subscribed', ev.payload)];
   bump(state.counts.recognised, `method:${String(msg.method)}`);
   return [];
+}
+
+// ---- REST ----
+
+/**
+ * Trade backfill: `GET /0/public/Trades?pair=…&since=…` rows `[price, volume, time, side,
+ * ordertype, misc, trade_id]`, oldest first, `time` in seconds (protocols.md §4). The ones
+ * the live feed already gave are dropped by id. Other REST bodies (the restart's newest
+ * trade, without `since`) are not market data here.
+ */
+function decodeRest(ev: LogEvent, state: KrakenState): MarketEvent[] {
+  if (!/\/0\/public\/Trades\?(?:.*&)?since=/.test(ev.meta)) {
+    bump(state.counts.recognised, 'rest:other');
+    return [];
+  }
+  return guarded(ev, () => {
+    const symbol = symbolOf(krakenRestSymbol(ev.meta), 'pair');
+    const page = tradesPage(ev.payload);
+    if (page.errors.length > 0) return [status(ev, 'error', page.errors.join('; '))];
+    // Every row is checked before any is taken.
+    const trades = page.rows.map((r, i): Trade => {
+      if (!Array.isArray(r) || r.length < 7) throw new FrameError(`Trades row ${i} is not [price, volume, time, side, ordertype, misc, trade_id]`);
+      const side = r[3] === 'b' ? 'buy' : r[3] === 's' ? 'sell' : undefined;
+      if (side === undefined) throw new FrameError(`field side is not b/s: ${JSON.stringify(r[3])}`);
+      // Seconds with µs: a double holds today's times to a tenth of a µs, so rounding is exact.
+      const tsUs = Math.round(num(r[2], 'time') * 1e6);
+      state.clocks.check(symbol, ev.recvNs, tsUs, 'time', true);
+      return {
+        type: 'trade', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol, tradeId: page.ids[i]!,
+        price: checkPrice(num(r[0], 'price'), 'price'), size: checkSize(num(r[1], 'volume'), 'volume'), side, tsUs,
+      };
+    });
+    return trades.flatMap((t) => acceptTrade(ev, state.ids, symbol, t, state.counts));
+  });
 }
 
 function isoUs(v: unknown): number {

@@ -3,14 +3,15 @@
  * (v1) and `BTC/USD` (v2) pairs, its fees, and its live connection: v2, one socket
  * subscribed to `trade` (with the snapshot of recent trades, which the adapter de-duplicates
  * against what it has, so a short disconnect refills itself) and `ticker` on every best
- * bid/offer change. Kraken's REST trades page by time and tapedeck's gaps are trade ids, so
- * a gap the snapshot does not cover is not backfilled: it is logged as failed at once and
- * its windows are flagged. The simulator speaks v2 in the wire shapes of wire.ts.
+ * bid/offer change. A gap the snapshot does not cover is backfilled over REST `Trades`,
+ * which pages by time: from the last trade before the gap (backfill.ts). The simulator speaks
+ * v2 in the wire shapes of wire.ts.
  */
 import type { SimEvent } from '../../sim/market.ts';
 import { decoderOf, splitDashed, type ExchangeSpec } from '../spec.ts';
 import { decodeKraken, newKrakenState } from './decode.ts';
-import { krakenRestTrades, krakenSubscribed, krakenSubscriptions, krakenTicker, krakenTrades, krakenTradesUrl } from './wire.ts';
+import { krakenBackfill } from './backfill.ts';
+import { krakenRestSymbol, krakenRestTrades, krakenSubscribed, krakenSubscriptions, krakenTicker, krakenTrades, krakenTradesUrl } from './wire.ts';
 
 /** Kraken's own names for assets others call otherwise (v1 pairs use them; v2 does not). */
 const ALIASES: Record<string, string> = { XBT: 'BTC', XDG: 'DOGE' };
@@ -27,7 +28,8 @@ export const kraken = {
     native: (c) => c.toUpperCase().replace('-', '/'),
     // v1 arrays end with the pair; v2 objects name it `symbol`.
     ofFrame: (payload) => /,"([^"]+)"\]$/.exec(payload)?.[1] ?? /"symbol":"([^"]+)"/.exec(payload)?.[1],
-    ofRest: (url) => /[?&]pair=([A-Za-z0-9]+)/.exec(url)?.[1],
+    // REST spells pairs without the slash (`pair=BTCUSD`): the v2 symbol is its frames' one.
+    ofRest: krakenRestSymbol,
   },
   // Entry-tier Kraken Pro fees: 0.26 % taker (there is no lower public tier), 0.16 % maker.
   fees: { takerBps: 26, makerBps: 16 },
@@ -43,12 +45,7 @@ export const kraken = {
     maxAgeMs: Number.POSITIVE_INFINITY,
     // It rate-limits connection attempts per IP: about one per 5 s after maintenance [K7].
     attempts: { count: 12, windowMs: 60_000 },
-    backfill: {
-      first: () => {
-        throw new Error('no REST backfill for Kraken yet: its Trades endpoint pages by time, and this gap is known by trade ids');
-      },
-      next: () => ({ trades: 0, next: undefined }),
-    },
+    backfill: krakenBackfill,
     latestTradeUrl: (rest, symbol) => `${rest}/0/public/Trades?pair=${symbol.replace('/', '')}&count=1`,
     // REST trade rows are arrays without field names: a restart finds no newest id and backfills nothing.
     tradeIdField: 'trade_id',

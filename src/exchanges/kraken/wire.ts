@@ -6,6 +6,7 @@
  */
 import { isoMicros } from '../../log/time.ts';
 import { tradeDecimals, type SimQuote, type SimTrade } from '../../sim/market.ts';
+import { splitOnQuotes } from '../spec.ts';
 
 export const krakenSubscribe = (params: Record<string, unknown>, reqId: number): string => JSON.stringify({ method: 'subscribe', params, req_id: reqId });
 
@@ -58,4 +59,14 @@ export function krakenRestTrades(trades: readonly SimTrade[], pairName?: string)
 /** The REST trades of a pair (`BTC/USD` → `pair=BTCUSD`) since a time cursor in ns (Kraken pages by time, not by id). */
 export function krakenTradesUrl(symbol: string, sinceNs: number | bigint, base?: string): string {
   return `${base ?? 'https://api.kraken.com'}/0/public/Trades?pair=${symbol.replace('/', '')}&since=${sinceNs}`;
+}
+
+/** Kraken's quote assets, a longer name before any it ends with (`USDT` before `USD`). */
+const QUOTES = ['USDT', 'USDC', 'PYUSD', 'USD', 'EUR', 'GBP', 'CAD', 'JPY', 'CHF', 'AUD', 'BTC', 'XBT', 'ETH', 'DAI'];
+
+/** The v2 symbol of a logged REST request's pair (`pair=BTCUSD` → `BTC/USD`), undefined without one. */
+export function krakenRestSymbol(url: string): string | undefined {
+  const pair = /[?&]pair=([A-Za-z0-9]+)/.exec(url)?.[1];
+  const split = pair === undefined ? undefined : splitOnQuotes(QUOTES)(pair);
+  return split === undefined ? pair : split.join('/');
 }
