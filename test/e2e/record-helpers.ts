@@ -1,6 +1,7 @@
 /** What the recorder's end-to-end tests check alike. */
 import path from 'node:path';
 import { expect } from 'vitest';
+import type { SimTrade } from '../../src/sim/market.ts';
 import { readManifest } from '../../src/storage/run.ts';
 import { runCli } from '../helpers.ts';
 
@@ -17,4 +18,28 @@ export function expectReplayIdentical(dir: string, outDir: string, windows: stri
   const v = runCli(['verify', '--recording', path.join(dir, 'raw'), '--live', outDir]);
   expect(v.code, v.stderr).toBe(0);
   expect(v.stdout).toContain('identical');
+}
+
+/**
+ * Every complete candle (of the 1 s and 10 s windows) holds exactly the simulator's trades of
+ * its window: count, first and last id, volume, high and low. (Not open and close: a
+ * Bitstamp REST row's time is in whole seconds, so its order within a window is not the feed's.)
+ */
+export function expectCandlesOfTrades(candles: Record<string, unknown>[], made: readonly SimTrade[]): void {
+  const trades = new Map<string, SimTrade[]>();
+  for (const t of made) {
+    for (const [name, ms] of [['1s', 1_000], ['10s', 10_000]] as const) {
+      const key = `${t.symbol} ${name} ${Math.floor(t.tsUs / 1000 / ms) * ms}`;
+      trades.set(key, [...(trades.get(key) ?? []), t]);
+    }
+  }
+  for (const c of candles) {
+    const key = `${String(c.symbol)} ${String(c.interval)} ${String(c.window_start)}`;
+    const ts = trades.get(key) ?? [];
+    expect(Number(c.trades), `${key}: trades`).toBe(ts.length);
+    expect(c.first_trade_id, key).toBe(BigInt(ts[0]!.tradeId));
+    expect(c.last_trade_id, key).toBe(BigInt(ts.at(-1)!.tradeId));
+    expect(c.volume as number, `${key}: volume`).toBeCloseTo(ts.reduce((s, t) => s + t.size, 0), 9);
+    expect([c.high, c.low], `${key}: high, low`).toEqual([Math.max(...ts.map((t) => t.price)), Math.min(...ts.map((t) => t.price))]);
+  }
 }

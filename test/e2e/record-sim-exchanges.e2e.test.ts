@@ -14,11 +14,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import type { LogEvent } from '../../src/log/event.ts';
-import type { SimTrade } from '../../src/sim/market.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { readManifest } from '../../src/storage/run.ts';
 import { readArchiveEvents, sleep, startCli, tmpDir } from '../helpers.ts';
-import { expectReplayIdentical } from './record-helpers.ts';
+import { expectCandlesOfTrades, expectReplayIdentical } from './record-helpers.ts';
 
 const EXCHANGES = ['binance', 'coinbase', 'bitstamp', 'kraken'] as const;
 type X = (typeof EXCHANGES)[number];
@@ -95,23 +94,7 @@ describe('record all four exchanges from the simulator → replay → verify', (
   it.each(EXCHANGES)('%s: complete candles equal the simulator\'s own trade log, the outage included', async (x) => {
     const candles = (await readParquet(path.join(outDir, 'candles.parquet'))).filter((c) => c.exchange === x && c.complete === true);
     expect(candles.length).toBeGreaterThan(20);
-    const trades = new Map<string, SimTrade[]>();
-    for (const t of sim.trades(x)) {
-      for (const [name, ms] of [['1s', 1_000], ['10s', 10_000]] as const) {
-        const key = `${t.symbol} ${name} ${Math.floor(t.tsUs / 1000 / ms) * ms}`;
-        trades.set(key, [...(trades.get(key) ?? []), t]);
-      }
-    }
-    for (const c of candles) {
-      const key = `${c.symbol} ${c.interval} ${c.window_start}`;
-      const ts = trades.get(key) ?? [];
-      expect(Number(c.trades), `${key}: trades`).toBe(ts.length);
-      expect(c.first_trade_id, key).toBe(BigInt(ts[0]!.tradeId));
-      expect(c.last_trade_id, key).toBe(BigInt(ts.at(-1)!.tradeId));
-      expect(c.volume as number, `${key}: volume`).toBeCloseTo(ts.reduce((s, t) => s + t.size, 0), 9);
-      // (Not open and close: a Bitstamp REST row's time is in whole seconds, so its order within a window is not the feed's.)
-      expect([c.high, c.low], `${key}: high, low`).toEqual([Math.max(...ts.map((t) => t.price)), Math.min(...ts.map((t) => t.price))]);
-    }
+    expectCandlesOfTrades(candles, sim.trades(x));
   });
 
   it('replays to the same digests, and verify says identical', () => {
