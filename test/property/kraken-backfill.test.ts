@@ -3,12 +3,13 @@
  * `GET /0/public/Trades?since=` (the trades after a time in ns, oldest first, a few a page,
  * `last` the newest row's time), following the pages from the last trade before a gap
  * fetches every id of the gap, each page from a later cursor, and stops at the page that
- * reaches the gap's last id. Bodies it cannot go on from are errors that name why.
+ * reaches the gap's last id. Bodies it cannot go on from are errors that name why. The
+ * adapter takes a page's missing trades once; Kafka routes a page with its symbol's frames.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { krakenBackfill, tradesPage } from '../../src/exchanges/kraken/backfill.ts';
-import { eventSymbol } from '../../src/exchanges/registry.ts';
+import { eventSymbol, makeDecoder } from '../../src/exchanges/registry.ts';
 import type { GapRequest } from '../../src/exchanges/spec.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { partitionsFor } from '../../src/storage/kafka.ts';
@@ -95,5 +96,22 @@ describe('Kraken REST backfill paging (property)', () => {
     }
     expect(partitionsFor(ev('rest', '{}', `${REST}/0/public/Trades?pair=ETHUSDT&since=1`), 12)).toEqual(partitionsFor(frame, 12));
     expect(partitionsFor(frame, 12)).toHaveLength(1);
+  });
+
+  it('the adapter takes a page\'s missing trades once, says an error list, and leaves the restart\'s newest-trade body unread', () => {
+    const d = makeDecoder('kraken')!;
+    const at = (kind: 'frame' | 'rest', payload: string, meta = ''): LogEvent => ({ session: 's', ingestSeq: 0, recvNs: 1_732_000_001_000_000_000n, exchange: 'kraken', conn: 'c', kind, payload, meta });
+    const ws = (id: number) => `{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":60000.5,"qty":0.01,"ord_type":"market","trade_id":${id},"timestamp":"2024-11-19T07:06:40.00000${id % 10}Z"}]}`;
+    const row = (id: number) => `["60000.5","0.01",1732000000.00000${id % 10},"s","l","",${id}]`;
+    const page = `{"error":[],"result":{"XXBTZUSD":[${[10, 11, 12, 13].map(row).join(',')}],"last":"1732000000000003000"}}`;
+    expect(d.decode(at('frame', ws(10))).map((m) => m.type)).toEqual(['trade']);
+    expect(d.decode(at('frame', ws(13))).map((m) => m.type)).toEqual(['gap', 'trade']);
+    expect(d.decode(at('rest', page, `${REST}/0/public/Trades?pair=BTCUSD&since=1&count=1000`)).map((m) => (m.type === 'trade' ? `${m.type} ${m.tradeId} ${m.side} ${m.tsUs}` : m.type)))
+      .toEqual(['trade 11 sell 1732000000000001', 'trade 12 sell 1732000000000002', 'gap_filled']);
+    expect(d.counts.duplicates).toBe(2);
+    expect(d.decode(at('rest', page, `${REST}/0/public/Trades?pair=BTCUSD&count=1`))).toEqual([]);
+    expect(d.counts.recognised['rest:other']).toBe(1);
+    expect(d.decode(at('rest', '{"error":["EService:Unavailable"]}', `${REST}/0/public/Trades?pair=BTCUSD&since=1`))).toMatchObject([{ type: 'status', status: 'error', detail: 'EService:Unavailable' }]);
+    expect(d.decode(at('rest', '{"error":[],"result":{"XXBTZUSD":[["x"]]}}', `${REST}/0/public/Trades?pair=BTCUSD&since=1`))).toMatchObject([{ type: 'decode_error' }]);
   });
 });
