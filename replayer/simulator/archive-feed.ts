@@ -9,11 +9,12 @@ import type { LogEvent } from '../../src/log/event.ts';
 import { parseUserTime } from '../../src/log/time.ts';
 import { parseDuration } from '../../src/engine/config.ts';
 import { planArchive, readArchive } from '../read.ts';
-import { TradeLog } from './feed.ts';
-import { firstAtOrAfter, type RecordedFrame } from './playback.ts';
+import { TradeLog } from '../../src/sim/feed.ts';
+import type { RecordedFrame } from '../../src/sim/connection.ts';
+import { firstAtOrAfter } from './playback.ts';
 import type { SimTrade } from '../../src/sim/market.ts';
 import { marketsOf, type MarketInfo } from '../../src/sim/markets.ts';
-import type { SimProtocol } from './protocols.ts';
+import type { SimProtocol } from '../../src/sim/protocol.ts';
 
 /** What the feed asks of an exchange's protocol about a recorded frame. */
 export type FrameReader = Pick<SimProtocol, 'streamOf' | 'tradeText' | 'carried'>;
@@ -90,7 +91,7 @@ export class ArchiveFeed extends TradeLog {
     for await (const ev of readArchive(await planArchive(archive))) if ((ev.kind === 'frame' || ev.kind === 'rest') && exchanges.includes(ev.exchange)) events.push(ev);
     const sliced = cutSlice(events, slice);
     const from = sliced.length > 0 ? events.indexOf(sliced[0]!) : events.length;
-    // A slice that starts late opens with what a subscriber then needs (Coinbase: level2 snapshots as the book stood).
+    // A slice that starts late opens with what a subscriber then needs (its protocol's `carried`: say, order-book snapshots as the book stood).
     const carried = from === 0 ? [] : exchanges.flatMap((x) => (readerOf(x)?.carried?.(events.slice(0, from).filter((e) => e.exchange === x && e.kind === 'frame').map((e) => e.payload)) ?? [])
       .map((payload): LogEvent => ({ session: '', ingestSeq: -1, recvNs: sliced[0]?.recvNs ?? 0n, exchange: x, conn: '', kind: 'frame', payload, meta: '' })));
     return new ArchiveFeed([...carried, ...sliced], readerOf);

@@ -8,13 +8,13 @@
  *   each connection as one corked batch: one `writev` per connection per round.
  * - Backpressure: a connection whose unsent bytes (ws `bufferedAmount`) pass `FLOOD_BACKLOG_BYTES`
  *   is skipped until it drains. The frames it missed are counted per exchange (`dropped`) and
- *   are a gap the recorder sees as missing trade ids (and Coinbase sequence numbers), which it
+ *   are a gap the recorder sees as missing trade ids (and sequence numbers), which it
  *   backfills over REST. The simulator's memory stays bounded whatever the client does.
  * - The trade log behind REST backfill keeps only the newest `FLOOD_KEEP_TRADES`–2× that
  *   per market (a flood makes ~13k trades a second per market).
  */
 import type { SimEvent } from '../../src/sim/market.ts';
-import type { FloodTally, SimConnection } from './connection.ts';
+import type { FloodTally, SimConnection } from '../../src/sim/connection.ts';
 
 /** Unsent bytes a connection may hold before the flood skips it. */
 export const FLOOD_BACKLOG_BYTES = 4 * 1024 * 1024;

@@ -7,13 +7,7 @@
  */
 import net from 'node:net';
 import type http from 'node:http';
-
-/** An answer to give instead of going on. */
-export class HttpRefusal extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
+import { HttpRefusal } from '../../src/sim/http-refusal.ts';
 
 /** The request's URL, or a 400 refusal (`GET http://[::1 HTTP/1.1` throws Invalid URL). */
 export function requestUrl(req: http.IncomingMessage, host: string): URL {
@@ -21,15 +15,6 @@ export function requestUrl(req: http.IncomingMessage, host: string): URL {
     return new URL(req.url ?? '/', `http://${net.isIPv6(host) ? `[${host}]` : host}`);
   } catch {
     throw new HttpRefusal(400, `bad request target ${JSON.stringify((req.url ?? '').slice(0, 200))}`);
-  }
-}
-
-/** `decodeURIComponent`, or a 400 refusal for malformed percent-encoding. */
-export function decodePathPart(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw new HttpRefusal(400, `malformed percent-encoding in ${JSON.stringify(part.slice(0, 200))}`);
   }
 }
 

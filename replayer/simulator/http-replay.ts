@@ -2,7 +2,7 @@
  * tardis-machine's HTTP replay API on the façade: any HTTP client (curl, pandas, a notebook)
  * consumes a replay without a WebSocket library.
  *
- *   GET /replay?exchange=binance&from=…&to=…&symbols=btcusdt,…
+ *   GET /replay?exchange=<x>&from=…&to=…&symbols=<symbol>,…
  *       the recorded frames as newline-delimited JSON, `{"localTimestamp":…,"message":…}`
  *       (`message` the frame's exact text), paced like every playback (`--speed`, `_control`)
  *   GET /replay-normalized?…&candles=1m,5m
@@ -23,8 +23,9 @@ import type { LogEvent } from '../../src/log/event.ts';
 import { isoMicros } from '../../src/log/time.ts';
 import type { MarketEvent } from '../../src/market/events.ts';
 import { cutSlice, parseSliceBound, type ArchiveFeed } from './archive-feed.ts';
-import { HttpRefusal } from './http-guard.ts';
-import { Playback, type RecordedFrame, type ReplayClock } from './playback.ts';
+import { HttpRefusal } from '../../src/sim/http-refusal.ts';
+import type { RecordedFrame } from '../../src/sim/connection.ts';
+import { Playback, type ReplayClock } from './playback.ts';
 
 export interface ReplayRequest {
   readonly normalized: boolean;

@@ -1,6 +1,6 @@
 /**
  * One subscription's replay of a recording (the façade, archive mode). Each act of
- * subscribing (a URL's streams, one SUBSCRIBE, one Coinbase `subscribe`) gets its own
+ * subscribing (a URL's streams, one subscribe message) gets its own
  * playback of the streams it named, from the first frame of the chosen slice, paced from
  * the moment it subscribed: nothing recorded is lost because nobody was listening yet, and a
  * client that comes late sees the stream from its start, as tardis-machine gives each client
@@ -10,16 +10,7 @@
  * clock's speed) to the playback's recorded time, unless the clock is paused, so a speed
  * change or a pause takes effect from that round on and never jumps.
  */
-
-/** A frame of the recording as the façade serves it: its exact text and its stream. */
-export interface RecordedFrame {
-  readonly exchange: string;
-  readonly payload: string;
-  /** Recorded receive time, ns. */
-  readonly recvNs: bigint;
-  /** The protocol's name for the frame's stream (`btcusdt@trade`, `matches:BTC-USD`), or undefined (control traffic). */
-  readonly stream: string | undefined;
-}
+import type { RecordedFrame } from '../../src/sim/connection.ts';
 
 /** The speed and pause every playback of the server follows (`_control` moves them). */
 export class ReplayClock {

@@ -7,7 +7,7 @@
  */
 import type { ArchiveFeed } from './archive-feed.ts';
 import { parseSliceBound } from './archive-feed.ts';
-import type { Recording, SimConnection } from './connection.ts';
+import type { Recording, SimConnection } from '../../src/sim/connection.ts';
 import type { ClockCommand } from './hooks.ts';
 import { Playback, ReplayClock } from './playback.ts';
 

@@ -4,7 +4,7 @@
  * (the replay façade: unmodified exchange clients can consume an archive). One port serves
  * them all:
  *
- *   ws://HOST:PORT/<exchange>/…        each exchange's WebSocket protocol (protocols.ts lists the paths)
+ *   ws://HOST:PORT/<exchange>/…        each exchange's WebSocket protocol (its spec's `sim.server` names the paths)
  *   http://HOST:PORT/<exchange>/…      its REST routes (trades, markets, book, candles)
  *   POST http://HOST:PORT/_control {"action":…,"exchange":…}          fault injection
  *   POST http://HOST:PORT/_control {"action":"pause|resume|speed|seek"}  a recording's playback clock (replays.ts)
@@ -20,22 +20,21 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_ASSETS, type SimEvent, type SimTrade } from '../../src/sim/market.ts';
 import { FrameEncoder } from '../../src/sim/frames.ts';
-import { SIMULATED } from '../../src/exchanges/registry.ts';
-import { simProtocol, type ProtocolOptions } from './protocols.ts';
-import type { ConnContext, SentFrame, SimConnection } from './connection.ts';
+import { loadSimServers } from '../../src/exchanges/registry.ts';
+import type { ProtocolOptions, SimProtocol } from '../../src/sim/protocol.ts';
+import type { ConnContext, SentFrame, SimConnection, SimTimers } from '../../src/sim/connection.ts';
+import { HttpRefusal } from '../../src/sim/http-refusal.ts';
 import { FLOOD_BACKLOG_BYTES, FLOOD_KEEP_TRADES, FloodTallies, meanGapForRate, sendRound, type FloodStats } from './flood.ts';
 import { ArchiveFeed, type Slice } from './archive-feed.ts';
 import { Replays } from './replays.ts';
 import { replayRequest, serveReplay } from './http-replay.ts';
-import { MarketFeed, type TradeLog } from './feed.ts';
+import { MarketFeed, type TradeLog } from '../../src/sim/feed.ts';
 import { Faults, parseControl, type ControlCommand } from './hooks.ts';
-import { checkControlOrigin, HttpRefusal, readBody, requestUrl } from './http-guard.ts';
+import { checkControlOrigin, readBody, requestUrl } from './http-guard.ts';
 
-/** The exchanges the simulator speaks: those with wire shapes in their spec and a protocol server here. */
-export const SIM_EXCHANGES: readonly string[] = SIMULATED.filter((x) => simProtocol(x) !== undefined);
-
-/** `binance`, `coinbase`, …: each protocol's options (ProtocolOptions). */
-export interface SimulatorOptions extends ProtocolOptions {
+export interface SimulatorOptions {
+  /** Each exchange's protocol options by its id (`{ <x>: { pingIntervalMs: 200 } }`); its server's defaults fill the rest. */
+  readonly protocols?: Readonly<Record<string, ProtocolOptions>>;
   readonly host?: string;
   readonly port?: number;
   readonly exchanges: readonly string[];
@@ -64,7 +63,7 @@ export interface SimulatorOptions extends ProtocolOptions {
 export interface Simulator {
   readonly port: number;
   readonly host: string;
-  /** Base WebSocket URL of an exchange, e.g. ws://127.0.0.1:4321/binance. */
+  /** Base WebSocket URL of an exchange, e.g. ws://127.0.0.1:4321/<x>. */
   wsUrl(exchange: string): string;
   /** Base REST URL of an exchange. */
   restUrl(exchange: string): string;
@@ -82,13 +81,16 @@ export interface Simulator {
 
 export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const host = o.host ?? '127.0.0.1';
+  const servers = await loadSimServers();
+  /** The protocol server of a URL's first part, or undefined for a name the simulator does not speak. */
+  const simServer = (exchange: string): SimProtocol | undefined => servers.get(exchange);
   const nowMs = (): number => performance.timeOrigin + performance.now();
   const meanGapMs = o.rate !== undefined ? meanGapForRate(o.rate, o.exchanges.length * DEFAULT_ASSETS.length) : o.meanGapMs;
   const synthetic = o.from === undefined
     ? new MarketFeed({ seed: o.seed, startMs: Math.floor(nowMs()), exchanges: o.exchanges, ...(meanGapMs ? { meanGapMs } : {}) }, o.rate !== undefined ? FLOOD_KEEP_TRADES : undefined)
     : undefined;
   const recorded = o.from !== undefined
-    ? await ArchiveFeed.load(o.from, o.exchanges, o.slice ?? {}, simProtocol)
+    ? await ArchiveFeed.load(o.from, o.exchanges, o.slice ?? {}, simServer)
     : undefined;
   const replays = recorded && new Replays(recorded, o.speed ?? 1, nowMs);
   const feed: TradeLog = synthetic ?? recorded!;
@@ -101,9 +103,20 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     if (o.keepSent) sent.push(f);
     log?.write(`{"sent":{"t_ns":"${f.tNs}","exchange":"${f.exchange}","conn":${f.conn},"payload":${JSON.stringify(f.payload)}}}\n`);
   } : undefined;
+  const timers: SimTimers = {
+    every: (ms, fn) => {
+      const t = setInterval(fn, ms);
+      return () => clearInterval(t);
+    },
+    after: (ms, fn) => {
+      const t = setTimeout(fn, ms);
+      return () => clearTimeout(t);
+    },
+  };
   const ctxFor = (x: string): ConnContext => ({
     faults: faults.get(x)!,
     nowMs,
+    timers,
     ...(onSent ? { onSent } : {}),
     ...(tallies ? { flood: { backlogBytes: o.floodBacklogBytes ?? FLOOD_BACKLOG_BYTES, tally: tallies.of(x) } } : {}),
     ...(replays ? { recording: replays } : {}),
@@ -130,7 +143,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     }
     replays?.round(until, (c, f) => {
       const fault = faults.get(f.exchange)!;
-      if (fault.dropTrades > 0 && simProtocol(f.exchange)?.isTrade(f.payload)) fault.dropTrades--;
+      if (fault.dropTrades > 0 && simServer(f.exchange)?.isTrade(f.payload)) fault.dropTrades--;
       else c.onRecorded(f);
     });
   }, 10);
@@ -187,7 +200,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     }
     const exchange = url.pathname.split('/')[1] ?? '';
     const f = faults.get(exchange);
-    const protocol = simProtocol(exchange);
+    const protocol = simServer(exchange);
     if (f === undefined || protocol === undefined || !protocol.accepts(url)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
@@ -197,7 +210,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const c: SimConnection = protocol.connect(ws, ctxFor(exchange), url, feed, o);
+      const c: SimConnection = protocol.connect(ws, ctxFor(exchange), url, feed, o.protocols?.[exchange] ?? {});
       conns.add(c);
       ws.on('close', () => {
         conns.delete(c);
@@ -229,12 +242,17 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       return reply(200, JSON.stringify({ flood: floodStats() ?? null, rssBytes: process.memoryUsage.rss() }));
     }
     if (recorded && replays && req.method === 'GET' && (url.pathname === '/replay' || url.pathname === '/replay-normalized')) {
-      return serveReplay(replayRequest(url, recorded, o.exchanges, (x, s) => simProtocol(x)!.symbolOf(s)), res, replays.clock, nowMs);
+      return serveReplay(replayRequest(url, recorded, o.exchanges, (x, s) => simServer(x)!.symbolOf(s)), res, replays.clock, nowMs);
     }
     const exchange = url.pathname.split('/')[1] ?? '';
-    const r = req.method === 'GET' ? simProtocol(exchange)?.rest(url.pathname, url.searchParams, feed) : undefined;
+    const r = req.method === 'GET' ? simServer(exchange)?.rest(url.pathname, url.searchParams, { feed, recording: recorded, serverTimeMs: serverTimeMs() }) : undefined;
     if (r !== undefined) return reply(r.status, r.body, r.headers);
     reply(404, '{"message":"NotFound"}');
+  }
+
+  /** The time a REST reply carries: the replay's present when re-serving a recording, else the wall clock's. */
+  function serverTimeMs(): number {
+    return recorded ? Number(recorded.nowNs / 1_000_000n) : Date.now();
   }
 
   function control(cmd: ControlCommand): void {

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { SIM_EXCHANGES, startSimulator } from '../../replayer/simulator/server.ts';
+import { startSimulator } from '../../replayer/simulator/server.ts';
 import { parseDuration } from '../engine/config.ts';
+import { SIMULATED } from '../exchanges/registry.ts';
 import { parseExchanges } from './record.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { parseSliceBound, type SliceBound } from '../../replayer/simulator/archive-feed.ts';
@@ -15,7 +16,7 @@ export const simulateCommand: CommandModule<object, Args> = {
   command: 'simulate',
   describe: 'serve a seeded synthetic market over each exchange\'s real WebSocket protocol, on loopback',
   builder: (y) => y
-    .option('exchanges', { type: 'string', default: 'binance,coinbase', describe: `exchanges to serve, any of ${SIM_EXCHANGES.join(',')}` })
+    .option('exchanges', { type: 'string', default: 'binance,coinbase', describe: `exchanges to serve, any of ${SIMULATED.join(',')}` })
     .option('port', { type: 'number', default: 9100, describe: 'port (0: any free port)' })
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0: every interface)' })
     .option('seed', { type: 'number', default: 42, describe: 'seed of the synthetic market: the same seed serves the same trades and quotes' })
@@ -30,7 +31,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     .option('tls', { type: 'boolean', default: false, describe: 'serve https:// and wss:// with a self-signed certificate tapedeck makes (~/.tapedeck/tls; needs openssl)' })
     .option('end', { type: 'string', describe: 'with --from: receive time to stop before (ISO-8601, or e.g. 2m after the first frame)' }) as never,
   handler: async (a) => {
-    const exchanges = parseExchanges(a.exchanges, SIM_EXCHANGES);
+    const exchanges = parseExchanges(a.exchanges, SIMULATED);
     checkPort('--port', a.port);
     if (!(a['mean-gap'] > 0)) throw new UserError(`bad --mean-gap ${a['mean-gap']} (ms, above 0)`);
     const rate = a.rate !== undefined ? userInput(() => parseRate(a.rate!)) : undefined;
@@ -47,7 +48,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     const sim = await startSimulator({
       ...(a.from !== undefined ? { from: a.from, speed, slice } : {}),
       host: a.host, port: a.port, exchanges, seed: a.seed, meanGapMs: a['mean-gap'], ...(rate !== undefined ? { rate } : {}),
-      binance: { pingIntervalMs },
+      protocols: { binance: { pingIntervalMs } },
       ...(every ? { disconnectEveryMs: Object.fromEntries(exchanges.map((x) => [x, every])) } : {}),
       ...(a.log ? { logFile: a.log } : {}),
       ...(tls ? { tls } : {}),

@@ -9,6 +9,7 @@ import { binance } from './binance/spec.ts';
 import { bitstamp } from './bitstamp/spec.ts';
 import { coinbase } from './coinbase/spec.ts';
 import { kraken } from './kraken/spec.ts';
+import type { SimProtocol } from '../sim/protocol.ts';
 import type { Decoder, ExchangeSpec, LiveSpec, SimSpec } from './spec.ts';
 
 export type { Decoder } from './spec.ts';
@@ -56,6 +57,11 @@ export function simSpec(exchange: string): SimSpec {
   const s = exchangeSpec(exchange)?.sim;
   if (s === undefined) throw new Error(`the simulator does not speak ${exchange}`);
   return s;
+}
+
+/** The simulator's protocol server of every exchange it speaks (each its `sim-server.ts`), loaded. */
+export async function loadSimServers(): Promise<ReadonlyMap<string, SimProtocol>> {
+  return new Map(await Promise.all(SIMULATED.map(async (x) => [x, await simSpec(x).server()] as const)));
 }
 
 /** Default taker and maker fees of every exchange, bps: the one place they are written is each spec. */

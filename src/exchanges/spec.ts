@@ -5,11 +5,14 @@
  * routing) asks the spec; none branches on an exchange's name.
  *
  * Everything here is pure: URLs and frames are strings, paging is a function of the last
- * response. The I/O (sockets, fetch, timers) stays at the edges that use these.
+ * response. The I/O (sockets, fetch, timers) stays at the edges that use these: the
+ * simulator's protocol server for the exchange (its `sim-server.ts`, which holds timers and
+ * speaks on sockets the simulator hands it) is named here but loaded only by the simulator.
  */
 import type { LogEvent } from '../log/event.ts';
 import type { DecodeCounts, MarketEvent } from '../market/events.ts';
 import type { SimEvent, SimTrade } from '../sim/market.ts';
+import type { SimProtocol } from '../sim/protocol.ts';
 
 export interface Decoder {
   decode(ev: LogEvent): MarketEvent[];
@@ -90,8 +93,14 @@ export interface SimEndpoint {
   readonly ack: readonly string[];
 }
 
-/** The simulator's side of the exchange: its wire shapes for simulated market events. */
+/** The simulator's side of the exchange: its wire shapes for simulated market events, and its protocol server. */
 export interface SimSpec {
+  /**
+   * The protocol server `tapedeck simulate` runs for the exchange (src/sim/protocol.ts),
+   * loaded when the simulator starts: nothing else pulls in its sockets' code, and the REST
+   * routes' imports (engine candles) need the registry already built.
+   */
+  readonly server: () => Promise<SimProtocol>;
   /** Native symbol of a simulated asset. */
   symbol(base: string): string;
   /** Where a recorder connects, the frames it sends, and the acks it gets, in order (offline sessions). */
@@ -105,7 +114,7 @@ export interface SimSpec {
 }
 
 export interface ExchangeSpec {
-  /** The name cryptofeed gives the exchange in its file names (`BINANCE_US.ws.1.0`), when it is not the id in capitals. */
+  /** The name cryptofeed gives the exchange in its file names (`<NAME>.ws.1.0`), when it is not the id in capitals. */
   readonly cryptofeedName?: string;
   readonly makeDecoder: () => Decoder;
   readonly symbols: SymbolRules;
@@ -124,7 +133,7 @@ export function decoderOf<S extends { readonly counts: DecodeCounts }>(fresh: ()
   };
 }
 
-/** Binance symbols carry no separator: split on the longest known quote asset. */
+/** Symbols that carry no separator (`BTCUSDT`): split on the longest known quote asset. */
 export function splitOnQuotes(quotes: readonly string[]): (symbol: string) => [string, string] | undefined {
   return (symbol) => {
     const s = symbol.toUpperCase();

@@ -12,7 +12,7 @@ let sim: Simulator;
 beforeAll(async () => {
   sim = await startSimulator({
     exchanges: ['binance', 'coinbase'], seed: 5, meanGapMs: 40,
-    binance: { pingIntervalMs: 200, pongTimeoutMs: 700 }, coinbase: { subscribeTimeoutMs: 400, heartbeatMs: 200 },
+    protocols: { binance: { pingIntervalMs: 200, pongTimeoutMs: 700 }, coinbase: { subscribeTimeoutMs: 400, heartbeatMs: 200 } },
   });
 });
 afterAll(async () => sim.close());

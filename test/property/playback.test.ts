@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cutSlice } from '../../replayer/simulator/archive-feed.ts';
-import { Playback, ReplayClock, type RecordedFrame } from '../../replayer/simulator/playback.ts';
+import type { RecordedFrame } from '../../src/sim/connection.ts';
+import { Playback, ReplayClock } from '../../replayer/simulator/playback.ts';
 
 const framesArb = fc.array(fc.tuple(fc.integer({ min: 0, max: 5_000_000 }), fc.constantFrom('a', 'b', 'c', undefined)), { maxLength: 60 })
   .map((xs) => {

@@ -6,11 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
-import { EXCHANGES, EXCHANGE_IDS, RECORDABLE, SIMULATED, canonicalAsset, cryptofeedExchange, exchangeSpec } from '../../src/exchanges/registry.ts';
+import { EXCHANGES, EXCHANGE_IDS, RECORDABLE, SIMULATED, canonicalAsset, cryptofeedExchange, exchangeSpec, loadSimServers, simSpec } from '../../src/exchanges/registry.ts';
 import type { GapRequest, LiveSpec } from '../../src/exchanges/spec.ts';
 import { urlParam } from '../../src/exchanges/common.ts';
 import { DEFAULT_EXECUTION } from '../../strategies/execution.ts';
-import { SIM_EXCHANGES } from '../../replayer/simulator/server.ts';
 
 const opts = { usdtAsUsd: true, mapping: {} };
 
@@ -30,10 +29,28 @@ describe('the exchange registry', () => {
     }
   });
 
-  it('records and simulates exactly the exchanges whose spec says how', () => {
+  it('records exactly the exchanges whose spec says how', () => {
     expect(RECORDABLE).toEqual(EXCHANGE_IDS.filter((x) => exchangeSpec(x)!.live !== undefined));
-    expect(SIM_EXCHANGES, 'every exchange with wire shapes has a protocol server').toEqual(SIMULATED);
     expect(RECORDABLE).toEqual(expect.arrayContaining(['binance', 'coinbase']));
+  });
+
+  it.each(SIMULATED)('%s: the protocol server reads the trade frames its wire shapes make (stream, symbol, printed decimals)', async (x) => {
+    const symbol = simSpec(x).symbol('BTC');
+    const trade = { kind: 'trade' as const, exchange: x, symbol, tradeId: 7, price: 65_000.5, size: 0.25, side: 'sell' as const, tsUs: 1_700_000_000_000_000 };
+    const wire = simSpec(x).encoder().wire(trade);
+    const server = (await loadSimServers()).get(x)!;
+    expect(server.isTrade(wire), wire).toBe(true);
+    const stream = server.streamOf(wire);
+    expect(stream, wire).toBeDefined();
+    // In the stream's own spelling: Binance names streams in lower case (`btcusdt@trade`).
+    expect(server.symbolOf(stream!).toUpperCase()).toBe(symbol.toUpperCase());
+    const text = server.tradeText(wire);
+    expect(Number(text?.price), wire).toBe(trade.price);
+    expect(Number(text?.size), wire).toBe(trade.size);
+  });
+
+  it('loads a protocol server for every exchange the simulator speaks, and no other', async () => {
+    expect([...(await loadSimServers()).keys()]).toEqual(SIMULATED);
   });
 
   it('names cryptofeed files by the spec, and unknown ones in lower case', () => {

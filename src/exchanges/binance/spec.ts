@@ -69,6 +69,7 @@ export const binance = {
     tradeIdField: 'id',
   },
   sim: {
+    server: async () => (await import('./sim-server.ts')).binanceSimServer,
     symbol: (base) => `${base}USDT`,
     endpoint: (symbols) => ({ url: 'wss://stream.binance.com:9443/stream', subscribe: [binanceSubscribe(streamsOf(symbols), 1)], ack: ['{"result":null,"id":1}'] }),
     encoder: () => {

@@ -51,6 +51,7 @@ export const bitstamp = {
     tradeIdField: 'tid',
   },
   sim: {
+    server: async () => (await import('./sim-server.ts')).bitstampSimServer,
     symbol: (base) => `${base.toLowerCase()}usd`,
     endpoint: (pairs) => {
       const channels = bitstampChannels(pairs);

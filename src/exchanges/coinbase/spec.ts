@@ -44,6 +44,7 @@ export const coinbase = {
     tradeIdField: 'trade_id',
   },
   sim: {
+    server: async () => (await import('./sim-server.ts')).coinbaseSimServer,
     symbol: (base) => `${base}-USD`,
     endpoint: (symbols) => ({ url: 'wss://ws-feed.exchange.coinbase.com', subscribe: [coinbaseSubscribe(symbols)], ack: [coinbaseSubscriptions(symbols)] }),
     encoder: () => {

@@ -51,6 +51,7 @@ export const kraken = {
     tradeIdField: 'trade_id',
   },
   sim: {
+    server: async () => (await import('./sim-server.ts')).krakenSimServer,
     symbol: (base) => `${base}/USD`,
     endpoint: (symbols) => ({
       url: 'wss://ws.kraken.com/v2',

@@ -4,19 +4,21 @@
  * (with one `last_match` per product on subscribe), `ticker`, and `heartbeat` every second
  * per product carrying `last_trade_id`.
  */
-import type { WebSocket } from 'ws';
-import { isoMicros } from '../../src/log/time.ts';
-import { coinbaseHeartbeat, coinbaseMatch, coinbaseRestTrades } from '../../src/exchanges/coinbase/wire.ts';
-import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
-import { badParam, shown } from './binance.ts';
-import { SimConnection, type ConnContext } from './connection.ts';
-import type { TradeLog } from './feed.ts';
-import type { RecordedFrame } from './playback.ts';
+import { isoMicros } from '../../log/time.ts';
+import { coinbaseHeartbeat, coinbaseMatch, coinbaseRestTrades } from './wire.ts';
+import type { SimEvent, SimTrade } from '../../sim/market.ts';
+import { SimConnection, type ConnContext, type RecordedFrame, type SimSocket } from '../../sim/connection.ts';
+import type { TradeLog } from '../../sim/feed.ts';
+import { decodePathPart } from '../../sim/http-refusal.ts';
+import { badParam, shown, tradeTexts, type SimProtocol } from '../../sim/protocol.ts';
+import { coinbaseCarried, coinbaseRest } from './sim-rest.ts';
 
 export interface CoinbaseOptions {
   readonly subscribeTimeoutMs: number;
   readonly heartbeatMs: number;
 }
+
+const DEFAULTS: CoinbaseOptions = { subscribeTimeoutMs: 5_000, heartbeatMs: 1_000 };
 
 type Channel = 'matches' | 'ticker' | 'heartbeat' | 'level2';
 const CHANNELS: readonly Channel[] = ['matches', 'ticker', 'heartbeat', 'level2'];
@@ -42,7 +44,7 @@ export class CoinbaseConnection extends SimConnection {
   private subscribed = false;
   private sequence = 1;
 
-  constructor(ws: WebSocket, ctx: ConnContext, private readonly feed: TradeLog, opts: CoinbaseOptions) {
+  constructor(ws: SimSocket, ctx: ConnContext, private readonly feed: TradeLog, opts: CoinbaseOptions) {
     super('coinbase', ws, ctx);
     ws.on('message', (data) => this.onMessage(String(data)));
     this.after(opts.subscribeTimeoutMs, () => {
@@ -153,3 +155,21 @@ export function coinbaseTrades(trades: readonly SimTrade[], query: URLSearchPara
   }
   return { status: 200, body: coinbaseRestTrades(rows), headers };
 }
+
+/** The simulator's Coinbase: `/coinbase` (the real URL also takes a trailing slash), its REST routes, and how to read its recorded frames. */
+export const coinbaseSimServer: SimProtocol = {
+  accepts: (url) => url.pathname.replace(/\/$/, '') === '/coinbase',
+  connect: (ws, ctx, _url, feed, o) => new CoinbaseConnection(ws, ctx, feed, { ...DEFAULTS, ...o }),
+  rest: (pathname, query, at) => {
+    const cb = /^\/coinbase\/products\/([^/]+)\/trades$/.exec(pathname);
+    if (!cb) return coinbaseRest(pathname.slice('/coinbase'.length), query, at);
+    const product = decodePathPart(cb[1]!);
+    if (!at.feed.markets('coinbase').some((m) => m.symbol === product)) return { status: 404, body: '{"message":"NotFound"}' };
+    return coinbaseTrades(at.feed.tradesOf('coinbase', product), query);
+  },
+  isTrade: (payload) => payload.includes('"type":"match"'),
+  streamOf: coinbaseStreamOf,
+  symbolOf: (stream) => stream.slice(stream.indexOf(':') + 1),
+  tradeText: (payload) => tradeTexts(payload, /"price":"([^"]+)"/, /"size":"([^"]+)"/),
+  carried: coinbaseCarried,
+};

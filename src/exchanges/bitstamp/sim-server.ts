@@ -5,12 +5,10 @@
  * each client `bts:heartbeat`, and `bts:request_reconnect` before a shutdown. REST:
  * `GET /api/v2/transactions/{pair}/?time=minute|hour|day`, newest first.
  */
-import type { WebSocket } from 'ws';
-import { BITSTAMP_HEARTBEAT, BITSTAMP_RECONNECT, bitstampSubscribed, bitstampTransactions } from '../../src/exchanges/bitstamp/wire.ts';
-import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
-import { shown } from './binance.ts';
-import { SimConnection, type ConnContext } from './connection.ts';
-import type { RecordedFrame } from './playback.ts';
+import { BITSTAMP_HEARTBEAT, BITSTAMP_RECONNECT, bitstampSubscribed, bitstampTransactions } from './wire.ts';
+import type { SimEvent, SimTrade } from '../../sim/market.ts';
+import { SimConnection, type ConnContext, type RecordedFrame, type SimSocket } from '../../sim/connection.ts';
+import { shown, tradeTexts, type SimProtocol } from '../../sim/protocol.ts';
 
 /** The channels the simulator serves: the market's trades and its top of book. */
 const CHANNEL = /^(live_trades|order_book)_([a-z0-9]+)$/;
@@ -32,7 +30,7 @@ const error = (message: string): string => `{"event":"bts:error","channel":"","d
 export class BitstampConnection extends SimConnection {
   private readonly channels = new Set<string>();
 
-  constructor(ws: WebSocket, ctx: ConnContext) {
+  constructor(ws: SimSocket, ctx: ConnContext) {
     super('bitstamp', ws, ctx);
     ws.on('message', (data) => this.onMessage(String(data)));
   }
@@ -105,3 +103,18 @@ export function bitstampTransactionsReply(trades: readonly SimTrade[], query: UR
   const fromUs = (nowMs - WINDOW_S[time as keyof typeof WINDOW_S] * 1000) * 1000;
   return { status: 200, body: bitstampTransactions(trades.filter((t) => t.tsUs > fromUs)) };
 }
+
+/** The simulator's Bitstamp: `/bitstamp` (the real URL also takes a trailing slash), its REST route, and how to read its recorded frames. */
+export const bitstampSimServer: SimProtocol = {
+  accepts: (url) => url.pathname.replace(/\/$/, '') === '/bitstamp',
+  connect: (ws, ctx) => new BitstampConnection(ws, ctx),
+  rest: (pathname, query, at) => {
+    const tx = /^\/bitstamp\/api\/v2\/transactions\/([a-z0-9]+)\/?$/.exec(pathname);
+    if (!tx || !at.feed.markets('bitstamp').some((m) => m.symbol === tx[1])) return undefined;
+    return bitstampTransactionsReply(at.feed.tradesOf('bitstamp', tx[1]!), query, at.serverTimeMs);
+  },
+  isTrade: (payload) => /"event": ?"trade"/.test(payload),
+  streamOf: bitstampStreamOf,
+  symbolOf: (stream) => stream.slice(stream.lastIndexOf('_') + 1),
+  tradeText: (payload) => tradeTexts(payload, /"price_str": ?"([^"]+)"/, /"amount_str": ?"([^"]+)"/),
+};

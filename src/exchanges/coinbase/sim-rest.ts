@@ -5,14 +5,13 @@
  * present by the recorded updates), `/products/{id}/candles` (tapedeck's engine candles),
  * `/products/{id}/ticker`.
  */
-import { L2Book, type Level } from '../../src/sim/book.ts';
-import { engineCandles } from '../../src/sim/klines.ts';
-import { tradeDecimals, type SimTrade } from '../../src/sim/market.ts';
-import { isoMicros } from '../../src/log/time.ts';
-import { stepText, type MarketInfo } from '../../src/sim/markets.ts';
-import { ArchiveFeed } from './archive-feed.ts';
-import type { TradeLog } from './feed.ts';
-import type { RestReply } from './protocols.ts';
+import { L2Book, type Level } from '../../sim/book.ts';
+import { engineCandles } from '../../sim/klines.ts';
+import { tradeDecimals, type SimTrade } from '../../sim/market.ts';
+import { isoMicros } from '../../log/time.ts';
+import { stepText, type MarketInfo } from '../../sim/markets.ts';
+import { decodePathPart } from '../../sim/http-refusal.ts';
+import type { RecordedRest, RestContext, RestReply } from '../../sim/protocol.ts';
 
 const NOT_FOUND: RestReply = { status: 404, body: '{"message":"NotFound"}' };
 const GRANULARITIES = [60, 300, 900, 3600, 21600, 86400];
@@ -63,7 +62,7 @@ export function coinbaseCandles(trades: readonly SimTrade[], query: URLSearchPar
  * `GET /products/{id}/book?level=1|2`: the product's recorded level2 snapshot (the newest by
  * the present, else its first) with every recorded `l2update` after it up to the present.
  */
-export function coinbaseBook(feed: ArchiveFeed, product: string, query: URLSearchParams): RestReply {
+export function coinbaseBook(feed: RecordedRest, product: string, query: URLSearchParams): RestReply {
   const stream = `level2:${product}`;
   const mine = [...feed.framesUntilNow('coinbase')].filter((f) => f.stream === stream).map((f) => f.payload);
   let book = coinbaseBooks(mine).get(product);
@@ -121,19 +120,19 @@ export function coinbaseCarried(before: Iterable<string>): string[] {
 }
 
 /** Every route above, for a GET below `/coinbase/`; undefined: not one of them. */
-export function coinbaseRest(path: string, query: URLSearchParams, feed: TradeLog, product: (part: string) => string): RestReply | undefined {
+export function coinbaseRest(path: string, query: URLSearchParams, { feed, recording }: RestContext): RestReply | undefined {
   const markets = feed.markets('coinbase');
   if (path === '/products') return coinbaseProducts(markets);
   if (path === '/currencies') return coinbaseCurrencies(markets);
   const m = /^\/products\/([^/]+)\/(book|candles|ticker)$/.exec(path);
   if (m === null) return undefined;
-  const id = product(m[1]!);
+  const id = decodePathPart(m[1]!);
   if (!markets.some((x) => x.symbol === id)) return NOT_FOUND;
   if (m[2] === 'candles') return coinbaseCandles(feed.tradesOf('coinbase', id), query);
   if (m[2] === 'ticker') {
     let last: string | undefined;
-    if (feed instanceof ArchiveFeed) for (const f of feed.framesUntilNow('coinbase')) if (f.stream === `ticker:${id}`) last = f.payload;
+    if (recording) for (const f of recording.framesUntilNow('coinbase')) if (f.stream === `ticker:${id}`) last = f.payload;
     return coinbaseTicker(feed.tradesOf('coinbase', id), last);
   }
-  return feed instanceof ArchiveFeed ? coinbaseBook(feed, id, query) : undefined;
+  return recording ? coinbaseBook(recording, id, query) : undefined;
 }

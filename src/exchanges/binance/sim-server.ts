@@ -5,17 +5,19 @@
  * ping every 20 s (configurable) and a disconnect when no pong comes within a minute;
  * more than 5 incoming messages a second closes the connection (1008).
  */
-import type { WebSocket } from 'ws';
-import { binanceCombined, binanceRestTrades, binanceStream } from '../../src/exchanges/binance/wire.ts';
-import { tradeDecimals, type SimEvent, type SimTrade } from '../../src/sim/market.ts';
-import { SimConnection, type ConnContext } from './connection.ts';
-import type { RecordedFrame } from './playback.ts';
+import { binanceCombined, binanceRestTrades, binanceStream } from './wire.ts';
+import { tradeDecimals, type SimEvent, type SimTrade } from '../../sim/market.ts';
+import { SimConnection, type ConnContext, type RecordedFrame, type SimSocket } from '../../sim/connection.ts';
+import { badParam, shown, tradeTexts, type SimProtocol } from '../../sim/protocol.ts';
+import { binanceRest } from './sim-rest.ts';
 
 export interface BinanceOptions {
   readonly pingIntervalMs: number;
   readonly pongTimeoutMs: number;
   readonly maxIncomingPerSecond: number;
 }
+
+const DEFAULTS: BinanceOptions = { pingIntervalMs: 20_000, pongTimeoutMs: 60_000, maxIncomingPerSecond: 5 };
 
 /** Binance allows 1024 streams per connection (protocols.md §1); so does the simulator. */
 const MAX_STREAMS = 1024;
@@ -25,7 +27,7 @@ export class BinanceConnection extends SimConnection {
   private lastPongMs: number;
   private incoming: number[] = [];
 
-  constructor(ws: WebSocket, ctx: ConnContext, url: URL, private readonly opts: BinanceOptions, private readonly combined: boolean) {
+  constructor(ws: SimSocket, ctx: ConnContext, url: URL, private readonly opts: BinanceOptions, private readonly combined: boolean) {
     super('binance', ws, ctx);
     // Only `symbol@channel` names a stream: ccxt connects to `/ws/<n>`, a path Binance accepts and ignores.
     const initial = (combined ? (url.searchParams.get('streams') ?? '').split('/') : [url.pathname.replace(/^.*\/ws\/?/, '')]).filter((s) => s.includes('@'));
@@ -171,16 +173,6 @@ export function binanceAggTrades(trades: readonly SimTrade[], query: URLSearchPa
   return { status: 200, body: `[${rows.join(',')}]` };
 }
 
-/** A client's value, for an error message: short, and safe whatever it is (`{"toString":1}` breaks String()). */
-export function shown(v: unknown): string {
-  return (typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined').slice(0, 100);
-}
-
-/** The first of `names` present in `query` that is not a non-negative integer. */
-export function badParam(query: URLSearchParams, names: readonly string[]): string | undefined {
-  return names.find((n) => query.has(n) && !/^\d{1,18}$/.test(query.get(n)!));
-}
-
 /** A combined-stream envelope: its stream and its data, as text. */
 const COMBINED = /^\{"stream":"([^"]+)","data":([\s\S]*)\}$/;
 
@@ -195,3 +187,26 @@ function rawStream(payload: string): string | undefined {
   const e = /"e":"([A-Za-z]+)"/.exec(payload)?.[1];
   return `${s}@${e === undefined ? 'bookTicker' : e === 'depthUpdate' ? 'depth' : e}`;
 }
+
+/** `/binance/ws/<stream>` (raw) or `/binance/stream?streams=…` (combined). */
+const PATH = /^\/binance\/(ws|stream)(\/|$)/;
+
+/** The simulator's Binance: its WebSocket paths and connections, its REST routes, and how to read its recorded frames. */
+export const binanceSimServer: SimProtocol = {
+  accepts: (url) => PATH.test(url.pathname),
+  connect: (ws, ctx, url, _feed, o) => new BinanceConnection(ws, ctx, url, { ...DEFAULTS, ...o }, PATH.exec(url.pathname)![1] === 'stream'),
+  rest: (pathname, query, at) => {
+    const hist = /^\/binance\/api\/v3\/(historicalTrades|aggTrades|trades)$/.exec(pathname);
+    if (!hist) return binanceRest(pathname.slice('/binance'.length), query, at);
+    const symbol = query.get('symbol') ?? '';
+    // A market of the recording whose first trade the replay has not reached yet is known, and empty.
+    if (!at.feed.markets('binance').some((m) => m.symbol === symbol)) return { status: 400, body: '{"code":-1121,"msg":"Invalid symbol."}' };
+    const trades = at.feed.tradesOf('binance', symbol);
+    const handler = hist[1] === 'aggTrades' ? binanceAggTrades : hist[1] === 'trades' ? binanceRecentTrades : binanceHistoricalTrades;
+    return handler(trades, query);
+  },
+  isTrade: (payload) => payload.includes('"e":"trade"'),
+  streamOf: binanceStreamOf,
+  symbolOf: (stream) => stream.split('@')[0]!,
+  tradeText: (payload) => tradeTexts(payload, /"p":"([^"]+)"/, /"q":"([^"]+)"/),
+};

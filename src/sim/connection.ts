@@ -1,8 +1,47 @@
-/** One client connection to the simulator, whatever the protocol: sends, logs, closes. */
-import type { WebSocket } from 'ws';
-import type { SimEvent } from '../../src/sim/market.ts';
-import type { Faults } from './hooks.ts';
-import type { RecordedFrame } from './playback.ts';
+/**
+ * One client connection to the simulator, whatever the protocol: sends, logs, closes. Each
+ * exchange's protocol server (src/exchanges/<x>/sim-server.ts) extends it. The simulator
+ * (replayer/simulator/server.ts) owns the edges and hands them in: the socket (a `ws`
+ * WebSocket, as the `SimSocket` it is used as), the clock and the timers (ConnContext).
+ */
+import type { SimEvent } from './market.ts';
+
+/** The client's WebSocket as a connection uses it (what of `ws`'s WebSocket the protocols need). */
+export interface SimSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  /** Bytes handed to the socket and not yet written. */
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  ping(data: string): void;
+  close(code: number, reason: string): void;
+  /** Kills the TCP connection without a close frame. */
+  terminate(): void;
+  on(event: 'message', listener: (data: unknown) => void): unknown;
+  on(event: 'close' | 'error' | 'pong', listener: () => void): unknown;
+}
+
+/** Timers a connection runs (pings, heartbeats, deadlines), each with its cancel. */
+export interface SimTimers {
+  every(ms: number, fn: () => void): () => void;
+  after(ms: number, fn: () => void): () => void;
+}
+
+/** A frame of the recording as the façade serves it: its exact text and its stream. */
+export interface RecordedFrame {
+  readonly exchange: string;
+  readonly payload: string;
+  /** Recorded receive time, ns. */
+  readonly recvNs: bigint;
+  /** The protocol's name for the frame's stream (`btcusdt@trade`, `matches:BTC-USD`), or undefined (control traffic). */
+  readonly stream: string | undefined;
+}
+
+/** The exchange's fault state a connection reads (the simulator's `Faults`, replayer/simulator/hooks.ts). */
+export interface ConnFaults {
+  /** Whether the `stall` fault holds the exchange's sends (and pings) at `nowMs`. */
+  stalled(nowMs: number): boolean;
+}
 
 export interface SentFrame {
   /** Wall time the frame was handed to the socket, ns. */
@@ -23,25 +62,26 @@ export interface Recording {
 }
 
 export interface ConnContext {
-  readonly faults: Faults;
+  readonly faults: ConnFaults;
   readonly nowMs: () => number;
+  readonly timers: SimTimers;
   /** Every frame sent, when someone keeps or logs them (left out, a send makes no record). */
   readonly onSent?: (f: SentFrame) => void;
-  /** Flood mode (flood.ts): skip a connection whose unsent bytes pass `backlogBytes`, counting into `tally`. */
+  /** Flood mode (replayer/simulator/flood.ts): skip a connection whose unsent bytes pass `backlogBytes`, counting into `tally`. */
   readonly flood?: { readonly backlogBytes: number; readonly tally: FloodTally };
   /** Set when the server re-serves a recording instead of the synthetic market. */
   readonly recording?: Recording;
 }
 
-/** One exchange's flood counters (flood.ts). */
+/** One exchange's flood counters (replayer/simulator/flood.ts). */
 export interface FloodTally { sent: number; dropped: number; peakBacklogBytes: number }
 
 export abstract class SimConnection {
   private static nextId = 1;
   readonly id = SimConnection.nextId++;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly cancels: (() => void)[] = [];
 
-  constructor(readonly exchange: string, protected readonly ws: WebSocket, protected readonly ctx: ConnContext) {
+  constructor(readonly exchange: string, protected readonly ws: SimSocket, protected readonly ctx: ConnContext) {
     ws.on('close', () => this.dispose());
     // A protocol error (a frame past maxPayload, bad UTF-8) emits 'error' and then closes:
     // without a listener it would be thrown and take the whole simulator down.
@@ -126,15 +166,15 @@ export abstract class SimConnection {
   }
 
   protected every(ms: number, fn: () => void): void {
-    this.timers.push(setInterval(fn, ms));
+    this.cancels.push(this.ctx.timers.every(ms, fn));
   }
 
   protected after(ms: number, fn: () => void): void {
-    this.timers.push(setTimeout(fn, ms));
+    this.cancels.push(this.ctx.timers.after(ms, fn));
   }
 
   protected dispose(): void {
-    for (const t of this.timers) clearInterval(t);
+    for (const cancel of this.cancels) cancel();
   }
 
   /** A market event happened on this connection's exchange; `payload` is its message (FrameEncoder). */

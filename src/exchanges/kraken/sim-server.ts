@@ -6,14 +6,12 @@
  * `ping` → `pong`; a `heartbeat` each second nothing else was sent while anything is
  * subscribed. REST: `GET /0/public/Trades?pair=&since=&count=`.
  */
-import type { WebSocket } from 'ws';
-import { isoMicros } from '../../src/log/time.ts';
-import { KRAKEN_HEARTBEAT, krakenRestTrades, krakenStatus, krakenSubscribed, krakenTicker, krakenTrades } from '../../src/exchanges/kraken/wire.ts';
-import type { SimEvent, SimTrade } from '../../src/sim/market.ts';
-import { badParam, shown } from './binance.ts';
-import { SimConnection, type ConnContext } from './connection.ts';
-import type { TradeLog } from './feed.ts';
-import type { RecordedFrame } from './playback.ts';
+import { isoMicros } from '../../log/time.ts';
+import { KRAKEN_HEARTBEAT, krakenRestTrades, krakenStatus, krakenSubscribed, krakenTicker, krakenTrades } from './wire.ts';
+import type { SimEvent, SimTrade } from '../../sim/market.ts';
+import { SimConnection, type ConnContext, type RecordedFrame, type SimSocket } from '../../sim/connection.ts';
+import type { TradeLog } from '../../sim/feed.ts';
+import { badParam, shown, tradeTexts, type SimProtocol } from '../../sim/protocol.ts';
 
 type Channel = 'trade' | 'ticker';
 const CHANNELS: readonly Channel[] = ['trade', 'ticker'];
@@ -38,7 +36,7 @@ export class KrakenConnection extends SimConnection {
   private lastSentMs: number;
   private static nextConnectionId = 12_893_211_177_773_849_016n;
 
-  constructor(ws: WebSocket, ctx: ConnContext, private readonly feed: TradeLog) {
+  constructor(ws: SimSocket, ctx: ConnContext, private readonly feed: TradeLog) {
     super('kraken', ws, ctx);
     this.lastSentMs = ctx.nowMs();
     ws.on('message', (data) => this.onMessage(String(data)));
@@ -147,3 +145,15 @@ export function krakenTradesReply(feed: TradeLog, query: URLSearchParams): { sta
   const rows: SimTrade[] = feed.tradesOf('kraken', market.symbol).filter((t) => t.tsUs > sinceUs).slice(0, count);
   return { status: 200, body: krakenRestTrades(rows, pair) };
 }
+
+/** The simulator's Kraken: `/kraken/v2` (or `/kraken`), its REST route, and how to read its recorded frames. */
+export const krakenSimServer: SimProtocol = {
+  accepts: (url) => /^\/kraken(\/v2)?\/?$/.test(url.pathname),
+  connect: (ws, ctx, _url, feed) => new KrakenConnection(ws, ctx, feed),
+  rest: (pathname, query, at) => (pathname === '/kraken/0/public/Trades' ? krakenTradesReply(at.feed, query) : undefined),
+  isTrade: (payload) => payload.startsWith('{"channel":"trade"'),
+  streamOf: krakenStreamOf,
+  symbolOf: (stream) => stream.slice(stream.indexOf(':') + 1),
+  // Prices and sizes are JSON numbers: the recorded digits are the text.
+  tradeText: (payload) => tradeTexts(payload, /"price":([0-9.eE+-]+)/, /"qty":([0-9.eE+-]+)/),
+};

@@ -5,13 +5,12 @@
  * gets a clean answer), `depth` (the recorded snapshot brought to the replay's present by
  * the recorded diffs), `klines` (tapedeck's engine candles), `ticker/24hr`.
  */
-import { L2Book, type Level } from '../../src/sim/book.ts';
-import { engineCandles } from '../../src/sim/klines.ts';
-import type { SimTrade } from '../../src/sim/market.ts';
-import { stepText } from '../../src/sim/markets.ts';
-import { ArchiveFeed } from './archive-feed.ts';
-import type { TradeLog } from './feed.ts';
-import type { RestReply } from './protocols.ts';
+import { L2Book, type Level } from '../../sim/book.ts';
+import { engineCandles } from '../../sim/klines.ts';
+import type { SimTrade } from '../../sim/market.ts';
+import { stepText } from '../../sim/markets.ts';
+import type { TradeLog } from '../../sim/feed.ts';
+import type { RecordedRest, RestContext, RestReply } from '../../sim/protocol.ts';
 
 const err = (code: number, msg: string): RestReply => ({ status: 400, body: JSON.stringify({ code, msg }) });
 const MISSING_SYMBOL = err(-1102, 'Mandatory parameter \'symbol\' was not sent, was empty/null, or malformed.');
@@ -98,7 +97,7 @@ export function binanceTicker24h(symbol: string, trades: readonly SimTrade[], be
 }
 
 /** The newest recorded best bid/offer of a symbol by the present (its `bookTicker` stream). */
-function bestOf(feed: ArchiveFeed, symbol: string): { b: string; B: string; a: string; A: string } | undefined {
+function bestOf(feed: RecordedRest, symbol: string): { b: string; B: string; a: string; A: string } | undefined {
   const stream = `${symbol.toLowerCase()}@bookTicker`;
   let last: string | undefined;
   for (const f of feed.framesUntilNow('binance')) if (f.stream === stream) last = f.payload;
@@ -115,7 +114,7 @@ interface DepthBody { lastUpdateId: number; bids: Level[]; asks: Level[] }
  * `depthUpdate`s after it. A recording's snapshot names its symbol in its URL; an
  * hftbacktest one does not, and is the one depth symbol of its file.
  */
-export function binanceDepth(feed: ArchiveFeed, symbol: string, query: URLSearchParams): RestReply {
+export function binanceDepth(feed: RecordedRest, symbol: string, query: URLSearchParams): RestReply {
   const depthStream = (s: string | undefined): boolean => s !== undefined && s.startsWith(`${symbol.toLowerCase()}@depth`);
   const depthSymbols = new Set(feed.framesOf('binance').filter((f) => f.stream?.includes('@depth')).map((f) => f.stream!.split('@')[0]));
   const mine = feed.restsOf('binance').filter((r) => r.body.startsWith('{"lastUpdateId"')).filter((r) => {
@@ -142,7 +141,7 @@ export function binanceDepth(feed: ArchiveFeed, symbol: string, query: URLSearch
 }
 
 /** Every route above, for a GET below `/binance/`; undefined: not one of them. */
-export function binanceRest(path: string, query: URLSearchParams, feed: TradeLog, serverTimeMs: number): RestReply | undefined {
+export function binanceRest(path: string, query: URLSearchParams, { feed, recording, serverTimeMs }: RestContext): RestReply | undefined {
   if (path === '/fapi/v1/exchangeInfo' || path === '/dapi/v1/exchangeInfo') return binanceNoFutures(serverTimeMs);
   if (path === '/api/v3/exchangeInfo') return binanceExchangeInfo(feed, serverTimeMs);
   if (path === '/api/v3/ping') return { status: 200, body: '{}' };
@@ -154,7 +153,6 @@ export function binanceRest(path: string, query: URLSearchParams, feed: TradeLog
   if (!feed.markets('binance').some((m) => m.symbol === symbol)) return BAD_SYMBOL;
   const trades = feed.tradesOf('binance', symbol);
   if (route === 'klines') return binanceKlines(trades, query);
-  const archive = feed instanceof ArchiveFeed ? feed : undefined;
-  if (route === 'ticker/24hr') return binanceTicker24h(symbol, trades, archive && bestOf(archive, symbol));
-  return archive ? binanceDepth(archive, symbol, query) : undefined;
+  if (route === 'ticker/24hr') return binanceTicker24h(symbol, trades, recording && bestOf(recording, symbol));
+  return recording ? binanceDepth(recording, symbol, query) : undefined;
 }

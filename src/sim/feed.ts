@@ -1,11 +1,11 @@
 /**
  * What the simulator serves. `MarketFeed`: the seeded synthetic market, started at the wall
  * clock's now, released event by event as its exchange time comes due. `ArchiveFeed`
- * (archive-feed.ts): a recording's frames, re-served at their recorded pace. Both keep every
+ * (replayer/simulator/archive-feed.ts): a recording's frames, re-served at their recorded pace. Both keep every
  * trade in a per-market log, which the REST backfill endpoints serve and tests compare against.
  */
-import { marketsOf, type MarketInfo } from '../../src/sim/markets.ts';
-import { simulateMarket, type SimEvent, type SimOptions, type SimQuote, type SimTrade } from '../../src/sim/market.ts';
+import { marketsOf, type MarketInfo } from './markets.ts';
+import { simulateMarket, type SimEvent, type SimOptions, type SimQuote, type SimTrade } from './market.ts';
 
 export class TradeLog {
   /** `exchange:symbol` → trades in id order. */
