@@ -2,8 +2,9 @@
  * The LogEvent: one thing that happened at the recorder's edge. It is the unit of truth
  * that every archive (Parquet, Kafka, spool) stores and every replay reads back.
  *
- * `payload` is the frame's text exactly as received and is never re-serialised: Kraken's
- * 64-bit ids and Bitstamp's key order do not survive JSON.parse → stringify.
+ * `payload` is the frame's text exactly as received and is never re-serialised: 64-bit ids
+ * printed as JSON numbers, and the order of an object's keys, do not survive JSON.parse →
+ * stringify.
  */
 export const LOG_KINDS = ['frame', 'sent', 'open', 'close', 'tick', 'gap', 'rest', 'error'] as const;
 export type LogKind = (typeof LOG_KINDS)[number];
@@ -15,7 +16,7 @@ export interface LogEvent {
   readonly ingestSeq: number;
   /** Local receive time, integer nanoseconds since the Unix epoch. */
   readonly recvNs: bigint;
-  /** Exchange id, e.g. `binance`, `coinbase`. */
+  /** Exchange id: a key of the registry (src/exchanges/registry.ts), or a recording's own name for one tapedeck does not know. */
   readonly exchange: string;
   /** Connection id within the session. */
   readonly conn: string;

@@ -1,6 +1,6 @@
 /**
  * A level-2 order book rebuilt from a recorded snapshot and the recorded diffs after it,
- * for the façade's REST book (Binance `depth`, Coinbase `/book`) at the replay's present.
+ * for the façade's REST book (each exchange's order-book route) at the replay's present.
  * Prices and sizes stay the exchange's text; a zero size removes the level.
  */
 export type Level = readonly [price: string, size: string];

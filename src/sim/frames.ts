@@ -12,12 +12,12 @@ type Encoder = ReturnType<SimSpec['encoder']>;
 export class FrameEncoder {
   private readonly encoders = new Map<string, Encoder>();
 
-  /** The event as its exchange's server sends it (Binance: the raw stream payload). */
+  /** The event as its exchange's server sends it (say, a raw stream's payload). */
   encode(e: SimEvent): string {
     return this.of(e.exchange).wire(e);
   }
 
-  /** What a recorder subscribed as `record` does receives for `wire` (Binance wraps it as a combined stream). */
+  /** What a recorder subscribed as `record` does receives for `wire` (say, wrapped as a combined stream). */
   logged(e: SimEvent, wire: string): string {
     return this.of(e.exchange).logged(e, wire);
   }

@@ -1,5 +1,5 @@
 /**
- * The façade's candles (Binance `klines`, Coinbase `candles`): tapedeck's own engine fold
+ * The façade's candles (each exchange's candles route): tapedeck's own engine fold
  * (CandleWindows) over the recording's trades up to the replay's present, so a client's
  * `fetchOHLCV` equals the candles `tapedeck replay` writes for the same trades.
  */

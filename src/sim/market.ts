@@ -22,7 +22,7 @@ export const DEFAULT_ASSETS: readonly SimAsset[] = [
   { base: 'ETH', start: 3_000, vol: 0.0005, tick: 0.01, typicalSize: 0.4 },
 ];
 
-/** Native symbol of an asset on a venue (Binance quotes in USDT, Coinbase in USD): its spec's `sim.symbol`. */
+/** Native symbol of an asset on a venue (`BTCUSDT`, `BTC-USD`): its spec's `sim.symbol`. */
 export function simSymbol(exchange: string, base: string): string {
   return simSpec(exchange).symbol(base);
 }

@@ -1,6 +1,6 @@
 /**
  * What a re-served recording says about its markets, for the REST metadata clients load
- * first (Binance `exchangeInfo`, Coinbase `/products`): each symbol, its base and quote, and
+ * first (each exchange's market list): each symbol, its base and quote, and
  * the finest decimals its recorded prices and sizes use (the tick and lot steps it shows).
  */
 import { exchangeSpec } from '../exchanges/registry.ts';

@@ -6,14 +6,14 @@
 import { simSpec } from '../exchanges/registry.ts';
 import type { SimTrade } from './market.ts';
 
-/** The exchange's backfill body for these trades, in its order (Binance ascending ids, Coinbase newest first). */
+/** The exchange's backfill body for these trades, in its order (ascending ids, or newest first). */
 export function restTradesBody(exchange: string, trades: readonly SimTrade[]): string {
   return simSpec(exchange).restTradesBody(trades);
 }
 
 /**
- * The URL a recorder asks to backfill from trade `fromId` on (Binance) or for the page of
- * trades older than `beforeId` (Coinbase's `after` cursor means older).
+ * The URL a recorder asks to backfill from trade `id` on, or for the page of trades
+ * older than it (each exchange's cursor rule).
  */
 export function restTradesUrl(exchange: string, symbol: string, id: number | bigint, base?: string): string {
   return simSpec(exchange).restTradesUrl(symbol, id, base);
