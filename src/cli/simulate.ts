@@ -22,7 +22,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     .option('seed', { type: 'number', default: 42, describe: 'seed of the synthetic market: the same seed serves the same trades and quotes' })
     .option('mean-gap', { type: 'number', default: 150, describe: 'mean ms between events per market (smaller: a busier market)' })
     .option('rate', { type: 'string', describe: 'flood mode: serve this many frames a second across all exchanges, e.g. 150k (overrides --mean-gap; a slow client misses frames, counted at GET /_stats)' })
-    .option('ping-interval', { type: 'string', default: '20s', describe: 'Binance server ping interval' })
+    .option('ping-interval', { type: 'string', default: '20s', describe: 'server ping interval, for the protocols whose server pings its clients' })
     .option('disconnect-every', { type: 'string', describe: 'force a disconnect of every exchange this often, e.g. 30s' })
     .option('log', { type: 'string', describe: 'append every frame sent and trade made to this JSON-lines file' })
     .option('from', { type: 'string', describe: 're-serve this raw archive instead of the synthetic market' })
@@ -48,7 +48,8 @@ export const simulateCommand: CommandModule<object, Args> = {
     const sim = await startSimulator({
       ...(a.from !== undefined ? { from: a.from, speed, slice } : {}),
       host: a.host, port: a.port, exchanges, seed: a.seed, meanGapMs: a['mean-gap'], ...(rate !== undefined ? { rate } : {}),
-      protocols: { binance: { pingIntervalMs } },
+      // Each exchange's server takes the options it knows (src/sim/protocol.ts ProtocolOptions).
+      protocols: Object.fromEntries(exchanges.map((x) => [x, { pingIntervalMs }])),
       ...(every ? { disconnectEveryMs: Object.fromEntries(exchanges.map((x) => [x, every])) } : {}),
       ...(a.log ? { logFile: a.log } : {}),
       ...(tls ? { tls } : {}),
