@@ -45,7 +45,7 @@ export interface GapRequest {
   readonly toId: bigint;
   /**
    * Exchange time (µs) of the last trade received before the gap, when the recorder saw
-   * one: where an exchange's REST pages by time (Kraken), the gap's trades come after it.
+   * one: where an exchange's REST pages by time, not by trade id, the gap's trades come after it.
    */
   readonly sinceUs?: number;
 }
