@@ -1,9 +1,27 @@
 /** What the recorder's end-to-end tests check alike. */
 import path from 'node:path';
 import { expect } from 'vitest';
+import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
+import type { ExchangeId } from '../../src/exchanges/registry.ts';
 import type { SimTrade } from '../../src/sim/market.ts';
 import { readManifest } from '../../src/storage/run.ts';
-import { runCli } from '../helpers.ts';
+import { runCli, startCli, type RunningCli } from '../helpers.ts';
+
+/**
+ * A simulator serving these exchanges (in process) and `tapedeck record` of them from it into
+ * `out`, with 1s and 10s windows; resolves once the recorder says it is recording.
+ */
+export async function recordFromSimulator(o: {
+  exchanges: readonly ExchangeId[]; seed: number; meanGapMs: number; symbols: string; out: string; duration: string;
+}): Promise<{ sim: Simulator; rec: RunningCli }> {
+  const sim = await startSimulator({ exchanges: [...o.exchanges], seed: o.seed, meanGapMs: o.meanGapMs });
+  const rec = startCli([
+    'record', '--exchanges', o.exchanges.join(','), '--symbols', o.symbols, '--out', o.out, '--duration', o.duration,
+    ...o.exchanges.flatMap((x) => ['--endpoint', `${x}=${sim.wsUrl(x)}`]), '--windows', '1s,10s', '--metrics-port', '0',
+  ]);
+  await rec.waitFor(new RegExp(`recording ${o.exchanges.join(', ')}`));
+  return { sim, rec };
+}
 
 /**
  * Replays a recording's archive (`dir/raw`) with these windows into `dir/replay`, and checks

@@ -12,12 +12,12 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
+import type { Simulator } from '../../replayer/simulator/server.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { readManifest } from '../../src/storage/run.ts';
-import { readArchiveEvents, sleep, startCli, tmpDir } from '../helpers.ts';
-import { expectCandlesOfTrades, expectReplayIdentical } from './record-helpers.ts';
+import { readArchiveEvents, sleep, tmpDir } from '../helpers.ts';
+import { expectCandlesOfTrades, expectReplayIdentical, recordFromSimulator } from './record-helpers.ts';
 
 const EXCHANGES = ['binance', 'coinbase', 'bitstamp', 'kraken'] as const;
 type X = (typeof EXCHANGES)[number];
@@ -31,12 +31,9 @@ describe('record all four exchanges from the simulator → replay → verify', (
   let events: LogEvent[] = [];
 
   beforeAll(async () => {
-    sim = await startSimulator({ exchanges: [...EXCHANGES], seed: 11, meanGapMs: 120 });
-    const rec = startCli([
-      'record', '--exchanges', EXCHANGES.join(','), '--symbols', 'BTC-USD,ETH-USD', '--out', dir, '--duration', '30s',
-      ...EXCHANGES.flatMap((x) => ['--endpoint', `${x}=${sim.wsUrl(x)}`]), '--windows', '1s,10s', '--metrics-port', '0',
-    ]);
-    await rec.waitFor(/recording binance, coinbase, bitstamp, kraken/);
+    const started = await recordFromSimulator({ exchanges: EXCHANGES, seed: 11, meanGapMs: 120, symbols: 'BTC-USD,ETH-USD', out: dir, duration: '30s' });
+    sim = started.sim;
+    const rec = started.rec;
     await sleep(5_000);
     for (const x of EXCHANGES) {
       sim.control({ action: 'refuse', exchange: x, ms: 1_500 });

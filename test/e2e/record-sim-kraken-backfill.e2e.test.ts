@@ -8,11 +8,11 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
+import type { Simulator } from '../../replayer/simulator/server.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
-import { readArchiveEvents, sleep, startCli, tmpDir } from '../helpers.ts';
-import { expectCandlesOfTrades, expectReplayIdentical } from './record-helpers.ts';
+import { readArchiveEvents, sleep, tmpDir } from '../helpers.ts';
+import { expectCandlesOfTrades, expectReplayIdentical, recordFromSimulator } from './record-helpers.ts';
 
 const SYMBOL = 'BTC/USD';
 
@@ -23,12 +23,9 @@ describe('record kraken from the simulator: an outage past the trade snapshot is
   let events: LogEvent[] = [];
 
   beforeAll(async () => {
-    sim = await startSimulator({ exchanges: ['kraken'], seed: 5, meanGapMs: 15 });
-    const rec = startCli([
-      'record', '--exchanges', 'kraken', '--symbols', 'BTC-USD', '--out', dir, '--duration', '14s',
-      '--endpoint', `kraken=${sim.wsUrl('kraken')}`, '--windows', '1s,10s', '--metrics-port', '0',
-    ]);
-    await rec.waitFor(/recording kraken/);
+    const started = await recordFromSimulator({ exchanges: ['kraken'], seed: 5, meanGapMs: 15, symbols: 'BTC-USD', out: dir, duration: '14s' });
+    sim = started.sim;
+    const rec = started.rec;
     await sleep(3_000);
     sim.control({ action: 'refuse', exchange: 'kraken', ms: 4_000 });
     sim.control({ action: 'disconnect', exchange: 'kraken', mode: 'shutdown' });
