@@ -88,8 +88,9 @@ export const replayCommand: CommandModule<object, Args> = {
     if (dash) {
       // The page stays up on the finished replay until the user is done looking.
       dash.hub.done();
+      const stopped = untilStopped();
       process.stderr.write(`replay done; dashboard still at ${dash.server.url} (Ctrl-C to stop)\n`);
-      await untilStopped();
+      await stopped;
       await dash.close();
     }
   },

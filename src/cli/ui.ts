@@ -95,8 +95,10 @@ export const uiCommand: CommandModule<object, Args> = {
     } else if (!fs.existsSync(a.from)) throw new UserError(`no output directory or archive at ${a.from}`);
     const dash = await startDashboard(await load(a), a);
     dash.hub.done();
+    // Listening for the stop before saying where the page is: whoever reads that line may stop us at once.
+    const stopped = untilStopped();
     process.stderr.write(`dashboard for ${a.from} at ${dash.server.url} (Ctrl-C to stop)\n`);
-    await untilStopped();
+    await stopped;
     await dash.close();
   },
 };
