@@ -54,6 +54,11 @@ export const simulateCommand: CommandModule<object, Args> = {
       ...(a.log ? { logFile: a.log } : {}),
       ...(tls ? { tls } : {}),
     }).catch((err: unknown) => listenError(err, a.host, a.port, '--port/--host'));
+    // Listening for the stop before printing the URLs: whoever reads them may stop us at once.
+    const stopped = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     for (const x of exchanges) process.stdout.write(`${x}: ${sim.wsUrl(x)}  (REST ${sim.restUrl(x)})\n`);
     const base = `${tls ? 'https' : 'http'}://${sim.host}:${sim.port}`;
     if (rate !== undefined) process.stdout.write(`flood: ${rate.toLocaleString('en-US')} frames/s across ${exchanges.join(',')}; counters: GET ${base}/_stats\n`);
@@ -66,10 +71,7 @@ export const simulateCommand: CommandModule<object, Args> = {
       process.stdout.write(`TLS: self-signed certificate ${tls.certPath}; trust it with NODE_EXTRA_CA_CERTS=${tls.certPath} (Node clients, ccxt), curl --cacert ${tls.certPath}, or SSL_CERT_FILE=${tls.certPath} (Python)\n`);
     }
     process.stdout.write(`record from it: tapedeck record ${exchanges.map((x) => `--endpoint ${x}=${sim.wsUrl(x)}`).join(' ')}\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await stopped;
     // A stop never waits on a slow client: whatever close() has not done in a second is dropped.
     await Promise.race([sim.close(), new Promise<void>((r) => setTimeout(r, 800).unref())]);
     process.exit(0);
