@@ -288,7 +288,6 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   if (fault) return stopOnFault(fault);
   if (kafka && pump) {
     await pump.finish(async () => {
-      spool.prune(session, consumers);
       const undelivered = kafka.pending();
       if (undelivered > 0) say(`warning: ${undelivered} events were not delivered to Kafka; they are in the archive and stay in the spool ${spoolFile}`);
       await kafka.close();
@@ -298,7 +297,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   // When every consumer has everything, the spool file goes whole (deleting a minute of rows
   // one by one took seconds at a saturated stop); else what they have is pruned and it stays.
   const left = spool.countAfter(session, spool.deliveredUpTo(session, consumers));
-  if (left > 0 && !kafka) spool.prune(session, consumers);
+  if (left > 0) spool.prune(session, consumers);
   spool.close();
   if (left === 0) removeSpool(spoolFile);
   else say(`warning: ${left} events stayed in the spool ${spoolFile}; the next record run recovers them`);

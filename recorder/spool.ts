@@ -62,6 +62,18 @@ export function openLocked(file: string, exclusive: boolean): Database.Database 
  */
 const INSERT_ROWS = 32;
 
+/** An event's eight column values, in the table's order, into `args` from `at`. */
+function bindRow(e: LogEvent, args: unknown[], at: number): void {
+  args[at] = e.session;
+  args[at + 1] = BigInt(e.ingestSeq);
+  args[at + 2] = e.recvNs;
+  args[at + 3] = e.exchange;
+  args[at + 4] = e.conn;
+  args[at + 5] = e.kind;
+  args[at + 6] = e.payload;
+  args[at + 7] = e.meta;
+}
+
 export class Spool {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
@@ -86,27 +98,17 @@ export class Spool {
     this.insert = this.db.prepare('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.insertMany = this.db.prepare(`INSERT OR IGNORE INTO events VALUES ${Array(INSERT_ROWS).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
     this.deleteRange = this.db.prepare('DELETE FROM events WHERE session = ? AND ingest_seq > ? AND ingest_seq <= ?');
-    const args = new Array<unknown>(INSERT_ROWS * 8);
+    const many = new Array<unknown>(INSERT_ROWS * 8);
+    const one = new Array<unknown>(8);
     this.commitBatch = this.db.transaction((rows: LogEvent[]) => {
       let i = 0;
       for (; i + INSERT_ROWS <= rows.length; i += INSERT_ROWS) {
-        for (let j = 0; j < INSERT_ROWS; j++) {
-          const e = rows[i + j]!;
-          const at = j * 8;
-          args[at] = e.session;
-          args[at + 1] = BigInt(e.ingestSeq);
-          args[at + 2] = e.recvNs;
-          args[at + 3] = e.exchange;
-          args[at + 4] = e.conn;
-          args[at + 5] = e.kind;
-          args[at + 6] = e.payload;
-          args[at + 7] = e.meta;
-        }
-        this.insertMany.run(...args);
+        for (let j = 0; j < INSERT_ROWS; j++) bindRow(rows[i + j]!, many, j * 8);
+        this.insertMany.run(...many);
       }
       for (; i < rows.length; i++) {
-        const e = rows[i]!;
-        this.insert.run(e.session, BigInt(e.ingestSeq), e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
+        bindRow(rows[i]!, one, 0);
+        this.insert.run(...one);
       }
     });
   }
