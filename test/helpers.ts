@@ -104,3 +104,12 @@ export async function readReplayOrder(root: string): Promise<LogEvent[]> {
 export function filesUnder(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String) : [];
 }
+
+/** A live process's resident set from /proc, MiB; 0 once it has exited. */
+export function rssMiB(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  } catch {
+    return 0; // the process has just exited
+  }
+}

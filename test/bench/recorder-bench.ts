@@ -19,18 +19,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { planArchive, readArchiveBatches } from '../../replayer/read.ts';
 import type { FloodStats } from '../../replayer/simulator/flood.ts';
-import { runCli, startCli } from '../helpers.ts';
+import { rssMiB, runCli, startCli } from '../helpers.ts';
 import { runAlone, type Row } from './timing.ts';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-
-function rssMiB(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-  } catch {
-    return 0; // the process has just exited
-  }
-}
 
 /** Frames in an archive, by exchange. */
 async function archivedFrames(raw: string): Promise<Record<string, number>> {

@@ -17,15 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planArchive, readArchiveBatches } from '../../replayer/read.ts';
 import type { FloodStats } from '../../replayer/simulator/flood.ts';
 import { readManifest } from '../../src/storage/run.ts';
-import { runCli, sleep, startCli, tmpDir, type RunningCli } from '../helpers.ts';
-
-const rssMiB = (pid: number): number => {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-  } catch {
-    return 0; // the process has just exited
-  }
-};
+import { rssMiB, runCli, sleep, startCli, tmpDir, type RunningCli } from '../helpers.ts';
 
 // The archive written at each commit on the ingest thread (the default), and on a worker
 // thread (TAPEDECK_ROLL_THREAD=1), whose own heap costs ~50-100 MiB more. Node 26's V8 holds
