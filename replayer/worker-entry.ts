@@ -11,23 +11,11 @@
  * needs its own location through `import.meta`) falls back to the tsx entry: slower to
  * start, the same code.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-
-/** A source file as the bundle was built from it. */
-interface Stamp {
-  readonly file: string;
-  readonly size: number;
-  readonly mtimeMs: number;
-}
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** Where bundles go: beside the packages they import, as build tools' caches do. */
-export const DEFAULT_CACHE = path.join(ROOT, 'node_modules', '.cache', 'tapedeck');
+import { DEFAULT_CACHE, bundleName, readJson, stampOf, stampsFresh, writeAtomic, type Stamp } from '../src/cli/bundle-stamps.mjs';
 
 const built = new Map<string, URL>();
 
@@ -45,11 +33,11 @@ export function workerEntry(source: URL, fallback: URL, cacheDir = DEFAULT_CACHE
 /** The up-to-date bundle of `source` in `cacheDir`, built if need be; undefined if none can be had. */
 export function bundledEntry(source: URL, cacheDir = DEFAULT_CACHE): URL | undefined {
   const entry = fileURLToPath(source);
-  const name = `${path.basename(entry, '.ts')}-${createHash('sha256').update(entry).digest('hex').slice(0, 12)}`;
+  const name = bundleName(entry);
   const out = path.join(cacheDir, `${name}.mjs`);
   const stamps = path.join(cacheDir, `${name}.json`);
   try {
-    if (fresh(out, stamps)) return pathToFileURL(out);
+    if (fs.existsSync(out) && stampsFresh(readJson(stamps))) return pathToFileURL(out);
     const code = build(entry);
     if (code === undefined) return undefined;
     fs.mkdirSync(cacheDir, { recursive: true });
@@ -59,21 +47,6 @@ export function bundledEntry(source: URL, cacheDir = DEFAULT_CACHE): URL | undef
   } catch {
     return undefined;
   }
-}
-
-/** The bundle exists and every file it was built from is as it was. */
-function fresh(out: string, stamps: string): boolean {
-  if (!fs.existsSync(out) || !fs.existsSync(stamps)) return false;
-  let inputs: Stamp[];
-  try {
-    inputs = JSON.parse(fs.readFileSync(stamps, 'utf8')) as Stamp[];
-  } catch {
-    return false; // a stamps file cut short (a full disk, a crash): build again
-  }
-  return Array.isArray(inputs) && inputs.length > 0 && inputs.every((s) => {
-    const st = fs.statSync(s.file, { throwIfNoEntry: false });
-    return st !== undefined && st.size === s.size && st.mtimeMs === s.mtimeMs;
-  });
 }
 
 function build(entry: string): { text: string; inputs: Stamp[] } | undefined {
@@ -87,20 +60,9 @@ function build(entry: string): { text: string; inputs: Stamp[] } | undefined {
   });
   const text = result.outputFiles[0]!.text;
   // A module that finds files relative to itself would look beside the bundle instead.
-  if (text.includes('import.meta')) return undefined;
-  const inputs = Object.keys(result.metafile.inputs).map((f): Stamp => {
-    const file = path.resolve(workDir, f);
-    const st = fs.statSync(file);
-    return { file, size: st.size, mtimeMs: st.mtimeMs };
-  });
+  if (/\bimport\.meta\b/.test(text)) return undefined;
+  const inputs: Stamp[] = Object.keys(result.metafile.inputs).map((f) => stampOf(path.resolve(workDir, f)));
   // A file edited while esbuild read it: the bundle may hold either version, so keep none.
   if (inputs.some((s) => s.mtimeMs >= started)) return undefined;
   return { text, inputs };
-}
-
-/** Another process may be building the same bundle: each writes its own file, then renames. */
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
 }

@@ -1,6 +1,7 @@
 /** The example strategies by name; anything else is a path to a module exporting a Strategy. */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LOADER, useTypeScript } from '../src/cli/typescript.mjs';
 import { arbTaker } from './arb-taker.ts';
 import { maCross } from './ma-cross.ts';
 import { rsiReversion } from './rsi-reversion.ts';
@@ -18,6 +19,8 @@ export async function loadStrategy(nameOrPath: string): Promise<Strategy> {
   if (!/[/\\.]/.test(nameOrPath)) throw new StrategyLoadError(`unknown strategy ${JSON.stringify(nameOrPath)} (built in: ${Object.keys(BUILT_IN).join(', ')}; or give a path to a .ts module)`);
   let mod: Record<string, unknown>;
   try {
+    // The CLI's bundle runs without a TypeScript loader: a user's .ts strategy needs one.
+    if ((globalThis as Record<symbol, unknown>)[LOADER] === 'bundle' && /\.[cm]?ts$/.test(nameOrPath)) await useTypeScript();
     mod = (await import(pathToFileURL(path.resolve(nameOrPath)).href)) as Record<string, unknown>;
   } catch (err) {
     throw new StrategyLoadError(`cannot load strategy module ${nameOrPath}: ${(err as Error).message.split('\n')[0]}`);

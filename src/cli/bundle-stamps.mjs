@@ -1,0 +1,57 @@
+// Cached bundles of tapedeck's TypeScript, and the stamps (size and mtime of every source a
+// bundle was built from) that say whether one is still fresh. Plain JavaScript: the CLI's
+// launcher (tapedeck.mjs) asks it before any TypeScript loader is registered. The bundlers
+// are src/cli/bundle.ts (the CLI) and replayer/worker-entry.ts (worker threads).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** Where bundles go: beside the packages they import (resolved from there as from the sources), as build tools' caches do. */
+export const DEFAULT_CACHE = path.join(fileURLToPath(new URL('../..', import.meta.url)), 'node_modules', '.cache', 'tapedeck');
+
+/** The stamp of a source file as it is now. */
+export function stampOf(file) {
+  const st = fs.statSync(file);
+  return { file, size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** Every source a bundle was built from is as it was (false for stamps that are not a list of them). */
+export function stampsFresh(inputs) {
+  return Array.isArray(inputs) && inputs.length > 0 && inputs.every((s) => {
+    const st = typeof s?.file === 'string' ? fs.statSync(s.file, { throwIfNoEntry: false }) : undefined;
+    return st !== undefined && st.size === s.size && st.mtimeMs === s.mtimeMs;
+  });
+}
+
+/** A JSON file's value, or undefined when it is missing or cut short (a full disk, a crash). */
+export function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Another process may be writing the same file: each writes its own, then renames. */
+export function writeAtomic(file, text) {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/** The bundle's name for an entry file: its base name and a hash of its path (one cache serves several checkouts). */
+export function bundleName(entry) {
+  return `${path.basename(entry).replace(/\.[cm]?ts$/, '')}-${createHash('sha256').update(entry).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * The entry module of the fresh CLI bundle named `name` in `cacheDir` (src/cli/bundle.ts
+ * writes `<name>.json`: its folder, entry file and stamps), or undefined when there is none.
+ */
+export function freshBundleEntry(cacheDir, name) {
+  const m = readJson(path.join(cacheDir, `${name}.json`));
+  if (typeof m?.dir !== 'string' || typeof m.entry !== 'string' || !stampsFresh(m.inputs)) return undefined;
+  const entry = path.join(cacheDir, m.dir, m.entry);
+  return fs.existsSync(entry) ? pathToFileURL(entry) : undefined;
+}

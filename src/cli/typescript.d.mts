@@ -1,0 +1,3 @@
+/** Types of typescript.mjs. */
+export const LOADER: unique symbol;
+export function useTypeScript(): Promise<void>;
