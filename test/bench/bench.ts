@@ -191,6 +191,21 @@ try {
       const [inline, threaded] = [med('0'), med('1')];
       row('replay, archive read in line (CLI, median of 3)', `${fmt(gen.events / (inline.ms / 1000))} events/s, peak RSS ${mib(inline.rssKiB)}`);
       row('replay, archive read on its own thread (the default)', `${fmt(gen.events / (threaded.ms / 1000))} events/s, peak RSS ${mib(threaded.rssKiB)}; ${(inline.ms / threaded.ms).toFixed(2)}× in line`);
+      // Backtests as a user runs them (fresh processes: the in-process rows above follow several
+      // replays in one heap), alternating with the replay they are held against; medians of 3.
+      const kinds = ['replay', 'ma-cross', 'rsi-reversion', 'arb-taker'] as const;
+      const bt: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]));
+      for (let i = 0; i < 3; i++) {
+        for (const k of kinds) {
+          const args = k === 'replay' ? ['replay'] : ['backtest', '--strategy', k];
+          bt[k]!.push(cli([...args, '--from', dir, '--out', `${dir}-bt-${k}-${i}`]).ms);
+        }
+      }
+      const btMed = (k: string): number => bt[k]!.sort((a, b) => a - b)[1]!;
+      for (const k of kinds.slice(1)) {
+        const ratio = btMed('replay') / btMed(k);
+        row(`backtest ${k} (whole CLI process, median of 3)`, `${fmt(gen.events / (btMed(k) / 1000))} events/s, ${ratio.toFixed(2)}× the replay beside it (goal ≥ 0.8×: ${(ratio / 0.8).toFixed(2)}×)`);
+      }
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }
