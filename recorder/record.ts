@@ -118,18 +118,20 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         metrics.gaps.inc({ exchange: g.exchange });
         const v = venues.get(g.exchange);
         // A gap comes before the trade that revealed it: the symbol's newest trade is the last one before it.
-        const sinceUs = newestTradeUs.get(`${g.exchange}:${g.symbol}`);
+        const sinceUs = newestTradeUs.get(g.exchange)?.get(g.symbol);
         // Backfill after this event is folded: its response is logged as a later event.
         if (v) setImmediate(() => startBackfill(v, g.symbol, g.from_id, g.to_id, sinceUs));
       }
     },
   };
-  // Each symbol's newest exchange time of a trade: where a gap's backfill starts on an exchange whose REST pages by time.
-  const newestTradeUs = new Map<string, number>();
+  // Each symbol's newest exchange time of a trade, by exchange: where a gap's backfill starts on an exchange whose REST pages by time.
+  const newestTradeUs = new Map<string, Map<string, number>>();
   const engine = makePipeline(o.config, sink, o.strategy, (m) => {
     if (m.type !== 'trade') return;
-    const key = `${m.exchange}:${m.symbol}`;
-    newestTradeUs.set(key, Math.max(m.tsUs, newestTradeUs.get(key) ?? m.tsUs));
+    let bySymbol = newestTradeUs.get(m.exchange);
+    if (bySymbol === undefined) newestTradeUs.set(m.exchange, (bySymbol = new Map()));
+    const t = bySymbol.get(m.symbol);
+    if (t === undefined || m.tsUs > t) bySymbol.set(m.symbol, m.tsUs);
   });
 
   /** Stamps and logs one event: spool, live pipeline, taps. The only place ingestSeq grows. */

@@ -39,9 +39,15 @@ function archiveFilesOf(rawDir: string, exchange: string): string[] {
   return out.sort((a, b) => b.mtimeMs - a.mtimeMs || (a.file < b.file ? 1 : -1)).map((x) => x.file);
 }
 
-/** The last trade id the archive holds for each wanted (native) symbol of `exchange`, from its newest files. */
-export async function lastArchivedTrades(rawDir: string, exchange: string, wanted: readonly string[]): Promise<Map<string, bigint>> {
-  const last = new Map<string, bigint>();
+/** The last trade the archive holds for each wanted (native) symbol: its id, and its exchange time (µs). */
+export interface LastTrade {
+  readonly id: bigint;
+  readonly tsUs: number;
+}
+
+/** The last trade the archive holds for each wanted (native) symbol of `exchange`, from its newest files. */
+export async function lastArchivedTrades(rawDir: string, exchange: string, wanted: readonly string[]): Promise<Map<string, LastTrade>> {
+  const last = new Map<string, LastTrade>();
   const decoder = makeDecoder(exchange);
   if (decoder === undefined) return last;
   const batches: LogEvent[][] = [];
@@ -57,7 +63,7 @@ export async function lastArchivedTrades(rawDir: string, exchange: string, wante
   for (const evs of batches) {
     for (const ev of evs) {
       for (const m of decoder.decode(ev)) {
-        if (m.type === 'trade' && wanted.includes(m.symbol) && m.tradeId > (last.get(m.symbol) ?? -1n)) last.set(m.symbol, m.tradeId);
+        if (m.type === 'trade' && wanted.includes(m.symbol) && m.tradeId > (last.get(m.symbol)?.id ?? -1n)) last.set(m.symbol, { id: m.tradeId, tsUs: m.tsUs });
       }
     }
   }
@@ -69,16 +75,18 @@ export interface RestartDeps {
   readonly venues: Iterable<Venue>;
   /** Logs a REST response or a gap note on the venue's `rest` connection. */
   readonly log: (v: Venue, kind: 'rest' | 'gap', payload: string, meta: string) => void;
-  /** Fetches and logs ids fromId..toId (the recorder's gap backfill); resolves when done or failed. */
-  readonly backfill: (v: Venue, symbol: string, fromId: bigint, toId: bigint) => Promise<void>;
+  /**
+   * Fetches and logs ids fromId..toId (the recorder's gap backfill; `sinceUs`, the last
+   * archived trade's time, is where an exchange that pages by time starts); resolves when done or failed.
+   */
+  readonly backfill: (v: Venue, symbol: string, fromId: bigint, toId: bigint, sinceUs: number) => Promise<void>;
   readonly say: (line: string) => void;
 }
 
 async function newestTradeId(v: Venue, symbol: string): Promise<bigint | undefined> {
   const res = await fetch(v.latestTradeUrl(symbol), { signal: AbortSignal.timeout(5_000) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  const ids = [...(await res.text()).matchAll(new RegExp(`"${v.tradeIdField}":(\\d+)`, 'g'))].map((m) => BigInt(m[1]!));
-  return ids.length === 0 ? undefined : ids.reduce((a, b) => (a > b ? a : b));
+  return v.newestTradeId(await res.text());
 }
 
 /** Backfills, for every symbol the archive already holds, the trades made since its last one. */
@@ -86,7 +94,7 @@ export async function restartBackfill(d: RestartDeps): Promise<void> {
   const deadline = Date.now() + BUDGET_MS;
   for (const v of d.venues) {
     const last = await lastArchivedTrades(d.rawDir, v.exchange, v.symbols);
-    for (const [symbol, lastId] of last) {
+    for (const [symbol, { id: lastId, tsUs }] of last) {
       if (Date.now() > deadline) {
         d.say(`restart: no time left to backfill ${v.exchange} ${symbol} after trade ${lastId}; trades made while no recorder ran are missing`);
         continue;
@@ -109,7 +117,7 @@ export async function restartBackfill(d: RestartDeps): Promise<void> {
         continue;
       }
       d.say(`restart: backfilling ${n} trade${n === 1n ? '' : 's'} of ${v.exchange} ${symbol} (ids ${fromId}..${newest}) made since the archive's last one`);
-      await d.backfill(v, symbol, fromId, newest);
+      await d.backfill(v, symbol, fromId, newest, tsUs);
     }
   }
 }

@@ -25,9 +25,9 @@ export interface Venue {
   readonly heartbeat: { readonly everyMs: number; readonly frame: string } | undefined;
   /** REST trade backfill, paged (against `restBase`). */
   readonly backfill: BackfillPaging;
-  /** The newest trade of `symbol` (one row), and the field its id is in. */
+  /** The newest trade of `symbol`, and the newest trade id in that URL's response. */
   latestTradeUrl(symbol: string): string;
-  readonly tradeIdField: string;
+  newestTradeId(body: string): bigint | undefined;
 }
 
 /** Each recordable exchange's public endpoints. */
@@ -51,6 +51,6 @@ export function venue(exchange: string, canonical: readonly string[], endpoint?:
   return {
     exchange, symbols, restBase: ep.rest, connections: live.connections(ep.ws, symbols),
     silenceMs: live.silenceMs, maxAgeMs: live.maxAgeMs, attempts: live.attempts, reconnectNotice: live.reconnectNotice, heartbeat: live.heartbeat, backfill: live.backfill,
-    latestTradeUrl: (symbol) => live.latestTradeUrl(ep.rest, symbol), tradeIdField: live.tradeIdField,
+    latestTradeUrl: (symbol) => live.latestTradeUrl(ep.rest, symbol), newestTradeId: live.newestTradeId,
   };
 }

@@ -82,9 +82,9 @@ export interface LiveSpec {
   /** A frame the client sends every `everyMs` to keep the connection (and its silence watch) alive. */
   readonly heartbeat?: { readonly everyMs: number; readonly frame: string };
   readonly backfill: BackfillPaging;
-  /** The newest trade of `symbol` (one row), and the field its id is in (restart backfill). */
+  /** The newest trade of `symbol` (restart backfill), and the newest trade id in that URL's response (undefined when it holds none; throws on a body it cannot read). */
   latestTradeUrl(rest: string, symbol: string): string;
-  readonly tradeIdField: string;
+  newestTradeId(body: string): bigint | undefined;
 }
 
 export interface SimEndpoint {
@@ -150,6 +150,9 @@ export function splitDashed(symbol: string): [string, string] | undefined {
 
 /** `limit=` for the ids `fromId..toId`: at most 1000 (every exchange's page cap). */
 export const pageLimit = (fromId: bigint, toId: bigint): number => Math.min(1000, Number(toId - fromId + 1n));
+
+/** The largest of `ids`, or undefined when there are none. */
+export const newestOf = (ids: readonly bigint[]): bigint | undefined => (ids.length === 0 ? undefined : ids.reduce((a, b) => (a > b ? a : b)));
 
 /** The integer values of `"field":N` in a response body. */
 export const idsIn = (body: string, field: string): bigint[] => [...body.matchAll(new RegExp(`"${field}":(\\d+)`, 'g'))].map((m) => BigInt(m[1]!));

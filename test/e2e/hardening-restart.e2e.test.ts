@@ -16,13 +16,15 @@ import { runCli, sleep, startCli, tmpDir } from '../helpers.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ exchanges: ['binance', 'coinbase'], seed: 71, meanGapMs: 100 });
+  sim = await startSimulator({ exchanges: ALL, seed: 71, meanGapMs: 100 });
 });
 afterAll(async () => {
   await sim.close();
 });
 
-const endpoints = (): string[] => ['--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
+/** Every exchange the simulator speaks: each pages its REST trades its own way (by id, by time, newest first). */
+const ALL = ['binance', 'bitstamp', 'coinbase', 'kraken'];
+const endpoints = (exchanges = ['binance', 'coinbase']): string[] => exchanges.flatMap((x) => ['--endpoint', `${x}=${sim.wsUrl(x)}`]);
 
 /** Every trade id the archive holds (frames and REST backfills), per exchange:symbol. */
 async function archivedIds(raw: string): Promise<Map<string, Set<number>>> {
@@ -41,20 +43,21 @@ async function archivedIds(raw: string): Promise<Map<string, Set<number>>> {
 }
 
 describe('restart backfill', () => {
-  it('fills the trades made between a kill -9 and the restart', async () => {
+  it('fills the trades made between a kill -9 and the restart, on every exchange', async () => {
     const dir = tmpDir();
-    const first = startCli(['record', '--out', dir, '--metrics-port', '0', ...endpoints()]);
-    await first.waitFor(/recording binance, coinbase/);
+    const args = ['record', '--exchanges', ALL.join(','), '--out', dir, '--metrics-port', '0', ...endpoints(ALL)];
+    const first = startCli(args);
+    await first.waitFor(/recording binance, bitstamp, coinbase, kraken/);
     await sleep(3_000);
     first.child.kill('SIGKILL');
     await first.exited;
     await sleep(3_000);
-    const second = startCli(['record', '--out', dir, '--duration', '4s', '--metrics-port', '0', ...endpoints()]);
+    const second = startCli([...args, '--duration', '4s']);
     expect(await second.exited, second.stderr).toBe(0);
-    expect(second.stderr).toMatch(/restart: backfilling \d+ trades? of (binance|coinbase)/);
+    for (const x of ALL) expect(second.stderr).toMatch(new RegExp(`restart: backfilling \\d+ trades? of ${x}`));
 
     const got = await archivedIds(path.join(dir, 'raw'));
-    for (const x of ['binance', 'coinbase']) {
+    for (const x of ALL) {
       const bySymbol = new Map<string, number[]>();
       for (const t of sim.trades(x)) bySymbol.set(t.symbol, [...(bySymbol.get(t.symbol) ?? []), t.tradeId]);
       for (const [symbol, ids] of bySymbol) {

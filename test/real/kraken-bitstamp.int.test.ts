@@ -162,6 +162,24 @@ describe('Bitstamp adapter, shapes no recording holds (documentation)', () => {
     expect(kinds(decodeBitstamp(ev('rest', body, 'https://www.bitstamp.net/api/v2/transactions/ethusd/?time=day'), s)), 'closed once').toEqual([]);
   });
 
+  it('a transactions page before a pair\'s first live trade (a restart\'s backfill) is its last before a disconnect: trades made after it are a gap', () => {
+    const trade = (id: number): string => live.replace('"id":216000477', `"id":${id}`);
+    const kinds = (out: ReturnType<typeof decodeBitstamp>): unknown[] => out.map((m) => (m.type === 'gap' ? ['gap', m.symbol, m.fromId, m.toId, m.reason] : m.type));
+    const body = '[{"date":"1641343699","tid":"120","price":"3805.44","amount":"0.07920000","type":"0"},{"date":"1641343690","tid":"118","price":"3805.44","amount":"0.10000000","type":"1"}]';
+    const url = 'https://www.bitstamp.net/api/v2/transactions/ethusd/?time=minute';
+    const s = newBitstampState();
+    expect(kinds(decodeBitstamp(ev('rest', body, url), s))).toEqual(['trade', 'trade']);
+    expect(kinds(decodeBitstamp(ev('frame', trade(124)), s))).toEqual([['gap', 'ethusd', 121n, 123n, 'reconnect'], 'trade']);
+    expect(kinds(decodeBitstamp(ev('rest', body.replace('"tid":"118"', '"tid":"122"'), url.replace('minute', 'day')), s)), 'the next page closes it').toEqual(['trade', 'gap_filled']);
+    // The live feed going on right after the page: nothing was missed.
+    const t = newBitstampState();
+    decodeBitstamp(ev('rest', body, url), t);
+    expect(kinds(decodeBitstamp(ev('frame', trade(121)), t))).toEqual(['trade']);
+    // A page after live trades (a reconnect's refill) doubts nothing.
+    expect(kinds(decodeBitstamp(ev('rest', body.replace('"tid":"120"', '"tid":"125"'), url), t))).toEqual(['trade']);
+    expect(kinds(decodeBitstamp(ev('frame', trade(130)), t))).toEqual(['trade']);
+  });
+
   it('order_book top: its best levels are the quote; request_reconnect is a shutdown notice', () => {
     const s = newBitstampState();
     expect(decodeBitstamp(ev('frame', '{"data":{"timestamp":"1641343699","microtimestamp":"1641343699596123","bids":[["3802.90","0.60000000"],["3802.89","3.2"]],"asks":[["3803.50","1.25000000"]]},"channel":"order_book_ethusd","event":"data"}'), s))

@@ -4,7 +4,7 @@
  * backfill by id, and the simulator's wire shapes.
  */
 import type { SimEvent } from '../../sim/market.ts';
-import { decoderOf, idsIn, pageLimit, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
+import { decoderOf, idsIn, newestOf, pageLimit, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
 import { urlParam } from '../common.ts';
 import { decodeBinance, newBinanceState } from './decode.ts';
 import {
@@ -66,7 +66,7 @@ export const binance = {
       },
     },
     latestTradeUrl: (rest, symbol) => `${rest}/api/v3/trades?symbol=${symbol}&limit=1`,
-    tradeIdField: 'id',
+    newestTradeId: (body) => newestOf(idsIn(body, 'id')),
   },
   sim: {
     server: async () => (await import('./sim-server.ts')).binanceSimServer,

@@ -11,7 +11,8 @@
  *   one opens a gap (reason `reconnect`, ids `last+1 .. new−1`: an upper bound on what is
  *   missing, since the ids are global), which the recorder asks the REST `transactions`
  *   backfill to fill; the pair's next transactions page closes it (`gap_filled`: the page
- *   holds every trade of the day). Ids are kept per pair to drop repeats: a backfill
+ *   holds every trade of the day). A transactions page before a pair's first live trade (a
+ *   restart's backfill) counts as the pair's last trades before a disconnect. Ids are kept per pair to drop repeats: a backfill
  *   overlaps the live feed (there is no id cursor).
  * - `bts:request_reconnect` is a shutdown notice; `bts:heartbeat` answers ours.
  *
@@ -35,12 +36,14 @@ export interface BitstampState {
   readonly newest: Map<string, bigint>;
   /** Pairs that traded before a disconnect and not since. */
   readonly doubted: Set<string>;
+  /** Pairs with a live trade this session. */
+  readonly live: Set<string>;
   /** Pairs with a reconnect gap open, until their next transactions page. */
   readonly refilling: Set<string>;
 }
 
 export function newBitstampState(): BitstampState {
-  return { counts: newCounts(), clocks: new SymbolClocks(), seen: new Map(), newest: new Map(), doubted: new Set(), refilling: new Set() };
+  return { counts: newCounts(), clocks: new SymbolClocks(), seen: new Map(), newest: new Map(), doubted: new Set(), live: new Set(), refilling: new Set() };
 }
 
 const RECOGNISED = new Set(['diff_order_book', 'detail_order_book', 'live_orders', 'full_order_book']);
@@ -105,6 +108,7 @@ function liveTrade(ev: LogEvent, pair: string, d: BitstampTrade, state: Bitstamp
 
 /** A live trade, after the gap it shows when it is its pair's first since a disconnect and ids were skipped. */
 function afterReconnect(ev: LogEvent, state: BitstampState, t: Trade): MarketEvent[] {
+  state.live.add(t.symbol);
   const last = state.newest.get(t.symbol);
   if (last === undefined || t.tradeId > last) state.newest.set(t.symbol, t.tradeId);
   if (!state.doubted.delete(t.symbol) || last === undefined || t.tradeId <= last + 1n) return take(state, t);
@@ -181,6 +185,14 @@ function decodeRest(ev: LogEvent, state: BitstampState): MarketEvent[] {
     });
     trades.sort((a, b) => (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0));
     const taken = take(state, ...trades);
+    const newest = trades.at(-1)?.tradeId;
+    if (!state.live.has(pair) && newest !== undefined) {
+      // A page before the pair's first live trade (a restart's backfill, as the session
+      // opens) ends where the live feed is to start: the first live trade is checked
+      // against it, as after a disconnect, so trades made in between are a gap to fill.
+      if (newest > (state.newest.get(pair) ?? -1n)) state.newest.set(pair, newest);
+      state.doubted.add(pair);
+    }
     if (!state.refilling.delete(pair)) return taken;
     return [...taken, { type: 'gap_filled', exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), symbol: pair }];
   });

@@ -8,7 +8,7 @@
  * it in the wire shapes of wire.ts (USD pairs: `btcusd`).
  */
 import type { SimEvent } from '../../sim/market.ts';
-import { decoderOf, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
+import { decoderOf, newestOf, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
 import { decodeBitstamp, newBitstampState } from './decode.ts';
 import {
   bitstampBook, bitstampChannels, bitstampSubscribe, bitstampSubscribed, bitstampTrade, bitstampTransactions, bitstampTransactionsUrl,
@@ -48,7 +48,8 @@ export const bitstamp = {
       },
     },
     latestTradeUrl: (rest, pair) => bitstampTransactionsUrl(pair, 'minute', rest),
-    tradeIdField: 'tid',
+    // `tid` is a string in the transactions rows.
+    newestTradeId: (body) => newestOf([...body.matchAll(/"tid":"(\d+)"/g)].map((m) => BigInt(m[1]!))),
   },
   sim: {
     server: async () => (await import('./sim-server.ts')).bitstampSimServer,

@@ -4,7 +4,7 @@
  * paged backwards by the `CB-AFTER` cursor, and the simulator's wire shapes.
  */
 import type { SimEvent, SimTrade } from '../../sim/market.ts';
-import { decoderOf, idsIn, pageLimit, splitDashed, type ExchangeSpec } from '../spec.ts';
+import { decoderOf, idsIn, newestOf, pageLimit, splitDashed, type ExchangeSpec } from '../spec.ts';
 import { decodeCoinbase, newCoinbaseState } from './decode.ts';
 import { coinbaseMatch, coinbaseRestTrades, coinbaseRestTradesUrl, coinbaseSubscribe, coinbaseSubscriptions, coinbaseTicker } from './wire.ts';
 
@@ -41,7 +41,7 @@ export const coinbase = {
       },
     },
     latestTradeUrl: (rest, symbol) => `${rest}/products/${symbol}/trades?limit=1`,
-    tradeIdField: 'trade_id',
+    newestTradeId: (body) => newestOf(idsIn(body, 'trade_id')),
   },
   sim: {
     server: async () => (await import('./sim-server.ts')).coinbaseSimServer,

@@ -129,8 +129,9 @@ export class KrakenConnection extends SimConnection {
 
 /**
  * `GET /0/public/Trades?pair=BTCUSD&since=&count=`: trades after `since` (ns, the `last` cursor
- * of a previous page, or seconds), oldest first, at most `count` (1000). Errors come with
- * status 200 in Kraken's `error` list.
+ * of a previous page, or seconds), oldest first, at most `count` (1000); without `since`, the
+ * last `count` trades (Kraken: "returns the last 1000 trades by default"), oldest first.
+ * Errors come with status 200 in Kraken's `error` list.
  */
 export function krakenTradesReply(feed: TradeLog, query: URLSearchParams): { status: number; body: string } {
   const bad = badParam(query, ['count']) ?? (query.has('since') && !/^\d{1,20}(\.\d{1,9})?$/.test(query.get('since')!) ? 'since' : undefined);
@@ -138,11 +139,13 @@ export function krakenTradesReply(feed: TradeLog, query: URLSearchParams): { sta
   const pair = query.get('pair') ?? '';
   const market = feed.markets('kraken').find((m) => m.symbol.replace('/', '') === pair);
   if (market === undefined) return { status: 200, body: '{"error":["EQuery:Unknown asset pair"]}' };
-  const since = query.get('since') ?? '0';
+  const since = query.get('since');
+  const count = Math.min(1000, Math.max(1, Number(query.get('count') ?? 1000)));
+  const trades = feed.tradesOf('kraken', market.symbol);
+  if (since === null) return { status: 200, body: krakenRestTrades(trades.slice(-count), pair) };
   // Past 2^53 ns a Number is not exact: the ns cursor is read as an integer.
   const sinceUs = /^\d{13,}$/.test(since) ? Number(BigInt(since) / 1000n) : Number(since) * 1e6;
-  const count = Math.min(1000, Math.max(1, Number(query.get('count') ?? 1000)));
-  const rows: SimTrade[] = feed.tradesOf('kraken', market.symbol).filter((t) => t.tsUs > sinceUs).slice(0, count);
+  const rows: SimTrade[] = trades.filter((t) => t.tsUs > sinceUs).slice(0, count);
   return { status: 200, body: krakenRestTrades(rows, pair) };
 }
 
