@@ -29,6 +29,7 @@ import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
 import { produceArchive } from '../kafka/produce-archive.ts';
 import { SKIP_CASSANDRA } from '../cassandra/node.ts';
 import { benchCassandra } from './cassandra-bench.ts';
+import { benchExchangesCost } from './exchanges-cost.ts';
 import { benchFacade } from './facade-bench.ts';
 import { benchFlood } from './flood-bench.ts';
 import { benchKafkaClients } from './kafka-clients.ts';
@@ -208,6 +209,12 @@ try {
       }
     }
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  // Issue 11: what the exchange redesign and the new exchanges cost the Binance/Coinbase replay.
+  if (!SKIP.has('exchanges')) {
+    console.log('\n== exchanges: the Binance/Coinbase demo replayed now and before issue 11');
+    await benchExchangesCost(row, tmp);
   }
 
   // Kafka: a generated session of KAFKA_EVENTS produced to a 4-partition topic with the
