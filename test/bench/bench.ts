@@ -34,6 +34,7 @@ import { benchFacade } from './facade-bench.ts';
 import { benchFlood } from './flood-bench.ts';
 import { benchKafkaClients } from './kafka-clients.ts';
 import { benchRecorder } from './recorder-bench.ts';
+import { scaledSession } from './scaled-session.ts';
 import { selfTimeByStage, threadProfiles } from './profile.ts';
 
 const real = realFixturesDir();
@@ -132,6 +133,11 @@ try {
   row('import hftbacktest (in process)', `${fmt(events / (imp.ms / 1000))} lines/s (${fmt(events)} events)`);
   const impCli = cliMedian(3, ['import', ...files, '--format', 'hftbacktest', '--out', path.join(tmp, 'raw-cli')]);
   row('import hftbacktest (whole CLI process, start-up included)', `${fmt(events / (impCli.ms / 1000))} lines/s (${(impCli.ms / 1000).toFixed(2)} s, peak RSS ${mib(impCli.rssKiB)})`);
+  // At scale (where the writer thread runs): the session 10 times over, shifted in time, one gzip file.
+  const big = await scaledSession(files, 10, fs.mkdtempSync(path.join(tmp, 'scaled-')));
+  const bigLines = events * 10;
+  const impBig = cliMedian(3, ['import', big, '--format', 'hftbacktest', '--out', path.join(tmp, 'raw-scaled')]);
+  row('import hftbacktest at scale (the session 10× over, whole CLI process)', `${fmt(bigLines / (impBig.ms / 1000))} lines/s (goal ≥ 500,000: ${(bigLines / (impBig.ms / 1000) / 500_000).toFixed(2)}×; ${(impBig.ms / 1000).toFixed(2)} s, peak RSS ${mib(impBig.rssKiB)})`);
   const rep = await median(3, () => replay({ from: archive, out: path.join(tmp, 'out'), speed: 'max', config: DEFAULT_CONFIG }));
   const replayRate = rep.result.manifest.events / (rep.ms / 1000);
   row('replay --speed max (in process)', `${fmt(replayRate)} events/s`);

@@ -14,14 +14,12 @@
  * self time; TAPEDECK_KEEP_PROFILE=<file> keeps the .cpuprofile (Chrome DevTools, speedscope).
  */
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { importRecordings, type ImportFormat } from '../../src/importers/import.ts';
+import { scaledSession } from './scaled-session.ts';
 import { selfTimeByFunction, selfTimeByStage, threadProfiles, type CpuProfile, type Stages } from './profile.ts';
 
 /** The stages of an import, by where a function lives (first match wins). */
@@ -59,30 +57,13 @@ const scale = Number(opt('scale', '1'));
 const real = process.env.TAPEDECK_REAL_FIXTURES ?? '/work/shared/fixtures/real';
 const session = ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => path.join(real, 'binance/hftbacktest', f));
 const scaledDir = scale > 1 && !stages ? fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-import-scaled-')) : undefined;
-const files = args.length > 0 ? args : scaledDir !== undefined ? [await scaled(session, scale, scaledDir)] : session;
+const files = args.length > 0 ? args : scaledDir !== undefined ? [await scaledSession(session, scale, scaledDir)] : session;
 
 try {
   if (stages) profileStages();
   else await measure();
 } finally {
   if (scaledDir !== undefined) fs.rmSync(scaledDir, { recursive: true, force: true });
-}
-
-/** The session's lines `n` times over as one gzip file, each copy shifted past the previous one. */
-async function scaled(inputs: string[], n: number, dir: string): Promise<string> {
-  const lines = inputs.flatMap((f) => zlib.gunzipSync(fs.readFileSync(f)).toString('utf8').split('\n')).filter((l) => l !== '');
-  const ns = (l: string): bigint => BigInt(l.slice(0, l.indexOf(' ')));
-  const span = ns(lines.at(-1)!) - ns(lines[0]!) + 1_000_000n;
-  const file = path.join(dir, 'btcusdt_20240808.gz');
-  const gz = zlib.createGzip({ level: 1 });
-  const done = pipeline(gz, fs.createWriteStream(file));
-  for (let k = 0n; k < BigInt(n); k++) {
-    const text = lines.map((l) => `${ns(l) + k * span}${l.slice(l.indexOf(' '))}`).join('\n');
-    if (!gz.write(`${text}\n`)) await once(gz, 'drain');
-  }
-  gz.end();
-  await done;
-  return file;
 }
 
 async function measure(): Promise<void> {
