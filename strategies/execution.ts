@@ -66,6 +66,8 @@ export class Execution implements AccountView {
   private readonly cashBy = new Map<string, number>();
   private readonly positions = new Map<string, number>();
   private readonly marks = new Map<string, number>();
+  /** `exchange:symbol`, made once per market (not per event). */
+  private readonly keys = new Map<string, Map<string, string>>();
   feesPaid = 0;
 
   constructor(private readonly cfg: ExecutionConfig) {}
@@ -79,8 +81,10 @@ export class Execution implements AccountView {
   }
 
   /** A recorded quote: market and marketable limit orders take it. */
-  onQuote(q: Quote): FillRecord[] {
-    this.marks.set(key(q.exchange, q.symbol), (q.bid + q.ask) / 2);
+  onQuote(q: Quote): readonly FillRecord[] {
+    this.marks.set(this.key(q.exchange, q.symbol), (q.bid + q.ask) / 2);
+    // Most events meet no working order: no arrays, no strings for them.
+    if (this.working.length === 0) return NO_FILLS;
     const fills: FillRecord[] = [];
     let bidLeft = q.bidSize > 0 ? q.bidSize : Number.POSITIVE_INFINITY;
     let askLeft = q.askSize > 0 ? q.askSize : Number.POSITIVE_INFINITY;
@@ -96,13 +100,15 @@ export class Execution implements AccountView {
       else bidLeft -= size;
       fills.push(this.fill(w, touch, size, 'taker', q.at, q.recvNs));
     }
-    this.prune();
+    if (fills.length > 0) this.prune();
     return fills;
   }
 
   /** A recorded trade: resting limit orders it prints through fill at their price. */
-  onTrade(t: Trade): FillRecord[] {
-    if (!this.marks.has(key(t.exchange, t.symbol))) this.marks.set(key(t.exchange, t.symbol), t.price);
+  onTrade(t: Trade): readonly FillRecord[] {
+    const k = this.key(t.exchange, t.symbol);
+    if (!this.marks.has(k)) this.marks.set(k, t.price);
+    if (this.working.length === 0) return NO_FILLS;
     const fills: FillRecord[] = [];
     let left = t.size;
     for (const w of this.live(t.exchange, t.symbol, t.at, t.recvNs)) {
@@ -114,7 +120,7 @@ export class Execution implements AccountView {
       left -= size;
       fills.push(this.fill(w, o.price!, size, 'maker', t.at, t.recvNs));
     }
-    this.prune();
+    if (fills.length > 0) this.prune();
     return fills;
   }
 
@@ -136,9 +142,17 @@ export class Execution implements AccountView {
     this.feesPaid += fee;
     const sign = o.side === 'buy' ? 1 : -1;
     this.cashBy.set(o.exchange, this.cash(o.exchange) - sign * notional - fee);
-    const k = key(o.exchange, o.symbol);
+    const k = this.key(o.exchange, o.symbol);
     this.positions.set(k, (this.positions.get(k) ?? 0) + sign * size);
     return { orderId: o.id, exchange: o.exchange, symbol: o.symbol, side: o.side, price, size, fee, liquidity, done: w.remaining === 0, at, recvNs };
+  }
+
+  private key(exchange: string, symbol: string): string {
+    let bySymbol = this.keys.get(exchange);
+    if (bySymbol === undefined) this.keys.set(exchange, (bySymbol = new Map()));
+    let k = bySymbol.get(symbol);
+    if (k === undefined) bySymbol.set(symbol, (k = `${exchange}:${symbol}`));
+    return k;
   }
 
   private prune(): void {
@@ -146,7 +160,7 @@ export class Execution implements AccountView {
   }
 
   position(exchange: string, symbol: string): number {
-    return this.positions.get(key(exchange, symbol)) ?? 0;
+    return this.positions.get(this.key(exchange, symbol)) ?? 0;
   }
 
   /** Net quote-currency flow on an exchange since the start (negative after buying). */
@@ -173,6 +187,4 @@ export class Execution implements AccountView {
   }
 }
 
-function key(exchange: string, symbol: string): string {
-  return `${exchange}:${symbol}`;
-}
+const NO_FILLS: readonly FillRecord[] = Object.freeze([]);

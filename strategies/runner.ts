@@ -91,7 +91,7 @@ class StrategyRunner implements Pipeline {
     }
   }
 
-  private fills(fills: FillRecord[]): void {
+  private fills(fills: readonly FillRecord[]): void {
     for (const f of fills) {
       this.sink.emit('fills', {
         order_id: BigInt(f.orderId), exchange: f.exchange, symbol: f.symbol, side: f.side, price: f.price, size: f.size,
