@@ -60,9 +60,19 @@ function reason(err: unknown): string {
   return inner ? inner[1].message : String(e.message ?? err);
 }
 
+/**
+ * What connecting costs is on a replay's path (the CLI connects before it starts), so the
+ * driver is told what it would otherwise find out by asking: Apache Cassandra speaks the
+ * driver's protocol v4 at most (the driver's first try, DSE's 0x42, costs a refused
+ * handshake and a second socket), and only the sink's keyspace is read into the driver's
+ * metadata (`connect` refreshes it: token-aware routing needs its replication), not every
+ * keyspace's at connect and again after each schema change.
+ */
 function client(t: CassandraTarget, keyspace?: string): cassandra.Client {
   return new cassandra.Client({
     contactPoints: t.hosts, localDataCenter: t.localDataCenter, ...(keyspace ? { keyspace } : {}),
+    protocolOptions: { maxVersion: cassandra.types.protocolVersion.v4 },
+    isMetadataSyncEnabled: false,
     encoding: { useBigIntAsLong: true },
     socketOptions: { connectTimeout: 3_000, readTimeout: 12_000 },
     queryOptions: { prepare: true, isIdempotent: true, consistency: cassandra.types.consistencies.localQuorum },
@@ -81,40 +91,39 @@ async function connect(t: CassandraTarget): Promise<cassandra.Client> {
   return c;
 }
 
-/** What the keyspace holds: each table's columns, and its index names. */
+/**
+ * What the keyspace holds: each table's columns, and its index names; the keyspace's
+ * replication read into the driver's metadata (its token-aware routing) at the same time.
+ */
 async function existing(c: cassandra.Client, ks: string): Promise<{ columns: Map<string, Set<string>>; indexes: Set<string> }> {
+  const [cols, idx] = await Promise.all([
+    c.execute('SELECT table_name, column_name FROM system_schema.columns WHERE keyspace_name = ?', [ks]),
+    c.execute('SELECT index_name FROM system_schema.indexes WHERE keyspace_name = ?', [ks]),
+    c.metadata.refreshKeyspace(ks),
+  ]);
   const columns = new Map<string, Set<string>>();
-  for (const r of (await c.execute('SELECT table_name, column_name FROM system_schema.columns WHERE keyspace_name = ?', [ks])).rows) {
+  for (const r of cols.rows) {
     const t = String(r.table_name);
     if (!columns.has(t)) columns.set(t, new Set());
     columns.get(t)!.add(String(r.column_name));
   }
-  const indexes = new Set((await c.execute('SELECT index_name FROM system_schema.indexes WHERE keyspace_name = ?', [ks])).rows.map((r) => String(r.index_name)));
-  return { columns, indexes };
+  return { columns, indexes: new Set(idx.rows.map((r) => String(r.index_name))) };
 }
 
 /**
- * Connects and creates the keyspace and tables when missing (new indicator columns are
- * added). When everything is there already (every run after the first) that is two reads
- * of the schema, not a dozen DDL round trips.
+ * Connects, creates the keyspace and tables when missing (new indicator columns are
+ * added) and prepares the INSERTs. When everything is there already (every run after the
+ * first) that is two reads of the schema, not a dozen DDL round trips.
  */
 export async function connectCassandra(t: CassandraTarget, indicatorCols: readonly string[]): Promise<cassandra.Client> {
   const c = await connect(t);
   try {
     const specs = SINK_TABLES.map((table) => tableSpec(t.keyspace, table, indicatorCols));
-    let have = await existing(c, t.keyspace);
+    const have = await existing(c, t.keyspace);
     const complete = have.columns.has(VIEW_TABLE) && specs.every((s) => have.columns.has(s.name) && have.indexes.has(`${s.name}_session`)
       && s.columns.every((col) => have.columns.get(s.name)!.has(col.name)));
-    if (complete) return c;
-    await c.execute(`CREATE KEYSPACE IF NOT EXISTS ${t.keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${t.replication}}`);
-    for (const spec of specs) await c.execute(spec.create);
-    await c.execute(viewSpec(t.keyspace).create);
-    have = await existing(c, t.keyspace);
-    for (const spec of specs) {
-      for (const col of spec.columns) if (!have.columns.get(spec.name)?.has(col.name)) await c.execute(`ALTER TABLE ${t.keyspace}.${spec.name} ADD "${col.name}" double`);
-      // verify reads a run back by its sessions: a storage-attached index keeps that a lookup, not a scan.
-      await c.execute(`CREATE INDEX IF NOT EXISTS ${spec.name}_session ON ${t.keyspace}.${spec.name} ("session") USING 'sai'`);
-    }
+    if (!complete) await createTables(c, t, specs);
+    await prepare(c, [...specs.map((s) => s.insert), viewSpec(t.keyspace).insert]);
   } catch (err) {
     void c.shutdown().catch(() => {});
     // The server answered no (a bad keyspace option, no permission): a problem to fix. Anything else is losing it mid-way.
@@ -122,6 +131,30 @@ export async function connectCassandra(t: CassandraTarget, indicatorCols: readon
     throw new CassandraError(`lost Cassandra at ${t.hosts.join(',')} while creating tapedeck's tables (${reason(err)})`);
   }
   return c;
+}
+
+async function createTables(c: cassandra.Client, t: CassandraTarget, specs: readonly ReturnType<typeof tableSpec>[]): Promise<void> {
+  await c.execute(`CREATE KEYSPACE IF NOT EXISTS ${t.keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${t.replication}}`);
+  for (const spec of specs) await c.execute(spec.create);
+  await c.execute(viewSpec(t.keyspace).create);
+  const have = await existing(c, t.keyspace);
+  for (const spec of specs) {
+    for (const col of spec.columns) if (!have.columns.get(spec.name)?.has(col.name)) await c.execute(`ALTER TABLE ${t.keyspace}.${spec.name} ADD "${col.name}" double`);
+    // verify reads a run back by its sessions: a storage-attached index keeps that a lookup, not a scan.
+    await c.execute(`CREATE INDEX IF NOT EXISTS ${spec.name}_session ON ${t.keyspace}.${spec.name} ("session") USING 'sai'`);
+  }
+}
+
+/**
+ * Prepares the sink's INSERTs now, while connecting, so that the first rows need no
+ * round trip first. The driver has no prepare-only call: an execute with named
+ * parameters it cannot fill prepares the statement (mapping names needs the server's
+ * metadata) and then stops with an ArgumentError, client-side, before anything is sent.
+ */
+async function prepare(c: cassandra.Client, inserts: readonly string[]): Promise<void> {
+  await Promise.all(inserts.map((q) => c.execute(q, {}).catch((err: unknown) => {
+    if (!(err instanceof cassandra.errors.ArgumentError)) throw err;
+  })));
 }
 
 export interface SinkReport {

@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import type { CandleRow } from '../../src/engine/rows.ts';
-import { readBack } from '../../src/storage/cassandra.ts';
-import { parseCassandraUrl, utcDay, viewRows } from '../../src/storage/cassandra-schema.ts';
+import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { connectCassandra, readBack } from '../../src/storage/cassandra.ts';
+import { SINK_TABLES, VIEW_TABLE, parseCassandraUrl, tableSpec, utcDay, viewRows, viewSpec } from '../../src/storage/cassandra-schema.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
-import { readManifest } from '../../src/storage/run.ts';
+import { indicatorColumns, readManifest } from '../../src/storage/run.ts';
 import { GOLDEN_SESSION } from '../golden/golden.ts';
 import { runCli, sleep, startCli, tmpDir } from '../helpers.ts';
 import { SKIP_CASSANDRA, startCassandra, type CassandraNode } from './node.ts';
@@ -113,6 +114,25 @@ describe.skipIf(SKIP_CASSANDRA)('Cassandra', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(await Promise.all(TABLES.map((t) => snapshot('golden', t))), 'replaying again leaves every table as it was').toEqual(before);
   }, 180_000);
+
+  it('connects ready to write: token-aware routing knows the keyspace, the INSERTs are prepared, and preparing wrote nothing', async () => {
+    // The driver reads only the sink's keyspace into its metadata (not every keyspace's): routing by token needs that one.
+    const cols = indicatorColumns(DEFAULT_CONFIG);
+    const inserts = [...SINK_TABLES.map((t) => tableSpec('routing', t, cols).insert), viewSpec('routing').insert];
+    for (const run of ['the first connect, which creates the tables', 'a later one, which finds them']) {
+      const c = await connectCassandra(parseCassandraUrl(node.url('routing')), cols);
+      try {
+        expect(c.getReplicas('routing', Buffer.from('binance'))?.map((h) => h.address), run).toEqual([node.hosts]);
+        expect(Object.keys(c.metadata.keyspaces), run).toEqual(['routing']);
+        // The driver's cache of prepared statements has no public view: its internal lookup, by keyspace (none) and query.
+        const prepared = c.metadata as unknown as { getPreparedInfo(ks: undefined, q: string): { queryId?: Buffer } };
+        for (const q of inserts) expect(prepared.getPreparedInfo(undefined, q).queryId, `${run}: ${q}`).toBeInstanceOf(Buffer);
+      } finally {
+        await c.shutdown();
+      }
+    }
+    for (const t of [...SINK_TABLES, VIEW_TABLE]) expect(Number((await db.execute(`SELECT count(*) AS n FROM routing.${t}`)).rows[0]!.n), t).toBe(0);
+  }, 60_000);
 
   it('verify --sink fails, naming the table, when Cassandra holds a different row', async () => {
     const url = node.url('tampered');
