@@ -42,9 +42,10 @@ export interface ReplayOptions {
   readonly readThread?: boolean;
   /**
    * Extra sinks for the rows as they are made (the dashboard, Cassandra); a sink's `settle`,
-   * if it has one, is awaited between batches (bounded writes in flight).
+   * if it has one, is awaited between batches (bounded writes in flight), and its `lastRow`
+   * is called once the last row is made, before the run's own files are written.
    */
-  readonly sinks?: readonly (OutputSink & { settle?: () => Promise<void> })[];
+  readonly sinks?: readonly (OutputSink & { settle?: () => Promise<void>; lastRow?: () => void })[];
   /** Extra consumers of every LogEvent, after it is folded (the dashboard's connection health). */
   readonly taps?: readonly ((ev: LogEvent) => void)[];
 }
@@ -147,6 +148,11 @@ async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
     for (const x of extra) if (x.settle) await x.settle();
   }
   engine.finish();
+  if (extra.some((x) => x.lastRow)) {
+    // The last rows go out now, and the sink's round trip runs beside the writing of the run's files (one turn of the event loop sends them).
+    for (const x of extra) x.lastRow?.();
+    await new Promise(setImmediate);
+  }
   const manifest = writeRun(opts.out, collector.tables, engine.stats, opts.config, {
     command: 'replay',
     sessions: source.sessions,
