@@ -6,9 +6,13 @@
  * and are counted, so an outage of days cannot fill the disk unnoticed.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import v8 from 'node:v8';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+
+/** SQLite loads with the first store: a replay's sink never makes one (only a recorder's does), and loading it is ~15–40 ms of start-up. */
+const sqlite = (): typeof Database => createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 
 /** One row for one Cassandra table: its values in the INSERT's order, and its partition key (for grouping). */
 export interface PendingRow {
@@ -28,7 +32,7 @@ export class PendingStore {
 
   constructor(readonly file: string, private readonly max = 2_000_000) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
+    this.db = new (sqlite())(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec('CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, key TEXT NOT NULL, params BLOB NOT NULL)');
