@@ -1,13 +1,24 @@
 /**
- * What `--sink cassandra://…` costs a replay at --speed max, on the demo's archive (15
- * simulated minutes, seed 42, default engine options) and on a 4-hour one (where the
- * fixed cost of the last write and the close no longer dominates): the same replay with
- * and without the sink, one of each in turn (the machine's load moves), medians of 7, in
- * process (the connection made beforehand, the last row written and the client closed
- * before the clock stops), with the CPU time of the replay and of the Cassandra node (which
- * shares the cores here), and as whole CLI processes (start-up, connect and schema check
- * included; medians of 3). A section
- * of `npm run bench` (TAPEDECK_BENCH_SKIP=cassandra leaves it out); alone:
+ * What `--sink cassandra://…` costs a replay at --speed max, against the issue's goal (no
+ * more than 15 % of its throughput), on the demo's archive (`tapedeck demo`: 15 simulated
+ * minutes, seed 42, default engine options) and on a 4-hour one, in one run: the same
+ * replay without and with the sink, one of each in turn (the machine's load moves, and
+ * both see the same), medians of 21 (7 on the 4-hour demo). In process: the connection
+ * made beforehand, the last row written and the client closed before the clock stops.
+ *
+ * Throughput cost is 1 − (time without / time with), in three times: the CPU time of the
+ * replay's thread (the one thread a replay at --speed max runs on, whose time bounds its
+ * throughput; Linux /proc/self/task/<pid>/schedstat, in ns), the CPU time of the whole
+ * process (V8's GC helper threads and the kernel's loopback sends included), and wall
+ * time. On this shared machine (2 cores, other agents, CI, and the Cassandra node on the
+ * same cores) wall time moves with everyone's load by more than the sink costs, and the
+ * process's CPU time by nearly as much (its helper threads run when the cores let them);
+ * the replay thread's CPU time holds still (a sink that does nothing measured within 2 % of none), so
+ * that is the figure held against the goal. The node's own CPU is printed apart: on a
+ * machine of its own it would not be the replay's. Whole CLI processes (start-up,
+ * connect, schema check) come last, medians of 3.
+ *
+ * A section of `npm run bench` (TAPEDECK_BENCH_SKIP=cassandra leaves it out); alone:
  * `node --import tsx test/bench/cassandra-bench.ts` (CASSANDRA_HOSTS, or a node of its own).
  */
 import { spawnSync } from 'node:child_process';
@@ -22,10 +33,28 @@ import { ROOT } from '../helpers.ts';
 import { startCassandra, type CassandraNode } from '../cassandra/node.ts';
 import { runAlone, type Row } from './timing.ts';
 
+/** The issue's acceptance line: the sink costs a replay at most this share of its throughput. */
+const GOAL = 0.15;
+
+interface Cost {
+  readonly minutes: number;
+  /** Throughput cost by the replay thread's CPU time (held against the goal). */
+  readonly thread: number;
+}
+
+interface Times {
+  readonly wall: number[];
+  readonly cpu: number[];
+  readonly thread: number[];
+}
+
 export async function benchCassandra(row: Row, tmp: string, port = 19242): Promise<void> {
   const node = startCassandra(port);
   try {
-    for (const minutes of [15, 240]) await benchOne(row, tmp, node, minutes);
+    const costs: Cost[] = [];
+    for (const minutes of [15, 240]) costs.push(await benchOne(row, tmp, node, minutes));
+    const met = costs.every((c) => c.thread <= GOAL);
+    row('Cassandra sink against the goal (≤ 15 %, replay thread CPU)', `${costs.map((c) => `${c.minutes === 15 ? 'the demo' : `${c.minutes / 60}-hour demo`} ${pct(c.thread)}`).join(', ')}: ${met ? 'met' : 'NOT met'}`);
   } finally {
     node.down();
   }
@@ -46,69 +75,91 @@ const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
+/** CPU time (ms) of this process's main thread, the replay's: the first field of its schedstat (ns on a CPU); NaN where there is none. */
+const threadMs = (): number => {
+  try {
+    return Number(fs.readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+};
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+const load = (): string => os.loadavg()[0]!.toFixed(1);
 
-async function benchOne(row: Row, tmp: string, node: CassandraNode, minutes: number): Promise<void> {
+/** Wall, process CPU and replay thread CPU time (ms) of `fn`, pushed onto `into`. */
+async function timed(into: Times, fn: () => Promise<void>): Promise<void> {
+  const [t0, c0, r0] = [performance.now(), cpuMs(), threadMs()];
+  await fn();
+  into.wall.push(performance.now() - t0);
+  into.cpu.push(cpuMs() - c0);
+  into.thread.push(threadMs() - r0);
+}
+
+async function benchOne(row: Row, tmp: string, node: CassandraNode, minutes: number): Promise<Cost> {
   const archive = path.join(tmp, `cassandra-demo-${minutes}`);
   const { events } = generateArchive({ minutes, seed: 42, out: archive, startMs: Date.UTC(2024, 7, 9) });
   const url = `cassandra://${node.hosts}/bench`;
   const target = parseCassandraUrl(url);
+  const runs = minutes <= 15 ? 21 : 7;
+  const plain: Times = { wall: [], cpu: [], thread: [] };
+  const sink: Times = { wall: [], cpu: [], thread: [] };
+  const jvm: number[] = [];
   let rows = 0;
-  const plain = async (): Promise<void> => void await replay({ from: archive, out: path.join(tmp, 'c-plain'), speed: 'max', config: DEFAULT_CONFIG });
-  const withSink = async (): Promise<void> => {
-    const sink = new CassandraSink(target, DEFAULT_CONFIG, { say: (l) => console.error(l) });
-    await sink.open();
-    const t0 = performance.now();
-    const c0 = cpuMs();
+  const runPlain = (): Promise<void> => timed(plain, async () => void await replay({ from: archive, out: path.join(tmp, 'c-plain'), speed: 'max', config: DEFAULT_CONFIG }));
+  const runSink = async (): Promise<void> => {
+    const s = new CassandraSink(target, DEFAULT_CONFIG, { say: (l) => console.error(l) });
+    await s.open();
     const j0 = nodeCpuMs(node.port);
-    await replay({ from: archive, out: path.join(tmp, 'c-sink'), speed: 'max', config: DEFAULT_CONFIG, sinks: [sink] });
-    const r = await sink.close();
-    if (r.unwritten > 0) throw new Error(`bench: ${r.unwritten} rows not written to Cassandra`);
-    rows = Object.values(r.written).reduce((a, b) => a + b, 0);
-    times.sink.push(performance.now() - t0);
-    cpu.sink.push(cpuMs() - c0);
+    await timed(sink, async () => {
+      await replay({ from: archive, out: path.join(tmp, 'c-sink'), speed: 'max', config: DEFAULT_CONFIG, sinks: [s] });
+      const r = await s.close();
+      if (r.unwritten > 0) throw new Error(`bench: ${r.unwritten} rows not written to Cassandra`);
+      rows = Object.values(r.written).reduce((a, b) => a + b, 0);
+    });
     const j1 = nodeCpuMs(node.port);
     if (j0 !== undefined && j1 !== undefined) jvm.push(j1 - j0);
   };
-  const times = { plain: [] as number[], sink: [] as number[] };
-  const cpu = { plain: [] as number[], sink: [] as number[] };
-  const jvm: number[] = [];
-  await withSink(); // creates the keyspace and warms the node
-  await plain();
-  times.sink.length = 0;
-  cpu.sink.length = 0;
-  jvm.length = 0;
-  // Side by side, one of each in turn: on a shared machine the load moves, and both see the same.
-  for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
-    const c0 = cpuMs();
-    await plain();
-    times.plain.push(performance.now() - t0);
-    cpu.plain.push(cpuMs() - c0);
-    await withSink();
+  const loadBefore = load();
+  // One of each first (creates the keyspace, warms the node and the code), not counted.
+  await runSink();
+  await runPlain();
+  for (const xs of [...Object.values(plain), ...Object.values(sink), jvm]) xs.length = 0;
+  for (let i = 0; i < runs; i++) {
+    await runPlain();
+    await runSink();
   }
-  const [plainMs, sinkMs] = [median(times.plain), median(times.sink)];
+  const m = (t: Times): { wall: number; cpu: number; thread: number } => ({ wall: median(t.wall), cpu: median(t.cpu), thread: median(t.thread) });
+  const [p, w] = [m(plain), m(sink)];
+  const cost = (k: keyof Times): string => `${pct(1 - p[k] / w[k])} (${((1 - p[k] / w[k]) / GOAL).toFixed(2)} × the goal)`;
+  const times = (t: typeof p): string => `replay thread CPU ${t.thread.toFixed(0)} ms, process CPU ${t.cpu.toFixed(0)} ms, wall ${t.wall.toFixed(0)} ms`;
   const rate = (ms: number): string => `${Math.round(events / (ms / 1000)).toLocaleString('en-US')} events/s`;
-  row(`replay the demo, ${minutes} minutes (in process), no sink`, `${rate(plainMs)} (${events.toLocaleString('en-US')} events, ${(plainMs / 1000).toFixed(2)} s; CPU ${median(cpu.plain).toFixed(0)} ms)`);
-  row(`  with --sink Cassandra ${node.version} (connected beforehand)`, `${rate(sinkMs)} (${rows.toLocaleString('en-US')} rows written, all of them before the replay returned); cost ${(100 * (1 - plainMs / sinkMs)).toFixed(1)} % of throughput (goal ≤ 15 %)`);
-  row('  CPU of the replay with the sink; of the Cassandra node', `${median(cpu.sink).toFixed(0)} ms (+${(100 * (median(cpu.sink) / median(cpu.plain) - 1)).toFixed(1)} %); ${jvm.length > 0 ? `${median(jvm).toFixed(0)} ms (on the same cores here)` : 'not measured (not a node this script runs)'}`);
-  const cli = (extra: string[]): Promise<unknown> => Promise.resolve(spawnSync(process.execPath, [path.join(ROOT, 'src/cli/tapedeck.mjs'), 'replay', '--from', archive, '--out', path.join(tmp, 'c-cli'), ...extra], { env: { ...process.env, CI: '1' } }));
+  const name = minutes === 15 ? 'the demo (15 minutes)' : `a ${minutes / 60}-hour demo`;
+  row(`replay ${name}, in process, no sink`, `${rate(p.wall)} (${events.toLocaleString('en-US')} events; ${times(p)}; medians of ${runs}, load ${loadBefore} → ${load()})`);
+  row(`  with --sink Cassandra ${node.version} (connected beforehand)`, `${rate(w.wall)} (${rows.toLocaleString('en-US')} rows, all written and the client closed before the clock stops; ${times(w)})`);
+  row('  throughput cost by replay thread CPU (held against the goal)', cost('thread'));
+  row('  by process CPU; by wall time', `${cost('cpu')}; ${cost('wall')}`);
+  row('  CPU of the Cassandra node per replay (same cores here)', jvm.length > 0 ? `${median(jvm).toFixed(0)} ms` : 'not measured (not a node this script runs)');
+  const cli = (extra: string[]): void => void spawnSync(process.execPath, [path.join(ROOT, 'src/cli/tapedeck.mjs'), 'replay', '--from', archive, '--out', path.join(tmp, 'c-cli'), ...extra], { env: { ...process.env, CI: '1' } });
   const cliTimes = { plain: [] as number[], sink: [] as number[] };
   for (let i = 0; i < 3; i++) {
     for (const [k, extra] of [['plain', []], ['sink', ['--sink', url]]] as const) {
       const t0 = performance.now();
-      await cli([...extra]);
+      cli([...extra]);
       cliTimes[k].push(performance.now() - t0);
     }
   }
-  row('  the same as whole CLI processes (start-up, connect, schema check)', `${(median(cliTimes.plain) / 1000).toFixed(2)} s without, ${(median(cliTimes.sink) / 1000).toFixed(2)} s with the sink`);
+  const [cp, cs] = [median(cliTimes.plain), median(cliTimes.sink)];
+  row('  as whole CLI processes (start-up, connect, schema check)', `${(cp / 1000).toFixed(2)} s without, ${(cs / 1000).toFixed(2)} s with the sink (+${(cs - cp).toFixed(0)} ms)`);
   fs.rmSync(archive, { recursive: true, force: true });
+  return { minutes, thread: 1 - p.thread / w.thread };
 }
 
 if (runAlone(import.meta.url)) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-cassandra-'));
   try {
-    await benchCassandra((label, value) => console.log(`${label.padEnd(56)} ${value}`), tmp);
+    await benchCassandra((label, value) => console.log(`${label.padEnd(58)} ${value}`), tmp);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
