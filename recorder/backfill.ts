@@ -40,12 +40,14 @@ async function fetchText(url: string, retries: number): Promise<{ body: string; 
 export async function backfill(gap: GapRequest, deps: BackfillDeps): Promise<void> {
   const retries = deps.retries ?? 3;
   const { venue } = deps;
+  const paging = venue.trades?.backfill;
+  if (paging === undefined) return;
   let got = 0;
   try {
-    for (let url: string | undefined = venue.backfill.first(venue.restBase, gap); url !== undefined;) {
+    for (let url: string | undefined = paging.first(venue.restBase, gap); url !== undefined;) {
       const { body, headers } = await fetchText(url, retries);
       deps.log('rest', body, url);
-      const page = venue.backfill.next(venue.restBase, gap, url, { body, header: (name) => headers.get(name) });
+      const page = paging.next(venue.restBase, gap, url, { body, header: (name) => headers.get(name) });
       got += page.trades;
       url = page.next;
     }

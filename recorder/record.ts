@@ -21,7 +21,7 @@ import { CommitLatency } from './commit-latency.ts';
 import { RecvClock } from './clock.ts';
 import { SupervisedConnection } from './connection.ts';
 import { RecorderMetrics } from './metrics.ts';
-import { venue, type Venue } from './venues.ts';
+import { venue, type Venue, type VenueChoices } from './venues.ts';
 import { diskFault, ensureWritableDir } from './disk.ts';
 import { restartBackfill } from './restart.ts';
 
@@ -33,6 +33,8 @@ export interface RecordOptions {
   readonly out: string;
   readonly durationMs?: number;
   readonly endpoints?: Readonly<Record<string, { ws: string; rest: string }>>;
+  /** Per exchange: native symbols named as they are (instead of `symbols`), its API key. */
+  readonly choices?: Readonly<Record<string, VenueChoices>>;
   readonly config: EngineConfig;
   readonly tickMs?: number;
   readonly commitMs?: number;
@@ -95,7 +97,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const metricsUrl = o.metrics ? await metrics.serve(o.metrics.host, o.metrics.port) : undefined;
   const clock = new RecvClock();
   const collector = new TableCollector();
-  const venues = new Map<string, Venue>(o.exchanges.map((x) => [x, venue(x, o.symbols, o.endpoints?.[x])]));
+  const venues = new Map<string, Venue>(o.exchanges.map((x) => [x, venue(x, o.symbols, o.endpoints?.[x], o.choices?.[x])]));
   const inflight = new Set<Promise<void>>();
   let seq = 0;
   let stopping = false;
@@ -120,7 +122,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         // A gap comes before the trade that revealed it: the symbol's newest trade is the last one before it.
         const sinceUs = newestTradeUs.get(g.exchange)?.get(g.symbol);
         // Backfill after this event is folded: its response is logged as a later event.
-        if (v) setImmediate(() => startBackfill(v, g.symbol, g.from_id, g.to_id, sinceUs));
+        if (v?.trades) setImmediate(() => startBackfill(v, g.symbol, g.from_id, g.to_id, sinceUs));
       }
     },
   };
@@ -257,7 +259,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         exchange: v.exchange, url: c.url, subscribe: c.subscribe, silenceMs: o.silenceMs ?? v.silenceMs, maxAgeMs: v.maxAgeMs, attempts: v.attempts,
         reconnectNotice: v.reconnectNotice, heartbeat: v.heartbeat,
         ...(o.backoff ? { backoff: o.backoff } : {}),
-        log: (kind, conn, payload, meta) => log(kind, v.exchange, conn, payload, meta),
+        // Whatever names the venue's API key (the URL of an `open` or `error`) is logged with it masked.
+        log: (kind, conn, payload, meta) => log(kind, v.exchange, conn, v.mask(payload), v.mask(meta)),
         onReconnect: () => metrics.reconnects.inc({ exchange: v.exchange }),
         onError: () => metrics.connectionErrors.inc({ exchange: v.exchange }),
       }));

@@ -83,16 +83,18 @@ export interface RestartDeps {
   readonly say: (line: string) => void;
 }
 
-async function newestTradeId(v: Venue, symbol: string): Promise<bigint | undefined> {
-  const res = await fetch(v.latestTradeUrl(symbol), { signal: AbortSignal.timeout(5_000) });
+async function newestTradeId(trades: NonNullable<Venue['trades']>, symbol: string): Promise<bigint | undefined> {
+  const res = await fetch(trades.latestTradeUrl(symbol), { signal: AbortSignal.timeout(5_000) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return v.newestTradeId(await res.text());
+  return trades.newestTradeId(await res.text());
 }
 
 /** Backfills, for every symbol the archive already holds, the trades made since its last one. */
 export async function restartBackfill(d: RestartDeps): Promise<void> {
   const deadline = Date.now() + BUDGET_MS;
   for (const v of d.venues) {
+    // No REST trade history (CryptoCompare): nothing to ask for.
+    if (v.trades === undefined) continue;
     const last = await lastArchivedTrades(d.rawDir, v.exchange, v.symbols);
     for (const [symbol, { id: lastId, tsUs }] of last) {
       if (Date.now() > deadline) {
@@ -101,7 +103,7 @@ export async function restartBackfill(d: RestartDeps): Promise<void> {
       }
       let newest: bigint | undefined;
       try {
-        newest = await newestTradeId(v, symbol);
+        newest = await newestTradeId(v.trades, symbol);
       } catch (err) {
         // One unanswered request stands for the venue: its other symbols would wait as long.
         d.say(`restart: cannot ask ${v.exchange} for its newest trades (${(err as Error).message}); trades of ${[...last.keys()].join(', ')} made while no recorder ran are not backfilled`);

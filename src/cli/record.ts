@@ -4,7 +4,8 @@ import { tableSummary } from '../storage/run.ts';
 import { record } from '../../recorder/record.ts';
 import { badSession } from '../../recorder/session.ts';
 import { RECORDABLE, DEFAULT_ENDPOINTS } from '../../recorder/venues.ts';
-import { liveSpec } from '../exchanges/registry.ts';
+import { exchangeSpec, liveSpec } from '../exchanges/registry.ts';
+import type { VenueChoices } from '../../recorder/venues.ts';
 import { parseDuration } from '../engine/config.ts';
 import { parseBrokers } from '../storage/kafka.ts';
 import { withNeeds } from '../../replayer/backtest.ts';
@@ -25,7 +26,7 @@ import { SINK_DESCRIPTION, sinkSummary, sinkTarget } from './sink-options.ts';
 interface Args extends EngineArgs, StrategyArgs, UiArgs {
   strategy?: string;
   exchanges: string; symbols: string; out: string; duration?: string; endpoint: string[]; tick: string;
-  'metrics-port': number; silence?: string; kafka?: string; 'topic-prefix': string; partitions: number; 'metrics-host': string; metrics: boolean; session?: string; sink?: string;
+  'metrics-port': number; silence?: string; 'api-key'?: string; kafka?: string; 'topic-prefix': string; partitions: number; 'metrics-host': string; metrics: boolean; session?: string; sink?: string;
 }
 
 /** `binance=ws://127.0.0.1:9000/binance` → ws and REST bases (REST: the same host over http). */
@@ -52,7 +53,13 @@ export const recordCommand: CommandModule<object, Args> = {
   describe: 'record live exchange WebSocket data into the archive, running the engine live',
   builder: (y) => withUiOptions(withStrategyOptions(withEngineOptions(y
     .option('exchanges', { type: 'string', default: 'binance,coinbase', describe: `exchanges: ${RECORDABLE.join(',')}` })
-    .option('symbols', { type: 'string', default: 'BTC-USD,ETH-USD', describe: 'assets as BASE-QUOTE (Binance records USD as USDT)' })
+    .option('symbols', {
+      type: 'string', default: 'BTC-USD,ETH-USD',
+      describe: 'assets as BASE-QUOTE (Binance records USD as USDT; cryptocompare: the Coinbase, Kraken and Bitstamp markets of each), '
+        + 'or CryptoCompare markets as Market~BASE~QUOTE (e.g. Kraken~BTC~USD; then cryptocompare records only those). '
+        + 'CryptoCompare trade times have 1 s resolution unless the market sends TSNS: 1s is its finest honest window',
+    })
+    .option('api-key', { type: 'string', describe: `API key of an exchange that needs one (${keyed().join(', ')}; default: $${keyed().map((x) => liveSpec(x)!.apiKey!.env).join(', $')}); never logged, archived or shown` })
     .option('out', { type: 'string', default: 'data', describe: 'data root: raw/ archive, out/<session>/ outputs, spool/' })
     .option('duration', { type: 'string', describe: 'stop after this long, e.g. 30s, 10m (default: until Ctrl-C)' })
     .option('endpoint', { type: 'string', array: true, default: [], describe: `override a WebSocket endpoint, e.g. binance=ws://127.0.0.1:9000/binance (default ${Object.entries(DEFAULT_ENDPOINTS).map(([k, v]) => `${k}=${v.ws}`).join(', ')})` })
@@ -74,8 +81,7 @@ export const recordCommand: CommandModule<object, Args> = {
       if (bad) throw new UserError(bad);
     }
     const exchanges = parseExchanges(a.exchanges, RECORDABLE);
-    const symbols = a.symbols.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
-    for (const s of symbols) if (!/^[A-Z0-9]+-[A-Z0-9]+$/.test(s)) throw new UserError(`bad symbol ${JSON.stringify(s)} (use BASE-QUOTE, e.g. BTC-USD)`);
+    const { symbols, choices } = venueChoices(a, exchanges);
     const durationMs = a.duration !== undefined ? userInput(() => parseDuration(a.duration!)) : undefined;
     const tickMs = userInput(() => parseDuration(a.tick));
     const silenceMs = a.silence !== undefined ? userInput(() => parseDuration(a.silence!)) : undefined;
@@ -103,7 +109,7 @@ export const recordCommand: CommandModule<object, Args> = {
     const sinks = [...(view ? [view.sink] : []), ...(dash ? [dash.hub] : []), ...(cassandra ? [cassandra] : [])];
     const taps = [...(view ? [view.tap] : []), ...(dash ? [dash.hub.tap] : [])];
     const r = await record({
-      exchanges, symbols, out: a.out, config, tickMs, endpoints: parseEndpoints(a.endpoint, exchanges),
+      exchanges, symbols, out: a.out, config, tickMs, endpoints: parseEndpoints(a.endpoint, exchanges), choices,
       ...(rollThread !== undefined ? { rollThread } : {}),
       metrics: a.metrics ? { host: a['metrics-host'], port: a['metrics-port'] } : null,
       signal: stop.signal, say,
@@ -133,6 +139,33 @@ export const recordCommand: CommandModule<object, Args> = {
     if (r.kafka) process.stdout.write(`kafka: ${r.kafka.delivered} events delivered to ${r.kafka.topic}${r.kafka.undelivered > 0 ? `, ${r.kafka.undelivered} NOT delivered (kept in the spool and the archive)` : ''}\n`);
   },
 };
+
+/** Exchanges that need an API key. */
+const keyed = (): string[] => RECORDABLE.filter((x) => liveSpec(x)!.apiKey !== undefined);
+
+/**
+ * `--symbols` split into canonical `BASE-QUOTE` names (for every exchange) and native ones
+ * an exchange's spec lets a user name (`Kraken~BTC~USD`), and each keyed exchange's API key.
+ */
+export function venueChoices(a: { symbols: string; 'api-key'?: string }, exchanges: readonly string[]): { symbols: string[]; choices: Record<string, VenueChoices> } {
+  const symbols: string[] = [];
+  const native = new Map<string, string[]>();
+  for (const entry of a.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const owner = exchanges.find((x) => exchangeSpec(x)!.symbols.named?.test(entry));
+    if (owner !== undefined) native.set(owner, [...(native.get(owner) ?? []), entry]);
+    else if (/^[A-Z0-9]+-[A-Z0-9]+$/.test(entry.toUpperCase())) symbols.push(entry.toUpperCase());
+    else throw new UserError(`bad symbol ${JSON.stringify(entry)} (use BASE-QUOTE, e.g. BTC-USD${exchanges.some((x) => exchangeSpec(x)!.symbols.named) ? ', or Market~BASE~QUOTE for cryptocompare, e.g. Kraken~BTC~USD' : ''})`);
+  }
+  const choices: Record<string, VenueChoices> = {};
+  for (const x of exchanges) {
+    const env = liveSpec(x)!.apiKey?.env;
+    const apiKey = env === undefined ? undefined : a['api-key'] ?? process.env[env];
+    if (env !== undefined && (apiKey === undefined || apiKey === '')) throw new UserError(`${x} needs an API key: --api-key or $${env}`);
+    if (symbols.length === 0 && !native.has(x)) throw new UserError(`no symbols for ${x} (give BASE-QUOTE, e.g. BTC-USD)`);
+    choices[x] = { ...(native.has(x) ? { native: native.get(x)! } : {}), ...(apiKey !== undefined ? { apiKey } : {}) };
+  }
+  return { symbols, choices };
+}
 
 /** The recorder's sink, its waiting rows kept in `file`; a file that cannot be opened is the user's to fix. */
 function pendingSink(target: CassandraTarget, config: EngineConfig, say: (l: string) => void, file: string): CassandraSink {

@@ -8,6 +8,7 @@ import type { LogEvent } from '../log/event.ts';
 import { binance } from './binance/spec.ts';
 import { bitstamp } from './bitstamp/spec.ts';
 import { coinbase } from './coinbase/spec.ts';
+import { cryptocompare } from './cryptocompare/spec.ts';
 import { kraken } from './kraken/spec.ts';
 import type { SimProtocol } from '../sim/protocol.ts';
 import type { Decoder, ExchangeSpec, LiveSpec, SimSpec } from './spec.ts';
@@ -15,7 +16,7 @@ import type { Decoder, ExchangeSpec, LiveSpec, SimSpec } from './spec.ts';
 export type { Decoder } from './spec.ts';
 
 /** Every exchange tapedeck knows. A name here without a registry line (or the reverse) does not compile. */
-export type ExchangeId = 'binance' | 'binanceus' | 'bitstamp' | 'coinbase' | 'kraken';
+export type ExchangeId = 'binance' | 'binanceus' | 'bitstamp' | 'coinbase' | 'cryptocompare' | 'kraken';
 
 export const EXCHANGES = {
   binance,
@@ -23,6 +24,7 @@ export const EXCHANGES = {
   binanceus: { ...binance, cryptofeedName: 'BINANCE_US', live: undefined, sim: undefined },
   bitstamp,
   coinbase,
+  cryptocompare,
   kraken,
 } satisfies Record<ExchangeId, ExchangeSpec>;
 
@@ -32,6 +34,12 @@ export const EXCHANGE_IDS = (Object.keys(EXCHANGES) as ExchangeId[]).sort();
 /** The spec of `name`; own keys only, so that an exchange named `constructor` is simply unknown. */
 export function exchangeSpec(name: string): ExchangeSpec | undefined {
   return Object.hasOwn(EXCHANGES, name) ? (EXCHANGES as Record<string, ExchangeSpec>)[name] : undefined;
+}
+
+/** The exchange whose spec reads a venue's symbols: `cryptocompare:Kraken` (an aggregator's market) → `cryptocompare`. */
+function specOfVenue(venue: string): ExchangeSpec | undefined {
+  const colon = venue.indexOf(':');
+  return exchangeSpec(colon < 0 ? venue : venue.slice(0, colon));
 }
 
 export function isSupportedExchange(name: string): boolean {
@@ -64,9 +72,17 @@ export async function loadSimServers(): Promise<ReadonlyMap<string, SimProtocol>
   return new Map(await Promise.all(SIMULATED.map(async (x) => [x, await simSpec(x).server()] as const)));
 }
 
-/** Default taker and maker fees of every exchange, bps: the one place they are written is each spec. */
+/**
+ * Default taker and maker fees of every exchange, bps: the one place they are written is each
+ * spec. An aggregator's markets are venues of their own (`cryptocompare:Kraken`), each with
+ * the fees of the exchange of its name when there is one, else the aggregator's.
+ */
 export function defaultFees(kind: 'takerBps' | 'makerBps'): Record<string, number> {
-  return Object.fromEntries(EXCHANGE_IDS.map((x) => [x, EXCHANGES[x].fees[kind]]));
+  return Object.fromEntries(EXCHANGE_IDS.flatMap((x) => {
+    const spec: ExchangeSpec = EXCHANGES[x];
+    const venues = (spec.venues ?? []).map((v) => [`${x}:${v}`, (exchangeSpec(v.toLowerCase()) ?? spec).fees[kind]] as const);
+    return [[x, spec.fees[kind]] as const, ...venues];
+  }));
 }
 
 /** The exchange of a cryptofeed file name's first part (`BINANCE_US` → binanceus); an unknown one in lower case. */
@@ -87,7 +103,7 @@ export function canonicalAsset(
 ): string | undefined {
   const key = `${exchange}:${symbol}`;
   if (Object.hasOwn(opts.mapping, key)) return opts.mapping[key];
-  const split = exchangeSpec(exchange)?.symbols.split(symbol);
+  const split = specOfVenue(exchange)?.symbols.split(symbol);
   if (!split) return undefined;
   const [base, quote] = split;
   return `${base}/${opts.usdtAsUsd && USD_LIKE.has(quote) ? 'USD' : quote}`;

@@ -23,8 +23,10 @@ export interface Decoder {
 export interface SymbolRules {
   /** Native symbol → [base, quote], or undefined when it cannot be split. */
   split(symbol: string): [string, string] | undefined;
-  /** Canonical `BTC-USD` → the native symbol the exchange trades it as. */
-  native(canonical: string): string;
+  /** Canonical `BTC-USD` → the native symbol the exchange trades it as (several for an aggregator: one per market it carries). */
+  native(canonical: string): string | readonly string[];
+  /** Native symbols a user may name as they are in `record --symbols` (CryptoCompare's `Kraken~BTC~USD`), when not only canonical ones. */
+  readonly named?: RegExp;
   /** The native symbol a received frame is about, read from its text without decoding it (Kafka routing); undefined for control frames. */
   ofFrame(payload: string): string | undefined;
   /** The native symbol of a logged REST request (its URL). */
@@ -69,6 +71,12 @@ export interface BackfillPaging {
 /** What the recorder needs to hold a live connection to the exchange (protocols.md). */
 export interface LiveSpec {
   readonly endpoints: { readonly ws: string; readonly rest: string };
+  /**
+   * The exchange needs an API key: `record --api-key`, else the environment variable `env`.
+   * `url` puts it into a WebSocket URL; the recorder logs that URL with the key masked and
+   * writes the key nowhere.
+   */
+  readonly apiKey?: { readonly env: string; url(ws: string, key: string): string };
   /** WebSocket URLs to open (one connection each) and the frames to send on open. */
   connections(ws: string, symbols: readonly string[]): { url: string; subscribe: string[] }[];
   /** Silence (no frame, no ping) after which the connection counts as dead. */
@@ -81,10 +89,11 @@ export interface LiveSpec {
   readonly reconnectNotice?: (text: string) => boolean;
   /** A frame the client sends every `everyMs` to keep the connection (and its silence watch) alive. */
   readonly heartbeat?: { readonly everyMs: number; readonly frame: string };
-  readonly backfill: BackfillPaging;
+  /** Absent (with the two below): the exchange has no REST trade history; gaps stay gaps and a restart backfills nothing. */
+  readonly backfill?: BackfillPaging;
   /** The newest trade of `symbol` (restart backfill), and the newest trade id in that URL's response (undefined when it holds none; throws on a body it cannot read). */
-  latestTradeUrl(rest: string, symbol: string): string;
-  newestTradeId(body: string): bigint | undefined;
+  latestTradeUrl?(rest: string, symbol: string): string;
+  newestTradeId?(body: string): bigint | undefined;
 }
 
 export interface SimEndpoint {
@@ -101,8 +110,8 @@ export interface SimSpec {
    * routes' imports (engine candles) need the registry already built.
    */
   readonly server: () => Promise<SimProtocol>;
-  /** Native symbol of a simulated asset. */
-  symbol(base: string): string;
+  /** Native symbol of a simulated asset (several for an aggregator: one stream per market). */
+  symbol(base: string): string | readonly string[];
   /** Where a recorder connects, the frames it sends, and the acks it gets, in order (offline sessions). */
   endpoint(symbols: readonly string[]): SimEndpoint;
   /** A fresh encoder (it keeps sequence numbers): `wire` is what the simulator's socket layer gets, `logged` what a recorder subscribed as `record` does receives. */
@@ -119,6 +128,12 @@ export interface ExchangeSpec {
   readonly makeDecoder: () => Decoder;
   readonly symbols: SymbolRules;
   readonly fees: Fees;
+  /**
+   * An aggregator's markets (CryptoCompare's `M`): each is a venue of its own in the outputs,
+   * named `<exchange>:<market>`, with the fees of the exchange of that name when tapedeck
+   * knows it (`Kraken` → kraken's), else this spec's.
+   */
+  readonly venues?: readonly string[];
   /** Absent: tapedeck decodes and replays this exchange's recordings but cannot record it live (yet). */
   readonly live?: LiveSpec;
   /** Absent: the simulator does not speak this exchange (yet). */

@@ -22,9 +22,9 @@ export const DEFAULT_ASSETS: readonly SimAsset[] = [
   { base: 'ETH', start: 3_000, vol: 0.0005, tick: 0.01, typicalSize: 0.4 },
 ];
 
-/** Native symbol of an asset on a venue (`BTCUSDT`, `BTC-USD`): its spec's `sim.symbol`. */
-export function simSymbol(exchange: string, base: string): string {
-  return simSpec(exchange).symbol(base);
+/** Native symbols of an asset on a venue (`BTCUSDT`, `BTC-USD`; an aggregator's one per market): its spec's `sim.symbol`. */
+export function simSymbols(exchange: string, base: string): readonly string[] {
+  return [simSpec(exchange).symbol(base)].flat();
 }
 
 export interface SimTrade {
@@ -95,10 +95,11 @@ export function* simulateMarket(o: SimOptions): Generator<SimEvent> {
   const streams: Stream[] = [];
   for (const exchange of o.exchanges) {
     for (const asset of assets) {
-      streams.push({
-        exchange, asset, symbol: simSymbol(exchange, asset.base), nextUs: startUs + rng.int(0, meanGapUs),
-        nextTradeId: 1_000_000 + rng.int(0, 1_000_000), skew: 0, skewUntilUs: 0,
-      });
+      for (const symbol of simSymbols(exchange, asset.base)) {
+        streams.push({
+          exchange, asset, symbol, nextUs: startUs + rng.int(0, meanGapUs), nextTradeId: 1_000_000 + rng.int(0, 1_000_000), skew: 0, skewUntilUs: 0,
+        });
+      }
     }
   }
   // Chance per event such that dislocations start at `dislocationRate` per second overall.

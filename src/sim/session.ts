@@ -8,7 +8,7 @@ import type { LogEvent } from '../log/event.ts';
 import type { SimEndpoint } from '../exchanges/spec.ts';
 import { simSpec } from '../exchanges/registry.ts';
 import { FrameEncoder } from './frames.ts';
-import { DEFAULT_ASSETS, simSymbol, simulateMarket, type SimOptions } from './market.ts';
+import { DEFAULT_ASSETS, simSymbols, simulateMarket, type SimOptions } from './market.ts';
 import { Rng } from './random.ts';
 
 export interface SimSessionOptions extends SimOptions {
@@ -65,7 +65,7 @@ export function* streamSession(o: SimSessionOptions): Generator<LogEvent> {
   const lastRecv = new Map<string, bigint>();
   const queues = new Map<string, Keyed[]>();
   for (const x of o.exchanges) {
-    const ep = simEndpoints(x, assets.map((a) => simSymbol(x, a.base)));
+    const ep = simEndpoints(x, assets.flatMap((a) => simSymbols(x, a.base)));
     const conn = `${x}.0`;
     setup.push({ recvNs: startNs, exchange: x, conn, kind: 'open', payload: '', meta: ep.url });
     // Subscribes go out at once, one ns apart; their acks come 2 ms later.

@@ -16,8 +16,7 @@ const opts = { usdtAsUsd: true, mapping: {} };
 describe('the exchange registry', () => {
   it.each(EXCHANGE_IDS)('%s: a canonical asset goes to its native symbol and back', (x) => {
     for (const c of ['BTC-USD', 'ETH-USD', 'SOL-EUR']) {
-      const native = EXCHANGES[x].symbols.native(c);
-      expect(canonicalAsset(x, native, opts), `${c} → ${native}`).toBe(c.replace('-', '/'));
+      for (const native of [EXCHANGES[x].symbols.native(c)].flat()) expect(canonicalAsset(x, native, opts), `${c} → ${native}`).toBe(c.replace('-', '/'));
     }
   });
 
@@ -35,7 +34,7 @@ describe('the exchange registry', () => {
   });
 
   it.each(SIMULATED)('%s: the protocol server reads the trade frames its wire shapes make (stream, symbol, printed decimals)', async (x) => {
-    const symbol = simSpec(x).symbol('BTC');
+    const symbol = [simSpec(x).symbol('BTC')].flat()[0]!;
     const trade = { kind: 'trade' as const, exchange: x, symbol, tradeId: 7, price: 65_000.5, size: 0.25, side: 'sell' as const, tsUs: 1_700_000_000_000_000 };
     const wire = simSpec(x).encoder().wire(trade);
     const server = (await loadSimServers()).get(x)!;
@@ -62,10 +61,11 @@ describe('the exchange registry', () => {
 
 /** Pages a gap against a fake exchange holding `ids`, served as the spec's own simulator body. */
 function page(live: LiveSpec, exchange: string, gap: GapRequest, ids: readonly number[]): { urls: string[]; got: number } {
+  const backfill = live.backfill!;
   const sim = exchangeSpec(exchange)!.sim!;
   const urls: string[] = [];
   let got = 0;
-  for (let url: string | undefined = live.backfill.first('http://x', gap); url !== undefined;) {
+  for (let url: string | undefined = backfill.first('http://x', gap); url !== undefined;) {
     expect(urls.length, 'paging ends').toBeLessThan(50);
     urls.push(url);
     const limit = Number(urlParam(url, 'limit'));
@@ -75,7 +75,7 @@ function page(live: LiveSpec, exchange: string, gap: GapRequest, ids: readonly n
     const rows = fromId !== undefined ? ids.filter((i) => i >= Number(fromId)).slice(0, limit) : ids.filter((i) => i < Number(after)).slice(-limit);
     const trades = rows.map((tradeId) => ({ kind: 'trade' as const, exchange, symbol: gap.symbol, tradeId, price: 1, size: 1, side: 'buy' as const, tsUs: 1_700_000_000_000_000 }));
     const res = { body: sim.restTradesBody(trades), header: (n: string) => (n === 'cb-after' && rows.length > 0 ? String(rows[0]) : null) };
-    const p = live.backfill.next('http://x', gap, url, res);
+    const p = backfill.next('http://x', gap, url, res);
     got += p.trades;
     url = p.next;
   }
@@ -93,8 +93,8 @@ describe('backfill paging, pure', () => {
   });
 
   it('binance: an empty page is an error the gap event names', () => {
-    const live = exchangeSpec('binance')!.live!;
+    const live = exchangeSpec('binance')!.live!.backfill!;
     const gap = { exchange: 'binance', symbol: 'S', fromId: 10n, toId: 20n };
-    expect(() => live.backfill.next('http://x', gap, live.backfill.first('http://x', gap), { body: '[]', header: () => null })).toThrow('no trades from id 10');
+    expect(() => live.next('http://x', gap, live.first('http://x', gap), { body: '[]', header: () => null })).toThrow('no trades from id 10');
   });
 });

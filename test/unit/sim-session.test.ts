@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/log/event.ts';
 import { FrameEncoder } from '../../src/sim/frames.ts';
 import { binanceCombined, binanceStream } from '../../src/exchanges/binance/wire.ts';
-import { DEFAULT_ASSETS, simSymbol, simulateMarket, type SimTrade } from '../../src/sim/market.ts';
+import { DEFAULT_ASSETS, simSymbols, simulateMarket, type SimTrade } from '../../src/sim/market.ts';
 import { Rng } from '../../src/sim/random.ts';
 import { simEndpoints, streamSession, type SimSessionOptions } from '../../src/sim/session.ts';
 
@@ -24,7 +24,7 @@ function oracleSession(o: SimSessionOptions): LogEvent[] {
   const lastRecv = new Map<string, bigint>();
   const assets = o.assets ?? DEFAULT_ASSETS;
   for (const x of o.exchanges) {
-    const ep = simEndpoints(x, assets.map((a) => simSymbol(x, a.base)));
+    const ep = simEndpoints(x, assets.flatMap((a) => simSymbols(x, a.base)));
     const conn = `${x}.0`;
     raws.push({ recvNs: startNs, exchange: x, conn, kind: 'open', payload: '', meta: ep.url });
     raws.push({ recvNs: startNs + 1n, exchange: x, conn, kind: 'sent', payload: ep.subscribe[0]!, meta: '' });
