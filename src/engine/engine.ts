@@ -30,10 +30,28 @@ export interface EngineStats {
   decode: Record<string, DecodeCounts>;
 }
 
-interface PerExchange {
-  readonly decoder: Decoder;
+/**
+ * One venue's event time and windows. An exchange is one venue, except an aggregator whose
+ * markets are venues of their own (`cryptocompare:Kraken`): each keeps its own clock, since
+ * the markets of one socket are not in one time order (each subscribe replays its market's
+ * latest trades, older than what the others already sent).
+ */
+interface Venue {
   readonly clock: ExchangeClock;
   readonly candles: CandleWindows;
+  /** The watermark before the event being folded, and that event's stamp (its number in the run; -1: none yet). */
+  eventWatermarkUs: number;
+  eventSeq: number;
+}
+
+interface PerExchange {
+  readonly name: string;
+  readonly decoder: Decoder;
+  /** Its venues by name, the exchange's own first (the only one but for an aggregator). */
+  readonly venues: Map<string, Venue>;
+  readonly own: Venue;
+  /** Venues the event being folded touched, besides the exchange's own. */
+  readonly touched: Venue[];
   /** The recorder session this exchange's latest event came from ('' before the first). */
   session: string;
 }
@@ -48,9 +66,8 @@ export class Engine {
   private lastRecvNs = 0n;
   private lastSession = '';
   private lastSeq = -1;
-  /** While an event is folded: the live connection it came on (frames only), and the watermark before it. */
+  /** While an event is folded: the live connection it came on (frames only). */
   private frameConn: string | undefined;
-  private eventWatermarkUs = Number.NEGATIVE_INFINITY;
   readonly stats: EngineStats = {
     events: 0, byKind: Object.create(null) as Record<string, number>, trades: 0, quotes: 0, gaps: 0, late: 0, decodeErrors: 0,
     // Keyed by names from the archive: no inherited keys (an exchange called `toString` is just a name).
@@ -86,17 +103,24 @@ export class Engine {
       return;
     }
     this.sessionOf(x, ev.session);
-    if (ev.kind === 'close' || ev.kind === 'open') x.clock.forget(ev.conn);
-    if (ev.kind === 'close') x.candles.disconnect();
+    if (ev.kind === 'close' || ev.kind === 'open') for (const v of x.venues.values()) v.clock.forget(ev.conn);
+    if (ev.kind === 'close') for (const v of x.venues.values()) v.candles.disconnect();
     if (ev.kind === 'gap') this.onRecorderGap(ev, x);
     // One event is one instant: its trades are judged late against the watermark before it
     // (a REST body's order is the exchange's, newest first on Coinbase), and windows close
     // once, after all of them.
     this.frameConn = ev.kind === 'frame' ? ev.conn : undefined;
-    this.eventWatermarkUs = this.watermark(x);
-    for (const m of x.decoder.decode(ev)) this.onMarket(m, x);
-    x.candles.settle();
-    this.advance(x);
+    // The event's stamp: events of two sessions may share an ingest_seq.
+    const stamp = s.events;
+    this.touch(x.own, stamp);
+    for (const m of x.decoder.decode(ev)) this.onMarket(m, x, stamp);
+    x.own.candles.settle();
+    this.advance(x.own);
+    for (const v of x.touched) {
+      v.candles.settle();
+      this.advance(v);
+    }
+    x.touched.length = 0;
     this.timePassed(ev.recvNs);
   }
 
@@ -108,8 +132,10 @@ export class Engine {
   private sessionOf(x: PerExchange, session: string): void {
     if (x.session === session) return;
     if (x.session !== '') {
-      x.clock.forgetAll();
-      x.candles.disconnect();
+      for (const v of x.venues.values()) {
+        v.clock.forgetAll();
+        v.candles.disconnect();
+      }
     }
     x.session = session;
   }
@@ -127,7 +153,7 @@ export class Engine {
   finish(): void {
     for (const name of [...this.exchanges.keys()].sort()) {
       const x = this.exchanges.get(name)!;
-      this.emitCandles(x.candles.flush(x.clock.newest));
+      for (const v of this.venuesInOrder(x)) this.emitCandles(v.candles.flush(v.clock.newest));
     }
     for (const r of this.arbitrage.finish(this.lastRecvNs, this.lastAt())) this.sink.emit('arbitrage', r);
   }
@@ -137,11 +163,39 @@ export class Engine {
     if (x === undefined) {
       const decoder = makeDecoder(name);
       if (decoder === undefined) return undefined;
-      x = { decoder, clock: new ExchangeClock(), candles: new CandleWindows(this.cfg.intervalsMs, this.cfg.maxHoldMs * 1000), session: '' };
+      const own = this.newVenue();
+      x = { name, decoder, venues: new Map([[name, own]]), own, touched: [], session: '' };
       this.exchanges.set(name, x);
       this.stats.decode[name] = decoder.counts;
     }
     return x;
+  }
+
+  private newVenue(): Venue {
+    return { clock: new ExchangeClock(), candles: new CandleWindows(this.cfg.intervalsMs, this.cfg.maxHoldMs * 1000), eventWatermarkUs: Number.NEGATIVE_INFINITY, eventSeq: -1 };
+  }
+
+  /** The exchange's venues, its own first, then the others by name. */
+  private venuesInOrder(x: PerExchange): Venue[] {
+    return [x.own, ...[...x.venues.keys()].filter((n) => n !== x.name).sort().map((n) => x.venues.get(n)!)];
+  }
+
+  /** The venue a market event is about: the exchange's own, or one of an aggregator's markets. */
+  private venueOf(x: PerExchange, name: string, seq: number): Venue {
+    if (name === x.name) return x.own;
+    let v = x.venues.get(name);
+    if (v === undefined) x.venues.set(name, (v = this.newVenue()));
+    if (v.eventSeq !== seq) {
+      this.touch(v, seq);
+      x.touched.push(v);
+    }
+    return v;
+  }
+
+  /** The venue's watermark before the event `seq`: what its trades are judged late against. */
+  private touch(v: Venue, seq: number): void {
+    v.eventSeq = seq;
+    v.eventWatermarkUs = this.watermark(v);
   }
 
   private onTick(ev: LogEvent): void {
@@ -151,29 +205,31 @@ export class Engine {
       const x = this.exchanges.get(name);
       if (x === undefined) continue;
       this.sessionOf(x, ev.session);
-      x.clock.observeTick(ev.recvNs);
-      this.advance(x);
+      for (const v of x.venues.size === 1 ? [x.own] : this.venuesInOrder(x)) {
+        v.clock.observeTick(ev.recvNs);
+        this.advance(v);
+      }
     }
     this.timePassed(ev.recvNs);
   }
 
-  private onMarket(m: MarketEvent, x: PerExchange): void {
+  private onMarket(m: MarketEvent, x: PerExchange, stamp: number): void {
     this.observe?.(m);
     switch (m.type) {
       case 'trade':
-        return this.onTrade(m, x);
+        return this.onTrade(m, this.venueOf(x, m.exchange, stamp));
       case 'quote':
-        return this.onQuote(m, x);
+        return this.onQuote(m, this.venueOf(x, m.exchange, stamp));
       case 'gap':
         this.stats.gaps++;
-        x.candles.markGap(m.symbol);
+        this.venueOf(x, m.exchange, stamp).candles.markGap(m.symbol);
         this.sink.emit('gaps', {
           exchange: m.exchange, symbol: m.symbol, from_id: m.fromId, to_id: m.toId, missing: m.toId - m.fromId + 1n,
           reason: m.reason, recv_ns: m.recvNs, session: m.at.session, ingest_seq: BigInt(m.at.ingestSeq),
         });
         return;
       case 'gap_filled':
-        x.candles.gapFilled(m.symbol);
+        this.venueOf(x, m.exchange, stamp).candles.gapFilled(m.symbol);
         return;
       case 'decode_error':
         this.stats.decodeErrors++;
@@ -195,32 +251,32 @@ export class Engine {
     } catch {
       return;
     }
-    if (note.status === 'failed' && typeof note.symbol === 'string') x.candles.gapAbandoned(note.symbol);
+    if (note.status === 'failed' && typeof note.symbol === 'string') x.own.candles.gapAbandoned(note.symbol);
   }
 
-  private onTrade(t: Trade, x: PerExchange): void {
+  private onTrade(t: Trade, v: Venue): void {
     this.stats.trades++;
-    x.clock.observeTime(t.recvNs, t.tsUs, this.frameConn);
-    for (const late of x.candles.add(t, this.eventWatermarkUs)) {
+    v.clock.observeTime(t.recvNs, t.tsUs, this.frameConn);
+    for (const late of v.candles.add(t, v.eventWatermarkUs)) {
       this.stats.late++;
       this.sink.emit('late', late);
     }
   }
 
-  private onQuote(q: Quote, x: PerExchange): void {
+  private onQuote(q: Quote, v: Venue): void {
     this.stats.quotes++;
-    if (q.tsUs !== undefined) x.clock.observeTime(q.recvNs, q.tsUs, this.frameConn);
+    if (q.tsUs !== undefined) v.clock.observeTime(q.recvNs, q.tsUs, this.frameConn);
     const asset = this.asset(q.exchange, q.symbol);
     if (asset === null) return;
     for (const r of this.arbitrage.onQuote(q, asset)) this.sink.emit('arbitrage', r);
   }
 
-  private watermark(x: PerExchange): number {
-    return x.clock.newest - this.latenessUs;
+  private watermark(v: Venue): number {
+    return v.clock.newest - this.latenessUs;
   }
 
-  private advance(x: PerExchange): void {
-    this.emitCandles(x.candles.close(this.watermark(x)));
+  private advance(v: Venue): void {
+    this.emitCandles(v.candles.close(this.watermark(v)));
   }
 
   private emitCandles(rows: CandleRow[]): void {

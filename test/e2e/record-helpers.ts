@@ -13,12 +13,14 @@ import { runCli, startCli, type RunningCli } from '../helpers.ts';
  */
 export async function recordFromSimulator(o: {
   exchanges: readonly ExchangeId[]; seed: number; meanGapMs: number; symbols: string; out: string; duration: string;
+  /** The environment of the recorder (say, an exchange's API key). */
+  env?: Record<string, string>;
 }): Promise<{ sim: Simulator; rec: RunningCli }> {
   const sim = await startSimulator({ exchanges: [...o.exchanges], seed: o.seed, meanGapMs: o.meanGapMs });
   const rec = startCli([
     'record', '--exchanges', o.exchanges.join(','), '--symbols', o.symbols, '--out', o.out, '--duration', o.duration,
     ...o.exchanges.flatMap((x) => ['--endpoint', `${x}=${sim.wsUrl(x)}`]), '--windows', '1s,10s', '--metrics-port', '0',
-  ]);
+  ], o.env);
   await rec.waitFor(new RegExp(`recording ${o.exchanges.join(', ')}`));
   return { sim, rec };
 }

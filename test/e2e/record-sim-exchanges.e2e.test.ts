@@ -1,13 +1,15 @@
 /**
- * The recorder end to end against the simulator speaking all four exchanges it knows
- * (Binance, Coinbase, Bitstamp v2, Kraken v2), through the CLI a user runs: 30 s of BTC and
- * ETH with a forced disconnect on each exchange, each of a different kind (a close frame, a
- * dead TCP socket, Bitstamp's `bts:request_reconnect`, Kraken's maintenance status and
- * close), and each followed by 1.5 s of refused connections, so that trades are made while
+ * The recorder end to end against the simulator speaking all five exchanges it knows
+ * (Binance, Coinbase, Bitstamp v2, Kraken v2, CryptoCompare streamer v2 with three markets on
+ * its one socket), through the CLI a user runs: 35 s of BTC and ETH with a forced disconnect
+ * on each exchange, each of a different kind (a close frame, a dead TCP socket, Bitstamp's
+ * `bts:request_reconnect`, Kraken's maintenance status and close, CryptoCompare's
+ * `500 FORCE_DISCONNECT`), and each followed by 1.5 s of refused connections, so that trades are made while
  * the recorder is away. The recorder reconnects to each and subscribes again; every
  * simulated frame decodes; what the outage missed comes back the exchange's own way
  * (Binance and Coinbase: REST by trade id; Bitstamp: the `transactions` page; Kraken: the
- * trade snapshot on the new connection), so every complete candle equals the simulator's own
+ * trade snapshot on the new connection; CryptoCompare: the 20 trades each subscribe replays,
+ * the repeats among them dropped), so every complete candle equals the simulator's own
  * trade log; and replay and verify give the live run's digests (identical).
  */
 import path from 'node:path';
@@ -17,21 +19,27 @@ import type { LogEvent } from '../../src/log/event.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { readManifest } from '../../src/storage/run.ts';
 import { readArchiveEvents, sleep, tmpDir } from '../helpers.ts';
+import fs from 'node:fs';
 import { expectCandlesOfTrades, expectReplayIdentical, recordFromSimulator } from './record-helpers.ts';
 
-const EXCHANGES = ['binance', 'coinbase', 'bitstamp', 'kraken'] as const;
+const EXCHANGES = ['binance', 'coinbase', 'bitstamp', 'kraken', 'cryptocompare'] as const;
 type X = (typeof EXCHANGES)[number];
 /** How each exchange's connections are cut (hooks.ts `disconnect` modes). */
-const MODES: Record<X, 'close' | 'terminate' | 'shutdown'> = { binance: 'close', coinbase: 'terminate', bitstamp: 'shutdown', kraken: 'shutdown' };
+const MODES: Record<X, 'close' | 'terminate' | 'shutdown'> = { binance: 'close', coinbase: 'terminate', bitstamp: 'shutdown', kraken: 'shutdown', cryptocompare: 'shutdown' };
+/** A key no one else would write: found anywhere the recorder wrote, it leaked. */
+const API_KEY = 'cc-test-key-7f3a9d2e51b04c68';
+/** The venue an output row belongs to: `cryptocompare:Kraken` is CryptoCompare's. */
+const exchangeOf = (venue: unknown): string => String(venue).split(':')[0]!;
 
-describe('record all four exchanges from the simulator → replay → verify', () => {
+describe('record all five exchanges from the simulator → replay → verify', () => {
   let sim: Simulator;
   const dir = tmpDir('tapedeck-sim4-');
   let outDir = '';
   let events: LogEvent[] = [];
+  let said = '';
 
   beforeAll(async () => {
-    const started = await recordFromSimulator({ exchanges: EXCHANGES, seed: 11, meanGapMs: 120, symbols: 'BTC-USD,ETH-USD', out: dir, duration: '30s' });
+    const started = await recordFromSimulator({ exchanges: EXCHANGES, seed: 11, meanGapMs: 120, symbols: 'BTC-USD,ETH-USD', out: dir, duration: '35s', env: { CRYPTOCOMPARE_API_KEY: API_KEY } });
     sim = started.sim;
     const rec = started.rec;
     await sleep(5_000);
@@ -41,6 +49,7 @@ describe('record all four exchanges from the simulator → replay → verify', (
       await sleep(4_500);
     }
     expect(await rec.exited, rec.stderr).toBe(0);
+    said = rec.stdout + rec.stderr;
     outDir = /live outputs → (\S+):/.exec(rec.stdout)![1]!;
     events = await readArchiveEvents(path.join(dir, 'raw'));
   }, 90_000);
@@ -84,14 +93,34 @@ describe('record all four exchanges from the simulator → replay → verify', (
     for (const x of EXCHANGES) expect(m.stats.decode[x]?.unknown ?? {}, x).toEqual({});
     const candles = await readParquet(path.join(outDir, 'candles.parquet'));
     for (const x of EXCHANGES) {
-      expect(candles.filter((c) => c.exchange === x && c.interval === '10s').reduce((n, c) => n + Number(c.trades), 0), x).toBeGreaterThan(50);
+      expect(candles.filter((c) => exchangeOf(c.exchange) === x && c.interval === '10s').reduce((n, c) => n + Number(c.trades), 0), x).toBeGreaterThan(50);
     }
   });
 
   it.each(EXCHANGES)('%s: complete candles equal the simulator\'s own trade log, the outage included', async (x) => {
-    const candles = (await readParquet(path.join(outDir, 'candles.parquet'))).filter((c) => c.exchange === x && c.complete === true);
+    const candles = (await readParquet(path.join(outDir, 'candles.parquet'))).filter((c) => exchangeOf(c.exchange) === x && c.complete === true);
     expect(candles.length).toBeGreaterThan(20);
     expectCandlesOfTrades(candles, sim.trades(x));
+  });
+
+  it('cryptocompare: one socket, each market a venue of its own in the candles; the replayed trades were repeats', async () => {
+    const candles = await readParquet(path.join(outDir, 'candles.parquet'));
+    expect(new Set(candles.filter((c) => exchangeOf(c.exchange) === 'cryptocompare').map((c) => c.exchange))).toEqual(new Set(['cryptocompare:Coinbase', 'cryptocompare:Kraken', 'cryptocompare:Bitstamp']));
+    expect(readManifest(outDir).stats.decode.cryptocompare!.duplicates, 'the second subscribe replayed trades already taken').toBeGreaterThan(0);
+  });
+
+  it('cryptocompare: the API key is in no byte the recorder wrote (archive, spool, outputs, manifest) nor on its stdout/stderr; the open URL has it masked', () => {
+    const files = (function walk(d: string): string[] {
+      return fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+    })(dir);
+    expect(files.some((f) => f.endsWith('.parquet')) && files.some((f) => f.includes('spool')) && files.some((f) => f.endsWith('manifest.json'))).toBe(true);
+    for (const f of files) expect(fs.readFileSync(f).includes(API_KEY), f).toBe(false);
+    // The archive is compressed: its events are read back too.
+    for (const e of events) expect(`${e.payload} ${e.meta}`.includes(API_KEY), `${e.kind} ${e.meta}`).toBe(false);
+    expect(said.includes(API_KEY)).toBe(false);
+    const opens = events.filter((e) => e.exchange === 'cryptocompare' && e.kind === 'open');
+    expect(opens.length).toBeGreaterThan(0);
+    for (const o of opens) expect(o.meta).toMatch(/\?api_key=\*\*\*$/);
   });
 
   it('replays to the same digests, and verify says identical', () => {

@@ -8,6 +8,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCryptoCompare, newCcState, type CcState } from '../../src/exchanges/cryptocompare/decode.ts';
 import { canonicalAsset, defaultFees, EXCHANGES } from '../../src/exchanges/registry.ts';
+import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import type { OutputSink } from '../../src/engine/rows.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import type { MarketEvent, Trade } from '../../src/market/events.ts';
 
@@ -120,6 +123,39 @@ describe('CryptoCompare adapter (spec shapes only: no real capture exists)', () 
     expect(fees['cryptocompare:Kraken']).toBe(EXCHANGES.kraken.fees.takerBps);
     expect(fees['cryptocompare:Coinbase']).toBe(EXCHANGES.coinbase.fees.takerBps);
     expect(EXCHANGES.cryptocompare.symbols.ofFrame(SPEC_TRADE)).toBe('Coinbase~BTC~USD');
+  });
+});
+
+describe('CryptoCompare through the engine', () => {
+  it('two markets of one socket make an arbitrage table, each venue with its own exchange\'s fee', () => {
+    const rows: { table: string; row: Record<string, unknown> }[] = [];
+    const sink: OutputSink = { emit: (table, row) => void rows.push({ table, row: row as unknown as Record<string, unknown> }) };
+    const engine = new Engine(DEFAULT_CONFIG, sink);
+    const book = (m: string, bid: number, ask: number): string =>
+      `{"TYPE":"30","M":"${m}","FSYM":"BTC","TSYM":"USD","CCSEQ":1,"BID":[{"P":${bid},"Q":1,"REPORTEDNS":"1593768260000000000"}],"ASK":[{"P":${ask},"Q":1,"REPORTEDNS":"1593768260000000000"}]}`;
+    engine.onLog(ev(book('Coinbase', 32_000, 32_001)));
+    engine.onLog(ev(book('Kraken', 32_600, 32_601)));
+    engine.finish();
+    const starts = rows.filter((r) => r.table === 'arbitrage' && r.row.event === 'start').map((r) => r.row);
+    expect(starts).toMatchObject([{ asset: 'BTC/USD', buy_exchange: 'cryptocompare:Coinbase', sell_exchange: 'cryptocompare:Kraken' }]);
+    // Buy at Coinbase's ask paying Coinbase's fee, sell at Kraken's bid paying Kraken's.
+    const [cb, kr] = [EXCHANGES.coinbase.fees.takerBps / 1e4, EXCHANGES.kraken.fees.takerBps / 1e4];
+    expect(Number(starts[0]!.net_edge_bps)).toBeCloseTo(((32_600 * (1 - kr) - 32_001 * (1 + cb)) / 32_001) * 1e4, 9);
+  });
+});
+
+describe('CryptoCompare markets keep their own event time', () => {
+  it('a market\'s replayed trades, older than what another market already sent on the socket, are not late', () => {
+    const rows: { table: string; row: Record<string, unknown> }[] = [];
+    const engine = new Engine({ ...DEFAULT_CONFIG, intervalsMs: [1_000] }, { emit: (table, row) => void rows.push({ table, row: row as unknown as Record<string, unknown> }) });
+    // Coinbase's subscribe replays trades up to now; Kraken's, next, replays trades 7 s old.
+    engine.onLog(ev(trade({ m: 'Coinbase', id: 1, ts: 1593768260, tsns: 500_000_000 })));
+    engine.onLog(ev(trade({ m: 'Kraken', id: 1, ts: 1593768253 })));
+    engine.onLog(ev(trade({ m: 'Kraken', id: 2, ts: 1593768253 })));
+    engine.finish();
+    expect(engine.stats.late).toBe(0);
+    const kraken = rows.filter((r) => r.table === 'candles' && r.row.exchange === 'cryptocompare:Kraken');
+    expect(kraken.map((r) => Number(r.row.trades))).toEqual([2]);
   });
 });
 
