@@ -45,6 +45,10 @@ const cases: [string, string[], RegExp][] = [
   ['a record --metrics-port in use', ['record', '--metrics-port', busyPort, '--out', path.join(dir, 'busy'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
     new RegExp(`port ${busyPort} on 127\\.0\\.0\\.1 is in use \\(choose another with --metrics-port`)],
   ['a record --metrics-port out of range', ['record', '--metrics-port', '-3'], /bad --metrics-port -3 \(0 to 65535/],
+  ['a record of cryptocompare without an API key', ['record', '--exchanges', 'cryptocompare', '--out', path.join(dir, 'cc'), '--duration', '1s'], /^tapedeck: cryptocompare needs an API key: --api-key or \$CRYPTOCOMPARE_API_KEY$/],
+  ['a record symbol neither BASE-QUOTE nor a market', ['record', '--exchanges', 'cryptocompare', '--api-key', 'k', '--symbols', 'Kraken~BTC~USD,BTC_USD', '--out', path.join(dir, 'cc'), '--duration', '1s'],
+    /bad symbol "BTC_USD" \(use BASE-QUOTE, e\.g\. BTC-USD, or Market~BASE~QUOTE for cryptocompare/],
+  ['a CryptoCompare market for an exchange that has none', ['record', '--exchanges', 'binance', '--symbols', 'Kraken~BTC~USD', '--out', path.join(dir, 'cc'), '--duration', '1s'], /bad symbol "Kraken~BTC~USD" \(use BASE-QUOTE, e\.g\. BTC-USD\)$/],
   ['a bad --start', ['replay', '--from', junkArchive, '--start', 'yesterday'], /not a time/],
   ['--start later than --end', ['replay', '--from', junkArchive, '--start', '2024-08-09T01:00:00Z', '--end', '2024-08-09T00:00:00Z'], /--start 2024-08-09T01:00:00Z is not before --end 2024-08-09T00:00:00Z/],
   ['an unknown import format', ['import', junkLines, '--format', 'tardis'], /unknown --format "tardis"/],
@@ -54,7 +58,8 @@ const cases: [string, string[], RegExp][] = [
 
 describe('CLI errors', () => {
   it.each(cases)('%s', (_what, args, message) => {
-    const r = runCli(args);
+    // No API key from the environment either (a developer may have one set).
+    const r = runCli(args, { CRYPTOCOMPARE_API_KEY: '' });
     expect(r.code, r.stderr).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines.at(-1)).toMatch(message);
