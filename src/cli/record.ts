@@ -53,12 +53,7 @@ export const recordCommand: CommandModule<object, Args> = {
   describe: 'record live exchange WebSocket data into the archive, running the engine live',
   builder: (y) => withUiOptions(withStrategyOptions(withEngineOptions(y
     .option('exchanges', { type: 'string', default: 'binance,coinbase', describe: `exchanges: ${RECORDABLE.join(',')}` })
-    .option('symbols', {
-      type: 'string', default: 'BTC-USD,ETH-USD',
-      describe: 'assets as BASE-QUOTE (Binance records USD as USDT; cryptocompare: the Coinbase, Kraken and Bitstamp markets of each), '
-        + 'or CryptoCompare markets as Market~BASE~QUOTE (e.g. Kraken~BTC~USD; then cryptocompare records only those). '
-        + 'CryptoCompare trade times have 1 s resolution unless the market sends TSNS: 1s is its finest honest window',
-    })
+    .option('symbols', { type: 'string', default: 'BTC-USD,ETH-USD', describe: symbolsHelp() })
     .option('api-key', { type: 'string', describe: `API key of an exchange that needs one (${keyed().join(', ')}; default: $${keyed().map((x) => liveSpec(x)!.apiKey!.env).join(', $')}); never logged, archived or shown` })
     .option('out', { type: 'string', default: 'data', describe: 'data root: raw/ archive, out/<session>/ outputs, spool/' })
     .option('duration', { type: 'string', describe: 'stop after this long, e.g. 30s, 10m (default: until Ctrl-C)' })
@@ -140,6 +135,16 @@ export const recordCommand: CommandModule<object, Args> = {
   },
 };
 
+/** `--symbols`' help: canonical assets, and the native symbols an exchange lets a user name (its spec's `named`). */
+function symbolsHelp(): string {
+  const named = RECORDABLE.flatMap((x) => {
+    const n = exchangeSpec(x)!.symbols.named;
+    return n ? [{ x, n }] : [];
+  });
+  return `assets as BASE-QUOTE (Binance records USD as USDT${named.map(({ x, n }) => `; ${x}: ${n.canonical}`).join('')})`
+    + named.map(({ x, n }) => `, or ${x} symbols as ${n.form} (e.g. ${n.example}; then ${x} records only those). ${x}: ${n.time}`).join('');
+}
+
 /** Exchanges that need an API key. */
 const keyed = (): string[] => RECORDABLE.filter((x) => liveSpec(x)!.apiKey !== undefined);
 
@@ -151,10 +156,16 @@ export function venueChoices(a: { symbols: string; 'api-key'?: string }, exchang
   const symbols: string[] = [];
   const native = new Map<string, string[]>();
   for (const entry of a.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    const owner = exchanges.find((x) => exchangeSpec(x)!.symbols.named?.test(entry));
+    const owner = exchanges.find((x) => exchangeSpec(x)!.symbols.named?.pattern.test(entry));
     if (owner !== undefined) native.set(owner, [...(native.get(owner) ?? []), entry]);
     else if (/^[A-Z0-9]+-[A-Z0-9]+$/.test(entry.toUpperCase())) symbols.push(entry.toUpperCase());
-    else throw new UserError(`bad symbol ${JSON.stringify(entry)} (use BASE-QUOTE, e.g. BTC-USD${exchanges.some((x) => exchangeSpec(x)!.symbols.named) ? ', or Market~BASE~QUOTE for cryptocompare, e.g. Kraken~BTC~USD' : ''})`);
+    else {
+      const named = exchanges.flatMap((x) => {
+        const n = exchangeSpec(x)!.symbols.named;
+        return n ? [`, or ${n.form} for ${x}, e.g. ${n.example}`] : [];
+      });
+      throw new UserError(`bad symbol ${JSON.stringify(entry)} (use BASE-QUOTE, e.g. BTC-USD${named.join('')})`);
+    }
   }
   const choices: Record<string, VenueChoices> = {};
   for (const x of exchanges) {

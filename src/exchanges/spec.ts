@@ -25,8 +25,13 @@ export interface SymbolRules {
   split(symbol: string): [string, string] | undefined;
   /** Canonical `BTC-USD` → the native symbol the exchange trades it as (several for an aggregator: one per market it carries). */
   native(canonical: string): string | readonly string[];
-  /** Native symbols a user may name as they are in `record --symbols` (CryptoCompare's `Kraken~BTC~USD`), when not only canonical ones. */
-  readonly named?: RegExp;
+  /**
+   * Native symbols a user may name as they are in `record --symbols` (CryptoCompare's
+   * `Kraken~BTC~USD`), when not only canonical ones: their pattern, their form and an
+   * example (for help and errors), what a canonical `BASE-QUOTE` means instead, and what
+   * `--help` should know of the exchange's event time.
+   */
+  readonly named?: { readonly pattern: RegExp; readonly form: string; readonly example: string; readonly canonical: string; readonly time: string };
   /** The native symbol a received frame is about, read from its text without decoding it (Kafka routing); undefined for control frames. */
   ofFrame(payload: string): string | undefined;
   /** The native symbol of a logged REST request (its URL). */

@@ -25,7 +25,10 @@ export const cryptocompare = {
       return m ? [m[2]!, m[3]!] : undefined;
     },
     native: (c) => Object.keys(CC_MARKETS).map((m) => `${m}~${c.toUpperCase().replace('-', '~')}`),
-    named: NATIVE,
+    named: {
+      pattern: NATIVE, form: 'Market~BASE~QUOTE', example: 'Kraken~BTC~USD', canonical: `its ${Object.keys(CC_MARKETS).join(', ')} markets of each`,
+      time: 'trade times have 1 s resolution unless the market sends TSNS: 1s is its finest honest window',
+    },
     ofFrame: (payload) => {
       const [m, f, t] = [field(payload, 'M'), field(payload, 'FSYM'), field(payload, 'TSYM')];
       return m !== undefined && f !== undefined && t !== undefined ? `${m}~${f}~${t}` : undefined;
