@@ -29,16 +29,19 @@ it('prints each last candle with its date in UTC, says which the input cut short
 
 it('simulates the exchanges named by --exchanges: candles of each, every frame decoded, and refuses one it does not know', async () => {
   const out = tmpDir();
-  const r = runCli(['demo', '--minutes', '2', '--exchanges', 'bitstamp,kraken,coinbase', '--out', out]);
+  const r = runCli(['demo', '--minutes', '2', '--exchanges', 'bitstamp,kraken,coinbase,cryptocompare', '--out', out]);
   expect(r.code, r.stderr).toBe(0);
-  expect(r.stdout).toContain('simulated 2 min of bitstamp + kraken + coinbase (BTC, ETH)');
+  expect(r.stdout).toContain('simulated 2 min of bitstamp + kraken + coinbase + cryptocompare (BTC, ETH)');
   const candles = await readParquet(path.join(out, 'out', 'candles.parquet'));
-  expect(new Set(candles.map((c) => `${c.exchange} ${c.symbol}`))).toEqual(new Set(['bitstamp btcusd', 'bitstamp ethusd', 'coinbase BTC-USD', 'coinbase ETH-USD', 'kraken BTC/USD', 'kraken ETH/USD']));
+  // CryptoCompare's markets are venues of their own.
+  const cc = ['Coinbase', 'Kraken', 'Bitstamp'].flatMap((m) => [`cryptocompare:${m} ${m}~BTC~USD`, `cryptocompare:${m} ${m}~ETH~USD`]);
+  expect(new Set(candles.map((c) => `${c.exchange} ${c.symbol}`))).toEqual(new Set(['bitstamp btcusd', 'bitstamp ethusd', 'coinbase BTC-USD', 'coinbase ETH-USD', 'kraken BTC/USD', 'kraken ETH/USD', ...cc]));
   const manifest = JSON.parse(readFileSync(path.join(out, 'out', 'manifest.json'), 'utf8')) as { stats: { decode: Record<string, { errors: number; unknown: Record<string, number> }> } };
   // The fault drills' frames are Binance's and Coinbase's: only Coinbase's unknown message is here.
   expect(manifest.stats.decode.bitstamp).toMatchObject({ errors: 0, unknown: {} });
   expect(manifest.stats.decode.kraken).toMatchObject({ errors: 0, unknown: {} });
+  expect(manifest.stats.decode.cryptocompare).toMatchObject({ errors: 0, unknown: {} });
   const bad = runCli(['demo', '--exchanges', 'binance,gemini', '--out', out]);
   expect(bad.code).not.toBe(0);
-  expect(bad.stderr.trim()).toMatch(/^tapedeck: unknown exchange "gemini" \(supported: binance, bitstamp, coinbase, kraken\)$/);
+  expect(bad.stderr.trim()).toMatch(/^tapedeck: unknown exchange "gemini" \(supported: binance, bitstamp, coinbase, cryptocompare, kraken\)$/);
 });
