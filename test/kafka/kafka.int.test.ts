@@ -115,15 +115,15 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     expect(inTopic.map(key).sort()).toEqual((await readReplayOrder(path.join(dir, 'raw'))).map(key).sort());
   }, 120_000);
 
-  it('records Bitstamp and Kraken too (all four simulated exchanges); replay from Kafka and from Parquet give identical digests', async () => {
-    const exchanges = ['binance', 'coinbase', 'bitstamp', 'kraken'];
+  it('records Bitstamp, Kraken and CryptoCompare too (all five simulated exchanges); replay from Kafka and from Parquet give identical digests', async () => {
+    const exchanges = ['binance', 'coinbase', 'bitstamp', 'kraken', 'cryptocompare'];
     const four = await startSimulator({ exchanges, seed: 22, meanGapMs: 120 });
     try {
       const d = tmpDir();
       const rec = startCli([
         'record', '--exchanges', exchanges.join(','), '--out', d, '--duration', '12s', '--windows', '1s,10s', '--metrics-port', '0',
         '--kafka', broker.brokers, '--topic-prefix', 'k4', ...exchanges.flatMap((x) => ['--endpoint', `${x}=${four.wsUrl(x)}`]),
-      ]);
+      ], { CRYPTOCOMPARE_API_KEY: 'kafka-test-key' });
       expect(await rec.exited, rec.stderr).toBe(0);
       const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/k4.raw`, '--windows', '1s,10s', '--out', path.join(d, 'from-kafka')]);
       expect(fromKafka.code, fromKafka.stderr).toBe(0);
@@ -133,9 +133,11 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
       const inTopic = await topicEvents('k4.raw');
       expect(new Set(inTopic.filter((ev) => ev.kind === 'frame').map((ev) => ev.exchange))).toEqual(new Set(exchanges));
       expect(inTopic.map(key).sort()).toEqual((await readReplayOrder(path.join(d, 'raw'))).map(key).sort());
-      // Each exchange's trades made candles (1s and 10s, two symbols): the new exchanges are folded, not only carried.
+      // Each exchange's trades made candles (1s and 10s, two symbols): the new exchanges are folded, not only carried
+      // (CryptoCompare's under each of its markets: `cryptocompare:Kraken`).
       const candles = await readParquet(path.join(d, 'from-kafka', 'candles.parquet'));
-      for (const x of exchanges) expect(candles.filter((c) => c.exchange === x && Number(c.trades) > 0).length, x).toBeGreaterThan(0);
+      for (const x of exchanges) expect(candles.filter((c) => String(c.exchange).split(':')[0] === x && Number(c.trades) > 0).length, x).toBeGreaterThan(0);
+      expect(inTopic.some((ev) => `${ev.payload} ${ev.meta}`.includes('kafka-test-key')), 'the API key in the topic').toBe(false);
     } finally {
       await four.close();
     }
