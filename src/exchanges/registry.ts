@@ -37,9 +37,9 @@ export function exchangeSpec(name: string): ExchangeSpec | undefined {
 }
 
 /** The exchange whose spec reads a venue's symbols: `cryptocompare:Kraken` (an aggregator's market) → `cryptocompare`. */
-function specOfVenue(venue: string): ExchangeSpec | undefined {
+function exchangeOfVenue(venue: string): string {
   const colon = venue.indexOf(':');
-  return exchangeSpec(colon < 0 ? venue : venue.slice(0, colon));
+  return colon < 0 ? venue : venue.slice(0, colon);
 }
 
 export function isSupportedExchange(name: string): boolean {
@@ -101,9 +101,11 @@ const USD_LIKE = new Set(['USDT', 'USDC', 'FDUSD', 'BUSD', 'TUSD', 'DAI']);
 export function canonicalAsset(
   exchange: string, symbol: string, opts: { usdtAsUsd: boolean; mapping: Readonly<Record<string, string>> },
 ): string | undefined {
-  const key = `${exchange}:${symbol}`;
+  // An aggregator's symbol names its market (`Kraken~BTC~USD`): the mapping keys it by the aggregator (`cryptocompare:Kraken~BTC~USD`).
+  const x = exchangeOfVenue(exchange);
+  const key = `${x}:${symbol}`;
   if (Object.hasOwn(opts.mapping, key)) return opts.mapping[key];
-  const split = specOfVenue(exchange)?.symbols.split(symbol);
+  const split = exchangeSpec(x)?.symbols.split(symbol);
   if (!split) return undefined;
   const [base, quote] = split;
   return `${base}/${opts.usdtAsUsd && USD_LIKE.has(quote) ? 'USD' : quote}`;

@@ -119,6 +119,7 @@ describe('CryptoCompare adapter (spec shapes only: no real capture exists)', () 
     expect(canonicalAsset('cryptocompare:Kraken', 'Kraken~BTC~USD', opts)).toBe('BTC/USD');
     expect(canonicalAsset('cryptocompare:Binance', 'Binance~BTC~USDT', opts)).toBe('BTC/USD');
     expect(canonicalAsset('cryptocompare', 'Kraken~BTC~USD', opts)).toBe('BTC/USD');
+    expect(canonicalAsset('cryptocompare:Kraken', 'Kraken~XBT~USD', { ...opts, mapping: { 'cryptocompare:Kraken~XBT~USD': 'BTC/USD' } })).toBe('BTC/USD');
     const fees = defaultFees('takerBps');
     expect(fees['cryptocompare:Kraken']).toBe(EXCHANGES.kraken.fees.takerBps);
     expect(fees['cryptocompare:Coinbase']).toBe(EXCHANGES.coinbase.fees.takerBps);
