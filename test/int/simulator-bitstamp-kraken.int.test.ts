@@ -5,30 +5,17 @@
  * trade snapshot, ping/pong and heartbeats, both REST trade endpoints, and a re-served
  * recording of the two.
  */
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { writeSimulatedArchive } from '../../src/cli/demo.ts';
 import { readArchiveEvents, sleep, tmpDir } from '../helpers.ts';
+import { connect } from './ws-client.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
   sim = await startSimulator({ exchanges: ['bitstamp', 'kraken'], seed: 9, meanGapMs: 40 });
 });
 afterAll(async () => sim.close());
-
-async function connect(url: string) {
-  const ws = new WebSocket(url);
-  const frames: string[] = [];
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  ws.on('message', (d) => frames.push(String(d)));
-  await new Promise<void>((resolve, reject) => {
-    ws.on('open', () => resolve());
-    ws.on('error', reject);
-  });
-  const parsed = (): Record<string, unknown>[] => frames.map((f) => JSON.parse(f) as Record<string, unknown>);
-  return { ws, frames, closed, parsed };
-}
 
 describe('simulated Bitstamp', () => {
   it('acks each channel, sends its trades and top of book, answers heartbeats, refuses what it does not serve', async () => {
