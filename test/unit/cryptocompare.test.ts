@@ -11,6 +11,8 @@ import { canonicalAsset, defaultFees, EXCHANGES } from '../../src/exchanges/regi
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import type { OutputSink } from '../../src/engine/rows.ts';
+import { venueChoices } from '../../src/cli/record.ts';
+import { venue } from '../../recorder/venues.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import type { MarketEvent, Trade } from '../../src/market/events.ts';
 
@@ -124,6 +126,29 @@ describe('CryptoCompare adapter (spec shapes only: no real capture exists)', () 
     expect(fees['cryptocompare:Kraken']).toBe(EXCHANGES.kraken.fees.takerBps);
     expect(fees['cryptocompare:Coinbase']).toBe(EXCHANGES.coinbase.fees.takerBps);
     expect(EXCHANGES.cryptocompare.symbols.ofFrame(SPEC_TRADE)).toBe('Coinbase~BTC~USD');
+  });
+});
+
+describe('record\'s CryptoCompare choices', () => {
+  const key = 'k/ey+1';
+  it('sends BASE-QUOTE to every exchange and Market~BASE~QUOTE to CryptoCompare alone, with its key; the URL logged has the key masked', () => {
+    const { symbols, choices } = venueChoices({ symbols: 'btc-usd,Kraken~BTC~USD,Binance~ETH~USDT', 'api-key': key }, ['binance', 'cryptocompare']);
+    expect(symbols).toEqual(['BTC-USD']);
+    expect(choices).toEqual({ binance: {}, cryptocompare: { native: ['Kraken~BTC~USD', 'Binance~ETH~USDT'], apiKey: key } });
+    const v = venue('cryptocompare', symbols, { ws: 'ws://127.0.0.1:1/cryptocompare/v2', rest: 'http://127.0.0.1:1' }, choices.cryptocompare);
+    expect(v.symbols).toEqual(['Kraken~BTC~USD', 'Binance~ETH~USDT']);
+    expect(v.connections).toEqual([{
+      url: `ws://127.0.0.1:1/cryptocompare/v2?api_key=${encodeURIComponent(key)}`,
+      subscribe: ['{"action":"SubAdd","subs":["0~Kraken~BTC~USD","0~Binance~ETH~USDT","30~Kraken~BTC~USD","30~Binance~ETH~USDT"]}'],
+    }]);
+    expect(v.mask(v.connections[0]!.url)).toBe('ws://127.0.0.1:1/cryptocompare/v2?api_key=***');
+    expect(v.mask(`error at ${key}`)).toBe('error at ***');
+    expect(v.trades, 'no REST trade history').toBeUndefined();
+  });
+
+  it('without a Market~BASE~QUOTE entry, CryptoCompare records its markets of each BASE-QUOTE', () => {
+    const { symbols, choices } = venueChoices({ symbols: 'BTC-USD', 'api-key': key }, ['cryptocompare']);
+    expect(venue('cryptocompare', symbols, undefined, choices.cryptocompare).symbols).toEqual(['Coinbase~BTC~USD', 'Kraken~BTC~USD', 'Bitstamp~BTC~USD']);
   });
 });
 
