@@ -103,14 +103,15 @@ function numberText(payload: string, field: string): number {
   return num(m[1], field);
 }
 
-function seconds(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FrameError(`field ${field} is not a time in seconds: ${JSON.stringify(v)}`);
+/** A non-negative safe integer (`what` names it in the error). */
+function whole(v: unknown, field: string, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FrameError(`field ${field} is not ${what}: ${JSON.stringify(v)}`);
   return v;
 }
 
 /** `TS` (+ `TSNS`) → µs. */
 function tradeUs(t: CcTrade): number {
-  const s = seconds(t.TS, 'TS');
+  const s = whole(t.TS, 'TS', 'a time in seconds');
   if (t.TSNS === undefined) return s * 1_000_000;
   if (typeof t.TSNS !== 'number' || !Number.isInteger(t.TSNS) || t.TSNS < 0 || t.TSNS > 999_999_999) throw new FrameError(`field TSNS is not a ns part: ${JSON.stringify(t.TSNS)}`);
   return s * 1_000_000 + Math.floor(t.TSNS / 1000);
@@ -125,7 +126,7 @@ function trade(ev: LogEvent, t: CcTrade, state: CcState): MarketEvent[] {
   const price = checkPrice(numberText(ev.payload, 'P'), 'P');
   const size = checkSize(numberText(ev.payload, 'Q'), 'Q');
   const tsUs = tradeUs(t);
-  const seq = t.CCSEQ === undefined ? undefined : checkId(BigInt(seconds(t.CCSEQ, 'CCSEQ')), 'CCSEQ');
+  const seq = t.CCSEQ === undefined ? undefined : checkId(BigInt(whole(t.CCSEQ, 'CCSEQ', 'a sequence number')), 'CCSEQ');
   state.clocks.observe(symbol, ev.recvNs, tsUs, 'TS');
   if (!remember(state, symbol, idText)) {
     state.counts.duplicates++;

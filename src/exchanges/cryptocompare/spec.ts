@@ -69,6 +69,7 @@ export const cryptocompare = {
         logged: (_e: SimEvent, wire: string) => wire,
       };
     },
+    // No REST trade history (the live spec has no backfill): nothing ever asks for these.
     restTradesBody: () => '[]',
     restTradesUrl: () => '',
   },
