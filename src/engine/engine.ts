@@ -66,8 +66,9 @@ export class Engine {
   private lastRecvNs = 0n;
   private lastSession = '';
   private lastSeq = -1;
-  /** While an event is folded: the live connection it came on (frames only). */
+  /** While an event is folded: the live connection it came on (frames only), and its exchange. */
   private frameConn: string | undefined;
+  private eventExchange = '';
   readonly stats: EngineStats = {
     events: 0, byKind: Object.create(null) as Record<string, number>, trades: 0, quotes: 0, gaps: 0, late: 0, decodeErrors: 0,
     // Keyed by names from the archive: no inherited keys (an exchange called `toString` is just a name).
@@ -110,17 +111,14 @@ export class Engine {
     // (a REST body's order is the exchange's, newest first on Coinbase), and windows close
     // once, after all of them.
     this.frameConn = ev.kind === 'frame' ? ev.conn : undefined;
+    this.eventExchange = ev.exchange;
     // The event's stamp: events of two sessions may share an ingest_seq.
     const stamp = s.events;
     this.touch(x.own, stamp);
     for (const m of x.decoder.decode(ev)) this.onMarket(m, x, stamp);
     x.own.candles.settle();
     this.advance(x.own);
-    for (const v of x.touched) {
-      v.candles.settle();
-      this.advance(v);
-    }
-    x.touched.length = 0;
+    if (x.touched.length > 0) this.settleTouched(x);
     this.timePassed(ev.recvNs);
   }
 
@@ -180,9 +178,19 @@ export class Engine {
     return [x.own, ...[...x.venues.keys()].filter((n) => n !== x.name).sort().map((n) => x.venues.get(n)!)];
   }
 
+  /** An aggregator's markets the event touched: their windows settle and close as the exchange's own do. */
+  private settleTouched(x: PerExchange): void {
+    for (const v of x.touched) {
+      v.candles.settle();
+      this.advance(v);
+    }
+    x.touched.length = 0;
+  }
+
   /** The venue a market event is about: the exchange's own, or one of an aggregator's markets. */
   private venueOf(x: PerExchange, name: string, seq: number): Venue {
-    if (name === x.name) return x.own;
+    // Adapters name the event's own exchange with its LogEvent's string: the same object, compared at once.
+    if (name === this.eventExchange || name === x.name) return x.own;
     let v = x.venues.get(name);
     if (v === undefined) x.venues.set(name, (v = this.newVenue()));
     if (v.eventSeq !== seq) {
