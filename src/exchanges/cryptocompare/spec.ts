@@ -12,7 +12,8 @@
 import type { SimEvent } from '../../sim/market.ts';
 import { decoderOf, type ExchangeSpec } from '../spec.ts';
 import { decodeCryptoCompare, newCcState } from './decode.ts';
-import { CC_LOADCOMPLETE, CC_MARKETS, ccSubAdd, ccSubs, ccSubscribed, ccTopOfBook, ccTrade, ccUrl, ccWelcome } from './wire.ts';
+import { CC_MARKETS } from './markets.ts';
+import { CC_LOADCOMPLETE, ccSubAdd, ccSubs, ccSubscribed, ccTopOfBook, ccTrade, ccUrl, ccWelcome } from './wire.ts';
 
 const NATIVE = /^([A-Za-z0-9.]+)~([A-Z0-9]+)~([A-Z0-9]+)$/;
 const field = (payload: string, name: string): string | undefined => new RegExp(`"${name}":"([^"]+)"`).exec(payload)?.[1];
@@ -40,7 +41,8 @@ export const cryptocompare = {
   venues: Object.keys(CC_MARKETS),
   live: {
     endpoints: { ws: 'wss://streamer.cryptocompare.com/v2', rest: 'https://min-api.cryptocompare.com' },
-    apiKey: { env: 'CRYPTOCOMPARE_API_KEY', url: ccUrl },
+    // Called, not captured: wire.ts may still be loading while the registry is built.
+    apiKey: { env: 'CRYPTOCOMPARE_API_KEY', url: (ws, key) => ccUrl(ws, key) },
     connections: (ws, symbols) => [{ url: ws, subscribe: [ccSubAdd(symbols)] }],
     // A heartbeat at least once a minute; two missed mean a stale socket.
     silenceMs: 120_000,

@@ -5,13 +5,7 @@
  * and `CCSEQ`, some neither.
  */
 import { tradeDecimals, type SimQuote, type SimTrade } from '../../sim/market.ts';
-
-/** The markets the simulator serves for each asset (and `record` subscribes to for a `BASE-QUOTE`), with what each sends. */
-export const CC_MARKETS: Readonly<Record<string, { readonly tsns: boolean; readonly ccseq: boolean }>> = {
-  Coinbase: { tsns: true, ccseq: true },
-  Kraken: { tsns: false, ccseq: true },
-  Bitstamp: { tsns: false, ccseq: false },
-};
+import { CC_MARKETS } from './markets.ts';
 
 /** The channels tapedeck subscribes to per market: 0 trades, 30 top of book. */
 export const CC_CHANNELS = ['0', '30'] as const;
