@@ -5,7 +5,7 @@ import { startSimulator, type Simulator } from '../../replayer/simulator/server.
 import type { ExchangeId } from '../../src/exchanges/registry.ts';
 import type { SimTrade } from '../../src/sim/market.ts';
 import { readManifest } from '../../src/storage/run.ts';
-import { runCli, startCli, type RunningCli } from '../helpers.ts';
+import { runCli, sleep, startCli, type RunningCli } from '../helpers.ts';
 
 /**
  * A simulator serving these exchanges (in process) and `tapedeck record` of them from it into
@@ -23,6 +23,22 @@ export async function recordFromSimulator(o: {
   ], o.env);
   await rec.waitFor(new RegExp(`recording ${o.exchanges.join(', ')}`));
   return { sim, rec };
+}
+
+/**
+ * `recordFromSimulator` of one exchange, which the simulator shuts down (its own notice,
+ * then a close) `afterMs` in and refuses for `refuseMs`; resolves with the simulator and the
+ * live outputs' folder once the recorder has exited 0.
+ */
+export async function recordThroughOutage(o: Parameters<typeof recordFromSimulator>[0] & { afterMs: number; refuseMs: number }): Promise<{ sim: Simulator; outDir: string }> {
+  const { sim, rec } = await recordFromSimulator(o);
+  await sleep(o.afterMs);
+  for (const exchange of o.exchanges) {
+    sim.control({ action: 'refuse', exchange, ms: o.refuseMs });
+    sim.control({ action: 'disconnect', exchange, mode: 'shutdown' });
+  }
+  expect(await rec.exited, rec.stderr).toBe(0);
+  return { sim, outDir: /live outputs → (\S+):/.exec(rec.stdout)![1]! };
 }
 
 /**

@@ -16,8 +16,8 @@ import { makeDecoder } from '../../src/exchanges/registry.ts';
 import type { Trade } from '../../src/market/events.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { readManifest } from '../../src/storage/run.ts';
-import { readArchiveEvents, sleep, tmpDir } from '../helpers.ts';
-import { expectReplayIdentical, recordFromSimulator } from './record-helpers.ts';
+import { readArchiveEvents, tmpDir } from '../helpers.ts';
+import { expectReplayIdentical, recordThroughOutage } from './record-helpers.ts';
 
 describe('record cryptocompare from the simulator: an outage past the replayed trades is a CCSEQ gap', () => {
   let sim: Simulator;
@@ -25,16 +25,9 @@ describe('record cryptocompare from the simulator: an outage past the replayed t
   let outDir = '';
 
   beforeAll(async () => {
-    const started = await recordFromSimulator({
-      exchanges: ['cryptocompare'], seed: 8, meanGapMs: 15, symbols: 'BTC-USD', out: dir, duration: '14s', env: { CRYPTOCOMPARE_API_KEY: 'gap-test' },
-    });
-    sim = started.sim;
-    const rec = started.rec;
-    await sleep(3_000);
-    sim.control({ action: 'refuse', exchange: 'cryptocompare', ms: 4_000 });
-    sim.control({ action: 'disconnect', exchange: 'cryptocompare', mode: 'shutdown' });
-    expect(await rec.exited, rec.stderr).toBe(0);
-    outDir = /live outputs → (\S+):/.exec(rec.stdout)![1]!;
+    ({ sim, outDir } = await recordThroughOutage({
+      exchanges: ['cryptocompare'], seed: 8, meanGapMs: 15, symbols: 'BTC-USD', out: dir, duration: '14s', env: { CRYPTOCOMPARE_API_KEY: 'gap-test' }, afterMs: 3_000, refuseMs: 4_000,
+    }));
   }, 60_000);
 
   afterAll(async () => {

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../replayer/simulator/server.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
-import { readArchiveEvents, sleep, tmpDir } from '../helpers.ts';
-import { expectCandlesOfTrades, expectReplayIdentical, recordFromSimulator } from './record-helpers.ts';
+import { readArchiveEvents, tmpDir } from '../helpers.ts';
+import { expectCandlesOfTrades, expectReplayIdentical, recordThroughOutage } from './record-helpers.ts';
 
 const SYMBOL = 'BTC/USD';
 
@@ -23,14 +23,7 @@ describe('record kraken from the simulator: an outage past the trade snapshot is
   let events: LogEvent[] = [];
 
   beforeAll(async () => {
-    const started = await recordFromSimulator({ exchanges: ['kraken'], seed: 5, meanGapMs: 15, symbols: 'BTC-USD', out: dir, duration: '14s' });
-    sim = started.sim;
-    const rec = started.rec;
-    await sleep(3_000);
-    sim.control({ action: 'refuse', exchange: 'kraken', ms: 4_000 });
-    sim.control({ action: 'disconnect', exchange: 'kraken', mode: 'shutdown' });
-    expect(await rec.exited, rec.stderr).toBe(0);
-    outDir = /live outputs → (\S+):/.exec(rec.stdout)![1]!;
+    ({ sim, outDir } = await recordThroughOutage({ exchanges: ['kraken'], seed: 5, meanGapMs: 15, symbols: 'BTC-USD', out: dir, duration: '14s', afterMs: 3_000, refuseMs: 4_000 }));
     events = await readArchiveEvents(path.join(dir, 'raw'));
   }, 60_000);
 
