@@ -3,12 +3,14 @@
  * it is the only peer the adapter has met), checked with a plain WebSocket client over
  * loopback: the key it wants, the welcome, `SubAdd` with the 20 replayed trades and the
  * current top of book, its acks and errors, several markets on one socket, `SubRemove`,
- * heartbeats and `FORCE_DISCONNECT`; and every frame it sends decodes with no error.
+ * heartbeats and `FORCE_DISCONNECT`; every frame it sends decodes with no error; and a
+ * re-served recording plays each subscription's recorded frames byte for byte.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { makeDecoder } from '../../src/exchanges/registry.ts';
-import { sleep } from '../helpers.ts';
+import { readArchiveEvents, sleep, tmpDir } from '../helpers.ts';
+import { writeSimulatedArchive } from '../../src/cli/demo.ts';
 import { connect } from './ws-client.ts';
 
 let sim: Simulator;
@@ -64,5 +66,30 @@ describe('simulated CryptoCompare streamer', () => {
     sim.control({ action: 'disconnect', exchange: 'cryptocompare', mode: 'shutdown' });
     expect(await c.closed).toBe(1001);
     expect(c.parsed().at(-1)).toMatchObject({ TYPE: '500', MESSAGE: 'FORCE_DISCONNECT' });
+  });
+});
+
+describe('a re-served recording of CryptoCompare', () => {
+  it('plays each subscription\'s recorded frames byte for byte, in order, and refuses what the recording lacks', async () => {
+    const dir = tmpDir();
+    writeSimulatedArchive(dir, { seed: 3, startMs: Date.UTC(2024, 7, 9), minutes: 0.2, exchanges: ['cryptocompare'] });
+    const frames = (await readArchiveEvents(dir)).filter((e) => e.kind === 'frame');
+    const s = await startSimulator({ exchanges: ['cryptocompare'], seed: 1, from: dir, speed: 50 });
+    try {
+      const c = await connect(`${s.wsUrl('cryptocompare')}/v2?api_key=k`);
+      c.ws.send(JSON.stringify({ action: 'SubAdd', subs: ['0~Kraken~ETH~USD', '30~Coinbase~BTC~USD', '0~Gemini~BTC~USD'] }));
+      await sleep(1_500);
+      const want = (prefix: string): string[] => {
+        const w = frames.filter((f) => f.payload.startsWith(prefix)).map((f) => f.payload);
+        expect(w.length, `the recording holds ${prefix}`).toBeGreaterThan(5);
+        return w;
+      };
+      expect(c.frames.filter((f) => f.startsWith('{"TYPE":"0"'))).toEqual(want('{"TYPE":"0","M":"Kraken","FSYM":"ETH"'));
+      expect(c.frames.filter((f) => f.startsWith('{"TYPE":"30"'))).toEqual(want('{"TYPE":"30","M":"Coinbase","FSYM":"BTC"'));
+      expect(c.parsed().filter((f) => f.TYPE === '500').map((f) => f.PARAMETER)).toEqual(['0~Gemini~BTC~USD']);
+      c.ws.close();
+    } finally {
+      await s.close();
+    }
   });
 });
