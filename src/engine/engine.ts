@@ -31,10 +31,10 @@ export interface EngineStats {
 }
 
 /**
- * One venue's event time and windows. An exchange is one venue, except an aggregator whose
- * markets are venues of their own (`cryptocompare:Kraken`): each keeps its own clock, since
- * the markets of one socket are not in one time order (each subscribe replays its market's
- * latest trades, older than what the others already sent).
+ * One time order's event time and windows. An exchange is one, except an aggregator whose
+ * markets are venues of their own (`cryptocompare:Kraken`): there each (market, symbol) keeps
+ * its own clock, since the subscriptions of one socket are not in one time order (each
+ * subscribe replays its pair's latest trades, older than what the others already sent).
  */
 interface Venue {
   readonly clock: ExchangeClock;
@@ -47,10 +47,10 @@ interface Venue {
 interface PerExchange {
   readonly name: string;
   readonly decoder: Decoder;
-  /** Its venues by name, the exchange's own first (the only one but for an aggregator). */
+  /** Its time orders: its own under its name (the only one but for an aggregator's), an aggregator's by `<venue>\0<symbol>`. */
   readonly venues: Map<string, Venue>;
   readonly own: Venue;
-  /** Venues the event being folded touched, besides the exchange's own. */
+  /** Time orders the event being folded touched, besides the exchange's own. */
   readonly touched: Venue[];
   /** The recorder session this exchange's latest event came from ('' before the first). */
   session: string;
@@ -187,12 +187,13 @@ export class Engine {
     x.touched.length = 0;
   }
 
-  /** The venue a market event is about: the exchange's own, or one of an aggregator's markets. */
-  private venueOf(x: PerExchange, name: string, seq: number): Venue {
+  /** The time order a market event is in: the exchange's own, or one (market, symbol) of an aggregator's. */
+  private venueOf(x: PerExchange, m: { exchange: string; symbol: string }, seq: number): Venue {
     // Adapters name the event's own exchange with its LogEvent's string: the same object, compared at once.
-    if (name === this.eventExchange || name === x.name) return x.own;
-    let v = x.venues.get(name);
-    if (v === undefined) x.venues.set(name, (v = this.newVenue()));
+    if (m.exchange === this.eventExchange || m.exchange === x.name) return x.own;
+    const key = `${m.exchange}\u0000${m.symbol}`;
+    let v = x.venues.get(key);
+    if (v === undefined) x.venues.set(key, (v = this.newVenue()));
     if (v.eventSeq !== seq) {
       this.touch(v, seq);
       x.touched.push(v);
@@ -225,19 +226,19 @@ export class Engine {
     this.observe?.(m);
     switch (m.type) {
       case 'trade':
-        return this.onTrade(m, this.venueOf(x, m.exchange, stamp));
+        return this.onTrade(m, this.venueOf(x, m, stamp));
       case 'quote':
-        return this.onQuote(m, this.venueOf(x, m.exchange, stamp));
+        return this.onQuote(m, this.venueOf(x, m, stamp));
       case 'gap':
         this.stats.gaps++;
-        this.venueOf(x, m.exchange, stamp).candles.markGap(m.symbol);
+        this.venueOf(x, m, stamp).candles.markGap(m.symbol);
         this.sink.emit('gaps', {
           exchange: m.exchange, symbol: m.symbol, from_id: m.fromId, to_id: m.toId, missing: m.toId - m.fromId + 1n,
           reason: m.reason, recv_ns: m.recvNs, session: m.at.session, ingest_seq: BigInt(m.at.ingestSeq),
         });
         return;
       case 'gap_filled':
-        this.venueOf(x, m.exchange, stamp).candles.gapFilled(m.symbol);
+        this.venueOf(x, m, stamp).candles.gapFilled(m.symbol);
         return;
       case 'decode_error':
         this.stats.decodeErrors++;

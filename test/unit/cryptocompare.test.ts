@@ -76,6 +76,21 @@ describe('CryptoCompare adapter (spec shapes only: no real capture exists)', () 
     expect(decode(s, trade({ id: 130, seq: 530 }))).toMatchObject([{ type: 'trade', tradeId: 130n }]);
   });
 
+  it('holds a subscription\'s replayed trades until its ack (one instant, like a snapshot); past 20, at LOADCOMPLETE or a close, gives them out', () => {
+    const s = newCcState();
+    decodeCryptoCompare(ev('{"action":"SubAdd","subs":["0~Kraken~BTC~USD","0~Coinbase~BTC~USD","30~Kraken~BTC~USD"]}', 'sent'), s);
+    expect(decode(s, trade({ id: 1, seq: 1 }))).toEqual([]);
+    expect(decode(s, trade({ id: 2, seq: 3 }))).toEqual([]);
+    expect(decode(s, '{"TYPE":"16","MESSAGE":"SUBSCRIBECOMPLETE","SUB":"0~Kraken~BTC~USD"}').map((m) => m.type)).toEqual(['trade', 'gap', 'trade', 'status']);
+    expect(decode(s, trade({ id: 3, seq: 4 })).map((m) => m.type), 'live after the ack').toEqual(['trade']);
+    const coinbase = Array.from({ length: 21 }, (_, i) => decode(s, trade({ m: 'Coinbase', id: 100 + i })));
+    expect(coinbase.slice(0, 20).flat()).toEqual([]);
+    expect(coinbase[20]!.map((m) => m.type), 'the 21st is no replay: all 21 go out').toEqual(Array(21).fill('trade'));
+    decodeCryptoCompare(ev('{"action":"SubAdd","subs":["0~Bitstamp~BTC~USD"]}', 'sent'), s);
+    expect(decode(s, trade({ m: 'Bitstamp', id: 1 }))).toEqual([]);
+    expect(decodeCryptoCompare(ev('', 'close'), s).map((m) => m.type)).toEqual(['trade']);
+  });
+
   it('a CCSEQ jump is a gap of the missing numbers (before the trade); a late trade carrying the last one fills it', () => {
     const s = newCcState();
     decode(s, trade({ id: 1, seq: 10 }));
@@ -182,6 +197,24 @@ describe('CryptoCompare markets keep their own event time', () => {
     expect(engine.stats.late).toBe(0);
     const kraken = rows.filter((r) => r.table === 'candles' && r.row.exchange === 'cryptocompare:Kraken');
     expect(kraken.map((r) => Number(r.row.trades))).toEqual([2]);
+  });
+});
+
+describe('CryptoCompare pairs keep their own event time, within a market too', () => {
+  it('after a reconnect, one pair\'s replay running ahead of another\'s makes none of the other\'s missed trades late', () => {
+    const rows: { table: string; row: Record<string, unknown> }[] = [];
+    const engine = new Engine({ ...DEFAULT_CONFIG, intervalsMs: [1_000] }, { emit: (table, row) => void rows.push({ table, row: row as unknown as Record<string, unknown> }) });
+    const eth = (id: number, tsns: number): string => trade({ m: 'Coinbase', id, ts: 1593768248, tsns }).replace('"FSYM":"BTC"', '"FSYM":"ETH"');
+    engine.onLog(ev(eth(1, 100_000_000)));
+    engine.onLog(ev(eth(2, 200_000_000)));
+    engine.onLog(ev('', 'close'));
+    // The new subscription: BTC's replay reaches 3.7 s past ETH's last trade, then ETH's replays 1 and 2 (repeats), 3 and 4 (missed).
+    engine.onLog(ev(trade({ m: 'Coinbase', id: 9, ts: 1593768251, tsns: 700_000_000 })));
+    for (const [id, ns] of [[1, 100_000_000], [2, 200_000_000], [3, 700_000_000], [4, 900_000_000]] as const) engine.onLog(ev(eth(id, ns)));
+    engine.finish();
+    expect(engine.stats.late).toBe(0);
+    const ethCandles = rows.filter((r) => r.table === 'candles' && r.row.symbol === 'Coinbase~ETH~USD');
+    expect(ethCandles.map((r) => [Number(r.row.trades), r.row.first_trade_id, r.row.last_trade_id])).toEqual([[4, 1n, 4n]]);
   });
 });
 

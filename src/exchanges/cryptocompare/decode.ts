@@ -14,6 +14,12 @@
  * - Repeats: every subscribe replays the market's last 20 trades, so a reconnect resends
  *   what was taken: trades are de-duplicated by (M, FSYM, TSYM, ID) (the newest
  *   `SEEN_PER_MARKET` ids of each market are kept).
+ * - One replay is one instant: the trades a subscription (a `SubAdd` the recorder sent)
+ *   replays, up to its `16` SUBSCRIBECOMPLETE, are given out together with that ack, as
+ *   one event, like a snapshot: frame by frame, a pair's first new trade after a reconnect
+ *   would end its doubt and close the windows its next replayed trades belong to. Also
+ *   given out at `3` LOADCOMPLETE, an error naming the subscription, a close, and past
+ *   `REPLAYED_TRADES` (more than a replay holds: live trades).
  * - Gaps: `CCSEQ` (per market and pair, only on some markets) jumping past the next number
  *   is a gap of the missing sequence numbers (reason `ccseq`); a later trade carrying a
  *   missing number fills it. Markets without `CCSEQ` show no gaps.
@@ -34,6 +40,9 @@ import type { CcLevel, CcTopOfBook, CcTrade } from './payloads.ts';
 /** Trade ids remembered per market: far more than the 20 a subscribe replays. */
 export const SEEN_PER_MARKET = 1_000;
 
+/** Trades a subscribe replays (the documented count). */
+export const REPLAYED_TRADES = 20;
+
 export interface CcState {
   readonly counts: DecodeCounts;
   readonly clocks: SymbolClocks;
@@ -43,10 +52,12 @@ export interface CcState {
   readonly seqs: TradeIdTracker;
   /** Best bid and ask per market, as the last top-of-book frames left them. */
   readonly books: Map<string, { bid?: CcLevel; ask?: CcLevel }>;
+  /** Per market whose trade subscription was sent and not yet acknowledged: what its replay gave so far. */
+  readonly replaying: Map<string, MarketEvent[]>;
 }
 
 export function newCcState(): CcState {
-  return { counts: newCounts(), clocks: new SymbolClocks(), seen: new Map(), seqs: new TradeIdTracker(), books: new Map() };
+  return { counts: newCounts(), clocks: new SymbolClocks(), seen: new Map(), seqs: new TradeIdTracker(), books: new Map(), replaying: new Map() };
 }
 
 /** Channels tapedeck recognises and does not read. */
@@ -56,6 +67,11 @@ const RECOGNISED: Record<string, string> = {
 };
 
 export function decodeCryptoCompare(ev: LogEvent, state: CcState): MarketEvent[] {
+  if (ev.kind === 'sent') {
+    subscribed(ev.payload, state);
+    return [];
+  }
+  if (ev.kind === 'close') return replayed(state, [...state.replaying.keys()]);
   if (ev.kind !== 'frame') return [];
   return guarded(ev, () => {
     const msg = parseObject(ev.payload);
@@ -63,28 +79,69 @@ export function decodeCryptoCompare(ev: LogEvent, state: CcState): MarketEvent[]
     const message = typeof msg.MESSAGE === 'string' ? msg.MESSAGE : '';
     switch (type) {
       case '0':
-        return trade(ev, msg as unknown as CcTrade, state);
+        return held(state, trade(ev, msg as unknown as CcTrade, state));
       case '30':
         return topOfBook(ev, msg as unknown as CcTopOfBook, state);
       case '20':
         return [status(ev, 'system', `welcome ${typeof msg.SERVER_NAME === 'string' ? msg.SERVER_NAME : ''}`.trim())];
       case '16':
-        return [status(ev, 'subscribed', typeof msg.SUB === 'string' ? msg.SUB : message)];
+        return [...replayed(state, [subscription(msg.SUB)]), status(ev, 'subscribed', typeof msg.SUB === 'string' ? msg.SUB : message)];
       case '3':
-        return [status(ev, 'system', message || 'LOADCOMPLETE')];
+        return [...replayed(state, [...state.replaying.keys()]), status(ev, 'system', message || 'LOADCOMPLETE')];
       case '999':
         return [status(ev, 'heartbeat', ev.payload)];
       case '500':
-        return [status(ev, message === 'FORCE_DISCONNECT' ? 'shutdown' : 'error', ev.payload)];
+        return [...replayed(state, [subscription(msg.PARAMETER)]), status(ev, message === 'FORCE_DISCONNECT' ? 'shutdown' : 'error', ev.payload)];
       case '401':
       case '429':
-        return [status(ev, 'error', ev.payload)];
+        return [...replayed(state, [subscription(msg.PARAMETER)]), status(ev, 'error', ev.payload)];
       default:
         if (typeof type === 'string' && Object.hasOwn(RECOGNISED, type)) bump(state.counts.recognised, RECOGNISED[type]!);
         else bump(state.counts.unknown, typeof type === 'string' ? `TYPE ${type.slice(0, 20)}` : 'no-TYPE');
         return [];
     }
   });
+}
+
+/** The market of a trade subscription (`0~Kraken~BTC~USD` → `Kraken~BTC~USD`), or '' for anything else. */
+function subscription(sub: unknown): string {
+  return typeof sub === 'string' && sub.startsWith('0~') ? sub.slice(2) : '';
+}
+
+/** A `SubAdd` the recorder sent: each trade subscription's replay is held until its ack. */
+function subscribed(payload: string, state: CcState): void {
+  let msg: { action?: unknown; subs?: unknown };
+  try {
+    msg = JSON.parse(payload) as typeof msg;
+  } catch {
+    return;
+  }
+  if (msg.action !== 'SubAdd' || !Array.isArray(msg.subs)) return;
+  for (const sub of msg.subs) {
+    const market = subscription(sub);
+    if (market !== '' && !state.replaying.has(market)) state.replaying.set(market, []);
+  }
+}
+
+/** A trade frame's events, held while its market's replay runs (given out past REPLAYED_TRADES, with what was held). */
+function held(state: CcState, out: MarketEvent[]): MarketEvent[] {
+  const t = out.find((m) => m.type !== 'decode_error');
+  const hold = t === undefined ? undefined : state.replaying.get((t as { symbol: string }).symbol);
+  if (hold === undefined) return out;
+  hold.push(...out);
+  return hold.filter((m) => m.type === 'trade').length > REPLAYED_TRADES ? replayed(state, [(t as { symbol: string }).symbol]) : [];
+}
+
+/** What these markets' replays held, given out now; their replays are over. */
+function replayed(state: CcState, markets: readonly string[]): MarketEvent[] {
+  const out: MarketEvent[] = [];
+  for (const m of markets) {
+    const hold = state.replaying.get(m);
+    if (hold === undefined) continue;
+    state.replaying.delete(m);
+    out.push(...hold);
+  }
+  return out;
 }
 
 const status = (ev: LogEvent, s: Status['status'], detail: string): Status => ({ type: 'status', status: s, exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), detail });

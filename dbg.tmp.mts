@@ -1,0 +1,11 @@
+import { readParquet } from './src/storage/parquet.ts';
+import { readArchiveEvents } from './test/helpers.ts';
+import fs from 'node:fs';
+const d = '/tmp/tapedeck-sim4-zcq8pP';
+const out = d + '/out/' + fs.readdirSync(d + '/out')[0];
+const late = (await readParquet(out + '/late.parquet')).filter((r) => String(r.exchange).startsWith('cryptocompare'));
+console.log('late', late.map((r) => [r.symbol, r.interval, r.trade_id, r.ts_us, r.watermark_us, r.ingest_seq]));
+const evs = (await readArchiveEvents(d + '/raw')).filter((e) => e.exchange === 'cryptocompare');
+const seq = Number(late[0]?.ingest_seq ?? 0);
+const sym = /"M":"(\w+)","FSYM":"(\w+)"/;
+for (const e of evs.filter((e) => (e.kind !== 'frame') || (e.ingestSeq > seq - 400 && e.ingestSeq <= seq + 2 && e.payload.includes('Bitstamp","FSYM":"ETH"')))) console.log(e.ingestSeq, e.kind, e.conn, e.recvNs, e.payload.slice(0, 110));
