@@ -93,7 +93,7 @@ async function newestTradeId(trades: NonNullable<Venue['trades']>, symbol: strin
 export async function restartBackfill(d: RestartDeps): Promise<void> {
   const deadline = Date.now() + BUDGET_MS;
   for (const v of d.venues) {
-    // No REST trade history (CryptoCompare): nothing to ask for.
+    // No REST trade history (an aggregator's stream): nothing to ask for.
     if (v.trades === undefined) continue;
     const last = await lastArchivedTrades(d.rawDir, v.exchange, v.symbols);
     for (const [symbol, { id: lastId, tsUs }] of last) {

@@ -29,7 +29,7 @@ export interface Venue {
   readonly trades: { readonly backfill: BackfillPaging; latestTradeUrl(symbol: string): string; newestTradeId(body: string): bigint | undefined } | undefined;
 }
 
-/** What `record` names on its own: native symbols per exchange (`cryptocompare` → `Kraken~BTC~USD`), API keys. */
+/** What `record` names on its own: native symbols per exchange (an aggregator's `<Market>~BTC~USD`), API keys. */
 export interface VenueChoices {
   readonly native?: readonly string[];
   readonly apiKey?: string;

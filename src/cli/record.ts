@@ -150,7 +150,7 @@ const keyed = (): string[] => RECORDABLE.filter((x) => liveSpec(x)!.apiKey !== u
 
 /**
  * `--symbols` split into canonical `BASE-QUOTE` names (for every exchange) and native ones
- * an exchange's spec lets a user name (`Kraken~BTC~USD`), and each keyed exchange's API key.
+ * an exchange's spec lets a user name (an aggregator's `<Market>~BTC~USD`), and each keyed exchange's API key.
  */
 export function venueChoices(a: { symbols: string; 'api-key'?: string }, exchanges: readonly string[]): { symbols: string[]; choices: Record<string, VenueChoices> } {
   const symbols: string[] = [];

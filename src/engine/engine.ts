@@ -32,7 +32,7 @@ export interface EngineStats {
 
 /**
  * One time order's event time and windows. An exchange is one, except an aggregator whose
- * markets are venues of their own (`cryptocompare:Kraken`): there each (market, symbol) keeps
+ * markets are venues of their own (`<aggregator>:<Market>`): there each (market, symbol) keeps
  * its own clock, since the subscriptions of one socket are not in one time order (each
  * subscribe replays its pair's latest trades, older than what the others already sent).
  */

@@ -26,8 +26,8 @@ export interface SymbolRules {
   /** Canonical `BTC-USD` → the native symbol the exchange trades it as (several for an aggregator: one per market it carries). */
   native(canonical: string): string | readonly string[];
   /**
-   * Native symbols a user may name as they are in `record --symbols` (CryptoCompare's
-   * `Kraken~BTC~USD`), when not only canonical ones: their pattern, their form and an
+   * Native symbols a user may name as they are in `record --symbols` (an aggregator's
+   * `<Market>~BTC~USD`), when not only canonical ones: their pattern, their form and an
    * example (for help and errors), what a canonical `BASE-QUOTE` means instead, and what
    * `--help` should know of the exchange's event time.
    */
@@ -134,9 +134,9 @@ export interface ExchangeSpec {
   readonly symbols: SymbolRules;
   readonly fees: Fees;
   /**
-   * An aggregator's markets (CryptoCompare's `M`): each is a venue of its own in the outputs,
+   * An aggregator's markets (the `M` of its trades): each is a venue of its own in the outputs,
    * named `<exchange>:<market>`, with the fees of the exchange of that name when tapedeck
-   * knows it (`Kraken` → kraken's), else this spec's.
+   * knows it (a market named like an exchange id takes that exchange's), else this spec's.
    */
   readonly venues?: readonly string[];
   /** Absent: tapedeck decodes and replays this exchange's recordings but cannot record it live (yet). */
