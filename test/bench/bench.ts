@@ -72,7 +72,11 @@ function cli(args: string[], opts: { cpuProf?: string; env?: Record<string, stri
     '--import', path.join(ROOT, 'test/bench/rss-probe.mjs'),
     ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []),
     path.join(ROOT, 'src/cli/tapedeck.mjs'), ...args,
-  ], { encoding: 'utf8', env: { ...process.env, CI: '1', TAPEDECK_RSS_OUT: rssFile, ...opts.env } });
+  ], {
+    encoding: 'utf8',
+    // A profile names stages by source file: the CLI's bundle would name them by chunk.
+    env: { ...process.env, CI: '1', TAPEDECK_RSS_OUT: rssFile, ...(opts.cpuProf ? { TAPEDECK_BUNDLE: '0' } : {}), ...opts.env },
+  });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`tapedeck ${args.join(' ')} failed: ${r.stderr}`);
   return { ms, rssKiB: Number(fs.readFileSync(rssFile, 'utf8')), stdout: r.stdout };

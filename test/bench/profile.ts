@@ -98,7 +98,11 @@ async function main(): Promise<void> {
   try {
     const out = path.join(dir, 'out');
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(ROOT, 'src/cli/tapedeck.mjs'), 'replay', '--from', archive, '--out', out, '--speed', 'max', ...rest], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(ROOT, 'src/cli/tapedeck.mjs'), 'replay', '--from', archive, '--out', out, '--speed', 'max', ...rest], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      // Stages are named by source file: run the sources (through tsx), not the CLI's bundle of them.
+      env: { ...process.env, TAPEDECK_BUNDLE: '0' },
+    });
     const wallMs = performance.now() - t0;
     if (r.status !== 0) process.exit(r.status ?? 1);
     const { main: file, workers } = threadProfiles(dir);
