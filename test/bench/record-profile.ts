@@ -39,7 +39,8 @@ try {
     '--cpu-prof', `--cpu-prof-dir=${profDir}`, path.join(ROOT, 'src/cli/tapedeck.mjs'),
     'record', '--exchanges', 'binance,coinbase', '--symbols', 'BTC-USD,ETH-USD', '--out', path.join(tmp, 'rec'), '--duration', `${seconds}s`,
     '--endpoint', `binance=${urls[1]}`, '--endpoint', `coinbase=${urls[2]}`, '--no-metrics',
-  ], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  // Stages are named by source file: the sources (through tsx), not the CLI's bundle of them.
+  ], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1', TAPEDECK_BUNDLE: '0' } });
   if (rec.status !== 0) throw new Error(`record failed: ${rec.stderr}`);
   process.stdout.write(rec.stdout);
   const { main } = threadProfiles(profDir);
