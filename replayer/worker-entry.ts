@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DEFAULT_CACHE, bundleName, readJson, stampOf, stampsFresh, writeAtomic, type Stamp } from '../src/cli/bundle-stamps.mjs';
+import { DEFAULT_CACHE, buildStamps, bundleName, readJson, stampsFresh, usesImportMeta, writeAtomic, type Stamp } from '../src/cli/bundle-stamps.mjs';
 
 const built = new Map<string, URL>();
 
@@ -59,10 +59,7 @@ function build(entry: string): { text: string; inputs: Stamp[] } | undefined {
     packages: 'external', write: false, metafile: true, logLevel: 'silent',
   });
   const text = result.outputFiles[0]!.text;
-  // A module that finds files relative to itself would look beside the bundle instead.
-  if (/\bimport\.meta\b/.test(text)) return undefined;
-  const inputs: Stamp[] = Object.keys(result.metafile.inputs).map((f) => stampOf(path.resolve(workDir, f)));
-  // A file edited while esbuild read it: the bundle may hold either version, so keep none.
-  if (inputs.some((s) => s.mtimeMs >= started)) return undefined;
-  return { text, inputs };
+  if (usesImportMeta(text)) return undefined;
+  const inputs = buildStamps(Object.keys(result.metafile.inputs), workDir, started);
+  return inputs === undefined ? undefined : { text, inputs };
 }

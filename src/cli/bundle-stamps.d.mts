@@ -5,8 +5,9 @@ export interface Stamp {
   readonly mtimeMs: number;
 }
 export const DEFAULT_CACHE: string;
-export function stampOf(file: string): Stamp;
 export function stampsFresh(inputs: unknown): boolean;
+export function buildStamps(inputs: readonly string[], workDir: string, started: number): Stamp[] | undefined;
+export function usesImportMeta(text: string): boolean;
 export function readJson(file: string): unknown;
 export function writeAtomic(file: string, text: string): void;
 export function bundleName(entry: string): string;

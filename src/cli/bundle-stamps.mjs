@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const DEFAULT_CACHE = path.join(fileURLToPath(new URL('../..', import.meta.url)), 'node_modules', '.cache', 'tapedeck');
 
 /** The stamp of a source file as it is now. */
-export function stampOf(file) {
+function stampOf(file) {
   const st = fs.statSync(file);
   return { file, size: st.size, mtimeMs: st.mtimeMs };
 }
@@ -22,6 +22,20 @@ export function stampsFresh(inputs) {
     const st = typeof s?.file === 'string' ? fs.statSync(s.file, { throwIfNoEntry: false }) : undefined;
     return st !== undefined && st.size === s.size && st.mtimeMs === s.mtimeMs;
   });
+}
+
+/**
+ * The stamps of a build's sources (esbuild's metafile inputs, relative to `workDir`), or
+ * undefined when one was edited after `started`: the bundle may hold either version.
+ */
+export function buildStamps(inputs, workDir, started) {
+  const stamps = inputs.map((f) => stampOf(path.resolve(workDir, f)));
+  return stamps.some((s) => s.mtimeMs >= started) ? undefined : stamps;
+}
+
+/** Bundled code that still uses `import.meta` finds files beside the bundle, not beside its sources: it cannot be served from the cache. */
+export function usesImportMeta(text) {
+  return /\bimport\.meta\b/.test(text);
 }
 
 /** A JSON file's value, or undefined when it is missing or cut short (a full disk, a crash). */

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
-import { DEFAULT_CACHE, bundleName, stampOf, writeAtomic, type Stamp } from './bundle-stamps.mjs';
+import { DEFAULT_CACHE, buildStamps, bundleName, usesImportMeta, writeAtomic } from './bundle-stamps.mjs';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -48,6 +48,8 @@ const ownUrl: Plugin = {
 export async function buildCliBundle(entry = MAIN, cacheDir = DEFAULT_CACHE): Promise<URL | undefined> {
   const esbuild = await import('esbuild');
   const name = bundleName(entry);
+  // esbuild names the entry's output after it.
+  const out = `${path.basename(entry, '.ts')}.mjs`;
   const tmp = path.join(cacheDir, `.${name}-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const started = Date.now();
   try {
@@ -56,22 +58,20 @@ export async function buildCliBundle(entry = MAIN, cacheDir = DEFAULT_CACHE): Pr
       platform: 'node', format: 'esm', target: 'node20', packages: 'external', outExtension: { '.js': '.mjs' },
       metafile: true, logLevel: 'silent', plugins: [ownUrl],
     });
-    const outputs = Object.keys(result.metafile.outputs);
-    // Any other use of import.meta (a module resolving from its own place) cannot be served from the cache.
-    if (outputs.some((f) => /\bimport\.meta\b/.test(fs.readFileSync(path.resolve(path.dirname(entry), f), 'utf8')))) return undefined;
-    const inputs: Stamp[] = Object.keys(result.metafile.inputs).map((f) => stampOf(path.resolve(path.dirname(entry), f)));
-    // A file edited while esbuild read it: the bundle may hold either version, so keep none.
-    if (inputs.some((s) => s.mtimeMs >= started)) return undefined;
+    const workDir = path.dirname(entry);
+    if (Object.keys(result.metafile.outputs).some((f) => usesImportMeta(fs.readFileSync(path.resolve(workDir, f), 'utf8')))) return undefined;
+    const inputs = buildStamps(Object.keys(result.metafile.inputs), workDir, started);
+    if (inputs === undefined) return undefined;
     const dir = `${name}-${createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 12)}`;
     try {
       fs.renameSync(tmp, path.join(cacheDir, dir));
     } catch {
       // Another process built the same sources first: use its folder.
-      if (!fs.existsSync(path.join(cacheDir, dir, 'main.mjs'))) return undefined;
+      if (!fs.existsSync(path.join(cacheDir, dir, out))) return undefined;
     }
-    writeAtomic(path.join(cacheDir, `${name}.json`), JSON.stringify({ dir, entry: `${path.basename(entry, '.ts')}.mjs`, inputs }));
+    writeAtomic(path.join(cacheDir, `${name}.json`), JSON.stringify({ dir, entry: out, inputs }));
     removeOld(cacheDir, name, dir);
-    return pathToFileURL(path.join(cacheDir, dir, `${path.basename(entry, '.ts')}.mjs`));
+    return pathToFileURL(path.join(cacheDir, dir, out));
   } catch (err) {
     if (process.env.TAPEDECK_DEBUG) console.error(err);
     return undefined;
