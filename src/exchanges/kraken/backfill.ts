@@ -35,6 +35,13 @@ export function tradesPage(body: string): TradesPage {
   return { errors, rows, ids, last: typeof result.last === 'string' || typeof result.last === 'number' ? String(result.last) : undefined };
 }
 
+/** A Trades body's page, or an Error naming Kraken's errors when it reports any (the recorder's requests: a backfill page, the newest trade). */
+export function answeredPage(body: string): TradesPage {
+  const page = tradesPage(body);
+  if (page.errors.length > 0) throw new Error(`Kraken: ${page.errors.join('; ')}`);
+  return page;
+}
+
 /** The first page of a gap: the trades since just before the last one before it. */
 export function firstTradesUrl(rest: string, gap: GapRequest): string {
   if (gap.sinceUs === undefined) throw new Error('no trade before this gap is known, and Kraken\'s Trades endpoint pages by time');
@@ -43,8 +50,7 @@ export function firstTradesUrl(rest: string, gap: GapRequest): string {
 
 /** After a page: the next one from its `last` cursor, or the end once the gap's last id is reached. */
 export function nextTradesUrl(rest: string, gap: GapRequest, url: string, body: string): { trades: number; next: string | undefined } {
-  const page = tradesPage(body);
-  if (page.errors.length > 0) throw new Error(`Kraken: ${page.errors.join('; ')}`);
+  const page = answeredPage(body);
   const { ids } = page;
   if (ids.length === 0) throw new Error(`Kraken has no trades of ${gap.symbol} after ${/[?&]since=(\d+)/.exec(url)?.[1]} ns: ids to ${gap.toId} are not there`);
   if (url === firstTradesUrl(rest, gap) && ids[0]! > gap.fromId) {

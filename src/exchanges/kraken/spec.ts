@@ -10,7 +10,7 @@
 import type { SimEvent } from '../../sim/market.ts';
 import { decoderOf, newestOf, splitDashed, type ExchangeSpec } from '../spec.ts';
 import { decodeKraken, newKrakenState } from './decode.ts';
-import { krakenBackfill, tradesPage } from './backfill.ts';
+import { answeredPage, krakenBackfill } from './backfill.ts';
 import { krakenRestSymbol, krakenRestTrades, krakenSubscribed, krakenSubscriptions, krakenTicker, krakenTrades, krakenTradesUrl } from './wire.ts';
 
 /** Kraken's own names for assets others call otherwise (v1 pairs use them; v2 does not). */
@@ -48,11 +48,7 @@ export const kraken = {
     backfill: krakenBackfill,
     latestTradeUrl: (rest, symbol) => `${rest}/0/public/Trades?pair=${symbol.replace('/', '')}&count=1`,
     // REST trade rows are arrays without field names: the id is each row's last element.
-    newestTradeId: (body) => {
-      const page = tradesPage(body);
-      if (page.errors.length > 0) throw new Error(`Kraken: ${page.errors.join('; ')}`);
-      return newestOf(page.ids);
-    },
+    newestTradeId: (body) => newestOf(answeredPage(body).ids),
   },
   sim: {
     server: async () => (await import('./sim-server.ts')).krakenSimServer,
