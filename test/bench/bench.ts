@@ -10,7 +10,6 @@
  * 1M; producing runs at ~25k events/s, so 10M, the issue's goal, takes ~7 min more), TAPEDECK_BENCH_SKIP=kafka,clients,cassandra,facade,flood,recorder to leave
  * sections out (clients: the Kafka client comparison, test/bench/kafka-clients.ts).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +23,8 @@ import { DEFAULT_EXECUTION } from '../../strategies/execution.ts';
 import { openKafka } from '../../replayer/kafka-source.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import { readManifest } from '../../src/storage/run.ts';
-import { ROOT, realFixturesDir } from '../helpers.ts';
+import { realFixturesDir } from '../helpers.ts';
+import { runCli, type CliRun } from './timing.ts';
 import { SKIP_KAFKA, startBroker } from '../kafka/broker.ts';
 import { produceArchive } from '../kafka/produce-archive.ts';
 import { SKIP_CASSANDRA } from '../cassandra/node.ts';
@@ -64,23 +64,8 @@ async function median<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: numb
   return { ms: times[Math.floor(times.length / 2)]!, result };
 }
 
-/** Runs the CLI as a user would; returns its wall time and peak RSS (KiB). */
-function cli(args: string[], opts: { cpuProf?: string; env?: Record<string, string> } = {}): { ms: number; rssKiB: number; stdout: string } {
-  const rssFile = path.join(tmp, `rss-${process.hrtime.bigint()}`);
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [
-    '--import', path.join(ROOT, 'test/bench/rss-probe.mjs'),
-    ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []),
-    path.join(ROOT, 'src/cli/tapedeck.mjs'), ...args,
-  ], {
-    encoding: 'utf8',
-    // A profile names stages by source file: the CLI's bundle would name them by chunk.
-    env: { ...process.env, CI: '1', TAPEDECK_RSS_OUT: rssFile, ...(opts.cpuProf ? { TAPEDECK_BUNDLE: '0' } : {}), ...opts.env },
-  });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`tapedeck ${args.join(' ')} failed: ${r.stderr}`);
-  return { ms, rssKiB: Number(fs.readFileSync(rssFile, 'utf8')), stdout: r.stdout };
-}
+/** Runs the CLI as a user would (timing.ts's runCli, its probe files in the bench's temp folder). */
+const cli = (args: string[], opts: { cpuProf?: string; env?: Record<string, string> } = {}): CliRun => runCli(args, tmp, opts);
 
 function cliMedian(runs: number, args: string[]): { ms: number; rssKiB: number } {
   const all = Array.from({ length: runs }, () => cli(args)).sort((a, b) => a.ms - b.ms);

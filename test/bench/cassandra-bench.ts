@@ -21,7 +21,6 @@
  * A section of `npm run bench` (TAPEDECK_BENCH_SKIP=cassandra leaves it out); alone:
  * `node --import tsx test/bench/cassandra-bench.ts` (CASSANDRA_HOSTS, or a node of its own).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,9 +28,8 @@ import { replay } from '../../replayer/replay.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { CassandraSink, parseCassandraUrl } from '../../src/storage/cassandra.ts';
-import { ROOT } from '../helpers.ts';
 import { startCassandra, type CassandraNode } from '../cassandra/node.ts';
-import { runAlone, type Row } from './timing.ts';
+import { runAlone, runCli, type Row } from './timing.ts';
 
 /** The issue's acceptance line: the sink costs a replay at most this share of its throughput. */
 const GOAL = 0.15;
@@ -141,13 +139,10 @@ async function benchOne(row: Row, tmp: string, node: CassandraNode, minutes: num
   row('  throughput cost by replay thread CPU (held against the goal)', cost('thread'));
   row('  by process CPU; by wall time', `${cost('cpu')}; ${cost('wall')}`);
   row('  CPU of the Cassandra node per replay (same cores here)', jvm.length > 0 ? `${median(jvm).toFixed(0)} ms` : 'not measured (not a node this script runs)');
-  const cli = (extra: string[]): void => void spawnSync(process.execPath, [path.join(ROOT, 'src/cli/tapedeck.mjs'), 'replay', '--from', archive, '--out', path.join(tmp, 'c-cli'), ...extra], { env: { ...process.env, CI: '1' } });
   const cliTimes = { plain: [] as number[], sink: [] as number[] };
   for (let i = 0; i < 3; i++) {
     for (const [k, extra] of [['plain', []], ['sink', ['--sink', url]]] as const) {
-      const t0 = performance.now();
-      cli([...extra]);
-      cliTimes[k].push(performance.now() - t0);
+      cliTimes[k].push(runCli(['replay', '--from', archive, '--out', path.join(tmp, 'c-cli'), ...extra], tmp).ms);
     }
   }
   const [cp, cs] = [median(cliTimes.plain), median(cliTimes.sink)];

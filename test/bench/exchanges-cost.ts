@@ -18,26 +18,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { readManifest } from '../../src/storage/run.ts';
 import { ROOT } from '../helpers.ts';
-import { runAlone, type Row } from './timing.ts';
+import { runAlone, runCli, type CliRun, type Row } from './timing.ts';
 
 /** The last commit before issue 11's exchange redesign (2adafb3) and its warnings for undecoded frames (d3fe038). */
 export const BEFORE_EXCHANGES = 'c8f3cecdbae8f2f1d1b150fa426b11f56a32947b';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-interface Timed { readonly ms: number; readonly cpuMs: number }
-
-/** One `tapedeck` CLI process of the tree at `root`: wall time and its own CPU time. */
-function run(root: string, args: string[], tmp: string): Timed {
-  const cpuFile = path.join(tmp, `cpu-${process.hrtime.bigint()}`);
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/bench/rss-probe.mjs'), path.join(root, 'src/cli/tapedeck.mjs'), ...args], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, CI: '1', TAPEDECK_BUNDLE: '0', TAPEDECK_CPU_OUT: cpuFile },
-  });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`bench: tapedeck ${args.join(' ')} in ${root} failed: ${r.stderr}`);
-  return { ms, cpuMs: Number(fs.readFileSync(cpuFile, 'utf8')) };
-}
+/** One `tapedeck` process of the tree at `root`, through tsx (see above). */
+const run = (root: string, args: string[], tmp: string): CliRun => runCli(args, tmp, { root, env: { TAPEDECK_BUNDLE: '0' } });
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -52,7 +41,7 @@ export async function benchExchangesCost(row: Row, tmp: string, runs = 5): Promi
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(base, 'node_modules'));
     const archive = path.join(tmp, 'exchanges-demo');
     run(base, ['demo', '--minutes', '600', '--out', archive, '--no-replay'], tmp);
-    const times: Record<'now' | 'before', Timed[]> = { now: [], before: [] };
+    const times: Record<'now' | 'before', CliRun[]> = { now: [], before: [] };
     let events = 0;
     for (let i = 0; i < runs; i++) {
       for (const [who, root] of [['before', base], ['now', ROOT]] as const) {
