@@ -214,7 +214,7 @@ export class Engine {
       const x = this.exchanges.get(name);
       if (x === undefined) continue;
       this.sessionOf(x, ev.session);
-      for (const v of x.venues.size === 1 ? [x.own] : this.venuesInOrder(x)) {
+      for (const v of this.venuesInOrder(x)) {
         v.clock.observeTick(ev.recvNs);
         this.advance(v);
       }
