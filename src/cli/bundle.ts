@@ -46,6 +46,19 @@ const ownUrl: Plugin = {
  * into a folder of their own and the first to rename it into place wins.
  */
 export async function buildCliBundle(entry = MAIN, cacheDir = DEFAULT_CACHE): Promise<URL | undefined> {
+  // A source stamped at or after the build began may have been read either way; a file saved
+  // just before the build is started can carry such a stamp too (mtimes are finer than
+  // Date.now()), so one more build, begun later, decides.
+  for (let attempt = 0; ; attempt++) {
+    const built = await buildOnce(entry, cacheDir);
+    if (built !== EDITED) return built;
+    if (attempt === 1) return undefined;
+  }
+}
+
+const EDITED = Symbol('a source changed while it was built');
+
+async function buildOnce(entry: string, cacheDir: string): Promise<URL | undefined | typeof EDITED> {
   const esbuild = await import('esbuild');
   const name = bundleName(entry);
   // esbuild names the entry's output after it.
@@ -61,7 +74,7 @@ export async function buildCliBundle(entry = MAIN, cacheDir = DEFAULT_CACHE): Pr
     const workDir = path.dirname(entry);
     if (Object.keys(result.metafile.outputs).some((f) => usesImportMeta(fs.readFileSync(path.resolve(workDir, f), 'utf8')))) return undefined;
     const inputs = buildStamps(Object.keys(result.metafile.inputs), workDir, started);
-    if (inputs === undefined) return undefined;
+    if (inputs === undefined) return EDITED;
     const dir = `${name}-${createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 12)}`;
     try {
       fs.renameSync(tmp, path.join(cacheDir, dir));
