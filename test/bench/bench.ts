@@ -151,9 +151,12 @@ try {
   const pq = dirBytes(archive);
   row('archive size: Parquet', `${(pq / 1e6).toFixed(2)} MB — ${(jsonl / pq).toFixed(1)}× smaller than LogEvents as JSON lines (${(jsonl / 1e6).toFixed(1)} MB), ${(gz / pq).toFixed(2)}× smaller than the recorder's gzip (${(gz / 1e6).toFixed(2)} MB; ${(text / 1e6).toFixed(1)} MB as text)`);
 
+  const pacedCpu0 = process.cpuUsage();
   const paced = await replay({ from: archive, out: path.join(tmp, 'out-50x'), speed: 50, config: DEFAULT_CONFIG });
+  const pacedCpu = process.cpuUsage(pacedCpu0);
   const late = paced.manifest.options.pacing_lateness as { p50_ms: number; p99_ms: number; p999_ms: number; max_ms: number };
   row('pacing at --speed 50x: lateness', `p50 ${late.p50_ms} ms, p99 ${late.p99_ms} ms, p99.9 ${late.p999_ms} ms, max ${late.max_ms} ms (never early)`);
+  row('  the paced replay\'s CPU time (the process, all threads)', `${((pacedCpu.user + pacedCpu.system) / 1e6).toFixed(2)} s in ${(paced.elapsedMs / 1000).toFixed(2)} s`);
 
   console.log('');
   for (const name of ['ma-cross', 'rsi-reversion', 'arb-taker']) {
