@@ -9,6 +9,7 @@ import { decimalSecondsToNs } from '../log/time.ts';
 export interface ImportedLine {
   readonly kind: LogKind;
   readonly recvNs: bigint;
+  /** Always the line's end (the import copies it from the bytes the line was read from). */
   readonly payload: string;
   /** URL of an `open`/`sent`/`rest` line. */
   readonly meta: string;

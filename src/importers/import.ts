@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { isAscii } from 'node:buffer';
 import { nsToIso } from '../log/time.ts';
 import { DecodeCensus } from '../exchanges/undecoded.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
@@ -123,9 +124,11 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
   const merge = g.files.length > 1 && opts.format === 'cryptofeed';
   // The recording's events through its adapter, as a replay will see them: what it cannot read is said now.
   const census = new DecodeCensus();
-  const emit = (l: Pending): void => {
+  /** `bytes[at, …)`: where the payload already is as ASCII bytes, for the writer thread (row-wire.ts). */
+  const emit = (l: Pending, bytes?: Uint8Array, at?: number): void => {
     const ev = { session, ingestSeq: seq++, recvNs: l.recvNs, exchange: g.exchange, conn: l.conn, kind: l.kind, payload: l.payload, meta: l.meta };
-    writer!.write(ev);
+    if (writer instanceof ArchiveWriterThread) writer.write(ev, bytes, at);
+    else writer!.write(ev);
     census.onLog(ev);
     byKind[l.kind] = (byKind[l.kind] ?? 0) + 1;
   };
@@ -139,9 +142,10 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
     for (const { file, conn } of g.files) {
       let lineNo = 0;
       let connNo = -1;
-      for await (const lines of readLines(file)) {
+      for await (const { lines, starts, bytes } of readLines(file)) {
         if (writer instanceof ArchiveWriterThread) await writer.drained();
-        for (const line of lines) {
+        for (let li = 0; li < lines.length; li++) {
+          const line = lines[li]!;
           lineNo++;
           if (line === '') continue;
           let rec: ImportedLine | undefined;
@@ -171,6 +175,8 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
           }
           lastNs = p.recvNs;
           if (merge) held.push(p);
+          // A parsed line's payload is its line's end (formats.ts): in ASCII bytes, where the line ends less its length.
+          else if (bytes !== undefined && p.payload.length <= line.length) emit(p, bytes, starts[li]! + line.length - p.payload.length);
           else emit(p);
         }
       }
@@ -198,13 +204,21 @@ function compactTime(ns: bigint): string {
   return nsToIso(ns).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** A chunk of a file's lines, each with where it starts in the chunk's text. */
+interface Lines {
+  readonly lines: string[];
+  readonly starts: number[];
+  /** The chunk's bytes when they are all ASCII: then a line's characters are its bytes, at the same places. */
+  readonly bytes: Buffer | undefined;
+}
+
 /**
  * A file's lines, gunzipped when it ends in `.gz`, one array per chunk read (one await per
  * chunk, not per line). Chunks are cut at their last newline byte (so no UTF-8 character is
  * split), decoded once, and split with indexOf: no readline, no per-line regex. `\r\n`
  * endings lose the `\r`, as readline's did.
  */
-async function* readLines(file: string): AsyncGenerator<string[]> {
+async function* readLines(file: string): AsyncGenerator<Lines> {
   let input: NodeJS.ReadableStream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   if (file.endsWith('.gz')) input = input.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
   let carry: Buffer = Buffer.alloc(0);
@@ -215,24 +229,32 @@ async function* readLines(file: string): AsyncGenerator<string[]> {
         carry = Buffer.concat([carry, chunk]);
         continue;
       }
-      const text = (carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, cut)]) : chunk.subarray(0, cut)).toString('utf8');
+      const bytes = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, cut)]) : chunk.subarray(0, cut);
       carry = Buffer.from(chunk.subarray(cut + 1));
-      yield splitLines(text);
+      yield splitLines(bytes);
     }
   } catch (err) {
     throw new ImportError(`${file}: cannot read (${(err as Error).message})`);
   }
-  if (carry.length > 0) yield splitLines(carry.toString('utf8'));
+  if (carry.length > 0) yield splitLines(carry);
 }
 
-function splitLines(text: string): string[] {
+/**
+ * UTF-8 bytes as lines. All-ASCII bytes (nearly every chunk: exchanges send JSON escaped)
+ * are read as latin1, the same text for ASCII, without UTF-8 decoding (~4× faster).
+ */
+function splitLines(bytes: Buffer): Lines {
+  const ascii = isAscii(bytes);
+  const text = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
   const lines: string[] = [];
+  const starts: number[] = [];
   let from = 0;
   for (;;) {
     const nl = text.indexOf('\n', from);
     const end = nl < 0 ? text.length : nl;
     lines.push(end > from && text.charCodeAt(end - 1) === 13 ? text.slice(from, end - 1) : text.slice(from, end));
-    if (nl < 0) return lines;
+    starts.push(from);
+    if (nl < 0) return { lines, starts, bytes: ascii ? bytes : undefined };
     from = nl + 1;
   }
 }

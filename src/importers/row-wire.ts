@@ -1,9 +1,10 @@
 /**
  * What crosses to the import's archive writer thread (write-thread.ts): rows as RowBatch,
  * numbers and times in typed arrays, exchange/conn as indexes into a string table sent
- * once per new string, and the payloads already UTF-8, back to back in one buffer, moved,
- * not copied. The thread hands each payload's bytes to ArchiveWriter.writeEncoded, so
- * nothing is encoded twice. Kept apart from write-thread.ts, which finds its worker through
+ * once per new string, and the payloads already UTF-8 in one buffer, moved, not copied
+ * (copied there from the bytes the lines were read from, when the caller says where they
+ * are). The thread hands each payload's bytes to ArchiveWriter.writeEncoded, so nothing is
+ * encoded twice. Kept apart from write-thread.ts, which finds its worker through
  * `import.meta`: a module that does cannot be in the worker's bundle.
  */
 import { LOG_KINDS, type LogEvent } from '../log/event.ts';
@@ -21,8 +22,9 @@ export interface RowBatch {
   readonly conn: Uint32Array;
   readonly fresh: string[];
   readonly meta: string[];
-  /** Row i's payload is `payload[ends[i - 1] ?? 0, ends[i])`, UTF-8; `chars[i]` its length as text. */
+  /** Row i's payload is `payload[starts[i], ends[i])`, UTF-8; `chars[i]` its length as text. */
   readonly payload: Uint8Array;
+  readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   readonly chars: Uint32Array;
 }
@@ -31,21 +33,29 @@ export interface RowBatch {
 export class RowEncoder {
   private readonly strings = new StringNumbers();
 
-  encode(rows: readonly LogEvent[]): { batch: RowBatch; transfer: ArrayBuffer[] } {
+  /**
+   * `bytes[i]`, when given, holds row i's payload already as UTF-8, all ASCII (so as long in
+   * bytes as in characters), at `at[i]`: it crosses as a copy of those bytes (the import
+   * reads its lines as bytes), not encoded again from its text.
+   */
+  encode(rows: readonly LogEvent[], bytes: readonly (Uint8Array | undefined)[] = [], at: readonly number[] = []): { batch: RowBatch; transfer: ArrayBuffer[] } {
     const n = rows.length;
     const ingestSeq = new Float64Array(n);
     const recvNs = new BigInt64Array(n);
     const kind = new Uint8Array(n);
     const exchange = new Uint32Array(n);
     const conn = new Uint32Array(n);
+    const starts = new Uint32Array(n);
     const ends = new Uint32Array(n);
     const chars = new Uint32Array(n);
     const meta = new Array<string>(n);
     const fresh: string[] = [];
-    let bytes = 0;
-    for (let i = 0; i < n; i++) bytes += Buffer.byteLength(rows[i]!.payload, 'utf8');
-    const payload = Buffer.allocUnsafeSlow(bytes);
-    let at = 0;
+    // Rows found in the same bytes, one after the other, are copied as one span (with what
+    // lies between them: the receive times and newlines of their lines). Rows without bytes
+    // are encoded from their text.
+    const spans: { bytes: Uint8Array; from: number; to: number; out: number }[] = [];
+    let span: { bytes: Uint8Array; from: number; to: number; out: number } | undefined;
+    let size = 0;
     for (let i = 0; i < n; i++) {
       const r = rows[i]!;
       ingestSeq[i] = r.ingestSeq;
@@ -54,12 +64,31 @@ export class RowEncoder {
       exchange[i] = this.strings.of(r.exchange, fresh);
       conn[i] = this.strings.of(r.conn, fresh);
       meta[i] = r.meta;
-      at += payload.write(r.payload, at, 'utf8');
-      ends[i] = at;
-      chars[i] = r.payload.length;
+      const len = r.payload.length;
+      chars[i] = len;
+      const b = bytes[i];
+      if (b === undefined) {
+        starts[i] = size;
+        size += Buffer.byteLength(r.payload, 'utf8');
+        ends[i] = size;
+        span = undefined;
+        continue;
+      }
+      const from = at[i]!;
+      if (span === undefined || span.bytes !== b || from < span.to) {
+        span = { bytes: b, from, to: from, out: size };
+        spans.push(span);
+      }
+      size += from + len - span.to;
+      span.to = from + len;
+      starts[i] = span.out + (from - span.from);
+      ends[i] = starts[i]! + len;
     }
-    const batch: RowBatch = { n, ingestSeq, recvNs, kind, exchange, conn, fresh, meta, payload, ends, chars };
-    return { batch, transfer: [ingestSeq, recvNs, kind, exchange, conn, ends, chars, payload].map((a) => a.buffer as ArrayBuffer) };
+    const payload = Buffer.allocUnsafeSlow(size);
+    for (const s of spans) payload.set(s.bytes.subarray(s.from, s.to), s.out);
+    for (let i = 0; i < n; i++) if (bytes[i] === undefined) payload.write(rows[i]!.payload, starts[i]!, 'utf8');
+    const batch: RowBatch = { n, ingestSeq, recvNs, kind, exchange, conn, fresh, meta, payload, starts, ends, chars };
+    return { batch, transfer: [ingestSeq, recvNs, kind, exchange, conn, starts, ends, chars, payload].map((a) => a.buffer as ArrayBuffer) };
   }
 }
 
@@ -69,11 +98,9 @@ export class RowDecoder {
 
   decode(b: RowBatch, write: (row: Omit<LogEvent, 'payload' | 'session'>, payload: Uint8Array, chars: number) => void): void {
     const t = this.strings.add(b.fresh);
-    let from = 0;
     for (let i = 0; i < b.n; i++) {
       const row = { ingestSeq: b.ingestSeq[i]!, recvNs: b.recvNs[i]!, exchange: t[b.exchange[i]!]!, conn: t[b.conn[i]!]!, kind: LOG_KINDS[b.kind[i]!]!, meta: b.meta[i]! };
-      write(row, b.payload.subarray(from, b.ends[i]!), b.chars[i]!);
-      from = b.ends[i]!;
+      write(row, b.payload.subarray(b.starts[i]!, b.ends[i]!), b.chars[i]!);
     }
   }
 }

@@ -38,6 +38,9 @@ export class ArchiveWriterThread {
   private readonly worker: Worker;
   private readonly encoder = new RowEncoder();
   private pending: LogEvent[] = [];
+  /** Where each pending row's payload already is as bytes, if known (RowEncoder.encode). */
+  private pendingBytes: (Uint8Array | undefined)[] = [];
+  private pendingAt: number[] = [];
   private inFlight = 0;
   private failure: Error | undefined;
   private exited = false;
@@ -66,9 +69,12 @@ export class ArchiveWriterThread {
     });
   }
 
-  write(ev: LogEvent): void {
+  /** `bytes[at, …)`: the payload already as ASCII bytes (RowEncoder.encode), if known. */
+  write(ev: LogEvent, bytes?: Uint8Array, at = 0): void {
     if (this.failure !== undefined) throw this.failure;
     this.pending.push(ev);
+    this.pendingBytes.push(bytes);
+    this.pendingAt.push(at);
     if (this.pending.length >= BATCH_ROWS) this.send();
   }
 
@@ -93,6 +99,8 @@ export class ArchiveWriterThread {
    */
   async abort(): Promise<void> {
     this.pending = [];
+    this.pendingBytes = [];
+    this.pendingAt = [];
     if (!this.exited) {
       this.post({ abort: true });
       await this.until(() => this.result !== undefined || this.exited, false);
@@ -102,8 +110,10 @@ export class ArchiveWriterThread {
 
   private send(): void {
     if (this.pending.length === 0) return;
-    const { batch, transfer } = this.encoder.encode(this.pending);
+    const { batch, transfer } = this.encoder.encode(this.pending, this.pendingBytes, this.pendingAt);
     this.pending = [];
+    this.pendingBytes = [];
+    this.pendingAt = [];
     this.inFlight++;
     this.post({ batch }, transfer);
   }

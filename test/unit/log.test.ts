@@ -41,6 +41,27 @@ describe('import formats', () => {
     expect(() => parseHftbacktestLine('x {}')).toThrow();
   });
 
+  it('gives every read line a payload that is the line\'s end (the import sends those bytes as they were read)', () => {
+    const time = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n }).map(String), fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => `${a}.${b}`), fc.string({ maxLength: 4 }));
+    const sep = fc.constantFrom(' ', ': ', ' <- ', ' -> ', ' <-> ', 'configuration: ', '');
+    const prefix = fc.constantFrom('', 'wss://h/p', 'https://h/p?x=1');
+    const line = fc.oneof(
+      fc.tuple(prefix, sep, time, sep, fc.string({ unit: 'binary', maxLength: 40 })).map((p) => p.join('')),
+      fc.string({ maxLength: 60 }),
+    );
+    fc.assert(fc.property(line, (l) => {
+      for (const parse of [parseHftbacktestLine, parseCryptofeedLine]) {
+        let rec;
+        try {
+          rec = parse(l);
+        } catch {
+          continue;
+        }
+        if (rec !== undefined) expect(l.endsWith(rec.payload)).toBe(true);
+      }
+    }), { numRuns: 2000 });
+  });
+
   it('names exchanges and recordings from cryptofeed file names', () => {
     expect(cryptofeedFileInfo('COINBASE.ws.28.0')).toEqual({ exchange: 'coinbase', recording: 'COINBASE', conn: 'ws.28' });
     expect(cryptofeedFileInfo('BINANCE_US.http.0.0')).toEqual({ exchange: 'binanceus', recording: 'BINANCE_US', conn: 'http' });
