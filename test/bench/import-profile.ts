@@ -8,10 +8,11 @@
  * writes the archive in line instead of on the writer thread; `--scale N` imports the
  * session N times over (one temp file, each copy shifted past the previous one in time:
  * `--scale 10` is ~1M lines), for a figure at scale. With
- * `--stages` it runs itself again under `node --cpu-prof` and prints the main thread's self
- * time per stage of the import (reading and splitting lines, parsing them, the decode
- * census, the archive writer, Parquet encoding, ZSTD, GC), then the functions with the most
- * self time; TAPEDECK_KEEP_PROFILE=<file> keeps the .cpuprofile (Chrome DevTools, speedscope).
+ * `--stages` it runs itself again under `node --cpu-prof` and prints, for the main thread
+ * and then the archive writer thread (when it ran), the self time per stage of the import
+ * (reading and splitting lines, parsing them, the decode census, the archive writer,
+ * Parquet encoding, ZSTD, GC), then the functions with the most self time;
+ * TAPEDECK_KEEP_PROFILE=<file> keeps the main thread's .cpuprofile (Chrome DevTools, speedscope).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,7 +30,7 @@ const IMPORT_STAGES: Stages = [
   ['ZSTD compress (wasm)', (fn, url) => fn.startsWith('wasm-function') || /zstd-wasm|^wasm:/.test(url)],
   ['Parquet encode (hyparquet-writer)', (_, url) => /hyparquet-writer\//.test(url)],
   ['UTF-8 encode', (fn, url) => /internal\/encoding/.test(url) || fn === 'encodeUtf8String' || fn === 'encodeInto'],
-  ['archive writer (rows → columns, files)', (_, url) => /storage\/archive\.ts/.test(url)],
+  ['archive writer (rows → columns, files)', (_, url) => /storage\/archive\.ts|write-thread\.worker|importers\/row-wire\.ts/.test(url)],
   ['decode census (adapters)', (_, url) => /src\/exchanges\/|src\/market\/|src\/log\//.test(url)],
   ['line parsing', (_, url) => /importers\/formats\.ts/.test(url)],
   ['read + split lines, import loop', (_, url) => /importers\/import\.ts|node:buffer|internal\/buffer|zlib|internal\/streams/.test(url)],
@@ -88,17 +89,25 @@ function profileStages(): void {
     const self = fileURLToPath(import.meta.url);
     const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', self, '--format', format, '--repeat', String(repeat), '--thread', thread ? '1' : '0', '--scale', String(scale), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) process.exit(r.status ?? 1);
-    const { main } = threadProfiles(dir);
-    const profile = JSON.parse(fs.readFileSync(main, 'utf8')) as CpuProfile;
-    const rows = selfTimeByStage(profile, IMPORT_STAGES);
-    const total = rows.reduce((n, x) => n + x.ms, 0);
-    const line = (name: string, ms: number): string => `${name.slice(0, 70).padEnd(72)} ${(ms / 1000).toFixed(2).padStart(6)} s ${((100 * ms) / total).toFixed(1).padStart(5)} %`;
-    console.log(`\nmain thread: self time by stage (sampled ${(total / 1000).toFixed(2)} s)`);
-    for (const x of rows.slice(0, 16)) console.log(line(x.stage, x.ms));
-    console.log('\nself time by function (top 15)');
-    for (const x of selfTimeByFunction(profile).slice(0, 15)) console.log(line(x.fn, x.ms));
+    const { main, workers } = threadProfiles(dir);
+    const read = (f: string): CpuProfile => JSON.parse(fs.readFileSync(f, 'utf8')) as CpuProfile;
+    printStages('main thread', read(main));
+    // The writer thread is the busiest worker (the others are the TypeScript loader's, mostly idle).
+    const busy = (p: CpuProfile): number => selfTimeByStage(p, IMPORT_STAGES).filter((x) => !x.stage.startsWith('idle')).reduce((n, x) => n + x.ms, 0);
+    const writer = workers.map(read).sort((a, b) => busy(b) - busy(a))[0];
+    if (writer !== undefined && thread) printStages('archive writer thread', writer);
     if (process.env.TAPEDECK_KEEP_PROFILE) fs.copyFileSync(main, path.resolve(process.env.TAPEDECK_KEEP_PROFILE));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function printStages(thread: string, profile: CpuProfile): void {
+  const rows = selfTimeByStage(profile, IMPORT_STAGES);
+  const total = rows.reduce((n, x) => n + x.ms, 0);
+  const line = (name: string, ms: number): string => `${name.slice(0, 70).padEnd(72)} ${(ms / 1000).toFixed(2).padStart(6)} s ${((100 * ms) / total).toFixed(1).padStart(5)} %`;
+  console.log(`\n${thread}: self time by stage (sampled ${(total / 1000).toFixed(2)} s)`);
+  for (const x of rows.slice(0, 16)) console.log(line(x.stage, x.ms));
+  console.log(`\n${thread}: self time by function (top 15)`);
+  for (const x of selfTimeByFunction(profile).slice(0, 15)) console.log(line(x.fn, x.ms));
 }
