@@ -7,7 +7,7 @@
  * encoded twice. Kept apart from write-thread.ts, which finds its worker through
  * `import.meta`: a module that does cannot be in the worker's bundle.
  */
-import { LOG_KINDS, type LogEvent } from '../log/event.ts';
+import { LOG_KINDS, type LogEvent, type LogKind } from '../log/event.ts';
 import { KIND_CODE, StringNumbers, StringTable } from '../log/wire-strings.ts';
 
 /** Rows as they cross to the writer thread. */
@@ -92,15 +92,19 @@ export class RowEncoder {
   }
 }
 
-/** Hands each row of a batch to `write`, with its payload as a view into the batch's bytes. */
+/** Where RowDecoder hands each row: its fields (ArchiveWriter.writeEncoded's order), payload as UTF-8 and its length as text. */
+export interface RowSink {
+  writeEncoded(ingestSeq: number, recvNs: bigint, exchange: string, conn: string, kind: LogKind, meta: string, payload: Uint8Array, chars: number): void;
+}
+
+/** Hands each row of a batch to `sink`, field by field, with its payload as a view into the batch's bytes. */
 export class RowDecoder {
   private readonly strings = new StringTable();
 
-  decode(b: RowBatch, write: (row: Omit<LogEvent, 'payload' | 'session'>, payload: Uint8Array, chars: number) => void): void {
+  decode(b: RowBatch, sink: RowSink): void {
     const t = this.strings.add(b.fresh);
     for (let i = 0; i < b.n; i++) {
-      const row = { ingestSeq: b.ingestSeq[i]!, recvNs: b.recvNs[i]!, exchange: t[b.exchange[i]!]!, conn: t[b.conn[i]!]!, kind: LOG_KINDS[b.kind[i]!]!, meta: b.meta[i]! };
-      write(row, b.payload.subarray(b.starts[i]!, b.ends[i]!), b.chars[i]!);
+      sink.writeEncoded(b.ingestSeq[i]!, b.recvNs[i]!, t[b.exchange[i]!]!, t[b.conn[i]!]!, LOG_KINDS[b.kind[i]!]!, b.meta[i]!, b.payload.subarray(b.starts[i]!, b.ends[i]!), b.chars[i]!);
     }
   }
 }

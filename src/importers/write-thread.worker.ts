@@ -25,8 +25,7 @@ port.on('message', (m: ToWriter) => {
   try {
     writer ??= new ArchiveWriter(root, session, opts);
     if ('batch' in m) {
-      const w = writer;
-      decoder.decode(m.batch, (row, payload, chars) => w.writeEncoded(row, payload, chars));
+      decoder.decode(m.batch, writer);
       post({ ack: true });
     } else {
       post({ files: writer.close() });

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CompressionCodec, Encoding } from 'hyparquet';
 import { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-writer';
-import type { LogEvent } from '../log/event.ts';
+import type { LogEvent, LogKind } from '../log/event.ts';
 import { nsToDate } from '../log/time.ts';
 import { ARCHIVE_CODEC, ARCHIVE_COMPRESSORS } from './codecs.ts';
 import { CREATED_BY, tempName, type Column } from './parquet.ts';
@@ -130,35 +130,36 @@ export class ArchiveWriter {
   }
 
   write(ev: LogEvent): void {
-    this.add(ev, ev.payload, ev.payload.length);
+    this.add(ev.ingestSeq, ev.recvNs, ev.exchange, ev.conn, ev.kind, ev.meta, ev.payload, ev.payload.length);
   }
 
   /**
-   * `write` of a row whose payload is already UTF-8 (`chars`: its length as text, which cuts
-   * row groups as the text would): the same file bytes as writing the text.
+   * `write` of a row, given field by field, whose payload is already UTF-8 (`chars`: its
+   * length as text, which cuts row groups as the text would): the same file bytes as writing
+   * the text. Fields, not an object: the writer thread builds no object per row.
    */
-  writeEncoded(ev: Omit<LogEvent, 'payload' | 'session'>, payload: Uint8Array, chars: number): void {
-    this.add(ev, payload, chars);
+  writeEncoded(ingestSeq: number, recvNs: bigint, exchange: string, conn: string, kind: LogKind, meta: string, payload: Uint8Array, chars: number): void {
+    this.add(ingestSeq, recvNs, exchange, conn, kind, meta, payload, chars);
   }
 
-  private add(ev: Omit<LogEvent, 'payload' | 'session'>, payload: string | Uint8Array, chars: number): void {
-    const part = this.partition(ev.exchange, ev.recvNs);
+  private add(ingestSeq: number, recvNs: bigint, exchange: string, conn: string, kind: LogKind, meta: string, payload: string | Uint8Array, chars: number): void {
+    const part = this.partition(exchange, recvNs);
     let f = this.open.get(part);
     if (f === undefined) {
       // Named by the first ingest_seq it holds: re-archiving the same rows (recovery after a
       // crash mid-roll) rewrites the same file instead of adding a duplicate.
-      const file = path.join(this.root, part, `${this.session}-${String(ev.ingestSeq).padStart(12, '0')}.parquet`);
+      const file = path.join(this.root, part, `${this.session}-${String(ingestSeq).padStart(12, '0')}.parquet`);
       this.open.set(part, (f = new OpenFile(file, { codec: this.codec, compressors: this.compressors })));
     }
     const g = f.group;
-    g.seq.push(ev.ingestSeq);
-    g.recv.push(ev.recvNs);
-    g.exchange.push(ev.exchange);
-    g.conn.push(ev.conn);
-    g.kind.push(ev.kind);
+    g.seq.push(ingestSeq);
+    g.recv.push(recvNs);
+    g.exchange.push(exchange);
+    g.conn.push(conn);
+    g.kind.push(kind);
     g.payload.push(payload);
-    g.meta.push(ev.meta);
-    g.chars += chars + ev.meta.length;
+    g.meta.push(meta);
+    g.chars += chars + meta.length;
     f.rows++;
     try {
       if (g.length >= this.rowGroupRows || g.chars >= this.rowGroupChars) this.writeGroup(f);

@@ -77,7 +77,9 @@ describe('row wire (import writer thread)', () => {
         const { batch, transfer } = encoder.encode(rows, bytes, at);
         expect(transfer.every((t) => t instanceof ArrayBuffer)).toBe(true);
         const got: unknown[] = [];
-        decoder.decode(structuredClone(batch, { transfer }), (r, payload, chars) => got.push({ ...r, payload: [...payload], chars }));
+        decoder.decode(structuredClone(batch, { transfer }), {
+          writeEncoded: (ingestSeq, recvNs, exchange, conn, kind, meta, payload, chars) => got.push({ ingestSeq, recvNs, exchange, conn, kind, meta, payload: [...payload], chars }),
+        });
         expect(got).toEqual(rows.map(({ session: _, payload, ...r }) => ({ ...r, payload: [...enc.encode(payload)], chars: payload.length })));
       }
     }), { numRuns: 300 });
