@@ -4,7 +4,9 @@
  *
  *   node --import tsx test/bench/import-profile.ts [files…] [--format cryptofeed] [--repeat N]
  *
- * prints lines/s, wall and CPU time per import (N imports: steadier figures); `--thread 0`
+ * prints lines/s, wall and CPU time per import (N imports: steadier figures) and, on Linux,
+ * each thread's CPU time (thread-cpu.ts: what a sampled profile cannot tell on a loaded
+ * machine, where waiting for a core shows as time in a function); `--thread 0`
  * writes the archive in line instead of on the writer thread; `--scale N` imports the
  * session N times over (one temp file, each copy shifted past the previous one in time:
  * `--scale 10` is ~1M lines), for a figure at scale. With
@@ -22,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { importRecordings, type ImportFormat } from '../../src/importers/import.ts';
 import { scaledSession } from './scaled-session.ts';
 import { selfTimeByFunction, selfTimeByStage, threadProfiles, type CpuProfile, type Stages } from './profile.ts';
+import { startThreadCpu, type ThreadTimes } from './thread-cpu.ts';
 
 /** The stages of an import, by where a function lives (first match wins). */
 const IMPORT_STAGES: Stages = [
@@ -73,16 +76,28 @@ async function measure(): Promise<void> {
   for (let r = 0; r < repeat; r++) {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-import-bench-'));
     const c0 = process.cpuUsage();
+    const threads = startThreadCpu();
     const t0 = process.hrtime.bigint();
     const sessions = await importRecordings(files, { format, out, writeThread: thread });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(c0);
+    const per = threads?.stop();
     const events = sessions.reduce((n, x) => n + x.events, 0);
     let bytes = 0;
     for (const x of sessions) for (const f of x.files) bytes += fs.statSync(f).size;
     console.log(`import ${format}${thread ? '' : ' (in line)'}: ${events} events in ${s.toFixed(2)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s) = ${Math.round(events / s).toLocaleString('en')} lines/s; archive ${(bytes / 1e6).toFixed(2)} MB`);
+    if (per !== undefined) console.log(`  CPU by thread: ${threadLine(per)}`);
     fs.rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** The main thread, the writer thread (the busiest other, when it runs) and the rest (V8's background threads: compiler and GC; libuv's pool: gunzip). */
+function threadLine({ main, others }: ThreadTimes): string {
+  const [first = 0, ...rest] = others;
+  const sum = (xs: number[]): string => xs.reduce((n, x) => n + x, 0).toFixed(2);
+  return thread
+    ? `main ${main.toFixed(2)} s, writer ${first.toFixed(2)} s, the other ${rest.length} threads ${sum(rest)} s`
+    : `main ${main.toFixed(2)} s, the other ${others.length} threads ${sum(others)} s`;
 }
 
 function profileStages(): void {
