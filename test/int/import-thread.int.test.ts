@@ -52,19 +52,14 @@ describe('import writer thread', () => {
   it('sends payloads from the bytes read in all-ASCII chunks and from their text in the others, identically (several 1 MiB chunks)', async () => {
     const dir = tmpDir();
     const file = path.join(dir, 'chunks_20240809');
-    const t0 = 1_723_161_600_001_000_000n;
-    const lines: string[] = [];
-    for (let i = 0; i < 30_000; i++) {
-      const ns = t0 + BigInt(i) * 1_000_000n;
-      // Non-ASCII text in one stretch only (its chunk is decoded as UTF-8; the others are not).
-      const name = i >= 12_000 && i < 12_050 ? 'BTC€' : 'BTCUSDT';
-      if (i % 997 === 5) lines.push('not a line');
-      else if (i % 1009 === 7) lines.push('');
-      else if (i % 13 === 0) lines.push(`${ns} {"s":"${name}","t":${i}}\r`);
-      else lines.push(`${ns} {"stream":"btcusdt@trade","data":{"e":"trade","s":"${name}","t":${i},"p":"${60000 + (i % 500)}.01","q":"0.001"}}`);
-    }
+    // Non-ASCII text in one stretch only (its chunk is decoded as UTF-8; the others are not),
+    // with bad lines, empty lines and CRLF endings among the rest.
+    const line = (i: number): string => {
+      const head = `${1_723_161_600_001_000_000n + BigInt(i) * 1_000_000n} {"s":"${i >= 12_000 && i < 12_050 ? 'BTC€' : 'BTCUSDT'}","t":${i}`;
+      return i % 997 === 5 ? 'not a line' : i % 1009 === 7 ? '' : i % 13 === 0 ? `${head}}\r` : `${head},"p":"${60000 + (i % 500)}.01","q":"0.001"}`;
+    };
     // Plain text: the file is read in 1 MiB pieces, cut at their last newline.
-    fs.writeFileSync(file, lines.join('\n'));
+    fs.writeFileSync(file, Array.from({ length: 50_000 }, (_, i) => line(i)).join('\n'));
     expect(fs.statSync(file).size).toBeGreaterThan(3 << 20);
     await expectSameArchive([file], 7000, 5);
   });
