@@ -1,15 +1,22 @@
 /**
  * Kafka as a replay source, streaming. Each partition is read from its start up to its end
  * offset at the start of the read (all partitions, or — with a consumer group — the ones
- * this worker is assigned once the group has settled) into a bounded PartitionBuffer; the
- * consumer pauses a partition whose buffer is full and resumes it once the merge has taken
- * from it. The partitions are then merged by (recv_ns, session, ingest_seq) exactly as an
- * archive's files are, and the copies of symbol-less events (sent to every partition) meet
- * there and are dropped. Memory is the buffers, whatever the topic's length.
+ * this worker is assigned once the group has settled) into a bounded PartitionBuffer: a
+ * connection per leader broker fetches the record bytes of the partitions that have room
+ * (kafka-fetch.ts) and they are decoded only as the buffer takes them (kafka-records.ts),
+ * so a full partition is simply not fetched until the merge has taken from it. The
+ * partitions are then merged by (recv_ns, session, ingest_seq) exactly as an archive's
+ * files are, and the copies of symbol-less events (sent to every partition) meet there and
+ * are dropped. Memory is the buffers and one fetch, whatever the topic's length.
+ *
+ * kafkajs (kafka.ts) reads the metadata and, with a group, keeps the membership: its
+ * consumer joins the group and learns the assignment, but fetches nothing.
  */
 import type { LogEvent } from '../src/log/event.ts';
 import { compareLogOrder } from '../src/log/event.ts';
-import { fromRecord, Interner, kafkaClient, type KafkaTarget } from '../src/storage/kafka.ts';
+import { kafkaClient, type KafkaTarget } from '../src/storage/kafka.ts';
+import { FetchConnection, kafkaErrorName, type FetchPartition } from '../src/storage/kafka-fetch.ts';
+import { ByteStrings, RecordCursor } from '../src/storage/kafka-records.ts';
 import { KafkaSourceError, PartitionBuffer } from './kafka-partition.ts';
 import { mergeBatches, type LazyInput } from './merge.ts';
 
@@ -45,15 +52,20 @@ export interface KafkaStream {
 const DEFAULT_WINDOW = 16_384;
 const DEFAULT_CHUNK = 4_096;
 /**
- * What one fetch may bring: kafkajs decodes a whole response (every record a message object
- * with a Buffer per header) before the buffers take any, and fetches again only once they
- * have. At kafkajs's defaults (1 MiB per partition, 10 MiB in all) a 4-partition read held
- * 4 MiB of records and their ~60k decoded objects at a time; 256 KiB per partition (~1k records)
- * read the 1M-event bench topic as fast, in less memory.
+ * What one fetch may bring: its bytes are held until the buffers have taken its records.
+ * A partition's share is at least one of tapedeck's produce batches (768 KiB at most), so
+ * that the broker need not cut one.
  */
-const FETCH = { maxBytesPerPartition: 256 * 1024, maxBytes: 1024 * 1024 } as const;
+const FETCH = { maxBytesPerPartition: 1024 * 1024, maxBytes: 2 * 1024 * 1024, maxWaitMs: 100 } as const;
 
-async function endOffsets(target: KafkaTarget): Promise<Map<number, { low: number; high: number }>> {
+interface PartitionInfo {
+  readonly low: number;
+  readonly high: number;
+  /** The leader broker, host:port. */
+  readonly leader: string;
+}
+
+async function topicLayout(target: KafkaTarget): Promise<Map<number, PartitionInfo>> {
   const admin = kafkaClient(target.brokers, 'tapedeck-replay').admin();
   try {
     await admin.connect();
@@ -63,143 +75,199 @@ async function endOffsets(target: KafkaTarget): Promise<Map<number, { low: numbe
   try {
     const topics = await admin.listTopics();
     if (!topics.includes(target.topic)) throw new KafkaSourceError(`no topic ${target.topic} on ${target.brokers.join(',')}`);
-    const offsets = await admin.fetchTopicOffsets(target.topic);
-    return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
+    const [offsets, meta, cluster] = await Promise.all([admin.fetchTopicOffsets(target.topic), admin.fetchTopicMetadata({ topics: [target.topic] }), admin.describeCluster()]);
+    const brokers = new Map(cluster.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]));
+    const leaders = new Map(meta.topics[0]!.partitions.map((p) => [p.partitionId, brokers.get(p.leader)]));
+    return new Map(offsets.map((o) => {
+      const leader = leaders.get(o.partition);
+      if (leader === undefined) throw new KafkaSourceError(`${target.topic}[${o.partition}] has no leader broker now; try again once the cluster has elected one`);
+      return [o.partition, { low: Number(o.low), high: Number(o.high), leader }];
+    }));
   } finally {
     await admin.disconnect();
   }
 }
 
-export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}): Promise<KafkaStream> {
-  const ends = await endOffsets(target);
-  const window = opts.window ?? DEFAULT_WINDOW;
-  const chunk = opts.chunk ?? DEFAULT_CHUNK;
-  const idleMs = opts.idleMs ?? 30_000;
-  const newBuffer = (p: number): PartitionBuffer => {
-    const b = new PartitionBuffer(`${target.topic}[${p}]`, window, chunk);
-    b.next = ends.get(p)!.low;
-    b.ended = b.next >= ends.get(p)!.high;
-    return b;
-  };
-  const parts = new Map<number, PartitionBuffer>();
-  // Without a group every partition is ours from the start; with one, the group decides.
-  if (opts.group === undefined) for (const p of ends.keys()) parts.set(p, newBuffer(p));
-  let assigned = opts.group === undefined;
-  let started = false;
-  let lastJoinMs = Date.now();
-  let failure: Error | undefined;
-  let waiters: (() => void)[] = [];
-  const wake = (): void => {
-    const w = waiters;
-    waiters = [];
+/** A wake-up for whoever waits on it (all of them), with a time limit. */
+class Signal {
+  private waiters: (() => void)[] = [];
+
+  notify(): void {
+    const w = this.waiters;
+    this.waiters = [];
     for (const f of w) f();
-  };
-  const fail = (err: Error): void => {
-    failure ??= err;
-    wake();
-  };
+  }
 
-  const kafka = kafkaClient(target.brokers, 'tapedeck-replay');
-  const groupId = opts.group ?? `tapedeck-replay-${process.pid}-${Date.now()}`;
-  const interner = new Interner();
-  // Short fetch waits: kafkajs heartbeats (and so learns of a rebalance) between fetches, and
-  // when every partition is paused it sleeps this long before looking again.
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 50, allowAutoTopicCreation: false, ...FETCH });
-  const topicPartition = (p: number) => [{ topic: target.topic, partitions: [p] }];
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    if (opts.group === undefined) return;
-    const mine = new Set<number>(e.payload.memberAssignment[target.topic] ?? []);
-    if (started) {
-      if (mine.size !== parts.size || [...mine].some((p) => !parts.has(p))) {
-        fail(new KafkaSourceError(`consumer group ${opts.group} rebalanced during the replay (a worker joined or left): partitions ${[...parts.keys()].join(',')} → ${[...mine].join(',')}; start all workers together`));
-      }
-      return;
-    }
-    for (const p of [...parts.keys()]) if (!mine.has(p)) parts.delete(p);
-    for (const p of mine) if (!parts.has(p)) parts.set(p, newBuffer(p));
-    assigned = true;
-    lastJoinMs = Date.now();
-    wake();
-  });
-  let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => (closed ??= consumer.disconnect());
-  await consumer.connect();
-  await consumer.subscribe({ topic: target.topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    // Only what a buffer took is resolved: kafkajs fetches a paused partition again from there.
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, pause }) => {
-      const p = batch.partition;
-      const buf = parts.get(p);
-      if (buf === undefined) return;
-      if (failure !== undefined) {
-        pause();
-        return;
-      }
-      const end = ends.get(p)!.high;
-      let resolved: string | undefined;
-      try {
-        for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          if (offset >= end || buf.full) break;
-          // Below `next`: read before a rejoin restarted the partition from its beginning.
-          if (offset >= buf.next) buf.add(fromRecord(m.headers, m.value, `${buf.where}@${m.offset}`, interner), offset);
-          resolved = m.offset;
-        }
-      } catch (err) {
-        fail(err as Error);
-        pause();
-        return;
-      }
-      if (resolved !== undefined) resolveOffset(resolved);
-      if (buf.next >= end) buf.ended = true;
-      if (buf.ended || buf.full) pause();
-      wake();
-    },
-  });
-
-  /** Resolves on news from the consumer, or after `ms`. */
-  const news = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
+  /** Resolves at the next notify, or after `ms`. */
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
-      waiters.push(() => {
+      this.waiters.push(() => {
         clearTimeout(t);
         resolve();
       });
     });
+  }
+}
+
+export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}): Promise<KafkaStream> {
+  const layout = await topicLayout(target);
+  const window = opts.window ?? DEFAULT_WINDOW;
+  const chunk = opts.chunk ?? DEFAULT_CHUNK;
+  const idleMs = opts.idleMs ?? 30_000;
+  const strings = new ByteStrings();
+  const newBuffer = (p: number): PartitionBuffer => {
+    const b = new PartitionBuffer(`${target.topic}[${p}]`, window, chunk);
+    b.next = layout.get(p)!.low;
+    b.ended = b.next >= layout.get(p)!.high;
+    return b;
+  };
+  const parts = new Map<number, PartitionBuffer>();
+  // Without a group every partition is ours from the start; with one, the group decides.
+  if (opts.group === undefined) for (const p of layout.keys()) parts.set(p, newBuffer(p));
+  let assigned = opts.group === undefined;
+  let started = false;
+  let closing = false;
+  let lastJoinMs = Date.now();
+  let failure: Error | undefined;
+  /** Records came (or the read failed); and: a buffer made room. */
+  const news = new Signal();
+  const room = new Signal();
+  const fail = (err: Error): void => {
+    failure ??= err;
+    news.notify();
+    room.notify();
+  };
+
+  // With a group, a kafkajs consumer keeps the membership and learns the assignment; the
+  // topic stays paused in it (the records come through the fetch connections below).
+  const consumer = opts.group === undefined ? undefined : kafkaClient(target.brokers, 'tapedeck-replay').consumer({
+    groupId: opts.group, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 50,
+    allowAutoTopicCreation: false, maxBytesPerPartition: 1024, maxBytes: 4096,
+  });
+  if (consumer !== undefined) {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      consumer.pause([{ topic: target.topic }]);
+      const mine = new Set<number>(e.payload.memberAssignment[target.topic] ?? []);
+      if (started) {
+        if (mine.size !== parts.size || [...mine].some((p) => !parts.has(p))) {
+          fail(new KafkaSourceError(`consumer group ${opts.group} rebalanced during the replay (a worker joined or left): partitions ${[...parts.keys()].join(',')} → ${[...mine].join(',')}; start all workers together`));
+        }
+        return;
+      }
+      for (const p of [...parts.keys()]) if (!mine.has(p)) parts.delete(p);
+      for (const p of mine) if (!parts.has(p)) parts.set(p, newBuffer(p));
+      assigned = true;
+      lastJoinMs = Date.now();
+      news.notify();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: target.topic, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatch: async ({ pause }) => void pause() });
+  }
+
+  const cursors = new Map<number, RecordCursor>();
+  /** Moves records of `p`'s last fetch into its buffer while it has room. */
+  const fill = (p: number, buf: PartitionBuffer): void => {
+    const cursor = cursors.get(p);
+    if (cursor === undefined) return;
+    const end = layout.get(p)!.high;
+    for (;;) {
+      if (buf.full) return;
+      const ev = cursor.next();
+      if (ev === undefined || cursor.offset >= end) break;
+      // Below `next`: the fetched batch began before the offset asked for.
+      if (cursor.offset >= buf.next) buf.add(ev, cursor.offset);
+    }
+    cursors.delete(p);
+    if (buf.next >= end) buf.ended = true;
+  };
+
+  const connections: FetchConnection[] = [];
+  /** Fetches the partitions `leader` leads until each has ended. */
+  const fetchLoop = async (leader: string, mine: number[]): Promise<void> => {
+    const [host, port] = [leader.slice(0, leader.lastIndexOf(':')), Number(leader.slice(leader.lastIndexOf(':') + 1))];
+    const conn = new FetchConnection(host, port, 'tapedeck-replay');
+    connections.push(conn);
+    let turn = 0;
+    while (!closing && failure === undefined) {
+      const want: FetchPartition[] = [];
+      // A different partition first each time: the broker returns a batch larger than the
+      // partition's share only to the first partition of a request.
+      turn++;
+      for (let i = 0; i < mine.length; i++) {
+        const p = mine[(i + turn) % mine.length]!;
+        const buf = parts.get(p)!;
+        fill(p, buf);
+        if (!buf.ended && !buf.full && !cursors.has(p)) want.push({ partition: p, offset: buf.next, maxBytes: FETCH.maxBytesPerPartition });
+      }
+      news.notify();
+      if (mine.every((p) => parts.get(p)!.ended)) return;
+      if (want.length === 0) {
+        await room.wait(1_000);
+        continue;
+      }
+      for (const r of await conn.fetch(target.topic, want, FETCH.maxWaitMs, FETCH.maxBytes)) {
+        const buf = parts.get(r.partition);
+        if (buf === undefined) continue;
+        if (r.errorCode !== 0) {
+          const gone = r.errorCode === 1 ? ' (deleted by retention or compaction during the read?)' : '';
+          throw new KafkaSourceError(`${buf.where}: Kafka answered ${kafkaErrorName(r.errorCode)} to a fetch at offset ${buf.next}${gone}`);
+        }
+        if (r.records.length > 0) cursors.set(r.partition, new RecordCursor(r.records, buf.where, strings));
+      }
+    }
+  };
+  const startFetching = (): void => {
+    const byLeader = new Map<string, number[]>();
+    for (const p of [...parts.keys()].sort((a, b) => a - b)) {
+      const leader = layout.get(p)!.leader;
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+    }
+    for (const [leader, mine] of byLeader) fetchLoop(leader, mine).catch((err: Error) => fail(err));
+  };
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => (closed ??= (async () => {
+    closing = true;
+    room.notify();
+    for (const c of connections) c.close();
+    await consumer?.disconnect();
+  })());
+
   /** Waits until `ok()`, failing when the consumer fails or brings nothing for idleMs. */
   const until = async (ok: () => boolean): Promise<void> => {
     const since = Date.now();
     while (!ok()) {
       if (failure !== undefined) throw failure;
       if (Date.now() - since > idleMs) {
-        const stalled = [...parts].filter(([, b]) => !b.ready).map(([p, b]) => `${b.where} at offset ${b.next} of ${ends.get(p)!.high}`);
+        const stalled = [...parts].filter(([, b]) => !b.ready).map(([p, b]) => `${b.where} at offset ${b.next} of ${layout.get(p)!.high}`);
         throw new KafkaSourceError(`${stalled.join(', ') || `consumer group ${opts.group}`}: nothing from Kafka for ${idleMs / 1000} s`);
       }
-      await news(100);
+      await news.wait(100);
     }
     if (failure !== undefined) throw failure;
   };
 
   try {
-    // Start once the assignment has settled and every buffer is full or at its end, so each
-    // partition's first event (which the merge orders its inputs by) is known.
-    const settled = (): boolean => assigned && (opts.group === undefined || Date.now() - lastJoinMs >= (opts.settleMs ?? 5_000));
-    await until(() => settled() && [...parts.values()].every((b) => b.ready));
+    // Fetch once the assignment has settled; start once every buffer is full or at its end,
+    // so each partition's first event (which the merge orders its inputs by) is known.
+    await until(() => assigned && (opts.group === undefined || Date.now() - lastJoinMs >= (opts.settleMs ?? 5_000)));
+    started = true;
+    startFetching();
+    await until(() => [...parts.values()].every((b) => b.ready));
   } catch (err) {
     await close();
     throw err;
   }
-  started = true;
   const order = [...parts.keys()].sort((a, b) => a - b);
 
-  async function* chunks(p: number, buf: PartitionBuffer): AsyncGenerator<LogEvent[]> {
+  async function* chunks(buf: PartitionBuffer): AsyncGenerator<LogEvent[]> {
     for (;;) {
       if (failure !== undefined) throw failure;
       const out = buf.take();
       if (out !== undefined) {
-        if (!buf.ended) consumer.resume(topicPartition(p));
+        room.notify();
         yield out;
       } else if (buf.ended) {
         return;
@@ -216,7 +284,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
       for (const p of order) {
         const buf = parts.get(p)!;
         const first = buf.first();
-        if (first !== undefined) inputs.push({ first, open: () => chunks(p, buf) });
+        if (first !== undefined) inputs.push({ first, open: () => chunks(buf) });
       }
       let session = '';
       let seq = -1;
@@ -238,7 +306,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
 
   return {
     partitions: order,
-    records: order.reduce((n, p) => n + ends.get(p)!.high - ends.get(p)!.low, 0),
+    records: order.reduce((n, p) => n + layout.get(p)!.high - layout.get(p)!.low, 0),
     batches,
     sessions: () => [...new Set(order.flatMap((p) => [...parts.get(p)!.sessions]))].sort(),
     duplicates: () => dropped + order.reduce((n, p) => n + parts.get(p)!.repeats, 0),

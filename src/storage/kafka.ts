@@ -12,8 +12,7 @@
  */
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type IHeaders, type Message, type Producer, type ProducerRecord } from 'kafkajs';
 import { canonicalAsset, eventSymbol } from '../exchanges/registry.ts';
-import { isLogKind, type LogEvent } from '../log/event.ts';
-import { TapedeckError } from '../errors.ts';
+import type { LogEvent } from '../log/event.ts';
 
 export interface KafkaTarget {
   readonly brokers: string[];
@@ -145,50 +144,6 @@ export function cutBatch(events: readonly LogEvent[], partitions: number, s: Pro
     }
   }
   return events.slice(0, n);
-}
-
-export class KafkaRecordError extends TapedeckError {}
-
-/**
- * One string for each distinct header value of the few that repeat (session, exchange, conn,
- * kind): a replay holds tens of thousands of events in its buffers, and each would otherwise
- * hold its own copies. Bounded: past `max` distinct values, new ones are not kept.
- */
-export class Interner {
-  private readonly seen = new Map<string, string>();
-
-  constructor(private readonly max = 4_096) {}
-
-  /** Distinct values kept. */
-  get size(): number {
-    return this.seen.size;
-  }
-
-  get(s: string): string {
-    const v = this.seen.get(s);
-    if (v !== undefined) return v;
-    if (this.seen.size < this.max) this.seen.set(s, s);
-    return s;
-  }
-}
-
-export function fromRecord(headers: IHeaders | undefined, value: Buffer | null, where: string, interner?: Interner): LogEvent {
-  const text = (k: string): string => {
-    const v = headers?.[k];
-    return v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
-  };
-  const h = (k: 'session' | 'exchange' | 'conn' | 'kind'): string => interner?.get(text(k)) ?? text(k);
-  const kind = h('kind');
-  const session = h('session');
-  const seq = text('ingest_seq');
-  const recv = text('recv_ns');
-  if (!session || !/^\d+$/.test(seq) || !/^\d+$/.test(recv) || !isLogKind(kind)) {
-    throw new KafkaRecordError(`${where}: not a tapedeck LogEvent record (headers session/ingest_seq/recv_ns/kind)`);
-  }
-  return {
-    session, ingestSeq: Number(seq), recvNs: BigInt(recv), exchange: h('exchange'),
-    conn: h('conn'), kind, payload: value?.toString('utf8') ?? '', meta: text('meta'),
-  };
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
  * Kafka routing: murmur2 is Kafka's (checked against kafkajs's copy of the Java client's
  * hash, and a value from Kafka's own UtilsTest); an asset's events share one partition on
- * every exchange; events about no symbol go to every partition; records round-trip.
+ * every exchange; events about no symbol go to every partition; requests are cut under the byte limits.
  */
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/log/event.ts';
-import { cutBatch, fromRecord, Interner, murmur2, partitionsFor, PRODUCE_TUNED, toMessages } from '../../src/storage/kafka.ts';
+import { cutBatch, murmur2, partitionsFor, PRODUCE_TUNED, toMessages } from '../../src/storage/kafka.ts';
 
 const kafkajsMurmur2 = createRequire(import.meta.url)('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: string) => number;
 
@@ -39,33 +39,10 @@ describe('Kafka routing', () => {
     expect(partitionsFor(ev('binance', '{"result":null,"id":1}'), 2)).toEqual([0, 1]);
   });
 
-  it('round-trips a LogEvent through a record, payload bytes exact', () => {
-    const e = ev('kraken', '{"connectionID":17843232920108168701,"note":"ünïcode ✓"}', 'frame', 'wss://x');
-    const [m] = toMessages(e, 1);
-    const headers = Object.fromEntries(Object.entries(m!.headers!).map(([k, v]) => [k, Buffer.from(String(v))]));
-    expect(fromRecord(headers, m!.value as Buffer, 'test')).toEqual(e);
-    expect(() => fromRecord({}, Buffer.from('x'), 'topic[0]@5')).toThrow(/topic\[0\]@5: not a tapedeck LogEvent/);
-  });
-
-  it('keeps one string for each repeating header value (session, exchange, conn, kind), at most its bound of them', () => {
-    const e = ev('binance', '{"stream":"btcusdt@trade","data":{"s":"BTCUSDT"}}', 'frame', 'wss://x');
-    const [m] = toMessages(e, 1);
-    const headers = () => Object.fromEntries(Object.entries(m!.headers!).map(([k, v]) => [k, Buffer.from(String(v))]));
-    const [wide, narrow] = [new Interner(), new Interner(3)];
-    for (let i = 0; i < 3; i++) {
-      expect(fromRecord(headers(), m!.value as Buffer, 'test', wide)).toEqual(e);
-      expect(fromRecord(headers(), m!.value as Buffer, 'test', narrow)).toEqual(e);
-    }
-    expect(wide.size, 'kind, session, exchange, conn: once each, not per record').toBe(4);
-    expect(narrow.size).toBe(3);
-  });
-
-  it('leaves empty headers out, and the record still round-trips', () => {
+  it('leaves empty headers out (kafka-records.test.ts reads such records back)', () => {
     for (const e of [ev('binance', '{"stream":"btcusdt@trade","data":{"s":"BTCUSDT"}}'), { ...ev('', '', 'tick'), conn: '' }]) {
       const [m] = toMessages(e, 2);
       expect(Object.values(m!.headers!)).not.toContain('');
-      const headers = Object.fromEntries(Object.entries(m!.headers!).map(([k, v]) => [k, Buffer.from(String(v))]));
-      expect(fromRecord(headers, m!.value as Buffer, 'test')).toEqual(e);
     }
   });
 
