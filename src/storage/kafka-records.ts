@@ -27,12 +27,24 @@ const BATCH_HEAD = 61;
 const HEADER = ['session', 'ingest_seq', 'recv_ns', 'exchange', 'conn', 'kind', 'meta'].map((k) => Buffer.from(k, 'latin1'));
 const [SESSION, SEQ, RECV, EXCHANGE, CONN, KIND, META] = [0, 1, 2, 3, 4, 5, 6] as const;
 
+/** Values per header looked at before the hash. */
+const RECENT = 8;
+
+interface Known {
+  readonly bytes: Buffer;
+  readonly text: string;
+}
+
 /**
  * Strings of the header values that repeat, found by their bytes (no string is made to look
- * one up). Bounded: past `max` distinct values, a new one is decoded each time it comes.
+ * one up): first among the few values the same header had last (a partition interleaves an
+ * asset's exchanges and connections), then by a hash of the bytes. Bounded: past `max`
+ * distinct values, a new one is decoded each time.
  */
 export class ByteStrings {
-  private readonly byHash = new Map<number, { bytes: Buffer; text: string }[]>();
+  private readonly byHash = new Map<number, Known[]>();
+  /** By header (its index in HEADER): the RECENT values it had last, newest first. */
+  private readonly recent: Known[][] = HEADER.map(() => []);
   private count = 0;
 
   constructor(private readonly max = 4_096) {}
@@ -42,21 +54,23 @@ export class ByteStrings {
     return this.count;
   }
 
-  get(buf: Buffer, start: number, end: number): string {
+  get(buf: Buffer, start: number, end: number, header: number): string {
+    const recent = this.recent[header]!;
+    for (let i = 0; i < recent.length; i++) if (sameBytes(recent[i]!.bytes, buf, start, end)) return recent[i]!.text;
     let h = 0x811c9dc5 ^ (end - start);
     for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    const list = this.byHash.get(h);
-    if (list !== undefined) {
-      for (const e of list) if (sameBytes(e.bytes, buf, start, end)) return e.text;
-    }
-    const text = buf.toString('utf8', start, end);
-    if (this.count < this.max) {
+    let list = this.byHash.get(h);
+    let known = list?.find((e) => sameBytes(e.bytes, buf, start, end));
+    if (known === undefined) {
+      known = { bytes: Buffer.from(buf.subarray(start, end)), text: buf.toString('utf8', start, end) };
+      if (this.count >= this.max) return known.text;
       this.count++;
-      const entry = { bytes: Buffer.from(buf.subarray(start, end)), text };
-      if (list === undefined) this.byHash.set(h, [entry]);
-      else list.push(entry);
+      if (list === undefined) this.byHash.set(h, (list = []));
+      list.push(known);
     }
-    return text;
+    recent.unshift(known);
+    if (recent.length > RECENT) recent.pop();
+    return known.text;
   }
 }
 
@@ -198,12 +212,12 @@ export class RecordCursor {
       if (seen & (1 << field)) throw this.notLogEvent(`header ${HEADER[field]!.toString()} twice`);
       seen |= 1 << field;
       switch (field) {
-        case SESSION: session = this.strings.get(b, at, end); break;
+        case SESSION: session = this.strings.get(b, at, end, SESSION); break;
         case SEQ: if (isDigits(b, at, end)) seq = digits(b, at, end); break;
-        case RECV: if (isDigits(b, at, end)) [recvAt, recvEnd] = [at, end]; break;
-        case EXCHANGE: exchange = this.strings.get(b, at, end); break;
-        case CONN: conn = this.strings.get(b, at, end); break;
-        case KIND: kind = KINDS.get(this.strings.get(b, at, end)); break;
+        case RECV: if (isDigits(b, at, end)) { recvAt = at; recvEnd = end; } break;
+        case EXCHANGE: exchange = this.strings.get(b, at, end, EXCHANGE); break;
+        case CONN: conn = this.strings.get(b, at, end, CONN); break;
+        case KIND: kind = KINDS.get(this.strings.get(b, at, end, KIND)); break;
         case META: meta = b.toString('utf8', at, end); break;
       }
     }
