@@ -85,8 +85,11 @@ async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Sou
 
 async function kafkaSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
   // Loaded here: an archive replay need not load the Kafka client (start-up time).
-  const [{ parseKafkaUrl }, { openKafka }] = await Promise.all([import('../src/storage/kafka.ts'), import('./kafka-source.ts')]);
-  const stream = await openKafka(parseKafkaUrl(opts.from), { ...(opts.group !== undefined ? { group: opts.group } : {}), ...(opts.kafkaWindow !== undefined ? { window: opts.kafkaWindow } : {}) });
+  const [{ parseKafkaUrl }, { openKafka }, { openKafkaThreaded }] = await Promise.all([import('../src/storage/kafka.ts'), import('./kafka-source.ts'), import('./kafka-thread.ts')]);
+  // On its own thread unless told otherwise, or unless the whole topic is to be held (a
+  // reader thread's heap is bounded for the buffers' share of it).
+  const open = opts.readThread !== false && opts.kafkaWindow !== Infinity ? openKafkaThreaded : openKafka;
+  const stream = await open(parseKafkaUrl(opts.from), { ...(opts.group !== undefined ? { group: opts.group } : {}), ...(opts.kafkaWindow !== undefined ? { window: opts.kafkaWindow } : {}) });
   const only = opts.sessions;
   const { startNs, endNs } = range;
   async function* batches(): AsyncGenerator<LogEvent[]> {

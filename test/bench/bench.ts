@@ -235,11 +235,17 @@ try {
       const { events: produced, ms: produceMs } = await produceArchive(broker.brokers.split(','), topic, dir, 4);
       row(`produce to Kafka ${broker.version} (idempotent, acks=all, the recorder's settings)`, `${fmt(produced / (produceMs / 1000))} LogEvents/s (goal ≥ 100,000: ${(produced / (produceMs / 1000) / 100_000).toFixed(2)}×)`);
       const fromParquet = cli(['replay', '--from', dir, '--out', `${dir}-parquet`]);
-      const fromKafka = cli(['replay', '--from', `kafka://${broker.brokers}/${topic}`, '--out', `${dir}-kafka`]);
       const digests = (d: string): string => JSON.stringify(Object.entries(readManifest(d).tables).map(([t, r]) => [t, r.sha256]));
-      if (digests(`${dir}-kafka`) !== digests(`${dir}-parquet`)) throw new Error(`bench: the replay from Kafka ${topic} differs from the Parquet replay of ${dir}`);
+      // The reader on its own thread (the default) and in line (TAPEDECK_READ_THREAD=0).
+      const [fromKafka, inLine] = (['1', '0'] as const).map((thread) => {
+        const run = cli(['replay', '--from', `kafka://${broker.brokers}/${topic}`, '--out', `${dir}-kafka-${thread}`], { env: { TAPEDECK_READ_THREAD: thread } });
+        if (digests(`${dir}-kafka-${thread}`) !== digests(`${dir}-parquet`)) throw new Error(`bench: the replay from Kafka ${topic} (TAPEDECK_READ_THREAD=${thread}) differs from the Parquet replay of ${dir}`);
+        return run;
+      }) as [CliRun, CliRun];
       const rate = produced / (fromKafka.ms / 1000);
-      row('replay --speed max from Kafka (whole CLI process)', `${fmt(rate)} events/s (goal ≥ 500,000: ${(rate / 500_000).toFixed(2)}×), peak RSS ${mib(fromKafka.rssKiB)} (goal ≤ 300 MiB: ${(fromKafka.rssKiB / 1024 / 300).toFixed(2)}×); digests = Parquet replay's`);
+      const cpu = (r: CliRun): string => `CPU ${(r.cpuMs / 1000).toFixed(1)} s (${(r.cpuMs * 1000 / produced).toFixed(1)} µs/event)`;
+      row('replay --speed max from Kafka (whole CLI process)', `${fmt(rate)} events/s (goal ≥ 500,000: ${(rate / 500_000).toFixed(2)}×), peak RSS ${mib(fromKafka.rssKiB)} (goal ≤ 300 MiB: ${(fromKafka.rssKiB / 1024 / 300).toFixed(2)}×), ${cpu(fromKafka)}; digests = Parquet replay's`);
+      row('  the same, the topic read in line (TAPEDECK_READ_THREAD=0)', `${fmt(produced / (inLine.ms / 1000))} events/s, peak RSS ${mib(inLine.rssKiB)}, ${cpu(inLine)}`);
       row('  the same archive from Parquet (whole CLI process)', `${fmt(produced / (fromParquet.ms / 1000))} events/s, peak RSS ${mib(fromParquet.rssKiB)}`);
       const t1 = performance.now();
       const stream = await openKafka({ brokers: broker.brokers.split(','), topic });

@@ -3,12 +3,14 @@
  * simulator with --kafka; replay from Kafka equals replay from Parquet; the raw topic,
  * de-duplicated, holds exactly the archive's LogEvents even when the broker was down for
  * 20 s mid-recording; consumer-group workers split the assets between them; the reader
- * streams, each partition through a bounded buffer, in exactly the archive's order, and a
- * 200k-event topic replays in an 80 MB heap with the Parquet replay's digests.
+ * streams, each partition through a bounded buffer, in exactly the archive's order (on a
+ * reader thread too), reads gzip record sets, and a 200k-event topic replays in an 80 MB
+ * heap with the Parquet replay's digests.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKafka, readKafka } from '../../replayer/kafka-source.ts';
+import { openKafkaThreaded } from '../../replayer/kafka-thread.ts';
 import { KafkaForwarder } from '../../recorder/kafka-forwarder.ts';
 import { Spool } from '../../recorder/spool.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
@@ -17,7 +19,7 @@ import { generateArchive } from '../../src/cli/demo.ts';
 import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { ArchiveWriter } from '../../src/storage/archive.ts';
-import { ensureTopic, kafkaClient, toMessages } from '../../src/storage/kafka.ts';
+import { cutBatch, ensureTopic, kafkaClient, kafkajsProducer, PRODUCE_TUNED, toMessages } from '../../src/storage/kafka.ts';
 import { canonicalLine, tableColumns } from '../../src/storage/outputs.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { indicatorColumns, readManifest } from '../../src/storage/run.ts';
@@ -254,7 +256,33 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
       expect(peak, `partition ${p} never held more than window + chunk events`).toBeLessThanOrEqual(window + chunk);
       expect(peak, `partition ${p} did fill its buffer (so the pausing was exercised)`).toBe(window + chunk);
     }
+    // The same read on a reader thread: the same events in the same order, the same counts.
+    const threaded = await openKafkaThreaded({ brokers: broker.brokers.split(','), topic }, { window, chunk });
+    expect([threaded.partitions, threaded.records]).toEqual([stream.partitions, stream.records]);
+    const again: string[] = [];
+    for await (const batch of threaded.batches()) for (const ev of batch) again.push(key(ev));
+    expect(again, 'the reader thread hands over what the stream yields, in order').toEqual(got);
+    expect([threaded.duplicates(), threaded.sessions(), threaded.peakBuffered()]).toEqual([stream.duplicates(), stream.sessions(), stream.peakBuffered()]);
   }, 300_000);
+
+  it('reads gzip record sets as the recorder\'s producer writes them with compression on', async () => {
+    const { a } = await twoSessions();
+    const topic = `k7-${Date.now()}.raw`;
+    const kafka = kafkaClient(broker.brokers.split(','), 'tapedeck-test');
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopic(admin, topic, 2, { keep: true });
+    await admin.disconnect();
+    const producer = await kafkajsProducer(kafka, topic, 2, { ...PRODUCE_TUNED, compression: 'gzip' });
+    for (let i = 0; i < a.length;) {
+      const cut = cutBatch(a.slice(i, i + PRODUCE_TUNED.maxEvents), 2, PRODUCE_TUNED);
+      await producer.send(cut);
+      i += cut.length;
+    }
+    await producer.close();
+    const read = await readKafka({ brokers: broker.brokers.split(','), topic });
+    expect(read.sessions.get(a[0]!.session)).toEqual(a);
+  }, 120_000);
 
   it('says aloud when sessions interleave in a partition deeper than the window', async () => {
     const { a, b } = await twoSessions();
@@ -290,12 +318,15 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     const topic = `k6-${Date.now()}.raw`;
     await produceArchive(broker.brokers.split(','), topic, gen, 4);
     const out = tmpDir();
-    const capped = { NODE_OPTIONS: '--max-old-space-size=80' };
-    const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/${topic}`, '--out', path.join(out, 'from-kafka')], capped);
-    expect(fromKafka.code, fromKafka.stderr).toBe(0);
     const fromParquet = runCli(['replay', '--from', gen, '--out', path.join(out, 'from-parquet')]);
     expect(fromParquet.code, fromParquet.stderr).toBe(0);
-    expect(digests(path.join(out, 'from-kafka'))).toEqual(digests(path.join(out, 'from-parquet')));
+    // Read in line (the reader in the capped heap too), and on the reader thread (its own heap, bounded by KAFKA_READER_HEAP).
+    for (const thread of ['0', '1']) {
+      const capped = { NODE_OPTIONS: '--max-old-space-size=80', TAPEDECK_READ_THREAD: thread };
+      const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/${topic}`, '--out', path.join(out, `from-kafka-${thread}`)], capped);
+      expect(fromKafka.code, fromKafka.stderr).toBe(0);
+      expect(digests(path.join(out, `from-kafka-${thread}`)), `TAPEDECK_READ_THREAD=${thread}`).toEqual(digests(path.join(out, 'from-parquet')));
+    }
   }, 300_000);
 
   it('says in one line that a broker cannot be reached', () => {
