@@ -97,38 +97,55 @@ export function decodeFetch(body: Buffer, topic: string): FetchedPartition[] {
   return out;
 }
 
-/** One broker connection that fetches, one request at a time. */
+/**
+ * One broker connection that fetches, one request at a time. A paced replay may leave it
+ * idle for minutes (the buffers full): no time limit applies between requests, and when the
+ * broker closes an idle connection (connections.max.idle.ms, 10 minutes by default) the
+ * next fetch opens another. A request that fails or goes unanswered fails its fetch.
+ */
 export class FetchConnection {
-  private readonly socket: net.Socket;
+  private socket: net.Socket | undefined;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private correlation = 0;
   private waiting: { id: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
-  private failure: Error | undefined;
-  private readonly ready: Promise<void>;
+  private closed = false;
 
-  constructor(private readonly host: string, private readonly port: number, private readonly clientId: string, timeoutMs = 10_000) {
-    this.socket = net.connect({ host, port, noDelay: true });
-    this.socket.setTimeout(timeoutMs);
-    // Settles either way; a failure to connect is in `failure` by then.
-    this.ready = new Promise((resolve) => {
-      this.socket.once('connect', resolve);
-      this.socket.once('close', resolve);
-    });
-    this.socket.on('data', (d: Buffer) => this.onData(d));
-    this.socket.on('timeout', () => this.fail(new KafkaFetchError(`Kafka at ${host}:${port} answered nothing for ${timeoutMs / 1000} s`)));
-    this.socket.on('error', (err) => this.fail(new KafkaFetchError(`Kafka at ${host}:${port}: ${err.message}`)));
-    this.socket.on('close', () => this.fail(new KafkaFetchError(`Kafka at ${host}:${port} closed the connection`)));
+  constructor(private readonly host: string, private readonly port: number, private readonly clientId: string, private readonly timeoutMs = 10_000) {}
+
+  private get where(): string {
+    return `Kafka at ${this.host}:${this.port}`;
   }
 
-  private fail(err: Error): void {
-    this.failure ??= err;
+  private connect(): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+      const failed = (err: Error): void => reject(new KafkaFetchError(`${this.where}: ${err.message}`));
+      socket.once('error', failed);
+      socket.once('connect', () => {
+        socket.off('error', failed);
+        this.chunks = [];
+        this.buffered = 0;
+        socket.on('data', (d: Buffer) => this.onData(socket, d));
+        socket.on('timeout', () => this.drop(socket, new KafkaFetchError(`${this.where} answered nothing for ${this.timeoutMs / 1000} s`)));
+        socket.on('error', (err) => this.drop(socket, new KafkaFetchError(`${this.where}: ${err.message}`)));
+        socket.on('close', () => this.drop(socket, new KafkaFetchError(`${this.where} closed the connection`)));
+        resolve(socket);
+      });
+    });
+  }
+
+  /** A socket gone: the request on it, if any, fails with `err`; the next fetch opens another. */
+  private drop(socket: net.Socket, err: Error): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    socket.destroy();
     const w = this.waiting;
     this.waiting = undefined;
-    w?.reject(this.failure);
+    w?.reject(err);
   }
 
-  private onData(d: Buffer): void {
+  private onData(socket: net.Socket, d: Buffer): void {
     this.chunks.push(d);
     this.buffered += d.length;
     for (;;) {
@@ -144,29 +161,39 @@ export class FetchConnection {
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
       const w = this.waiting;
-      this.waiting = undefined;
       if (w === undefined || frame.readInt32BE(0) !== w.id) {
-        this.fail(new KafkaFetchError(`Kafka at ${this.host}:${this.port} answered a request it was not asked`));
+        this.drop(socket, new KafkaFetchError(`${this.where} answered a request it was not asked`));
         return;
       }
+      this.waiting = undefined;
+      socket.setTimeout(0);
       w.resolve(frame.subarray(4));
     }
   }
 
   /** The record bytes of `parts` of `topic`, from their offsets. */
   async fetch(topic: string, parts: readonly FetchPartition[], maxWaitMs: number, maxBytes: number): Promise<FetchedPartition[]> {
-    await this.ready;
-    if (this.failure !== undefined) throw this.failure;
+    if (this.closed) throw new KafkaFetchError(`${this.where}: the connection is closed`);
+    if (this.socket === undefined) {
+      const opened = await this.connect();
+      if (this.closed) {
+        opened.destroy();
+        throw new KafkaFetchError(`${this.where}: the connection is closed`);
+      }
+      this.socket = opened;
+    }
+    const socket = this.socket;
     const id = ++this.correlation;
     const body = await new Promise<Buffer>((resolve, reject) => {
       this.waiting = { id, resolve, reject };
-      this.socket.write(encodeFetch(id, this.clientId, topic, parts, maxWaitMs, maxBytes));
+      socket.setTimeout(this.timeoutMs + maxWaitMs);
+      socket.write(encodeFetch(id, this.clientId, topic, parts, maxWaitMs, maxBytes));
     });
     return decodeFetch(body, topic);
   }
 
   close(): void {
-    this.failure ??= new KafkaFetchError('closed');
-    this.socket.destroy();
+    this.closed = true;
+    if (this.socket !== undefined) this.drop(this.socket, new KafkaFetchError(`${this.where}: the connection is closed`));
   }
 }
