@@ -15,7 +15,7 @@
 import type { LogEvent } from '../src/log/event.ts';
 import { compareLogOrder } from '../src/log/event.ts';
 import { kafkaClient, type KafkaTarget } from '../src/storage/kafka.ts';
-import { FetchConnection, kafkaErrorName, type FetchPartition } from '../src/storage/kafka-fetch.ts';
+import { FetchConnection, KafkaFetchError, kafkaErrorName, type FetchPartition } from '../src/storage/kafka-fetch.ts';
 import { ByteStrings, RecordCursor } from '../src/storage/kafka-records.ts';
 import { KafkaSourceError, PartitionBuffer } from './kafka-partition.ts';
 import { mergeBatches, type LazyInput } from './merge.ts';
@@ -57,6 +57,17 @@ const DEFAULT_CHUNK = 4_096;
  * that the broker need not cut one.
  */
 const FETCH = { maxBytesPerPartition: 1024 * 1024, maxBytes: 2 * 1024 * 1024, maxWaitMs: 100 } as const;
+
+/**
+ * Kafka's answers to a fetch that mean "ask again, maybe another broker": the partition's
+ * leadership moved or is being elected (a broker restarted, a rolling upgrade), or the
+ * request timed out. The read then learns the leaders anew and goes on from where it was;
+ * a broker that went away is asked again the same way. The replay's idle limit (`idleMs`)
+ * bounds how long it keeps trying.
+ */
+const RETRIABLE = new Set([5, 6, 7, 74, 75]);
+/** Between tries while the leaders are being learnt again. */
+const RETRY_MS = 1_000;
 
 interface PartitionInfo {
   readonly low: number;
@@ -207,15 +218,57 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
         await room.wait(1_000);
         continue;
       }
-      for (const r of await conn.fetch(target.topic, want, FETCH.maxWaitMs, FETCH.maxBytes)) {
+      let answer;
+      try {
+        answer = await conn.fetch(target.topic, want, FETCH.maxWaitMs, FETCH.maxBytes);
+      } catch (err) {
+        if (!(err instanceof KafkaFetchError) || closing) throw err;
+        trouble = err.message;
+        conn.close();
+        return relead(mine);
+      }
+      let moved = false;
+      for (const r of answer) {
         const buf = parts.get(r.partition);
         if (buf === undefined) continue;
+        if (RETRIABLE.has(r.errorCode)) {
+          trouble = `${buf.where}: Kafka answered ${kafkaErrorName(r.errorCode)}`;
+          moved = true;
+          continue;
+        }
         if (r.errorCode !== 0) {
           const gone = r.errorCode === 1 ? ' (deleted by retention or compaction during the read?)' : '';
           throw new KafkaSourceError(`${buf.where}: Kafka answered ${kafkaErrorName(r.errorCode)} to a fetch at offset ${buf.next}${gone}`);
         }
         if (r.records.length > 0) cursors.set(r.partition, new RecordCursor(r.records, buf.where, strings));
       }
+      if (moved) {
+        conn.close();
+        return relead(mine);
+      }
+    }
+  };
+  /** What made the read ask for the leaders again last, for the message if it never gets going again. */
+  let trouble: string | undefined;
+  /** Learns the leaders of `mine` again (trying while Kafka cannot say) and fetches them from there. */
+  const relead = async (mine: number[]): Promise<void> => {
+    while (!closing && failure === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      let fresh: Map<number, PartitionInfo>;
+      try {
+        fresh = await topicLayout(target);
+      } catch (err) {
+        trouble = (err as Error).message;
+        continue;
+      }
+      const byLeader = new Map<string, number[]>();
+      for (const p of mine) {
+        const leader = fresh.get(p)!.leader;
+        layout.set(p, { ...layout.get(p)!, leader });
+        byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+      }
+      for (const [leader, ps] of byLeader) fetchLoop(leader, ps).catch((err: Error) => fail(err));
+      return;
     }
   };
   const startFetching = (): void => {
@@ -242,7 +295,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
       if (failure !== undefined) throw failure;
       if (Date.now() - since > idleMs) {
         const stalled = [...parts].filter(([, b]) => !b.ready).map(([p, b]) => `${b.where} at offset ${b.next} of ${layout.get(p)!.high}`);
-        throw new KafkaSourceError(`${stalled.join(', ') || `consumer group ${opts.group}`}: nothing from Kafka for ${idleMs / 1000} s`);
+        throw new KafkaSourceError(`${stalled.join(', ') || `consumer group ${opts.group}`}: nothing from Kafka for ${idleMs / 1000} s${trouble !== undefined ? ` (last: ${trouble})` : ''}`);
       }
       await news.wait(100);
     }
