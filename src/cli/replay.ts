@@ -23,12 +23,13 @@ function readThreadChoice(): { readThread?: boolean } {
 
 /**
  * A replay from Kafka holds little (the partitions' bounded buffers, the output tables) but
- * makes much short-lived garbage (kafkajs decodes every record into objects and Buffers), and
- * V8 lets the old generation grow to several times what is live before it collects again.
- * Growing it by at most 50 % at a time keeps the process near what it holds: a 10M-event topic
- * replayed in 243 MiB peak RSS instead of 399, for 40 % more CPU (more collections); 20 % gave
- * 214 MiB for 75 % more, 100 % 273 MiB for 20 % more (the README has the figures).
- * TAPEDECK_KAFKA_HEAP_GROWTH=<percent> sets it, 0 leaves V8's own policy.
+ * makes short-lived garbage (a LogEvent and its strings per record), and V8 lets the old
+ * generation grow to several times what is live before it collects again. Growing it by at
+ * most 50 % at a time keeps the process near what it holds. Measured when kafkajs still
+ * decoded the records (session 6): a 10M-event topic in 243 MiB peak RSS instead of 399, for
+ * 40 % more CPU; 20 % gave 214 MiB for 75 % more, 100 % 273 MiB for 20 % more. With
+ * tapedeck's own record decoding (session 8) it still paid: the 1M topic read in line in
+ * 179 MiB against 306. TAPEDECK_KAFKA_HEAP_GROWTH=<percent> sets it, 0 leaves V8's own policy.
  */
 const KAFKA_HEAP_GROWTH_PERCENT = 50;
 
