@@ -6,25 +6,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openKafka, type KafkaStream } from './kafka-source.ts';
 import type { KafkaThreadInput, KafkaThreadMessage, KafkaThreadStats } from './kafka-thread.ts';
-import { CREDIT, WireEncoder } from './read-wire.ts';
+import { WireEncoder, creditGate, wireError } from './read-wire.ts';
 
 const port = parentPort!;
 const { target, opts } = workerData as KafkaThreadInput;
 const send = (m: KafkaThreadMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
-/** Batches the main thread has room for; `ready` resolves when it has some. */
-let room = CREDIT;
-let ready: Promise<void> = Promise.resolve();
-let granted = (): void => {};
-port.on('message', () => {
-  room++;
-  granted();
-});
-const credit = (): Promise<void> => {
-  if (room > 0) return Promise.resolve();
-  ready = new Promise<void>((resolve) => (granted = resolve));
-  return ready;
-};
+const credit = creditGate(port);
 
 const statsOf = (s: KafkaStream): KafkaThreadStats => ({ sessions: s.sessions(), duplicates: s.duplicates(), peak: [...s.peakBuffered()] });
 
@@ -35,12 +23,10 @@ try {
   for await (const events of stream.batches()) {
     if (events.length === 0) continue;
     await credit();
-    room--;
     const { batch, transfer } = encoder.encode(events);
     send({ batch, stats: statsOf(stream) }, transfer);
   }
   send({ done: statsOf(stream) });
 } catch (err) {
-  const e = err as Error;
-  send({ error: { name: e.name === 'Error' ? e.constructor.name : e.name, message: e.message } });
+  send({ error: wireError(err) });
 }

@@ -4,6 +4,7 @@
  * copied), session/exchange/conn as indexes into a string table sent once per new string,
  * payload/meta as arrays of strings; and the credit that bounds how far the reader runs ahead.
  */
+import type { MessagePort } from 'node:worker_threads';
 import { LOG_KINDS, type LogEvent } from '../src/log/event.ts';
 import { KIND_CODE, StringNumbers, StringTable } from '../src/log/wire-strings.ts';
 import type { ArchivePlan, TimeRange } from './read.ts';
@@ -29,6 +30,32 @@ export type WireMessage = { readonly batch: WireBatch } | { readonly done: true 
 
 /** Batches the worker may run ahead of the fold (each at most read.ts's BATCH_ROWS events). */
 export const CREDIT = 8;
+
+/**
+ * A reader thread's side of the credit: the function it returns resolves once the thread
+ * that folds has room for one more batch (CREDIT at first, one more per message it sends on
+ * `port`), and uses that room.
+ */
+export function creditGate(port: MessagePort): () => Promise<void> {
+  let credit = CREDIT;
+  let wake: (() => void) | undefined;
+  port.on('message', () => {
+    credit++;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  });
+  return async () => {
+    while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
+    credit--;
+  };
+}
+
+/** An error as a reader thread posts it: its class's name (a subclass that keeps the name `Error` by its constructor's) and message. */
+export function wireError(err: unknown): { name: string; message: string } {
+  const e = err as Error;
+  return { name: e.name === 'Error' ? e.constructor.name : e.name, message: e.message };
+}
 
 /** Encodes batches, growing the string table that `WireDecoder` mirrors. */
 export class WireEncoder {
