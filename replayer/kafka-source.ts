@@ -261,19 +261,15 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
         trouble = (err as Error).message;
         continue;
       }
-      const byLeader = new Map<string, number[]>();
-      for (const p of mine) {
-        const leader = fresh.get(p)!.leader;
-        layout.set(p, { ...layout.get(p)!, leader });
-        byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
-      }
-      for (const [leader, ps] of byLeader) fetchLoop(leader, ps).catch((err: Error) => fail(err));
+      for (const p of mine) layout.set(p, { ...layout.get(p)!, leader: fresh.get(p)!.leader });
+      fetchFromLeaders(mine);
       return;
     }
   };
-  const startFetching = (): void => {
+  /** A fetch loop per leader broker of `ps` (as `layout` has them), for its share of them. */
+  const fetchFromLeaders = (ps: number[]): void => {
     const byLeader = new Map<string, number[]>();
-    for (const p of [...parts.keys()].sort((a, b) => a - b)) {
+    for (const p of ps) {
       const leader = layout.get(p)!.leader;
       byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
     }
@@ -307,7 +303,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
     // so each partition's first event (which the merge orders its inputs by) is known.
     await until(() => assigned && (opts.group === undefined || Date.now() - lastJoinMs >= (opts.settleMs ?? 5_000)));
     started = true;
-    startFetching();
+    fetchFromLeaders([...parts.keys()].sort((a, b) => a - b));
     await until(() => [...parts.values()].every((b) => b.ready));
   } catch (err) {
     await close();
