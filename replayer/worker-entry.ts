@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DEFAULT_CACHE, buildStamps, bundleName, readJson, stampsFresh, usesImportMeta, writeAtomic, type Stamp } from '../src/cli/bundle-stamps.mjs';
+import { DEFAULT_CACHE, SUSPECT_MS, buildStamps, bundleName, readJson, stampsFresh, usesImportMeta, writeAtomic, type Stamp } from '../src/cli/bundle-stamps.mjs';
 
 const built = new Map<string, URL>();
 
@@ -38,8 +38,14 @@ export function bundledEntry(source: URL, cacheDir = DEFAULT_CACHE): URL | undef
   const stamps = path.join(cacheDir, `${name}.json`);
   try {
     if (fs.existsSync(out) && stampsFresh(readJson(stamps))) return pathToFileURL(out);
-    const code = build(entry);
-    if (code === undefined) return undefined;
+    // A source stamped near the build's start may have been read either way: one more
+    // build, begun later, decides (bundle-stamps.mjs, SUSPECT_MS).
+    let code = build(entry);
+    if (code === EDITED) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SUSPECT_MS + 1);
+      code = build(entry);
+    }
+    if (code === undefined || code === EDITED) return undefined;
     fs.mkdirSync(cacheDir, { recursive: true });
     writeAtomic(out, code.text);
     writeAtomic(stamps, JSON.stringify(code.inputs));
@@ -49,7 +55,9 @@ export function bundledEntry(source: URL, cacheDir = DEFAULT_CACHE): URL | undef
   }
 }
 
-function build(entry: string): { text: string; inputs: Stamp[] } | undefined {
+const EDITED = Symbol('a source changed while it was built');
+
+function build(entry: string): { text: string; inputs: Stamp[] } | undefined | typeof EDITED {
   // esbuild's API is CommonJS and loads only when a bundle is (re)built.
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   const workDir = path.dirname(entry);
@@ -61,5 +69,5 @@ function build(entry: string): { text: string; inputs: Stamp[] } | undefined {
   const text = result.outputFiles[0]!.text;
   if (usesImportMeta(text)) return undefined;
   const inputs = buildStamps(Object.keys(result.metafile.inputs), workDir, started);
-  return inputs === undefined ? undefined : { text, inputs };
+  return inputs === undefined ? EDITED : { text, inputs };
 }

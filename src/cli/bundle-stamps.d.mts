@@ -5,6 +5,7 @@ export interface Stamp {
   readonly mtimeMs: number;
 }
 export const DEFAULT_CACHE: string;
+export const SUSPECT_MS: number;
 export function stampsFresh(inputs: unknown): boolean;
 export function buildStamps(inputs: readonly string[], workDir: string, started: number): Stamp[] | undefined;
 export function usesImportMeta(text: string): boolean;

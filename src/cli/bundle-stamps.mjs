@@ -25,12 +25,22 @@ export function stampsFresh(inputs) {
 }
 
 /**
+ * How near a build's start a source's mtime makes the build suspect. mtimes come from the
+ * kernel's coarse clock: finer than Date.now() (a file saved in the millisecond the build
+ * starts is stamped after that millisecond) yet up to a tick behind real time (a file saved
+ * just after the build began can be stamped before it). A suspect build is done again
+ * once this long has passed (SUSPECT_MS + 1 ms later), which decides.
+ */
+export const SUSPECT_MS = 10;
+
+/**
  * The stamps of a build's sources (esbuild's metafile inputs, relative to `workDir`), or
- * undefined when one was edited after `started`: the bundle may hold either version.
+ * undefined when one was stamped within SUSPECT_MS of `started` or after it: the bundle may
+ * hold either version.
  */
 export function buildStamps(inputs, workDir, started) {
   const stamps = inputs.map((f) => stampOf(path.resolve(workDir, f)));
-  return stamps.some((s) => s.mtimeMs >= started) ? undefined : stamps;
+  return stamps.some((s) => s.mtimeMs >= started - SUSPECT_MS) ? undefined : stamps;
 }
 
 /** Bundled code that still uses `import.meta` finds files beside the bundle, not beside its sources: it cannot be served from the cache. */

@@ -18,7 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
-import { DEFAULT_CACHE, buildStamps, bundleName, usesImportMeta, writeAtomic } from './bundle-stamps.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_CACHE, SUSPECT_MS, buildStamps, bundleName, usesImportMeta, writeAtomic } from './bundle-stamps.mjs';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -46,13 +47,13 @@ const ownUrl: Plugin = {
  * into a folder of their own and the first to rename it into place wins.
  */
 export async function buildCliBundle(entry = MAIN, cacheDir = DEFAULT_CACHE): Promise<URL | undefined> {
-  // A source stamped at or after the build began may have been read either way; a file saved
-  // just before the build is started can carry such a stamp too (mtimes are finer than
-  // Date.now()), so one more build, begun later, decides.
+  // A source stamped near or after the build's start may have been read either way, so one
+  // more build, begun later, decides (bundle-stamps.mjs, SUSPECT_MS).
   for (let attempt = 0; ; attempt++) {
     const built = await buildOnce(entry, cacheDir);
     if (built !== EDITED) return built;
     if (attempt === 1) return undefined;
+    await sleep(SUSPECT_MS + 1);
   }
 }
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bundledEntry, workerEntry } from '../../replayer/worker-entry.ts';
 import { planArchive } from '../../replayer/read.ts';
 import type { WireMessage } from '../../replayer/read-wire.ts';
@@ -97,6 +97,19 @@ describe('worker entry without tsx', () => {
     expect(bundle).toBeDefined();
     expect(await run(bundle!)).toBe('new-2');
     expect(() => JSON.parse(fs.readFileSync(path.join(p.cache, stamps), 'utf8')) as unknown).not.toThrow();
+  });
+
+  it('bundles a source saved in the millisecond its build starts (its mtime is finer than Date.now())', async () => {
+    const p = project('now-');
+    // The kernel stamps a file saved in millisecond T at T + a fraction; the build that starts
+    // in the same millisecond reads Date.now() = T.
+    const t = Date.now();
+    fs.utimesSync(path.join(p.dir, 'answer.ts'), (t + 0.5) / 1000, (t + 0.5) / 1000);
+    vi.spyOn(Date, 'now').mockImplementationOnce(() => t);
+    const url = workerEntry(p.entry, p.fallback, p.cache);
+    vi.restoreAllMocks();
+    expect(url.href).not.toBe(p.fallback.href);
+    expect(await run(url)).toBe('now-1');
   });
 
   it('falls back to the tsx entry for a module that needs its own location, or a cache it cannot write', async () => {
