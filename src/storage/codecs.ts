@@ -48,7 +48,14 @@ export const ARCHIVE_COMPRESSORS = compressorsAt();
  * codecs tapedeck has written or may meet in files other tools wrote. SNAPPY is hyparquet's own.
  */
 export const ARCHIVE_DECOMPRESSORS: Partial<Record<CompressionCodec, Decompressor>> = {
-  ZSTD: (input) => zstdDecompress(input),
+  ZSTD: (input) => {
+    try {
+      return zstdDecompress(input);
+    } catch (err) {
+      // zstd-wasm says "Failed to compress with code -20" of a page it cannot decompress.
+      throw new Error(`a ZSTD page does not decompress (the file is damaged): ${(err as Error).message.replace(/^Failed to compress/, 'zstd failed')}`);
+    }
+  },
   GZIP: (input) => zlib.gunzipSync(input),
   BROTLI: (input) => zlib.brotliDecompressSync(input),
 };

@@ -1,0 +1,67 @@
+/**
+ * A damaged archive file (cut short, or bytes changed inside a compressed page) stops a
+ * replay with one line that names the file and exit 2, whether the archive is read in line
+ * or on the reader thread; never a stack trace, never a partial run's outputs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parquetMetadata } from 'hyparquet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARCHIVE_DECOMPRESSORS } from '../../src/storage/codecs.ts';
+import { ArchiveWriter } from '../../src/storage/archive.ts';
+import { simulateSession } from '../../src/sim/session.ts';
+import { filesUnder, runCli, tmpDir } from '../helpers.ts';
+
+const dir = tmpDir('tapedeck-damage-');
+const clean = path.join(dir, 'clean');
+
+beforeAll(() => {
+  const w = new ArchiveWriter(clean, 'dmg-1');
+  for (const ev of simulateSession({ seed: 5, startMs: Date.UTC(2024, 7, 9), durationMs: 60_000, exchanges: ['binance', 'coinbase'], session: 'dmg-1' })) w.write(ev);
+  w.close();
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A copy of the clean archive with `damage` applied to its largest file; returns the copy and that file. */
+function damaged(name: string, damage: (bytes: Buffer) => Buffer): { root: string; file: string } {
+  const root = path.join(dir, name);
+  fs.cpSync(clean, root, { recursive: true });
+  const file = filesUnder(root).map((f) => path.join(root, f)).filter((f) => f.endsWith('.parquet')).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]!;
+  fs.writeFileSync(file, damage(fs.readFileSync(file)));
+  return { root, file };
+}
+
+/** Flips every byte in the middle of the payload column's first page (ZSTD-compressed). */
+function flipPayloadPage(bytes: Buffer): Buffer {
+  const ab = Uint8Array.from(bytes).buffer;
+  const col = parquetMetadata(ab).row_groups[0]!.columns.find((c) => c.meta_data!.path_in_schema.join('.') === 'payload')!.meta_data!;
+  expect(col.codec).toBe('ZSTD');
+  const start = Number(col.data_page_offset);
+  const len = Number(col.total_compressed_size);
+  const out = Buffer.from(bytes);
+  for (let i = start + Math.floor(len / 3); i < start + Math.floor(len / 3) + 64; i++) out[i]! ^= 0xff;
+  return out;
+}
+
+describe('a damaged archive file', () => {
+  it.each([
+    ['cut short', (b: Buffer) => b.subarray(0, Math.floor(b.length / 2))],
+    ['bytes changed inside a compressed page', flipPayloadPage],
+  ])('%s: one line naming the file, exit 2, no outputs, in line and on the reader thread', (name, damage) => {
+    const { root, file } = damaged(name.replaceAll(' ', '-'), damage);
+    for (const thread of ['0', '1']) {
+      const out = path.join(dir, `out-${name.length}-${thread}`);
+      const r = runCli(['replay', '--from', root, '--out', out], { TAPEDECK_READ_THREAD: thread });
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('tapedeck: warning:'));
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^tapedeck: cannot read \\S*${path.basename(file)}: `));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(false);
+    }
+  });
+
+  it('a ZSTD page that does not decompress is said to be damaged, not "failed to compress"', () => {
+    expect(() => ARCHIVE_DECOMPRESSORS.ZSTD!(Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x10, 1, 2, 3, 4, 5]), 16)).toThrow(/ZSTD page does not decompress \(the file is damaged\)/);
+  });
+});
