@@ -259,11 +259,6 @@ export class TradeIdTracker {
     return p === undefined ? NEXT : this.open(key, p + 1n, id);
   }
 
-  /** Ids still missing for `key`. */
-  missingCount(key: string): bigint {
-    return (this.missing.get(key) ?? []).reduce((n, [a, b]) => n + (b - a + 1n), 0n);
-  }
-
   private open(key: string, fromId: bigint, toId: bigint): Continuity {
     let ranges = this.missing.get(key);
     if (ranges === undefined) this.missing.set(key, (ranges = []));
@@ -273,7 +268,7 @@ export class TradeIdTracker {
 
   private fill(key: string, id: bigint): Continuity {
     const ranges = this.missing.get(key);
-    const i = ranges?.findIndex(([a, b]) => a <= id && id <= b) ?? -1;
+    const i = ranges === undefined ? -1 : rangeHolding(ranges, id);
     if (ranges === undefined || i < 0) return DUPLICATE;
     const [a, b] = ranges[i]!;
     const rest: [bigint, bigint][] = [];
@@ -282,6 +277,25 @@ export class TradeIdTracker {
     ranges.splice(i, 1, ...rest);
     return { kind: 'fill', closed: ranges.length === 0 };
   }
+}
+
+/**
+ * The index of the range of `ranges` that holds `id`, or -1. The ranges are disjoint and in
+ * ascending order: a gap opens above every id seen, and a fill splits a range in place. By
+ * halves: a month of a market that is never backfilled holds a range per gap, and every
+ * repeat (each reconnect's overlap) looks it up.
+ */
+function rangeHolding(ranges: readonly (readonly [bigint, bigint])[], id: bigint): number {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const [a, b] = ranges[mid]!;
+    if (id < a) hi = mid - 1;
+    else if (id > b) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
 }
 
 export function gapEvent(ev: LogEvent, symbol: string, c: { fromId: bigint; toId: bigint }, reason: string): Gap {
