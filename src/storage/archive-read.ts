@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parquetMetadataAsync, parquetScan, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import { damage } from './archive-digest.ts';
 import { isLogKind, type LogEvent, type LogKind } from '../log/event.ts';
 import { ArchiveError } from './archive.ts';
 import { ARCHIVE_DECOMPRESSORS } from './codecs.ts';
@@ -122,6 +123,9 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
   let left = opts.limit ?? Number.POSITIVE_INFINITY;
   const { buf, metadata, close } = await open(file);
   try {
+    // A whole read checks the pages first; a head read (a row or a few) does not.
+    const wrong = opts.limit === undefined ? damage(buf, metadata.key_value_metadata) : undefined;
+    if (wrong !== undefined) throw new ArchiveError(`cannot read ${file}: ${wrong}`);
     let scan: Awaited<ReturnType<typeof parquetScan>>;
     try {
       scan = await parquetScan({ file: buf, metadata, columns: [...COLUMNS], compressors: ARCHIVE_DECOMPRESSORS });

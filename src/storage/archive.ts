@@ -18,9 +18,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CompressionCodec, Encoding } from 'hyparquet';
-import { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-writer';
+import { ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { LogEvent, LogKind } from '../log/event.ts';
 import { nsToDate } from '../log/time.ts';
+import { DATA_DIGEST_KEY, hashingFileWriter } from './archive-digest.ts';
 import { ARCHIVE_CODEC, ARCHIVE_COMPRESSORS } from './codecs.ts';
 import { CREATED_BY, tempName, type Column } from './parquet.ts';
 import { TapedeckError } from '../errors.ts';
@@ -88,14 +89,21 @@ class OpenFile {
   readonly writer: ParquetWriter;
   rows = 0;
   group = new RowGroup();
+  private readonly kv = [{ key: 'format', value: ARCHIVE_FORMAT }];
+  private readonly digest: () => string;
 
   constructor(readonly file: string, o: Required<Pick<ArchiveWriterOptions, 'codec' | 'compressors'>>) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.tmp = tempName(file);
-    this.writer = new ParquetWriter({
-      writer: fileWriter(this.tmp), schema: SCHEMA, codec: o.codec, compressors: o.compressors,
-      createdBy: CREATED_BY, kvMetadata: [{ key: 'format', value: ARCHIVE_FORMAT }],
-    });
+    const out = hashingFileWriter(this.tmp);
+    this.digest = out.digest;
+    this.writer = new ParquetWriter({ writer: out.writer, schema: SCHEMA, codec: o.codec, compressors: o.compressors, createdBy: CREATED_BY, kvMetadata: this.kv });
+  }
+
+  /** Writes the footer, which carries the digest of every page before it (archive-digest.ts). */
+  finish(): void {
+    this.kv.push({ key: DATA_DIGEST_KEY, value: this.digest() });
+    void this.writer.finish();
   }
 }
 
@@ -227,7 +235,7 @@ export class ArchiveWriter {
     this.open.delete(part);
     try {
       this.writeGroup(f);
-      void f.writer.finish();
+      f.finish();
       fs.renameSync(f.tmp, f.file);
     } catch (err) {
       fs.rmSync(f.tmp, { force: true });
