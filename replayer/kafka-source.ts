@@ -14,8 +14,9 @@
  */
 import type { LogEvent } from '../src/log/event.ts';
 import { compareLogOrder } from '../src/log/event.ts';
-import { kafkaClient, type KafkaTarget } from '../src/storage/kafka.ts';
-import { FetchConnection, KafkaFetchError, kafkaErrorName, type FetchPartition } from '../src/storage/kafka-fetch.ts';
+import { kafkaClient, partitionLeaders, type KafkaTarget } from '../src/storage/kafka.ts';
+import { kafkaErrorName } from '../src/storage/kafka-connection.ts';
+import { FetchConnection, KafkaFetchError, type FetchPartition } from '../src/storage/kafka-fetch.ts';
 import { ByteStrings, RecordCursor } from '../src/storage/kafka-records.ts';
 import { KafkaSourceError, PartitionBuffer } from './kafka-partition.ts';
 import { mergeBatches, type LazyInput } from './merge.ts';
@@ -86,9 +87,7 @@ async function topicLayout(target: KafkaTarget): Promise<Map<number, PartitionIn
   try {
     const topics = await admin.listTopics();
     if (!topics.includes(target.topic)) throw new KafkaSourceError(`no topic ${target.topic} on ${target.brokers.join(',')}`);
-    const [offsets, meta, cluster] = await Promise.all([admin.fetchTopicOffsets(target.topic), admin.fetchTopicMetadata({ topics: [target.topic] }), admin.describeCluster()]);
-    const brokers = new Map(cluster.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]));
-    const leaders = new Map(meta.topics[0]!.partitions.map((p) => [p.partitionId, brokers.get(p.leader)]));
+    const [offsets, leaders] = await Promise.all([admin.fetchTopicOffsets(target.topic), partitionLeaders(admin, target.topic)]);
     return new Map(offsets.map((o) => {
       const leader = leaders.get(o.partition);
       if (leader === undefined) throw new KafkaSourceError(`${target.topic}[${o.partition}] has no leader broker now; try again once the cluster has elected one`);

@@ -79,9 +79,8 @@ export function assetPartition(asset: string, partitions: number): number {
   return (murmur2(asset) & 0x7fffffff) % partitions;
 }
 
-/** Partitions an event goes to: its asset's one, or all of them. */
-export function partitionsFor(ev: LogEvent, partitions: number): number[] {
-  const symbol = eventSymbol(ev);
+/** Partitions an event goes to: its asset's one, or all of them (`symbol`: the event's, when known). */
+export function partitionsFor(ev: LogEvent, partitions: number, symbol = eventSymbol(ev)): number[] {
   if (symbol === undefined) return Array.from({ length: partitions }, (_, i) => i);
   const asset = canonicalAsset(ev.exchange, symbol, { usdtAsUsd: true, mapping: {} }) ?? `${ev.exchange}:${symbol}`;
   return [assetPartition(asset, partitions)];
@@ -158,6 +157,13 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
   const configEntries = opts.keep ? [{ name: 'retention.ms', value: '-1' }] : [];
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
   return partitions;
+}
+
+/** The leader broker (host:port) of each partition of `topic`; undefined while one is being elected. */
+export async function partitionLeaders(admin: Admin, topic: string): Promise<Map<number, string | undefined>> {
+  const [meta, cluster] = await Promise.all([admin.fetchTopicMetadata({ topics: [topic] }), admin.describeCluster()]);
+  const brokers = new Map(cluster.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]));
+  return new Map(meta.topics[0]!.partitions.map((p) => [p.partitionId, brokers.get(p.leader)]));
 }
 
 /** A producer of LogEvent records to one topic, whatever the client. */
