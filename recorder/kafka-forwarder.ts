@@ -2,14 +2,16 @@
  * Spool → Kafka. Events reach Kafka from the spool, never straight from the socket: when
  * the broker is down or restarting, recording goes on, the events wait in the spool (the
  * `kafka` cursor holds them back from pruning), and they are delivered in order once the
- * broker is back. The producer is idempotent; a resend after an unclear failure can still
+ * broker is back. The producer (tapedeck's own, kafka-produce.ts, or kafkajs with
+ * TAPEDECK_KAFKA_PRODUCER=kafkajs) is idempotent; a resend after an unclear failure can still
  * repeat a record, which readers drop by (session, ingest_seq).
  *
  * Live outputs (candles, indicators, arbitrage) go to output topics on a best-effort queue:
- * they can always be recomputed from the raw topic.
+ * they can always be recomputed from the raw topic. kafkajs sends them.
  */
 import type { OutputSink, OutputTables, TableName } from '../src/engine/rows.ts';
-import { cutBatch, ensureTopic, kafkaClient, PRODUCE_TUNED, produceRequest, type Kafka, type Producer } from '../src/storage/kafka.ts';
+import { cutBatch, ensureTopic, kafkaClient, type Kafka, type LogProducer, type Producer } from '../src/storage/kafka.ts';
+import { isTooLarge, openLogProducer, produceSettings, producerClient } from '../src/storage/kafka-produce.ts';
 import type { Spool } from './spool.ts';
 
 export interface KafkaForwarderOptions {
@@ -27,7 +29,9 @@ const json = (row: object): string => JSON.stringify(row, (_k, v: unknown) => (t
 
 export class KafkaForwarder {
   private readonly kafka: Kafka;
-  private producer: Producer | undefined;
+  private producer: LogProducer | undefined;
+  /** For the live outputs' topics. */
+  private outputs: Producer | undefined;
   private partitions = 0;
   private down = false;
   private outputQueue: { topic: string; key: string; value: string }[] = [];
@@ -36,6 +40,8 @@ export class KafkaForwarder {
   /** Events too large for the broker: skipped in Kafka, kept in the archive, said aloud. */
   tooLarge = 0;
   readonly rawTopic: string;
+  /** Which client produces the raw topic (a bad TAPEDECK_KAFKA_PRODUCER fails here, at the start). */
+  private readonly client = producerClient();
 
   constructor(private readonly spool: Spool, readonly session: string, private readonly o: KafkaForwarderOptions) {
     this.kafka = kafkaClient(o.brokers, `tapedeck-recorder-${session}`);
@@ -56,7 +62,7 @@ export class KafkaForwarder {
     },
   };
 
-  private async connect(): Promise<Producer> {
+  private async connect(): Promise<LogProducer> {
     if (this.producer) return this.producer;
     const admin = this.kafka.admin();
     await admin.connect();
@@ -66,10 +72,8 @@ export class KafkaForwarder {
     } finally {
       await admin.disconnect();
     }
-    const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await p.connect();
-    this.producer = p;
-    return p;
+    this.producer = await openLogProducer(this.kafka, this.rawTopic, this.partitions, this.client);
+    return this.producer;
   }
 
   /** Delivers what the spool holds past the `kafka` cursor; false when the broker could not be reached. */
@@ -78,14 +82,15 @@ export class KafkaForwarder {
       const p = await this.connect();
       for (let i = 0; i < maxBatches; i++) {
         const from = this.spool.cursor('kafka', this.session);
-        const batch = cutBatch(this.spool.after(this.session, from, PRODUCE_TUNED.maxEvents), this.partitions, PRODUCE_TUNED);
+        const s = produceSettings(this.client);
+        const batch = cutBatch(this.spool.after(this.session, from, s.maxEvents), this.partitions, s);
         if (batch.length === 0) break;
         try {
-          await p.send(produceRequest(this.rawTopic, batch, this.partitions, PRODUCE_TUNED));
+          await p.send(batch);
         } catch (err) {
           // One event larger than the broker accepts (message.max.bytes, 1 MiB by default)
           // would block delivery forever: say so, skip it (it is in the archive), go on.
-          if (!(batch.length === 1 && (err as { type?: string }).type === 'MESSAGE_TOO_LARGE')) throw err;
+          if (!(batch.length === 1 && isTooLarge(err))) throw err;
           this.tooLarge++;
           this.o.say(`kafka: event ${this.session}#${batch[0]!.ingestSeq} (${batch[0]!.payload.length} bytes) is larger than the broker accepts; it is in the archive, not in ${this.rawTopic}`);
         }
@@ -97,7 +102,12 @@ export class KafkaForwarder {
         const rows = this.outputQueue.splice(0, 1_000);
         const byTopic = new Map<string, { key: string; value: string }[]>();
         for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
-        await p.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        if (this.outputs === undefined) {
+          const o = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+          await o.connect();
+          this.outputs = o;
+        }
+        await this.outputs.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
       }
       if (this.down) this.o.say(`kafka: broker reachable again; delivering from the spool (${this.pending()} events waiting)`);
       this.down = false;
@@ -105,9 +115,7 @@ export class KafkaForwarder {
     } catch (err) {
       if (!this.down) this.o.say(`kafka: cannot deliver (${(err as Error).message}); events wait in the spool`);
       this.down = true;
-      const p = this.producer;
-      this.producer = undefined;
-      await p?.disconnect().catch(() => {});
+      await this.disconnect();
       return false;
     }
   }
@@ -122,6 +130,14 @@ export class KafkaForwarder {
 
   async close(): Promise<void> {
     if (this.droppedOutputs > 0) this.o.say(`kafka: ${this.droppedOutputs} live output rows were dropped while the broker was away (recompute them with replay)`);
-    await this.producer?.disconnect().catch(() => {});
+    await this.disconnect();
+  }
+
+  private async disconnect(): Promise<void> {
+    const [p, o] = [this.producer, this.outputs];
+    this.producer = undefined;
+    this.outputs = undefined;
+    await p?.close().catch(() => {});
+    await o?.disconnect().catch(() => {});
   }
 }

@@ -22,7 +22,7 @@ import { TapedeckError } from '../errors.ts';
 import type { LogEvent } from '../log/event.ts';
 import { BatchEncoder, type PartitionBatch, type ProducerIdentity } from './kafka-batch.ts';
 import { KafkaConnection, kafkaErrorName } from './kafka-connection.ts';
-import { kafkajsProducer, partitionLeaders, PRODUCE_TUNED, type Kafka, type LogProducer, type ProduceSettings } from './kafka.ts';
+import { kafkajsProducer, partitionLeaders, PRODUCE_OWN, PRODUCE_TUNED, type Kafka, type LogProducer, type ProduceSettings } from './kafka.ts';
 
 export class KafkaProduceError extends TapedeckError {
   /** `code`: Kafka's error name (`errorCode` its number), or CONNECTION for a connection that failed. */
@@ -39,8 +39,8 @@ const ACK_TIMEOUT_MS = 10_000;
 
 /** Answers that mean "the batch is in the log". */
 const WRITTEN = new Set([0, 46]);
-/** Answers that mean "try again"; of them, those that mean "maybe at another broker". */
-const RETRIABLE = new Set([3, 5, 6, 7, 19, 20, 74, 75]);
+/** Answers that mean "try again" (14, 15: to InitProducerId); of them, those that mean "maybe at another broker". */
+const RETRIABLE = new Set([3, 5, 6, 7, 14, 15, 19, 20, 74, 75]);
 const MOVED = new Set([3, 5, 6, 74, 75]);
 /** The broker's de-duplication no longer holds for this producer id. */
 const BROKEN_SEQUENCE = new Set([45, 47, 59, 90]);
@@ -116,6 +116,8 @@ export class OwnProducer implements LogProducer {
   private readonly encoder = new BatchEncoder();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Partition batches a try did not deliver (each then sent again, unless time ran out). */
+  resent = 0;
   private readonly clientId: string;
   private readonly retryForMs: number;
 
@@ -128,7 +130,7 @@ export class OwnProducer implements LogProducer {
     const p = new OwnProducer(kafka, topic, partitions, s, o);
     try {
       await p.relearn();
-      await p.init();
+      await p.deliver([]);
     } catch (err) {
       await p.close();
       throw err;
@@ -178,6 +180,8 @@ export class OwnProducer implements LogProducer {
     }
     try {
       this.leaders = await partitionLeaders(admin, this.topic);
+    } catch (err) {
+      throw new KafkaProduceError(`${this.topic}: cannot learn the partitions' leaders: ${(err as Error).message}`, 'CONNECTION');
     } finally {
       await admin.disconnect();
     }
@@ -194,9 +198,9 @@ export class OwnProducer implements LogProducer {
     this.sequences = new Array<number>(this.partitions).fill(0);
   }
 
+  /** Sends `events` (none: only makes sure of a producer id), retrying what may succeed later for up to retryForMs. */
   private async deliver(events: readonly LogEvent[]): Promise<void> {
     if (this.closed) throw new KafkaProduceError(`${this.topic}: the producer is closed`);
-    if (events.length === 0) return;
     const deadline = Date.now() + this.retryForMs;
     let pending: PartitionBatch[] | undefined;
     let trouble = '';
@@ -204,10 +208,12 @@ export class OwnProducer implements LogProducer {
       let relearn = false;
       try {
         if (this.id === undefined) await this.init();
+        if (events.length === 0) return;
         pending ??= this.encoder.encode(events, this.partitions, this.id!, this.sequences, this.s.compression);
         const left = await this.round(pending);
         pending = left.pending;
         if (pending.length === 0) return;
+        this.resent += pending.length;
         trouble = left.trouble;
         relearn = left.moved;
       } catch (err) {
@@ -217,6 +223,7 @@ export class OwnProducer implements LogProducer {
         }
         trouble = err.message;
         relearn = true;
+        this.resent += pending?.length ?? 0;
       }
       if (Date.now() + wait > deadline || this.closed) {
         // What was sent may or may not be written: the next send starts a new sequence.
@@ -299,7 +306,13 @@ export function producerClient(env: NodeJS.ProcessEnv = process.env): ProducerCl
   return v;
 }
 
+/** How the recorder cuts its sends for `client`. */
+export function produceSettings(client: ProducerClient): ProduceSettings {
+  return client === 'kafkajs' ? PRODUCE_TUNED : PRODUCE_OWN;
+}
+
 /** The recorder's producer of `topic`, by `client`, with the settings chosen for it. */
 export async function openLogProducer(kafka: Kafka, topic: string, partitions: number, client = producerClient(), o: OwnProducerOptions = {}): Promise<LogProducer> {
-  return client === 'kafkajs' ? kafkajsProducer(kafka, topic, partitions, PRODUCE_TUNED) : OwnProducer.open(kafka, topic, partitions, PRODUCE_TUNED, o);
+  const s = produceSettings(client);
+  return client === 'kafkajs' ? kafkajsProducer(kafka, topic, partitions, s) : OwnProducer.open(kafka, topic, partitions, s, o);
 }

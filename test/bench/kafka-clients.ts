@@ -25,7 +25,7 @@ import path from 'node:path';
 import { runAlone, type Row } from './timing.ts';
 import { planArchive, readArchiveBatches } from '../../replayer/read.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
-import { ensureTopic, kafkaClient, partitionsFor, PRODUCE_BEFORE, PRODUCE_TUNED, type ProduceSettings } from '../../src/storage/kafka.ts';
+import { ensureTopic, kafkaClient, partitionsFor, PRODUCE_BEFORE, PRODUCE_OWN, PRODUCE_TUNED, type ProduceSettings } from '../../src/storage/kafka.ts';
 import { ROOT } from '../helpers.ts';
 import { startBroker } from '../kafka/broker.ts';
 
@@ -35,7 +35,7 @@ export const PARTITIONS = 4;
 export interface ClientVariant {
   readonly name: string;
   readonly label: string;
-  readonly client: 'kafkajs' | 'platformatic';
+  readonly client: 'kafkajs' | 'platformatic' | 'tapedeck';
   readonly settings: ProduceSettings;
   /** Produce requests in flight at once. */
   readonly inFlight: number;
@@ -52,9 +52,11 @@ export const CLIENT_VARIANTS: readonly ClientVariant[] = [
   kjs('large', '8k events, ≤ 768 KiB per partition', LARGE),
   kjs('gzip', `${PRODUCE_TUNED.maxEvents / 1000}k events + gzip`, { ...PRODUCE_TUNED, compression: 'gzip' }),
   kjs('inflight', `${PRODUCE_TUNED.maxEvents / 1000}k events, 3 requests in flight`, PRODUCE_TUNED, { inFlight: 3 }),
-  kjs('tuned', `tuned (${PRODUCE_TUNED.maxEvents / 1000}k events, ≤ ${PRODUCE_TUNED.maxPartitionBytes / 1024} KiB per partition) — the recorder's`, PRODUCE_TUNED),
+  kjs('tuned', `tuned (${PRODUCE_TUNED.maxEvents / 1000}k events, ≤ ${PRODUCE_TUNED.maxPartitionBytes / 1024} KiB per partition) — TAPEDECK_KAFKA_PRODUCER=kafkajs`, PRODUCE_TUNED),
   kjs('tuned-modern', 'tuned, on Node NEW', PRODUCE_TUNED, { modernNode: true }),
   { name: 'platformatic', label: '@platformatic/kafka (tuned cuts), on Node NEW', client: 'platformatic', settings: PRODUCE_TUNED, inFlight: 1, modernNode: true },
+  { name: 'tapedeck-1k', label: 'tapedeck\'s own, kafkajs\'s tuned cuts (1k events)', client: 'tapedeck', settings: PRODUCE_TUNED, inFlight: 1 },
+  { name: 'tapedeck', label: `tapedeck's own (${PRODUCE_OWN.maxEvents / 1000}k events, ≤ ${PRODUCE_OWN.maxPartitionBytes / 1024} KiB per partition) — the recorder's`, client: 'tapedeck', settings: PRODUCE_OWN, inFlight: 1 },
 ];
 
 /** A Node >= 22 to run @platformatic/kafka on, or undefined. */

@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import type { LogEvent } from '../../src/log/event.ts';
 import { cutBatch, kafkaClient, kafkajsProducer, partitionsFor, platformaticProducer } from '../../src/storage/kafka.ts';
+import { OwnProducer } from '../../src/storage/kafka-produce.ts';
 import { CLIENT_VARIANTS, PARTITIONS } from './kafka-clients.ts';
 
 const [name, brokers, topic, file] = process.argv.slice(2) as [string, string, string, string];
@@ -23,9 +24,12 @@ const [first, ...events]: LogEvent[] = fs.readFileSync(file, 'utf8').trim().spli
   return { ...e, recvNs: BigInt(e.recvNs) };
 });
 const list = brokers.split(',');
-const producer = variant.client === 'platformatic'
-  ? await platformaticProducer(list, topic, PARTITIONS, variant.settings)
-  : await kafkajsProducer(kafkaClient(list, 'tapedeck-bench'), topic, PARTITIONS, variant.settings);
+const producers = {
+  platformatic: () => platformaticProducer(list, topic, PARTITIONS, variant.settings),
+  kafkajs: () => kafkajsProducer(kafkaClient(list, 'tapedeck-bench'), topic, PARTITIONS, variant.settings),
+  tapedeck: () => OwnProducer.open(kafkaClient(list, 'tapedeck-bench'), topic, PARTITIONS, variant.settings),
+};
+const producer = await producers[variant.client]();
 // A first request connects (metadata, producer id) before the clock starts.
 await producer.send([first!]);
 
