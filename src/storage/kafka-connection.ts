@@ -21,6 +21,24 @@ export function kafkaErrorName(code: number): string {
   return ERRORS[code] ?? `error code ${code}`;
 }
 
+/**
+ * Walks the topics array of a response at `at` (each topic: its name, then its partitions'
+ * entries): `entry(at, mine)` reads the partition entry at `at` (`mine`: one of `topic`'s)
+ * and returns where it ends.
+ */
+export function eachPartition(body: Buffer, at: number, topic: string, entry: (at: number, mine: boolean) => number): void {
+  const topics = body.readInt32BE(at);
+  at += 4;
+  for (let t = 0; t < topics; t++) {
+    const nameLength = body.readInt16BE(at);
+    const mine = body.toString('utf8', at + 2, at + 2 + nameLength) === topic;
+    at += 2 + nameLength;
+    const parts = body.readInt32BE(at);
+    at += 4;
+    for (let i = 0; i < parts; i++) at = entry(at, mine);
+  }
+}
+
 interface Waiter {
   readonly id: number;
   readonly resolve: (body: Buffer) => void;

@@ -6,7 +6,7 @@
  * (kafka.ts), whose fetch decodes every record into objects before anyone can see it.
  */
 import { TapedeckError } from '../errors.ts';
-import { KafkaConnection } from './kafka-connection.ts';
+import { eachPartition, KafkaConnection } from './kafka-connection.ts';
 
 export class KafkaFetchError extends TapedeckError {}
 
@@ -52,30 +52,20 @@ export function encodeFetch(topic: string, parts: readonly FetchPartition[], max
 
 /** A Fetch v4 response's body (after its correlation id): the partitions of `topic`. */
 export function decodeFetch(body: Buffer, topic: string): FetchedPartition[] {
-  let at = 4; // throttle time
   const out: FetchedPartition[] = [];
-  const topics = body.readInt32BE(at);
-  at += 4;
-  for (let t = 0; t < topics; t++) {
-    const nameLength = body.readInt16BE(at);
-    const name = body.toString('utf8', at + 2, at + 2 + nameLength);
-    at += 2 + nameLength;
-    const parts = body.readInt32BE(at);
+  eachPartition(body, 4 /* throttle time */, topic, (at, mine) => {
+    const partition = body.readInt32BE(at);
+    const errorCode = body.readInt16BE(at + 4);
+    const highWatermark = Number(body.readBigInt64BE(at + 6));
+    at += 4 + 2 + 8 + 8; // partition, error, high watermark, last stable offset
+    const aborted = body.readInt32BE(at);
+    at += 4 + Math.max(aborted, 0) * 16;
+    const length = body.readInt32BE(at);
     at += 4;
-    for (let i = 0; i < parts; i++) {
-      const partition = body.readInt32BE(at);
-      const errorCode = body.readInt16BE(at + 4);
-      const highWatermark = Number(body.readBigInt64BE(at + 6));
-      at += 4 + 2 + 8 + 8; // partition, error, high watermark, last stable offset
-      const aborted = body.readInt32BE(at);
-      at += 4 + Math.max(aborted, 0) * 16;
-      const length = body.readInt32BE(at);
-      at += 4;
-      const records = length > 0 ? body.subarray(at, at + length) : Buffer.alloc(0);
-      at += Math.max(length, 0);
-      if (name === topic) out.push({ partition, errorCode, highWatermark, records });
-    }
-  }
+    const records = length > 0 ? body.subarray(at, at + length) : Buffer.alloc(0);
+    if (mine) out.push({ partition, errorCode, highWatermark, records });
+    return at + Math.max(length, 0);
+  });
   return out;
 }
 

@@ -21,7 +21,7 @@
 import { TapedeckError } from '../errors.ts';
 import type { LogEvent } from '../log/event.ts';
 import { BatchEncoder, type PartitionBatch, type ProducerIdentity } from './kafka-batch.ts';
-import { KafkaConnection, kafkaErrorName } from './kafka-connection.ts';
+import { eachPartition, KafkaConnection, kafkaErrorName } from './kafka-connection.ts';
 import { kafkajsProducer, partitionLeaders, PRODUCE_OWN, PRODUCE_TUNED, type Kafka, type LogProducer, type ProduceSettings } from './kafka.ts';
 
 export class KafkaProduceError extends TapedeckError {
@@ -78,19 +78,10 @@ export function encodeProduce(topic: string, batches: readonly PartitionBatch[],
 /** A Produce v3 response's body: each partition of `topic` and its error code. */
 export function decodeProduce(body: Buffer, topic: string): { partition: number; errorCode: number }[] {
   const out: { partition: number; errorCode: number }[] = [];
-  let at = 0;
-  const topics = body.readInt32BE(at);
-  at += 4;
-  for (let t = 0; t < topics; t++) {
-    const nameLength = body.readInt16BE(at);
-    const name = body.toString('utf8', at + 2, at + 2 + nameLength);
-    at += 2 + nameLength;
-    const parts = body.readInt32BE(at);
-    at += 4;
-    for (let i = 0; i < parts; i++, at += 4 + 2 + 8 + 8) {
-      if (name === topic) out.push({ partition: body.readInt32BE(at), errorCode: body.readInt16BE(at + 4) });
-    }
-  }
+  eachPartition(body, 0, topic, (at, mine) => {
+    if (mine) out.push({ partition: body.readInt32BE(at), errorCode: body.readInt16BE(at + 4) });
+    return at + 4 + 2 + 8 + 8; // partition, error, base offset, log append time
+  });
   return out;
 }
 
