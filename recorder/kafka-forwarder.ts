@@ -10,8 +10,8 @@
  * they can always be recomputed from the raw topic. kafkajs sends them.
  */
 import type { OutputSink, OutputTables, TableName } from '../src/engine/rows.ts';
-import { cutBatch, ensureTopic, kafkaClient, type Kafka, type LogProducer, type Producer } from '../src/storage/kafka.ts';
-import { isTooLarge, openLogProducer, produceSettings, producerClient } from '../src/storage/kafka-produce.ts';
+import { cutBatch, ensureTopic, kafkaClient, PRODUCE_TUNED, type Kafka, type LogProducer, type Producer } from '../src/storage/kafka.ts';
+import { isTooLarge, openLogProducer, producerClient } from '../src/storage/kafka-produce.ts';
 import type { Spool } from './spool.ts';
 
 export interface KafkaForwarderOptions {
@@ -82,8 +82,7 @@ export class KafkaForwarder {
       const p = await this.connect();
       for (let i = 0; i < maxBatches; i++) {
         const from = this.spool.cursor('kafka', this.session);
-        const s = produceSettings(this.client);
-        const batch = cutBatch(this.spool.after(this.session, from, s.maxEvents), this.partitions, s);
+        const batch = cutBatch(this.spool.after(this.session, from, PRODUCE_TUNED.maxEvents), this.partitions, PRODUCE_TUNED);
         if (batch.length === 0) break;
         try {
           await p.send(batch);

@@ -22,7 +22,7 @@ import { TapedeckError } from '../errors.ts';
 import type { LogEvent } from '../log/event.ts';
 import { BatchEncoder, type PartitionBatch, type ProducerIdentity } from './kafka-batch.ts';
 import { eachPartition, KafkaConnection, kafkaErrorName } from './kafka-connection.ts';
-import { kafkajsProducer, partitionLeaders, PRODUCE_OWN, PRODUCE_TUNED, type Kafka, type LogProducer, type ProduceSettings } from './kafka.ts';
+import { kafkajsProducer, partitionLeaders, PRODUCE_TUNED, type Kafka, type LogProducer, type ProduceSettings } from './kafka.ts';
 
 export class KafkaProduceError extends TapedeckError {
   /** `code`: Kafka's error name (`errorCode` its number), or CONNECTION for a connection that failed. */
@@ -297,13 +297,7 @@ export function producerClient(env: NodeJS.ProcessEnv = process.env): ProducerCl
   return v;
 }
 
-/** How the recorder cuts its sends for `client`. */
-export function produceSettings(client: ProducerClient): ProduceSettings {
-  return client === 'kafkajs' ? PRODUCE_TUNED : PRODUCE_OWN;
-}
-
-/** The recorder's producer of `topic`, by `client`, with the settings chosen for it. */
+/** The recorder's producer of `topic`, by `client` (cut its sends with PRODUCE_TUNED). */
 export async function openLogProducer(kafka: Kafka, topic: string, partitions: number, client = producerClient(), o: OwnProducerOptions = {}): Promise<LogProducer> {
-  const s = produceSettings(client);
-  return client === 'kafkajs' ? kafkajsProducer(kafka, topic, partitions, s) : OwnProducer.open(kafka, topic, partitions, s, o);
+  return client === 'kafkajs' ? kafkajsProducer(kafka, topic, partitions, PRODUCE_TUNED) : OwnProducer.open(kafka, topic, partitions, PRODUCE_TUNED, o);
 }

@@ -105,8 +105,7 @@ export function toMessages(ev: LogEvent, partitions: number): Message[] {
 
 /**
  * How LogEvents are batched into produce requests (idempotent, acks=all). The recorder's
- * settings are PRODUCE_OWN (tapedeck's own producer) or PRODUCE_TUNED (kafkajs), chosen by
- * the client comparison of `npm run bench`
+ * settings are PRODUCE_TUNED, with either client, chosen by the client comparison of `npm run bench`
  * (test/bench/kafka-clients.ts; the figures are in the README).
  */
 export interface ProduceSettings {
@@ -126,13 +125,6 @@ export const PRODUCE_BEFORE: ProduceSettings = { maxEvents: 2_000, maxPartitionB
  * this project's machine); gzip costs more than it saves on loopback.
  */
 export const PRODUCE_TUNED: ProduceSettings = { maxEvents: 1_000, maxPartitionBytes: 768 * 1024, compression: 'none' };
-/**
- * tapedeck's own producer (kafka-produce.ts): its cost per record does not grow with the
- * request, and a request's round trip (the broker writing and acknowledging it) is most of a
- * send's time, so fewer, larger requests (8k events, as kafkajs's "large" row of the
- * comparison, against 1k: about 1.2 to 1.6 times the events/s on this project's machine).
- */
-export const PRODUCE_OWN: ProduceSettings = { maxEvents: 8_000, maxPartitionBytes: 768 * 1024, compression: 'none' };
 
 /**
  * The longest head of `events` that fits one request under `s`: at most s.maxEvents, and no

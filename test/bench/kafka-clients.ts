@@ -8,6 +8,8 @@
  *   several requests in flight, and on Node >= 22 (to tell the client from the runtime);
  * - @platformatic/kafka, on Node >= 22 (TAPEDECK_BENCH_NODE, else the newest Node >= 22
  *   that .ci/run cached in ~/.cache/tapedeck/node-*; without one the row says so);
+ * - tapedeck's own producer (src/storage/kafka-produce.ts, the recorder's), with the tuned
+ *   cuts and with 8k-event requests;
  * - Kafka's own ProducerPerformance (kafka-tools, fetched by `kafka.sh tools`) on the same
  *   payloads and record count, idempotent, acks=all, default batching: the ceiling.
  *
@@ -25,7 +27,7 @@ import path from 'node:path';
 import { runAlone, type Row } from './timing.ts';
 import { planArchive, readArchiveBatches } from '../../replayer/read.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
-import { ensureTopic, kafkaClient, partitionsFor, PRODUCE_BEFORE, PRODUCE_OWN, PRODUCE_TUNED, type ProduceSettings } from '../../src/storage/kafka.ts';
+import { ensureTopic, kafkaClient, partitionsFor, PRODUCE_BEFORE, PRODUCE_TUNED, type ProduceSettings } from '../../src/storage/kafka.ts';
 import { ROOT } from '../helpers.ts';
 import { startBroker } from '../kafka/broker.ts';
 
@@ -55,8 +57,8 @@ export const CLIENT_VARIANTS: readonly ClientVariant[] = [
   kjs('tuned', `tuned (${PRODUCE_TUNED.maxEvents / 1000}k events, ≤ ${PRODUCE_TUNED.maxPartitionBytes / 1024} KiB per partition) — TAPEDECK_KAFKA_PRODUCER=kafkajs`, PRODUCE_TUNED),
   kjs('tuned-modern', 'tuned, on Node NEW', PRODUCE_TUNED, { modernNode: true }),
   { name: 'platformatic', label: '@platformatic/kafka (tuned cuts), on Node NEW', client: 'platformatic', settings: PRODUCE_TUNED, inFlight: 1, modernNode: true },
-  { name: 'tapedeck-1k', label: 'tapedeck\'s own, kafkajs\'s tuned cuts (1k events)', client: 'tapedeck', settings: PRODUCE_TUNED, inFlight: 1 },
-  { name: 'tapedeck', label: `tapedeck's own (${PRODUCE_OWN.maxEvents / 1000}k events, ≤ ${PRODUCE_OWN.maxPartitionBytes / 1024} KiB per partition) — the recorder's`, client: 'tapedeck', settings: PRODUCE_OWN, inFlight: 1 },
+  { name: 'tapedeck', label: 'tapedeck\'s own, tuned (the same cuts) — the recorder\'s', client: 'tapedeck', settings: PRODUCE_TUNED, inFlight: 1 },
+  { name: 'tapedeck-large', label: 'tapedeck\'s own, 8k events, ≤ 768 KiB per partition', client: 'tapedeck', settings: LARGE, inFlight: 1 },
 ];
 
 /** A Node >= 22 to run @platformatic/kafka on, or undefined. */

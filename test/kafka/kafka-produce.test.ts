@@ -4,11 +4,14 @@
  * archive, every record once, even when the broker was stopped for 3 s mid-produce with a
  * request in flight (the retries resend the same sequences, which the broker de-duplicates);
  * a broken sequence and a record too large for the broker fail the send in one line, and
- * the producer goes on afterwards.
+ * the producer goes on afterwards; the recorder's forwarder delivers a spool alike through
+ * it and through kafkajs.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKafka } from '../../replayer/kafka-source.ts';
+import { KafkaForwarder } from '../../recorder/kafka-forwarder.ts';
+import { Spool } from '../../recorder/spool.ts';
 import { generateArchive } from '../../src/cli/demo.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { cutBatch, ensureTopic, kafkaClient, partitionsFor, PRODUCE_TUNED } from '../../src/storage/kafka.ts';
@@ -115,6 +118,32 @@ describe.skipIf(SKIP_KAFKA)('OwnProducer', () => {
     await producer.close();
     const read = await readKafka({ brokers: broker.brokers.split(','), topic });
     expect(read.sessions.get('p')!.map((ev) => ev.ingestSeq)).toEqual([1, 3, 4]);
+  }, 120_000);
+
+  it('delivers a spool the same through either client the recorder may use (TAPEDECK_KAFKA_PRODUCER)', async () => {
+    const dir = tmpDir();
+    generateArchive({ minutes: 3, seed: 9, out: path.join(dir, 'a'), faults: false });
+    const events = await readReplayOrder(path.join(dir, 'a'));
+    const read: LogEvent[][] = [];
+    for (const client of ['tapedeck', 'kafkajs']) {
+      const spool = new Spool(path.join(dir, `${client}.sqlite`));
+      for (const ev of events) spool.add(ev);
+      spool.commit();
+      const prefix = `p5-${client}-${Date.now()}`;
+      const before = process.env.TAPEDECK_KAFKA_PRODUCER;
+      process.env.TAPEDECK_KAFKA_PRODUCER = client;
+      const said: string[] = [];
+      const fwd = new KafkaForwarder(spool, events[0]!.session, { brokers: broker.brokers.split(','), prefix, partitions: 3, say: (l) => said.push(l) });
+      if (before === undefined) delete process.env.TAPEDECK_KAFKA_PRODUCER;
+      else process.env.TAPEDECK_KAFKA_PRODUCER = before;
+      for (let i = 0; i < 10 && fwd.pending() > 0; i++) expect(await fwd.pump(), said.join('\n')).toBe(true);
+      await fwd.close();
+      spool.close();
+      expect(fwd.delivered).toBe(events.length);
+      read.push([...(await readKafka({ brokers: broker.brokers.split(','), topic: `${prefix}.raw` })).sessions.values()].flat());
+    }
+    expect(read[0], 'tapedeck\'s own producer').toEqual(events);
+    expect(read[1], 'kafkajs').toEqual(events);
   }, 120_000);
 
   it('says in one line that the topic\'s leaders cannot be reached within its time', async () => {

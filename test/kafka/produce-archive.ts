@@ -1,7 +1,8 @@
 /**
  * An archive into a Kafka topic, as the recorder's forwarder would deliver it: its events in
  * replay order, through the recorder's producer (tapedeck's own, or kafkajs with
- * TAPEDECK_KAFKA_PRODUCER=kafkajs) cut into requests by its settings, idempotent, acks=all. For the bench and the tests, which need big topics of a known archive.
+ * TAPEDECK_KAFKA_PRODUCER=kafkajs) cut into requests by its settings (PRODUCE_TUNED),
+ * idempotent, acks=all. For the bench and the tests, which need big topics of a known archive.
  *
  *   node --import tsx test/kafka/produce-archive.ts <brokers> <topic> <archive dir> [partitions]
  *
@@ -9,8 +10,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { planArchive, readArchiveBatches } from '../../replayer/read.ts';
-import { cutBatch, ensureTopic, kafkaClient } from '../../src/storage/kafka.ts';
-import { openLogProducer, produceSettings, producerClient } from '../../src/storage/kafka-produce.ts';
+import { cutBatch, ensureTopic, kafkaClient, PRODUCE_TUNED } from '../../src/storage/kafka.ts';
+import { openLogProducer } from '../../src/storage/kafka-produce.ts';
 
 /** Produces the archive at `dir` to `topic` (created with `partitions`, no time retention); returns the events sent and the time it took. */
 export async function produceArchive(brokers: string[], topic: string, dir: string, partitions = 4, progress?: (events: number) => void): Promise<{ events: number; ms: number }> {
@@ -20,15 +21,13 @@ export async function produceArchive(brokers: string[], topic: string, dir: stri
   // The generated sessions are of 2024: without `keep`, retention would delete them.
   const n = await ensureTopic(admin, topic, partitions, { keep: true });
   await admin.disconnect();
-  const client = producerClient();
-  const s = produceSettings(client);
-  const producer = await openLogProducer(kafka, topic, n, client);
+  const producer = await openLogProducer(kafka, topic, n);
   let events = 0;
   const t0 = performance.now();
   try {
     for await (const batch of readArchiveBatches(await planArchive(dir))) {
       for (let i = 0; i < batch.length;) {
-        const cut = cutBatch(batch.slice(i, i + s.maxEvents), n, s);
+        const cut = cutBatch(batch.slice(i, i + PRODUCE_TUNED.maxEvents), n, PRODUCE_TUNED);
         await producer.send(cut);
         i += cut.length;
       }

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { LOG_KINDS, type LogEvent } from '../../src/log/event.ts';
 import { partitionsFor, toMessages } from '../../src/storage/kafka.ts';
 import { BatchEncoder, crc32c } from '../../src/storage/kafka-batch.ts';
-import { decodeProduce, encodeProduce, nextSequence } from '../../src/storage/kafka-produce.ts';
+import { decodeProduce, encodeProduce, nextSequence, producerClient } from '../../src/storage/kafka-produce.ts';
 import { ByteStrings, RecordCursor } from '../../src/storage/kafka-records.ts';
 
 const require = createRequire(import.meta.url);
@@ -107,5 +107,11 @@ describe('Produce', () => {
     expect(nextSequence(0x7fffffff - 5, 5)).toBe(0x7fffffff);
     expect(nextSequence(0x7fffffff - 5, 6)).toBe(0);
     expect(nextSequence(0x7fffffff, 3)).toBe(2);
+  });
+
+  it('produces through tapedeck\'s own client unless TAPEDECK_KAFKA_PRODUCER says kafkajs; anything else is one line', () => {
+    expect(producerClient({})).toBe('tapedeck');
+    expect(producerClient({ TAPEDECK_KAFKA_PRODUCER: 'kafkajs' })).toBe('kafkajs');
+    expect(() => producerClient({ TAPEDECK_KAFKA_PRODUCER: 'rdkafka' })).toThrow(/^bad TAPEDECK_KAFKA_PRODUCER "rdkafka" \(use tapedeck or kafkajs\)$/);
   });
 });
