@@ -94,6 +94,18 @@ export interface OwnProducerOptions {
   readonly clientId?: string;
   /** How long a send keeps trying to reach the partitions' leaders (10 s). */
   readonly retryForMs?: number;
+  /** How the partitions' leader brokers (host:port) are learnt; by default from the topic's metadata, through kafkajs. */
+  readonly learnLeaders?: () => Promise<Map<number, string | undefined>>;
+}
+
+async function metadataLeaders(kafka: Kafka, topic: string): Promise<Map<number, string | undefined>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await partitionLeaders(admin, topic);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -111,10 +123,12 @@ export class OwnProducer implements LogProducer {
   resent = 0;
   private readonly clientId: string;
   private readonly retryForMs: number;
+  private readonly learnLeaders: () => Promise<Map<number, string | undefined>>;
 
-  private constructor(private readonly kafka: Kafka, private readonly topic: string, private readonly partitions: number, private readonly s: ProduceSettings, o: OwnProducerOptions) {
+  private constructor(kafka: Kafka, private readonly topic: string, private readonly partitions: number, private readonly s: ProduceSettings, o: OwnProducerOptions) {
     this.clientId = o.clientId ?? 'tapedeck';
     this.retryForMs = o.retryForMs ?? 10_000;
+    this.learnLeaders = o.learnLeaders ?? (() => metadataLeaders(kafka, topic));
   }
 
   static async open(kafka: Kafka, topic: string, partitions: number, s: ProduceSettings, o: OwnProducerOptions = {}): Promise<OwnProducer> {
@@ -163,18 +177,10 @@ export class OwnProducer implements LogProducer {
   }
 
   private async relearn(): Promise<void> {
-    const admin = this.kafka.admin();
     try {
-      await admin.connect();
-    } catch (err) {
-      throw new KafkaProduceError(`cannot reach Kafka: ${(err as Error).message}`, 'CONNECTION');
-    }
-    try {
-      this.leaders = await partitionLeaders(admin, this.topic);
+      this.leaders = await this.learnLeaders();
     } catch (err) {
       throw new KafkaProduceError(`${this.topic}: cannot learn the partitions' leaders: ${(err as Error).message}`, 'CONNECTION');
-    } finally {
-      await admin.disconnect();
     }
   }
 
