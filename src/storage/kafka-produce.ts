@@ -284,7 +284,12 @@ export class OwnProducer implements LogProducer {
         }
       }
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) {
+      // Batches left unsettled beside the failure (a timed-out one may be in the log): their
+      // sequence numbers must not carry other events, so the next send takes a new producer id.
+      if (left.length > 0) this.id = undefined;
+      throw failure;
+    }
     return { pending: left, trouble, moved };
   }
 }

@@ -21,9 +21,14 @@ interface Produced {
   readonly bytes: Buffer;
 }
 
-/** Answers each Produce with the next of `answers` for all its partitions ('drop': closes the connection unanswered; none left: 0). */
-async function fakeBroker(answers: (number | 'drop')[]): Promise<{ port: number; produced: Produced[]; server: net.Server }> {
+/**
+ * Answers each Produce with the next of `answers` for all its partitions, or by partition
+ * ('drop': closes the connection unanswered; none left: 0); each InitProducerId with the
+ * next producer id from 42.
+ */
+async function fakeBroker(answers: (number | 'drop' | Record<number, number>)[]): Promise<{ port: number; produced: Produced[]; server: net.Server }> {
   const produced: Produced[] = [];
+  let nextId = 42n;
   const server = net.createServer((socket) => {
     sockets.push(socket);
     let pending = Buffer.alloc(0);
@@ -37,7 +42,7 @@ async function fakeBroker(answers: (number | 'drop')[]): Promise<{ port: number;
         let body: Buffer;
         if (apiKey === 22) {
           body = Buffer.alloc(16);
-          body.writeBigInt64BE(42n, 6);
+          body.writeBigInt64BE(nextId++, 6);
           body.writeInt16BE(3, 14);
         } else {
           at += 2 + 2 + 4 + 4; // transactional id (null), acks, timeout, one topic
@@ -61,7 +66,7 @@ async function fakeBroker(answers: (number | 'drop')[]): Promise<{ port: number;
           o = body.writeInt32BE(parts.length, o);
           for (const p of parts) {
             o = body.writeInt32BE(p, o);
-            o = body.writeInt16BE(answer, o) + 16;
+            o = body.writeInt16BE(typeof answer === 'number' ? answer : answer[p] ?? 0, o) + 16;
           }
         }
         const head = Buffer.alloc(8);
@@ -87,14 +92,14 @@ afterEach(async () => {
 const event = (ingestSeq: number): LogEvent =>
   ({ session: 's', ingestSeq, recvNs: 1_720_000_000_000_000_000n + BigInt(ingestSeq), exchange: 'binance', conn: 'c', kind: 'frame', payload: `{"stream":"btcusdt@trade","data":{"s":"BTCUSDT","i":${ingestSeq}}}`, meta: '' });
 
-async function producer(port: number): Promise<{ p: OwnProducer; learnt: () => number }> {
+async function producer(port: number, partitions = 1): Promise<{ p: OwnProducer; learnt: () => number }> {
   let learnt = 0;
   const learnLeaders = async (): Promise<Map<number, string>> => {
     learnt++;
-    return new Map([[0, `127.0.0.1:${port}`]]);
+    return new Map(Array.from({ length: partitions }, (_, i) => [i, `127.0.0.1:${port}`]));
   };
   // kafkajs is never asked: the leaders come from learnLeaders.
-  const p = await OwnProducer.open(kafkaClient(['127.0.0.1:1']), 't', 1, PRODUCE_TUNED, { learnLeaders, retryForMs: 30_000 });
+  const p = await OwnProducer.open(kafkaClient(['127.0.0.1:1']), 't', partitions, PRODUCE_TUNED, { learnLeaders, retryForMs: 30_000 });
   return { p, learnt: () => learnt };
 }
 
@@ -125,5 +130,16 @@ describe('OwnProducer retries', () => {
     await p.close();
     expect(broker.produced.map((b) => [b.sequence, b.records])).toEqual([[0, 2], [2, 1]]);
     expect(p.resent).toBe(0);
+  });
+
+  it('a send that fails beside a batch still unsettled (one partition too large, the other timed out) leaves no sequence number to reuse: the next send has a new producer id', async () => {
+    const broker = await fakeBroker([{ 0: 10, 1: 7 }, 0]);
+    const { p } = await producer(broker.port, 2);
+    // A symbol-less event goes to every partition.
+    const open: LogEvent = { ...event(1), kind: 'open', payload: '' };
+    await expect(p.send([open])).rejects.toThrow(/MESSAGE_TOO_LARGE/);
+    await p.send([{ ...open, ingestSeq: 2 }]);
+    await p.close();
+    expect(broker.produced.map((b) => [b.partition, b.producerId, b.sequence])).toEqual([[0, 42n, 0], [1, 42n, 0], [0, 43n, 0], [1, 43n, 0]]);
   });
 });
