@@ -11,7 +11,7 @@ import { coinbase } from './coinbase/spec.ts';
 import { cryptocompare } from './cryptocompare/spec.ts';
 import { kraken } from './kraken/spec.ts';
 import type { SimProtocol } from '../sim/protocol.ts';
-import type { Decoder, ExchangeSpec, LiveSpec, SimSpec } from './spec.ts';
+import type { Census, Decoder, ExchangeSpec, LiveSpec, SimSpec } from './spec.ts';
 
 export type { Decoder } from './spec.ts';
 
@@ -48,6 +48,19 @@ export function isSupportedExchange(name: string): boolean {
 
 export function makeDecoder(exchange: string): Decoder | undefined {
   return exchangeSpec(exchange)?.makeDecoder();
+}
+
+/**
+ * What the import's census runs for `exchange` (spec.ts `Census`): its shortcut, or with
+ * `full` (or when it has none) its decoder on every event.
+ */
+export function makeCensus(exchange: string, full = false): Census | undefined {
+  const spec = exchangeSpec(exchange);
+  if (spec === undefined) return undefined;
+  if (!full && spec.makeCensus !== undefined) return spec.makeCensus();
+  const d = spec.makeDecoder();
+  // A decode_error is counted where the engine counts it: from the events.
+  return { count: (ev) => { for (const m of d.decode(ev)) if (m.type === 'decode_error') d.counts.errors++; }, counts: d.counts, sure: true };
 }
 
 /** Exchanges `record` can connect to, with their connection specs. */

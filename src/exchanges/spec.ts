@@ -19,6 +19,18 @@ export interface Decoder {
   readonly counts: DecodeCounts;
 }
 
+/**
+ * What the import's census runs (undecoded.ts): `count` moves `counts.recognised` and
+ * `counts.unknown` as `decode` would over the same events, but may skip the work of the
+ * routes that cannot move them (the market data itself). `sure` turns false once it meets
+ * events after which it cannot tell (then the census counts again with `decode`).
+ */
+export interface Census {
+  count(ev: LogEvent): void;
+  readonly counts: DecodeCounts;
+  readonly sure: boolean;
+}
+
 /** How native symbols relate to canonical assets, and where a raw event names its symbol. */
 export interface SymbolRules {
   /** Native symbol → [base, quote], or undefined when it cannot be split. */
@@ -131,6 +143,8 @@ export interface ExchangeSpec {
   /** The name cryptofeed gives the exchange in its file names (`<NAME>.ws.1.0`), when it is not the id in capitals. */
   readonly cryptofeedName?: string;
   readonly makeDecoder: () => Decoder;
+  /** The census's shortcut (`Census`); absent: the census runs `makeDecoder`'s decoder on every event. */
+  readonly makeCensus?: () => Census;
   readonly symbols: SymbolRules;
   readonly fees: Fees;
   /**
@@ -150,6 +164,16 @@ export function decoderOf<S extends { readonly counts: DecodeCounts }>(fresh: ()
   return () => {
     const s = fresh();
     return { decode: (ev) => decode(ev, s), counts: s.counts };
+  };
+}
+
+/** A `makeCensus` from an adapter whose state, made by `fresh`, carries the census's routes. */
+export function censusOf<S extends { readonly counts: DecodeCounts; readonly census: { readonly sure: boolean } | undefined }>(
+  fresh: () => S, decode: (ev: LogEvent, state: S) => MarketEvent[],
+): () => Census {
+  return () => {
+    const s = fresh();
+    return { count: (ev) => void decode(ev, s), counts: s.counts, get sure() { return s.census?.sure ?? true; } };
   };
 }
 

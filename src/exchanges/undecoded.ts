@@ -5,7 +5,8 @@
  */
 import type { LogEvent } from '../log/event.ts';
 import type { DecodeCounts } from '../market/events.ts';
-import { makeDecoder, type Decoder } from './registry.ts';
+import { makeCensus } from './registry.ts';
+import type { Census } from './spec.ts';
 
 /** The most lines said per exchange; the rest are summed into one more line. */
 const MAX_LINES_PER_EXCHANGE = 8;
@@ -45,24 +46,30 @@ const frames = (n: number): string => (n === 1 ? 'frame was' : 'frames were');
 /**
  * Counts, for events not run through the engine (import), what the engine would count:
  * each exchange's adapter over its events, or the data events of an exchange with none.
+ * An adapter with a shortcut for the census (spec.ts `Census`) is run through it unless
+ * `full`; `sure` is false when a shortcut could not tell (then count again with `full`).
  */
 export class DecodeCensus {
   readonly decode: Record<string, DecodeCounts> = Object.create(null) as Record<string, DecodeCounts>;
   readonly undecodedFrames: Record<string, number> = Object.create(null) as Record<string, number>;
-  private readonly decoders = new Map<string, Decoder | undefined>();
+  private readonly census = new Map<string, Census | undefined>();
+
+  constructor(private readonly full = false) {}
 
   onLog(ev: LogEvent): void {
     if (ev.kind === 'tick') return;
-    let d = this.decoders.get(ev.exchange);
-    if (!this.decoders.has(ev.exchange)) {
-      this.decoders.set(ev.exchange, (d = makeDecoder(ev.exchange)));
-      if (d !== undefined) this.decode[ev.exchange] = d.counts;
+    let c = this.census.get(ev.exchange);
+    if (!this.census.has(ev.exchange)) {
+      this.census.set(ev.exchange, (c = makeCensus(ev.exchange, this.full)));
+      if (c !== undefined) this.decode[ev.exchange] = c.counts;
     }
-    if (d === undefined) {
-      if (carriesData(ev)) this.undecodedFrames[ev.exchange] = (this.undecodedFrames[ev.exchange] ?? 0) + 1;
-      return;
-    }
-    for (const m of d.decode(ev)) if (m.type === 'decode_error') d.counts.errors++;
+    if (c !== undefined) c.count(ev);
+    else if (carriesData(ev)) this.undecodedFrames[ev.exchange] = (this.undecodedFrames[ev.exchange] ?? 0) + 1;
+  }
+
+  get sure(): boolean {
+    for (const c of this.census.values()) if (c !== undefined && !c.sure) return false;
+    return true;
   }
 
   lines(): string[] {

@@ -66,7 +66,13 @@ export async function importRecordings(files: readonly string[], options: Import
   const opts = { ...options, writeThread: options.writeThread ?? (text >= THREAD_FROM_BYTES && os.availableParallelism() > 1) };
   const groups = opts.format === 'hftbacktest' ? groupHftbacktest(files, opts.exchange ?? 'binance') : groupCryptofeed(files);
   const out: ImportedSession[] = [];
-  for (const g of groups) out.push(await importGroup(g, opts));
+  for (const g of groups) {
+    // The recording's events through its adapters, as a replay will see them: what they cannot read is said now.
+    const census = new DecodeCensus();
+    const s = await importGroup(g, opts, census);
+    // A census shortcut could not tell (spec.ts `Census`): the recording is read again, every event decoded, nothing written.
+    out.push(census.sure ? s : { ...s, notDecoded: (await importGroup(g, opts, new DecodeCensus(true), true)).notDecoded });
+  }
   return out;
 }
 
@@ -104,16 +110,20 @@ interface Pending extends ImportedLine {
   readonly conn: string;
 }
 
+/** Where a dry run's events go: nowhere. */
+const NO_WRITER = { write(): void {}, close: (): string[] => [], abort(): void {} };
+
 /**
  * Imports one recording as one session, streaming (hftbacktest files simply follow each
  * other). cryptofeed keeps a recording's connections in separate files, which are merged
  * by receive time (stable, so equal times keep file order): that case is held in memory.
  * Unreadable lines become `error` events at the previous line's receive time (lines before
  * the first readable one take its time); a recording with no readable line is refused
- * before anything is written. Any failure removes what this session had written.
+ * before anything is written. Any failure removes what this session had written. `census`
+ * takes every event; a `dry` run only reads and counts.
  */
-async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSession> {
-  let writer: ArchiveWriter | ArchiveWriterThread | undefined;
+async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, dry = false): Promise<ImportedSession> {
+  let writer: ArchiveWriter | ArchiveWriterThread | typeof NO_WRITER | undefined;
   let session = '';
   let seq = 0;
   const byKind: Record<string, number> = {};
@@ -122,8 +132,6 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
   /** Lines read before the first readable one (errors) or before a merge (cryptofeed). */
   const held: Pending[] = [];
   const merge = g.files.length > 1 && opts.format === 'cryptofeed';
-  // The recording's events through its adapter, as a replay will see them: what it cannot read is said now.
-  const census = new DecodeCensus();
   /** `bytes[at, …)`: where the payload already is as ASCII bytes, for the writer thread (row-wire.ts). */
   const emit = (l: Pending, bytes?: Uint8Array, at?: number): void => {
     const ev = { session, ingestSeq: seq++, recvNs: l.recvNs, exchange: g.exchange, conn: l.conn, kind: l.kind, payload: l.payload, meta: l.meta };
@@ -135,7 +143,7 @@ async function importGroup(g: Group, opts: ImportOptions): Promise<ImportedSessi
   const start = (firstNs: bigint): void => {
     session = `${opts.format}-${g.recording.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}-${compactTime(firstNs)}`;
     const wo = opts.maxRows !== undefined ? { maxRows: opts.maxRows } : {};
-    writer = opts.writeThread ? new ArchiveWriterThread(opts.out, session, wo) : new ArchiveWriter(opts.out, session, wo);
+    writer = dry ? NO_WRITER : opts.writeThread ? new ArchiveWriterThread(opts.out, session, wo) : new ArchiveWriter(opts.out, session, wo);
   };
   try {
     let lastNs: bigint | undefined;

@@ -37,12 +37,31 @@ export interface BinanceState {
   readonly clocks: SymbolClocks;
   /** The fast path's symbol strings. */
   readonly symbols: SymbolCache;
+  /** Set for the import's census only: the routes of market data are counted, not decoded. */
+  readonly census: CensusRoutes | undefined;
 }
 
 const symbolS = (s: string): string => symbolOf(s, 's');
 
-export function newBinanceState(): BinanceState {
-  return { ids: new TradeIdTracker(), counts: newCounts(), tradeSource: new Map(), clocks: new SymbolClocks(), symbols: new SymbolCache(symbolS) };
+export function newBinanceState(census?: CensusRoutes): BinanceState {
+  return { ids: new TradeIdTracker(), counts: newCounts(), tradeSource: new Map(), clocks: new SymbolClocks(), symbols: new SymbolCache(symbolS), census };
+}
+
+/**
+ * The census's shortcut (spec.ts `Census`): frames on the routes of market data are not
+ * decoded. A quote never moves the counters, and a trade only when its symbol's candles
+ * already come from the other trade stream (`emitTrade`), which takes both streams in one
+ * recording: only then can the census not tell without decoding all that came before.
+ */
+export class CensusRoutes {
+  sure = true;
+  private stream: TradeStream | undefined;
+
+  /** The frame's events as the census takes them: none. `stream`: the trade stream of a trade route. */
+  skip(stream?: TradeStream): MarketEvent[] {
+    if (stream !== undefined && (this.stream ??= stream) !== stream) this.sure = false;
+    return [];
+  }
 }
 
 /** Streams and events recognised but not turned into market events (yet). */
@@ -71,11 +90,11 @@ export function decodeBinanceParsed(ev: LogEvent, state: BinanceState): MarketEv
 
 function decodePayload(ev: LogEvent, d: Record<string, unknown>, state: BinanceState): MarketEvent[] {
   const e = d.e;
-  if (e === 'trade') return trade(ev, d as unknown as BinanceTrade, 'trade', state);
-  if (e === 'aggTrade') return trade(ev, d as unknown as BinanceAggTrade, 'aggTrade', state);
+  if (e === 'trade') return state.census?.skip('trade') ?? trade(ev, d as unknown as BinanceTrade, 'trade', state);
+  if (e === 'aggTrade') return state.census?.skip('aggTrade') ?? trade(ev, d as unknown as BinanceAggTrade, 'aggTrade', state);
   // Spot bookTicker has no `e`; futures' has e:"bookTicker" and a time `T`.
   if (e === 'bookTicker' || (e === undefined && 'u' in d && 'b' in d && 'a' in d && 'B' in d && 'A' in d)) {
-    return quote(ev, d as unknown as BinanceBookTicker, state);
+    return state.census?.skip() ?? quote(ev, d as unknown as BinanceBookTicker, state);
   }
   if (e === 'serverShutdown') return [shutdown(ev)];
   if (typeof e === 'string' && RECOGNISED.has(e)) {
@@ -149,7 +168,7 @@ function fastPayload(ev: LogEvent, f: Fields, state: BinanceState): MarketEvent[
   const text = ev.payload;
   const k = f.kind;
   if (k[E] === NONE) {
-    if (k[U] !== NONE && k[B] !== NONE && k[A] !== NONE && k[B_QTY] !== NONE && k[A_QTY] !== NONE) return fastQuote(ev, f, state);
+    if (k[U] !== NONE && k[B] !== NONE && k[A] !== NONE && k[B_QTY] !== NONE && k[A_QTY] !== NONE) return state.census?.skip() ?? fastQuote(ev, f, state);
     bump(state.counts.unknown, 'no-e');
     return [];
   }
@@ -159,13 +178,13 @@ function fastPayload(ev: LogEvent, f: Fields, state: BinanceState): MarketEvent[
   // By length first: one comparison of text per frame.
   switch (end - s) {
     case 5:
-      if (text.startsWith('trade', s)) return fastTrade(ev, f, 'trade', T_ID, state);
+      if (text.startsWith('trade', s)) return state.census?.skip('trade') ?? fastTrade(ev, f, 'trade', T_ID, state);
       break;
     case 8:
-      if (text.startsWith('aggTrade', s)) return fastTrade(ev, f, 'aggTrade', A, state);
+      if (text.startsWith('aggTrade', s)) return state.census?.skip('aggTrade') ?? fastTrade(ev, f, 'aggTrade', A, state);
       break;
     case 10:
-      if (text.startsWith('bookTicker', s)) return fastQuote(ev, f, state);
+      if (text.startsWith('bookTicker', s)) return state.census?.skip() ?? fastQuote(ev, f, state);
       break;
     case 11:
       if (text.startsWith('depthUpdate', s)) {
