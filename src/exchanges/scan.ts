@@ -67,9 +67,9 @@ export type KeySlot = (text: string, start: number, end: number) => number;
 // match (nested objects, other arrays, whitespace) go to `readObject`, then to JSON.parse.
 
 /** A JSON string without escapes or control characters (so its text is its value). */
-const STRING = '"[^"\\\\\\x00-\\x1f]*"';
+export const STRING = '"[^"\\\\\\x00-\\x1f]*"';
 /** The JSON number grammar. */
-const NUMBER = '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?';
+export const NUMBER = '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?';
 /**
  * A table: an array of arrays of plain strings (Binance depth levels `[["px","qty"],…]`,
  * Coinbase `changes`/`bids`/`asks`). No bracket can occur inside its strings, so its end is

@@ -167,16 +167,6 @@ export function decoderOf<S extends { readonly counts: DecodeCounts }>(fresh: ()
   };
 }
 
-/** A `makeCensus` from an adapter whose state, made by `fresh`, carries the census's routes. */
-export function censusOf<S extends { readonly counts: DecodeCounts; readonly census: { readonly sure: boolean } | undefined }>(
-  fresh: () => S, decode: (ev: LogEvent, state: S) => MarketEvent[],
-): () => Census {
-  return () => {
-    const s = fresh();
-    return { count: (ev) => void decode(ev, s), counts: s.counts, get sure() { return s.census?.sure ?? true; } };
-  };
-}
-
 /** Symbols that carry no separator (`BTCUSDT`): split on the longest known quote asset. */
 export function splitOnQuotes(quotes: readonly string[]): (symbol: string) => [string, string] | undefined {
   return (symbol) => {

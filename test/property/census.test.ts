@@ -63,6 +63,21 @@ describe('the census shortcut', () => {
     expect(expectSame(frames.filter(([, p]) => p.includes('"trade"'))), 'trades alone: sure').toBe(true);
   });
 
+  it('reads the route as JSON.parse does where a frame only looks like a trade or a quote', () => {
+    const kline = '"e":"kline","E":1,"s":"BTCUSDT","k":{"t":1}';
+    const frames: [bigint, string][] = [
+      [T0, '{"stream":"a","data":{"e":"trade","s":"BTCUSDT","e":"kline"}}'],
+      [T0, '{"stream":"a","data":{"e":"bookTicker","\\u0065":"brandNew"}}'],
+      [T0, '{"stream":"a","data":{"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1","e":"depthUpdate"}}'],
+      [T0, `{"stream":"a","data":{${kline}}}`],
+      [T0, '{"stream":"a","data":{"e":"trade","s":"BTCUSDT"},"result":null,"id":1}'],
+      [T0, '{"stream":"a","data":{"e":"trade","s":"BTCUSDT"}}x'],
+      [T0, '{"stream":"a","data":{"e":"bookTicker","s":"BTC\\"USDT"}}'],
+    ];
+    expect(expectSame(frames)).toBe(true);
+    expect(censuses(frames).full.lines().join('\n'), 'the frames above are counted').toMatch(/kline/);
+  });
+
   it('equals decoding every event on runs of real and mutated frames, whenever it is sure', () => {
     const frames = FRAMES.binance!;
     let sure = 0;

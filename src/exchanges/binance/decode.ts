@@ -19,10 +19,11 @@ import {
 import { amountAt, fastOrExact } from '../fast-path.ts';
 import { FALSE, Fields, NONE, NUM, STR, TRUE } from '../scan.ts';
 import { SymbolCache, intAt } from '../scan-values.ts';
+import type { CensusRoutes } from './census.ts';
 import type { BinanceAggTrade, BinanceBookTicker, BinanceHistoricalTrade, BinanceTrade } from './payloads.ts';
 import { A, A_QTY, B, B_QTY, E, M, P, Q, S, T_ID, T_TIME, U, scanBinance } from './scan.ts';
 
-type TradeStream = 'trade' | 'aggTrade';
+export type TradeStream = 'trade' | 'aggTrade';
 
 export interface BinanceState {
   readonly ids: TradeIdTracker;
@@ -45,23 +46,6 @@ const symbolS = (s: string): string => symbolOf(s, 's');
 
 export function newBinanceState(census?: CensusRoutes): BinanceState {
   return { ids: new TradeIdTracker(), counts: newCounts(), tradeSource: new Map(), clocks: new SymbolClocks(), symbols: new SymbolCache(symbolS), census };
-}
-
-/**
- * The census's shortcut (spec.ts `Census`): frames on the routes of market data are not
- * decoded. A quote never moves the counters, and a trade only when its symbol's candles
- * already come from the other trade stream (`emitTrade`), which takes both streams in one
- * recording: only then can the census not tell without decoding all that came before.
- */
-export class CensusRoutes {
-  sure = true;
-  private stream: TradeStream | undefined;
-
-  /** The frame's events as the census takes them: none. `stream`: the trade stream of a trade route. */
-  skip(stream?: TradeStream): MarketEvent[] {
-    if (stream !== undefined && (this.stream ??= stream) !== stream) this.sure = false;
-    return [];
-  }
 }
 
 /** Streams and events recognised but not turned into market events (yet). */

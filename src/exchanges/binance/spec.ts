@@ -4,9 +4,10 @@
  * backfill by id, and the simulator's wire shapes.
  */
 import type { SimEvent } from '../../sim/market.ts';
-import { censusOf, decoderOf, idsIn, newestOf, pageLimit, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
+import { decoderOf, idsIn, newestOf, pageLimit, splitOnQuotes, type ExchangeSpec } from '../spec.ts';
 import { urlParam } from '../common.ts';
-import { CensusRoutes, decodeBinance, newBinanceState } from './decode.ts';
+import { makeBinanceCensus } from './census.ts';
+import { decodeBinance, newBinanceState } from './decode.ts';
 import {
   binanceBookTickerPayload, binanceCombined, binanceRestTrades, binanceRestTradesUrl, binanceStream, binanceSubscribe, binanceTradePayload,
 } from './wire.ts';
@@ -25,7 +26,7 @@ const pageUrl = (rest: string, symbol: string, fromId: bigint, toId: bigint): st
 
 export const binance = {
   makeDecoder: decoderOf(newBinanceState, decodeBinance),
-  makeCensus: censusOf(() => newBinanceState(new CensusRoutes()), decodeBinance),
+  makeCensus: makeBinanceCensus,
   symbols: {
     split: splitOnQuotes(QUOTES),
     // Binance spot quotes dollars as USDT.
