@@ -21,7 +21,13 @@ export interface RowBatch {
   readonly exchange: Uint32Array;
   readonly conn: Uint32Array;
   readonly fresh: string[];
-  readonly meta: string[];
+  /**
+   * Row i's meta is `metas[metaAt[i]]`, or empty where `metaAt[i]` is -1 (nearly every row:
+   * only `open`/`sent`/`rest` rows and unreadable lines have one), so that a batch does not
+   * clone an array of empty strings.
+   */
+  readonly metaAt: Int32Array;
+  readonly metas: string[];
   /** Row i's payload is `payload[starts[i], ends[i])`, UTF-8; `chars[i]` its length as text. */
   readonly payload: Uint8Array;
   readonly starts: Uint32Array;
@@ -48,7 +54,8 @@ export class RowEncoder {
     const starts = new Uint32Array(n);
     const ends = new Uint32Array(n);
     const chars = new Uint32Array(n);
-    const meta = new Array<string>(n);
+    const metaAt = new Int32Array(n);
+    const metas: string[] = [];
     const fresh: string[] = [];
     // Rows found in the same bytes, one after the other, are copied as one span (with what
     // lies between them: the receive times and newlines of their lines). Rows without bytes
@@ -63,7 +70,7 @@ export class RowEncoder {
       kind[i] = KIND_CODE.get(r.kind)!;
       exchange[i] = this.strings.of(r.exchange, fresh);
       conn[i] = this.strings.of(r.conn, fresh);
-      meta[i] = r.meta;
+      metaAt[i] = r.meta === '' ? -1 : metas.push(r.meta) - 1;
       const len = r.payload.length;
       chars[i] = len;
       const b = bytes[i];
@@ -87,8 +94,8 @@ export class RowEncoder {
     const payload = Buffer.allocUnsafeSlow(size);
     for (const s of spans) payload.set(s.bytes.subarray(s.from, s.to), s.out);
     for (let i = 0; i < n; i++) if (bytes[i] === undefined) payload.write(rows[i]!.payload, starts[i]!, 'utf8');
-    const batch: RowBatch = { n, ingestSeq, recvNs, kind, exchange, conn, fresh, meta, payload, starts, ends, chars };
-    return { batch, transfer: [ingestSeq, recvNs, kind, exchange, conn, starts, ends, chars, payload].map((a) => a.buffer as ArrayBuffer) };
+    const batch: RowBatch = { n, ingestSeq, recvNs, kind, exchange, conn, fresh, metaAt, metas, payload, starts, ends, chars };
+    return { batch, transfer: [ingestSeq, recvNs, kind, exchange, conn, metaAt, starts, ends, chars, payload].map((a) => a.buffer as ArrayBuffer) };
   }
 }
 
@@ -104,7 +111,8 @@ export class RowDecoder {
   decode(b: RowBatch, sink: RowSink): void {
     const t = this.strings.add(b.fresh);
     for (let i = 0; i < b.n; i++) {
-      sink.writeEncoded(b.ingestSeq[i]!, b.recvNs[i]!, t[b.exchange[i]!]!, t[b.conn[i]!]!, LOG_KINDS[b.kind[i]!]!, b.meta[i]!, b.payload.subarray(b.starts[i]!, b.ends[i]!), b.chars[i]!);
+      const m = b.metaAt[i]!;
+      sink.writeEncoded(b.ingestSeq[i]!, b.recvNs[i]!, t[b.exchange[i]!]!, t[b.conn[i]!]!, LOG_KINDS[b.kind[i]!]!, m < 0 ? '' : b.metas[m]!, b.payload.subarray(b.starts[i]!, b.ends[i]!), b.chars[i]!);
     }
   }
 }
