@@ -133,8 +133,8 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
   const held: Pending[] = [];
   const merge = g.files.length > 1 && opts.format === 'cryptofeed';
   /** `bytes[at, …)`: where the payload already is as ASCII bytes, for the writer thread (row-wire.ts). */
-  const emit = (l: Pending, bytes?: Uint8Array, at?: number): void => {
-    const ev = { session, ingestSeq: seq++, recvNs: l.recvNs, exchange: g.exchange, conn: l.conn, kind: l.kind, payload: l.payload, meta: l.meta };
+  const emit = (l: ImportedLine, conn: string, bytes?: Uint8Array, at?: number): void => {
+    const ev = { session, ingestSeq: seq++, recvNs: l.recvNs, exchange: g.exchange, conn, kind: l.kind, payload: l.payload, meta: l.meta };
     if (writer instanceof ArchiveWriterThread) writer.write(ev, bytes, at);
     else writer!.write(ev);
     census.onLog(ev);
@@ -164,7 +164,7 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
             badLines++;
             const bad: Pending = { kind: 'error', recvNs: lastNs ?? 0n, payload: line, meta: `${path.basename(file)}:${lineNo}: ${err.message}`, conn: conn || 'import' };
             if (writer === undefined || merge) held.push(bad);
-            else emit(bad);
+            else emit(bad, bad.conn);
             continue;
           }
           if (rec === undefined) {
@@ -172,20 +172,20 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
             continue;
           }
           if (rec.kind === 'open') connNo++;
-          const p: Pending = { kind: rec.kind, recvNs: rec.recvNs, payload: rec.payload, meta: rec.meta, conn: conn !== '' ? conn : rec.kind === 'rest' ? 'http' : `ws.${Math.max(connNo, 0)}` };
+          const c = conn !== '' ? conn : rec.kind === 'rest' ? 'http' : `ws.${Math.max(connNo, 0)}`;
           if (lastNs === undefined) {
             // Errors before the first readable line happened no earlier than it: give them its time.
-            for (let i = 0; i < held.length; i++) held[i] = { ...held[i]!, recvNs: p.recvNs };
+            for (let i = 0; i < held.length; i++) held[i] = { ...held[i]!, recvNs: rec.recvNs };
             if (!merge) {
-              start(p.recvNs);
-              for (const h of held.splice(0)) emit(h);
+              start(rec.recvNs);
+              for (const h of held.splice(0)) emit(h, h.conn);
             }
           }
-          lastNs = p.recvNs;
-          if (merge) held.push(p);
+          lastNs = rec.recvNs;
+          if (merge) held.push({ kind: rec.kind, recvNs: rec.recvNs, payload: rec.payload, meta: rec.meta, conn: c });
           // A parsed line's payload is its line's end (formats.ts): in ASCII bytes, where the line ends less its length.
-          else if (bytes !== undefined && p.payload.length <= line.length) emit(p, bytes, starts[li]! + line.length - p.payload.length);
-          else emit(p);
+          else if (bytes !== undefined && rec.payload.length <= line.length) emit(rec, c, bytes, starts[li]! + line.length - rec.payload.length);
+          else emit(rec, c);
         }
       }
     }
@@ -198,7 +198,7 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
     if (merge) {
       held.sort((a, b) => (a.recvNs < b.recvNs ? -1 : a.recvNs > b.recvNs ? 1 : 0));
       start(held[0]!.recvNs);
-      for (const h of held.splice(0)) emit(h);
+      for (const h of held.splice(0)) emit(h, h.conn);
     }
     const files = await writer!.close();
     return { session, exchange: g.exchange, inputs: g.files.map((f) => f.file), events: seq, byKind, badLines, skipped, files, notDecoded: census.lines() };
