@@ -15,7 +15,7 @@
 import type { LogEvent } from '../src/log/event.ts';
 import { compareLogOrder } from '../src/log/event.ts';
 import { kafkaClient, partitionLeaders, type KafkaTarget } from '../src/storage/kafka.ts';
-import { kafkaErrorName } from '../src/storage/kafka-connection.ts';
+import { brokerAddress, kafkaErrorName } from '../src/storage/kafka-connection.ts';
 import { FetchConnection, KafkaFetchError, type FetchPartition } from '../src/storage/kafka-fetch.ts';
 import { ByteStrings, RecordCursor } from '../src/storage/kafka-records.ts';
 import { KafkaSourceError, PartitionBuffer } from './kafka-partition.ts';
@@ -196,7 +196,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
   const connections: FetchConnection[] = [];
   /** Fetches the partitions `leader` leads until each has ended. */
   const fetchLoop = async (leader: string, mine: number[]): Promise<void> => {
-    const [host, port] = [leader.slice(0, leader.lastIndexOf(':')), Number(leader.slice(leader.lastIndexOf(':') + 1))];
+    const { host, port } = brokerAddress(leader);
     const conn = new FetchConnection(host, port, 'tapedeck-replay');
     connections.push(conn);
     let turn = 0;

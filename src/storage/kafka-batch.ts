@@ -16,7 +16,7 @@
 import { gzipSync } from 'node:zlib';
 import { eventSymbol } from '../exchanges/registry.ts';
 import type { LogEvent } from '../log/event.ts';
-import { partitionsFor } from './kafka.ts';
+import { partitionsFor, recordKey } from './kafka.ts';
 
 /** Who writes the batch (from InitProducerId), for the broker's de-duplication. */
 export interface ProducerIdentity {
@@ -157,7 +157,7 @@ export class BatchEncoder {
       const symbol = eventSymbol(ev);
       for (const p of partitionsFor(ev, partitions, symbol)) members[p]!.push(i);
       stamps[i] = Number(ev.recvNs / 1_000_000n);
-      this.putKnown(`${ev.exchange}:${symbol ?? '*'}`);
+      this.putKnown(recordKey(ev, symbol));
       this.putText(ev.payload);
       this.room(1);
       this.scratch[this.at++] = 2 * (4 + (ev.exchange !== '' ? 1 : 0) + (ev.conn !== '' ? 1 : 0) + (ev.meta !== '' ? 1 : 0));

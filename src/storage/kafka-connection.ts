@@ -39,6 +39,12 @@ export function eachPartition(body: Buffer, at: number, topic: string, entry: (a
   }
 }
 
+/** A broker's address as metadata gives it (`host:port`; the host may hold colons, the port does not). */
+export function brokerAddress(broker: string): { host: string; port: number } {
+  const colon = broker.lastIndexOf(':');
+  return { host: broker.slice(0, colon), port: Number(broker.slice(colon + 1)) };
+}
+
 interface Waiter {
   readonly id: number;
   readonly resolve: (body: Buffer) => void;

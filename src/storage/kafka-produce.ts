@@ -21,7 +21,7 @@
 import { TapedeckError } from '../errors.ts';
 import type { LogEvent } from '../log/event.ts';
 import { BatchEncoder, type PartitionBatch, type ProducerIdentity } from './kafka-batch.ts';
-import { eachPartition, KafkaConnection, kafkaErrorName } from './kafka-connection.ts';
+import { brokerAddress, eachPartition, KafkaConnection, kafkaErrorName } from './kafka-connection.ts';
 import { kafkajsProducer, partitionLeaders, PRODUCE_TUNED, type Kafka, type LogProducer, type ProduceSettings } from './kafka.ts';
 
 export class KafkaProduceError extends TapedeckError {
@@ -164,8 +164,8 @@ export class OwnProducer implements LogProducer {
   private connection(leader: string): KafkaConnection {
     let c = this.connections.get(leader);
     if (c === undefined) {
-      const colon = leader.lastIndexOf(':');
-      c = new KafkaConnection(leader.slice(0, colon), Number(leader.slice(colon + 1)), this.clientId, (m) => new KafkaProduceError(m, 'CONNECTION'), ACK_TIMEOUT_MS + 5_000);
+      const { host, port } = brokerAddress(leader);
+      c = new KafkaConnection(host, port, this.clientId, (m) => new KafkaProduceError(m, 'CONNECTION'), ACK_TIMEOUT_MS + 5_000);
       this.connections.set(leader, c);
     }
     return c;

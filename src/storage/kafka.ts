@@ -86,19 +86,24 @@ export function partitionsFor(ev: LogEvent, partitions: number, symbol = eventSy
   return [assetPartition(asset, partitions)];
 }
 
+/** A record's key, as both producers write it: the exchange and the event's symbol (`*` for none). */
+export function recordKey(ev: LogEvent, symbol: string | undefined): string {
+  return `${ev.exchange}:${symbol ?? '*'}`;
+}
+
 /**
  * One LogEvent's records (one, or one per partition). A header whose value is empty is left
  * out (`meta` of almost every frame, `exchange` and `conn` of ticks): a reader takes a
  * missing header as empty, and every header is one more encoded field per record.
  */
 export function toMessages(ev: LogEvent, partitions: number): Message[] {
-  const symbol = eventSymbol(ev) ?? '*';
+  const symbol = eventSymbol(ev);
   const headers: IHeaders = { session: ev.session, ingest_seq: String(ev.ingestSeq), recv_ns: String(ev.recvNs), kind: ev.kind };
   if (ev.exchange !== '') headers.exchange = ev.exchange;
   if (ev.conn !== '') headers.conn = ev.conn;
   if (ev.meta !== '') headers.meta = ev.meta;
-  return partitionsFor(ev, partitions).map((partition) => ({
-    key: `${ev.exchange}:${symbol}`, value: Buffer.from(ev.payload, 'utf8'), headers, partition,
+  return partitionsFor(ev, partitions, symbol).map((partition) => ({
+    key: recordKey(ev, symbol), value: Buffer.from(ev.payload, 'utf8'), headers, partition,
     timestamp: String(ev.recvNs / 1_000_000n),
   }));
 }
