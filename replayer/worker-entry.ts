@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DEFAULT_CACHE, SUSPECT_MS, buildStamps, bundleName, readJson, stampsFresh, usesImportMeta, writeAtomic, type Stamp } from '../src/cli/bundle-stamps.mjs';
+import { DEFAULT_CACHE, EDITED, SUSPECT_MS, buildStamps, bundleName, readJson, stampsFresh, usesImportMeta, writeAtomic, type Stamp } from '../src/cli/bundle-stamps.mjs';
 
 const built = new Map<string, URL>();
 
@@ -55,8 +55,6 @@ export function bundledEntry(source: URL, cacheDir = DEFAULT_CACHE): URL | undef
   }
 }
 
-const EDITED = Symbol('a source changed while it was built');
-
 function build(entry: string): { text: string; inputs: Stamp[] } | undefined | typeof EDITED {
   // esbuild's API is CommonJS and loads only when a bundle is (re)built.
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
@@ -69,5 +67,5 @@ function build(entry: string): { text: string; inputs: Stamp[] } | undefined | t
   const text = result.outputFiles[0]!.text;
   if (usesImportMeta(text)) return undefined;
   const inputs = buildStamps(Object.keys(result.metafile.inputs), workDir, started);
-  return inputs === undefined ? EDITED : { text, inputs };
+  return inputs === EDITED ? EDITED : { text, inputs };
 }

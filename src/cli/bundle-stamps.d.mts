@@ -7,7 +7,8 @@ export interface Stamp {
 export const DEFAULT_CACHE: string;
 export const SUSPECT_MS: number;
 export function stampsFresh(inputs: unknown): boolean;
-export function buildStamps(inputs: readonly string[], workDir: string, started: number): Stamp[] | undefined;
+export const EDITED: unique symbol;
+export function buildStamps(inputs: readonly string[], workDir: string, started: number): Stamp[] | typeof EDITED;
 export function usesImportMeta(text: string): boolean;
 export function readJson(file: string): unknown;
 export function writeAtomic(file: string, text: string): void;

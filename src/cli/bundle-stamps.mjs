@@ -33,14 +33,17 @@ export function stampsFresh(inputs) {
  */
 export const SUSPECT_MS = 10;
 
+/** What buildStamps answers for a build a source may have changed under (both bundlers build again). */
+export const EDITED = Symbol('a source changed while it was built');
+
 /**
  * The stamps of a build's sources (esbuild's metafile inputs, relative to `workDir`), or
- * undefined when one was stamped within SUSPECT_MS of `started` or after it: the bundle may
+ * EDITED when one was stamped within SUSPECT_MS of `started` or after it: the bundle may
  * hold either version.
  */
 export function buildStamps(inputs, workDir, started) {
   const stamps = inputs.map((f) => stampOf(path.resolve(workDir, f)));
-  return stamps.some((s) => s.mtimeMs >= started - SUSPECT_MS) ? undefined : stamps;
+  return stamps.some((s) => s.mtimeMs >= started - SUSPECT_MS) ? EDITED : stamps;
 }
 
 /** Bundled code that still uses `import.meta` finds files beside the bundle, not beside its sources: it cannot be served from the cache. */

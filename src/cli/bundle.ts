@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_CACHE, SUSPECT_MS, buildStamps, bundleName, usesImportMeta, writeAtomic } from './bundle-stamps.mjs';
+import { DEFAULT_CACHE, EDITED, SUSPECT_MS, buildStamps, bundleName, usesImportMeta, writeAtomic } from './bundle-stamps.mjs';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -57,8 +57,6 @@ export async function buildCliBundle(entry = MAIN, cacheDir = DEFAULT_CACHE): Pr
   }
 }
 
-const EDITED = Symbol('a source changed while it was built');
-
 async function buildOnce(entry: string, cacheDir: string): Promise<URL | undefined | typeof EDITED> {
   const esbuild = await import('esbuild');
   const name = bundleName(entry);
@@ -75,7 +73,7 @@ async function buildOnce(entry: string, cacheDir: string): Promise<URL | undefin
     const workDir = path.dirname(entry);
     if (Object.keys(result.metafile.outputs).some((f) => usesImportMeta(fs.readFileSync(path.resolve(workDir, f), 'utf8')))) return undefined;
     const inputs = buildStamps(Object.keys(result.metafile.inputs), workDir, started);
-    if (inputs === undefined) return EDITED;
+    if (inputs === EDITED) return EDITED;
     const dir = `${name}-${createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 12)}`;
     try {
       fs.renameSync(tmp, path.join(cacheDir, dir));
