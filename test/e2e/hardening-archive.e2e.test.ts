@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parquetMetadata } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_DIGEST_KEY } from '../../src/storage/archive-digest.ts';
+import { DATA_DIGEST_KEY, damage } from '../../src/storage/archive-digest.ts';
 import { ARCHIVE_DECOMPRESSORS } from '../../src/storage/codecs.ts';
 import { ArchiveWriter } from '../../src/storage/archive.ts';
 import { simulateSession } from '../../src/sim/session.ts';
@@ -95,6 +95,17 @@ describe('a damaged archive file', () => {
     // The golden session was written before the digest: it replays as it always has.
     const r = runCli(['replay', '--from', path.join(ROOT, 'data/sessions/sim-7-3m'), '--out', path.join(dir, 'golden-out')]);
     expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('refuses a digest that is not <bytes>:<64 hex digits>, or that claims more bytes than the file has', () => {
+    const bytes = new Uint8Array(100);
+    const buf = { byteLength: bytes.length, slice: (a: number, b?: number) => bytes.slice(a, b).buffer };
+    const hex = createHash('sha256').update(bytes.subarray(0, 50)).digest('hex');
+    expect(damage(buf, [{ key: DATA_DIGEST_KEY, value: `50:${hex}` }])).toBeUndefined();
+    for (const value of ['', 'x', `50:${hex.slice(1)}`, `50:${hex.toUpperCase()}`, `-5:${hex}`, `50:${hex}\n`, `101:${hex}`]) {
+      expect(damage(buf, [{ key: DATA_DIGEST_KEY, value }]), JSON.stringify(value)).toMatch(/damaged/);
+    }
+    expect(damage(buf, [{ key: DATA_DIGEST_KEY, value: `51:${hex}` }])).toMatch(/^the file is damaged: /);
   });
 
   it('a ZSTD page that does not decompress is said to be damaged, not "failed to compress"', () => {
