@@ -92,12 +92,41 @@ function digits(buf: Buffer, start: number, end: number): number {
   return n;
 }
 
-/** A decimal receive time (checked digits) as a BigInt, without a string when it has at most 18 digits. */
-function bigDigits(buf: Buffer, start: number, end: number): bigint {
+const TWO32 = 2 ** 32;
+const TWO17 = 2 ** 17;
+const TWO15 = 2 ** 15;
+const I64 = new BigInt64Array(1);
+const U32 = new Uint32Array(I64.buffer);
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * A decimal receive time (checked digits) as a BigInt, making that BigInt only: no string,
+ * and none of the intermediate BigInts a product and a sum of BigInts would make. Up to 19
+ * digits (every receive time: 2^63 has 19), the value hi·10^9 + lo is worked out in exact
+ * double arithmetic as two 32-bit halves and read back through a BigInt64Array.
+ */
+export function bigDigits(buf: Buffer, start: number, end: number): bigint {
   const len = end - start;
   if (len <= 15) return BigInt(digits(buf, start, end));
-  if (len > 18) return BigInt(buf.toString('latin1', start, end));
-  return BigInt(digits(buf, start, end - 9)) * 1_000_000_000n + BigInt(digits(buf, end - 9, end));
+  if (len > 19) return BigInt(buf.toString('latin1', start, end));
+  const hi = digits(buf, start, end - 9); // < 10^10 < 2^34
+  const lo = digits(buf, end - 9, end); // < 10^9 < 2^30
+  // hi = hh·2^17 + hl; each part times 10^9 stays below 2^47, exact in a double.
+  const hl = hi % TWO17;
+  const p = ((hi - hl) / TWO17) * 1e9; // times 2^17 below
+  const q = hl * 1e9 + lo;
+  const pLow = p % TWO15;
+  const qLow = q % TWO32;
+  let low = pLow * TWO17 + qLow;
+  let high = (p - pLow) / TWO15 + (q - qLow) / TWO32;
+  if (low >= TWO32) {
+    low -= TWO32;
+    high++;
+  }
+  if (high >= 2 ** 31) return BigInt(buf.toString('latin1', start, end)); // past the signed 64-bit range
+  U32[LITTLE ? 0 : 1] = low;
+  U32[LITTLE ? 1 : 0] = high;
+  return I64[0]!;
 }
 
 /**

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LOG_KINDS, type LogEvent } from '../../src/log/event.ts';
 import { toMessages } from '../../src/storage/kafka.ts';
-import { ByteStrings, KafkaRecordError, RecordCursor } from '../../src/storage/kafka-records.ts';
+import { ByteStrings, KafkaRecordError, RecordCursor, bigDigits } from '../../src/storage/kafka-records.ts';
 
 const require = createRequire(import.meta.url);
 type Encoder = { buffer: Buffer };
@@ -104,5 +104,24 @@ describe('RecordCursor', () => {
     const control = Buffer.from(bytes);
     control.writeInt16BE(control.readInt16BE(21) | 0x20, 21);
     expect(() => readAll(control)).toThrow(/t\[0\]: a transaction's control batch at offset 0/);
+  });
+});
+
+describe('bigDigits', () => {
+  const read = (text: string): bigint => {
+    const b = Buffer.from(`x${text}y`, 'latin1');
+    return bigDigits(b, 1, b.length - 1);
+  };
+
+  it('reads any decimal of 1 to 20 digits as BigInt() of its text does', () => {
+    fc.assert(fc.property(fc.stringMatching(/^[0-9]{1,20}$/), (text) => read(text) === BigInt(text)), { numRuns: 20_000 });
+  });
+
+  it('is exact at the edges of its arithmetic: 2^32, 2^53, 2^63 and the largest 19-digit numbers', () => {
+    const edges = [2n ** 32n, 2n ** 53n, 2n ** 62n, 2n ** 63n, 10n ** 18n, 10n ** 19n - 1n, 1_732_000_000_123_456_789n];
+    for (const e of edges) {
+      for (const v of [e - 1n, e, e + 1n]) expect(read(v.toString())).toBe(v);
+    }
+    expect(read('0000000000000000001')).toBe(1n);
   });
 });
