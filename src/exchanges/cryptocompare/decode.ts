@@ -3,7 +3,7 @@
  * Only tested against the published spec: no real capture exists.
  *
  * - One socket carries many markets: each market `M` is a venue of its own. Market events
- *   name the exchange `cryptocompare:<M>` (e.g. `cryptocompare:Kraken`) and the symbol
+ *   name the exchange `cryptocompare:<M>` (e.g. `cryptocompare:Coinbase`) and the symbol
  *   `<M>~<FSYM>~<TSYM>` (the subscription without its channel), so candles, arbitrage and
  *   fees see one venue per market.
  * - Trade (`TYPE` "0"): `P`/`Q` read from the frame's own number text, `TS` seconds
@@ -103,7 +103,7 @@ export function decodeCryptoCompare(ev: LogEvent, state: CcState): MarketEvent[]
   });
 }
 
-/** The market of a trade subscription (`0~Kraken~BTC~USD` → `Kraken~BTC~USD`), or '' for anything else. */
+/** The market of a trade subscription (`0~Coinbase~BTC~USD` → `Coinbase~BTC~USD`), or '' for anything else. */
 function subscription(sub: unknown): string {
   return typeof sub === 'string' && sub.startsWith('0~') ? sub.slice(2) : '';
 }
@@ -146,7 +146,7 @@ function replayed(state: CcState, markets: readonly string[]): MarketEvent[] {
 
 const status = (ev: LogEvent, s: Status['status'], detail: string): Status => ({ type: 'status', status: s, exchange: ev.exchange, recvNs: ev.recvNs, at: origin(ev), detail });
 
-/** The venue and the symbol of a market frame: `cryptocompare:Kraken`, `Kraken~BTC~USD`. */
+/** The venue and the symbol of a market frame: `cryptocompare:Coinbase`, `Coinbase~BTC~USD`. */
 function marketOf(ev: LogEvent, m: { M: unknown; FSYM: unknown; TSYM: unknown }): { venue: string; symbol: string } {
   const market = symbolOf(m.M, 'M');
   if (market.includes('~') || market.includes(':')) throw new FrameError(`field M is not a market name: ${JSON.stringify(market)}`);

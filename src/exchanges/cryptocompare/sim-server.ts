@@ -22,7 +22,7 @@ const MAX_SUBS = 1_000;
 
 const SUB = /^(0|30)~([A-Za-z0-9.]+)~([A-Z0-9]+)~([A-Z0-9]+)$/;
 
-/** The subscription a market frame belongs to (`0~Kraken~BTC~USD`); undefined for control frames. */
+/** The subscription a market frame belongs to (`0~Coinbase~BTC~USD`); undefined for control frames. */
 export function ccStreamOf(payload: string): string | undefined {
   const t = /^\{"TYPE":"(0|30)","M":"([^"]+)","FSYM":"([^"]+)","TSYM":"([^"]+)"/.exec(payload);
   return t ? `${t[1]}~${t[2]}~${t[3]}~${t[4]}` : undefined;

@@ -2,7 +2,7 @@
  * CryptoCompare streamer v2 as tapedeck knows it (protocols.md §5b; the published spec only:
  * no real capture exists, and the simulator is the only peer the adapter has met). An
  * aggregator: one socket carries trades of many markets, each a venue of its own in the
- * outputs (`cryptocompare:Kraken`, symbol `Kraken~BTC~USD`), with that venue's fees. The
+ * outputs (`cryptocompare:Coinbase`, symbol `Coinbase~BTC~USD`), with that venue's fees. The
  * native symbol is the subscription without its channel, `<Market>~<BASE>~<QUOTE>`; a
  * canonical `BTC-USD` means the markets of CC_MARKETS. Live: `wss://streamer.cryptocompare.com/v2?api_key=…`,
  * one `SubAdd` of `0~…` (trades) and `30~…` (top of book, for arbitrage) per symbol; the
@@ -27,7 +27,7 @@ export const cryptocompare = {
     },
     native: (c) => Object.keys(CC_MARKETS).map((m) => `${m}~${c.toUpperCase().replace('-', '~')}`),
     named: {
-      pattern: NATIVE, form: 'Market~BASE~QUOTE', example: 'Kraken~BTC~USD', canonical: `its ${Object.keys(CC_MARKETS).join(', ')} markets of each`,
+      pattern: NATIVE, form: 'Market~BASE~QUOTE', example: 'Coinbase~BTC~USD', canonical: `its ${Object.keys(CC_MARKETS).join(', ')} markets of each`,
       time: 'trade times have 1 s resolution unless the market sends TSNS: 1s is its finest honest window',
     },
     ofFrame: (payload) => {

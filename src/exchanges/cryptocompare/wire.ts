@@ -10,7 +10,7 @@ import { CC_MARKETS } from './markets.ts';
 /** The channels tapedeck subscribes to per market: 0 trades, 30 top of book. */
 export const CC_CHANNELS = ['0', '30'] as const;
 
-/** `Kraken~BTC~USD` → its subscriptions (`0~Kraken~BTC~USD`, `30~Kraken~BTC~USD`). */
+/** `Coinbase~BTC~USD` → its subscriptions (`0~Coinbase~BTC~USD`, `30~Coinbase~BTC~USD`). */
 export const ccSubs = (symbols: readonly string[]): string[] => CC_CHANNELS.flatMap((c) => symbols.map((s) => `${c}~${s}`));
 
 export const ccSubAdd = (symbols: readonly string[]): string => JSON.stringify({ action: 'SubAdd', subs: ccSubs(symbols) });
