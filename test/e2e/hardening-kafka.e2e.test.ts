@@ -31,6 +31,8 @@ afterAll(async () => {
 
 const endpoints = (): string[] => ['--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
 const key = (ev: LogEvent): string => `${ev.session}#${ev.ingestSeq}`;
+/** This run's own topic prefix: a broker that already served a run holds the last run's topic. */
+const H2 = `h2-${Date.now().toString(36)}`;
 
 /** Runs the CLI without blocking this process, where the simulator serves (runCli would stall it). */
 async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -73,7 +75,7 @@ describe.skipIf(SKIP_KAFKA)('crash during a Kafka outage', () => {
       return;
     }
     const out = tmpDir();
-    const kafka = ['--kafka', broker!.brokers, '--topic-prefix', 'h2'];
+    const kafka = ['--kafka', broker!.brokers, '--topic-prefix', H2];
     const rec = startCli(['record', '--out', out, '--metrics-port', '0', ...kafka, ...endpoints()]);
     const session = (await rec.waitFor(/as session ([A-Za-z0-9._-]+)/))[1]!;
     await sleep(4_000);
@@ -97,7 +99,7 @@ describe.skipIf(SKIP_KAFKA)('crash during a Kafka outage', () => {
     const archived: LogEvent[] = [];
     for await (const ev of readArchive(await planArchive(path.join(out, 'raw'), [session]))) archived.push(ev);
     expect(archived.length).toBeGreaterThan(100);
-    const read = await readKafka({ brokers: broker!.brokers.split(','), topic: 'h2.raw' });
+    const read = await readKafka({ brokers: broker!.brokers.split(','), topic: `${H2}.raw` });
     const inTopic = new Set((read.sessions.get(session) ?? []).map(key));
     const missing = archived.filter((e) => !inTopic.has(key(e)));
     expect(missing.length, 'every committed event of the crashed session reached Kafka').toBe(0);
