@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openKafka, readKafka } from '../../replayer/kafka-source.ts';
+import { KafkaSourceError, openKafka, readKafka } from '../../replayer/kafka-source.ts';
 import { openKafkaThreaded } from '../../replayer/kafka-thread.ts';
 import { KafkaForwarder } from '../../recorder/kafka-forwarder.ts';
 import { Spool } from '../../recorder/spool.ts';
@@ -40,6 +40,10 @@ afterAll(async () => {
   await sim?.close();
   broker?.down();
 });
+
+/** This run's own topic prefixes and group: a broker that already served a run holds the last run's topics. */
+const RUN = Date.now().toString(36);
+const [K1, K2, K3, K4] = [`k1-${RUN}`, `k2-${RUN}`, `k3-${RUN}`, `k4-${RUN}`] as const;
 
 const endpoints = (): string[] => ['--endpoint', `binance=${sim.wsUrl('binance')}`, '--endpoint', `coinbase=${sim.wsUrl('coinbase')}`];
 const key = (ev: LogEvent): string => `${ev.session}#${ev.ingestSeq}`;
@@ -104,16 +108,16 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
   const dir = tmpDir();
 
   it('records to Kafka; replay from Kafka and from Parquet give identical digests', async () => {
-    const rec = startCli(['record', '--out', dir, '--duration', '12s', '--windows', '1s,10s', '--metrics-port', '0', '--kafka', broker.brokers, '--topic-prefix', 'k1', ...endpoints()]);
+    const rec = startCli(['record', '--out', dir, '--duration', '12s', '--windows', '1s,10s', '--metrics-port', '0', '--kafka', broker.brokers, '--topic-prefix', K1, ...endpoints()]);
     expect(await rec.exited, rec.stderr).toBe(0);
-    expect(rec.stdout).toMatch(/kafka: \d+ events delivered to k1\.raw\n/);
-    const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/k1.raw`, '--windows', '1s,10s', '--out', path.join(dir, 'from-kafka')]);
+    expect(rec.stdout).toMatch(new RegExp(`kafka: \\d+ events delivered to ${K1}\\.raw\n`));
+    const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/${K1}.raw`, '--windows', '1s,10s', '--out', path.join(dir, 'from-kafka')]);
     expect(fromKafka.code, fromKafka.stderr).toBe(0);
     const fromParquet = runCli(['replay', '--from', path.join(dir, 'raw'), '--windows', '1s,10s', '--out', path.join(dir, 'from-parquet')]);
     expect(fromParquet.code, fromParquet.stderr).toBe(0);
     expect(digests(path.join(dir, 'from-kafka'))).toEqual(digests(path.join(dir, 'from-parquet')));
     expect(readManifest(path.join(dir, 'from-kafka')).tables.candles!.rows).toBeGreaterThan(20);
-    const inTopic = await topicEvents('k1.raw');
+    const inTopic = await topicEvents(`${K1}.raw`);
     expect(inTopic.map(key).sort()).toEqual((await readReplayOrder(path.join(dir, 'raw'))).map(key).sort());
   }, 120_000);
 
@@ -124,15 +128,15 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
       const d = tmpDir();
       const rec = startCli([
         'record', '--exchanges', exchanges.join(','), '--out', d, '--duration', '12s', '--windows', '1s,10s', '--metrics-port', '0',
-        '--kafka', broker.brokers, '--topic-prefix', 'k4', ...exchanges.flatMap((x) => ['--endpoint', `${x}=${four.wsUrl(x)}`]),
+        '--kafka', broker.brokers, '--topic-prefix', K4, ...exchanges.flatMap((x) => ['--endpoint', `${x}=${four.wsUrl(x)}`]),
       ], { CRYPTOCOMPARE_API_KEY: 'kafka-test-key' });
       expect(await rec.exited, rec.stderr).toBe(0);
-      const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/k4.raw`, '--windows', '1s,10s', '--out', path.join(d, 'from-kafka')]);
+      const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/${K4}.raw`, '--windows', '1s,10s', '--out', path.join(d, 'from-kafka')]);
       expect(fromKafka.code, fromKafka.stderr).toBe(0);
       const fromParquet = runCli(['replay', '--from', path.join(d, 'raw'), '--windows', '1s,10s', '--out', path.join(d, 'from-parquet')]);
       expect(fromParquet.code, fromParquet.stderr).toBe(0);
       expect(digests(path.join(d, 'from-kafka'))).toEqual(digests(path.join(d, 'from-parquet')));
-      const inTopic = await topicEvents('k4.raw');
+      const inTopic = await topicEvents(`${K4}.raw`);
       expect(new Set(inTopic.filter((ev) => ev.kind === 'frame').map((ev) => ev.exchange))).toEqual(new Set(exchanges));
       expect(inTopic.map(key).sort()).toEqual((await readReplayOrder(path.join(d, 'raw'))).map(key).sort());
       // Each exchange's trades made candles (1s and 10s, two symbols): the new exchanges are folded, not only carried
@@ -146,7 +150,7 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
   }, 180_000);
 
   it('splits assets between consumer-group workers, whose outputs together are the whole', async () => {
-    const run = (name: string) => startCli(['replay', '--from', `kafka://${broker.brokers}/k1.raw`, '--group', 'workers-1', '--windows', '1s,10s', '--out', path.join(dir, name)]);
+    const run = (name: string) => startCli(['replay', '--from', `kafka://${broker.brokers}/${K1}.raw`, '--group', `workers-${RUN}`, '--windows', '1s,10s', '--out', path.join(dir, name)]);
     const [a, b] = [run('worker-a'), run('worker-b')];
     expect(await a.exited, a.stderr).toBe(0);
     expect(await b.exited, b.stderr).toBe(0);
@@ -193,7 +197,7 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
       return;
     }
     const d = tmpDir();
-    const rec = startCli(['record', '--out', d, '--duration', '40s', '--metrics-port', '0', '--kafka', broker.brokers, '--topic-prefix', 'k2', ...endpoints()]);
+    const rec = startCli(['record', '--out', d, '--duration', '40s', '--metrics-port', '0', '--kafka', broker.brokers, '--topic-prefix', K2, ...endpoints()]);
     await rec.waitFor(/recording binance, coinbase/);
     await sleep(6_000);
     const downAt = BigInt(Date.now()) * 1_000_000n;
@@ -209,7 +213,7 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
       const during = archived.filter((e) => e.exchange === x && e.kind === 'frame' && e.recvNs > downAt + 1_000_000_000n && e.recvNs < upAt - 1_000_000_000n);
       expect(during.length, `${x} frames kept coming while the broker was down`).toBeGreaterThan(20);
     }
-    const inTopic = await topicEvents('k2.raw');
+    const inTopic = await topicEvents(`${K2}.raw`);
     const strip = (e: LogEvent) => JSON.stringify({ ...e, recvNs: String(e.recvNs) });
     expect(inTopic.length).toBe(archived.length);
     expect(inTopic.map(strip).sort(), 'the topic holds exactly the archive\'s LogEvents').toEqual(archived.map(strip).sort());
@@ -226,13 +230,13 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     for (const ev of events) spool.add(ev);
     spool.commit();
     const said: string[] = [];
-    const fwd = new KafkaForwarder(spool, 'big', { brokers: broker.brokers.split(','), prefix: 'k3', partitions: 2, say: (l) => said.push(l) });
+    const fwd = new KafkaForwarder(spool, 'big', { brokers: broker.brokers.split(','), prefix: K3, partitions: 2, say: (l) => said.push(l) });
     for (let i = 0; i < 20 && fwd.pending() > 0; i++) expect(await fwd.pump(), said.join('\n')).toBe(true);
     await fwd.close();
     spool.close();
     expect(fwd.tooLarge).toBe(1);
     expect(said.join('\n')).toMatch(/event big#1500 \(1500000 bytes\) is larger than the broker accepts; it is in the archive/);
-    const got = await topicEvents('k3.raw');
+    const got = await topicEvents(`${K3}.raw`);
     expect(got.map((e) => e.ingestSeq).sort((a, b) => a - b)).toEqual(events.map((e) => e.ingestSeq).filter((i) => i !== 1_500));
   }, 120_000);
 
@@ -345,13 +349,21 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     const out = tmpDir();
     const fromParquet = runCli(['replay', '--from', gen, '--out', path.join(out, 'from-parquet')]);
     expect(fromParquet.code, fromParquet.stderr).toBe(0);
-    // Read in line (the reader in the capped heap too), and on the reader thread (its own heap, bounded by KAFKA_READER_HEAP).
+    // Read in line (the reader in the capped heap too), and on the reader thread (its own heap, bounded by READER_HEAP).
     for (const thread of ['0', '1']) {
       const capped = { NODE_OPTIONS: '--max-old-space-size=80', TAPEDECK_READ_THREAD: thread };
       const fromKafka = runCli(['replay', '--from', `kafka://${broker.brokers}/${topic}`, '--out', path.join(out, `from-kafka-${thread}`)], capped);
       expect(fromKafka.code, fromKafka.stderr).toBe(0);
       expect(digests(path.join(out, `from-kafka-${thread}`)), `TAPEDECK_READ_THREAD=${thread}`).toEqual(digests(path.join(out, 'from-parquet')));
     }
+    // A reader thread whose heap is too small for its buffers says so, and what to do.
+    const starved = await openKafkaThreaded({ brokers: broker.brokers.split(','), topic }, {}, { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 })
+      .then(async (stream) => {
+        for await (const _ of stream.batches());
+      })
+      .then(() => undefined, (err: Error) => err);
+    expect(starved).toBeInstanceOf(KafkaSourceError);
+    expect(starved?.message).toMatch(/^the Kafka reader thread ran out of its 4 MB heap .*; replay with TAPEDECK_READ_THREAD=0 to read in line$/);
   }, 300_000);
 
   it('says in one line that a broker cannot be reached', () => {
