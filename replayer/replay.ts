@@ -13,6 +13,8 @@ import { KafkaOrderError } from './kafka-partition.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
 import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
+import { archiveRoot } from '../src/storage/archive-read.ts';
+import { ArchiveError } from '../src/storage/archive.ts';
 import { readArchiveThreaded } from './read-thread.ts';
 
 export interface ReplayOptions {
@@ -85,9 +87,22 @@ interface Source {
   readonly inputs: { file: string; sessions: string[] }[];
 }
 
+/** The archive a --from names: a folder's (archiveRoot), or the one a file sits in (`<archive>/venue=…/date=…/file`). */
+function archiveOf(from: string): string {
+  if (fs.statSync(from).isDirectory()) return archiveRoot(from);
+  const date = path.dirname(from);
+  const venue = path.dirname(date);
+  return path.basename(date).startsWith('date=') && path.basename(venue).startsWith('venue=') ? path.dirname(venue) : date;
+}
+
 async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
   const plan = await planArchive(opts.from, opts.sessions);
   const root = fs.statSync(opts.from).isDirectory() ? opts.from : path.dirname(opts.from);
+  const archive = archiveOf(opts.from);
+  const rel = path.relative(path.resolve(archive), path.resolve(opts.out));
+  if (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) {
+    throw new ArchiveError(`the output folder ${opts.out} is inside the archive ${archive}: its tables would be read as archive files by the next replay; write them outside it`);
+  }
   const sessionsOf = new Map<string, string[]>();
   for (const [s, files] of plan.sessions) for (const { file: f } of files) sessionsOf.set(f, [...(sessionsOf.get(f) ?? []), s]);
   return {

@@ -12,6 +12,7 @@ import { isAscii } from 'node:buffer';
 import { nsToIso } from '../log/time.ts';
 import { DecodeCensus } from '../exchanges/undecoded.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
+import { archiveRoot, sessionFiles } from '../storage/archive-read.ts';
 import { ArchiveWriterThread } from './write-thread.ts';
 import { LineError, cryptofeedFileInfo, parseCryptofeedLine, parseHftbacktestLine, type ImportedLine } from './formats.ts';
 import { TapedeckError } from '../errors.ts';
@@ -38,6 +39,8 @@ export interface ImportedSession {
   readonly badLines: number;
   readonly skipped: number;
   readonly files: string[];
+  /** The archive folder the files are in: `--out`, or the `raw/` folder inside it. */
+  readonly archive: string;
   /** What of the recording no adapter decodes, said per exchange and channel (issue 11 §3). */
   readonly notDecoded: string[];
 }
@@ -62,18 +65,54 @@ export const THREAD_FROM_BYTES = 256 << 20;
 
 export async function importRecordings(files: readonly string[], options: ImportOptions): Promise<ImportedSession[]> {
   for (const f of files) if (!fs.existsSync(f)) throw new ImportError(`no such file: ${f}`);
+  if (fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) throw new ImportError(`${options.out} is a file, not an archive directory`);
   const text = files.reduce((n, f) => n + fs.statSync(f).size * (f.endsWith('.gz') ? 8 : 1), 0);
-  const opts = { ...options, writeThread: options.writeThread ?? (text >= THREAD_FROM_BYTES && os.availableParallelism() > 1) };
+  // Into the archive a replay of --out reads: a record/import --out folder's raw/.
+  const opts = { ...options, out: archiveRoot(options.out), writeThread: options.writeThread ?? (text >= THREAD_FROM_BYTES && os.availableParallelism() > 1) };
   const groups = opts.format === 'hftbacktest' ? groupHftbacktest(files, opts.exchange ?? 'binance') : groupCryptofeed(files);
   const out: ImportedSession[] = [];
-  for (const g of groups) {
-    // The recording's events through its adapters, as a replay will see them: what they cannot read is said now.
-    const census = new DecodeCensus();
-    const s = await importGroup(g, opts, census);
-    // A census shortcut could not tell (spec.ts `Census`): the recording is read again, every event decoded, nothing written.
-    out.push(census.sure ? s : { ...s, notDecoded: (await importGroup(g, opts, new DecodeCensus(true), true)).notDecoded });
+  const stop = new Interruption();
+  try {
+    for (const g of groups) {
+      // The recording's events through its adapters, as a replay will see them: what they cannot read is said now.
+      const census = new DecodeCensus();
+      const s = await importGroup(g, opts, census, stop);
+      // A census shortcut could not tell (spec.ts `Census`): the recording is read again, every event decoded, nothing written.
+      out.push(census.sure ? s : { ...s, notDecoded: (await importGroup(g, opts, new DecodeCensus(true), stop, true)).notDecoded });
+    }
+  } finally {
+    stop.dispose();
   }
   return out;
+}
+
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * Ctrl-C or SIGTERM while importing: noted, so that the import stops at its next chunk and
+ * removes the session it was writing (an archive cut short must not look like a whole
+ * recording: files already rotated into place would), instead of dying where it stands.
+ */
+class Interruption {
+  signal: keyof typeof SIGNAL_NUMBERS | undefined;
+  private readonly on = (signal: keyof typeof SIGNAL_NUMBERS): void => {
+    this.signal = signal;
+  };
+
+  constructor() {
+    for (const s of Object.keys(SIGNAL_NUMBERS)) process.once(s, this.on);
+  }
+
+  /** Throws if a signal came: `session`'s files are removed by the caller, or complete (`kept`). */
+  check(session: string, kept: boolean): void {
+    if (this.signal === undefined) return;
+    const what = session === '' ? 'nothing of it was written' : kept ? `session ${session} was imported whole before it` : `the partial session ${session} was removed`;
+    throw new ImportError(`interrupted by ${this.signal}: ${what}`, 128 + SIGNAL_NUMBERS[this.signal]);
+  }
+
+  dispose(): void {
+    for (const s of Object.keys(SIGNAL_NUMBERS)) process.off(s, this.on);
+  }
 }
 
 /** `btcusdt_20240808.gz` + `btcusdt_20240809.gz` → one recording `btcusdt`, in date order. */
@@ -122,7 +161,7 @@ const NO_WRITER = { write(): void {}, close: (): string[] => [], abort(): void {
  * before anything is written. Any failure removes what this session had written. `census`
  * takes every event; a `dry` run only reads and counts.
  */
-async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, dry = false): Promise<ImportedSession> {
+async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, stop: Interruption, dry = false): Promise<ImportedSession> {
   let writer: ArchiveWriter | ArchiveWriterThread | typeof NO_WRITER | undefined;
   let session = '';
   let seq = 0;
@@ -143,6 +182,10 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
   const start = (firstNs: bigint): void => {
     session = `${opts.format}-${g.recording.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}-${compactTime(firstNs)}`;
     const wo = opts.maxRows !== undefined ? { maxRows: opts.maxRows } : {};
+    const existing = dry ? [] : sessionFiles(opts.out, session);
+    if (existing.length > 0) {
+      throw new ImportError(`${opts.out} already holds session ${session} (${existing.length} file(s), e.g. ${existing[0]}): importing it again would overwrite them; import into another --out, or remove them first`);
+    }
     writer = dry ? NO_WRITER : opts.writeThread ? new ArchiveWriterThread(opts.out, session, wo) : new ArchiveWriter(opts.out, session, wo);
   };
   try {
@@ -151,6 +194,7 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
       let lineNo = 0;
       let connNo = -1;
       for await (const { lines, starts, bytes } of readLines(file)) {
+        stop.check(session, dry);
         if (writer instanceof ArchiveWriterThread) await writer.drained();
         for (let li = 0; li < lines.length; li++) {
           const line = lines[li]!;
@@ -201,7 +245,7 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
       for (const h of held.splice(0)) emit(h, h.conn);
     }
     const files = await writer!.close();
-    return { session, exchange: g.exchange, inputs: g.files.map((f) => f.file), events: seq, byKind, badLines, skipped, files, notDecoded: census.lines() };
+    return { session, exchange: g.exchange, inputs: g.files.map((f) => f.file), events: seq, byKind, badLines, skipped, files, archive: opts.out, notDecoded: census.lines() };
   } catch (err) {
     await writer?.abort();
     throw err;

@@ -18,26 +18,44 @@ import { ARCHIVE_DECOMPRESSORS } from './codecs.ts';
 const LAYOUT = '<archive>/venue=<exchange>/date=<yyyy-mm-dd>/<session>-<n>.parquet';
 
 /**
+ * The archive a folder holds: the folder itself, or the `raw/` folder inside it when it is a
+ * `record --out` or `import --out` folder. Replay reads it, import writes into it.
+ */
+export function archiveRoot(dir: string): string {
+  const raw = path.join(dir, 'raw');
+  return fs.existsSync(raw) && fs.statSync(raw).isDirectory() ? raw : dir;
+}
+
+/** The `.parquet` files below `dir`, temp files skipped (none when `dir` does not exist). */
+function parquetFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.')) out.push(p);
+    }
+  };
+  if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) walk(dir);
+  return out.sort();
+}
+
+/**
  * Every archive file below `root`, sorted by path; temp files are skipped. A `record --out`
  * or `import --out` folder is accepted too: its archive is the `raw/` folder inside it.
  */
 export function listArchiveFiles(root: string): string[] {
   if (!fs.existsSync(root)) throw new ArchiveError(`archive not found: ${root}`);
-  const st = fs.statSync(root);
-  if (st.isFile()) return [root];
-  const raw = path.join(root, 'raw');
-  if (fs.existsSync(raw) && fs.statSync(raw).isDirectory()) return listArchiveFiles(raw);
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.')) out.push(p);
-    }
-  };
-  walk(root);
+  if (fs.statSync(root).isFile()) return [root];
+  const out = parquetFilesUnder(archiveRoot(root));
   if (out.length === 0) throw new ArchiveError(`no .parquet files in archive ${root} (expected ${LAYOUT}, or a record/import --out folder holding raw/)`);
-  return out.sort();
+  return out;
+}
+
+/** The files an archive holds of one session (`<session>-<n>.parquet`), sorted by path. */
+export function sessionFiles(root: string, session: string): string[] {
+  const name = new RegExp(`^${session.replace(/[.]/g, '\\.')}-\\d{12}\\.parquet$`);
+  return parquetFilesUnder(root).filter((f) => name.test(path.basename(f)));
 }
 
 /** The columns a LogEvent is made of, in the order batches read them. */

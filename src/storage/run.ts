@@ -12,6 +12,7 @@ import { STRATEGY_TABLES, TABLE_NAMES, type OutputTables } from '../engine/rows.
 import { nsToIso } from '../log/time.ts';
 import { VERSION } from '../version.ts';
 import { writeTables, type TableResult } from './outputs.ts';
+import { tempName } from './parquet.ts';
 
 export interface Manifest {
   readonly tapedeck: string;
@@ -53,8 +54,14 @@ export interface RunInfo {
   readonly strategy?: { strategy: { name: string }; params: Record<string, unknown>; execution: unknown; equityIntervalMs: number };
 }
 
+/**
+ * Writes a run's tables, then its manifest: the manifest is written last and an earlier
+ * run's is removed first, so a folder whose writing failed or was cut short never holds a
+ * manifest beside tables it does not describe (a manifest means a whole run).
+ */
 export function writeRun(out: string, tables: OutputTables, stats: EngineStats, cfg: EngineConfig, info: RunInfo): Manifest {
   fs.mkdirSync(out, { recursive: true });
+  fs.rmSync(path.join(out, 'manifest.json'), { force: true });
   const manifest: Manifest = {
     tapedeck: VERSION,
     command: info.command,
@@ -71,7 +78,10 @@ export function writeRun(out: string, tables: OutputTables, stats: EngineStats, 
       : null,
     tables: writeTables(out, tables, indicatorColumns(cfg), TABLE_NAMES),
   };
-  fs.writeFileSync(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const file = path.join(out, 'manifest.json');
+  const tmp = tempName(file);
+  fs.writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  fs.renameSync(tmp, file);
   return manifest;
 }
 

@@ -52,10 +52,11 @@ const mib = (kib: number): string => `${fmt(kib / 1024)} MiB`;
 /** 1m OHLC only, as a Spark job would compute it: no 5m windows, no SMA/EMA (RSI cannot be turned off; it runs once per closed candle). */
 const OHLC_ONLY: EngineConfig = { ...DEFAULT_CONFIG, intervalsMs: [60_000], smaPeriods: [], emaPeriods: [] };
 
-async function median<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: number; result: T }> {
+async function median<T>(runs: number, fn: () => Promise<T>, before?: () => void): Promise<{ ms: number; result: T }> {
   const times: number[] = [];
   let result!: T;
   for (let i = 0; i < runs; i++) {
+    before?.();
     const t0 = performance.now();
     result = await fn();
     times.push(performance.now() - t0);
@@ -67,8 +68,12 @@ async function median<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: numb
 /** Runs the CLI as a user would (timing.ts's runCli, its probe files in the bench's temp folder). */
 const cli = (args: string[], opts: { cpuProf?: string; env?: Record<string, string> } = {}): CliRun => runCli(args, tmp, opts);
 
-function cliMedian(runs: number, args: string[]): { ms: number; rssKiB: number } {
-  const all = Array.from({ length: runs }, () => cli(args)).sort((a, b) => a.ms - b.ms);
+/** `before` runs ahead of each run, untimed (an import refuses an archive that holds its session: the folder is emptied). */
+function cliMedian(runs: number, args: string[], before?: () => void): { ms: number; rssKiB: number } {
+  const all = Array.from({ length: runs }, () => {
+    before?.();
+    return cli(args);
+  }).sort((a, b) => a.ms - b.ms);
   return all[Math.floor(runs / 2)]!;
 }
 
@@ -117,15 +122,16 @@ try {
   console.log('== replay: the real BTCUSDT session (hftbacktest import)');
   const files = ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => path.join(real, 'binance/hftbacktest', f));
   const archive = path.join(tmp, 'raw');
-  const imp = await median(3, () => importRecordings(files, { format: 'hftbacktest', out: archive }));
+  const emptied = (d: string) => (): void => fs.rmSync(d, { recursive: true, force: true });
+  const imp = await median(3, () => importRecordings(files, { format: 'hftbacktest', out: archive }), emptied(archive));
   const events = imp.result.reduce((n, s) => n + s.events, 0);
   row('import hftbacktest (in process)', `${fmt(events / (imp.ms / 1000))} lines/s (${fmt(events)} events)`);
-  const impCli = cliMedian(3, ['import', ...files, '--format', 'hftbacktest', '--out', path.join(tmp, 'raw-cli')]);
+  const impCli = cliMedian(3, ['import', ...files, '--format', 'hftbacktest', '--out', path.join(tmp, 'raw-cli')], emptied(path.join(tmp, 'raw-cli')));
   row('import hftbacktest (whole CLI process, start-up included)', `${fmt(events / (impCli.ms / 1000))} lines/s (${(impCli.ms / 1000).toFixed(2)} s, peak RSS ${mib(impCli.rssKiB)})`);
   // At scale (where the writer thread runs): the session 10 times over, shifted in time, one gzip file.
   const big = await scaledSession(files, 10, fs.mkdtempSync(path.join(tmp, 'scaled-')));
   const bigLines = events * 10;
-  const impBig = cliMedian(3, ['import', big, '--format', 'hftbacktest', '--out', path.join(tmp, 'raw-scaled')]);
+  const impBig = cliMedian(3, ['import', big, '--format', 'hftbacktest', '--out', path.join(tmp, 'raw-scaled')], emptied(path.join(tmp, 'raw-scaled')));
   row('import hftbacktest at scale (the session 10× over, whole CLI process)', `${fmt(bigLines / (impBig.ms / 1000))} lines/s (goal ≥ 500,000: ${(bigLines / (impBig.ms / 1000) / 500_000).toFixed(2)}×; ${(impBig.ms / 1000).toFixed(2)} s, peak RSS ${mib(impBig.rssKiB)})`);
   const rep = await median(3, () => replay({ from: archive, out: path.join(tmp, 'out'), speed: 'max', config: DEFAULT_CONFIG }));
   const replayRate = rep.result.manifest.events / (rep.ms / 1000);

@@ -1,0 +1,106 @@
+/**
+ * What a demanding user does to tapedeck's inputs and outputs (session 10's fault hunt): each
+ * case failed before its fix. Nothing recorded is overwritten or left half-written looking
+ * whole, and every refusal is one line on stderr with a non-zero exit.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { filesUnder, real, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
+
+const dir = tmpDir('tapedeck-inputs-');
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const COINBASE = real('coinbase/cryptofeed/COINBASE.ws.28.0');
+const KRAKEN = real('kraken/cryptofeed/KRAKEN.ws.48.0');
+const BTC = ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => real(`binance/hftbacktest/${f}`));
+
+const sha = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+const parquetUnder = (root: string): string[] => filesUnder(root).filter((f) => f.endsWith('.parquet')).sort();
+
+/** Exit code `code`, and stderr one line, no stack trace, matching `message`. */
+function oneLine(r: { code: number; stderr: string }, code: number, message: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+  expect(r.stderr.trim()).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('import', () => {
+  it('refuses to import a session again into an archive that holds it, leaving its files as they were', () => {
+    const out = path.join(dir, 'again');
+    expect(runCli(['import', COINBASE, '--format', 'cryptofeed', '--out', out]).code).toBe(0);
+    const [file] = parquetUnder(out);
+    const before = sha(path.join(out, file!));
+    // The same recording's first 100 lines, under the same name: the same session id.
+    const short = path.join(dir, 'short', path.basename(COINBASE));
+    fs.mkdirSync(path.dirname(short));
+    fs.writeFileSync(short, `${fs.readFileSync(COINBASE, 'utf8').split('\n').slice(0, 100).join('\n')}\n`);
+    const r = runCli(['import', short, '--format', 'cryptofeed', '--out', out]);
+    oneLine(r, 2, /already holds session cryptofeed-coinbase-20210417T164336Z .*import into another --out, or remove them first/);
+    expect(parquetUnder(out)).toEqual([file]);
+    expect(sha(path.join(out, file!)), 'the archived session is untouched').toBe(before);
+  });
+
+  it('refuses an --out that is a file in one line, exit 2', () => {
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'not a folder');
+    oneLine(runCli(['import', KRAKEN, '--format', 'cryptofeed', '--out', file]), 2, /a-file is a file, not an archive directory$/);
+  });
+
+  it('imports into the raw/ folder of a record --out folder, where a replay of it reads', () => {
+    const out = path.join(dir, 'recorded');
+    fs.mkdirSync(path.join(out, 'raw'), { recursive: true });
+    const r = runCli(['import', KRAKEN, '--format', 'cryptofeed', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`1 file(s) in ${path.join(out, 'raw')}`);
+    expect(parquetUnder(out).every((f) => f.startsWith(`raw${path.sep}`))).toBe(true);
+    const replayed = runCli(['replay', '--from', out, '--out', path.join(dir, 'recorded-out')]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(replayed.stdout).toMatch(/^replayed 51 events/);
+  });
+
+  it.each([['SIGINT', 130, '0'], ['SIGTERM', 143, '1']] as const)('on %s removes the session it was writing: no rotated file is left looking whole', async (signal, code, thread) => {
+    const out = path.join(dir, `cut-${signal}`);
+    const run = startCli(['import', ...BTC, '--format', 'hftbacktest', '--out', out, '--rows-per-file', '2000'], { TAPEDECK_IMPORT_THREAD: thread });
+    // Wait until a rotated file is in place (the import then has ~95k events to go).
+    while (parquetUnder(out).length === 0 && run.child.exitCode === null) await sleep(10);
+    run.child.kill(signal);
+    expect(await run.exited, run.stderr).toBe(code);
+    expect(run.stderr).toBe(`tapedeck: interrupted by ${signal}: the partial session hftbacktest-btcusdt-20240808T235413Z was removed\n`);
+    expect(filesUnder(out).filter((f) => /\.(parquet|tmp)$/.test(f))).toEqual([]);
+  });
+});
+
+describe('replay outputs', () => {
+  it.each([
+    ['the archive itself', ''],
+    ['a partition of it', path.join('venue=kraken', 'date=2021-04-17')],
+  ])('refuses an --out inside the archive (%s): its tables would be read as archive files', (_what, sub) => {
+    const archive = krakenArchive();
+    oneLine(runCli(['replay', '--from', archive, '--out', path.join(archive, sub)]), 2, /is inside the archive .*kraken-archive: its tables would be read as archive files/);
+    expect(parquetUnder(archive)).toHaveLength(1);
+    const again = runCli(['replay', '--from', archive, '--out', path.join(dir, 'arch-out')]);
+    expect(again.code, `the archive still replays: ${again.stderr}`).toBe(0);
+  });
+
+  it('leaves no manifest beside tables a failed run half rewrote', () => {
+    const out = path.join(dir, 'half');
+    expect(runCli(['replay', '--from', krakenArchive(), '--out', out, '--windows', '1m']).code).toBe(0);
+    // A folder where indicators.parquet goes: the next run writes candles, then fails.
+    fs.rmSync(path.join(out, 'indicators.parquet'));
+    fs.mkdirSync(path.join(out, 'indicators.parquet', 'x'), { recursive: true });
+    const r = runCli(['replay', '--from', krakenArchive(), '--out', out, '--windows', '5m']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(fs.existsSync(path.join(out, 'manifest.json')), 'the 1m run\'s manifest no longer describes the folder').toBe(false);
+  });
+});
+
+/** An archive of the small Kraken recording (made once). */
+function krakenArchive(): string {
+  const root = path.join(dir, 'kraken-archive');
+  if (!fs.existsSync(root)) expect(runCli(['import', KRAKEN, '--format', 'cryptofeed', '--out', root]).code).toBe(0);
+  return root;
+}
