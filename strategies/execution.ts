@@ -73,8 +73,10 @@ export class Execution implements AccountView {
   constructor(private readonly cfg: ExecutionConfig) {}
 
   place(req: OrderRequest, at: Origin, recvNs: bigint): OrderRecord {
-    if (!(req.size > 0)) throw new Error(`order size must be positive: ${req.size}`);
-    if (req.type === 'limit' && !(typeof req.price === 'number' && req.price > 0)) throw new Error('a limit order needs a positive price');
+    if (!(req.size > 0 && req.size < Infinity)) throw new Error(`order size must be positive and finite: ${req.size}`);
+    if (req.side !== 'buy' && req.side !== 'sell') throw new Error(`order side must be buy or sell: ${JSON.stringify(req.side)}`);
+    if (req.type !== 'market' && req.type !== 'limit') throw new Error(`order type must be market or limit: ${JSON.stringify(req.type)}`);
+    if (req.type === 'limit' && !(typeof req.price === 'number' && req.price > 0 && req.price < Infinity)) throw new Error('a limit order needs a positive, finite price');
     const order: OrderRecord = { ...req, id: this.nextId++, placedAt: at, placedNs: recvNs, activeNs: recvNs + BigInt(Math.round(this.cfg.latencyMs * 1e6)) };
     this.working.push({ order, remaining: req.size });
     return order;

@@ -23,10 +23,21 @@ export async function loadStrategy(nameOrPath: string): Promise<Strategy> {
     if ((globalThis as Record<symbol, unknown>)[LOADER] === 'bundle' && /\.[cm]?ts$/.test(nameOrPath)) await useTypeScript();
     mod = (await import(pathToFileURL(path.resolve(nameOrPath)).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new StrategyLoadError(`cannot load strategy module ${nameOrPath}: ${(err as Error).message.split('\n')[0]}`);
+    throw new StrategyLoadError(`cannot load strategy module ${nameOrPath}: ${firstLine(err)}`);
   }
-  const found = [mod.default, ...Object.values(mod)].find((v): v is Strategy =>
-    typeof v === 'object' && v !== null && typeof (v as Strategy).decide === 'function' && typeof (v as Strategy).init === 'function');
+  // A module Node loaded as CommonJS arrives as { default: module.exports }: its exports are one level down.
+  const exported = [mod, ...(typeof mod.default === 'object' && mod.default !== null ? [mod.default as Record<string, unknown>] : [])];
+  const found = exported.flatMap((m) => [m.default, ...Object.values(m)]).find((v): v is Strategy => {
+    const s = v as Strategy;
+    return typeof v === 'object' && v !== null && typeof s.name === 'string' && typeof s.params === 'object' && s.params !== null
+      && typeof s.decide === 'function' && typeof s.init === 'function';
+  });
   if (!found) throw new StrategyLoadError(`${nameOrPath} exports no strategy (an object with name, params, init and decide)`);
   return found;
+}
+
+/** What went wrong, in one line: a TypeScript syntax error's own line (`<file>:<line>:<col>: ERROR: …`), not esbuild's "Transform failed" heading above it. */
+function firstLine(err: unknown): string {
+  const lines = String((err as Error).message ?? err).split('\n');
+  return (/^Transform failed/.test(lines[0]!) ? lines.find((l) => / ERROR: /.test(l)) : undefined) ?? lines[0]!;
 }

@@ -13,6 +13,10 @@ import type { LogEvent } from '../src/log/event.ts';
 import type { MarketEvent, Origin } from '../src/market/events.ts';
 import { Execution, type ExecutionConfig, type FillRecord } from './execution.ts';
 import type { ParamValue, Strategy, StrategyEvent } from './types.ts';
+import { TapedeckError } from '../src/errors.ts';
+
+/** A strategy that threw, answered with something that is not { state, orders }, or placed an order execution refuses. */
+export class StrategyError extends TapedeckError {}
 
 export interface StrategySetup {
   readonly strategy: Strategy;
@@ -102,16 +106,34 @@ class StrategyRunner implements Pipeline {
   }
 
   private decide(event: StrategyEvent): void {
-    const { state, orders } = this.s.strategy.decide(event, this.state, this.s.params, this.execution);
-    this.state = state;
-    for (const req of orders) {
-      const o = this.execution.place(req, this.current, this.nowNs);
+    let answer: ReturnType<Strategy['decide']>;
+    try {
+      answer = this.s.strategy.decide(event, this.state, this.s.params, this.execution);
+    } catch (err) {
+      throw this.failed(`its decide() threw on a ${event.type} event: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (typeof answer !== 'object' || answer === null || !Array.isArray(answer.orders)) {
+      throw this.failed(`its decide() returned ${String(JSON.stringify(answer)).slice(0, 80)} on a ${event.type} event, not { state, orders: [...] }`);
+    }
+    this.state = answer.state;
+    for (const req of answer.orders) {
+      let o: ReturnType<Execution['place']>;
+      try {
+        o = this.execution.place(req, this.current, this.nowNs);
+      } catch (err) {
+        throw this.failed(`bad order ${String(JSON.stringify(req)).slice(0, 160)}: ${(err as Error).message}`);
+      }
       this.sink.emit('orders', {
         order_id: BigInt(o.id), exchange: o.exchange, symbol: o.symbol, side: o.side, type: o.type, size: o.size,
         price: o.price ?? null, tag: o.tag ?? '', recv_ns: o.placedNs, active_ns: o.activeNs,
         session: this.current.session, ingest_seq: BigInt(this.current.ingestSeq),
       });
     }
+  }
+
+  /** A strategy that broke its contract stops the run: one line naming it and the event behind it (exit 1). */
+  private failed(what: string): StrategyError {
+    return new StrategyError(`strategy ${this.s.strategy.name} failed at ${this.current.session}:${this.current.ingestSeq}: ${what}`, 1);
   }
 
   /** Equity rows at every grid point that recorded time has passed. */

@@ -34,6 +34,15 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+// Awaiting a promise that nothing will ever settle (a --strategy module whose top-level await
+// never ends) empties the event loop, and Node exits with code 13 without a word.
+let settled = false;
+process.on('exit', (code) => {
+  if ((code !== 13 && process.exitCode !== 13) || settled) return;
+  process.stderr.write('tapedeck: failed: stopped with nothing left to run while still waiting (a promise that never settles, e.g. a --strategy module\'s top-level await)\n');
+  process.exitCode = 1;
+});
+
 const args = attachDashValues(hideBin(process.argv));
 try {
   // The command named first, if it is one; otherwise all of them (--help, a typo).
@@ -53,7 +62,9 @@ try {
     .help()
     .version()
     .parseAsync();
+  settled = true;
 } catch (err) {
+  settled = true;
   if (process.env.TAPEDECK_DEBUG) console.error(err);
   if (err instanceof TapedeckError) fail(err.message, err.exitCode);
   fail(`failed: ${(err as Error).message ?? String(err)}`, 1);

@@ -104,3 +104,41 @@ function krakenArchive(): string {
   if (!fs.existsSync(root)) expect(runCli(['import', KRAKEN, '--format', 'cryptofeed', '--out', root]).code).toBe(0);
   return root;
 }
+
+describe('a --strategy module', () => {
+  // A folder with no package.json: Node takes a .ts file there for CommonJS.
+  const mods = path.join(dir, 'strategies');
+  const write = (name: string, text: string): string => {
+    fs.mkdirSync(mods, { recursive: true });
+    fs.writeFileSync(path.join(mods, name), text);
+    return path.join(mods, name);
+  };
+  const strategy = (decide: string): string => `export default { name: 'mine', describe: 'm', params: {}, init: () => ({}), decide: ${decide} };\n`;
+  const backtest = (file: string): ReturnType<typeof runCli> => runCli(['backtest', '--strategy', file, '--from', krakenArchive(), '--out', path.join(dir, `bt-${path.basename(file)}`)]);
+
+  it('written in TypeScript in a folder without "type": "module" runs', () => {
+    const r = backtest(write('plain.ts', strategy('() => ({ state: {}, orders: [] })')));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/strategy +mine/);
+  });
+
+  it.each([
+    ['exports an object without params', 'noparams.ts', 'export default { name: \'x\', describe: \'x\', init: () => ({}), decide: () => ({ state: {}, orders: [] }) };\n', 2,
+      /noparams\.ts exports no strategy \(an object with name, params, init and decide\)$/],
+    ['has a syntax error: its line and column, not "Transform failed"', 'syntax.ts', 'export default { name:\n', 2, /cannot load strategy module .*syntax\.ts: .*syntax\.ts:2:0: ERROR: Unexpected end of file$/],
+    ['awaits forever at its top level (Node exited 13 without a word)', 'hang.mts', 'await new Promise(() => {});\nexport default {};\n', 1, /failed: stopped with nothing left to run while still waiting/],
+    ['answers decide() with something that is not { state, orders }', 'garbage.ts', strategy('() => 42'), 1,
+      /^tapedeck: strategy mine failed at cryptofeed-kraken-\S+:\d+: its decide\(\) returned 42 on a \w+ event, not \{ state, orders: \[\.\.\.\] \}$/],
+    ['throws in decide()', 'throws.ts', strategy('() => { throw new Error(\'oops\'); }'), 1, /^tapedeck: strategy mine failed at \S+: its decide\(\) threw on a \w+ event: oops$/],
+    ['places an order whose side is neither buy nor sell', 'badorder.ts',
+      strategy('(e: any) => ({ state: {}, orders: e.type === \'candle\' ? [{ exchange: e.candle.exchange, symbol: e.candle.symbol, side: \'up\', size: 1, type: \'market\' }] : [] })'), 1,
+      /^tapedeck: strategy mine failed at \S+: bad order \{.*"side":"up".*\}: order side must be buy or sell: "up"$/],
+    ['places a limit order at an infinite price (the equity came out NaN, exit 0)', 'inf.ts',
+      strategy('(e: any) => ({ state: {}, orders: e.type === \'candle\' ? [{ exchange: e.candle.exchange, symbol: e.candle.symbol, side: \'buy\', size: 1, type: \'limit\', price: Infinity }] : [] })'), 1,
+      /bad order .*: a limit order needs a positive, finite price$/],
+  ])('that %s stops the run in one line', (_what, name, text, code, message) => {
+    const r = backtest(write(name, text));
+    oneLine(r, code, message);
+    expect(fs.existsSync(path.join(dir, `bt-${name}`, 'manifest.json')), 'no outputs').toBe(false);
+  });
+});
