@@ -10,6 +10,7 @@ import { streamSession, type SimSessionOptions } from '../sim/session.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
 import { readParquet } from '../storage/parquet.ts';
 import { SIMULATED } from '../exchanges/registry.ts';
+import { MAX_EXCHANGE_US, MIN_EXCHANGE_US } from '../exchanges/common.ts';
 import { UserError, userInput } from './errors.ts';
 import { parseExchanges } from './record.ts';
 
@@ -109,6 +110,11 @@ export const demoCommand: CommandModule<object, Args> = {
     const startMs = Number(userInput(() => parseUserTime(a.start)) / 1_000_000n);
     const exchanges = parseExchanges(a.exchanges, SIMULATED);
     if (!(a.minutes > 0 && a.minutes <= MAX_DEMO_MINUTES)) throw new UserError(`bad --minutes ${a.minutes} (above 0, at most ${MAX_DEMO_MINUTES}: a month)`);
+    // Exchange times outside what the engine accepts would all be decode errors (src/exchanges/common.ts).
+    if (!(startMs >= MIN_EXCHANGE_US / 1000 && startMs < MAX_EXCHANGE_US / 1000 - a.minutes * 60_000)) {
+      throw new UserError(`bad --start ${a.start} (the simulated session must lie within 2010-01-01 and 2100-01-01 UTC, the exchange times the engine accepts)`);
+    }
+    if (!Number.isSafeInteger(a.seed)) throw new UserError(`bad --seed ${a.seed} (a whole number)`);
     const raw = path.join(a.out, 'raw');
     const out = path.join(a.out, 'out');
     const n = writeSimulatedArchive(raw, { seed: a.seed, startMs, minutes: a.minutes, exchanges, faults: true });

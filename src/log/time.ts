@@ -37,12 +37,26 @@ export function nsToDate(ns: bigint): string {
   return nsToIso(ns).slice(0, 10);
 }
 
-/** Parses a user-given time (ISO-8601, date, or epoch ms) into ns; throws on nonsense. */
+/** `2024-08-09`, `2024-08-09T00:00`, `…:00`, `…:00.123456789`, then `Z`, `+02:00`, `-0500` or nothing (UTC). */
+const USER_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Parses a user-given time into ns: epoch ms (13 digits), or an ISO-8601 date or date-time
+ * (UTC unless it carries an offset; fractions kept to the nanosecond). Anything else throws,
+ * including what Date.parse would guess at (`-1` as 2001-01-01, `hello 2021`, February 30,
+ * or a date-time without offset read in the machine's own time zone).
+ */
 export function parseUserTime(text: string): bigint {
   if (/^\d{13}$/.test(text)) return BigInt(text) * NS_PER_MS;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new Error(`not a time: ${JSON.stringify(text)} (use ISO-8601, e.g. 2024-08-09T00:00:00Z)`);
-  return BigInt(ms) * NS_PER_MS;
+  const m = USER_TIME.exec(text);
+  if (!m) throw new Error(`not a time: ${JSON.stringify(text)} (use ISO-8601, e.g. 2024-08-09T00:00:00Z)`);
+  const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
+  const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)] as const;
+  const utc = new Date(Date.UTC(...fields));
+  const same = [utc.getUTCFullYear(), utc.getUTCMonth(), utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()];
+  if (same.some((v, i) => v !== fields[i])) throw new Error(`not a time: ${JSON.stringify(text)} (no such date or time of day)`);
+  const offsetMin = /^z$/i.test(zone) ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+  return BigInt(utc.getTime() - offsetMin * 60_000) * NS_PER_MS + BigInt(frac.padEnd(9, '0'));
 }
 
 /** ISO-8601 UTC with µs, as Coinbase prints times (`2021-04-17T16:43:37.089723Z`). */

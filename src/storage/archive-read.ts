@@ -106,10 +106,17 @@ async function open(file: string): Promise<OpenFile> {
   let handle: ReturnType<typeof fileBuffer> | undefined;
   try {
     handle = fileBuffer(file);
-    return { ...handle, metadata: await parquetMetadataAsync(handle.buf) };
+    // Shorter than its two magic numbers and the footer's length: hyparquet would say "Offset is outside the bounds of the DataView".
+    if (handle.buf.byteLength < 12) throw new Error(`${handle.buf.byteLength} bytes, too short to be a Parquet file (a file cut short, or an empty one)`);
   } catch (err) {
     handle?.close();
     throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return { ...handle, metadata: await parquetMetadataAsync(handle.buf) };
+  } catch (err) {
+    handle.close();
+    throw new ArchiveError(`cannot read ${file}: not a Parquet file, or its footer is damaged (${(err as Error).message})`);
   }
 }
 

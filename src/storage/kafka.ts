@@ -23,12 +23,15 @@ export interface KafkaTarget {
 export function parseKafkaUrl(url: string): KafkaTarget {
   const m = /^kafka:\/\/([^/]+)\/([A-Za-z0-9._-]+)$/.exec(url);
   if (!m) throw new Error(`bad Kafka source ${JSON.stringify(url)} (use kafka://host:port/topic)`);
-  return { brokers: m[1]!.split(','), topic: m[2]! };
+  return { brokers: parseBrokers(m[1]!), topic: m[2]! };
 }
 
 export function parseBrokers(spec: string): string[] {
   const list = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const b of list) if (!/^[A-Za-z0-9.-]+:\d+$/.test(b)) throw new Error(`bad Kafka broker ${JSON.stringify(b)} (use host:port, e.g. 127.0.0.1:9092)`);
+  for (const b of list) {
+    const port = /^[A-Za-z0-9.-]+:(\d+)$/.exec(b)?.[1];
+    if (port === undefined || !(Number(port) >= 1 && Number(port) <= 65535)) throw new Error(`bad Kafka broker ${JSON.stringify(b)} (use host:port, e.g. 127.0.0.1:9092; port 1 to 65535)`);
+  }
   if (list.length === 0) throw new Error('no Kafka brokers given');
   return list;
 }

@@ -9,6 +9,9 @@ const dir = tmpDir();
 const junkArchive = path.join(dir, 'junk');
 fs.mkdirSync(junkArchive);
 fs.writeFileSync(path.join(junkArchive, 'x.parquet'), 'this is not parquet');
+const emptyFileArchive = path.join(dir, 'empty-file', 'venue=binance', 'date=2024-08-09');
+fs.mkdirSync(emptyFileArchive, { recursive: true });
+fs.writeFileSync(path.join(emptyFileArchive, 's-000000000000.parquet'), '');
 const emptyDir = path.join(dir, 'empty');
 fs.mkdirSync(emptyDir);
 const junkLines = path.join(dir, 'COINBASE.ws.1.0');
@@ -51,6 +54,16 @@ const cases: [string, string[], RegExp][] = [
   ['a CryptoCompare market for an exchange that has none', ['record', '--exchanges', 'binance', '--symbols', 'Kraken~BTC~USD', '--out', path.join(dir, 'cc'), '--duration', '1s'], /bad symbol "Kraken~BTC~USD" \(use BASE-QUOTE, e\.g\. BTC-USD\)$/],
   ['a bad --start', ['replay', '--from', junkArchive, '--start', 'yesterday'], /not a time/],
   ['--start later than --end', ['replay', '--from', junkArchive, '--start', '2024-08-09T01:00:00Z', '--end', '2024-08-09T00:00:00Z'], /--start 2024-08-09T01:00:00Z is not before --end 2024-08-09T00:00:00Z/],
+  ['an empty archive file, said to be one (not "Offset is outside the bounds of the DataView")', ['replay', '--from', path.join(dir, 'empty-file'), '--out', path.join(dir, 'o2')],
+    /cannot read .*s-000000000000\.parquet: 0 bytes, too short to be a Parquet file/],
+  ['a --start Date.parse would read as 2001-01-01', ['replay', '--from', junkArchive, '--start', '-1'], /not a time: "-1" \(use ISO-8601/],
+  ['a --start on February 30 (Date.parse rolled it to March 2)', ['replay', '--from', junkArchive, '--start', '2021-02-30T00:00:00Z'], /not a time: "2021-02-30T00:00:00Z" \(no such date or time of day\)/],
+  ['a Kafka source whose port is not one', ['replay', '--from', 'kafka://127.0.0.1:99999/t'], /bad Kafka broker "127\.0\.0\.1:99999" \(use host:port/],
+  ['a record --kafka whose port is not one (it recorded, then warned)', ['record', '--kafka', '127.0.0.1:99999', '--no-metrics', '--out', path.join(dir, 'kport'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
+    /bad Kafka broker "127\.0\.0\.1:99999"/],
+  ['a demo --seed too large to be a session id (exit 1 before)', ['demo', '--seed', '1e30', '--out', path.join(dir, 'demo-seed')], /bad --seed 1e\+30 \(a whole number\)/],
+  ['a demo --start whose exchange times the engine refuses (all decode errors before)', ['demo', '--start', '2200-01-01T00:00:00Z', '--out', path.join(dir, 'demo-start')],
+    /bad --start 2200-01-01T00:00:00Z \(the simulated session must lie within 2010-01-01 and 2100-01-01 UTC/],
   ['an unknown import format', ['import', junkLines, '--format', 'tardis'], /unknown --format "tardis"/],
   ['a missing import file', ['import', path.join(dir, 'missing.gz'), '--format', 'hftbacktest'], /no such file/],
   ['an unknown command', ['frobnicate'], /Unknown argument|Unknown command/i],

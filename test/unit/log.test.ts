@@ -5,7 +5,7 @@ import { mergeBatches } from '../../replayer/merge.ts';
 import { parseSpeed } from '../../replayer/pace.ts';
 import { parseWindows } from '../../src/engine/config.ts';
 import { cryptofeedFileInfo, parseCryptofeedLine, parseHftbacktestLine } from '../../src/importers/formats.ts';
-import { decimalSecondsToNs, isoToNs } from '../../src/log/time.ts';
+import { decimalSecondsToNs, isoToNs, parseUserTime } from '../../src/log/time.ts';
 
 describe('time', () => {
   it('parses cryptofeed epoch seconds exactly, never through a float', () => {
@@ -23,6 +23,32 @@ describe('time', () => {
     expect(isoToNs('2026-08-09T21:05:48.228568804Z')).toBe(1_786_309_548_228_568_804n);
     expect(() => isoToNs('yesterday')).toThrow(/ISO/);
   });
+});
+
+describe('a user-given time (--start, --end)', () => {
+  it('reads an ISO-8601 date-time at any offset as the instant it names, to the nanosecond', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2099, 11, 31) }), fc.integer({ min: 0, max: 999_999 }), fc.integer({ min: -14 * 60, max: 14 * 60 }),
+      (ms, subMsNs, offsetMin) => {
+        const local = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 23);
+        const pad = (n: number): string => String(n).padStart(2, '0');
+        const zone = offsetMin === 0 ? 'Z' : `${offsetMin < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offsetMin) / 60))}:${pad(Math.abs(offsetMin) % 60)}`;
+        expect(parseUserTime(`${local}${String(subMsNs).padStart(6, '0')}${zone}`)).toBe(BigInt(ms) * 1_000_000n + BigInt(subMsNs));
+      },
+    ));
+  });
+
+  it('reads a date, a date-time without offset (UTC, whatever the machine\'s zone) and epoch ms', () => {
+    expect(parseUserTime('2024-08-09')).toBe(1_723_161_600_000_000_000n);
+    expect(parseUserTime('2024-08-09T00:00')).toBe(1_723_161_600_000_000_000n);
+    expect(parseUserTime('2024-08-09 01:00:00')).toBe(1_723_165_200_000_000_000n);
+    expect(parseUserTime('1723161600000')).toBe(1_723_161_600_000_000_000n);
+  });
+
+  it.each(['-1', '12', '0', 'hello 2021', 'Apr 17 2021', '2021-02-30', '2023-02-29T00:00:00Z', '2021-04-17T24:00:00Z', '2021-13-01', '2021-04-17T16:60', ''])(
+    'refuses %j, which Date.parse guesses at or rolls over', (text) => {
+      expect(() => parseUserTime(text)).toThrow(/^not a time: /);
+    });
 });
 
 describe('import formats', () => {
