@@ -10,7 +10,7 @@ import { makePipeline, type StrategySetup } from '../strategies/runner.ts';
 import type { LogEvent } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
 import { KafkaOrderError } from './kafka-partition.ts';
-import { writeRun, type Manifest } from '../src/storage/run.ts';
+import { checkOutputFolder, writeRun, type Manifest } from '../src/storage/run.ts';
 import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
 import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
 import { archiveRoot } from '../src/storage/archive-read.ts';
@@ -155,6 +155,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
 async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
   const t0 = performance.now();
   const range = { ...(opts.startNs !== undefined ? { startNs: opts.startNs } : {}), ...(opts.endNs !== undefined ? { endNs: opts.endNs } : {}) };
+  checkOutputFolder(opts.out);
   const source = opts.from.startsWith('kafka://') ? await kafkaSource(opts, range) : await archiveSource(opts, range);
   const collector = new TableCollector();
   const extra = opts.sinks ?? [];

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import {
   DEFAULT_CONFIG, feesSpec, parseDuration, parseFees, parseMapping, parsePeriods, parseWindows, type EngineConfig,
 } from '../engine/config.ts';
+import { EXCHANGE_IDS, isSupportedExchange } from '../exchanges/registry.ts';
 import { userInput } from './errors.ts';
 
 export function withEngineOptions<T>(y: Argv<T>) {
@@ -25,6 +26,19 @@ export interface EngineArgs {
   'min-edge': number; staleness: string; map: string; 'usdt-as-usd': boolean;
 }
 
+/**
+ * Fees by exchange, for `flag`: a name that is no exchange tapedeck reads (nor a
+ * `cryptocompare:<Market>` venue) is refused, not kept as a fee nothing ever charges
+ * (`--fees binanse=5` left Binance at its default).
+ */
+export function parseExchangeFees(spec: string, flag: string): Record<string, number> {
+  const fees = parseFees(spec);
+  for (const name of Object.keys(fees)) {
+    if (!isSupportedExchange(name) && !/^cryptocompare:[A-Za-z0-9]+$/.test(name)) throw new Error(`bad ${flag} ${JSON.stringify(spec)}: no exchange ${JSON.stringify(name)} (exchanges: ${EXCHANGE_IDS.join(', ')}, or cryptocompare:<Market>)`);
+  }
+  return fees;
+}
+
 export function engineConfig(a: EngineArgs): EngineConfig {
   return userInput(() => {
     if (!Number.isInteger(a.rsi) || a.rsi < 2) throw new Error(`bad --rsi ${a.rsi} (an integer of at least 2)`);
@@ -38,7 +52,7 @@ export function engineConfig(a: EngineArgs): EngineConfig {
       rsiPeriod: a.rsi,
       arbitrage: {
         ...DEFAULT_CONFIG.arbitrage,
-        feesBps: { ...DEFAULT_CONFIG.arbitrage.feesBps, ...parseFees(a.fees) },
+        feesBps: { ...DEFAULT_CONFIG.arbitrage.feesBps, ...parseExchangeFees(a.fees, '--fees') },
         minEdgeBps: a['min-edge'],
         stalenessMs: parseDuration(a.staleness),
         usdtAsUsd: a['usdt-as-usd'],

@@ -2,7 +2,8 @@
 import type { Argv } from 'yargs';
 import { DEFAULT_EXECUTION, type ExecutionConfig } from '../../strategies/execution.ts';
 import { BUILT_IN } from '../../strategies/registry.ts';
-import { feesSpec, parseDuration, parseFees, type EngineConfig } from '../engine/config.ts';
+import { feesSpec, parseDuration, type EngineConfig } from '../engine/config.ts';
+import { parseExchangeFees } from './engine-options.ts';
 import { UserError, nameValue, userInput } from './errors.ts';
 
 export function withStrategyOptions<T>(y: Argv<T>) {
@@ -32,7 +33,7 @@ export function executionConfig(a: StrategyArgs, engine: EngineConfig): Executio
     ...DEFAULT_EXECUTION,
     takerFeeBps: engine.arbitrage.feesBps,
     defaultTakerBps: engine.arbitrage.defaultFeeBps,
-    makerFeeBps: { ...DEFAULT_EXECUTION.makerFeeBps, ...userInput(() => parseFees(a['maker-fees'])) },
+    makerFeeBps: { ...DEFAULT_EXECUTION.makerFeeBps, ...userInput(() => parseExchangeFees(a['maker-fees'], '--maker-fees')) },
     latencyMs: userInput(() => parseDuration(a.latency)),
     initialCash: a.capital,
   };

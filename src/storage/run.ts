@@ -13,6 +13,7 @@ import { nsToIso } from '../log/time.ts';
 import { VERSION } from '../version.ts';
 import { writeTables, type TableResult } from './outputs.ts';
 import { tempName } from './parquet.ts';
+import { TapedeckError } from '../errors.ts';
 
 export interface Manifest {
   readonly tapedeck: string;
@@ -52,6 +53,11 @@ export interface RunInfo {
   readonly firstNs: bigint | undefined;
   readonly lastNs: bigint | undefined;
   readonly strategy?: { strategy: { name: string }; params: Record<string, unknown>; execution: unknown; equityIntervalMs: number };
+}
+
+/** Refuses, before a run starts, an output folder it could not write into at its end: one that is a file. */
+export function checkOutputFolder(out: string): void {
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new TapedeckError(`the output folder ${out} is a file`);
 }
 
 /**
