@@ -91,8 +91,20 @@ export function writeRun(out: string, tables: OutputTables, stats: EngineStats, 
   return manifest;
 }
 
+/** A run's manifest; one that is not JSON, or lacks what readers use (engine, tables, sessions), is one line naming it. */
 export function readManifest(dir: string): Manifest {
-  return JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  const file = path.join(dir, 'manifest.json');
+  let m: Partial<Manifest> | null;
+  try {
+    m = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Manifest> | null;
+  } catch (err) {
+    throw new TapedeckError(`${file} is not a tapedeck manifest (${(err as Error).message})`);
+  }
+  const wrong = typeof m !== 'object' || m === null ? 'not an object'
+    : typeof m.engine !== 'object' || m.engine === null || !Array.isArray(m.engine.intervalsMs) || typeof m.engine.arbitrage !== 'object' ? 'no engine configuration'
+      : typeof m.tables !== 'object' || m.tables === null ? 'no tables' : !Array.isArray(m.sessions) ? 'no sessions' : undefined;
+  if (wrong !== undefined) throw new TapedeckError(`${file} is not a tapedeck manifest (${wrong})`);
+  return m as Manifest;
 }
 
 /** `candles 16, indicators 16, …` for a summary line; strategy tables only when a strategy ran. */

@@ -142,3 +142,19 @@ describe('a --strategy module', () => {
     expect(fs.existsSync(path.join(dir, `bt-${name}`, 'manifest.json')), 'no outputs').toBe(false);
   });
 });
+
+describe('a run\'s manifest.json that is not one', () => {
+  it.each([
+    ['not JSON', '{"tapedeck": "0.1", ', /\(.*JSON.*\)$/],
+    ['JSON of another shape (a TypeError before)', '{}', /\(no engine configuration\)$/],
+    ['null', 'null', /\(not an object\)$/],
+  ])('%s: verify and ui name the file in one line, exit 2', (_what, text, why) => {
+    const live = path.join(dir, `manifest-${text.length}`);
+    fs.mkdirSync(live, { recursive: true });
+    fs.writeFileSync(path.join(live, 'manifest.json'), text);
+    for (const args of [['verify', '--recording', krakenArchive(), '--live', live], ['ui', '--from', live, '--ui-port', '0']]) {
+      const r = runCli(args);
+      oneLine(r, 2, new RegExp(`^tapedeck: \\S+manifest-${text.length}/manifest\\.json is not a tapedeck manifest ${why.source}`));
+    }
+  });
+});
