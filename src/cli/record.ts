@@ -80,6 +80,10 @@ export const recordCommand: CommandModule<object, Args> = {
     const durationMs = a.duration !== undefined ? userInput(() => parseDuration(a.duration!)) : undefined;
     const tickMs = userInput(() => parseDuration(a.tick));
     const silenceMs = a.silence !== undefined ? userInput(() => parseDuration(a.silence!)) : undefined;
+    // 0 ticked on every turn of the event loop (900 ticks a second into the archive), and reconnected on every frame's absence.
+    for (const [flag, ms] of [['--tick', tickMs], ['--silence', silenceMs]] as const) {
+      if (ms !== undefined && ms <= 0) throw new UserError(`bad ${flag} ${a[flag.slice(2) as 'tick' | 'silence']} (a duration above 0, e.g. 1s)`);
+    }
     let config = engineConfig(a);
     const strategy = a.strategy !== undefined ? await paperStrategy(a, config) : undefined;
     if (strategy) config = strategy.config;
