@@ -25,6 +25,12 @@ export function checkPort(flag: string, port: number): number {
   return port;
 }
 
+/** A duration option that must be above 0 (0 ticked, pinged or disconnected on every turn of the event loop); `ms` as parsed from `text`. */
+export function aboveZero(flag: string, text: string, ms: number): number {
+  if (!(ms > 0)) throw new UserError(`bad ${flag} ${text} (a duration above 0, e.g. 1s)`);
+  return ms;
+}
+
 const LISTEN_FAULTS: Record<string, string> = {
   EADDRINUSE: 'is in use', EACCES: 'is not permitted', EADDRNOTAVAIL: 'is not an address of this machine',
 };
@@ -36,6 +42,8 @@ const LISTEN_FAULTS: Record<string, string> = {
  */
 export function listenError(err: unknown, host: string, port: number, flags: string): never {
   const e = err as NodeJS.ErrnoException;
+  // A host that resolves to nothing fails in the lookup listen() makes first.
+  if (e.syscall === 'getaddrinfo') throw new UserError(`host ${host} is not a name or address this machine can resolve (choose another with ${flags})`);
   const why = e.syscall === 'listen' ? LISTEN_FAULTS[e.code ?? ''] : undefined;
   if (why === undefined) throw err;
   throw new UserError(`port ${port} on ${host} ${why} (choose another with ${flags}; port 0 takes any free one)`);

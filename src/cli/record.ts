@@ -15,7 +15,7 @@ import { resolveParams } from '../../strategies/types.ts';
 import type { EngineConfig } from '../engine/config.ts';
 import { executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
-import { UserError, checkPort, envSwitch, listenError, userInput } from './errors.ts';
+import { UserError, aboveZero, checkPort, envSwitch, listenError, userInput } from './errors.ts';
 import { liveView } from './live-view.ts';
 import { engineInfo, startDashboard, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
@@ -78,12 +78,8 @@ export const recordCommand: CommandModule<object, Args> = {
     const exchanges = parseExchanges(a.exchanges, RECORDABLE);
     const { symbols, choices } = venueChoices(a, exchanges);
     const durationMs = a.duration !== undefined ? userInput(() => parseDuration(a.duration!)) : undefined;
-    const tickMs = userInput(() => parseDuration(a.tick));
-    const silenceMs = a.silence !== undefined ? userInput(() => parseDuration(a.silence!)) : undefined;
-    // 0 ticked on every turn of the event loop (900 ticks a second into the archive), and reconnected on every frame's absence.
-    for (const [flag, ms] of [['--tick', tickMs], ['--silence', silenceMs]] as const) {
-      if (ms !== undefined && ms <= 0) throw new UserError(`bad ${flag} ${a[flag.slice(2) as 'tick' | 'silence']} (a duration above 0, e.g. 1s)`);
-    }
+    const tickMs = aboveZero('--tick', a.tick, userInput(() => parseDuration(a.tick)));
+    const silenceMs = a.silence !== undefined ? aboveZero('--silence', a.silence, userInput(() => parseDuration(a.silence!))) : undefined;
     let config = engineConfig(a);
     const strategy = a.strategy !== undefined ? await paperStrategy(a, config) : undefined;
     if (strategy) config = strategy.config;

@@ -8,7 +8,7 @@ import { parseSliceBound, type SliceBound } from '../../replayer/simulator/archi
 import { parseRate } from '../../replayer/simulator/flood.ts';
 import { selfSignedCert } from '../../replayer/simulator/tls.ts';
 import { listArchiveFiles } from '../storage/archive-read.ts';
-import { UserError, checkPort, listenError, userInput } from './errors.ts';
+import { UserError, aboveZero, checkPort, listenError, userInput } from './errors.ts';
 
 interface Args { from?: string; speed: string; start?: string; end?: string; tls: boolean; exchanges: string; port: number; host: string; seed: number; 'mean-gap': number; rate?: string; 'ping-interval': string; 'disconnect-every'?: string; log?: string }
 
@@ -36,14 +36,14 @@ export const simulateCommand: CommandModule<object, Args> = {
     if (!(a['mean-gap'] > 0)) throw new UserError(`bad --mean-gap ${a['mean-gap']} (ms, above 0)`);
     const rate = a.rate !== undefined ? userInput(() => parseRate(a.rate!)) : undefined;
     if (rate !== undefined && a.from !== undefined) throw new UserError('--rate floods the synthetic market: it does not go with --from (use --speed)');
-    const every = a['disconnect-every'] !== undefined ? userInput(() => parseDuration(a['disconnect-every']!)) : undefined;
+    const every = a['disconnect-every'] !== undefined ? aboveZero('--disconnect-every', a['disconnect-every'], userInput(() => parseDuration(a['disconnect-every']!))) : undefined;
     const speed = userInput(() => parseSpeed(a.speed));
     if (speed === 'max') throw new UserError('--speed max makes no sense for a live server: give a factor, e.g. 50x');
     if (a.from !== undefined) userInput(() => listArchiveFiles(a.from!));
     if (a.from === undefined && (a.start !== undefined || a.end !== undefined)) throw new UserError('--start and --end choose a slice of a recording: give --from');
     const slice = { ...(a.start !== undefined ? { start: sliceBound('--start', a.start) } : {}), ...(a.end !== undefined ? { end: sliceBound('--end', a.end) } : {}) };
     if (slice.start && slice.end && !before(slice.start, slice.end)) throw new UserError(`--start ${a.start} is not before --end ${a.end}: nothing to serve`);
-    const pingIntervalMs = userInput(() => parseDuration(a['ping-interval']));
+    const pingIntervalMs = aboveZero('--ping-interval', a['ping-interval'], userInput(() => parseDuration(a['ping-interval'])));
     const tls = a.tls ? selfSignedCert(a.host) : undefined;
     const sim = await startSimulator({
       ...(a.from !== undefined ? { from: a.from, speed, slice } : {}),
