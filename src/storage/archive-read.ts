@@ -26,14 +26,24 @@ export function archiveRoot(dir: string): string {
   return fs.existsSync(raw) && fs.statSync(raw).isDirectory() ? raw : dir;
 }
 
-/** The `.parquet` files below `dir`, temp files skipped (none when `dir` does not exist). */
+/**
+ * The `.parquet` files below `dir`, temp files skipped (none when `dir` does not exist).
+ * Symbolic links are followed, to files and folders alike (an archive put together from
+ * links lost them silently), each real folder once (a link back up is no endless walk).
+ */
 function parquetFilesUnder(dir: string): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = (d: string): void => {
+    const real = fs.realpathSync(d);
+    if (seen.has(real)) return;
+    seen.add(real);
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.')) out.push(p);
+      const st = e.isSymbolicLink() ? fs.statSync(p, { throwIfNoEntry: false }) : e;
+      if (st === undefined && e.name.endsWith('.parquet')) throw new ArchiveError(`${p} links to ${fs.readlinkSync(p)}, which does not exist: a file of the archive is missing`);
+      if (st?.isDirectory()) walk(p);
+      else if (st?.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.')) out.push(p);
     }
   };
   if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) walk(dir);

@@ -158,3 +158,22 @@ describe('a run\'s manifest.json that is not one', () => {
     }
   });
 });
+
+describe('an archive put together from symbolic links', () => {
+  it('replays the files and folders they link to (skipped silently before), a link back up once, and names a link to nothing', () => {
+    const coinbase = path.join(dir, 'linked-coinbase');
+    expect(runCli(['import', COINBASE, '--format', 'cryptofeed', '--out', coinbase]).code).toBe(0);
+    const root = path.join(dir, 'linked');
+    fs.mkdirSync(path.join(root, 'venue=kraken'), { recursive: true });
+    fs.symlinkSync(path.join(coinbase, 'venue=coinbase'), path.join(root, 'venue=coinbase'));
+    const [kraken] = parquetUnder(krakenArchive()).filter((f) => f.startsWith('venue=kraken'));
+    fs.mkdirSync(path.join(root, path.dirname(kraken!)), { recursive: true });
+    fs.symlinkSync(path.join(krakenArchive(), kraken!), path.join(root, kraken!));
+    fs.symlinkSync(root, path.join(root, 'venue=kraken', 'loop'));
+    const r = runCli(['replay', '--from', root, '--out', path.join(dir, 'linked-out')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^replayed 10001 events/);
+    fs.symlinkSync(path.join(dir, 'nothing-here.parquet'), path.join(root, 'venue=kraken', 'gone.parquet'));
+    oneLine(runCli(['replay', '--from', root, '--out', path.join(dir, 'linked-out')]), 2, /gone\.parquet links to \S+nothing-here\.parquet, which does not exist: a file of the archive is missing$/);
+  });
+});
