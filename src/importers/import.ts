@@ -65,6 +65,13 @@ export const THREAD_FROM_BYTES = 256 << 20;
 
 export async function importRecordings(files: readonly string[], options: ImportOptions): Promise<ImportedSession[]> {
   for (const f of files) if (!fs.existsSync(f)) throw new ImportError(`no such file: ${f}`);
+  // A file named twice (a glob and a name, a link and its target) was imported twice: every event doubled.
+  const real = new Map<string, string>();
+  for (const f of files) {
+    const r = fs.realpathSync(f);
+    if (real.has(r)) throw new ImportError(`${f} is named twice (as ${real.get(r)} too): its events would be imported twice`);
+    real.set(r, f);
+  }
   if (fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) throw new ImportError(`${options.out} is a file, not an archive directory`);
   const text = files.reduce((n, f) => n + fs.statSync(f).size * (f.endsWith('.gz') ? 8 : 1), 0);
   // Into the archive a replay of --out reads: a record/import --out folder's raw/.

@@ -76,6 +76,8 @@ const cases: [string, string[], RegExp][] = [
   ['a simulate --disconnect-every of 0', ['simulate', '--disconnect-every', '0s'], /^tapedeck: bad --disconnect-every 0s \(a duration above 0, e\.g\. 1s\)$/],
   ['a simulate --host that resolves to nothing (getaddrinfo ENOTFOUND, exit 1, before)', ['simulate', '--port', '0', '--host', 'no-such-host.invalid'],
     /^tapedeck: host no-such-host\.invalid is not a name or address this machine can resolve \(choose another with --port\/--host\)$/],
+  ['an import naming one file twice (its events were imported twice)', ['import', junkLines, path.join(path.dirname(junkLines), '.', path.basename(junkLines)), '--format', 'cryptofeed', '--out', path.join(dir, 'twice')],
+    /COINBASE\.ws\.1\.0 is named twice \(as \S+COINBASE\.ws\.1\.0 too\): its events would be imported twice$/],
   ['an unknown import format', ['import', junkLines, '--format', 'tardis'], /unknown --format "tardis"/],
   ['a missing import file', ['import', path.join(dir, 'missing.gz'), '--format', 'hftbacktest'], /no such file/],
   ['an unknown command', ['frobnicate'], /Unknown argument|Unknown command/i],
