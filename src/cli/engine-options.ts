@@ -34,7 +34,7 @@ export interface EngineArgs {
 export function parseExchangeFees(spec: string, flag: string): Record<string, number> {
   const fees = parseFees(spec);
   for (const name of Object.keys(fees)) {
-    if (!isSupportedExchange(name) && !/^cryptocompare:[A-Za-z0-9]+$/.test(name)) throw new Error(`bad ${flag} ${JSON.stringify(spec)}: no exchange ${JSON.stringify(name)} (exchanges: ${EXCHANGE_IDS.join(', ')}, or cryptocompare:<Market>)`);
+    if (!isSupportedExchange(name) && !/^cryptocompare:\S+$/.test(name)) throw new Error(`bad ${flag} ${JSON.stringify(spec)}: no exchange ${JSON.stringify(name)} (exchanges: ${EXCHANGE_IDS.join(', ')}, or cryptocompare:<Market>)`);
   }
   return fees;
 }
