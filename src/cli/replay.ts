@@ -81,6 +81,11 @@ export const replayCommand: CommandModule<object, Args> = {
     const rate = Math.round(manifest.events / (elapsedMs / 1000));
     const tables = tableSummary(manifest);
     for (const line of undecodedLines(manifest.stats.undecodedFrames, manifest.stats.decode)) process.stderr.write(`tapedeck: warning: ${line}\n`);
+    // A range that misses the recording (a year typed wrong) is an empty run, not a silent one.
+    if (manifest.events === 0 && (startNs !== undefined || endNs !== undefined)) {
+      const range = [a.start !== undefined ? `from --start ${a.start}` : '', a.end !== undefined ? `before --end ${a.end}` : ''].filter(Boolean).join(' and ');
+      process.stderr.write(`tapedeck: warning: no event of ${a.from} was received ${range}: the outputs are empty\n`);
+    }
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s) → ${a.out}: ${tables}\n`);
     if (sink && written) {
       process.stdout.write(`${sinkSummary(sink, written)}\n`);

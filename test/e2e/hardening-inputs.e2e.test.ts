@@ -105,6 +105,19 @@ function krakenArchive(): string {
   return root;
 }
 
+describe('replay of a time range', () => {
+  it('that holds no event of the archive says so (a year typed wrong), and still writes its empty outputs', () => {
+    const archive = krakenArchive();
+    const r = runCli(['replay', '--from', archive, '--start', '2100-01-01', '--out', path.join(dir, 'range-empty')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`tapedeck: warning: no event of ${archive} was received from --start 2100-01-01: the outputs are empty`);
+    expect(r.stdout).toMatch(/^replayed 0 events/);
+    const some = runCli(['replay', '--from', archive, '--end', '2100-01-01', '--out', path.join(dir, 'range-all')]);
+    expect(some.code, some.stderr).toBe(0);
+    expect(some.stderr).not.toContain('the outputs are empty');
+  });
+});
+
 describe('a --strategy module', () => {
   // A folder with no package.json: Node takes a .ts file there for CommonJS.
   const mods = path.join(dir, 'strategies');
