@@ -87,7 +87,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const rawDir = path.join(o.out, 'raw');
   const spoolDir = path.join(o.out, 'spool');
   const unwritable = ensureWritableDir(o.out) ?? ensureWritableDir(spoolDir);
-  if (unwritable) throw new RecordError(`cannot write to --out ${o.out}: ${unwritable.what} (${unwritable.code})`);
+  // A --out that is a file (or lies under one) is the user's to correct, as bad input is (exit 2); a disk that refuses is the machine's (exit 1).
+  if (unwritable) throw new RecordError(`cannot write to --out ${o.out}: ${unwritable.what} (${unwritable.code})`, unwritable.code === 'ENOTDIR' ? 2 : 1);
   const session = o.session ?? sessionId();
   const { recovered, spool, spoolFile } = startSpool(spoolDir, rawDir, session, o.kafka !== undefined, say);
   if (o.kafka) spool.setMeta('kafka.prefix', o.kafka.prefix);

@@ -47,6 +47,8 @@ const cases: [string, string[], RegExp][] = [
   ['a record --metrics-port that is not a number', ['record', '--metrics-port', 'abc'], /bad --metrics-port "abc": not a number/],
   ['a record --metrics-port in use', ['record', '--metrics-port', busyPort, '--out', path.join(dir, 'busy'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
     new RegExp(`port ${busyPort} on 127\\.0\\.0\\.1 is in use \\(choose another with --metrics-port`)],
+  ['a record --out that is a file', ['record', '--exchanges', 'binance', '--out', junkLines, '--duration', '1s', '--metrics-port', '0', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
+    /^tapedeck: cannot write to --out .*: not a directory \(ENOTDIR\)$/],
   ['a record --metrics-port out of range', ['record', '--metrics-port', '-3'], /bad --metrics-port -3 \(0 to 65535/],
   ['a record of cryptocompare without an API key', ['record', '--exchanges', 'cryptocompare', '--out', path.join(dir, 'cc'), '--duration', '1s'], /^tapedeck: cryptocompare needs an API key: --api-key or \$CRYPTOCOMPARE_API_KEY$/],
   ['a record symbol neither BASE-QUOTE nor a market', ['record', '--exchanges', 'cryptocompare', '--api-key', 'k', '--symbols', 'Kraken~BTC~USD,BTC_USD', '--out', path.join(dir, 'cc'), '--duration', '1s'],
