@@ -30,6 +30,7 @@ export const importCommand: CommandModule<object, Args> = {
       const bad = s.badLines > 0 ? `; ${s.badLines} unreadable lines kept as error events` : '';
       const skipped = s.skipped > 0 ? `; ${s.skipped} recorder config lines skipped` : '';
       process.stdout.write(`imported ${s.session} (${s.exchange}): ${s.events} events (${kinds})${bad}${skipped} → ${s.files.length} file(s) in ${s.archive}\n`);
+      for (const line of s.cutShort) process.stderr.write(`tapedeck: warning: ${line}\n`);
       for (const line of s.notDecoded) process.stderr.write(`tapedeck: warning: ${line}\n`);
     }
   },

@@ -38,6 +38,8 @@ export interface ImportedSession {
   readonly byKind: Record<string, number>;
   readonly badLines: number;
   readonly skipped: number;
+  /** Files that could be read no further before their end (a gzip file cut short): which, where, and why. */
+  readonly cutShort: string[];
   readonly files: string[];
   /** The archive folder the files are in: `--out`, or the `raw/` folder inside it. */
   readonly archive: string;
@@ -175,6 +177,7 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
   const byKind: Record<string, number> = {};
   let badLines = 0;
   let skipped = 0;
+  const cutShort: string[] = [];
   /** Lines read before the first readable one (errors) or before a merge (cryptofeed). */
   const held: Pending[] = [];
   const merge = g.files.length > 1 && opts.format === 'cryptofeed';
@@ -200,8 +203,17 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
     for (const { file, conn } of g.files) {
       let lineNo = 0;
       let connNo = -1;
-      for await (const { lines, starts, bytes } of readLines(file)) {
+      for await (const { lines, starts, bytes, end } of readLines(file)) {
         stop.check(session, dry);
+        if (end !== undefined) {
+          // Kept as an error event where the file ends, as an unreadable line is: the archive says it too.
+          const why = `${path.basename(file)}: cut short after line ${lineNo} (${end}); the lines before it were imported`;
+          cutShort.push(why);
+          const bad: Pending = { kind: 'error', recvNs: lastNs ?? 0n, payload: '', meta: why, conn: conn || 'import' };
+          if (writer === undefined || merge) held.push(bad);
+          else emit(bad, bad.conn);
+          continue;
+        }
         if (writer instanceof ArchiveWriterThread) await writer.drained();
         for (let li = 0; li < lines.length; li++) {
           const line = lines[li]!;
@@ -252,7 +264,7 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
       for (const h of held.splice(0)) emit(h, h.conn);
     }
     const files = await writer!.close();
-    return { session, exchange: g.exchange, inputs: g.files.map((f) => f.file), events: seq, byKind, badLines, skipped, files, archive: opts.out, notDecoded: census.lines() };
+    return { session, exchange: g.exchange, inputs: g.files.map((f) => f.file), events: seq, byKind, badLines, skipped, cutShort, files, archive: opts.out, notDecoded: census.lines() };
   } catch (err) {
     await writer?.abort();
     throw err;
@@ -269,6 +281,8 @@ interface Lines {
   readonly starts: number[];
   /** The chunk's bytes when they are all ASCII: then a line's characters are its bytes, at the same places. */
   readonly bytes: Buffer | undefined;
+  /** After the last lines of a file that could be read no further (a gzip file cut short, or damaged): why. */
+  readonly end?: string;
 }
 
 /**
@@ -281,8 +295,11 @@ async function* readLines(file: string): AsyncGenerator<Lines> {
   let input: NodeJS.ReadableStream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   if (file.endsWith('.gz')) input = input.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
   let carry: Buffer = Buffer.alloc(0);
+  let read = false;
+  let end: string | undefined;
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
+      read ||= chunk.length > 0;
       const cut = chunk.lastIndexOf(10);
       if (cut < 0) {
         carry = Buffer.concat([carry, chunk]);
@@ -293,9 +310,13 @@ async function* readLines(file: string): AsyncGenerator<Lines> {
       yield splitLines(bytes);
     }
   } catch (err) {
-    throw new ImportError(`${file}: cannot read (${(err as Error).message})`);
+    // Nothing readable: not this format's file at all. Something read: a recording cut short
+    // (a collector that died mid-write) whose lines so far are kept, and its end said.
+    if (!read) throw new ImportError(`${file}: cannot read (${(err as Error).message})`);
+    end = (err as Error).message;
   }
   if (carry.length > 0) yield splitLines(carry);
+  if (end !== undefined) yield { lines: [], starts: [], bytes: undefined, end };
 }
 
 /**

@@ -60,4 +60,39 @@ describe('import hardening', () => {
     });
     expect(s!.byKind).toEqual({ frame: 99_573, rest: 1 });
   });
+
+  it.skipIf(!REAL)('keeps the readable start of a gzip file cut short (a collector that died mid-write), marks where it ends, warns, and goes on to the next file', () => {
+    const dir = tmpDir();
+    const [day1, day2] = ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => real(`binance/hftbacktest/${f}`)) as [string, string];
+    const whole = fs.readFileSync(day1);
+    const cutFile = path.join(dir, 'btcusdt_20240808.gz');
+    fs.writeFileSync(cutFile, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    // What a reader that stops at the cut gets (computed apart from tapedeck's reader): its whole lines, then a partial one.
+    const prefix = zlib.gunzipSync(fs.readFileSync(cutFile), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString('latin1');
+    const wholeLines = prefix.slice(0, prefix.lastIndexOf('\n')).split('\n');
+    const partial = prefix.slice(prefix.lastIndexOf('\n') + 1);
+    const out = path.join(dir, 'raw');
+    const r = runCli(['import', cutFile, day2, '--format', 'hftbacktest', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const lineNo = wholeLines.length + (partial === '' ? 0 : 1);
+    const said = r.stderr.trim().split('\n');
+    expect(said[0]).toBe(`tapedeck: warning: btcusdt_20240808.gz: cut short after line ${lineNo} (unexpected end of file); the lines before it were imported`);
+    expect(said.slice(1).every((l) => /^tapedeck: warning: \d+ binance frames? (was|were) not decoded/.test(l)), said.join('\n')).toBe(true);
+    return readArchiveEvents(out).then((evs) => {
+      const second = readLines(day2);
+      expect(evs.length, 'the readable lines, the partial one and the mark, then all of the next file').toBe(wholeLines.length + (partial === '' ? 0 : 1) + 1 + second.length);
+      const at = wholeLines.length;
+      evs.slice(0, at).forEach((e, i) => {
+        const w = wholeLines[i]!;
+        if (e.payload !== w.slice(w.indexOf(' ') + 1)) expect(e.payload, `line ${i + 1}`).toBe(w);
+      });
+      // The partial line is kept as it is (its JSON cut short: the replay's decoder will say so), then the mark.
+      if (partial !== '') expect(partial.endsWith(evs[at]!.payload), 'the partial line, kept').toBe(true);
+      const mark = evs[at + (partial === '' ? 0 : 1)]!;
+      expect(mark.kind).toBe('error');
+      expect(mark.meta).toBe(`btcusdt_20240808.gz: cut short after line ${lineNo} (unexpected end of file); the lines before it were imported`);
+      expect(evs.filter((e) => e.kind === 'error'), 'the one mark').toEqual([mark]);
+      expect(evs.slice(-second.length).map((e) => e.payload)).toEqual(second.map((w) => w.slice(w.indexOf(' ') + 1)));
+    });
+  });
 });
