@@ -35,12 +35,14 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 // Awaiting a promise that nothing will ever settle (a --strategy module whose top-level await
-// never ends) empties the event loop, and Node exits with code 13 without a word.
+// never ends) empties the event loop while the command is still running: Node would exit
+// with code 13, silently (Node 20) or with a multi-line warning (Node 22 and later). Caught
+// when the loop empties first ('beforeExit'), before either.
 let settled = false;
-process.on('exit', (code) => {
-  if ((code !== 13 && process.exitCode !== 13) || settled) return;
+process.on('beforeExit', () => {
+  if (settled) return;
   process.stderr.write('tapedeck: failed: stopped with nothing left to run while still waiting (a promise that never settles, e.g. a --strategy module\'s top-level await)\n');
-  process.exitCode = 1;
+  process.exit(1);
 });
 
 const args = attachDashValues(hideBin(process.argv));
