@@ -13,7 +13,7 @@ import { KafkaOrderError } from './kafka-partition.ts';
 import { checkOutputFolder, writeRun, type Manifest } from '../src/storage/run.ts';
 import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
 import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
-import { archiveRoot } from '../src/storage/archive-read.ts';
+import { archiveOf } from '../src/storage/archive-read.ts';
 import { ArchiveError } from '../src/storage/archive.ts';
 import { readArchiveThreaded } from './read-thread.ts';
 
@@ -85,14 +85,6 @@ interface Source {
   readonly total: number;
   readonly sessions: string[];
   readonly inputs: { file: string; sessions: string[] }[];
-}
-
-/** The archive a --from names: a folder's (archiveRoot), or the one a file sits in (`<archive>/venue=…/date=…/file`). */
-function archiveOf(from: string): string {
-  if (fs.statSync(from).isDirectory()) return archiveRoot(from);
-  const date = path.dirname(from);
-  const venue = path.dirname(date);
-  return path.basename(date).startsWith('date=') && path.basename(venue).startsWith('venue=') ? path.dirname(venue) : date;
 }
 
 async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {

@@ -26,6 +26,14 @@ export function archiveRoot(dir: string): string {
   return fs.existsSync(raw) && fs.statSync(raw).isDirectory() ? raw : dir;
 }
 
+/** The archive a replay's --from names: a folder's (archiveRoot), or the one a file of it sits in (LAYOUT). */
+export function archiveOf(from: string): string {
+  if (fs.statSync(from).isDirectory()) return archiveRoot(from);
+  const date = path.dirname(from);
+  const venue = path.dirname(date);
+  return path.basename(date).startsWith('date=') && path.basename(venue).startsWith('venue=') ? path.dirname(venue) : date;
+}
+
 /**
  * The `.parquet` files below `dir`, temp files skipped (none when `dir` does not exist).
  * Symbolic links are followed, to files and folders alike (an archive put together from
