@@ -16,6 +16,7 @@ import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
 import { archiveOf } from '../src/storage/archive-read.ts';
 import { ArchiveError } from '../src/storage/archive.ts';
 import { readArchiveThreaded } from './read-thread.ts';
+import { openDecodeCache, type DecodeCache, type DecodeCacheSettings } from './decode-cache.ts';
 
 export interface ReplayOptions {
   readonly from: string;
@@ -51,6 +52,8 @@ export interface ReplayOptions {
   readonly sinks?: readonly (OutputSink & { settle?: () => Promise<void>; lastRow?: () => void })[];
   /** Extra consumers of every LogEvent, after it is folded (the dashboard's connection health). */
   readonly taps?: readonly ((ev: LogEvent) => void)[];
+  /** The decoded-event cache of an archive replay (decode-cache.ts): where, or null for none; default: from the environment. */
+  readonly decodeCache?: DecodeCacheSettings | null;
 }
 
 /**
@@ -77,6 +80,8 @@ export interface ReplayResult {
   readonly manifest: Manifest;
   readonly tables: OutputTables;
   readonly elapsedMs: number;
+  /** The decoded-event cache (decode-cache.ts): `found` (the replay did not decode) or `written`; absent: none. */
+  readonly decodeCache?: 'found' | 'written';
 }
 
 interface Source {
@@ -85,6 +90,8 @@ interface Source {
   readonly total: number;
   readonly sessions: string[];
   readonly inputs: { file: string; sessions: string[] }[];
+  /** An archive's decoded-event cache, found or to write (decode-cache.ts). */
+  readonly cache?: DecodeCache;
 }
 
 async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
@@ -97,9 +104,13 @@ async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Sou
   }
   const sessionsOf = new Map<string, string[]>();
   for (const [s, files] of plan.sessions) for (const { file: f } of files) sessionsOf.set(f, [...(sessionsOf.get(f) ?? []), s]);
+  const cache = opts.decodeCache === null ? undefined : openDecodeCache(plan, range, warnOf(opts), opts.decodeCache);
+  // With the frames decoded already, only the recorder's gap notes need their payloads (the engine reads them).
+  const payloads = cache?.state === 'found' ? 'gaps' : 'all';
   return {
-    batches: readOnThread(opts, plan.rows) ? readArchiveThreaded(plan, range) : readArchiveBatches(plan, range), total: plan.rows, sessions: [...plan.sessions.keys()].sort(),
+    batches: readOnThread(opts, plan.rows) ? readArchiveThreaded(plan, range, { payloads }) : readArchiveBatches(plan, range, payloads), total: plan.rows, sessions: [...plan.sessions.keys()].sort(),
     inputs: [...sessionsOf.keys()].sort().map((f) => ({ file: path.relative(root, f) || path.basename(f), sessions: sessionsOf.get(f)! })),
+    ...(cache !== undefined ? { cache } : {}),
   };
 }
 
@@ -139,16 +150,27 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     // deeper in its partition than a bounded buffer can reorder: read the topic whole
     // instead, as before streaming, and say so. Nothing is written before the end of a run.
     if (!(err instanceof KafkaOrderError) || opts.group !== undefined || opts.kafkaWindow === Infinity) throw err;
-    (opts.warn ?? ((l: string) => process.stderr.write(`tapedeck: warning: ${l}\n`)))(`${err.message.replace(/; replay it from the Parquet archive$/, '')}; reading the whole topic into memory to replay it in order`);
+    warnOf(opts)(`${err.message.replace(/; replay it from the Parquet archive$/, '')}; reading the whole topic into memory to replay it in order`);
     return await replayOnce({ ...opts, kafkaWindow: Infinity });
   }
 }
+
+const warnOf = (opts: ReplayOptions): ((line: string) => void) => opts.warn ?? ((l: string) => process.stderr.write(`tapedeck: warning: ${l}\n`));
 
 async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
   const t0 = performance.now();
   const range = { ...(opts.startNs !== undefined ? { startNs: opts.startNs } : {}), ...(opts.endNs !== undefined ? { endNs: opts.endNs } : {}) };
   checkOutputFolder(opts.out);
   const source = opts.from.startsWith('kafka://') ? await kafkaSource(opts, range) : await archiveSource(opts, range);
+  try {
+    return await run(opts, source, t0);
+  } catch (err) {
+    source.cache?.abandon();
+    throw err;
+  }
+}
+
+async function run(opts: ReplayOptions, source: Source, t0: number): Promise<ReplayResult> {
   const collector = new TableCollector();
   const extra = opts.sinks ?? [];
   const sink: OutputSink = extra.length === 0 ? collector : {
@@ -157,7 +179,7 @@ async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
       for (const s of extra) s.emit(table, row);
     },
   };
-  const engine = makePipeline(opts.config, sink, opts.strategy);
+  const engine = makePipeline(opts.config, sink, opts.strategy, undefined, source.cache?.decoders);
   let first: bigint | undefined;
   let last: bigint | undefined;
   const lateness = opts.speed === 'max' ? undefined : new Lateness();
@@ -172,6 +194,8 @@ async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
     for (const x of extra) if (x.settle) await x.settle();
   }
   engine.finish();
+  // Before the manifest: a cache found gives the adapters' counts back here.
+  const cached = source.cache?.finish();
   if (extra.some((x) => x.lastRow)) {
     // The last rows go out now, and the sink's round trip runs beside the writing of the run's files (one turn of the event loop sends them).
     for (const x of extra) x.lastRow?.();
@@ -190,5 +214,5 @@ async function replayOnce(opts: ReplayOptions): Promise<ReplayResult> {
     lastNs: last,
     ...(opts.strategy ? { strategy: opts.strategy } : {}),
   });
-  return { manifest, tables: collector.tables, elapsedMs: performance.now() - t0 };
+  return { manifest, tables: collector.tables, elapsedMs: performance.now() - t0, ...(cached !== undefined ? { decodeCache: cached } : {}) };
 }

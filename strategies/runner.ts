@@ -35,13 +35,16 @@ export interface Pipeline {
 }
 
 /** `observe` sees every market event before the engine folds it (Engine's constructor). */
-export function makePipeline(cfg: EngineConfig, sink: OutputSink, setup?: StrategySetup, observe?: (m: MarketEvent) => void): Pipeline {
+export function makePipeline(cfg: EngineConfig, sink: OutputSink, setup?: StrategySetup, observe?: (m: MarketEvent) => void, decoders?: Decoders): Pipeline {
   if (setup === undefined) {
-    const engine = new Engine(cfg, sink, observe);
+    const engine = new Engine(cfg, sink, observe, decoders);
     return { onLog: (ev) => engine.onLog(ev), finish: () => engine.finish(), stats: engine.stats };
   }
-  return new StrategyRunner(cfg, sink, setup, observe);
+  return new StrategyRunner(cfg, sink, setup, observe, decoders);
 }
+
+/** The engine's adapters by exchange (Engine's constructor). */
+type Decoders = ConstructorParameters<typeof Engine>[3];
 
 class StrategyRunner implements Pipeline {
   private readonly engine: Engine;
@@ -52,7 +55,7 @@ class StrategyRunner implements Pipeline {
   private nextSampleNs: bigint | undefined;
   private readonly stepNs: bigint;
 
-  constructor(cfg: EngineConfig, private readonly sink: OutputSink, private readonly s: StrategySetup, observe?: (m: MarketEvent) => void) {
+  constructor(cfg: EngineConfig, private readonly sink: OutputSink, private readonly s: StrategySetup, observe?: (m: MarketEvent) => void, decoders?: Decoders) {
     this.execution = new Execution(s.execution);
     this.state = s.strategy.init(s.params);
     this.stepNs = BigInt(s.equityIntervalMs) * 1_000_000n;
@@ -67,7 +70,7 @@ class StrategyRunner implements Pipeline {
     this.engine = new Engine(cfg, tee, (m) => {
       observe?.(m);
       this.onMarket(m);
-    });
+    }, decoders);
   }
 
   get stats(): EngineStats {

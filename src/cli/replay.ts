@@ -67,7 +67,7 @@ export const replayCommand: CommandModule<object, Args> = {
     if (dash) process.stderr.write(`dashboard at ${dash.server.url}\n`);
     const sink = a.sink !== undefined ? await openSink(a.sink, config, (l) => process.stderr.write(`tapedeck: ${l}\n`)) : undefined;
     const bar = progressBar('replay');
-    const { manifest, elapsedMs } = await replay({
+    const { manifest, elapsedMs, decodeCache } = await replay({
       from: a.from, out: a.out, speed, config, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),
       onProgress: (done, total) => {
         bar.update(done, total);
@@ -86,7 +86,8 @@ export const replayCommand: CommandModule<object, Args> = {
       const range = [a.start !== undefined ? `from --start ${a.start}` : '', a.end !== undefined ? `before --end ${a.end}` : ''].filter(Boolean).join(' and ');
       process.stderr.write(`tapedeck: warning: no event of ${a.from} was received ${range}: the outputs are empty\n`);
     }
-    process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s) → ${a.out}: ${tables}\n`);
+    const cached = decodeCache === 'found' ? ', its frames decoded by an earlier replay' : '';
+    process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s${cached}) → ${a.out}: ${tables}\n`);
     if (sink && written) {
       process.stdout.write(`${sinkSummary(sink, written)}\n`);
       if (written.unwritten > 0) throw new Error(`cassandra: ${written.unwritten} rows could not be written (${sink.lastError}); the outputs are in ${a.out}`);

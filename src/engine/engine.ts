@@ -80,7 +80,11 @@ export class Engine {
    * `observe` sees every market event before the engine folds it (simulated execution
    * fills against quotes and trades there); it must not feed events back in.
    */
-  constructor(private readonly cfg: EngineConfig, private readonly sink: OutputSink, private readonly observe?: (m: MarketEvent) => void) {
+  constructor(
+    private readonly cfg: EngineConfig, private readonly sink: OutputSink, private readonly observe?: (m: MarketEvent) => void,
+    /** Each exchange's adapter (a replay's decoded-event cache hands its own: replayer/decode-cache.ts). */
+    private readonly decoders: (exchange: string) => Decoder | undefined = makeDecoder,
+  ) {
     this.arbitrage = new ArbitrageDetector(cfg.arbitrage);
     this.latenessUs = cfg.latenessMs * 1000;
   }
@@ -159,7 +163,7 @@ export class Engine {
   private exchange(name: string): PerExchange | undefined {
     let x = this.exchanges.get(name);
     if (x === undefined) {
-      const decoder = makeDecoder(name);
+      const decoder = this.decoders(name);
       if (decoder === undefined) return undefined;
       const own = this.newVenue();
       x = { name, decoder, venues: new Map([[name, own]]), own, touched: [], session: '' };

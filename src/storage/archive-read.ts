@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parquetMetadataAsync, parquetScan, type AsyncBuffer, type FileMetaData } from 'hyparquet';
-import { damage } from './archive-digest.ts';
+import { DATA_DIGEST_KEY, damage } from './archive-digest.ts';
 import { isLogKind, type LogEvent, type LogKind } from '../log/event.ts';
 import { ArchiveError } from './archive.ts';
 import { ARCHIVE_DECOMPRESSORS } from './codecs.ts';
@@ -88,6 +88,11 @@ export interface ArchiveFileHead {
   readonly rows: number;
   /** The first row as a LogEvent (the head of the file's stream). */
   readonly first: LogEvent;
+  /**
+   * What the file holds, in a word: its own DATA_DIGEST_KEY (bytes and SHA-256 of its pages),
+   * or for a file without one (another tool's), its size and modification time.
+   */
+  readonly identity: string;
 }
 
 /** An open archive file: its bytes as hyparquet reads them, and its footer. */
@@ -144,8 +149,9 @@ function notLogEvent(file: string, row: number, what: string): ArchiveError {
 
 /** Row count and first row of an archive file (undefined when it has no rows). */
 export async function archiveFileHead(file: string): Promise<ArchiveFileHead | undefined> {
-  const { metadata, close } = await open(file);
+  const { buf, metadata, close } = await open(file);
   close();
+  const identity = metadata.key_value_metadata?.find((e) => e.key === DATA_DIGEST_KEY)?.value ?? `${buf.byteLength}:${fs.statSync(file).mtimeMs}`;
   const rows = Number(metadata.num_rows);
   if (rows === 0) return undefined;
   for (const c of COLUMNS.slice(0, 3)) {
@@ -153,15 +159,22 @@ export async function archiveFileHead(file: string): Promise<ArchiveFileHead | u
   }
   let first: LogEvent | undefined;
   for await (const [ev] of archiveFileBatches(file, { limit: 1 })) first = ev;
-  return { file, rows, first: first! };
+  return { file, rows, first: first!, identity };
 }
+
+/**
+ * Which payloads a read gives: all of them, or only those of the recorder's `gap` events
+ * (the others empty) for a replay whose frames are decoded already (the decoded-event
+ * cache): the payload column, most of an archive's bytes, is then left compressed.
+ */
+export type Payloads = 'all' | 'gaps';
 
 /**
  * One archive file's LogEvents in file order, in batches of at most `batchRows`. Each row
  * group is read whole (one decompression per page), and events are made from it lazily;
  * `limit` stops after that many rows (a head read decodes only the first page).
  */
-export async function* archiveFileBatches(file: string, opts: { batchRows?: number; limit?: number } = {}): AsyncGenerator<LogEvent[]> {
+export async function* archiveFileBatches(file: string, opts: { batchRows?: number; limit?: number; payloads?: Payloads } = {}): AsyncGenerator<LogEvent[]> {
   const batchRows = opts.batchRows ?? BATCH_ROWS;
   let left = opts.limit ?? Number.POSITIVE_INFINITY;
   const { buf, metadata, close } = await open(file);
@@ -182,7 +195,7 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
         if (left <= 0) return;
         const to = Math.min(range.rowEnd, from + SLICE_ROWS, from + left);
         left -= to - from;
-        yield* sliceBatches(file, scan, from, to, batchRows);
+        yield* sliceBatches(file, scan, from, to, batchRows, opts.payloads ?? 'all');
       }
     }
   } finally {
@@ -193,10 +206,13 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
 /** Rows per read: a few pages of the payload column. */
 const SLICE_ROWS = 16_384;
 
-async function* sliceBatches(file: string, scan: Awaited<ReturnType<typeof parquetScan>>, from: number, to: number, batchRows: number): AsyncGenerator<LogEvent[]> {
+async function* sliceBatches(file: string, scan: Awaited<ReturnType<typeof parquetScan>>, from: number, to: number, batchRows: number, payloads: Payloads): AsyncGenerator<LogEvent[]> {
   let cols: unknown[][];
+  const read = (column: string): Promise<unknown> => scan.readColumn({ column, rowStart: from, rowEnd: to });
   try {
-    cols = (await Promise.all(COLUMNS.map((column) => scan.readColumn({ column, rowStart: from, rowEnd: to })))) as unknown[][];
+    cols = (await Promise.all(COLUMNS.map((column) => (column === 'payload' && payloads === 'gaps' ? [] : read(column))))) as unknown[][];
+    // Only the gaps' payloads wanted: the column is read when the slice has one.
+    if (payloads === 'gaps' && cols[5]!.includes('gap')) cols[6] = (await read('payload')) as unknown[];
   } catch (err) {
     throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
   }

@@ -46,6 +46,11 @@ const BIG = Number(process.env.TAPEDECK_BENCH_EVENTS ?? 10_000_000);
 const KAFKA_EVENTS = Number(process.env.TAPEDECK_BENCH_KAFKA_EVENTS ?? 1_000_000);
 const SKIP = new Set((process.env.TAPEDECK_BENCH_SKIP ?? '').split(',').filter(Boolean));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-'));
+// Every replay here decodes its frames (the decoded-event cache off, replayer/decode-cache.ts),
+// except in the rows that say they read the cache: those keep it in the bench's own folder.
+process.env.TAPEDECK_DECODE_CACHE = 'off';
+const CACHE = { dir: path.join(tmp, 'decoded'), capBytes: 2 ** 40 };
+const CACHE_ENV = { TAPEDECK_DECODE_CACHE: CACHE.dir };
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const row = (label: string, value: string): void => console.log(`${label.padEnd(56)} ${value}`);
 const mib = (kib: number): string => `${fmt(kib / 1024)} MiB`;
@@ -69,10 +74,10 @@ async function median<T>(runs: number, fn: () => Promise<T>, before?: () => void
 const cli = (args: string[], opts: { cpuProf?: string; env?: Record<string, string> } = {}): CliRun => runCli(args, tmp, opts);
 
 /** `before` runs ahead of each run, untimed (an import refuses an archive that holds its session: the folder is emptied). */
-function cliMedian(runs: number, args: string[], before?: () => void): { ms: number; rssKiB: number } {
+function cliMedian(runs: number, args: string[], before?: () => void, env?: Record<string, string>): { ms: number; rssKiB: number } {
   const all = Array.from({ length: runs }, () => {
     before?.();
-    return cli(args);
+    return cli(args, env !== undefined ? { env } : {});
   }).sort((a, b) => a.ms - b.ms);
   return all[Math.floor(runs / 2)]!;
 }
@@ -145,6 +150,18 @@ try {
   row('ratio replay (in process) / JSON.parse', `${(replayRate / parseRate).toFixed(2)}`);
   const ohlc = await median(3, () => replay({ from: archive, out: path.join(tmp, 'out-ohlc'), speed: 'max', config: OHLC_ONLY }));
   row('replay 1m OHLC only (Spark-comparable, in process)', `${fmt(ohlc.result.manifest.events / (ohlc.ms / 1000))} events/s`);
+  // The decoded-event cache: the first replay of an archive writes it, the next ones fold its market events.
+  const uncached = (): void => fs.rmSync(CACHE.dir, { recursive: true, force: true });
+  const writing = await median(3, () => replay({ from: archive, out: path.join(tmp, 'out-cw'), speed: 'max', config: DEFAULT_CONFIG, decodeCache: CACHE }), uncached);
+  row('replay writing the decoded-event cache (in process)', `${fmt(events / (writing.ms / 1000))} events/s, ${(writing.ms / rep.ms).toFixed(2)}× the time of the replay without (${(dirBytes(CACHE.dir) / 1e6).toFixed(2)} MB)`);
+  const warm = await median(3, () => replay({ from: archive, out: path.join(tmp, 'out-cr'), speed: 'max', config: DEFAULT_CONFIG, decodeCache: CACHE }));
+  if (warm.result.decodeCache !== 'found') throw new Error('bench: the replay did not read the decoded-event cache');
+  const warmRate = events / (warm.ms / 1000);
+  row('replay reading the decoded-event cache (in process)', `${fmt(warmRate)} events/s (goal ≥ 1M: ${(warmRate / 1e6).toFixed(2)}×), ${(warmRate / replayRate).toFixed(2)}× the replay without; ratio / JSON.parse ${(warmRate / parseRate).toFixed(2)} (goal ≥ 1.5)`);
+  const warmOhlc = await median(3, () => replay({ from: archive, out: path.join(tmp, 'out-cro'), speed: 'max', config: OHLC_ONLY, decodeCache: CACHE }));
+  row('  1m OHLC only, reading the cache (Spark-comparable)', `${fmt(events / (warmOhlc.ms / 1000))} events/s`);
+  const warmCli = cliMedian(3, ['replay', '--from', archive, '--out', path.join(tmp, 'out-cli-cr')], undefined, CACHE_ENV);
+  row('  whole CLI process, reading the cache', `${fmt(events / (warmCli.ms / 1000))} events/s (${(warmCli.ms / 1000).toFixed(2)} s, peak RSS ${mib(warmCli.rssKiB)})`);
   row('stage shares (one CLI replay, self time)', shares(archive));
 
   const jsonl = (await (async () => {
@@ -187,6 +204,17 @@ try {
     row('replay 1m OHLC only (Spark-comparable, whole CLI process)', `${fmt(gen.events / (o.ms / 1000))} events/s, peak RSS ${mib(o.rssKiB)}`);
     const pr = await jsonParseRate(dir);
     row('JSON.parse alone over the same frames', `${fmt(pr)} events/s; ratio replay / JSON.parse ${(fullRate / pr).toFixed(2)}`);
+    // The decoded-event cache: written by one replay, read by the next (medians of 3 reading).
+    cli(['replay', '--from', dir, '--out', `${dir}-out-cw`], { env: CACHE_ENV });
+    const warmRuns = [0, 1, 2].map((i) => cli(['replay', '--from', dir, '--out', `${dir}-out-cr${i}`], { env: CACHE_ENV })).sort((a, b) => a.ms - b.ms);
+    const warmRate = gen.events / (warmRuns[1]!.ms / 1000);
+    row('replay reading the decoded-event cache (whole CLI process)', `${fmt(warmRate)} events/s (goal ≥ 1M: ${(warmRate / 1e6).toFixed(2)}×), ${(warmRate / fullRate).toFixed(2)}× the replay without, peak RSS ${mib(warmRuns[1]!.rssKiB)}; ratio / JSON.parse ${(warmRate / pr).toFixed(2)}`);
+    const wo = cli(['replay', '--from', dir, '--out', `${dir}-out-cro`, '--windows', '1m', '--sma', '', '--ema', ''], { env: CACHE_ENV });
+    row('  1m OHLC only, reading the cache (Spark-comparable)', `${fmt(gen.events / (wo.ms / 1000))} events/s, peak RSS ${mib(wo.rssKiB)}`);
+    for (const k of size === 1_000_000 ? ['ma-cross', 'arb-taker'] : []) {
+      const b = cli(['backtest', '--strategy', k, '--from', dir, '--out', `${dir}-bt-cr-${k}`], { env: CACHE_ENV });
+      row(`  backtest ${k}, reading the cache (whole CLI process)`, `${fmt(gen.events / (b.ms / 1000))} events/s, ${(b.ms > 0 ? warmRuns[1]!.ms / b.ms : 0).toFixed(2)}× the cached replay`);
+    }
     if (size === 1_000_000) {
       row('stage shares (one CLI replay, self time)', shares(dir));
       // The archive read on its own thread vs in line with the fold: alternating runs, medians.

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { replay } from '../../replayer/replay.ts';
+import { replay, type ReplayOptions } from '../../replayer/replay.ts';
 import { writeSimulatedArchive } from '../../src/cli/demo.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from '../../src/engine/config.ts';
 import { ROOT } from '../helpers.ts';
@@ -14,8 +14,8 @@ export const GOLDEN_SESSION = path.join(ROOT, 'data/sessions/sim-7-3m');
 export const GOLDEN_FILE = path.join(ROOT, 'data/golden/sim-7-3m.json');
 export const GOLDEN_CONFIG: EngineConfig = { ...DEFAULT_CONFIG, intervalsMs: [10_000, 60_000] };
 
-export async function goldenDigests(out: string): Promise<Record<string, { rows: number; sha256: string }>> {
-  const { manifest } = await replay({ from: GOLDEN_SESSION, out, speed: 'max', config: GOLDEN_CONFIG });
+export async function goldenDigests(out: string, decodeCache: ReplayOptions['decodeCache'] = null): Promise<Record<string, { rows: number; sha256: string }>> {
+  const { manifest } = await replay({ from: GOLDEN_SESSION, out, speed: 'max', config: GOLDEN_CONFIG, decodeCache });
   return Object.fromEntries(Object.entries(manifest.tables).map(([t, r]) => [t, { rows: r.rows, sha256: r.sha256 }]));
 }
 
