@@ -160,10 +160,20 @@ export class DecodedPacker {
     head[1] = events;
     head[2] = tail.length;
     const v = views(bytes, layout);
-    v.callRecvNs.set(this.callRecvNs.subarray(0, calls));
-    v.ids.set(this.ids.subarray(0, events * IDS));
-    v.callSeq.set(this.callSeq.subarray(0, calls));
-    v.nums.set(this.nums.subarray(0, events * NUMS));
+    // Shaped for the compressor: receive times as their two 32-bit halves, the low ones as
+    // differences; ingest sequences as differences; each event field a column of its own.
+    const recv = new Uint32Array(this.callRecvNs.buffer, 0, 2 * calls);
+    let lo = 0;
+    let seq = 0;
+    for (let i = 0; i < calls; i++) {
+      v.recvLo[i] = (recv[2 * i]! - lo) >>> 0;
+      lo = recv[2 * i]!;
+      v.recvHi[i] = recv[2 * i + 1]!;
+      v.callSeq[i] = this.callSeq[i]! - seq;
+      seq = this.callSeq[i]!;
+    }
+    for (let f = 0; f < NUMS; f++) for (let e = 0; e < events; e++) v.nums[f * events + e] = this.nums[e * NUMS + f]!;
+    for (let f = 0; f < IDS; f++) for (let e = 0; e < events; e++) v.ids[f * events + e] = this.ids[e * IDS + f]!;
     v.callCount.set(this.callCount.subarray(0, calls));
     v.ex.set(this.ex.subarray(0, events));
     v.sym.set(this.sym.subarray(0, events));
@@ -196,7 +206,7 @@ interface Layout {
 
 /** Where each column starts: 8-byte columns first, then 4-byte, then bytes, then the JSON tail. */
 function chunkLayout(calls: number, events: number, tailBytes: number): Layout {
-  const sizes = [calls * 8, events * IDS * 8, calls * 8, events * NUMS * 8, calls * 4, events * 4, events * 4, events];
+  const sizes = [events * IDS * 8, calls * 8, events * NUMS * 8, calls * 4, calls * 4, calls * 4, events * 4, events * 4, events];
   const at: number[] = [];
   let p = HEAD_WORDS * 4;
   for (const s of sizes) {
@@ -210,14 +220,18 @@ function views(bytes: Uint8Array, l: Layout) {
   const b = bytes.buffer;
   const o = bytes.byteOffset;
   return {
-    callRecvNs: new BigInt64Array(b, o + l.at[0]!, l.calls),
-    ids: new BigInt64Array(b, o + l.at[1]!, l.events * IDS),
-    callSeq: new Float64Array(b, o + l.at[2]!, l.calls),
-    nums: new Float64Array(b, o + l.at[3]!, l.events * NUMS),
-    callCount: new Uint32Array(b, o + l.at[4]!, l.calls),
-    ex: new Uint32Array(b, o + l.at[5]!, l.events),
-    sym: new Uint32Array(b, o + l.at[6]!, l.events),
-    type: new Uint8Array(b, o + l.at[7]!, l.events),
+    /** Field-major: field f of event e at f × events + e. */
+    ids: new BigInt64Array(b, o + l.at[0]!, l.events * IDS),
+    /** Differences from the call before (the first from 0). */
+    callSeq: new Float64Array(b, o + l.at[1]!, l.calls),
+    nums: new Float64Array(b, o + l.at[2]!, l.events * NUMS),
+    /** The low halves as differences (mod 2^32) from the call before, the high halves as they are. */
+    recvLo: new Uint32Array(b, o + l.at[3]!, l.calls),
+    recvHi: new Uint32Array(b, o + l.at[4]!, l.calls),
+    callCount: new Uint32Array(b, o + l.at[5]!, l.calls),
+    ex: new Uint32Array(b, o + l.at[6]!, l.events),
+    sym: new Uint32Array(b, o + l.at[7]!, l.events),
+    type: new Uint8Array(b, o + l.at[8]!, l.events),
   };
 }
 
@@ -229,8 +243,12 @@ export class DecodedUnpacker {
   private readonly strings = new StringTable();
   private table: readonly string[] = [];
   private v: ReturnType<typeof views> | undefined;
+  /** The chunk's receive times and ingest sequences, rebuilt from their differences. */
+  private recvNs = new BigInt64Array(0);
+  private seq = new Float64Array(0);
   private text: string[] = [];
   private calls = 0;
+  private events = 0;
   private call = 0;
   private event = 0;
   private textAt = 0;
@@ -247,11 +265,25 @@ export class DecodedUnpacker {
     const head = new Uint32Array(bytes.buffer, bytes.byteOffset, HEAD_WORDS);
     const layout = chunkLayout(head[0]!, head[1]!, head[2]!);
     if (layout.size !== bytes.byteLength) throw new NotAligned(`a chunk of ${bytes.byteLength} bytes whose head says ${layout.size}`);
-    this.v = views(bytes, layout);
+    const v = (this.v = views(bytes, layout));
+    const calls = layout.calls;
+    this.recvNs = new BigInt64Array(calls);
+    this.seq = new Float64Array(calls);
+    const recv = new Uint32Array(this.recvNs.buffer);
+    let lo = 0;
+    let seq = 0;
+    for (let i = 0; i < calls; i++) {
+      lo = (lo + v.recvLo[i]!) >>> 0;
+      recv[2 * i] = lo;
+      recv[2 * i + 1] = v.recvHi[i]!;
+      seq += v.callSeq[i]!;
+      this.seq[i] = seq;
+    }
     const [fresh, text] = JSON.parse(new TextDecoder().decode(bytes.subarray(layout.tail))) as [string[], string[]];
     this.table = this.strings.add(fresh);
     this.text = text;
-    this.calls = layout.calls;
+    this.calls = calls;
+    this.events = layout.events;
     this.call = 0;
     this.event = 0;
     this.textAt = 0;
@@ -262,8 +294,8 @@ export class DecodedUnpacker {
     const v = this.v;
     const i = this.call;
     if (v === undefined || i >= this.calls) throw new NotAligned('more decode calls than were packed');
-    if (v.callRecvNs[i] !== ev.recvNs || v.callSeq[i] !== ev.ingestSeq) {
-      throw new NotAligned(`decode call ${i} was ${v.callSeq[i]} at ${v.callRecvNs[i]} ns, the replay's is ${ev.session}:${ev.ingestSeq} at ${ev.recvNs} ns`);
+    if (this.recvNs[i] !== ev.recvNs || this.seq[i] !== ev.ingestSeq) {
+      throw new NotAligned(`decode call ${i} was ${this.seq[i]} at ${this.recvNs[i]} ns, the replay's is ${ev.session}:${ev.ingestSeq} at ${ev.recvNs} ns`);
     }
     this.call++;
     const n = v.callCount[i]!;
@@ -280,20 +312,21 @@ export class DecodedUnpacker {
     const t = this.table;
     const exchange = t[v.ex[e]!]!;
     const symbol = t[v.sym[e]!]!;
-    const x = e * NUMS;
+    // Field f of event e: f × events + e.
+    const m = this.events;
     const nums = v.nums;
     switch (v.type[e]) {
       case TRADE:
         return {
-          type: 'trade', exchange, recvNs, at, symbol, tradeId: v.ids[e * IDS]!, price: nums[x]!, size: nums[x + 1]!,
-          side: nums[x + 3] === 1 ? 'buy' : 'sell', tsUs: nums[x + 2]!,
+          type: 'trade', exchange, recvNs, at, symbol, tradeId: v.ids[e]!, price: nums[e]!, size: nums[m + e]!,
+          side: nums[3 * m + e] === 1 ? 'buy' : 'sell', tsUs: nums[2 * m + e]!,
         };
       case QUOTE: {
-        const ts = nums[x + 4]!;
-        return { type: 'quote', exchange, recvNs, at, symbol, bid: nums[x]!, bidSize: nums[x + 1]!, ask: nums[x + 2]!, askSize: nums[x + 3]!, tsUs: Number.isNaN(ts) ? undefined : ts };
+        const ts = nums[4 * m + e]!;
+        return { type: 'quote', exchange, recvNs, at, symbol, bid: nums[e]!, bidSize: nums[m + e]!, ask: nums[2 * m + e]!, askSize: nums[3 * m + e]!, tsUs: Number.isNaN(ts) ? undefined : ts };
       }
       case GAP:
-        return { type: 'gap', exchange, recvNs, at, symbol, fromId: v.ids[e * IDS]!, toId: v.ids[e * IDS + 1]!, reason: this.text[this.textAt++]! };
+        return { type: 'gap', exchange, recvNs, at, symbol, fromId: v.ids[e]!, toId: v.ids[m + e]!, reason: this.text[this.textAt++]! };
       case GAP_FILLED:
         return { type: 'gap_filled', exchange, recvNs, at, symbol };
       case STATUS: {
