@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
 import { undecodedLines } from '../exchanges/undecoded.ts';
 import { parseUserTime } from '../log/time.ts';
-import { parseSpeed } from '../../replayer/pace.ts';
+import { SPEED_RANGE, speedOption } from './speed.ts';
 import { replay } from '../../replayer/replay.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { envSwitch, UserError, userInput } from './errors.ts';
@@ -47,12 +47,12 @@ export const replayCommand: CommandModule<object, Args> = {
     .option('from', { type: 'string', demandOption: true, describe: 'archive directory, one .parquet file, or kafka://host:port/topic' })
     .option('group', { type: 'string', describe: 'with kafka://: join this consumer group and replay the assigned partitions' })
     .option('out', { type: 'string', default: 'data/out/replay', describe: 'output directory' })
-    .option('speed', { type: 'string', default: 'max', describe: '1x, 50x, 0.5x, or max' })
+    .option('speed', { type: 'string', default: 'max', describe: `pace: a factor from ${SPEED_RANGE.min}x to ${SPEED_RANGE.max}x (1x, 50x, 0.5x), or max` })
     .option('start', { type: 'string', describe: 'first receive time to replay (ISO-8601)' })
     .option('end', { type: 'string', describe: 'receive time to stop before (ISO-8601)' })
     .option('sink', { type: 'string', describe: SINK_DESCRIPTION }))) as never,
   handler: async (a) => {
-    const speed = userInput(() => parseSpeed(a.speed));
+    const speed = speedOption(a.speed);
     const startNs = a.start !== undefined ? userInput(() => parseUserTime(a.start!)) : undefined;
     const endNs = a.end !== undefined ? userInput(() => parseUserTime(a.end!)) : undefined;
     if (startNs !== undefined && endNs !== undefined && startNs >= endNs) throw new UserError(`--start ${a.start} is not before --end ${a.end}: nothing to replay`);

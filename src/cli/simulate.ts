@@ -3,7 +3,7 @@ import { startSimulator } from '../../replayer/simulator/server.ts';
 import { parseDuration } from '../engine/config.ts';
 import { SIMULATED } from '../exchanges/registry.ts';
 import { parseExchanges } from './record.ts';
-import { parseSpeed } from '../../replayer/pace.ts';
+import { SPEED_RANGE, paceFactor } from './speed.ts';
 import { parseSliceBound, type SliceBound } from '../../replayer/simulator/archive-feed.ts';
 import { parseRate } from '../../replayer/simulator/flood.ts';
 import { selfSignedCert } from '../../replayer/simulator/tls.ts';
@@ -26,7 +26,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     .option('disconnect-every', { type: 'string', describe: 'force a disconnect of every exchange this often, e.g. 30s' })
     .option('log', { type: 'string', describe: 'append every frame sent and trade made to this JSON-lines file' })
     .option('from', { type: 'string', describe: 're-serve this raw archive instead of the synthetic market' })
-    .option('speed', { type: 'string', default: '1x', describe: 'pace of a re-served archive (1x, 50x, …)' })
+    .option('speed', { type: 'string', default: '1x', describe: `pace of a re-served archive: a factor from ${SPEED_RANGE.min}x to ${SPEED_RANGE.max}x (1x, 50x, …)` })
     .option('start', { type: 'string', describe: 'with --from: first receive time to serve (ISO-8601, or a time after the recording\'s first frame, e.g. 30s)' })
     .option('tls', { type: 'boolean', default: false, describe: 'serve https:// and wss:// with a self-signed certificate tapedeck makes (~/.tapedeck/tls; needs openssl)' })
     .option('end', { type: 'string', describe: 'with --from: receive time to stop before (ISO-8601, or e.g. 2m after the first frame)' }) as never,
@@ -37,8 +37,7 @@ export const simulateCommand: CommandModule<object, Args> = {
     const rate = a.rate !== undefined ? userInput(() => parseRate(a.rate!)) : undefined;
     if (rate !== undefined && a.from !== undefined) throw new UserError('--rate floods the synthetic market: it does not go with --from (use --speed)');
     const every = a['disconnect-every'] !== undefined ? aboveZero('--disconnect-every', a['disconnect-every'], userInput(() => parseDuration(a['disconnect-every']!))) : undefined;
-    const speed = userInput(() => parseSpeed(a.speed));
-    if (speed === 'max') throw new UserError('--speed max makes no sense for a live server: give a factor, e.g. 50x');
+    const speed = paceFactor(a.speed);
     if (a.from !== undefined) userInput(() => listArchiveFiles(a.from!));
     if (a.from === undefined && (a.start !== undefined || a.end !== undefined)) throw new UserError('--start and --end choose a slice of a recording: give --from');
     const slice = { ...(a.start !== undefined ? { start: sliceBound('--start', a.start) } : {}), ...(a.end !== undefined ? { end: sliceBound('--end', a.end) } : {}) };
