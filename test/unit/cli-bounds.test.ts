@@ -1,0 +1,49 @@
+/**
+ * The CLI's bounds on what would run without end: `--speed`'s range (its ends are factors a
+ * user may give, and `max` stays where it means something) and a `--sweep` grid's size.
+ */
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/cli/errors.ts';
+import { SPEED_RANGE, paceFactor, speedOption } from '../../src/cli/speed.ts';
+import { sweepGrid } from '../../src/cli/backtest.ts';
+
+describe('--speed', () => {
+  it.each([['0.01x', 0.01], ['0.5x', 0.5], ['1x', 1], ['50', 50], ['10000x', 10_000]])('takes %s, within the range', (text, want) => {
+    expect(speedOption(text)).toBe(want);
+    expect(paceFactor(text)).toBe(want);
+  });
+
+  it('keeps max for replay', () => expect(speedOption('max')).toBe('max'));
+
+  it.each(['0.0099x', '0.0000001x', '10000.5x', '1000000x'])('refuses %s, outside the range, naming it', (text) => {
+    const range = `a factor from ${SPEED_RANGE.min}x to ${SPEED_RANGE.max}x`;
+    expect(() => speedOption(text)).toThrow(new UserError(`bad --speed "${text}" (${range}, or max)`));
+    expect(() => paceFactor(text)).toThrow(new UserError(`bad --speed "${text}" (${range})`));
+  });
+});
+
+describe('--sweep', () => {
+  const values = (n: number): string => Array.from({ length: n }, (_, i) => i + 1).join(',');
+
+  it('takes a grid of up to 1,000 runs by default', () => {
+    expect(sweepGrid([`fast=${values(10)}`, `slow=${values(100)}`], 1_000)).toEqual({ fast: values(10).split(','), slow: values(100).split(',') });
+  });
+
+  it('refuses a larger grid before any run, saying how many runs it makes and the bound', () => {
+    expect(() => sweepGrid([`fast=${values(300)}`, `slow=${values(300)}`], 1_000))
+      .toThrow(new UserError('--sweep makes 90,000 runs (fast 300 × slow 300), more than 1,000: sweep fewer values, or allow them with --max-runs 90000'));
+  });
+
+  it('takes a larger grid when --max-runs allows it, and holds a smaller --max-runs', () => {
+    expect(Object.keys(sweepGrid([`fast=${values(300)}`, `slow=${values(300)}`], 90_000))).toEqual(['fast', 'slow']);
+    expect(() => sweepGrid(['fast=3,5', 'slow=10,20,30'], 4)).toThrow(new UserError('--sweep makes 6 runs (fast 2 × slow 3), more than 4 (--max-runs): sweep fewer values, or allow them with --max-runs 6'));
+  });
+
+  it('refuses a parameter swept twice (the second list replaced the first without a word)', () => {
+    expect(() => sweepGrid(['fast=3,5', 'slow=10', 'fast=8'], 1_000)).toThrow(new UserError('--sweep fast is given twice (fast=3,5 and fast=8): give its values once, e.g. fast=3,5,8'));
+  });
+
+  it.each([0, -1, 2.5])('refuses --max-runs %s', (n) => {
+    expect(() => sweepGrid([], n)).toThrow(new UserError(`bad --max-runs ${n} (a whole number of runs, 1 or more)`));
+  });
+});
