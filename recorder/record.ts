@@ -10,6 +10,7 @@ import { TableCollector, type OutputSink, type OutputTables, type TableName } fr
 import type { LogEvent, LogKind } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
+import { checkOutputFolder } from '../src/storage/out-folder.ts';
 import { removeSpool } from './archiver.ts';
 import { ArchiveRoller, InlineRoller } from './roller.ts';
 import { badSession, RecordError, sessionId, startSpool } from './session.ts';
@@ -86,6 +87,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   if (invalid) throw new RecordError(invalid, 2);
   const rawDir = path.join(o.out, 'raw');
   const spoolDir = path.join(o.out, 'spool');
+  checkOutputFolder(o.out);
   const unwritable = ensureWritableDir(o.out) ?? ensureWritableDir(spoolDir);
   // A --out that is a file (or lies under one) is the user's to correct, as bad input is (exit 2); a disk that refuses is the machine's (exit 1).
   if (unwritable) throw new RecordError(`cannot write to --out ${o.out}: ${unwritable.what} (${unwritable.code})`, unwritable.code === 'ENOTDIR' ? 2 : 1);

@@ -13,6 +13,7 @@ import { nsToIso } from '../log/time.ts';
 import { DecodeCensus } from '../exchanges/undecoded.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
 import { archiveRoot, sessionFiles } from '../storage/archive-read.ts';
+import { checkOutputFolder } from '../storage/out-folder.ts';
 import { ArchiveWriterThread } from './write-thread.ts';
 import { LineError, cryptofeedFileInfo, parseCryptofeedLine, parseHftbacktestLine, type ImportedLine } from './formats.ts';
 import { TapedeckError } from '../errors.ts';
@@ -74,7 +75,7 @@ export async function importRecordings(files: readonly string[], options: Import
     if (real.has(r)) throw new ImportError(`${f} is named twice (as ${real.get(r)} too): its events would be imported twice`);
     real.set(r, f);
   }
-  if (fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) throw new ImportError(`${options.out} is a file, not an archive directory`);
+  checkOutputFolder(options.out);
   const text = files.reduce((n, f) => n + fs.statSync(f).size * (f.endsWith('.gz') ? 8 : 1), 0);
   // Into the archive a replay of --out reads: a record/import --out folder's raw/.
   const opts = { ...options, out: archiveRoot(options.out), writeThread: options.writeThread ?? (text >= THREAD_FROM_BYTES && os.availableParallelism() > 1) };

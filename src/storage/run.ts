@@ -55,10 +55,7 @@ export interface RunInfo {
   readonly strategy?: { strategy: { name: string }; params: Record<string, unknown>; execution: unknown; equityIntervalMs: number };
 }
 
-/** Refuses, before a run starts, an output folder it could not write into at its end: one that is a file. */
-export function checkOutputFolder(out: string): void {
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new TapedeckError(`the output folder ${out} is a file`);
-}
+export { checkOutputFolder } from './out-folder.ts';
 
 /**
  * Writes a run's tables, then its manifest: the manifest is written last and an earlier

@@ -43,10 +43,12 @@ describe('import', () => {
     expect(sha(path.join(out, file!)), 'the archived session is untouched').toBe(before);
   });
 
-  it('refuses an --out that is a file in one line, exit 2', () => {
+  it('refuses an --out that is a file, or under one, in one line, exit 2, in the words replay and record use', () => {
     const file = path.join(dir, 'a-file');
     fs.writeFileSync(file, 'not a folder');
-    oneLine(runCli(['import', KRAKEN, '--format', 'cryptofeed', '--out', file]), 2, /a-file is a file, not an archive directory$/);
+    oneLine(runCli(['import', KRAKEN, '--format', 'cryptofeed', '--out', file]), 2, /^tapedeck: the output folder \S+a-file is a file$/);
+    // It made the archive's first folder under the file: ENOTDIR, exit 1.
+    oneLine(runCli(['import', KRAKEN, '--format', 'cryptofeed', '--out', path.join(file, 'raw')]), 2, /^tapedeck: the output folder \S+a-file\/raw is under a file, \S+a-file$/);
   });
 
   it('imports into the raw/ folder of a record --out folder, where a replay of it reads', () => {
