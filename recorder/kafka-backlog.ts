@@ -16,6 +16,7 @@ interface Item {
 
 export class KafkaBacklog {
   private readonly items: Item[];
+  private abandoned = false;
 
   constructor(kept: readonly KeptSpool[], private readonly o: KafkaForwarderOptions) {
     this.items = kept.map((k) => ({
@@ -29,11 +30,27 @@ export class KafkaBacklog {
     return this.items.reduce((n, it) => n + it.forwarders.reduce((m, f) => m + f.pending(), 0), 0);
   }
 
+  /** Events delivered so far, of every kept spool. */
+  delivered(): number {
+    return this.items.reduce((n, it) => n + it.forwarders.reduce((m, f) => m + f.delivered, 0), 0);
+  }
+
+  /** The stop gives up on the deliveries under way (see KafkaForwarder.abandon). */
+  abandon(): void {
+    this.abandoned = true;
+    for (const it of this.items) for (const f of it.forwarders) f.abandon();
+  }
+
+
   /** One round of delivery for every kept spool; false when the broker could not be reached. */
   async pump(maxBatches = 20): Promise<boolean> {
     let ok = true;
     for (const it of [...this.items]) {
-      for (const f of it.forwarders) if (f.pending() > 0 && !(await f.pump(maxBatches))) ok = false;
+      for (const f of it.forwarders) {
+        if (f.pending() > 0 && !(await f.pump(maxBatches))) ok = false;
+        // The stop gave up on this round and may have closed the spools.
+        if (this.abandoned) return false;
+      }
       if (it.forwarders.every((f) => f.pending() === 0)) await this.done(it);
     }
     return ok;

@@ -37,6 +37,10 @@ export class KafkaForwarder {
   private outputQueue: { topic: string; key: string; value: string }[] = [];
   private droppedOutputs = 0;
   delivered = 0;
+  /** Why the last delivery failed, for the stop's warning. */
+  lastError: string | undefined;
+  /** Set when a stop gives up on a delivery under way: that delivery then touches neither the spool nor the screen. */
+  private abandoned = false;
   /** Events too large for the broker: skipped in Kafka, kept in the archive, said aloud. */
   tooLarge = 0;
   readonly rawTopic: string;
@@ -93,6 +97,9 @@ export class KafkaForwarder {
           this.tooLarge++;
           this.o.say(`kafka: event ${this.session}#${batch[0]!.ingestSeq} (${batch[0]!.payload.length} bytes) is larger than the broker accepts; it is in the archive, not in ${this.rawTopic}`);
         }
+        // The stop gave up on this delivery and may have closed the spool: the batch counts as not
+        // delivered (the next run sends it again; readers drop the repeat by session and ingest_seq).
+        if (this.abandoned) return false;
         this.spool.setCursor('kafka', this.session, batch.at(-1)!.ingestSeq);
         this.delivered += batch.length;
         this.o.onDelivered?.(batch.length);
@@ -112,7 +119,9 @@ export class KafkaForwarder {
       this.down = false;
       return true;
     } catch (err) {
-      if (!this.down) this.o.say(`kafka: cannot deliver (${(err as Error).message}); events wait in the spool`);
+      if (this.abandoned) return false;
+      this.lastError = (err as Error).message;
+      if (!this.down) this.o.say(`kafka: cannot deliver (${this.lastError}); events wait in the spool`);
       this.down = true;
       await this.disconnect();
       return false;
@@ -125,6 +134,12 @@ export class KafkaForwarder {
 
   get isDown(): boolean {
     return this.down;
+  }
+
+  /** The stop gives up on the delivery under way (it goes on unawaited, touching nothing) and closes the producers. */
+  abandon(): void {
+    this.abandoned = true;
+    void this.disconnect();
   }
 
   async close(): Promise<void> {

@@ -60,6 +60,8 @@ export interface RecordOptions {
   readonly strategy?: StrategySetup;
   /** Also produce every LogEvent (and the live outputs) to Kafka. */
   readonly kafka?: { brokers: string[]; prefix: string; partitions: number };
+  /** Called once the live pipeline has emitted its last row: a sink may start its own closing beside the rest of the stop. */
+  readonly onLastRow?: () => void;
   /** Given the recorder's metrics once they exist (the dashboard reads its health from them). */
   readonly onMetrics?: (metrics: RecorderMetrics) => void;
 }
@@ -227,7 +229,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   timers.push(setInterval(() => {
     if (!roller.rolling) void archive();
   }, rollEvery));
-  const pump = kafka ? new KafkaPump(kafka, backlog, { commit, onPending: (n) => metrics.kafkaPending.set(n) }) : undefined;
+  const pump = kafka ? new KafkaPump(kafka, backlog, { commit, onPending: (n) => metrics.kafkaPending.set(n), say }) : undefined;
   pump?.start();
 
   /**
@@ -291,24 +293,22 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   for (const t of timers) clearInterval(t);
   pump?.stop();
   engine.finish();
+  o.onLastRow?.();
   await archive();
   await roller.close();
   if (fault) return stopOnFault(fault);
-  if (kafka && pump) {
-    await pump.finish(async () => {
-      const undelivered = kafka.pending();
-      if (undelivered > 0) say(`warning: ${undelivered} events were not delivered to Kafka; they are in the archive and stay in the spool ${spoolFile}`);
-      await kafka.close();
-    });
-    await backlog?.close();
-  }
+  const kafkaGaveUp = kafka && pump ? await pump.finish(() => kafka.close()) : undefined;
+  await backlog?.close();
   // When every consumer has everything, the spool file goes whole (deleting a minute of rows
   // one by one took seconds at a saturated stop); else what they have is pruned and it stays.
   const left = spool.countAfter(session, spool.deliveredUpTo(session, consumers));
+  const forKafka = kafka?.pending() ?? 0;
   if (left > 0) spool.prune(session, consumers);
   spool.close();
   if (left === 0) removeSpool(spoolFile);
-  else say(`warning: ${left} events stayed in the spool ${spoolFile}; the next record run recovers them`);
+  else if (forKafka === left) {
+    say(`warning: ${left} events were not delivered to Kafka (${kafka!.lastError ?? 'not reached'}; ${kafkaGaveUp ?? 'the stop gave up'}); they are in the archive ${rawDir} and stay in the spool ${spoolFile}, and the next \`tapedeck record --out ${o.out} --kafka ${o.kafka!.brokers.join(',')}\` delivers them`);
+  } else say(`warning: ${left} events stayed in the spool ${spoolFile}; the next record run recovers them`);
   const outDir = path.join(o.out, 'out', session);
   const manifest = writeRun(outDir, collector.tables, engine.stats, o.config, {
     command: 'record', sessions: [session],

@@ -20,7 +20,7 @@ import { liveView } from './live-view.ts';
 import { engineInfo, startDashboard, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
 import { recorderGauges } from '../ui/health.ts';
-import { CassandraSink, type CassandraTarget } from '../storage/cassandra.ts';
+import { CassandraSink, type CassandraTarget, type SinkReport } from '../storage/cassandra.ts';
 import { SINK_DESCRIPTION, sinkSummary, sinkTarget } from './sink-options.ts';
 
 interface Args extends EngineArgs, StrategyArgs, UiArgs {
@@ -69,7 +69,7 @@ export const recordCommand: CommandModule<object, Args> = {
     .option('topic-prefix', { type: 'string', default: 'tapedeck', describe: 'Kafka topics: <prefix>.raw, <prefix>.candles, …' })
     .option('partitions', { type: 'number', default: 4, describe: 'partitions of topics tapedeck creates' })
     .option('strategy', { type: 'string', describe: 'paper-trade this strategy live (see backtest)' })
-    .option('sink', { type: 'string', describe: `${SINK_DESCRIPTION} (rows wait in memory while it is away)` })))) as never,
+    .option('sink', { type: 'string', describe: `${SINK_DESCRIPTION} (rows wait on disk, in <out>/cassandra, while it is away)` })))) as never,
   handler: async (a) => {
     if (a.session !== undefined) {
       const bad = badSession(a.session);
@@ -89,18 +89,21 @@ export const recordCommand: CommandModule<object, Args> = {
     if (a.metrics) checkPort('--metrics-port', a['metrics-port']);
     if (!Number.isInteger(a.partitions) || a.partitions < 1) throw new UserError('bad --partitions (a positive integer)');
     const target = a.sink !== undefined ? sinkTarget(a.sink) : undefined;
+    const view = process.stdout.isTTY && !process.env.CI ? liveView(config) : undefined;
+    const say = (l: string): void => void (view ? view.say(l) : process.stderr.write(`${l}\n`));
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const view = process.stdout.isTTY && !process.env.CI ? liveView(config) : undefined;
     const dash = a.ui ? await startDashboard(new UiHub(engineInfo(exchanges.join(', '), 'record', config)), a) : undefined;
-    const say = (l: string): void => void (view ? view.say(l) : process.stderr.write(`${l}\n`));
     if (dash) say(`dashboard at ${dash.server.url}`);
     // Connected lazily and pumped beside the recording: Cassandra down never holds recording up;
     // what waits is kept on disk in the output folder, and the next record into it writes it.
     const cassandra = target ? pendingSink(target, config, say, path.join(a.out, 'cassandra', `${target.keyspace}.pending.sqlite`)) : undefined;
     cassandra?.start();
+    // Closed (its last rows written while Cassandra takes them) beside the rest of the stop, from the last row on.
+    let closing: Promise<SinkReport> | undefined;
+    const closeSink = (deadlineMs: number): Promise<SinkReport> | undefined => (closing ??= cassandra?.close(deadlineMs, { stallMs: SINK_STALL_MS }));
     const sinks = [...(view ? [view.sink] : []), ...(dash ? [dash.hub] : []), ...(cassandra ? [cassandra] : [])];
     const taps = [...(view ? [view.tap] : []), ...(dash ? [dash.hub.tap] : [])];
     const r = await record({
@@ -114,12 +117,13 @@ export const recordCommand: CommandModule<object, Args> = {
       ...(strategy ? { strategy: strategy.setup } : {}),
       sinks, taps,
       ...(dash ? { onMetrics: (m) => dash.hub.watchRecorder(() => recorderGauges(m.registry)) } : {}),
+      // Its rows are on disk meanwhile: waiting long for a Cassandra that is away would only hold the exit up.
+      onLastRow: () => void closeSink(10_000),
     }).catch(async (err: unknown) => {
-      await cassandra?.close(0);
+      await closeSink(0);
       return listenError(err, a['metrics-host'], a['metrics-port'], '--metrics-port/--metrics-host, or --no-metrics');
     });
-    // Its rows are on disk by then: waiting long for a Cassandra that is away would only hold the exit up.
-    const written = await cassandra?.close(10_000);
+    const written = await closeSink(10_000);
     view?.stop();
     dash?.hub.done();
     await dash?.close();
@@ -132,8 +136,14 @@ export const recordCommand: CommandModule<object, Args> = {
       if (written.unwritten > 0) process.stdout.write(`cassandra: ${written.unwritten} rows NOT written (${cassandra.lastError}); kept in ${written.keptIn}, the next record --out ${a.out} --sink … writes them (they are also in ${r.outDir})\n`);
     }
     if (r.kafka) process.stdout.write(`kafka: ${r.kafka.delivered} events delivered to ${r.kafka.topic}${r.kafka.undelivered > 0 ? `, ${r.kafka.undelivered} NOT delivered (kept in the spool and the archive)` : ''}\n`);
+    // Exit now: what a stop gave up on (a Kafka or Cassandra connection still being tried)
+    // holds nothing of the recording, and would hold the exit up.
+    process.exit(0);
   },
 };
+
+/** How long a stop waits on Cassandra without a row written (Kafka's is the same, recorder/kafka-pump.ts). */
+const SINK_STALL_MS = 3_000;
 
 /** `--symbols`' help: canonical assets, and the native symbols an exchange lets a user name (its spec's `named`). */
 function symbolsHelp(): string {

@@ -14,6 +14,7 @@ import type { CandleRow, OutputSink, OutputTables, TableName } from '../engine/r
 import { cqlEncoder } from './cassandra-encode.ts';
 import { PendingStore, type PendingRow } from './cassandra-pending.ts';
 import { canonicalRows, digestRows } from './outputs.ts';
+import { StopWait } from './stop-wait.ts';
 import { indicatorColumns, type Manifest } from './run.ts';
 import {
   SINK_TABLES, VIEW_TABLE, rowFromCassandra, tableSpec, viewRows, viewSpec, type CassandraTarget, type SinkTable, type WrittenTable,
@@ -174,6 +175,10 @@ export class CassandraSink implements OutputSink {
   private nextTryMs = 0;
   private lastPumpMs = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The rows a pump under way took from the queue (not from the pending file). */
+  private taken: Pending[] | undefined;
+  /** Set when close gives up on a pump under way. */
+  private abandoned = false;
   private readonly specs: Map<WrittenTable, { insert: string; partition: number[]; encode: (values: readonly unknown[]) => (Buffer | null)[]; params?: (row: Record<string, unknown>) => unknown[] }>;
   readonly written = Object.fromEntries([...SINK_TABLES, VIEW_TABLE].map((t) => [t, 0])) as Record<WrittenTable, number>;
   dropped = 0;
@@ -283,11 +288,13 @@ export class CassandraSink implements OutputSink {
     try {
       if (!this.client) await this.open();
     } catch (err) {
-      return this.failed(err);
+      return this.abandoned ? false : this.failed(err);
     }
+    if (this.abandoned) return false;
     const c = this.client!;
     const fromDisk = this.store && this.store.count() > 0 ? this.store.peek(20_000) : undefined;
     const take = fromDisk ? fromDisk.rows as Pending[] : this.queue.splice(0, 20_000);
+    if (!fromDisk) this.taken = take;
     const groups = new Map<string, Pending[]>();
     for (const p of take) {
       const g = groups.get(p.key);
@@ -317,6 +324,9 @@ export class CassandraSink implements OutputSink {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.o.maxInFlight ?? 16, units.length) }, worker));
+    this.taken = undefined;
+    // Given up on by close: the rows it took are back in the queue (or were never out of the file), and the file may be closed.
+    if (this.abandoned) return false;
     if (fromDisk) this.store!.settle(fromDisk.lastId, failed);
     else if (failed.length > 0) this.queue.unshift(...failed);
     if (failed.length > 0) {
@@ -330,6 +340,16 @@ export class CassandraSink implements OutputSink {
     return true;
   }
 
+  /** Close gives up on the pump under way: the rows it took from memory count as unwritten again, and it touches nothing more. */
+  private abandon(): void {
+    this.abandoned = true;
+    if (this.taken) this.queue.unshift(...this.taken);
+    this.taken = undefined;
+    const c = this.client;
+    this.client = undefined;
+    void c?.shutdown().catch(() => {});
+  }
+
   private failed(err: unknown): boolean {
     this.lastError = reason(err);
     if (!this.down) this.o.say(`cassandra: cannot write (${this.lastError}); rows wait ${this.store ? `in ${this.store.file}` : 'in memory'} (${this.pending()})`);
@@ -338,16 +358,32 @@ export class CassandraSink implements OutputSink {
     return false;
   }
 
-  /** Writes what is queued, trying until `deadlineMs` from now; then closes and says what is left. */
-  async close(deadlineMs = 30_000): Promise<SinkReport> {
+  /**
+   * Writes what is queued while the stop waits (StopWait: `deadlineMs` at most; with
+   * `stallMs`, no longer than that without a row written; not at all once `hurry` aborts);
+   * then closes and says what is left. A write given up on goes on unawaited and touches
+   * nothing: its rows are counted unwritten (and kept, with a pending file).
+   */
+  async close(deadlineMs = 30_000, o: { stallMs?: number; hurry?: AbortSignal } = {}): Promise<SinkReport> {
     clearInterval(this.timer);
-    const deadline = Date.now() + deadlineMs;
-    while (this.pending() > 0 && Date.now() < deadline) {
-      if (this.pumping) await this.pumping;
-      else if (!(await this.pump())) await new Promise((r) => setTimeout(r, 500));
+    const taken = (): number => Object.values(this.written).reduce((a, b) => a + b, 0);
+    const wait = new StopWait(taken, { maxMs: deadlineMs, stallMs: o.stallMs ?? deadlineMs, ...(o.hurry ? { hurry: o.hurry } : {}) });
+    if (this.pending() > 0 && o.stallMs !== undefined) {
+      this.o.say(`stopping: writing ${this.pending()} rows to Cassandra (up to ${deadlineMs / 1000} s while it takes them, ${o.stallMs / 1000} s if it takes none; Ctrl-C again to stop waiting: they stay in ${this.store?.file ?? 'the run\'s outputs'})`);
     }
-    await this.pumping;
-    await within(this.client?.shutdown() ?? Promise.resolve(), 5_000, 'closing').catch(() => {});
+    let gaveUp = false;
+    for (;;) {
+      const running = this.pumping ?? (this.pending() > 0 && wait.left() > 0 ? this.pump() : undefined);
+      if (running === undefined) break;
+      const r = await wait.wait(running);
+      if (r === undefined) {
+        gaveUp = true;
+        break;
+      }
+      if (!r.value) await wait.sleep(500);
+    }
+    if (gaveUp) this.abandon();
+    else await within(this.client?.shutdown() ?? Promise.resolve(), 5_000, 'closing').catch(() => {});
     const store = this.store;
     if (store) this.spill();
     const dropped = this.dropped + (store?.dropped ?? 0);

@@ -1,13 +1,14 @@
 /**
  * Hardening of `tapedeck record` (issue 10): a bad --session is refused at parse time,
  * a stop takes no longer than flushing does, and two recorders racing on one leftover
- * spool neither corrupt nor lose anything.
+ * spool neither corrupt nor lose anything. A stop gives up on a sink that takes nothing
+ * (saying what stayed where, and how to send it).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
-import { runCli, startCli, tmpDir } from '../helpers.ts';
+import { readArchiveEvents, runCli, startCli, tmpDir } from '../helpers.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -48,4 +49,36 @@ describe('stopping', () => {
     const ms = Date.now() - t0;
     expect(ms, 'a stop with nothing in flight takes well under docker stop\'s 10 s grace').toBeLessThan(4_000);
   }, 30_000);
+});
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Port 1 on loopback: nothing listens there, so Kafka and Cassandra refuse every connection. */
+const UNREACHABLE = ['--kafka', '127.0.0.1:1', '--sink', 'cassandra://127.0.0.1:1/ks'];
+
+/** The events of the recording, counted three ways: the summary line, the archive, and what the Kafka warning says stayed in the spool (its file there). */
+async function recorded(out: string, stdout: string, stderr: string): Promise<{ summary: number; archived: number; unsent: number; spool: string }> {
+  const lines = stderr.split('\n').filter((l) => /not delivered to Kafka|stayed in the spool/.test(l));
+  expect(lines, `one line says what Kafka did not get: ${stderr}`).toHaveLength(1);
+  const m = new RegExp(`^warning: (\\d+) events were not delivered to Kafka \\(.*ECONNREFUSED.*\\); they are in the archive \\S+ and stay in the spool (\\S+), and the next \`tapedeck record --out ${escape(out)} --kafka 127\\.0\\.0\\.1:1\` delivers them$`).exec(lines[0]!);
+  expect(m, lines[0]).not.toBeNull();
+  return {
+    summary: Number(/^recorded (\d+) events/m.exec(stdout)![1]), archived: (await readArchiveEvents(path.join(out, 'raw'))).length, unsent: Number(m![1]), spool: m![2]!,
+  };
+}
+
+describe('stopping with Kafka and Cassandra unreachable', () => {
+  it('gives up once nothing goes out, and says in one line what stayed in the spool and how to send it', async () => {
+    const out = tmpDir();
+    const rec = startCli(['record', '--out', out, '--duration', '2s', '--no-metrics', ...UNREACHABLE, ...endpoints()]);
+    expect(await rec.exited, rec.stderr).toBe(0);
+    // Before: each retry was given the whole 15 s (Kafka) and 10 s (Cassandra), one after the other: a 2 s recording took ~19 s to stop.
+    expect(rec.stderr, 'the stop says what it waits for, and how long').toMatch(/^stopping: delivering \d+ events to Kafka \(up to 15 s while it takes them, 3 s if it takes none; Ctrl-C again to stop waiting: they stay in the spool\)$/m);
+    expect(rec.stderr, 'and why it stopped waiting').toMatch(/not delivered to Kafka \(.*; nothing went out for 3 s of the stop\)/);
+    const n = await recorded(out, rec.stdout, rec.stderr);
+    expect(n.unsent, 'every event recorded waits in the spool for Kafka').toBe(n.summary);
+    expect(n.archived, 'and is in the archive').toBe(n.summary);
+    expect(fs.existsSync(n.spool), n.spool).toBe(true);
+    expect(rec.stderr).toMatch(/^stopping: writing \d+ rows to Cassandra \(up to 10 s while it takes them, 3 s if it takes none; Ctrl-C again to stop waiting: they stay in \S+ks\.pending\.sqlite\)$/m);
+    expect(rec.stdout).toMatch(/^cassandra: \d+ rows NOT written \(.*ECONNREFUSED.*\); kept in \S+ks\.pending\.sqlite, the next record --out /m);
+  }, 60_000);
 });
