@@ -55,9 +55,10 @@ export class SupervisedConnection {
    * saw our close are still arriving (a recorder that has fallen behind has seconds of them
    * in its socket): they are logged as they come, so the wait lasts while they flow, and
    * ends STOP_QUIET_MS after the last one if the close never comes. ws bounds the whole wait:
-   * 30 s after our close frame it drops the socket (logged as a close 1006).
+   * 30 s after our close frame it drops the socket (logged as a close 1006). `hurry` (a second
+   * Ctrl-C) drops it at once: the frames still on their way are not waited for.
    */
-  async stop(): Promise<void> {
+  async stop(hurry?: AbortSignal): Promise<void> {
     this.stopped = true;
     clearInterval(this.watchdog);
     clearTimeout(this.retry);
@@ -72,15 +73,20 @@ export class SupervisedConnection {
         quiet = this.lastHeardMs === heard ? quiet + 1 : 0;
         heard = this.lastHeardMs;
         if (quiet * STOP_TICK_MS < STOP_QUIET_MS) return;
-        ws.terminate();
-        end();
+        drop();
       }, STOP_TICK_MS);
       const end = (): void => {
         clearInterval(give);
+        hurry?.removeEventListener('abort', drop);
         resolve();
       };
+      // Dropped, the socket still emits its close (logged, 1006), which ends the wait: the
+      // close is logged before the recorder goes on to fold and write the last events.
+      const drop = (): void => ws.terminate();
       ws.once('close', end);
       ws.close(1000, 'recorder stopping');
+      if (hurry?.aborted) drop();
+      else hurry?.addEventListener('abort', drop, { once: true });
     });
   }
 

@@ -52,6 +52,14 @@ export interface RecordOptions {
   /** Extra consumers of every LogEvent as it is logged (Kafka). */
   readonly taps?: ((ev: LogEvent) => void)[];
   readonly signal?: AbortSignal;
+  /**
+   * A stop request while stopping (a second Ctrl-C): stop waiting on the network (the
+   * exchanges' close handshakes, backfills under way, Kafka); what was recorded is still
+   * written whole.
+   */
+  readonly hurry?: AbortSignal;
+  /** Called when the recording stops (`signal`, `durationMs`, a disk fault) and the stop begins. */
+  readonly onStopping?: () => void;
   readonly say?: (line: string) => void;
   readonly backoff?: { initialMs: number; maxMs: number };
   /** Override every venue's dead-connection silence limit. */
@@ -78,6 +86,8 @@ export interface RecordResult {
   readonly metricsUrl: string | undefined;
   /** Events delivered to Kafka, and the raw topic. */
   readonly kafka?: { topic: string; delivered: number; undelivered: number };
+  /** Backfills still under way when the stop stopped waiting for them: the trades of their gaps are not in the recording. */
+  readonly abandonedBackfills: number;
 }
 
 /** Ingest_seqs of delivered events each commit deletes from the spool at most (~20 ms of work; 400k a second). */
@@ -281,14 +291,19 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     o.signal?.addEventListener('abort', done, { once: true });
     halt.signal.addEventListener('abort', done, { once: true });
   });
+  o.onStopping?.();
   if (fault) return stopOnFault(fault);
 
   // Stop: close connections (their close events are logged), let backfills land, then fold
   // the last events and write everything. Nothing is logged after the engine finishes.
-  await Promise.all(conns.map((c) => c.stop()));
+  await Promise.all(conns.map((c) => c.stop(o.hurry)));
   let giveUp: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => (giveUp = setTimeout(r, 10_000)))]);
+  const hurried = new Promise((r) => (o.hurry?.aborted ? r(undefined) : o.hurry?.addEventListener('abort', r, { once: true })));
+  if (inflight.size > 0 && !o.hurry?.aborted) say(`stopping: waiting up to 10 s for ${inflight.size} backfill(s) under way (Ctrl-C again to stop waiting: the trades of their gaps would be missing)`);
+  await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => (giveUp = setTimeout(r, 10_000))), hurried]);
   clearTimeout(giveUp);
+  const abandonedBackfills = inflight.size;
+  if (abandonedBackfills > 0) say(`warning: ${abandonedBackfills} backfill(s) still under way were given up: the trades of their gaps are not in the recording`);
   stopping = true;
   for (const t of timers) clearInterval(t);
   pump?.stop();
@@ -297,7 +312,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   await archive();
   await roller.close();
   if (fault) return stopOnFault(fault);
-  const kafkaGaveUp = kafka && pump ? await pump.finish(() => kafka.close()) : undefined;
+  const kafkaGaveUp = kafka && pump ? await pump.finish(() => kafka.close(), o.hurry) : undefined;
   await backlog?.close();
   // When every consumer has everything, the spool file goes whole (deleting a minute of rows
   // one by one took seconds at a saturated stop); else what they have is pruned and it stays.
@@ -320,5 +335,6 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     session, archive: rawDir, outDir, manifest, archiveFiles, events: seq, metricsUrl,
     commitLatencyMs: latency.summary(),
     ...(kafka ? { kafka: { topic: kafka.rawTopic, delivered: kafka.delivered, undelivered: left } } : {}),
+    abandonedBackfills,
   };
 }

@@ -91,10 +91,7 @@ export const recordCommand: CommandModule<object, Args> = {
     const target = a.sink !== undefined ? sinkTarget(a.sink) : undefined;
     const view = process.stdout.isTTY && !process.env.CI ? liveView(config) : undefined;
     const say = (l: string): void => void (view ? view.say(l) : process.stderr.write(`${l}\n`));
-    const stop = new AbortController();
-    const onSignal = (): void => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const { stop, hurry, stopping } = stopSignals(a.out, say);
     const dash = a.ui ? await startDashboard(new UiHub(engineInfo(exchanges.join(', '), 'record', config)), a) : undefined;
     if (dash) say(`dashboard at ${dash.server.url}`);
     // Connected lazily and pumped beside the recording: Cassandra down never holds recording up;
@@ -103,14 +100,14 @@ export const recordCommand: CommandModule<object, Args> = {
     cassandra?.start();
     // Closed (its last rows written while Cassandra takes them) beside the rest of the stop, from the last row on.
     let closing: Promise<SinkReport> | undefined;
-    const closeSink = (deadlineMs: number): Promise<SinkReport> | undefined => (closing ??= cassandra?.close(deadlineMs, { stallMs: SINK_STALL_MS }));
+    const closeSink = (deadlineMs: number): Promise<SinkReport> | undefined => (closing ??= cassandra?.close(deadlineMs, { stallMs: SINK_STALL_MS, hurry }));
     const sinks = [...(view ? [view.sink] : []), ...(dash ? [dash.hub] : []), ...(cassandra ? [cassandra] : [])];
     const taps = [...(view ? [view.tap] : []), ...(dash ? [dash.hub.tap] : [])];
     const r = await record({
       exchanges, symbols, out: a.out, config, tickMs, endpoints: parseEndpoints(a.endpoint, exchanges), choices,
       ...(rollThread !== undefined ? { rollThread } : {}),
       metrics: a.metrics ? { host: a['metrics-host'], port: a['metrics-port'] } : null,
-      signal: stop.signal, say,
+      signal: stop, hurry, onStopping: stopping, say,
       ...(durationMs !== undefined ? { durationMs } : {}), ...(a.session !== undefined ? { session: a.session } : {}),
       ...(silenceMs !== undefined ? { silenceMs } : {}),
       ...(brokers ? { kafka: { brokers, prefix: a['topic-prefix'], partitions: a.partitions } } : {}),
@@ -136,14 +133,57 @@ export const recordCommand: CommandModule<object, Args> = {
       if (written.unwritten > 0) process.stdout.write(`cassandra: ${written.unwritten} rows NOT written (${cassandra.lastError}); kept in ${written.keptIn}, the next record --out ${a.out} --sink … writes them (they are also in ${r.outDir})\n`);
     }
     if (r.kafka) process.stdout.write(`kafka: ${r.kafka.delivered} events delivered to ${r.kafka.topic}${r.kafka.undelivered > 0 ? `, ${r.kafka.undelivered} NOT delivered (kept in the spool and the archive)` : ''}\n`);
-    // Exit now: what a stop gave up on (a Kafka or Cassandra connection still being tried)
-    // holds nothing of the recording, and would hold the exit up.
-    process.exit(0);
+    const code = hurry.aborted ? hurriedVerdict(hurry.reason as NodeJS.Signals, r.abandonedBackfills, r.kafka !== undefined || cassandra !== undefined) : 0;
+    // Exit now: what a stop gave up on (a Kafka or Cassandra connection still being tried, a
+    // backfill's request) holds nothing of the recording, and would hold the exit up.
+    process.exit(code);
   },
 };
 
 /** How long a stop waits on Cassandra without a row written (Kafka's is the same, recorder/kafka-pump.ts). */
 const SINK_STALL_MS = 3_000;
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
+
+/**
+ * Ctrl-C (or SIGTERM) stops the recording: everything is flushed and the stop waits a
+ * little for the network (the exchanges' closes, backfills, Kafka, Cassandra). One while
+ * stopping (the second, or the first after --duration) stops that waiting (`hurry`): what
+ * was recorded is still written whole, and what Kafka and Cassandra did not get stays in the
+ * spool and the pending file. One more exits at once.
+ */
+function stopSignals(out: string, say: (line: string) => void): { stop: AbortSignal; hurry: AbortSignal; stopping: () => void } {
+  const stop = new AbortController();
+  const hurry = new AbortController();
+  let stopping = false;
+  const on = (signal: NodeJS.Signals): void => {
+    if (!stopping && !stop.signal.aborted) return stop.abort(signal);
+    if (!hurry.signal.aborted) {
+      say(`${signal} while stopping: no more waiting for the network (exchanges, backfills, Kafka, Cassandra); writing what was recorded (once more to exit at once)`);
+      return hurry.abort(signal);
+    }
+    process.stderr.write(`tapedeck: ${signal} again: exited at once; the live outputs may not be written, and the next record run on --out ${out} recovers what its spool holds into the archive\n`);
+    process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return { stop: stop.signal, hurry: hurry.signal, stopping: () => void (stopping = true) };
+}
+
+/**
+ * The exit code after a stop signal while stopping, said in one line: 0 when everything
+ * recorded is on disk (what a sink did not get is kept to send later: nothing is lost),
+ * 128 + the signal's number when the stop gave something up (backfills under way: trades
+ * missing).
+ */
+function hurriedVerdict(signal: NodeJS.Signals, abandonedBackfills: number, sinks: boolean): number {
+  if (abandonedBackfills > 0) {
+    process.stderr.write(`tapedeck: ${signal} while stopping: ${abandonedBackfills} backfill(s) were given up, so the trades of their gaps are not in the recording; everything received is on disk\n`);
+    return 128 + (SIGNAL_NUMBERS[signal] ?? 0);
+  }
+  process.stderr.write(`tapedeck: ${signal} while stopping: stopped waiting for the network; everything recorded is on disk${sinks ? ' (what Kafka or Cassandra did not get is kept to send later, as said above)' : ''}\n`);
+  return 0;
+}
 
 /** `--symbols`' help: canonical assets, and the native symbols an exchange lets a user name (its spec's `named`). */
 function symbolsHelp(): string {

@@ -2,13 +2,16 @@
  * Hardening of `tapedeck record` (issue 10): a bad --session is refused at parse time,
  * a stop takes no longer than flushing does, and two recorders racing on one leftover
  * spool neither corrupt nor lose anything. A stop gives up on a sink that takes nothing
- * (saying what stayed where, and how to send it).
+ * (saying what stayed where, and how to send it), and a second Ctrl-C stops its waiting
+ * with an exit code that says whether anything was given up.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
-import { readArchiveEvents, runCli, startCli, tmpDir } from '../helpers.ts';
+import { readArchiveEvents, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -80,5 +83,53 @@ describe('stopping with Kafka and Cassandra unreachable', () => {
     expect(fs.existsSync(n.spool), n.spool).toBe(true);
     expect(rec.stderr).toMatch(/^stopping: writing \d+ rows to Cassandra \(up to 10 s while it takes them, 3 s if it takes none; Ctrl-C again to stop waiting: they stay in \S+ks\.pending\.sqlite\)$/m);
     expect(rec.stdout).toMatch(/^cassandra: \d+ rows NOT written \(.*ECONNREFUSED.*\); kept in \S+ks\.pending\.sqlite, the next record --out /m);
+  }, 60_000);
+
+  it.each([
+    ['a second Ctrl-C', []],
+    ['the first Ctrl-C after --duration', ['--duration', '1s']],
+  ])('%s while stopping stops the waiting: exit 0, everything recorded on disk, said in one line', async (_what, duration) => {
+    const out = tmpDir();
+    const rec = startCli(['record', '--out', out, '--no-metrics', ...duration, ...UNREACHABLE, ...endpoints()]);
+    await rec.waitFor(/kafka: cannot deliver/);
+    if (duration.length === 0) rec.child.kill('SIGINT');
+    await rec.waitFor(/stopping: delivering \d+ events to Kafka/);
+    rec.child.kill('SIGINT');
+    // Before: the second Ctrl-C killed the recorder (130) whatever was already safe on disk,
+    // and one after --duration only asked the stopping recorder to stop.
+    expect(await rec.exited, rec.stderr).toBe(0);
+    expect(rec.stderr.trim().split('\n').at(-1)).toBe('tapedeck: SIGINT while stopping: stopped waiting for the network; everything recorded is on disk (what Kafka or Cassandra did not get is kept to send later, as said above)');
+    expect(rec.stderr).toMatch(/not delivered to Kafka \(.*; a second Ctrl-C stopped the wait\)/);
+    const n = await recorded(out, rec.stdout, rec.stderr);
+    expect([n.unsent, n.archived], 'every event recorded is in the archive and waits in the spool for Kafka').toEqual([n.summary, n.summary]);
+    const outDir = /live outputs → (\S+):/.exec(rec.stdout)![1]!;
+    expect(fs.existsSync(path.join(outDir, 'manifest.json')), 'the live outputs were written whole').toBe(true);
+  }, 60_000);
+
+  it('a second Ctrl-C that gives up a backfill under way exits 130 and says its trades are missing', async () => {
+    // A REST server that takes the backfill's request and never answers it.
+    let asked = false;
+    const silent = http.createServer((req) => void (asked ||= req.url?.includes('historicalTrades') === true));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const rest = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/binance`;
+    const rec = startCli(['record', '--exchanges', 'binance', '--out', tmpDir(), '--no-metrics', '--endpoint', `binance=${sim.wsUrl('binance')},rest=${rest}`]);
+    try {
+      await rec.waitFor(/recording binance/);
+      // A trade dropped before the recorder's first one of its symbol is no gap: drop until one is seen (the backfill asks).
+      while (!asked) {
+        sim.control({ action: 'drop', exchange: 'binance', count: 1 });
+        await sleep(300);
+      }
+      rec.child.kill('SIGINT');
+      await rec.waitFor(/stopping: waiting up to 10 s for \d+ backfill\(s\) under way/);
+      rec.child.kill('SIGINT');
+      expect(await rec.exited, rec.stderr).toBe(130);
+      expect(rec.stderr.trim().split('\n').at(-1)).toMatch(/^tapedeck: SIGINT while stopping: \d+ backfill\(s\) were given up, so the trades of their gaps are not in the recording; everything received is on disk$/);
+      expect(rec.stdout, 'the recording was still written').toMatch(/^recorded \d+ events as /m);
+    } finally {
+      rec.child.kill('SIGKILL');
+      silent.closeAllConnections();
+      silent.close();
+    }
   }, 60_000);
 });
