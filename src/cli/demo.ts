@@ -13,6 +13,7 @@ import { SIMULATED } from '../exchanges/registry.ts';
 import { MAX_EXCHANGE_US, MIN_EXCHANGE_US } from '../exchanges/common.ts';
 import { UserError, userInput } from './errors.ts';
 import { parseExchanges } from './record.ts';
+import { checkOutputFolder } from '../storage/out-folder.ts';
 
 interface Args { out: string; minutes: number; seed: number; start: string; replay: boolean; exchanges: string }
 
@@ -115,6 +116,7 @@ export const demoCommand: CommandModule<object, Args> = {
       throw new UserError(`bad --start ${a.start} (the simulated session must lie within 2010-01-01 and 2100-01-01 UTC, the exchange times the engine accepts)`);
     }
     if (!Number.isSafeInteger(a.seed)) throw new UserError(`bad --seed ${a.seed} (a whole number)`);
+    checkOutputFolder(a.out);
     const raw = path.join(a.out, 'raw');
     const out = path.join(a.out, 'out');
     const n = writeSimulatedArchive(raw, { seed: a.seed, startMs, minutes: a.minutes, exchanges, faults: true });

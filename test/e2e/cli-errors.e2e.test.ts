@@ -75,6 +75,7 @@ const cases: [string, string[], RegExp][] = [
   ['a Kafka source whose port is not one', ['replay', '--from', 'kafka://127.0.0.1:99999/t'], /bad Kafka broker "127\.0\.0\.1:99999" \(use host:port/],
   ['a record --kafka whose port is not one (it recorded, then warned)', ['record', '--kafka', '127.0.0.1:99999', '--no-metrics', '--out', path.join(dir, 'kport'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
     /bad Kafka broker "127\.0\.0\.1:99999"/],
+  ['a demo --out that is a file (ENOTDIR, exit 1, before)', ['demo', '--minutes', '1', '--out', junkLines], /^tapedeck: the output folder \S+COINBASE\.ws\.1\.0 is a file$/],
   ['a demo --seed too large to be a session id (exit 1 before)', ['demo', '--seed', '1e30', '--out', path.join(dir, 'demo-seed')], /bad --seed 1e\+30 \(a whole number\)/],
   ['a demo --start whose exchange times the engine refuses (all decode errors before)', ['demo', '--start', '2200-01-01T00:00:00Z', '--out', path.join(dir, 'demo-start')],
     /bad --start 2200-01-01T00:00:00Z \(the simulated session must lie within 2010-01-01 and 2100-01-01 UTC/],
