@@ -6,7 +6,7 @@
  * can of each while Kafka takes it (StopWait: up to 15 s, but no more than 3 s without a
  * delivery, and not at all after a second Ctrl-C); what is left stays in the spools.
  */
-import { StopWait } from '../src/storage/stop-wait.ts';
+import { STALL_MS, StopWait } from '../src/storage/stop-wait.ts';
 import type { KafkaBacklog } from './kafka-backlog.ts';
 import type { KafkaForwarder } from './kafka-forwarder.ts';
 
@@ -14,11 +14,6 @@ const EVERY_MS = 100;
 const RETRY_MS = 1_000;
 /** The longest a stop delivers while Kafka takes what it is sent (a backlog after an outage). */
 const FINISH_MS = 15_000;
-/**
- * The longest a stop waits without a delivery: a retry or two of a broker that blinked
- * (the rounds retry every second), not the whole FINISH_MS for one that is gone.
- */
-const STALL_MS = 3_000;
 
 export class KafkaPump {
   private round_: Promise<void> | undefined;

@@ -22,6 +22,7 @@ import { UiHub } from '../ui/hub.ts';
 import { recorderGauges } from '../ui/health.ts';
 import { CassandraSink, type CassandraTarget, type SinkReport } from '../storage/cassandra.ts';
 import { SINK_DESCRIPTION, sinkSummary, sinkTarget } from './sink-options.ts';
+import { STALL_MS } from '../storage/stop-wait.ts';
 
 interface Args extends EngineArgs, StrategyArgs, UiArgs {
   strategy?: string;
@@ -100,7 +101,7 @@ export const recordCommand: CommandModule<object, Args> = {
     cassandra?.start();
     // Closed (its last rows written while Cassandra takes them) beside the rest of the stop, from the last row on.
     let closing: Promise<SinkReport> | undefined;
-    const closeSink = (deadlineMs: number): Promise<SinkReport> | undefined => (closing ??= cassandra?.close(deadlineMs, { stallMs: SINK_STALL_MS, hurry }));
+    const closeSink = (deadlineMs: number): Promise<SinkReport> | undefined => (closing ??= cassandra?.close(deadlineMs, { stallMs: STALL_MS, hurry }));
     const sinks = [...(view ? [view.sink] : []), ...(dash ? [dash.hub] : []), ...(cassandra ? [cassandra] : [])];
     const taps = [...(view ? [view.tap] : []), ...(dash ? [dash.hub.tap] : [])];
     const r = await record({
@@ -139,9 +140,6 @@ export const recordCommand: CommandModule<object, Args> = {
     process.exit(code);
   },
 };
-
-/** How long a stop waits on Cassandra without a row written (Kafka's is the same, recorder/kafka-pump.ts). */
-const SINK_STALL_MS = 3_000;
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
 

@@ -17,6 +17,13 @@ export interface StopWaitOptions {
   readonly now?: () => number;
 }
 
+/**
+ * How long a recorder's stop waits on a sink that takes nothing (Kafka's delivery, the
+ * Cassandra rows): a retry or two of one that blinked (they retry every second), not the
+ * 15 s or 10 s they get while they take what they are sent.
+ */
+export const STALL_MS = 3_000;
+
 const POLL_MS = 100;
 
 export class StopWait {
