@@ -61,7 +61,7 @@ export class KafkaPump {
     this.stop();
     this.finishing = true;
     const pending = this.pending();
-    if (pending > 0) this.o.say(`stopping: delivering ${pending} events to Kafka (up to ${FINISH_MS / 1000} s while it takes them, ${STALL_MS / 1000} s if it takes none; Ctrl-C again to stop waiting: they stay in the spool)`);
+    if (pending > 0) this.o.say(`stopping: delivering ${pending} events to Kafka (up to ${FINISH_MS / 1000} s while it takes them, ${STALL_MS / 1000} s if it takes none; Ctrl-C to stop waiting: they stay in the spool)`);
     const wait = new StopWait(() => this.session.delivered + (this.backlog?.delivered() ?? 0), { maxMs: FINISH_MS, stallMs: STALL_MS, ...(hurry ? { hurry } : {}) });
     const delivered = await this.deliver(wait, this.round_, () => this.session.pending() > 0, (n) => this.session.pump(n));
     // Given up on the round under way too, which may be delivering the backlog's events.

@@ -299,7 +299,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   await Promise.all(conns.map((c) => c.stop(o.hurry)));
   let giveUp: NodeJS.Timeout | undefined;
   const hurried = new Promise((r) => (o.hurry?.aborted ? r(undefined) : o.hurry?.addEventListener('abort', r, { once: true })));
-  if (inflight.size > 0 && !o.hurry?.aborted) say(`stopping: waiting up to 10 s for ${inflight.size} backfill(s) under way (Ctrl-C again to stop waiting: the trades of their gaps would be missing)`);
+  if (inflight.size > 0 && !o.hurry?.aborted) say(`stopping: waiting up to 10 s for ${inflight.size} backfill(s) under way (Ctrl-C to stop waiting: the trades of their gaps would be missing)`);
   await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => (giveUp = setTimeout(r, 10_000))), hurried]);
   clearTimeout(giveUp);
   const abandonedBackfills = inflight.size;

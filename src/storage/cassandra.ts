@@ -369,7 +369,7 @@ export class CassandraSink implements OutputSink {
     const taken = (): number => Object.values(this.written).reduce((a, b) => a + b, 0);
     const wait = new StopWait(taken, { maxMs: deadlineMs, stallMs: o.stallMs ?? deadlineMs, ...(o.hurry ? { hurry: o.hurry } : {}) });
     if (this.pending() > 0 && o.stallMs !== undefined) {
-      this.o.say(`stopping: writing ${this.pending()} rows to Cassandra (up to ${deadlineMs / 1000} s while it takes them, ${o.stallMs / 1000} s if it takes none; Ctrl-C again to stop waiting: they stay in ${this.store?.file ?? 'the run\'s outputs'})`);
+      this.o.say(`stopping: writing ${this.pending()} rows to Cassandra (up to ${deadlineMs / 1000} s while it takes them, ${o.stallMs / 1000} s if it takes none; Ctrl-C to stop waiting: they stay in ${this.store?.file ?? 'the run\'s outputs'})`);
     }
     let gaveUp = false;
     for (;;) {

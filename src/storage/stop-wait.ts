@@ -54,7 +54,7 @@ export class StopWait {
 
   /** Why it gave up (once `left()` is 0), in words for the user. */
   why(): string {
-    if (this.o.hurry?.aborted) return 'a second Ctrl-C stopped the wait';
+    if (this.o.hurry?.aborted) return 'a Ctrl-C while stopping ended the wait';
     if (this.now() >= this.startMs + this.o.maxMs) return `the stop waits ${this.o.maxMs / 1000} s at most`;
     return `nothing went out for ${this.o.stallMs / 1000} s of the stop`;
   }

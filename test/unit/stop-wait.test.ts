@@ -46,7 +46,7 @@ describe('StopWait', () => {
     expect(wait.left()).toBe(3_000);
     hurry.abort();
     expect(wait.left()).toBe(0);
-    expect(wait.why()).toBe('a second Ctrl-C stopped the wait');
+    expect(wait.why()).toBe('a Ctrl-C while stopping ended the wait');
   });
 
   it('hands back what it waited for, or nothing once it gave up (the real clock: a stall of 0)', async () => {
