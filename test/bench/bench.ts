@@ -46,9 +46,8 @@ const BIG = Number(process.env.TAPEDECK_BENCH_EVENTS ?? 10_000_000);
 const KAFKA_EVENTS = Number(process.env.TAPEDECK_BENCH_KAFKA_EVENTS ?? 1_000_000);
 const SKIP = new Set((process.env.TAPEDECK_BENCH_SKIP ?? '').split(',').filter(Boolean));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-bench-'));
-// Every replay here decodes its frames (the decoded-event cache off, replayer/decode-cache.ts),
-// except in the rows that say they read the cache: those keep it in the bench's own folder.
-process.env.TAPEDECK_DECODE_CACHE = 'off';
+// Every replay here decodes its frames (the decoded-event cache is off: timing.ts), except in
+// the rows that say they read the cache: those keep it in the bench's own folder.
 const CACHE = { dir: path.join(tmp, 'decoded'), capBytes: 2 ** 40 };
 const CACHE_ENV = { TAPEDECK_DECODE_CACHE: CACHE.dir };
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');

@@ -101,7 +101,8 @@ async function main(): Promise<void> {
     const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(ROOT, 'src/cli/tapedeck.mjs'), 'replay', '--from', archive, '--out', out, '--speed', 'max', ...rest], {
       stdio: ['ignore', 'inherit', 'inherit'],
       // Stages are named by source file: run the sources (through tsx), not the CLI's bundle of them.
-      env: { ...process.env, TAPEDECK_BUNDLE: '0' },
+      // A replay that decodes, unless TAPEDECK_DECODE_CACHE names a cache to profile a replay that reads one.
+      env: { TAPEDECK_DECODE_CACHE: 'off', ...process.env, TAPEDECK_BUNDLE: '0' },
     });
     const wallMs = performance.now() - t0;
     if (r.status !== 0) process.exit(r.status ?? 1);

@@ -3,6 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/**
+ * Every bench section, run in the bench or alone, measures replays that decode their frames:
+ * the decoded-event cache (replayer/decode-cache.ts) is off unless a row says it reads it
+ * (bench.ts keeps those caches in a folder of its own).
+ */
+process.env.TAPEDECK_DECODE_CACHE = 'off';
+
 /** What the bench sections share: how a row is printed, and the median wall time of a few runs. */
 export type Row = (label: string, value: string) => void;
 
