@@ -1,24 +1,26 @@
 /**
- * The decoded-event cache (issue 9): what the exchange adapters made of an archive's frames,
- * kept after a replay so that the next replay of the same archive folds without decoding.
- * Decoding is about three quarters of a replay's fold (test/bench/fold-bound.ts), and a user
- * replays one archive many times (backtests, sweeps, other windows, notebooks).
+ * The decoded-event cache (issue 9): a replay's events and what the exchange adapters made of
+ * them, kept after the replay so that the next replay of the same archive folds them without
+ * reading the archive or decoding. Decoding is about three quarters of a replay's fold
+ * (test/bench/fold-bound.ts), and a user replays one archive many times (backtests, sweeps,
+ * other windows, notebooks).
  *
- * What is kept is the sequence of decode calls the engine made, in order: for each, the
- * LogEvent's receive time and ingest sequence and the market events the adapter returned
- * (src/market/decoded-columns.ts), then each adapter's counts at the end. The engine makes
- * the same calls in the same order whenever it reads the same events in the same order, so
- * the cache is keyed by what decides them:
+ * What is kept (src/market/decoded-columns.ts): every LogEvent of the replay in its order,
+ * without the exchanges' text (frames, REST bodies: only the adapters read them), and for
+ * each one the engine handed an adapter, the market events it returned; then each adapter's
+ * counts at the end. The engine hands the adapters the same events in the same order
+ * whenever it folds the same events in the same order, so the cache is keyed by what decides
+ * them:
  * - the archive files' contents (each file's own page digest, tapedeck.data_sha256; size and
  *   modification time for a file without one) and the sessions and time range replayed;
- * - the adapters' code: a hash of every file under src/exchanges, src/market and src/log, so
- *   a changed adapter never reads a cache of the old one.
+ * - the adapters' code: a hash of every file under src/exchanges, src/market and src/log, and
+ *   of this one, so a changed adapter never reads a cache of the old one.
  * The engine's configuration does not decide what the adapters make, so one cache serves
  * every --windows, --rsi or strategy.
  *
  * A cache is written beside a replay that found none (to a temporary name, renamed once the
- * replay ended well), checked whole (its SHA-256) before it is used, and the replay checks
- * each call's time and sequence against the event in hand. Caches live in
+ * replay ended well), checked whole (its SHA-256) before it is used, and a replay reading it
+ * checks that each adapter call is for the event the cache says. Caches live in
  * `$XDG_CACHE_HOME/tapedeck/decoded` (`~/.cache/…`) or TAPEDECK_DECODE_CACHE (a folder, or
  * `off`), the least recently used removed beyond TAPEDECK_DECODE_CACHE_MB (default 4096).
  */
@@ -29,15 +31,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TapedeckError } from '../src/errors.ts';
 import { makeDecoder, type Decoder } from '../src/exchanges/registry.ts';
-import { DecodedPacker, DecodedUnpacker, NotAligned, NotPackable } from '../src/market/decoded-columns.ts';
-import { newCounts, type DecodeCounts } from '../src/market/events.ts';
+import type { LogEvent } from '../src/log/event.ts';
+import { DecodedPacker, DecodedUnpacker, NotPackable, type Unpacked } from '../src/market/decoded-columns.ts';
+import { newCounts, type DecodeCounts, type MarketEvent } from '../src/market/events.ts';
 import { ARCHIVE_DECOMPRESSORS, compressorsAt } from '../src/storage/codecs.ts';
 import type { ArchivePlan, TimeRange } from './read.ts';
 
 /** The file's first and last eight bytes. */
 const MAGIC = Buffer.from('TDDCv001');
-/** Decode calls per chunk: ~0.5 MB of columns before compression. */
-const CALLS_PER_CHUNK = 8192;
+/** LogEvents per chunk (read.ts's batches are as long): ~0.3 MB of columns before compression. */
+const EVENTS_PER_CHUNK = 4096;
 /** A chunk's head (its length before and after compression); the trailer's has a first word of END. */
 const END = 0xffffffff;
 /** ZSTD level of the chunks: the fastest (the cache is written during a replay, on its thread). */
@@ -66,7 +69,8 @@ function codeHash(): string | undefined {
   if (code !== undefined) return code ?? undefined;
   try {
     const src = fileURLToPath(new URL('../src/', import.meta.url));
-    const hash = createHash('sha256').update(MAGIC);
+    // This file too (what it writes around the columns), and the engine's (which events it hands the adapters).
+    const hash = createHash('sha256').update(fs.readFileSync(fileURLToPath(import.meta.url))).update(fs.readFileSync(path.join(src, 'engine', 'engine.ts')));
     for (const dir of ['exchanges', 'market', 'log']) {
       const files = (fs.readdirSync(path.join(src, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).sort();
       for (const f of files) hash.update(`${dir}/${f}\0`).update(fs.readFileSync(path.join(src, dir, f))).update('\0');
@@ -78,20 +82,27 @@ function codeHash(): string | undefined {
   return code ?? undefined;
 }
 
-/** The cache's name for a replay of `plan` over `range`. */
-export function decodeCacheKey(plan: ArchivePlan, range: TimeRange): string | undefined {
+/**
+ * What decides a replay of `plan` over `range` (`what`, kept in the cache and compared when
+ * it is found: a cache under another's name is not used) and the cache's name, its hash.
+ */
+export function decodeCacheKey(plan: ArchivePlan, range: TimeRange): { name: string; what: string } | undefined {
   const c = codeHash();
   if (c === undefined) return undefined;
   const files = [...plan.sessions.values()].flat().map((h) => h.identity).sort();
-  const what = { code: c, sessions: [...plan.sessions.keys()].sort(), files, start: range.startNs?.toString() ?? null, end: range.endNs?.toString() ?? null };
-  return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 40);
+  const what = JSON.stringify({ code: c, sessions: [...plan.sessions.keys()].sort(), files, start: range.startNs?.toString() ?? null, end: range.endNs?.toString() ?? null });
+  return { name: createHash('sha256').update(what).digest('hex').slice(0, 40), what };
 }
 
-/** A replay's side of the cache: the decoders the engine is to use, and what to do at the end. */
+/** A replay's side of the cache: where its events come from, the decoders the engine is to use, and what to do at the end. */
 export interface DecodeCache {
   /** `found`: the replay reads the cache; `writing`: it writes one. */
   readonly state: 'found' | 'writing';
   readonly file: string;
+  /** A cache found: the replay's events, read from it instead of the archive. */
+  readonly batches: AsyncIterable<LogEvent[]> | undefined;
+  /** A cache being written: sees each event of the replay, in order, before the engine folds it. */
+  readonly tap: ((ev: LogEvent) => void) | undefined;
   /** The engine's decoder of an exchange (undefined: tapedeck has none for it). */
   decoders(exchange: string): Decoder | undefined;
   /** The replay ended well: the adapters' counts restored (`found`) or the cache sealed (`written`; undefined: it could not be). */
@@ -109,18 +120,18 @@ export function openDecodeCache(plan: ArchivePlan, range: TimeRange, warn: (line
   if (settings === undefined) return undefined;
   const key = decodeCacheKey(plan, range);
   if (key === undefined) return undefined;
-  const file = path.join(settings.dir, `${key}.tddc`);
+  const file = path.join(settings.dir, `${key.name}.tddc`);
   if (fs.existsSync(file)) {
     try {
-      return found(file);
+      return found(file, key.what);
     } catch (err) {
-      warn(`the decoded-event cache ${file} is not whole (${(err as Error).message}): removed, decoding the archive again`);
+      warn(`the decoded-event cache ${file} cannot be used (${(err as Error).message}): removed, decoding the archive again`);
       fs.rmSync(file, { force: true });
     }
   }
   try {
     fs.mkdirSync(settings.dir, { recursive: true });
-    return writing(file, settings);
+    return writing(file, key.what, settings);
   } catch (err) {
     warn(`no decoded-event cache: cannot write in ${settings.dir} (${(err as Error).message}); set TAPEDECK_DECODE_CACHE to a folder that can, or to off`);
     return undefined;
@@ -146,7 +157,7 @@ function readAt(fd: number, at: number, length: number): Buffer {
 }
 
 /** A cache to read: checked whole (its digest), its counts read, its chunks read as the engine asks. */
-function found(file: string): DecodeCache {
+function found(file: string, what: string): DecodeCache {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -157,11 +168,13 @@ function found(file: string): DecodeCache {
     const hash = createHash('sha256');
     for (const b of blocks(fd, 0, bodyEnd)) hash.update(b);
     if (!hash.digest().equals(readAt(fd, bodyEnd, 32))) throw new Error('its SHA-256 differs from the one it was written with');
-    // The trailer: END, its length, the counts (JSON), just before the digest.
+    // The trailer: END, what decides the replay and the counts (JSON), its length, just before the digest.
     const tailLength = readAt(fd, bodyEnd - 4, 4).readUInt32LE(0);
     const trailerAt = bodyEnd - 4 - tailLength - 4;
     if (trailerAt < MAGIC.length || readAt(fd, trailerAt, 4).readUInt32LE(0) !== END) throw new Error('its trailer is not where it should be');
-    const counts = JSON.parse(readAt(fd, trailerAt + 4, tailLength).toString('utf8')) as Record<string, DecodeCounts>;
+    const trailer = JSON.parse(readAt(fd, trailerAt + 4, tailLength).toString('utf8')) as { what: string; counts: Record<string, DecodeCounts> };
+    if (trailer.what !== what) throw new Error('it was written for another replay: other archive files, sessions, range or code');
+    const counts = trailer.counts;
     const now = new Date();
     fs.utimesSync(file, now, now);
     return reading(file, fd, trailerAt, counts);
@@ -174,6 +187,9 @@ function found(file: string): DecodeCache {
 function reading(file: string, fd: number, end: number, counts: Record<string, DecodeCounts>): DecodeCache {
   const unpacker = new DecodedUnpacker();
   const mine = new Map<string, DecodeCounts>();
+  /** What the adapters made of the events given out, those the engine has not asked for yet, in order. */
+  const queue: { ev: LogEvent; out: MarketEvent[] }[] = [];
+  let head = 0;
   let at = MAGIC.length;
   let closed = false;
   const close = (): void => {
@@ -185,27 +201,41 @@ function reading(file: string, fd: number, end: number, counts: Record<string, D
     fs.rmSync(file, { force: true });
     throw new TapedeckError(`the decoded-event cache ${file} does not match this replay (${why}); it was removed: run the replay again`, 1);
   };
-  const nextChunk = (): boolean => {
-    if (at >= end) return false;
-    const head = readAt(fd, at, 8);
-    const raw = head.readUInt32LE(0);
-    const z = head.readUInt32LE(4);
-    unpacker.load(decompress(readAt(fd, at + 8, z), raw));
-    at += 8 + z;
-    return true;
-  };
-  const decode = (ev: Parameters<Decoder['decode']>[0]) => {
-    try {
-      while (unpacker.left === 0) if (!nextChunk()) throw new NotAligned('more decode calls than were kept');
-      return unpacker.next(ev);
-    } catch (err) {
-      if (err instanceof NotAligned) return mismatch(err.message);
-      throw err;
+  const decode = (ev: LogEvent): MarketEvent[] => {
+    const next = queue[head];
+    if (next === undefined || next.ev !== ev) {
+      return mismatch(`the engine asked an adapter about ${ev.session}:${ev.ingestSeq} at ${ev.recvNs} ns, the cache has ${next === undefined ? 'nothing more' : `${next.ev.session}:${next.ev.ingestSeq}`} next`);
     }
+    queue[head++] = undefined as never;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    }
+    return next.out;
   };
+  async function* batches(): AsyncGenerator<LogEvent[]> {
+    while (at < end) {
+      const h = readAt(fd, at, 8);
+      const raw = h.readUInt32LE(0);
+      const z = h.readUInt32LE(4);
+      let chunk: Unpacked;
+      try {
+        chunk = unpacker.unpack(decompress(readAt(fd, at + 8, z), raw));
+      } catch (err) {
+        return mismatch((err as Error).message);
+      }
+      at += 8 + z;
+      chunk.decoded.forEach((out, i) => {
+        if (out !== undefined) queue.push({ ev: chunk.events[i]!, out });
+      });
+      yield chunk.events;
+    }
+  }
   return {
     state: 'found',
     file,
+    batches: batches(),
+    tap: undefined,
     decoders(exchange) {
       if (makeDecoder(exchange) === undefined) return undefined;
       const c = newCounts();
@@ -213,7 +243,7 @@ function reading(file: string, fd: number, end: number, counts: Record<string, D
       return { decode, counts: c };
     },
     finish() {
-      if (unpacker.left > 0 || at < end) mismatch('fewer decode calls than were kept');
+      if (at < end || head < queue.length) mismatch('the replay ended before the cache did');
       const names = [...mine.keys()].sort();
       if (JSON.stringify(names) !== JSON.stringify(Object.keys(counts).sort())) mismatch(`exchanges ${names.join(',')} against ${Object.keys(counts).sort().join(',')}`);
       for (const [name, c] of mine) {
@@ -230,8 +260,8 @@ function reading(file: string, fd: number, end: number, counts: Record<string, D
   };
 }
 
-/** A cache to write while the replay decodes: its decoders are the registry's, each call kept. */
-function writing(file: string, settings: DecodeCacheSettings): DecodeCache {
+/** A cache to write while the replay reads and decodes: it sees every event (`tap`), and its decoders are the registry's, each answer kept. */
+function writing(file: string, what: string, settings: DecodeCacheSettings): DecodeCache {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fd = fs.openSync(tmp, 'wx');
   const hash: Hash = createHash('sha256');
@@ -259,10 +289,26 @@ function writing(file: string, settings: DecodeCacheSettings): DecodeCache {
     open = false;
     fs.rmSync(tmp, { force: true });
   };
+  const keeping = (f: () => void): void => {
+    if (failed !== undefined) return;
+    try {
+      f();
+    } catch (err) {
+      if (!(err instanceof NotPackable)) throw err;
+      failed = err.message;
+    }
+  };
   write(MAGIC);
   return {
     state: 'writing',
     file,
+    batches: undefined,
+    tap(ev) {
+      keeping(() => {
+        if (packer.size >= EVENTS_PER_CHUNK) flush();
+        packer.event(ev);
+      });
+    },
     decoders(exchange) {
       const d = makeDecoder(exchange);
       if (d === undefined) return undefined;
@@ -271,15 +317,7 @@ function writing(file: string, settings: DecodeCacheSettings): DecodeCache {
         counts: d.counts,
         decode(ev) {
           const out = d.decode(ev);
-          if (failed === undefined) {
-            try {
-              packer.add(ev, out);
-              if (packer.calls >= CALLS_PER_CHUNK) flush();
-            } catch (err) {
-              if (!(err instanceof NotPackable)) throw err;
-              failed = err.message;
-            }
-          }
+          keeping(() => packer.decoded(ev, out));
           return out;
         },
       };
@@ -289,10 +327,10 @@ function writing(file: string, settings: DecodeCacheSettings): DecodeCache {
         drop();
         return undefined;
       }
-      if (packer.calls > 0) flush();
+      if (packer.size > 0) flush();
       const counts: Record<string, DecodeCounts> = {};
       for (const [name, d] of decoders) counts[name] = d.counts;
-      const tail = Buffer.from(JSON.stringify(counts), 'utf8');
+      const tail = Buffer.from(JSON.stringify({ what, counts }), 'utf8');
       write(u32s(END));
       write(tail);
       write(u32s(tail.length));

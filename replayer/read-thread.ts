@@ -12,7 +12,6 @@
  */
 import type { LogEvent } from '../src/log/event.ts';
 import { ArchiveError } from '../src/storage/archive.ts';
-import type { Payloads } from '../src/storage/archive-read.ts';
 import type { ArchivePlan, TimeRange } from './read.ts';
 import { WireDecoder, type ReadThreadInput, type WireMessage } from './read-wire.ts';
 import { READER_HEAP, startReaderThread } from './reader-thread.ts';
@@ -21,9 +20,9 @@ import { READER_HEAP, startReaderThread } from './reader-thread.ts';
  * The archive in replay order, as read.ts's readArchiveBatches gives it, read on a worker
  * thread. The worker stops when the stream ends, fails, or the consumer stops early.
  */
-export async function* readArchiveThreaded(plan: ArchivePlan, range: TimeRange = {}, opts: { heapMb?: number; payloads?: Payloads } = {}): AsyncGenerator<LogEvent[]> {
+export async function* readArchiveThreaded(plan: ArchivePlan, range: TimeRange = {}, opts: { heapMb?: number } = {}): AsyncGenerator<LogEvent[]> {
   const heap = { ...READER_HEAP, ...(opts.heapMb !== undefined ? { maxOldGenerationSizeMb: opts.heapMb } : {}) };
-  const workerData: ReadThreadInput = { plan, range, payloads: opts.payloads ?? 'all' };
+  const workerData: ReadThreadInput = { plan, range };
   const thread = startReaderThread<WireMessage>(
     new URL('./read-thread.worker.ts', import.meta.url), new URL('./read-thread.worker.mjs', import.meta.url), workerData, heap, 'the archive reader thread',
     (mb) => new ArchiveError(`the archive reader thread ran out of its ${mb} MB heap (rows larger than tapedeck writes?); replay with TAPEDECK_READ_THREAD=0 to read in line`),

@@ -7,13 +7,13 @@ import { readArchiveBatches } from './read.ts';
 import { WireEncoder, creditGate, wireError, type ReadThreadInput, type WireMessage } from './read-wire.ts';
 
 const port = parentPort!;
-const { plan, range, payloads } = workerData as ReadThreadInput;
+const { plan, range } = workerData as ReadThreadInput;
 const credit = creditGate(port);
 
 const encoder = new WireEncoder();
 const post = (m: WireMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 try {
-  for await (const events of readArchiveBatches(plan, range, payloads)) {
+  for await (const events of readArchiveBatches(plan, range)) {
     if (events.length === 0) continue;
     await credit();
     const { batch, transfer } = encoder.encode(events);

@@ -7,7 +7,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { LOG_KINDS, type LogEvent } from '../src/log/event.ts';
 import { KIND_CODE, StringNumbers, StringTable } from '../src/log/wire-strings.ts';
-import type { Payloads } from '../src/storage/archive-read.ts';
 import type { ArchivePlan, TimeRange } from './read.ts';
 
 /** A batch as it crosses between threads. */
@@ -110,5 +109,4 @@ export class WireDecoder {
 export interface ReadThreadInput {
   readonly plan: ArchivePlan;
   readonly range: TimeRange;
-  readonly payloads: Payloads;
 }

@@ -9,7 +9,7 @@
  */
 import type { LogEvent } from '../src/log/event.ts';
 import { compareLogOrder } from '../src/log/event.ts';
-import { archiveFileBatches, archiveFileHead, listArchiveFiles, type ArchiveFileHead, type Payloads } from '../src/storage/archive-read.ts';
+import { archiveFileBatches, archiveFileHead, listArchiveFiles, type ArchiveFileHead } from '../src/storage/archive-read.ts';
 import { mergeBatches, type LazyInput } from './merge.ts';
 
 export interface ArchivePlan {
@@ -39,8 +39,8 @@ export async function planArchive(root: string, only?: readonly string[]): Promi
 const bySeq = (a: LogEvent, b: LogEvent): number => a.ingestSeq - b.ingestSeq;
 
 /** One session's events in ingest order, each (session, ingest_seq) once. */
-async function* sessionBatches(files: readonly ArchiveFileHead[], payloads: Payloads): AsyncGenerator<LogEvent[]> {
-  const inputs = files.map((h): LazyInput<LogEvent> => ({ first: h.first, open: () => archiveFileBatches(h.file, { payloads }) }));
+async function* sessionBatches(files: readonly ArchiveFileHead[]): AsyncGenerator<LogEvent[]> {
+  const inputs = files.map((h): LazyInput<LogEvent> => ({ first: h.first, open: () => archiveFileBatches(h.file) }));
   let prev = -1;
   for await (const batch of mergeBatches(inputs, bySeq)) {
     // A row re-archived after a crash mid-roll is in two files, so comes twice in a row: keep it once.
@@ -72,15 +72,12 @@ export interface TimeRange {
   readonly endNs?: bigint;
 }
 
-/**
- * The whole archive in replay order, in batches, optionally limited to receive times in
- * [startNs, endNs); `payloads` says which events' payloads to read (archive-read.ts).
- */
-export async function* readArchiveBatches(plan: ArchivePlan, range: TimeRange = {}, payloads: Payloads = 'all'): AsyncGenerator<LogEvent[]> {
+/** The whole archive in replay order, in batches, optionally limited to receive times in [startNs, endNs). */
+export async function* readArchiveBatches(plan: ArchivePlan, range: TimeRange = {}): AsyncGenerator<LogEvent[]> {
   const names = [...plan.sessions.keys()].sort();
   const inputs = names.map((s): LazyInput<LogEvent> => {
     const files = plan.sessions.get(s)!;
-    return { first: sessionFirst(files), open: () => sessionBatches(files, payloads) };
+    return { first: sessionFirst(files), open: () => sessionBatches(files) };
   });
   const { startNs, endNs } = range;
   for await (const batch of mergeBatches(inputs, compareLogOrder)) {

@@ -105,10 +105,9 @@ async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Sou
   const sessionsOf = new Map<string, string[]>();
   for (const [s, files] of plan.sessions) for (const { file: f } of files) sessionsOf.set(f, [...(sessionsOf.get(f) ?? []), s]);
   const cache = opts.decodeCache === null ? undefined : openDecodeCache(plan, range, warnOf(opts), opts.decodeCache);
-  // With the frames decoded already, only the recorder's gap notes need their payloads (the engine reads them).
-  const payloads = cache?.state === 'found' ? 'gaps' : 'all';
   return {
-    batches: readOnThread(opts, plan.rows) ? readArchiveThreaded(plan, range, { payloads }) : readArchiveBatches(plan, range, payloads), total: plan.rows, sessions: [...plan.sessions.keys()].sort(),
+    // A cache found holds the replay's events too: the archive is not read.
+    batches: cache?.batches ?? (readOnThread(opts, plan.rows) ? readArchiveThreaded(plan, range) : readArchiveBatches(plan, range)), total: plan.rows, sessions: [...plan.sessions.keys()].sort(),
     inputs: [...sessionsOf.keys()].sort().map((f) => ({ file: path.relative(root, f) || path.basename(f), sessions: sessionsOf.get(f)! })),
     ...(cache !== undefined ? { cache } : {}),
   };
@@ -188,7 +187,14 @@ async function run(opts: ReplayOptions, source: Source, t0: number): Promise<Rep
     if (batch.length === 0) continue;
     first ??= batch[0]!.recvNs;
     last = batch[batch.length - 1]!.recvNs;
-    for (const ev of batch) engine.onLog(ev);
+    const tap = source.cache?.tap;
+    if (tap === undefined) for (const ev of batch) engine.onLog(ev);
+    else {
+      for (const ev of batch) {
+        tap(ev);
+        engine.onLog(ev);
+      }
+    }
     for (const tap of opts.taps ?? []) for (const ev of batch) tap(ev);
     opts.onProgress?.(engine.stats.events, source.total);
     for (const x of extra) if (x.settle) await x.settle();

@@ -163,18 +163,11 @@ export async function archiveFileHead(file: string): Promise<ArchiveFileHead | u
 }
 
 /**
- * Which payloads a read gives: all of them, or only those of the recorder's `gap` events
- * (the others empty) for a replay whose frames are decoded already (the decoded-event
- * cache): the payload column, most of an archive's bytes, is then left compressed.
- */
-export type Payloads = 'all' | 'gaps';
-
-/**
  * One archive file's LogEvents in file order, in batches of at most `batchRows`. Each row
  * group is read whole (one decompression per page), and events are made from it lazily;
  * `limit` stops after that many rows (a head read decodes only the first page).
  */
-export async function* archiveFileBatches(file: string, opts: { batchRows?: number; limit?: number; payloads?: Payloads } = {}): AsyncGenerator<LogEvent[]> {
+export async function* archiveFileBatches(file: string, opts: { batchRows?: number; limit?: number } = {}): AsyncGenerator<LogEvent[]> {
   const batchRows = opts.batchRows ?? BATCH_ROWS;
   let left = opts.limit ?? Number.POSITIVE_INFINITY;
   const { buf, metadata, close } = await open(file);
@@ -195,7 +188,7 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
         if (left <= 0) return;
         const to = Math.min(range.rowEnd, from + SLICE_ROWS, from + left);
         left -= to - from;
-        yield* sliceBatches(file, scan, from, to, batchRows, opts.payloads ?? 'all');
+        yield* sliceBatches(file, scan, from, to, batchRows);
       }
     }
   } finally {
@@ -206,13 +199,10 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
 /** Rows per read: a few pages of the payload column. */
 const SLICE_ROWS = 16_384;
 
-async function* sliceBatches(file: string, scan: Awaited<ReturnType<typeof parquetScan>>, from: number, to: number, batchRows: number, payloads: Payloads): AsyncGenerator<LogEvent[]> {
+async function* sliceBatches(file: string, scan: Awaited<ReturnType<typeof parquetScan>>, from: number, to: number, batchRows: number): AsyncGenerator<LogEvent[]> {
   let cols: unknown[][];
-  const read = (column: string): Promise<unknown> => scan.readColumn({ column, rowStart: from, rowEnd: to });
   try {
-    cols = (await Promise.all(COLUMNS.map((column) => (column === 'payload' && payloads === 'gaps' ? [] : read(column))))) as unknown[][];
-    // Only the gaps' payloads wanted: the column is read when the slice has one.
-    if (payloads === 'gaps' && cols[5]!.includes('gap')) cols[6] = (await read('payload')) as unknown[];
+    cols = (await Promise.all(COLUMNS.map((column) => scan.readColumn({ column, rowStart: from, rowEnd: to })))) as unknown[][];
   } catch (err) {
     throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
   }
