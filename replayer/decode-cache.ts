@@ -151,8 +151,11 @@ function* blocks(fd: number, from: number, to: number): Generator<Buffer> {
 
 function readAt(fd: number, at: number, length: number): Buffer {
   const out = Buffer.allocUnsafe(length);
-  let got = 0;
-  for (const b of blocks(fd, at, at + length)) got += b.copy(out, got);
+  for (let got = 0; got < length;) {
+    const n = fs.readSync(fd, out, got, length - got, at + got);
+    if (n === 0) throw new Error('the file ends early');
+    got += n;
+  }
   return out;
 }
 
