@@ -3,10 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// Replays under test keep their decoded-event caches (replayer/decode-cache.ts) in a folder of
-// the run's own, removed after it (test/decode-cache-teardown.ts), never in the user's cache.
-const decodeCache = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-test-decoded-'));
-process.env.TAPEDECK_TEST_DECODE_CACHE = decodeCache;
+// Everything a test run writes to the temporary folder (the tests' tmpDir(), the CLI processes
+// they start, notebooks, browsers) goes into one folder of the run's own, removed after it by
+// test/suite-teardown.ts: a run leaves nothing behind (they used to leave ~1.7 GB in /tmp per
+// day of runs). TMPDIR is set here, before vitest forks its workers, so they inherit it.
+const suiteTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-suite-'));
+process.env.TMPDIR = suiteTmp;
+process.env.TAPEDECK_TEST_TMP = suiteTmp;
+
+// Replays under test keep their decoded-event caches (replayer/decode-cache.ts) in it too,
+// never in the user's cache.
+const decodeCache = fs.mkdtempSync(path.join(suiteTmp, 'tapedeck-test-decoded-'));
 
 export default defineConfig({
   test: {
@@ -14,7 +21,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    env: { TAPEDECK_DECODE_CACHE: decodeCache, TAPEDECK_DECODE_CACHE_MB: '1024' },
-    globalSetup: ['test/decode-cache-teardown.ts'],
+    env: { TMPDIR: suiteTmp, TAPEDECK_DECODE_CACHE: decodeCache, TAPEDECK_DECODE_CACHE_MB: '1024' },
+    globalSetup: ['test/suite-teardown.ts'],
   },
 });
