@@ -9,7 +9,7 @@
  */
 import type { LogEvent } from '../src/log/event.ts';
 import { compareLogOrder } from '../src/log/event.ts';
-import { archiveFileBatches, archiveFileHead, listArchiveFiles, type ArchiveFileHead } from '../src/storage/archive-read.ts';
+import { archiveFileBatches, archiveFileHead, listArchiveFiles, overlaps, type ArchiveFileHead, type RecvWindow } from '../src/storage/archive-read.ts';
 import { mergeBatches, type LazyInput } from './merge.ts';
 
 export interface ArchivePlan {
@@ -38,9 +38,16 @@ export async function planArchive(root: string, only?: readonly string[]): Promi
 
 const bySeq = (a: LogEvent, b: LogEvent): number => a.ingestSeq - b.ingestSeq;
 
-/** One session's events in ingest order, each (session, ingest_seq) once. */
-async function* sessionBatches(files: readonly ArchiveFileHead[]): AsyncGenerator<LogEvent[]> {
-  const inputs = files.map((h): LazyInput<LogEvent> => ({ first: h.first, open: () => archiveFileBatches(h.file) }));
+/**
+ * One session's events in ingest order, each (session, ingest_seq) once. With a time range,
+ * the files and row groups whose recv_ns statistics lie wholly outside it are not read: all
+ * their rows would be filtered out (readArchiveBatches), and so would any copy of them in
+ * another file, which has the same receive time.
+ */
+async function* sessionBatches(files: readonly ArchiveFileHead[], range: TimeRange): AsyncGenerator<LogEvent[]> {
+  const ranged = range.startNs !== undefined || range.endNs !== undefined;
+  const kept = ranged ? files.filter((h) => overlaps(h.recvNs, range)) : files;
+  const inputs = kept.map((h): LazyInput<LogEvent> => ({ first: h.first, open: () => archiveFileBatches(h.file, ranged ? { window: range } : {}) }));
   let prev = -1;
   for await (const batch of mergeBatches(inputs, bySeq)) {
     // A row re-archived after a crash mid-roll is in two files, so comes twice in a row: keep it once.
@@ -67,17 +74,15 @@ function sessionFirst(files: readonly ArchiveFileHead[]): LogEvent {
   return first;
 }
 
-export interface TimeRange {
-  readonly startNs?: bigint;
-  readonly endNs?: bigint;
-}
+/** Receive times [startNs, endNs) a replay keeps; either end open. */
+export type TimeRange = RecvWindow;
 
 /** The whole archive in replay order, in batches, optionally limited to receive times in [startNs, endNs). */
 export async function* readArchiveBatches(plan: ArchivePlan, range: TimeRange = {}): AsyncGenerator<LogEvent[]> {
   const names = [...plan.sessions.keys()].sort();
   const inputs = names.map((s): LazyInput<LogEvent> => {
     const files = plan.sessions.get(s)!;
-    return { first: sessionFirst(files), open: () => sessionBatches(files) };
+    return { first: sessionFirst(files), open: () => sessionBatches(files, range) };
   });
   const { startNs, endNs } = range;
   for await (const batch of mergeBatches(inputs, compareLogOrder)) {

@@ -93,6 +93,51 @@ export interface ArchiveFileHead {
    * or for a file without one (another tool's), its size and modification time.
    */
   readonly identity: string;
+  /**
+   * The least and greatest recv_ns of its rows, from its row groups' statistics (tapedeck
+   * writes them, archive.ts); undefined when a row group has none (another tool's file).
+   */
+  readonly recvNs?: RecvSpan;
+}
+
+/** Receive times, least and greatest, of a file or a row group. */
+export interface RecvSpan {
+  readonly min: bigint;
+  readonly max: bigint;
+}
+
+/** Receive times [startNs, endNs) a reader wants; either end open. */
+export interface RecvWindow {
+  readonly startNs?: bigint;
+  readonly endNs?: bigint;
+}
+
+/** Whether rows with receive times in `span` can fall in `w` (an unknown span always can). */
+export function overlaps(span: RecvSpan | undefined, w: RecvWindow): boolean {
+  if (span === undefined) return true;
+  return (w.startNs === undefined || span.max >= w.startNs) && (w.endNs === undefined || span.min < w.endNs);
+}
+
+/** Each row group's receive times from its recv_ns statistics, undefined where it has none. */
+function groupSpans(metadata: FileMetaData): (RecvSpan | undefined)[] {
+  return metadata.row_groups.map((g) => {
+    const st = g.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === 'recv_ns')?.meta_data?.statistics;
+    const min = st?.min_value ?? st?.min;
+    const max = st?.max_value ?? st?.max;
+    return typeof min === 'bigint' && typeof max === 'bigint' && min <= max ? { min, max } : undefined;
+  });
+}
+
+/** The file's receive times: every row group's, joined; undefined if one has none. */
+function fileSpan(spans: readonly (RecvSpan | undefined)[]): RecvSpan | undefined {
+  let min: bigint | undefined;
+  let max: bigint | undefined;
+  for (const s of spans) {
+    if (s === undefined) return undefined;
+    if (min === undefined || s.min < min) min = s.min;
+    if (max === undefined || s.max > max) max = s.max;
+  }
+  return min === undefined || max === undefined ? undefined : { min, max };
 }
 
 /** An open archive file: its bytes as hyparquet reads them, and its footer. */
@@ -159,15 +204,18 @@ export async function archiveFileHead(file: string): Promise<ArchiveFileHead | u
   }
   let first: LogEvent | undefined;
   for await (const [ev] of archiveFileBatches(file, { limit: 1 })) first = ev;
-  return { file, rows, first: first!, identity };
+  const recvNs = fileSpan(groupSpans(metadata));
+  return { file, rows, first: first!, identity, ...(recvNs !== undefined ? { recvNs } : {}) };
 }
 
 /**
  * One archive file's LogEvents in file order, in batches of at most `batchRows`. Each row
  * group is read whole (one decompression per page), and events are made from it lazily;
- * `limit` stops after that many rows (a head read decodes only the first page).
+ * `limit` stops after that many rows (a head read decodes only the first page). With
+ * `window`, row groups whose recv_ns statistics say none of their rows is in it are not read
+ * (the others are read whole: the caller still filters rows).
  */
-export async function* archiveFileBatches(file: string, opts: { batchRows?: number; limit?: number } = {}): AsyncGenerator<LogEvent[]> {
+export async function* archiveFileBatches(file: string, opts: { batchRows?: number; limit?: number; window?: RecvWindow } = {}): AsyncGenerator<LogEvent[]> {
   const batchRows = opts.batchRows ?? BATCH_ROWS;
   let left = opts.limit ?? Number.POSITIVE_INFINITY;
   const { buf, metadata, close } = await open(file);
@@ -181,7 +229,16 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
     } catch (err) {
       throw notLogEvent(file, 0, (err as Error).message);
     }
+    const spans = opts.window !== undefined ? groupSpans(metadata) : [];
+    const starts: number[] = [];
+    for (let g = 0, at = 0; g < metadata.row_groups.length; at += Number(metadata.row_groups[g]!.num_rows), g++) starts.push(at);
     for (const range of scan.ranges) {
+      if (opts.window !== undefined) {
+        // The row group this range lies in: the last that starts at or before it.
+        let g = starts.length - 1;
+        while (g > 0 && starts[g]! > range.rowStart) g--;
+        if (!overlaps(spans[g], opts.window)) continue;
+      }
       // A row group is read in slices of pages (through its offset index), so a reader holds
       // one slice per open file, not a whole row group.
       for (let from = range.rowStart; from < range.rowEnd; from += SLICE_ROWS) {
