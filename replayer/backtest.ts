@@ -62,10 +62,19 @@ export function grid(sweeps: Readonly<Record<string, string[]>>): Record<string,
   return out;
 }
 
+/**
+ * The output folder of run `i` of a grid of `runs`: the index zero-padded to the width of the
+ * grid's largest one, at least 3 digits (`run-000` …), so a listing sorted by name is run order
+ * also past a thousand runs (padded to 3 only, `run-1000` sorted before `run-101`).
+ */
+export function runFolder(i: number, runs: number): string {
+  return `run-${String(i).padStart(Math.max(3, String(runs - 1).length), '0')}`;
+}
+
 export async function sweep(job: BacktestJob, sweeps: Readonly<Record<string, string[]>>, say: (l: string) => void): Promise<{ rows: (Report & { run: string })[]; workers: number }> {
   const combos = grid(sweeps);
   const workers = Math.max(1, Math.min(combos.length, os.availableParallelism()));
-  const jobs = combos.map((g, i) => ({ ...job, params: { ...job.params, ...g }, out: path.join(job.out, `run-${String(i).padStart(3, '0')}`) }));
+  const jobs = combos.map((g, i) => ({ ...job, params: { ...job.params, ...g }, out: path.join(job.out, runFolder(i, combos.length)) }));
   const results: (Report & { run: string })[] = new Array(jobs.length);
   let next = 0;
   const runOne = async (): Promise<void> => {
