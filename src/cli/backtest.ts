@@ -7,41 +7,11 @@ import { resolveParams } from '../../strategies/types.ts';
 import { parseDuration } from '../engine/config.ts';
 import { parseUserTime } from '../log/time.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
-import { UserError, nameValue, userInput } from './errors.ts';
+import { UserError, userInput } from './errors.ts';
 import { STRATEGY_HELP, executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
+import { MAX_RUNS, sweepGrid } from './sweep.ts';
 
 interface Args extends EngineArgs, StrategyArgs { strategy: string; from: string; out: string; start?: string; end?: string; sweep: string[]; 'max-runs': number }
-
-/**
- * The most runs a sweep starts unless `--max-runs` says otherwise. Each run is a whole
- * backtest of the recording with an output folder of its own (`run-000` …): two sweeps of
- * 300 values made 90,000 of them without a word. On this project's 2-core machine 10 runs of
- * ma-cross over the 11-minute BTCUSDT session took 10.8 s (2026-11-23), so a thousand take
- * about 18 minutes and 90,000 a day; a grid past a thousand is more often a slip (a list
- * pasted twice, a script's range) than a plan, and a plan can say so.
- */
-const MAX_RUNS = 1_000;
-
-/**
- * `--sweep k=a,b,c …` as its grid of values per parameter, refused in one line when it makes
- * more than `maxRuns` runs (saying how many it makes), or names a parameter twice (the
- * second list replaced the first without a word).
- */
-export function sweepGrid(specs: readonly string[], maxRuns: number): Record<string, string[]> {
-  if (!Number.isInteger(maxRuns) || maxRuns < 1) throw new UserError(`bad --max-runs ${maxRuns} (a whole number of runs, 1 or more)`);
-  const grid: Record<string, string[]> = {};
-  for (const spec of specs) {
-    const [k, v] = nameValue(spec, '--sweep', 'name=a,b,c');
-    if (Object.hasOwn(grid, k)) throw new UserError(`--sweep ${k} is given twice (${k}=${grid[k]!.join(',')} and ${spec}): give its values once, e.g. ${k}=${[...grid[k]!, v].join(',')}`);
-    grid[k] = v.split(',');
-  }
-  const sizes = Object.entries(grid).map(([k, values]) => ({ k, n: values.length }));
-  const runs = sizes.reduce((n, s) => n * s.n, 1);
-  if (runs > maxRuns) {
-    throw new UserError(`--sweep makes ${runs.toLocaleString('en-US')} runs (${sizes.map((s) => `${s.k} ${s.n}`).join(' × ')}), more than ${maxRuns.toLocaleString('en-US')}${maxRuns === MAX_RUNS ? '' : ' (--max-runs)'}: sweep fewer values, or allow them with --max-runs ${runs}`);
-  }
-  return grid;
-}
 
 export const backtestCommand: CommandModule<object, Args> = {
   command: 'backtest',
@@ -52,7 +22,7 @@ export const backtestCommand: CommandModule<object, Args> = {
     .option('out', { type: 'string', default: 'data/out/backtest', describe: 'output directory' })
     .option('start', { type: 'string', describe: 'first receive time (ISO-8601)' })
     .option('end', { type: 'string', describe: 'receive time to stop before (ISO-8601)' })
-    .option('sweep', { type: 'string', array: true, default: [], describe: 'parameter grid, e.g. --sweep fast=3,5 --sweep slow=10,20' })
+    .option('sweep', { type: 'string', array: true, default: [], describe: 'parameter grid, each a list or a decimal range a..b:step, e.g. --sweep fast=3,5 --sweep slow=10..30:10' })
     .option('max-runs', { type: 'number', default: MAX_RUNS, describe: 'the most runs a --sweep grid may make (a larger grid is refused before any runs)' }))) as never,
   handler: async (a) => {
     let strategy;

@@ -65,9 +65,9 @@ describe('backtest', () => {
     }
   });
 
-  it('sweeps a parameter grid into one summary table', async () => {
+  it('sweeps a parameter grid (a list and a range) into one summary table, one run folder per row', async () => {
     const out = path.join(dir, 'sweep');
-    const r = runCli(['backtest', '--strategy', 'ma-cross', '--from', path.join(dir, 'sim', 'raw'), '--out', out, '--sweep', 'fast=3,5', '--sweep', 'slow=10,20']);
+    const r = runCli(['backtest', '--strategy', 'ma-cross', '--from', path.join(dir, 'sim', 'raw'), '--out', out, '--sweep', 'fast=3,5', '--sweep', 'slow=10..20:10']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/swept 4 runs on \d worker thread/);
     const rows = await readParquet(path.join(out, 'sweep.parquet'));

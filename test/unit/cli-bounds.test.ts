@@ -1,11 +1,12 @@
 /**
  * The CLI's bounds on what would run without end: `--speed`'s range (its ends are factors a
- * user may give, and `max` stays where it means something) and a `--sweep` grid's size.
+ * user may give, and `max` stays where it means something) and a `--sweep` grid: its size,
+ * and its ranges (a..b:step).
  */
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/cli/errors.ts';
 import { SPEED_RANGE, paceFactor, speedOption } from '../../src/cli/speed.ts';
-import { sweepGrid } from '../../src/cli/backtest.ts';
+import { sweepGrid } from '../../src/cli/sweep.ts';
 
 describe('--speed', () => {
   it.each([['0.01x', 0.01], ['0.5x', 0.5], ['1x', 1], ['50', 50], ['10000x', 10_000]])('takes %s, within the range', (text, want) => {
@@ -45,5 +46,45 @@ describe('--sweep', () => {
 
   it.each([0, -1, 2.5])('refuses --max-runs %s', (n) => {
     expect(() => sweepGrid([], n)).toThrow(new UserError(`bad --max-runs ${n} (a whole number of runs, 1 or more)`));
+  });
+});
+
+describe('--sweep a..b:step', () => {
+  it.each([
+    ['fast=5..20:5', ['5', '10', '15', '20']],
+    ['fast=0.1..0.5:0.1', ['0.1', '0.2', '0.3', '0.4', '0.5']],
+    ['fast=5..21:5', ['5', '10', '15', '20']],
+    ['fast=1.50..2:0.25', ['1.5', '1.75', '2']],
+    ['fast=-1..1:0.5', ['-1', '-0.5', '0', '0.5', '1']],
+    ['fast=7..7:3', ['7']],
+  ])('%s gives exact decimals up to b', (spec, want) => {
+    expect(sweepGrid([spec], 1_000)).toEqual({ fast: want });
+  });
+
+  it('mixes with lists in one grid', () => {
+    expect(sweepGrid(['fast=3,5', 'slow=10..30:10'], 1_000)).toEqual({ fast: ['3', '5'], slow: ['10', '20', '30'] });
+  });
+
+  it.each([
+    ['fast=5..20:0', 'the step of a range must be above 0'],
+    ['fast=5..20:-5', 'the step of a range must be above 0'],
+    ['fast=20..5:5', 'a range runs upwards: 20 is above 5'],
+    ['fast=x..20:5', 'a range is a..b:step in decimal numbers, e.g. fast=5..20:5'],
+    ['fast=5..20', 'a range is a..b:step in decimal numbers, e.g. fast=5..20:5'],
+    ['fast=5..2e1:5', 'a range is a..b:step in decimal numbers, e.g. fast=5..20:5'],
+    ['fast=5..20:.5', 'a range is a..b:step in decimal numbers, e.g. fast=5..20:5'],
+  ])('refuses %s: %s', (spec, why) => {
+    expect(() => sweepGrid([spec], 1_000)).toThrow(new UserError(`bad --sweep "${spec}" (${why})`));
+  });
+
+  it('counts a range against --max-runs before making its values (a range of 10^11 is refused, not built)', () => {
+    expect(() => sweepGrid(['fast=1..100000000000:1'], 1_000))
+      .toThrow(new UserError('--sweep makes 100,000,000,000 runs (fast 100000000000), more than 1,000: sweep fewer values, or allow them with --max-runs 100000000000'));
+    expect(() => sweepGrid(['fast=3,5', 'slow=0.1..0.5:0.1'], 9))
+      .toThrow(new UserError('--sweep makes 10 runs (fast 2 × slow 5), more than 9 (--max-runs): sweep fewer values, or allow them with --max-runs 10'));
+  });
+
+  it('refuses a range swept twice, without suggesting a merged list it cannot write', () => {
+    expect(() => sweepGrid(['fast=1..5:1', 'fast=8'], 1_000)).toThrow(new UserError('--sweep fast is given twice (fast=1..5:1 and fast=8): give its values once'));
   });
 });
