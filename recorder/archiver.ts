@@ -124,7 +124,12 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
 }
 
 export function removeSpool(file: string): void {
-  for (const f of [file, `${file}-wal`, `${file}-shm`, file.replace(/\.sqlite$/, '.pid')]) fs.rmSync(f, { force: true });
+  for (const f of [file, `${file}-wal`, `${file}-shm`, pidFile(file)]) fs.rmSync(f, { force: true });
+}
+
+/** The `<session>.pid` beside a spool, for people reading the folder (liveness is the spool's lock). */
+export function pidFile(spoolFile: string): string {
+  return spoolFile.replace(/\.sqlite$/, '.pid');
 }
 
 /**

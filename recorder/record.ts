@@ -13,7 +13,7 @@ import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { checkOutputFolder } from '../src/storage/out-folder.ts';
 import { removeSpool } from './archiver.ts';
 import { ArchiveRoller, InlineRoller } from './roller.ts';
-import { badSession, RecordError, sessionId, startSpool } from './session.ts';
+import { badSession, RecordError, removeOwnPidFile, sessionId, startSpool } from './session.ts';
 import { backfill } from './backfill.ts';
 import { KafkaForwarder } from './kafka-forwarder.ts';
 import { KafkaBacklog } from './kafka-backlog.ts';
@@ -104,7 +104,21 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   // A --out that is a file (or lies under one) is the user's to correct, as bad input is (exit 2); a disk that refuses is the machine's (exit 1).
   if (unwritable) throw new RecordError(`cannot write to --out ${o.out}: ${unwritable.what} (${unwritable.code})`, unwritable.code === 'ENOTDIR' ? 2 : 1);
   const session = o.session ?? sessionId();
-  const { recovered, spool, spoolFile } = startSpool(spoolDir, rawDir, session, o.kafka !== undefined, say);
+  const started = startSpool(spoolDir, rawDir, session, o.kafka !== undefined, say);
+  // The spool's .pid says a recorder is at work: it goes when this one stops, however it stops
+  // (a kept spool included); an exit at once (a third Ctrl-C) goes through 'exit'.
+  const dropPid = (): void => removeOwnPidFile(started.spoolFile);
+  process.once('exit', dropPid);
+  try {
+    return await recordInto(o, say, session, rawDir, started);
+  } finally {
+    process.off('exit', dropPid);
+    dropPid();
+  }
+}
+
+/** The recording itself, into the spool `startSpool` opened: from the connections to the stop. */
+async function recordInto(o: RecordOptions, say: (line: string) => void, session: string, rawDir: string, { recovered, spool, spoolFile }: ReturnType<typeof startSpool>): Promise<RecordResult> {
   if (o.kafka) spool.setMeta('kafka.prefix', o.kafka.prefix);
   const metrics = new RecorderMetrics();
   metrics.init(o.exchanges);

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { RecoveryLock, recoverSpools, removeStaleTemps, type Recovered } from './archiver.ts';
+import { RecoveryLock, pidFile, recoverSpools, removeStaleTemps, type Recovered } from './archiver.ts';
 import { diskFault } from './disk.ts';
 import { Spool, SpoolBusy } from './spool.ts';
 import { TapedeckError } from '../src/errors.ts';
@@ -72,10 +72,11 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
       if (recovered.kept.some((k) => k.spool.file === spoolFile)) throw new RecordError(`session ${session} has a spool ${spoolFile} still holding events for Kafka; choose another --session`, 2);
       const spool = new Spool(spoolFile, { exclusive: true });
       // For people reading the folder; liveness is the spool's lock, not this PID.
-      fs.writeFileSync(spoolFile.replace(/\.sqlite$/, '.pid'), String(process.pid));
+      fs.writeFileSync(pidFile(spoolFile), String(process.pid));
       if (kafka) spool.register('kafka', session);
       return { recovered, spool, spoolFile };
     } catch (err) {
+      removeOwnPidFile(spoolFile);
       if (err instanceof SpoolBusy) throw new RecordError(`session ${session} is being recorded by another recorder (its spool ${spoolFile} is locked); choose another --session`, 2);
       const f = diskFault(err);
       if (f) throw new RecordError(`cannot start the spool ${spoolFile}: ${f.what} (${f.code})`);
@@ -86,5 +87,20 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
     throw err;
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Removes the spool's `<session>.pid` when it still holds this process's PID: the recorder
+ * that wrote it is stopping, and a PID left behind names a dead process (or, reused, another
+ * one). A file that holds another PID is someone else's word, and stays.
+ */
+export function removeOwnPidFile(spoolFile: string): void {
+  const file = pidFile(spoolFile);
+  try {
+    if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.rmSync(file, { force: true });
+  } catch {
+    // Gone already (the spool was removed with it), or unreadable: a note for people must not
+    // turn a stop, or the error that stopped the recording, into another failure.
   }
 }

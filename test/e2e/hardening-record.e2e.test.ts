@@ -54,6 +54,48 @@ describe('stopping', () => {
   }, 30_000);
 });
 
+describe("the spool's .pid file", () => {
+  const KAFKA_AWAY = ['--kafka', '127.0.0.1:1', '--duration', '2s', '--no-metrics'];
+
+  it("holds the recorder's PID while it records, and goes when it stops keeping its spool for Kafka", async () => {
+    const out = tmpDir();
+    const rec = startCli(['record', '--out', out, '--session', 'kept', ...KAFKA_AWAY, ...endpoints()]);
+    await rec.waitFor(/recording binance, coinbase/);
+    const pid = path.join(out, 'spool', 'kept.pid');
+    expect(fs.readFileSync(pid, 'utf8'), 'the .pid names the recorder at work').toBe(String(rec.child.pid));
+    expect(await rec.exited, rec.stderr).toBe(0);
+    expect(rec.stderr, 'the spool is kept: Kafka never got its events').toMatch(/not delivered to Kafka .* stay in the spool \S+kept\.sqlite/);
+    expect(fs.existsSync(path.join(out, 'spool', 'kept.sqlite')), 'the spool stays').toBe(true);
+    // Before: the .pid stayed beside the kept spool, naming a dead process.
+    expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.pid')), 'no .pid is left naming a process that has exited').toEqual([]);
+  }, 60_000);
+
+  it('leaves a .pid that no longer holds its PID (not its to remove)', async () => {
+    const out = tmpDir();
+    const rec = startCli(['record', '--out', out, '--session', 'other', ...KAFKA_AWAY, ...endpoints()]);
+    await rec.waitFor(/recording binance, coinbase/);
+    const pid = path.join(out, 'spool', 'other.pid');
+    fs.writeFileSync(pid, '1');
+    expect(await rec.exited, rec.stderr).toBe(0);
+    expect(fs.readFileSync(pid, 'utf8'), "someone else's word stays as they wrote it").toBe('1');
+  }, 60_000);
+
+  it('goes when the recorder stops on an error after its spool started (its metrics port in use: exit 2)', async () => {
+    const squatter = http.createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    try {
+      const out = tmpDir();
+      const r = runCli(['record', '--out', out, '--session', 'failed', '--metrics-port', String((squatter.address() as AddressInfo).port), '--duration', '1s', ...endpoints()]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n'), 'one line').toEqual([expect.stringMatching(/^tapedeck: port \d+ on 127\.0\.0\.1 is in use/)]);
+      expect(fs.existsSync(path.join(out, 'spool', 'failed.sqlite')), 'the spool had started').toBe(true);
+      expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.pid')), 'no .pid is left naming a process that has exited').toEqual([]);
+    } finally {
+      squatter.close();
+    }
+  }, 60_000);
+});
+
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Port 1 on loopback: nothing listens there, so Kafka and Cassandra refuse every connection. */
 const UNREACHABLE = ['--kafka', '127.0.0.1:1', '--sink', 'cassandra://127.0.0.1:1/ks'];
