@@ -8,6 +8,22 @@ import { setImmediate as immediate, setTimeout as delay } from 'node:timers/prom
 
 export type Speed = number | 'max';
 
+/**
+ * The factors a paced replay or re-served recording takes. Below 0.01x a second of the
+ * recording takes more than 100 s to play (0.0000001x turned a minute into 19 years: a typo
+ * that never ends, not a pace; the façade's `pause` is the way to hold a playback still).
+ * Above 10,000x a recorded millisecond is played in 0.1 µs, below what any timer or
+ * socket paces: `max` says what such a factor means, and is not refused where it applies.
+ * One bound for every way a pace is set: `replay --speed`, `simulate --speed` and the
+ * simulator's `POST /_control {"action":"speed"}`.
+ */
+export const SPEED_RANGE = { min: 0.01, max: 10_000 } as const;
+
+/** Whether `speed` is a factor within SPEED_RANGE (NaN and infinities are not). */
+export function inSpeedRange(speed: number): boolean {
+  return speed >= SPEED_RANGE.min && speed <= SPEED_RANGE.max;
+}
+
 /** `1x`, `50x`, `0.5x`, `max`, or a bare number → a speed; throws one line otherwise. */
 export function parseSpeed(text: string): Speed {
   const t = text.trim().toLowerCase();

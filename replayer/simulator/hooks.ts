@@ -3,6 +3,8 @@
  * for a re-served recording the playback clock of every connection (pause, resume, seek,
  * speed), which needs no exchange.
  */
+import { SPEED_RANGE, inSpeedRange } from '../pace.ts';
+
 export type ClockCommand =
   | { action: 'pause' }
   | { action: 'resume' }
@@ -47,7 +49,7 @@ const MODES = ['close', 'terminate', 'shutdown'];
 export function parseControl(body: unknown): ControlCommand {
   const k = body as { action?: unknown; speed?: unknown; at?: unknown } | null;
   if (typeof k === 'object' && k !== null && CLOCK_ACTIONS.includes(k.action as never)) {
-    if (k.action === 'speed' && !(typeof k.speed === 'number' && k.speed > 0 && k.speed <= 10_000)) throw new Error('speed needs "speed", a number above 0 and at most 10000');
+    if (k.action === 'speed' && !(typeof k.speed === 'number' && inSpeedRange(k.speed))) throw new Error(`speed needs "speed", a factor from ${SPEED_RANGE.min} to ${SPEED_RANGE.max} (as --speed takes)`);
     if (k.action === 'seek' && typeof k.at !== 'string') throw new Error('seek needs "at": an ISO-8601 time, epoch ms, or a time after the first frame such as "30s"');
     // Only the verb's own fields: a stray "exchange" must not make it read as a fault.
     if (k.action === 'speed') return { action: 'speed', speed: k.speed as number };

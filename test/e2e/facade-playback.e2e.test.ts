@@ -170,6 +170,7 @@ describe.skipIf(!REAL)('façade playback', () => {
     expect(c.frames[held], 'after the seek, the first trade at or after 60 s').toBe(data(next.payload));
     c.ws.close();
     expect(await control({ action: 'speed', speed: 0 })).toBe(400);
+    expect(await control({ action: 'speed', speed: 0.001 }), "below --speed's 0.01x: the same bound").toBe(400);
     expect(await control({ action: 'seek', at: 'yesterday-ish' })).toBe(400);
   });
 

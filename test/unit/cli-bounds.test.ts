@@ -3,7 +3,9 @@
  * user may give, and `max` stays where it means something) and a `--sweep` grid: its size,
  * and its ranges (a..b:step).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseControl } from '../../replayer/simulator/hooks.ts';
 import { UserError } from '../../src/cli/errors.ts';
 import { SPEED_RANGE, paceFactor, speedOption } from '../../src/cli/speed.ts';
 import { sweepGrid } from '../../src/cli/sweep.ts';
@@ -20,6 +22,27 @@ describe('--speed', () => {
     const range = `a factor from ${SPEED_RANGE.min}x to ${SPEED_RANGE.max}x`;
     expect(() => speedOption(text)).toThrow(new UserError(`bad --speed "${text}" (${range}, or max)`));
     expect(() => paceFactor(text)).toThrow(new UserError(`bad --speed "${text}" (${range})`));
+  });
+});
+
+describe("the simulator's POST /_control speed", () => {
+  const control = (speed: unknown) => () => parseControl({ action: 'speed', speed });
+
+  it.each([0.01, 1, 10_000])('takes %s, within --speed\'s range', (speed) => {
+    expect(parseControl({ action: 'speed', speed })).toEqual({ action: 'speed', speed });
+  });
+
+  it.each([0.0099, 0.000001, 0, -1, 10_000.5, Infinity, '5'])('refuses %s, naming the range --speed takes', (speed) => {
+    expect(control(speed)).toThrow(new Error(`speed needs "speed", a factor from ${SPEED_RANGE.min} to ${SPEED_RANGE.max} (as --speed takes)`));
+  });
+
+  it('takes exactly the factors simulate --speed takes (one bound, not two)', () => {
+    // Doubles written without an exponent, as --speed is typed (0.001 to 20000 stays so).
+    fc.assert(fc.property(fc.double({ min: 0.001, max: 20_000, noNaN: true }), (speed) => {
+      const cli = ((): boolean => { try { paceFactor(`${speed}x`); return true; } catch { return false; } })();
+      const sim = ((): boolean => { try { control(speed)(); return true; } catch { return false; } })();
+      expect(sim, `${speed}: _control ${sim ? 'takes' : 'refuses'} it, --speed ${cli ? 'takes' : 'refuses'} it`).toBe(cli);
+    }), { numRuns: 2_000 });
   });
 });
 
