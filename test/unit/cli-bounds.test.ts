@@ -1,7 +1,7 @@
 /**
  * The CLI's bounds on what would run without end: `--speed`'s range (its ends are factors a
- * user may give, and `max` stays where it means something) and a `--sweep` grid: its size,
- * and its ranges (a..b:step).
+ * user may give, and `max` stays where it means something; the simulator's `_control` speed
+ * holds to the same one) and a `--sweep` grid: its size, and its ranges (a..b:step).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
