@@ -11,8 +11,8 @@
  * counts at the end. The engine hands the adapters the same events in the same order
  * whenever it folds the same events in the same order, so the cache is keyed by what decides
  * them:
- * - the archive files' contents (each file's own page digest, tapedeck.data_sha256; size and
- *   modification time for a file without one) and the sessions and time range replayed;
+ * - the archive files' contents (each file's own page digest, tapedeck.data_sha256; the
+ *   SHA-256 of its bytes for a file without one) and the sessions and time range replayed;
  * - the adapters' code: a hash of every file under src/exchanges, src/market and src/log, and
  *   of this one, so a changed adapter never reads a cache of the old one.
  * The engine's configuration does not decide what the adapters make, so one cache serves
@@ -35,6 +35,7 @@ import type { LogEvent } from '../src/log/event.ts';
 import { DecodedPacker, DecodedUnpacker, NotPackable, type Unpacked } from '../src/market/decoded-columns.ts';
 import { newCounts, type DecodeCounts, type MarketEvent } from '../src/market/events.ts';
 import { ARCHIVE_DECOMPRESSORS, compressorsAt } from '../src/storage/codecs.ts';
+import type { ArchiveFileHead } from '../src/storage/archive-read.ts';
 import type { ArchivePlan, TimeRange } from './read.ts';
 
 /** The file's first and last eight bytes. */
@@ -83,13 +84,30 @@ function codeHash(): string | undefined {
 }
 
 /**
+ * What a file holds: its page digest, or for a file without one, the SHA-256 of its bytes.
+ * Not its size and modification time: a file rewritten in place at the same size, its time
+ * set back (`touch -r`, `rsync -a`, a clock of seconds), would have read the old cache.
+ */
+function fileIdentity(head: ArchiveFileHead): string {
+  if (head.digest !== undefined) return `pages:${head.digest}`;
+  const fd = fs.openSync(head.file, 'r');
+  try {
+    const hash = createHash('sha256');
+    for (const b of blocks(fd, 0, fs.fstatSync(fd).size)) hash.update(b);
+    return `bytes:${hash.digest('hex')}`;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * What decides a replay of `plan` over `range` (`what`, kept in the cache and compared when
  * it is found: a cache under another's name is not used) and the cache's name, its hash.
  */
 export function decodeCacheKey(plan: ArchivePlan, range: TimeRange): { name: string; what: string } | undefined {
   const c = codeHash();
   if (c === undefined) return undefined;
-  const files = [...plan.sessions.values()].flat().map((h) => h.identity).sort();
+  const files = [...plan.sessions.values()].flat().map(fileIdentity).sort();
   const what = JSON.stringify({ code: c, sessions: [...plan.sessions.keys()].sort(), files, start: range.startNs?.toString() ?? null, end: range.endNs?.toString() ?? null });
   return { name: createHash('sha256').update(what).digest('hex').slice(0, 40), what };
 }

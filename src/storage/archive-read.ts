@@ -89,10 +89,10 @@ export interface ArchiveFileHead {
   /** The first row's place in the replay order: its session, ingest_seq, recv_ns and kind (the other fields empty). */
   readonly first: LogEvent;
   /**
-   * What the file holds, in a word: its own DATA_DIGEST_KEY (bytes and SHA-256 of its pages),
-   * or for a file without one (another tool's), its size and modification time.
+   * What the file holds, in a word: its own DATA_DIGEST_KEY (bytes and SHA-256 of its pages);
+   * undefined for a file without one (another tool's, or tapedeck's from before the digest).
    */
-  readonly identity: string;
+  readonly digest: string | undefined;
   /**
    * The least and greatest recv_ns of its rows, from its row groups' statistics (tapedeck
    * writes them, archive.ts); undefined when a row group has none (another tool's file).
@@ -196,7 +196,7 @@ function notLogEvent(file: string, row: number, what: string): ArchiveError {
 const ORDER_COLUMNS = ['session', 'ingest_seq', 'recv_ns', 'kind'] as const;
 
 /**
- * Row count, identity, receive times and first row of an archive file (undefined when it has
+ * Row count, digest, receive times and first row of an archive file (undefined when it has
  * no rows), from its footer and the first page of the four columns that place a row in the
  * replay's order. The first row keeps only those (exchange, conn, payload and meta are left
  * empty): a month of a recorder's one-minute files is ~130k heads, held for the whole replay
@@ -206,7 +206,7 @@ const ORDER_COLUMNS = ['session', 'ingest_seq', 'recv_ns', 'kind'] as const;
 export async function archiveFileHead(file: string): Promise<ArchiveFileHead | undefined> {
   const { buf, metadata, close } = await open(file);
   try {
-    const identity = metadata.key_value_metadata?.find((e) => e.key === DATA_DIGEST_KEY)?.value ?? `${buf.byteLength}:${fs.statSync(file).mtimeMs}`;
+    const digest = metadata.key_value_metadata?.find((e) => e.key === DATA_DIGEST_KEY)?.value;
     const rows = Number(metadata.num_rows);
     if (rows === 0) return undefined;
     for (const c of COLUMNS.slice(0, 3)) {
@@ -230,7 +230,7 @@ export async function archiveFileHead(file: string): Promise<ArchiveFileHead | u
     }
     const first: LogEvent = { session: s, ingestSeq: Number(q), recvNs: r, exchange: '', conn: '', kind: k, payload: '', meta: '' };
     const recvNs = fileSpan(groupSpans(metadata));
-    return { file, rows, first, identity, ...(recvNs !== undefined ? { recvNs } : {}) };
+    return { file, rows, first, digest, ...(recvNs !== undefined ? { recvNs } : {}) };
   } finally {
     close();
   }

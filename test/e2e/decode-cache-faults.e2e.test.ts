@@ -1,0 +1,87 @@
+/**
+ * The decoded-event cache (replayer/decode-cache.ts) when things go wrong around it: an
+ * archive file rewritten where its key could not see it, a cache folder that fills up, is
+ * read-only or vanishes mid-replay, replays killed while they write. A replay's outputs are
+ * those of a replay without a cache whatever happens to the cache, it never fails because of
+ * the cache alone, and it leaves no temporary file that nothing will remove.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ArchiveWriter } from '../../src/storage/archive.ts';
+import { simulateSession } from '../../src/sim/session.ts';
+import { filesUnder, runCli, tmpDir } from '../helpers.ts';
+
+const dir = tmpDir();
+
+/** Every file a run wrote, by name. */
+function files(out: string): Record<string, Buffer> {
+  return Object.fromEntries(fs.readdirSync(out).sort().map((f) => [f, fs.readFileSync(path.join(out, f))]));
+}
+
+const caches = (cache: string): string[] => (fs.existsSync(cache) ? fs.readdirSync(cache).sort() : []);
+
+let runs = 0;
+const outDir = (): string => path.join(dir, `out-${runs++}`);
+
+/** One replay of `from` with the cache in `cache` ('off': none). */
+function replay(from: string, cache: string, env: Record<string, string> = {}): { out: string; code: number; stdout: string; stderr: string } {
+  const out = outDir();
+  const r = runCli(['replay', '--from', from, '--speed', 'max', '--out', out], { TAPEDECK_DECODE_CACHE: cache, ...env });
+  return { out, ...r };
+}
+
+/**
+ * An archive of one session whose files carry no tapedeck.data_sha256 (another tool's files,
+ * or tapedeck's from before the digest): uncompressed pages, so that a price can be rewritten
+ * in place, and the digest's key renamed to one no reader knows.
+ */
+function undigestedArchive(root: string): string[] {
+  const w = new ArchiveWriter(root, 'plain-1', { codec: 'UNCOMPRESSED' });
+  for (const ev of simulateSession({ seed: 3, startMs: Date.UTC(2024, 7, 9), durationMs: 300_000, exchanges: ['binance', 'coinbase'], session: 'plain-1' })) w.write(ev);
+  w.close();
+  const written = filesUnder(root).filter((f) => f.endsWith('.parquet')).map((f) => path.join(root, f));
+  for (const file of written) {
+    const bytes = fs.readFileSync(file);
+    const at = bytes.lastIndexOf('tapedeck.data_sha256');
+    expect(at, 'the writer puts its digest in the footer').toBeGreaterThan(0);
+    bytes.write('tapedeck.not_digest!', at);
+    fs.writeFileSync(file, bytes);
+  }
+  return written;
+}
+
+describe('the decoded-event cache, faults around it', () => {
+  it('is not used after a file without a digest is rewritten in place at the same size and modification time', () => {
+    const root = path.join(dir, 'plain');
+    const binance = undigestedArchive(root).find((f) => f.includes('venue=binance'))!;
+    // Whole seconds, so that setting them again gives back exactly the same stat (as `touch -r` does).
+    const when = 1_723_161_600;
+    fs.utimesSync(binance, when, when);
+    const cache = tmpDir('tapedeck-cache-');
+    const first = replay(root, cache);
+    expect(first.code, first.stderr).toBe(0);
+    expect(caches(cache)).toHaveLength(1);
+    // Every Binance trade's price given another first digit: the same length, the same file size.
+    const bytes = fs.readFileSync(binance);
+    const size = bytes.length;
+    let changed = 0;
+    for (let at = bytes.indexOf('"p":"'); at >= 0; at = bytes.indexOf('"p":"', at + 1)) {
+      const d = at + 5;
+      bytes[d] = bytes[d] === 0x31 ? 0x32 : 0x31;
+      changed++;
+    }
+    expect(changed).toBeGreaterThan(100);
+    fs.writeFileSync(binance, bytes);
+    fs.utimesSync(binance, when, when);
+    expect(fs.statSync(binance).size).toBe(size);
+    const none = replay(root, 'off');
+    expect(none.code, none.stderr).toBe(0);
+    expect(files(none.out)['candles.parquet'], 'the rewrite changes the candles').not.toEqual(files(first.out)['candles.parquet']);
+    const again = replay(root, cache);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout, 'the old cache names the old prices').not.toContain('decoded by an earlier replay');
+    expect(files(again.out)).toStrictEqual(files(none.out));
+    expect(replay(root, cache).stdout, 'the new contents have a cache of their own').toContain('decoded by an earlier replay');
+  });
+});
