@@ -149,7 +149,7 @@ export function openDecodeCache(plan: ArchivePlan, range: TimeRange, warn: (line
   }
   try {
     fs.mkdirSync(settings.dir, { recursive: true });
-    return writing(file, key.what, settings);
+    return writing(file, key.what, settings, warn);
   } catch (err) {
     warn(`no decoded-event cache: cannot write in ${settings.dir} (${(err as Error).message}); set TAPEDECK_DECODE_CACHE to a folder that can, or to off`);
     return undefined;
@@ -281,18 +281,28 @@ function reading(file: string, fd: number, end: number, counts: Record<string, D
   };
 }
 
-/** A cache to write while the replay reads and decodes: it sees every event (`tap`), and its decoders are the registry's, each answer kept. */
-function writing(file: string, what: string, settings: DecodeCacheSettings): DecodeCache {
+/**
+ * A cache to write while the replay reads and decodes: it sees every event (`tap`), and its
+ * decoders are the registry's, each answer kept. Whatever befalls the cache's file (a full
+ * disk, its folder removed), the replay goes on: the cache is given up, its temporary file
+ * removed at once (on a full disk its room is the tables'), and `warn` hears it once.
+ */
+function writing(file: string, what: string, settings: DecodeCacheSettings, warn: (line: string) => void): DecodeCache {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fd = fs.openSync(tmp, 'wx');
   const hash: Hash = createHash('sha256');
   const packer = new DecodedPacker();
   const decoders = new Map<string, Decoder>();
   let open = true;
+  /** Why no cache is to be kept (then nothing more is written). */
   let failed: string | undefined;
+  const writeAll = (b: Uint8Array): void => {
+    // A write near a full disk may take only part of the buffer without an error.
+    for (let at = 0; at < b.length;) at += fs.writeSync(fd, b, at, b.length - at);
+  };
   const write = (b: Uint8Array): void => {
     hash.update(b);
-    fs.writeSync(fd, b);
+    writeAll(b);
   };
   const u32s = (...v: number[]): Buffer => {
     const b = Buffer.alloc(4 * v.length);
@@ -306,20 +316,23 @@ function writing(file: string, what: string, settings: DecodeCacheSettings): Dec
     write(z);
   };
   const drop = (): void => {
-    if (open) fs.closeSync(fd);
+    if (open) ignoring(() => fs.closeSync(fd));
     open = false;
-    fs.rmSync(tmp, { force: true });
+    ignoring(() => fs.rmSync(tmp, { force: true }));
   };
   const keeping = (f: () => void): void => {
     if (failed !== undefined) return;
     try {
       f();
     } catch (err) {
-      if (!(err instanceof NotPackable)) throw err;
-      failed = err.message;
+      failed = (err as Error).message;
+      if (err instanceof NotPackable) return;
+      // The file, not the events: the disk is full, the folder gone, …
+      drop();
+      warn(`the decoded-event cache could not be written in ${settings.dir} (${failed}): the replay goes on without it`);
     }
   };
-  write(MAGIC);
+  keeping(() => write(MAGIC));
   return {
     state: 'writing',
     file,
@@ -344,22 +357,24 @@ function writing(file: string, what: string, settings: DecodeCacheSettings): Dec
       };
     },
     finish() {
+      keeping(() => {
+        if (packer.size > 0) flush();
+        const counts: Record<string, DecodeCounts> = {};
+        for (const [name, d] of decoders) counts[name] = d.counts;
+        const tail = Buffer.from(JSON.stringify({ what, counts }), 'utf8');
+        write(u32s(END));
+        write(tail);
+        write(u32s(tail.length));
+        writeAll(hash.digest());
+        writeAll(MAGIC);
+        fs.closeSync(fd);
+        open = false;
+        fs.renameSync(tmp, file);
+      });
       if (failed !== undefined) {
         drop();
         return undefined;
       }
-      if (packer.size > 0) flush();
-      const counts: Record<string, DecodeCounts> = {};
-      for (const [name, d] of decoders) counts[name] = d.counts;
-      const tail = Buffer.from(JSON.stringify({ what, counts }), 'utf8');
-      write(u32s(END));
-      write(tail);
-      write(u32s(tail.length));
-      fs.writeSync(fd, hash.digest());
-      fs.writeSync(fd, MAGIC);
-      fs.closeSync(fd);
-      open = false;
-      fs.renameSync(tmp, file);
       evict(settings);
       return fs.existsSync(file) ? 'written' : undefined;
     },
@@ -367,10 +382,25 @@ function writing(file: string, what: string, settings: DecodeCacheSettings): Dec
   };
 }
 
+/** Runs `f`, ignoring its failure (tidying up that may find nothing, or a folder it cannot change). */
+function ignoring(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // nothing to do about it
+  }
+}
+
 /** Removes the least recently used caches beyond the room allowed (the one just written last), and temporary files a day old. */
 function evict(settings: DecodeCacheSettings): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(settings.dir);
+  } catch {
+    return; // the folder is gone meanwhile: nothing to evict
+  }
   const entries: { file: string; size: number; used: number }[] = [];
-  for (const name of fs.readdirSync(settings.dir)) {
+  for (const name of names) {
     const file = path.join(settings.dir, name);
     try {
       const st = fs.statSync(file);
@@ -384,7 +414,7 @@ function evict(settings: DecodeCacheSettings): void {
   let total = entries.reduce((s, e) => s + e.size, 0);
   for (const e of entries.sort((a, b) => a.used - b.used)) {
     if (total <= settings.capBytes) break;
-    fs.rmSync(e.file, { force: true });
+    ignoring(() => fs.rmSync(e.file, { force: true }));
     total -= e.size;
   }
 }

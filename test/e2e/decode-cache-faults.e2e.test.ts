@@ -5,14 +5,16 @@
  * those of a replay without a cache whatever happens to the cache, it never fails because of
  * the cache alone, and it leaves no temporary file that nothing will remove.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../src/storage/archive.ts';
 import { simulateSession } from '../../src/sim/session.ts';
-import { filesUnder, runCli, tmpDir } from '../helpers.ts';
+import { ROOT, filesUnder, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
 
 const dir = tmpDir();
+const DEMO = path.join(dir, 'demo', 'raw');
 
 /** Every file a run wrote, by name. */
 function files(out: string): Record<string, Buffer> {
@@ -20,6 +22,17 @@ function files(out: string): Record<string, Buffer> {
 }
 
 const caches = (cache: string): string[] => (fs.existsSync(cache) ? fs.readdirSync(cache).sort() : []);
+
+/** Lines of stderr other than the adapters' counts of frames they do not read. */
+const warnings = (stderr: string): string[] => stderr.split('\n').filter((l) => l !== '' && !/ was not decoded| were not decoded/.test(l));
+
+/** Resolves once `cache` holds a replay's temporary file (the replay is writing its cache). */
+async function writingIn(cache: string): Promise<void> {
+  for (let i = 0; !caches(cache).some((f) => f.endsWith('.tmp')); i++) {
+    if (i > 1500) throw new Error(`no temporary file appeared in ${cache}`);
+    await sleep(20);
+  }
+}
 
 let runs = 0;
 const outDir = (): string => path.join(dir, `out-${runs++}`);
@@ -52,6 +65,50 @@ function undigestedArchive(root: string): string[] {
 }
 
 describe('the decoded-event cache, faults around it', () => {
+  let none: Record<string, Buffer>;
+  beforeAll(() => {
+    const demo = runCli(['demo', '--minutes', '20', '--seed', '9', '--no-replay', '--out', path.join(dir, 'demo')]);
+    expect(demo.code, demo.stderr).toBe(0);
+    const r = replay(DEMO, 'off');
+    expect(r.code, r.stderr).toBe(0);
+    none = files(r.out);
+  });
+
+  it('is given up, in one line, when its disk is full, and the replay finishes unchanged', () => {
+    const cache = tmpDir('tapedeck-cache-');
+    const out = outDir();
+    // A file-size limit of 300 KB (ulimit -f, in KB): the cache (~1 MB) outgrows it, the
+    // tables do not. Node ignores SIGXFSZ, so a write past it fails with EFBIG, as one on a
+    // full disk fails with ENOSPC.
+    const r = spawnSync('sh', ['-c', 'ulimit -f 300 && exec "$0" "$@"', process.execPath, path.join(ROOT, 'src/cli/tapedeck.mjs'), 'replay', '--from', DEMO, '--speed', 'max', '--out', out], {
+      cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1', TAPEDECK_DECODE_CACHE: cache }, timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(warnings(r.stderr)).toHaveLength(1);
+    expect(warnings(r.stderr)[0]).toMatch(/^tapedeck: warning: the decoded-event cache could not be written in \S+ \(EFBIG: .*\): the replay goes on without it$/);
+    expect(files(out)).toStrictEqual(none);
+    expect(caches(cache), 'the cut temporary file is removed at once (on a full disk, its room is the tables\'').toEqual([]);
+  });
+
+  it('is given up, in one line, when its folder is removed while a replay writes it, and the replay finishes unchanged', async () => {
+    const parent = tmpDir('tapedeck-cache-');
+    const cache = path.join(parent, 'decoded');
+    const out = outDir();
+    // Paced (20 min at 200x: ~6 s), so that it is still writing when its folder goes.
+    const r = startCli(['replay', '--from', DEMO, '--speed', '200x', '--out', out], { TAPEDECK_DECODE_CACHE: cache });
+    await writingIn(cache);
+    fs.rmSync(cache, { recursive: true, force: true });
+    expect(await r.exited, r.stderr).toBe(0);
+    expect(warnings(r.stderr)).toHaveLength(1);
+    expect(warnings(r.stderr)[0]).toMatch(/^tapedeck: warning: the decoded-event cache could not be written in \S+ \(ENOENT: .*\): the replay goes on without it$/);
+    // The manifest says how it was paced; the tables are the same.
+    const { 'manifest.json': manifest, ...tables } = files(out);
+    const { 'manifest.json': _, ...tablesNone } = none;
+    expect(tables).toStrictEqual(tablesNone);
+    expect(manifest).toBeDefined();
+    expect(fs.readdirSync(parent)).toEqual([]);
+  });
+
   it('is not used after a file without a digest is rewritten in place at the same size and modification time', () => {
     const root = path.join(dir, 'plain');
     const binance = undigestedArchive(root).find((f) => f.includes('venue=binance'))!;
