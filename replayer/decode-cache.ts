@@ -139,12 +139,18 @@ export function openDecodeCache(plan: ArchivePlan, range: TimeRange, warn: (line
   const key = decodeCacheKey(plan, range);
   if (key === undefined) return undefined;
   const file = path.join(settings.dir, `${key.name}.tddc`);
-  if (fs.existsSync(file)) {
-    try {
-      return found(file, key.what);
-    } catch (err) {
+  try {
+    return found(file, key.what);
+  } catch (err) {
+    // None yet (or another replay's eviction took it just now): this replay writes one.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      const kept = removal(file);
+      if (kept !== undefined) {
+        // The folder cannot be changed (a read-only disk): no cache can be written in it either.
+        warn(`the decoded-event cache ${file} cannot be used (${(err as Error).message}) nor removed (${kept}): decoding the archive without a cache`);
+        return undefined;
+      }
       warn(`the decoded-event cache ${file} cannot be used (${(err as Error).message}): removed, decoding the archive again`);
-      fs.rmSync(file, { force: true });
     }
   }
   try {
@@ -196,8 +202,10 @@ function found(file: string, what: string): DecodeCache {
     const trailer = JSON.parse(readAt(fd, trailerAt + 4, tailLength).toString('utf8')) as { what: string; counts: Record<string, DecodeCounts> };
     if (trailer.what !== what) throw new Error('it was written for another replay: other archive files, sessions, range or code');
     const counts = trailer.counts;
+    // Its time says when it was last used (eviction removes the least recently used); on a
+    // read-only disk it cannot be set, and nothing is evicted there either.
     const now = new Date();
-    fs.utimesSync(file, now, now);
+    ignoring(() => fs.futimesSync(fd, now, now));
     return reading(file, fd, trailerAt, counts);
   } catch (err) {
     fs.closeSync(fd);
@@ -219,8 +227,9 @@ function reading(file: string, fd: number, end: number, counts: Record<string, D
   };
   const mismatch = (why: string): never => {
     close();
-    fs.rmSync(file, { force: true });
-    throw new TapedeckError(`the decoded-event cache ${file} does not match this replay (${why}); it was removed: run the replay again`, 1);
+    const kept = removal(file);
+    const then = kept === undefined ? 'it was removed: run the replay again' : `it could not be removed (${kept}): remove it, or run the replay with TAPEDECK_DECODE_CACHE=off`;
+    throw new TapedeckError(`the decoded-event cache ${file} does not match this replay (${why}); ${then}`, 1);
   };
   const decode = (ev: LogEvent): MarketEvent[] => {
     const next = queue[head];
@@ -380,6 +389,16 @@ function writing(file: string, what: string, settings: DecodeCacheSettings, warn
     },
     abandon: drop,
   };
+}
+
+/** Removes a cache file: undefined when it is gone, or why it is not. */
+function removal(file: string): string | undefined {
+  try {
+    fs.rmSync(file, { force: true });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /** Runs `f`, ignoring its failure (tidying up that may find nothing, or a folder it cannot change). */

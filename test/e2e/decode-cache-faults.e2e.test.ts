@@ -8,7 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openDecodeCache } from '../../replayer/decode-cache.ts';
+import { planArchive } from '../../replayer/read.ts';
 import { ArchiveWriter } from '../../src/storage/archive.ts';
 import { simulateSession } from '../../src/sim/session.ts';
 import { ROOT, filesUnder, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
@@ -65,6 +67,7 @@ function undigestedArchive(root: string): string[] {
 }
 
 describe('the decoded-event cache, faults around it', () => {
+  afterEach(() => vi.restoreAllMocks());
   let none: Record<string, Buffer>;
   beforeAll(() => {
     const demo = runCli(['demo', '--minutes', '20', '--seed', '9', '--no-replay', '--out', path.join(dir, 'demo')]);
@@ -107,6 +110,38 @@ describe('the decoded-event cache, faults around it', () => {
     expect(tables).toStrictEqual(tablesNone);
     expect(manifest).toBeDefined();
     expect(fs.readdirSync(parent)).toEqual([]);
+  });
+
+  it('is read from a folder the replay cannot change (a read-only disk), and one it cannot use is said once', async () => {
+    const cache = tmpDir('tapedeck-cache-');
+    const written = replay(DEMO, cache);
+    expect(written.code, written.stderr).toBe(0);
+    const [name] = caches(cache);
+    // As on a read-only file system: whatever would change the folder or a file in it fails with EROFS.
+    const erofs = (what: string) => (p: unknown): never => {
+      throw Object.assign(new Error(`EROFS: read-only file system, ${what} '${String(p)}'`), { code: 'EROFS' });
+    };
+    const under = (p: unknown): boolean => typeof p === 'string' && p.startsWith(cache);
+    const real = { openSync: fs.openSync, rmSync: fs.rmSync, utimesSync: fs.utimesSync };
+    vi.spyOn(fs, 'futimesSync').mockImplementation(erofs('futime'));
+    vi.spyOn(fs, 'utimesSync').mockImplementation((p, a, m) => (under(p) ? erofs('utime')(p) : real.utimesSync(p, a, m)));
+    vi.spyOn(fs, 'rmSync').mockImplementation((p, o) => (under(p) ? erofs('unlink')(p) : real.rmSync(p, o)));
+    vi.spyOn(fs, 'openSync').mockImplementation(((p: fs.PathLike, flags: fs.OpenMode = 'r', mode?: fs.Mode) => (under(p) && flags !== 'r' ? erofs('open')(p) : real.openSync(p, flags, mode))) as typeof fs.openSync);
+    const plan = await planArchive(DEMO);
+    const heard: string[] = [];
+    const found = openDecodeCache(plan, {}, (l) => heard.push(l), { dir: cache, capBytes: 2 ** 30 });
+    expect(heard).toEqual([]);
+    expect(found?.state, 'a whole cache is read where it cannot be touched').toBe('found');
+    found!.abandon();
+    // Damaged, it cannot be used, nor removed, nor written anew: one line, and the archive decoded.
+    const file = path.join(cache, name!);
+    const bytes = real.openSync(file, 'r+');
+    fs.writeSync(bytes, Buffer.from('damage'), 0, 6, 1000);
+    fs.closeSync(bytes);
+    const damaged = openDecodeCache(plan, {}, (l) => heard.push(l), { dir: cache, capBytes: 2 ** 30 });
+    expect(damaged).toBeUndefined();
+    expect(heard).toHaveLength(1);
+    expect(heard[0]).toMatch(/^the decoded-event cache \S+ cannot be used \(its SHA-256 differs from the one it was written with\) nor removed \(EROFS: .*\): decoding the archive without a cache$/);
   });
 
   it('is not used after a file without a digest is rewritten in place at the same size and modification time', () => {
