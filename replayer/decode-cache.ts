@@ -139,6 +139,7 @@ export function openDecodeCache(plan: ArchivePlan, range: TimeRange, warn: (line
   const key = decodeCacheKey(plan, range);
   if (key === undefined) return undefined;
   const file = path.join(settings.dir, `${key.name}.tddc`);
+  sweep(settings.dir);
   try {
     return found(file, key.what);
   } catch (err) {
@@ -410,8 +411,44 @@ function ignoring(f: () => void): void {
   }
 }
 
-/** Removes the least recently used caches beyond the room allowed (the one just written last), and temporary files a day old. */
+/**
+ * Removes the temporary files no replay is writing any more: those of a process that is not
+ * running (a replay killed, by Ctrl-C or `kill -9`, while it wrote; the process id is in the
+ * name), and any a day old (a process of that id may be another program). A replay that
+ * finds its own removed (a folder shared across machines or containers, whose ids are not
+ * ours) gives its cache up in a warning.
+ */
+function sweep(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // no folder yet
+  }
+  for (const name of names) {
+    const m = /^[0-9a-f]{40}\.tddc\.(\d+)\.[0-9a-z]*\.tmp$/.exec(name);
+    if (m === null) continue;
+    const file = path.join(dir, name);
+    ignoring(() => {
+      if (!running(Number(m[1])) || Date.now() - fs.statSync(file).mtimeMs > 86_400_000) fs.rmSync(file, { force: true });
+    });
+  }
+}
+
+/** Whether a process of this id runs here (one of another user's does: EPERM). */
+function running(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Removes the least recently used caches beyond the room allowed (the one just written last), and dead writers' temporary files. */
 function evict(settings: DecodeCacheSettings): void {
+  sweep(settings.dir);
   let names: string[];
   try {
     names = fs.readdirSync(settings.dir);
@@ -423,9 +460,7 @@ function evict(settings: DecodeCacheSettings): void {
     const file = path.join(settings.dir, name);
     try {
       const st = fs.statSync(file);
-      if (name.endsWith('.tmp')) {
-        if (Date.now() - st.mtimeMs > 86_400_000) fs.rmSync(file, { force: true });
-      } else if (name.endsWith('.tddc')) entries.push({ file, size: st.size, used: st.mtimeMs });
+      if (name.endsWith('.tddc')) entries.push({ file, size: st.size, used: st.mtimeMs });
     } catch {
       // gone meanwhile (another replay's eviction)
     }

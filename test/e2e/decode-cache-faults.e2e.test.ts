@@ -28,9 +28,11 @@ const caches = (cache: string): string[] => (fs.existsSync(cache) ? fs.readdirSy
 /** Lines of stderr other than the adapters' counts of frames they do not read. */
 const warnings = (stderr: string): string[] => stderr.split('\n').filter((l) => l !== '' && !/ was not decoded| were not decoded/.test(l));
 
-/** Resolves once `cache` holds a replay's temporary file (the replay is writing its cache). */
-async function writingIn(cache: string): Promise<void> {
-  for (let i = 0; !caches(cache).some((f) => f.endsWith('.tmp')); i++) {
+const temps = (cache: string): string[] => caches(cache).filter((f) => f.endsWith('.tmp'));
+
+/** Resolves once `cache` holds a temporary file of the replay `pid` (it is writing its cache). */
+async function writingIn(cache: string, pid: number | undefined): Promise<void> {
+  for (let i = 0; !temps(cache).some((f) => f.includes(`.${pid}.`)); i++) {
     if (i > 1500) throw new Error(`no temporary file appeared in ${cache}`);
     await sleep(20);
   }
@@ -99,7 +101,7 @@ describe('the decoded-event cache, faults around it', () => {
     const out = outDir();
     // Paced (20 min at 200x: ~6 s), so that it is still writing when its folder goes.
     const r = startCli(['replay', '--from', DEMO, '--speed', '200x', '--out', out], { TAPEDECK_DECODE_CACHE: cache });
-    await writingIn(cache);
+    await writingIn(cache, r.child.pid);
     fs.rmSync(cache, { recursive: true, force: true });
     expect(await r.exited, r.stderr).toBe(0);
     expect(warnings(r.stderr)).toHaveLength(1);
@@ -110,6 +112,25 @@ describe('the decoded-event cache, faults around it', () => {
     expect(tables).toStrictEqual(tablesNone);
     expect(manifest).toBeDefined();
     expect(fs.readdirSync(parent)).toEqual([]);
+  });
+
+  it('is never used half-written when a replay writing it is killed, and the killed replays\' temporary files are removed by the next', async () => {
+    const cache = tmpDir('tapedeck-cache-');
+    for (const signal of ['SIGKILL', 'SIGINT', 'SIGTERM'] as const) {
+      const r = startCli(['replay', '--from', DEMO, '--speed', '200x', '--out', outDir()], { TAPEDECK_DECODE_CACHE: cache });
+      await writingIn(cache, r.child.pid);
+      r.child.kill(signal);
+      await r.exited;
+      expect(caches(cache).filter((f) => f.endsWith('.tddc')), `killed by ${signal}, it kept no cache`).toEqual([]);
+    }
+    // Each replay that starts removes the files of those killed before it: they do not pile up.
+    expect(temps(cache), 'only the last killed replay\'s temporary file is left').toHaveLength(1);
+    const next = replay(DEMO, cache);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).not.toContain('decoded by an earlier replay');
+    expect(files(next.out)).toStrictEqual(none);
+    expect(caches(cache), 'the dead writers\' files are gone, the new cache kept').toEqual([expect.stringMatching(/^[0-9a-f]{40}\.tddc$/)]);
+    expect(replay(DEMO, cache).stdout).toContain('decoded by an earlier replay');
   });
 
   it('is read from a folder the replay cannot change (a read-only disk), and one it cannot use is said once', async () => {
