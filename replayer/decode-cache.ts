@@ -143,8 +143,10 @@ export function openDecodeCache(plan: ArchivePlan, range: TimeRange, warn: (line
   try {
     return found(file, key.what);
   } catch (err) {
-    // None yet (or another replay's eviction took it just now): this replay writes one.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+    // None yet (or another replay's eviction took it just now, or the folder is under a
+    // file): this replay writes one, or says why it cannot.
+    const none = ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+    if (!none) {
       const kept = removal(file);
       if (kept !== undefined) {
         // The folder cannot be changed (a read-only disk): no cache can be written in it either.
