@@ -13,8 +13,9 @@
  * them:
  * - the archive files' contents (each file's own page digest, tapedeck.data_sha256; the
  *   SHA-256 of its bytes for a file without one) and the sessions and time range replayed;
- * - the adapters' code: a hash of every file under src/exchanges, src/market and src/log, and
- *   of this one, so a changed adapter never reads a cache of the old one.
+ * - the adapters' code: a hash of every file under src/exchanges, src/market and src/log, of
+ *   this one, of the engine and of the archive's reading (read.ts, archive-read.ts), so a
+ *   changed adapter or reader never reads a cache of the old one.
  * The engine's configuration does not decide what the adapters make, so one cache serves
  * every --windows, --rsi or strategy.
  *
@@ -60,7 +61,9 @@ export function decodeCacheSettings(env: NodeJS.ProcessEnv = process.env): Decod
   const dir = v === '' || v === 'on' || v === '1' ? path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tapedeck', 'decoded') : v;
   const mb = env.TAPEDECK_DECODE_CACHE_MB === undefined || env.TAPEDECK_DECODE_CACHE_MB === '' ? 4096 : Number(env.TAPEDECK_DECODE_CACHE_MB);
   if (!Number.isFinite(mb) || mb < 0) throw new TapedeckError(`TAPEDECK_DECODE_CACHE_MB must be a number of megabytes (0 or more), not ${JSON.stringify(env.TAPEDECK_DECODE_CACHE_MB)}`);
-  return { dir, capBytes: mb * 1024 * 1024 };
+  // No room at all is no cache: nothing would be kept.
+  if (mb === 0) return undefined;
+  return { dir: dir.startsWith('~/') ? path.join(os.homedir(), dir.slice(2)) : dir, capBytes: mb * 1024 * 1024 };
 }
 
 let code: string | null | undefined;
@@ -71,7 +74,9 @@ function codeHash(): string | undefined {
   try {
     const src = fileURLToPath(new URL('../src/', import.meta.url));
     // This file too (what it writes around the columns), and the engine's (which events it hands the adapters).
-    const hash = createHash('sha256').update(fs.readFileSync(fileURLToPath(import.meta.url))).update(fs.readFileSync(path.join(src, 'engine', 'engine.ts')));
+    // And the archive's reading (the events' order and fields).
+    const hash = createHash('sha256').update(fs.readFileSync(fileURLToPath(import.meta.url))).update(fs.readFileSync(path.join(src, 'engine', 'engine.ts')))
+      .update(fs.readFileSync(fileURLToPath(new URL('./read.ts', import.meta.url)))).update(fs.readFileSync(path.join(src, 'storage', 'archive-read.ts')));
     for (const dir of ['exchanges', 'market', 'log']) {
       const files = (fs.readdirSync(path.join(src, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).sort();
       for (const f of files) hash.update(`${dir}/${f}\0`).update(fs.readFileSync(path.join(src, dir, f))).update('\0');
@@ -312,7 +317,11 @@ function writing(file: string, what: string, settings: DecodeCacheSettings, warn
     // A write near a full disk may take only part of the buffer without an error.
     for (let at = 0; at < b.length;) at += fs.writeSync(fd, b, at, b.length - at);
   };
+  let written = 0;
   const write = (b: Uint8Array): void => {
+    // A cache past the room allowed would be evicted as soon as it is sealed: stop writing it.
+    written += b.length;
+    if (written > settings.capBytes) throw new TooLarge();
     hash.update(b);
     writeAll(b);
   };
@@ -339,6 +348,11 @@ function writing(file: string, what: string, settings: DecodeCacheSettings, warn
     } catch (err) {
       failed = (err as Error).message;
       if (err instanceof NotPackable) return;
+      if (err instanceof TooLarge) {
+        drop();
+        warn(`this replay's decoded-event cache would take more than TAPEDECK_DECODE_CACHE_MB (${settings.capBytes / 1048576} MB): it is not kept (raise TAPEDECK_DECODE_CACHE_MB to keep caches this large)`);
+        return;
+      }
       // The file, not the events: the disk is full, the folder gone, …
       drop();
       warn(`the decoded-event cache could not be written in ${settings.dir} (${failed}): the replay goes on without it`);
@@ -392,6 +406,13 @@ function writing(file: string, what: string, settings: DecodeCacheSettings, warn
     },
     abandon: drop,
   };
+}
+
+/** A cache larger than TAPEDECK_DECODE_CACHE_MB allows. */
+class TooLarge extends Error {
+  constructor() {
+    super('larger than TAPEDECK_DECODE_CACHE_MB');
+  }
 }
 
 /** Removes a cache file: undefined when it is gone, or why it is not. */

@@ -7,9 +7,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openDecodeCache } from '../../replayer/decode-cache.ts';
+import { decodeCacheSettings, openDecodeCache } from '../../replayer/decode-cache.ts';
 import { planArchive } from '../../replayer/read.ts';
 import { ArchiveWriter } from '../../src/storage/archive.ts';
 import { simulateSession } from '../../src/sim/session.ts';
@@ -93,6 +94,26 @@ describe('the decoded-event cache, faults around it', () => {
     expect(warnings(r.stderr)[0]).toMatch(/^tapedeck: warning: the decoded-event cache could not be written in \S+ \(EFBIG: .*\): the replay goes on without it$/);
     expect(files(out)).toStrictEqual(none);
     expect(caches(cache), 'the cut temporary file is removed at once (on a full disk, its room is the tables\'').toEqual([]);
+  });
+
+  it('is not written past TAPEDECK_DECODE_CACHE_MB: one line, nothing left, the replay unchanged; within it, kept', () => {
+    const cache = tmpDir('tapedeck-cache-');
+    // The 20-minute demo's cache is ~1 MB: a quarter of a megabyte cannot hold it.
+    const small = replay(DEMO, cache, { TAPEDECK_DECODE_CACHE_MB: '0.25' });
+    expect(small.code, small.stderr).toBe(0);
+    expect(warnings(small.stderr)).toEqual([`tapedeck: warning: this replay's decoded-event cache would take more than TAPEDECK_DECODE_CACHE_MB (0.25 MB): it is not kept (raise TAPEDECK_DECODE_CACHE_MB to keep caches this large)`]);
+    expect(files(small.out)).toStrictEqual(none);
+    expect(caches(cache), 'stopped where it passed the cap, its temporary file removed').toEqual([]);
+    const roomy = replay(DEMO, cache, { TAPEDECK_DECODE_CACHE_MB: '64' });
+    expect(warnings(roomy.stderr)).toEqual([]);
+    expect(caches(cache).filter((f) => f.endsWith('.tddc'))).toHaveLength(1);
+    expect(files(roomy.out)).toStrictEqual(none);
+  });
+
+  it('reads ~/ in TAPEDECK_DECODE_CACHE as the home folder, and a cap of 0 as no cache', () => {
+    expect(decodeCacheSettings({ TAPEDECK_DECODE_CACHE: '~/c/d' })?.dir).toBe(path.join(os.homedir(), 'c', 'd'));
+    expect(decodeCacheSettings({ TAPEDECK_DECODE_CACHE: '/x', TAPEDECK_DECODE_CACHE_MB: '0' })).toBeUndefined();
+    expect(decodeCacheSettings({ TAPEDECK_DECODE_CACHE: '/x', TAPEDECK_DECODE_CACHE_MB: '1' })).toEqual({ dir: '/x', capBytes: 1024 * 1024 });
   });
 
   it('is given up, in one line, when its folder is removed while a replay writes it, and the replay finishes unchanged', async () => {
