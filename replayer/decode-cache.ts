@@ -348,14 +348,11 @@ function writing(file: string, what: string, settings: DecodeCacheSettings, warn
     } catch (err) {
       failed = (err as Error).message;
       if (err instanceof NotPackable) return;
-      if (err instanceof TooLarge) {
-        drop();
-        warn(`this replay's decoded-event cache would take more than TAPEDECK_DECODE_CACHE_MB (${settings.capBytes / 1048576} MB): it is not kept (raise TAPEDECK_DECODE_CACHE_MB to keep caches this large)`);
-        return;
-      }
-      // The file, not the events: the disk is full, the folder gone, …
+      // Too large for the room allowed, or the file's fault, not the events': the disk is full, the folder gone, …
       drop();
-      warn(`the decoded-event cache could not be written in ${settings.dir} (${failed}): the replay goes on without it`);
+      warn(err instanceof TooLarge
+        ? `this replay's decoded-event cache would take more than TAPEDECK_DECODE_CACHE_MB (${settings.capBytes / 1048576} MB): it is not kept (raise TAPEDECK_DECODE_CACHE_MB to keep caches this large)`
+        : `the decoded-event cache could not be written in ${settings.dir} (${failed}): the replay goes on without it`);
     }
   };
   keeping(() => write(MAGIC));
@@ -469,9 +466,11 @@ function running(pid: number): boolean {
   }
 }
 
-/** Removes the least recently used caches beyond the room allowed (the one just written last), and dead writers' temporary files. */
+/**
+ * Removes the least recently used caches beyond the room allowed (the one just written last).
+ * Dead writers' temporary files went when this replay opened the folder (openDecodeCache).
+ */
 function evict(settings: DecodeCacheSettings): void {
-  sweep(settings.dir);
   let names: string[];
   try {
     names = fs.readdirSync(settings.dir);

@@ -128,6 +128,22 @@ function groupSpans(metadata: FileMetaData): (RecvSpan | undefined)[] {
   });
 }
 
+/**
+ * Whether the row group holding a row (by its index in the file) may hold rows in `window`,
+ * by its recv_ns statistics.
+ */
+function rowGroupsIn(metadata: FileMetaData, window: RecvWindow): (row: number) => boolean {
+  const spans = groupSpans(metadata);
+  const starts: number[] = [];
+  for (let g = 0, at = 0; g < metadata.row_groups.length; at += Number(metadata.row_groups[g]!.num_rows), g++) starts.push(at);
+  return (row) => {
+    // The row group the row lies in: the last that starts at or before it.
+    let g = starts.length - 1;
+    while (g > 0 && starts[g]! > row) g--;
+    return overlaps(spans[g], window);
+  };
+}
+
 /** The file's receive times: every row group's, joined; undefined if one has none. */
 function fileSpan(spans: readonly (RecvSpan | undefined)[]): RecvSpan | undefined {
   let min: bigint | undefined;
@@ -255,16 +271,9 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
     } catch (err) {
       throw notLogEvent(file, 0, (err as Error).message);
     }
-    const spans = opts.window !== undefined ? groupSpans(metadata) : [];
-    const starts: number[] = [];
-    for (let g = 0, at = 0; g < metadata.row_groups.length; at += Number(metadata.row_groups[g]!.num_rows), g++) starts.push(at);
+    const wanted = opts.window === undefined ? undefined : rowGroupsIn(metadata, opts.window);
     for (const range of scan.ranges) {
-      if (opts.window !== undefined) {
-        // The row group this range lies in: the last that starts at or before it.
-        let g = starts.length - 1;
-        while (g > 0 && starts[g]! > range.rowStart) g--;
-        if (!overlaps(spans[g], opts.window)) continue;
-      }
+      if (wanted !== undefined && !wanted(range.rowStart)) continue;
       // A row group is read in slices of pages (through its offset index), so a reader holds
       // one slice per open file, not a whole row group.
       for (let from = range.rowStart; from < range.rowEnd; from += SLICE_ROWS) {
