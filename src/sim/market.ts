@@ -6,6 +6,7 @@
  */
 import type { Side } from '../market/events.ts';
 import { simSpec } from '../exchanges/registry.ts';
+import { fixedText, roundTo } from './fixed.ts';
 import { Rng } from './random.ts';
 
 export interface SimAsset {
@@ -42,7 +43,7 @@ export interface SimTrade {
 
 /** A trade's price and size as the wire prints them: the recorded text, else the number at `decimals` (synthetic trades). */
 export function tradeDecimals(t: SimTrade, priceDecimals: number, sizeDecimals = 8): { price: string; size: string } {
-  return t.text ?? { price: t.price.toFixed(priceDecimals), size: t.size.toFixed(sizeDecimals) };
+  return t.text ?? { price: fixedText(t.price, priceDecimals), size: fixedText(t.size, sizeDecimals) };
 }
 
 export interface SimQuote {
@@ -82,7 +83,7 @@ interface Stream {
 }
 
 const round = (x: number, tick: number): number => Math.round(x / tick) * tick;
-const fix = (x: number, decimals: number): number => Number(x.toFixed(decimals));
+const fix = roundTo;
 
 /** Generates the market's events in exchange-time order. */
 export function* simulateMarket(o: SimOptions): Generator<SimEvent> {

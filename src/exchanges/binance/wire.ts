@@ -2,6 +2,7 @@
  * Binance spot's wire shapes for simulated market events, byte for byte the shapes the
  * real feed sends (payloads.ts has the samples), and its REST backfill bodies and URLs.
  */
+import { fixedText } from '../../sim/fixed.ts';
 import { tradeDecimals, type SimQuote, type SimTrade } from '../../sim/market.ts';
 
 /** Binance combined-stream stream name, e.g. `btcusdt@trade`. */
@@ -13,11 +14,11 @@ export function binanceStream(symbol: string, channel: 'trade' | 'bookTicker'): 
 export function binanceTradePayload(t: SimTrade): string {
   const ms = Math.floor(t.tsUs / 1000);
   // `m` is "buyer is maker": true when the taker sold.
-  return `{"e":"trade","E":${ms + 1},"s":"${t.symbol}","t":${t.tradeId},"p":"${t.price.toFixed(8)}","q":"${t.size.toFixed(8)}","T":${ms},"m":${t.side === 'sell'},"M":true}`;
+  return `{"e":"trade","E":${ms + 1},"s":"${t.symbol}","t":${t.tradeId},"p":"${fixedText(t.price, 8)}","q":"${fixedText(t.size, 8)}","T":${ms},"m":${t.side === 'sell'},"M":true}`;
 }
 
 export function binanceBookTickerPayload(q: SimQuote, updateId: number): string {
-  return `{"u":${updateId},"s":"${q.symbol}","b":"${q.bid.toFixed(8)}","B":"${q.bidSize.toFixed(8)}","a":"${q.ask.toFixed(8)}","A":"${q.askSize.toFixed(8)}"}`;
+  return `{"u":${updateId},"s":"${q.symbol}","b":"${fixedText(q.bid, 8)}","B":"${fixedText(q.bidSize, 8)}","a":"${fixedText(q.ask, 8)}","A":"${fixedText(q.askSize, 8)}"}`;
 }
 
 export function binanceCombined(stream: string, payload: string): string {

@@ -3,6 +3,7 @@
  * key order of the real feed (payloads.ts has the samples), and its REST `transactions`
  * bodies and URLs. Times are µs printed at ms resolution, as the real `microtimestamp` is.
  */
+import { fixedText } from '../../sim/fixed.ts';
 import { tradeDecimals, type SimQuote, type SimTrade } from '../../sim/market.ts';
 
 export const bitstampSubscribe = (channel: string): string => JSON.stringify({ event: 'bts:subscribe', data: { channel } });
@@ -32,7 +33,7 @@ export function bitstampTrade(t: SimTrade): string {
 /** An `order_book_<pair>` update: the simulated market has only the top level on each side. */
 export function bitstampBook(q: SimQuote): string {
   const us = msUs(q.tsUs);
-  return `{"data":{"timestamp":"${Math.floor(us / 1e6)}","microtimestamp":"${us}","bids":[["${q.bid.toFixed(2)}","${q.bidSize.toFixed(8)}"]],"asks":[["${q.ask.toFixed(2)}","${q.askSize.toFixed(8)}"]]},"channel":"order_book_${q.symbol}","event":"data"}`;
+  return `{"data":{"timestamp":"${Math.floor(us / 1e6)}","microtimestamp":"${us}","bids":[["${fixedText(q.bid, 2)}","${fixedText(q.bidSize, 8)}"]],"asks":[["${fixedText(q.ask, 2)}","${fixedText(q.askSize, 8)}"]]},"channel":"order_book_${q.symbol}","event":"data"}`;
 }
 
 /** `GET /api/v2/transactions/{pair}/` rows, newest first, every value a string. */

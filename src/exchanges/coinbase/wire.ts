@@ -2,21 +2,26 @@
  * Coinbase Exchange's wire shapes for simulated market events, byte for byte the shapes the
  * real feed sends (payloads.ts has the samples), and its REST backfill bodies and URLs.
  */
+import { fixedText } from '../../sim/fixed.ts';
 import { isoMicros } from '../../log/time.ts';
 import { tradeDecimals, type SimQuote, type SimTrade } from '../../sim/market.ts';
+
+/** A made-up order id in Coinbase's UUID shape, the same for the same `n`. */
+function orderId(n: number): string {
+  return `${(n * 2654435761 % 0xffffffff).toString(16).padStart(8, '0')}-0000-4000-8000-${String(n).padStart(12, '0')}`;
+}
 
 /** Coinbase `match`: `side` is the MAKER side, so a taker buy is printed as "sell". */
 export function coinbaseMatch(t: SimTrade, sequence: number, type: 'match' | 'last_match' = 'match'): string {
   const maker = t.side === 'buy' ? 'sell' : 'buy';
   const d = tradeDecimals(t, 2);
-  const id = (n: number): string => `${(n * 2654435761 % 0xffffffff).toString(16).padStart(8, '0')}-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  return `{"type":"${type}","trade_id":${t.tradeId},"maker_order_id":"${id(t.tradeId * 2)}","taker_order_id":"${id(t.tradeId * 2 + 1)}","side":"${maker}","size":"${d.size}","price":"${d.price}","product_id":"${t.symbol}","sequence":${sequence},"time":"${isoMicros(t.tsUs)}"}`;
+  return `{"type":"${type}","trade_id":${t.tradeId},"maker_order_id":"${orderId(t.tradeId * 2)}","taker_order_id":"${orderId(t.tradeId * 2 + 1)}","side":"${maker}","size":"${d.size}","price":"${d.price}","product_id":"${t.symbol}","sequence":${sequence},"time":"${isoMicros(t.tsUs)}"}`;
 }
 
 /** Coinbase `ticker` with best bid/offer (and, since 2022, their sizes). */
 export function coinbaseTicker(q: SimQuote, sequence: number, last: { price: number; size: number; side: string; tradeId: number } | undefined): string {
-  const price = last ? last.price.toFixed(2) : ((q.bid + q.ask) / 2).toFixed(2);
-  return `{"type":"ticker","sequence":${sequence},"product_id":"${q.symbol}","price":"${price}","open_24h":"${price}","volume_24h":"0","low_24h":"${price}","high_24h":"${price}","volume_30d":"0","best_bid":"${q.bid.toFixed(2)}","best_bid_size":"${q.bidSize.toFixed(8)}","best_ask":"${q.ask.toFixed(2)}","best_ask_size":"${q.askSize.toFixed(8)}","side":"${last?.side ?? 'buy'}","time":"${isoMicros(q.tsUs)}","trade_id":${last?.tradeId ?? 0},"last_size":"${(last?.size ?? 0).toFixed(8)}"}`;
+  const price = fixedText(last ? last.price : (q.bid + q.ask) / 2, 2);
+  return `{"type":"ticker","sequence":${sequence},"product_id":"${q.symbol}","price":"${price}","open_24h":"${price}","volume_24h":"0","low_24h":"${price}","high_24h":"${price}","volume_30d":"0","best_bid":"${fixedText(q.bid, 2)}","best_bid_size":"${fixedText(q.bidSize, 8)}","best_ask":"${fixedText(q.ask, 2)}","best_ask_size":"${fixedText(q.askSize, 8)}","side":"${last?.side ?? 'buy'}","time":"${isoMicros(q.tsUs)}","trade_id":${last?.tradeId ?? 0},"last_size":"${fixedText(last?.size ?? 0, 8)}"}`;
 }
 
 export function coinbaseHeartbeat(symbol: string, sequence: number, lastTradeId: number, tsUs: number): string {
