@@ -300,7 +300,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     wsUrl: (x) => `${o.tls ? 'wss' : 'ws'}://${host}:${port}/${x}`,
     restUrl: (x) => `${o.tls ? 'https' : 'http'}://${host}:${port}/${x}`,
     control, floodStats,
-    trades: (x) => [...feed.trades.entries()].filter(([k]) => k.startsWith(`${x}:`)).flatMap(([, v]) => v),
+    trades: (x) => feed.exchangeTrades(x),
     async close() {
       clearInterval(pump);
       for (const s of schedules) clearInterval(s);

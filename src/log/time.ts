@@ -59,8 +59,16 @@ export function parseUserTime(text: string): bigint {
   return BigInt(utc.getTime() - offsetMin * 60_000) * NS_PER_MS + BigInt(frac.padEnd(9, '0'));
 }
 
+/** The last second `isoMicros` printed, and its text up to the seconds: a feed prints many times a second. */
+let isoSecond = Number.NaN;
+let isoSecondText = '';
+
 /** ISO-8601 UTC with µs, as Coinbase prints times (`2021-04-17T16:43:37.089723Z`). */
 export function isoMicros(tsUs: number): string {
-  const ms = Math.floor(tsUs / 1000);
-  return `${new Date(ms).toISOString().slice(0, 19)}.${String(tsUs % 1_000_000).padStart(6, '0')}Z`;
+  const second = Math.floor(tsUs / 1_000_000);
+  if (second !== isoSecond) {
+    isoSecondText = new Date(second * 1000).toISOString().slice(0, 19);
+    isoSecond = second;
+  }
+  return `${isoSecondText}.${String(tsUs % 1_000_000).padStart(6, '0')}Z`;
 }

@@ -8,43 +8,55 @@ import { marketsOf, type MarketInfo } from './markets.ts';
 import { simulateMarket, type SimEvent, type SimOptions, type SimQuote, type SimTrade } from './market.ts';
 
 export class TradeLog {
-  /** `exchange:symbol` → trades in id order. */
-  readonly trades = new Map<string, SimTrade[]>();
+  /** exchange → symbol → trades in id order (two maps, not an `exchange:symbol` string made per trade). */
+  protected readonly trades = new Map<string, Map<string, SimTrade[]>>();
 
   /** `keep`: the newest trades kept per market (between keep and 2×keep); all of them when undefined. */
   constructor(private readonly keep?: number) {}
 
   add(t: SimTrade): void {
-    const key = `${t.exchange}:${t.symbol}`;
-    let list = this.trades.get(key);
-    if (list === undefined) this.trades.set(key, (list = []));
+    const markets = inner(this.trades, t.exchange);
+    let list = markets.get(t.symbol);
+    if (list === undefined) markets.set(t.symbol, (list = []));
     list.push(t);
     if (this.keep !== undefined && list.length >= 2 * this.keep) list.splice(0, list.length - this.keep);
   }
 
   tradesOf(exchange: string, symbol: string): readonly SimTrade[] {
-    return this.trades.get(`${exchange}:${symbol}`) ?? [];
+    return this.trades.get(exchange)?.get(symbol) ?? [];
   }
 
   lastTrade(exchange: string, symbol: string): SimTrade | undefined {
     return this.tradesOf(exchange, symbol).at(-1);
   }
 
-  private readonly quotes = new Map<string, SimQuote>();
+  private readonly quotes = new Map<string, Map<string, SimQuote>>();
 
   protected quoted(q: SimQuote): void {
-    this.quotes.set(`${q.exchange}:${q.symbol}`, q);
+    inner(this.quotes, q.exchange).set(q.symbol, q);
   }
 
   /** The newest best bid/offer of a market (a ticker snapshot on subscribe); none from a recording, whose playback holds its own. */
   lastQuote(exchange: string, symbol: string): SimQuote | undefined {
-    return this.quotes.get(`${exchange}:${symbol}`);
+    return this.quotes.get(exchange)?.get(symbol);
+  }
+
+  /** Every trade kept of an exchange, market by market. */
+  exchangeTrades(exchange: string): SimTrade[] {
+    return [...(this.trades.get(exchange)?.values() ?? [])].flat();
   }
 
   /** The markets an exchange's REST metadata lists: those that have traded. */
   markets(exchange: string): MarketInfo[] {
-    return marketsOf(exchange, [...this.trades.entries()].filter(([k]) => k.startsWith(`${exchange}:`)).flatMap(([, v]) => v));
+    return marketsOf(exchange, this.exchangeTrades(exchange));
   }
+}
+
+/** The map under `key`, made when missing. */
+function inner<V>(outer: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let m = outer.get(key);
+  if (m === undefined) outer.set(key, (m = new Map()));
+  return m;
 }
 
 export class MarketFeed extends TradeLog {
