@@ -5,6 +5,7 @@
  * WebSocket, as the `SimSocket` it is used as), the clock and the timers (ConnContext).
  */
 import type { SimEvent } from './market.ts';
+import { textFrames } from './ws-frames.ts';
 
 /** The client's WebSocket as a connection uses it (what of `ws`'s WebSocket the protocols need). */
 export interface SimSocket {
@@ -105,14 +106,20 @@ export abstract class SimConnection {
       }
       tally.sent++;
     }
-    this.ws.send(payload);
+    if (this.batchTexts !== undefined) this.batchTexts.push(payload);
+    else this.ws.send(payload);
     this.ctx.onSent?.({ tNs: BigInt(Math.round(this.ctx.nowMs() * 1e6)), exchange: this.exchange, conn: this.id, payload });
   }
 
+  /** While a batch runs on a raw socket: the frames it sends, written as one buffer when it ends. */
+  private batchTexts: string[] | undefined;
+
   /**
-   * Runs `fn`'s sends as one write to the socket (corked: one `writev`, not one syscall per
-   * frame). In flood mode the backlog is read once, before: a batch is sent whole or missed
-   * whole, so the backlog never passes the cap by more than one batch.
+   * Runs `fn`'s sends as one write to the socket: their frames made into one buffer
+   * (ws-frames.ts) and written under `ws` (which keeps no state between frames without
+   * compression, and the simulator offers none). In flood mode the backlog is read once,
+   * before: a batch is sent whole or missed whole, so the backlog never passes the cap by more
+   * than one batch.
    */
   batch(fn: () => void): void {
     const flood = this.ctx.flood;
@@ -121,14 +128,15 @@ export abstract class SimConnection {
       if (backlog > flood.tally.peakBacklogBytes) flood.tally.peakBacklogBytes = backlog;
       this.skipping = backlog > flood.backlogBytes;
     }
-    // ws has no public cork; its socket is a net.Socket, and ws's own sends cork it the same way.
-    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    socket?.cork();
+    const socket = rawSocket(this.ws);
+    if (socket !== undefined) this.batchTexts = [];
     try {
       fn();
     } finally {
-      socket?.uncork();
+      const texts = this.batchTexts;
+      this.batchTexts = undefined;
       this.skipping = false;
+      if (texts !== undefined && texts.length > 0 && socket!.writable) socket!.write(textFrames(texts));
     }
   }
 
@@ -184,6 +192,12 @@ export abstract class SimConnection {
   /** A malformed frame (truncated JSON) and an unknown message type, for fault tests. */
   abstract malformed(): string;
   abstract unknown(): string;
+}
+
+/** The TCP (or TLS) socket under a `ws` WebSocket that frames nothing itself (no permessage-deflate), or undefined. */
+function rawSocket(ws: SimSocket): { readonly writable: boolean; write(b: Buffer): boolean } | undefined {
+  const inner = ws as unknown as { _socket?: { readonly writable: boolean; write(b: Buffer): boolean }; _extensions?: Record<string, unknown> };
+  return inner._extensions?.['permessage-deflate'] === undefined ? inner._socket : undefined;
 }
 
 /** A close reason cut to the 123 bytes a close frame has room for (ws throws past that), on a character boundary. */
