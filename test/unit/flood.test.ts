@@ -1,6 +1,7 @@
 /** Flood mode's pure parts: `--rate` text and the mean gap it sets. */
 import { describe, expect, it } from 'vitest';
 import { meanGapForRate, parseRate } from '../../replayer/simulator/flood.ts';
+import { simulateMarket } from '../../src/sim/market.ts';
 
 describe('flood mode', () => {
   it('reads --rate as frames per second, with k and m', () => {
@@ -10,9 +11,15 @@ describe('flood mode', () => {
     for (const bad of ['', 'fast', '0', '-5k', '10x', '0.5']) expect(() => parseRate(bad), bad).toThrow(/bad --rate/);
   });
 
-  it('sets the mean gap so that all markets together make the rate', () => {
-    // 2 exchanges × 2 assets at 150k frames/s: each market one event every 4/150 ms.
-    expect(meanGapForRate(150_000, 4)).toBeCloseTo(4_000 / 150_000, 12);
-    expect(4 * (1_000 / meanGapForRate(150_000, 4))).toBeCloseTo(150_000, 6);
+  it('sets the mean gap so that the market, as it draws gaps, makes the rate', () => {
+    // 2 exchanges × 2 assets: 4 markets. Count what the seeded market releases in 2 s of its time.
+    for (const rate of [20_000, 150_000, 400_000]) {
+      const startMs = 1_700_000_000_000;
+      const market = simulateMarket({ seed: 7, startMs, durationMs: 2_000, exchanges: ['binance', 'coinbase'], meanGapMs: meanGapForRate(rate, 4) });
+      let n = 0;
+      for (const _ of market) n++;
+      // A Poisson count of 2 × rate has a standard deviation under 0.2 % of it; 1 % is five of them.
+      expect(Math.abs(n / 2 - rate) / rate, `rate ${rate}: ${n / 2}/s`).toBeLessThan(0.01);
+    }
   });
 });
