@@ -4,26 +4,37 @@
  * (replayer/simulator/archive-feed.ts): a recording's frames, re-served at their recorded pace. Both keep every
  * trade in a per-market log, which the REST backfill endpoints serve and tests compare against.
  */
-import { marketsOf, type MarketInfo } from './markets.ts';
+import { MarketDecimals, marketInfo, type MarketInfo } from './markets.ts';
 import { simulateMarket, type SimEvent, type SimOptions, type SimQuote, type SimTrade } from './market.ts';
 
+/** One market's trade log, and how far its decimals have been read. */
+interface MarketLog {
+  /** The newest trades, in id order. */
+  readonly list: SimTrade[];
+  /** Trades ever added, and those of them the decimals have seen. */
+  added: number;
+  scanned: number;
+  readonly decimals: MarketDecimals;
+}
+
 export class TradeLog {
-  /** exchange → symbol → trades in id order (two maps, not an `exchange:symbol` string made per trade). */
-  protected readonly trades = new Map<string, Map<string, SimTrade[]>>();
+  /** exchange → symbol → trades (two maps, not an `exchange:symbol` string made per trade). */
+  protected readonly trades = new Map<string, Map<string, MarketLog>>();
 
   /** `keep`: the newest trades kept per market (between keep and 2×keep); all of them when undefined. */
   constructor(private readonly keep?: number) {}
 
   add(t: SimTrade): void {
     const markets = inner(this.trades, t.exchange);
-    let list = markets.get(t.symbol);
-    if (list === undefined) markets.set(t.symbol, (list = []));
-    list.push(t);
-    if (this.keep !== undefined && list.length >= 2 * this.keep) list.splice(0, list.length - this.keep);
+    let log = markets.get(t.symbol);
+    if (log === undefined) markets.set(t.symbol, (log = { list: [], added: 0, scanned: 0, decimals: new MarketDecimals() }));
+    log.list.push(t);
+    log.added++;
+    if (this.keep !== undefined && log.list.length >= 2 * this.keep) log.list.splice(0, log.list.length - this.keep);
   }
 
   tradesOf(exchange: string, symbol: string): readonly SimTrade[] {
-    return this.trades.get(exchange)?.get(symbol) ?? [];
+    return this.trades.get(exchange)?.get(symbol)?.list ?? [];
   }
 
   lastTrade(exchange: string, symbol: string): SimTrade | undefined {
@@ -43,12 +54,24 @@ export class TradeLog {
 
   /** Every trade kept of an exchange, market by market. */
   exchangeTrades(exchange: string): SimTrade[] {
-    return [...(this.trades.get(exchange)?.values() ?? [])].flat();
+    return [...(this.trades.get(exchange)?.values() ?? [])].flatMap((log) => log.list);
   }
 
-  /** The markets an exchange's REST metadata lists: those that have traded. */
+  /**
+   * The markets an exchange's REST metadata lists: those that have traded, with the finest
+   * decimals of the trades kept at this call or seen at an earlier one. Each call reads only
+   * the trades added since the last (every REST request asks, and a recorder backfilling a
+   * flood asks many times a second: reading the whole log each time took the simulator's core).
+   */
   markets(exchange: string): MarketInfo[] {
-    return marketsOf(exchange, this.exchangeTrades(exchange));
+    const markets = this.trades.get(exchange);
+    if (markets === undefined) return [];
+    return [...markets.keys()].sort().map((symbol) => {
+      const log = markets.get(symbol)!;
+      for (let i = log.list.length - Math.min(log.added - log.scanned, log.list.length); i < log.list.length; i++) log.decimals.add(log.list[i]!);
+      log.scanned = log.added;
+      return marketInfo(exchange, symbol, log.decimals);
+    });
   }
 }
 

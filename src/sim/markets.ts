@@ -18,7 +18,28 @@ export interface MarketInfo {
 /** Decimals a number printed as `text` needs: `61234.01000000` → 2. */
 export function decimalsOf(text: string): number {
   const dot = text.indexOf('.');
-  return dot < 0 ? 0 : text.slice(dot + 1).replace(/0+$/, '').length;
+  if (dot < 0) return 0;
+  let end = text.length;
+  while (end > dot + 1 && text.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  return end - dot - 1;
+}
+
+/** The finest decimals a market's trades have printed so far, widened one trade at a time. */
+export class MarketDecimals {
+  price = 0;
+  size = 0;
+
+  add(t: SimTrade): void {
+    const d = tradeDecimals(t, 2, 8);
+    this.price = Math.max(this.price, decimalsOf(d.price));
+    this.size = Math.max(this.size, decimalsOf(d.size));
+  }
+}
+
+/** A market's REST metadata: its symbol split into base and quote, and its decimals. */
+export function marketInfo(exchange: string, symbol: string, d: MarketDecimals): MarketInfo {
+  const [base, quote] = exchangeSpec(exchange)?.symbols.split(symbol) ?? [symbol, ''];
+  return { symbol, base, quote, priceDecimals: d.price, sizeDecimals: d.size };
 }
 
 /** A step of `decimals` decimals printed with `width` decimals: (2, 8) → `0.01000000`, (0, 2) → `1.00`. */
@@ -29,14 +50,11 @@ export function stepText(decimals: number, width = decimals): string {
 
 /** The markets these trades show, by symbol, in symbol order. */
 export function marketsOf(exchange: string, trades: Iterable<SimTrade>): MarketInfo[] {
-  const by = new Map<string, { price: number; size: number }>();
+  const by = new Map<string, MarketDecimals>();
   for (const t of trades) {
-    const d = tradeDecimals(t, 2, 8);
-    const m = by.get(t.symbol) ?? { price: 0, size: 0 };
-    by.set(t.symbol, { price: Math.max(m.price, decimalsOf(d.price)), size: Math.max(m.size, decimalsOf(d.size)) });
+    let d = by.get(t.symbol);
+    if (d === undefined) by.set(t.symbol, (d = new MarketDecimals()));
+    d.add(t);
   }
-  return [...by.keys()].sort().map((symbol) => {
-    const [base, quote] = exchangeSpec(exchange)?.symbols.split(symbol) ?? [symbol, ''];
-    return { symbol, base, quote, priceDecimals: by.get(symbol)!.price, sizeDecimals: by.get(symbol)!.size };
-  });
+  return [...by.keys()].sort().map((symbol) => marketInfo(exchange, symbol, by.get(symbol)!));
 }
