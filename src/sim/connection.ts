@@ -122,6 +122,12 @@ export abstract class SimConnection {
    * than one batch.
    */
   batch(fn: () => void): void {
+    // Within a batch `fn` sends through `send` only: a close or ping made through `ws` inside
+    // it would go out before the batch's frames. A batch within a batch joins the outer one.
+    if (this.batchTexts !== undefined) {
+      fn();
+      return;
+    }
     const flood = this.ctx.flood;
     if (flood !== undefined) {
       const backlog = this.ws.bufferedAmount;
