@@ -31,6 +31,14 @@ export interface ConnectionOptions {
 const STOP_QUIET_MS = 2_000;
 const STOP_TICK_MS = 100;
 
+/**
+ * Frames read from one connection in one turn of the event loop, at most (give or take the
+ * rest of the socket chunk that holds the last): then it pauses until the loop's next turn.
+ * libuv reads a busy socket up to 32 times (64 KiB each) in one turn, ~10k frames that took
+ * a saturated recorder ~300 ms, and the commit timer waited behind them.
+ */
+const FRAMES_PER_TURN = 256;
+
 export class SupervisedConnection {
   private ws: WebSocket | undefined;
   private conn = '';
@@ -106,6 +114,11 @@ export class SupervisedConnection {
     this.lastHeardMs = now;
     let closed = false;
     let beat: NodeJS.Timeout | undefined;
+    let turnFrames = 0;
+    const nextTurn = (): void => {
+      turnFrames = 0;
+      if (ws.isPaused) ws.resume();
+    };
     const send = (m: string): void => {
       ws.send(m);
       this.o.log('sent', conn, m, '');
@@ -119,6 +132,8 @@ export class SupervisedConnection {
       if (hb) beat = setInterval(() => ws.readyState === WebSocket.OPEN && send(hb.frame), hb.everyMs);
     });
     ws.on('message', (data, isBinary) => {
+      if (turnFrames++ === 0) setImmediate(nextTurn);
+      else if (turnFrames === FRAMES_PER_TURN) ws.pause();
       this.lastHeardMs = Date.now();
       const text = isBinary ? Buffer.from(data as Buffer).toString('base64') : String(data);
       this.o.log('frame', conn, text, isBinary ? 'binary:base64' : '');
