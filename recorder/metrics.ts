@@ -31,6 +31,8 @@ export class RecorderMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   });
   private server: http.Server | undefined;
+  /** By exchange: the series every frame and every committed event touch, their labels resolved once (prom-client hashes them on each call otherwise). */
+  private readonly perExchange = new Map<string, { frames: client.Counter.Internal; commitLatency: client.Histogram.Internal<'exchange'> }>();
   private readonly counted = new Map<client.Counter<'exchange'>, Map<string, number>>();
 
   /** Every per-exchange series from zero, so the first increment is a visible rate. */
@@ -40,6 +42,25 @@ export class RecorderMetrics {
       for (const c of counters) c.inc({ exchange }, 0);
       this.commitLatency.zero({ exchange });
     }
+  }
+
+  /** One more frame from `exchange`. */
+  frame(exchange: string): void {
+    this.series(exchange).frames.inc();
+  }
+
+  /** An event of `exchange` committed to the spool `seconds` after it arrived. */
+  committed(exchange: string, seconds: number): void {
+    this.series(exchange).commitLatency.observe(seconds);
+  }
+
+  private series(exchange: string): { frames: client.Counter.Internal; commitLatency: client.Histogram.Internal<'exchange'> } {
+    let s = this.perExchange.get(exchange);
+    if (s === undefined) {
+      s = { frames: this.frames.labels({ exchange }), commitLatency: this.commitLatency.labels({ exchange }) };
+      this.perExchange.set(exchange, s);
+    }
+    return s;
   }
 
   /** Brings a counter up to `total` (the engine keeps the running count; a counter only grows). */

@@ -176,7 +176,7 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
     latency.arrived();
     engine.onLog(ev);
     for (const t of o.taps ?? []) t(ev);
-    if (kind === 'frame') metrics.frames.inc({ exchange });
+    if (kind === 'frame') metrics.frame(exchange);
   }
 
   function startBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint, sinceUs?: number): Promise<void> {
@@ -212,14 +212,21 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
     let rows: LogEvent[];
     try {
       rows = spool.commit();
+    } catch (err) {
+      faulted(err, spoolFile);
+      return;
+    }
+    // Ticks are the recorder's own (no exchange); the histogram is per exchange.
+    latency.committed(rows, (ev, ms) => ev.exchange !== '' && metrics.committed(ev.exchange, ms / 1000));
+    // The commit is done; the spool's upkeep and the archive's writing come after it.
+    try {
       spool.pruneSome(session, consumers, PRUNE_PER_COMMIT);
+      spool.checkpointIfDue();
     } catch (err) {
       faulted(err, spoolFile);
       return;
     }
     roller.add(rows);
-    // Ticks are the recorder's own (no exchange); the histogram is per exchange.
-    latency.committed(rows, (ev, ms) => ev.exchange !== '' && metrics.commitLatency.observe({ exchange: ev.exchange }, ms / 1000));
   }
 
   // The session's first events: the trades made since the archive's last ones (before any

@@ -70,7 +70,7 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
     }
     try {
       if (recovered.kept.some((k) => k.spool.file === spoolFile)) throw new RecordError(`session ${session} has a spool ${spoolFile} still holding events for Kafka; choose another --session`, 2);
-      const spool = new Spool(spoolFile, { exclusive: true });
+      const spool = new Spool(spoolFile, { exclusive: true, deferCheckpoints: true });
       // For people reading the folder; liveness is the spool's lock, not this PID.
       fs.writeFileSync(pidFile(spoolFile), String(process.pid));
       if (kafka) spool.register('kafka', session);

@@ -13,8 +13,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { LogEvent, LogKind } from '../src/log/event.ts';
+import { batchSeqs, decodeBatch, encodeBatch } from './spool-batch.ts';
 
-export interface SpoolRow {
+/** A row of a spool written before spool batches (one row per event). */
+interface SpoolRow {
   session: string;
   ingest_seq: bigint;
   recv_ns: bigint;
@@ -25,12 +27,15 @@ export interface SpoolRow {
   meta: string;
 }
 
-export function toLogEvent(r: SpoolRow): LogEvent {
+function toLogEvent(r: SpoolRow): LogEvent {
   return {
     session: r.session, ingestSeq: Number(r.ingest_seq), recvNs: r.recv_ns, exchange: r.exchange,
     conn: r.conn, kind: r.kind as LogKind, payload: r.payload, meta: r.meta,
   };
 }
+
+/** Legacy rows per batch when a spool of one row per event is migrated. */
+const LEGACY_BATCH = 10_000;
 
 /** The spool is held by another live process (its recorder, or a recorder recovering it). */
 export class SpoolBusy extends Error {}
@@ -38,7 +43,17 @@ export class SpoolBusy extends Error {}
 export interface SpoolOptions {
   /** Take and hold the spool's exclusive lock, or throw SpoolBusy at once when another process has it. */
   readonly exclusive?: boolean;
+  /**
+   * Checkpoint the WAL only when `checkpointIfDue` says so, not inside the commit that
+   * fills it (SQLite's default): the recorder's commits then return as soon as their
+   * transaction is in the WAL, and the checkpoint (copying ~4 MiB into the database and
+   * two fsyncs, up to ~70 ms) runs after the commit's latency is taken.
+   */
+  readonly deferCheckpoints?: boolean;
 }
+
+/** WAL bytes (about: what the batches held) between two deferred checkpoints; SQLite's own default is 1,000 pages, ~4 MiB. */
+const CHECKPOINT_BYTES = 4 << 20;
 
 /** Opens `file` in WAL mode; with `exclusive`, takes its lock for as long as it stays open. */
 export function openLocked(file: string, exclusive: boolean): Database.Database {
@@ -56,32 +71,17 @@ export function openLocked(file: string, exclusive: boolean): Database.Database 
   }
 }
 
-/**
- * Rows per INSERT statement at a commit (the rest one by one): one statement per row was a
- * quarter of the recorder's time at a flood; 16–64 rows a statement insert 1.3–1.6× faster.
- */
-const INSERT_ROWS = 32;
-
-/** An event's eight column values, in the table's order, into `args` from `at`. */
-function bindRow(e: LogEvent, args: unknown[], at: number): void {
-  args[at] = e.session;
-  args[at + 1] = BigInt(e.ingestSeq);
-  args[at + 2] = e.recvNs;
-  args[at + 3] = e.exchange;
-  args[at + 4] = e.conn;
-  args[at + 5] = e.kind;
-  args[at + 6] = e.payload;
-  args[at + 7] = e.meta;
-}
-
 export class Spool {
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
-  private readonly insertMany: Database.Statement;
-  private readonly commitBatch: (rows: LogEvent[]) => void;
+  private readonly insertBatch: Database.Statement;
+  private readonly commitBatches: (rows: LogEvent[]) => void;
   private pending: LogEvent[] = [];
-  private readonly deleteRange: Database.Statement;
-  /** By session: pruneSome has deleted every ingest_seq up to this. */
+  /** Characters committed since the last deferred checkpoint. */
+  private unchecked = 0;
+  /** By session: the last ingest_seq added, so that a batch's events are in order. */
+  private readonly lastAdded = new Map<string, number>();
+  private readonly deleteUpTo: Database.Statement;
+  /** By session: every ingest_seq up to this is pruned (kept in the meta table as `pruned:<session>`). */
   private readonly prunedUpTo = new Map<string, number>();
 
   constructor(readonly file: string, opts: SpoolOptions = {}) {
@@ -89,32 +89,55 @@ export class Spool {
     this.db = openLocked(file, opts.exclusive ?? false);
     this.db.defaultSafeIntegers(true);
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS events (
-      session TEXT NOT NULL, ingest_seq INTEGER NOT NULL, recv_ns INTEGER NOT NULL, exchange TEXT NOT NULL,
-      conn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, meta TEXT NOT NULL,
-      PRIMARY KEY (session, ingest_seq)) WITHOUT ROWID`);
+    if (opts.deferCheckpoints) this.db.pragma('wal_autocheckpoint = 0');
+    // One row per commit and session (spool-batch.ts); a batch outlives the events in it
+    // that were pruned (the `pruned:` mark hides them) until all of it is pruned.
+    this.db.exec(`CREATE TABLE IF NOT EXISTS batches (
+      session TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, n INTEGER NOT NULL, head TEXT NOT NULL, body TEXT NOT NULL)`);
+    this.db.exec('CREATE INDEX IF NOT EXISTS batches_by_seq ON batches (session, last_seq)');
     this.db.exec('CREATE TABLE IF NOT EXISTS cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    this.insert = this.db.prepare('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insertMany = this.db.prepare(`INSERT OR IGNORE INTO events VALUES ${Array(INSERT_ROWS).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
-    this.deleteRange = this.db.prepare('DELETE FROM events WHERE session = ? AND ingest_seq > ? AND ingest_seq <= ?');
-    const many = new Array<unknown>(INSERT_ROWS * 8);
-    const one = new Array<unknown>(8);
-    this.commitBatch = this.db.transaction((rows: LogEvent[]) => {
-      let i = 0;
-      for (; i + INSERT_ROWS <= rows.length; i += INSERT_ROWS) {
-        for (let j = 0; j < INSERT_ROWS; j++) bindRow(rows[i + j]!, many, j * 8);
-        this.insertMany.run(...many);
-      }
-      for (; i < rows.length; i++) {
-        bindRow(rows[i]!, one, 0);
-        this.insert.run(...one);
+    this.insertBatch = this.db.prepare('INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)');
+    this.deleteUpTo = this.db.prepare('DELETE FROM batches WHERE session = ? AND last_seq <= ?');
+    this.commitBatches = this.db.transaction((rows: LogEvent[]) => {
+      for (let i = 0; i < rows.length;) {
+        const session = rows[i]!.session;
+        let j = i + 1;
+        while (j < rows.length && rows[j]!.session === session) j++;
+        const { head, body } = encodeBatch(rows, i, j);
+        this.insertBatch.run(session, BigInt(rows[i]!.ingestSeq), BigInt(rows[j - 1]!.ingestSeq), BigInt(j - i), head, body);
+        this.unchecked += head.length + body.length;
+        i = j;
       }
     });
+    this.migrateRows();
   }
 
-  /** Queues an event for the next commit. */
+  /**
+   * A spool that a recorder before spool batches left (an `events` table, one row per event)
+   * becomes batches, in one transaction: recovery then reads it like any other.
+   */
+  private migrateRows(): void {
+    const legacy = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get();
+    if (legacy === undefined) return;
+    const page = this.db.prepare('SELECT * FROM events WHERE (session, ingest_seq) > (?, ?) ORDER BY session, ingest_seq LIMIT ?');
+    this.db.transaction(() => {
+      let at: [string, bigint] = ['', -1n];
+      for (;;) {
+        const rows = (page.all(...at, LEGACY_BATCH) as SpoolRow[]).map(toLogEvent);
+        if (rows.length === 0) break;
+        this.commitBatches(rows);
+        at = [rows.at(-1)!.session, BigInt(rows.at(-1)!.ingestSeq)];
+      }
+      this.db.exec('DROP TABLE events');
+    })();
+  }
+
+  /** Queues an event for the next commit; a session's events come in ingest_seq order. */
   add(ev: LogEvent): void {
+    const last = this.lastAdded.get(ev.session);
+    if (last !== undefined && ev.ingestSeq <= last) throw new Error(`spool: event ${ev.ingestSeq} of session ${ev.session} added after ${last}`);
+    this.lastAdded.set(ev.session, ev.ingestSeq);
     this.pending.push(ev);
   }
 
@@ -122,34 +145,55 @@ export class Spool {
     return this.pending.length;
   }
 
-
   /** Commits everything queued in one transaction; returns what was committed. */
   commit(): LogEvent[] {
     const rows = this.pending;
     if (rows.length === 0) return rows;
-    this.commitBatch(rows);
+    this.commitBatches(rows);
     this.pending = [];
     return rows;
   }
 
-  count(): number {
-    return Number((this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: bigint }).n);
+  /** With `deferCheckpoints`: checkpoints the WAL when about CHECKPOINT_BYTES were committed since the last time. */
+  checkpointIfDue(): void {
+    if (this.unchecked < CHECKPOINT_BYTES) return;
+    this.unchecked = 0;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
-  /** Committed events of `session` past ingest_seq `seq`. */
+  /** Committed events not pruned. */
+  count(): number {
+    return this.sessions().reduce((n, session) => n + this.countAfter(session, -1), 0);
+  }
+
+  /** Committed events of `session` past ingest_seq `seq` (and not pruned). */
   countAfter(session: string, seq: number): number {
-    return Number((this.db.prepare('SELECT count(*) AS n FROM events WHERE session = ? AND ingest_seq > ?').get(session, BigInt(seq)) as { n: bigint }).n);
+    const from = Math.max(seq, this.pruned(session));
+    let n = Number((this.db.prepare('SELECT coalesce(sum(n), 0) AS n FROM batches WHERE session = ? AND first_seq > ?').get(session, BigInt(from)) as { n: bigint }).n);
+    for (const b of this.db.prepare('SELECT head FROM batches WHERE session = ? AND first_seq <= ? AND last_seq > ?').all(session, BigInt(from), BigInt(from)) as { head: string }[]) {
+      n += batchSeqs(b.head).filter((s) => s > from).length;
+    }
+    return n;
   }
 
   /** Sessions with events in the spool. */
   sessions(): string[] {
-    return (this.db.prepare('SELECT DISTINCT session FROM events ORDER BY session').all() as { session: string }[]).map((r) => r.session);
+    return (this.db.prepare('SELECT DISTINCT session FROM batches ORDER BY session').all() as { session: string }[]).map((r) => r.session);
   }
 
-  /** Committed events of `session` after ingest_seq `seq`, in order, at most `limit`. */
+  /** Committed events of `session` after ingest_seq `seq` (and not pruned), in order, at most `limit`. */
   after(session: string, seq: number, limit: number): LogEvent[] {
-    return (this.db.prepare('SELECT * FROM events WHERE session = ? AND ingest_seq > ? ORDER BY ingest_seq LIMIT ?')
-      .all(session, BigInt(seq), limit) as SpoolRow[]).map(toLogEvent);
+    const from = Math.max(seq, this.pruned(session));
+    const out: LogEvent[] = [];
+    const batches = this.db.prepare('SELECT head, body FROM batches WHERE session = ? AND last_seq > ? ORDER BY last_seq')
+      .iterate(session, BigInt(from)) as IterableIterator<{ head: string; body: string }>;
+    for (const b of batches) {
+      for (const ev of decodeBatch(session, b.head, b.body)) {
+        if (ev.ingestSeq > from && out.length < limit) out.push(ev);
+      }
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   /**
@@ -189,7 +233,7 @@ export class Spool {
 
   /** Deletes what every consumer in `consumers` has delivered; returns what is left. */
   prune(session: string, consumers: readonly string[]): number {
-    this.db.prepare('DELETE FROM events WHERE session = ? AND ingest_seq <= ?').run(session, BigInt(this.deliveredUpTo(session, consumers)));
+    this.pruneTo(session, this.deliveredUpTo(session, consumers));
     return this.count();
   }
 
@@ -197,14 +241,29 @@ export class Spool {
    * Deletes the oldest of what every consumer has delivered, at most `maxSeqs` ingest_seqs
    * of it (the recorder's own session, whose ingest_seqs start at 0). Called at each commit,
    * it spreads a roll's delete over the commits after it: deleting a roll's minute at once
-   * (~1 µs a row, 3.6M rows at 60k frames/s) stalled ingest for seconds.
+   * stalled ingest for seconds when the spool held a row per event.
    */
   pruneSome(session: string, consumers: readonly string[], maxSeqs: number): void {
-    const from = this.prunedUpTo.get(session) ?? -1;
-    const upTo = Math.min(this.deliveredUpTo(session, consumers), from + maxSeqs);
-    if (upTo <= from) return;
-    this.deleteRange.run(session, BigInt(from), BigInt(upTo));
+    this.pruneTo(session, Math.min(this.deliveredUpTo(session, consumers), this.pruned(session) + maxSeqs));
+  }
+
+  /** Every event of `session` up to ingest_seq `upTo` is pruned: whole batches deleted, the rest hidden by the mark. */
+  private pruneTo(session: string, upTo: number): void {
+    if (upTo <= this.pruned(session)) return;
+    this.deleteUpTo.run(session, BigInt(upTo));
+    this.setMeta(`pruned:${session}`, String(upTo));
     this.prunedUpTo.set(session, upTo);
+  }
+
+  /** The last ingest_seq of `session` pruned, -1 for none. */
+  private pruned(session: string): number {
+    let p = this.prunedUpTo.get(session);
+    if (p === undefined) {
+      const v = this.meta(`pruned:${session}`);
+      p = v === undefined ? -1 : Number(v);
+      this.prunedUpTo.set(session, p);
+    }
+    return p;
   }
 
   /** The last ingest_seq of `session` that every consumer (these and those registered) has delivered. */

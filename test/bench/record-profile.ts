@@ -19,7 +19,7 @@ const STAGES: Stages = [
   ['garbage collection', (fn) => fn === '(garbage collector)'],
   ['idle / waiting', (fn) => fn === '(idle)' || fn === '(program)'],
   ['socket reads + ws framing', (fn, url) => /node_modules\/ws\//.test(url) || /node:net|node:internal\/stream|stream_base/.test(url) || fn === 'onStreamRead'],
-  ['spool (SQLite)', (_, url) => /recorder\/spool\.ts|better-sqlite3/.test(url)],
+  ['spool (SQLite)', (_, url) => /recorder\/spool(-batch)?\.ts|better-sqlite3/.test(url)],
   ['archive write (Parquet, ZSTD)', (_, url) => /hyparquet-writer\/|storage\/(archive|parquet|codecs)\.ts|zstd|recorder\/roller/.test(url)],
   ['frame decoding', (_, url) => /src\/exchanges\/|src\/log\/time\.ts|src\/market\//.test(url)],
   ['engine', (_, url) => /src\/engine\/|strategies\//.test(url)],

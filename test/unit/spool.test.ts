@@ -1,10 +1,13 @@
 /**
- * The spool: commits read back exactly (rows go in 32 to an INSERT), and the recorder prunes it a slice at a time (Spool.pruneSome, at each commit): never
- * past what every consumer has delivered (the archive cursor, and Kafka's when it records
- * to Kafka), at most `maxSeqs` ingest_seqs a call, and in the end exactly what one whole
- * prune deletes. A property over random commits, cursor moves and slice sizes, on a real
- * SQLite spool.
+ * The spool: commits read back exactly (one row per commit: spool-batch.ts), in any slice
+ * (`after` with a limit, as the Kafka forwarder and the archive's catch-up read it), a spool
+ * of the older one-row-per-event form is migrated whole, and the recorder prunes it a slice
+ * at a time (Spool.pruneSome, at each commit): never past what every consumer has delivered
+ * (the archive cursor, and Kafka's when it records to Kafka), at most `maxSeqs` ingest_seqs a
+ * call, and in the end exactly what one whole prune deletes. Properties over random commits,
+ * cursor moves and slice sizes, on a real SQLite spool.
  */
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -19,7 +22,7 @@ const ev = (i: number): LogEvent => ({ session: 's', ingestSeq: i, recvNs: BigIn
 const left = (spool: Spool): number[] => spool.after('s', -1, 1e9).map((e) => e.ingestSeq);
 
 describe('Spool.commit', () => {
-  it('reads back every committed event field for field, whatever the batch sizes (rows go in 32 to a statement, the rest one by one)', () => {
+  it('reads back every committed event field for field, whatever the batch sizes, and in slices of any size from any point', () => {
     const dir = tmpDir();
     try {
       let n = 0;
@@ -36,10 +39,61 @@ describe('Spool.commit', () => {
             expect(spool.commit().length).toBe(size);
           }
           expect(spool.after('s', -1, 1e9)).toEqual(added);
+          expect(spool.count()).toBe(added.length);
+          // Sliced as a consumer reads it: from its cursor, `limit` at a time.
+          const limit = 1 + (text.length % 37);
+          for (let from = -1; from < added.length - 1; from += limit) {
+            expect(spool.after('s', from, limit)).toEqual(added.slice(from + 1, from + 1 + limit));
+            expect(spool.countAfter('s', from)).toBe(added.length - from - 1);
+          }
         } finally {
           spool.close();
         }
       }), { numRuns: 40 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a spool of one row per event (before spool batches)', () => {
+  it('is migrated when opened: every event of every session reads back, with its cursors', () => {
+    const dir = tmpDir();
+    try {
+      const file = path.join(dir, 'old.sqlite');
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      // The schema as the recorder of sessions 5–14 wrote it.
+      db.exec(`CREATE TABLE events (
+        session TEXT NOT NULL, ingest_seq INTEGER NOT NULL, recv_ns INTEGER NOT NULL, exchange TEXT NOT NULL,
+        conn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, meta TEXT NOT NULL,
+        PRIMARY KEY (session, ingest_seq)) WITHOUT ROWID`);
+      db.exec('CREATE TABLE cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
+      db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+      const events = [...Array.from({ length: 25_000 }, (_, i) => ({ ...ev(i + 7), recvNs: 1_700_000_000_123_456_789n + BigInt(i), payload: `{"n":${i},"é":"\u00e9€𝄞"}` })),
+        ...Array.from({ length: 3 }, (_, i) => ({ ...ev(i), session: 'a-older', kind: 'tick' as const, exchange: '', conn: '', payload: '', meta: '' }))];
+      const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      db.transaction(() => {
+        for (const e of events) insert.run(e.session, e.ingestSeq, e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
+      })();
+      db.prepare("INSERT INTO cursors VALUES ('kafka', 's', 10)").run();
+      db.close();
+      const spool = new Spool(file, { exclusive: true });
+      try {
+        expect(spool.sessions()).toEqual(['a-older', 's']);
+        expect(spool.after('a-older', -1, 1e9)).toEqual(events.slice(25_000));
+        expect(spool.after('s', -1, 1e9)).toEqual(events.slice(0, 25_000));
+        expect(spool.cursor('kafka', 's')).toBe(10);
+        expect(spool.countAfter('s', 10)).toBe(25_000 - 4);
+      } finally {
+        spool.close();
+      }
+      const again = new Spool(file);
+      try {
+        expect(again.count()).toBe(25_003);
+      } finally {
+        again.close();
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
