@@ -31,7 +31,7 @@ export class RecorderMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   });
   private server: http.Server | undefined;
-  /** By exchange: the series every frame and every committed event touch, their labels resolved once (prom-client hashes them on each call otherwise). */
+  /** By exchange: the series every frame and every committed event touch (the labels object made once, not per call). */
   private readonly perExchange = new Map<string, { frames: client.Counter.Internal; commitLatency: client.Histogram.Internal<'exchange'> }>();
   private readonly counted = new Map<client.Counter<'exchange'>, Map<string, number>>();
 

@@ -90,7 +90,7 @@ export interface RecordResult {
   readonly abandonedBackfills: number;
 }
 
-/** Ingest_seqs of delivered events each commit deletes from the spool at most (~20 ms of work; 400k a second). */
+/** Ingest_seqs of delivered events each commit prunes from the spool at most (whole batches are deleted as the mark passes them). */
 const PRUNE_PER_COMMIT = 20_000;
 
 export async function record(o: RecordOptions): Promise<RecordResult> {

@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { LogEvent, LogKind } from '../src/log/event.ts';
-import { batchSeqs, decodeBatch, encodeBatch } from './spool-batch.ts';
+import { TapedeckError } from '../src/errors.ts';
+import { decodeBatch, encodeBatch, packBatch, unpackBatch, type PackedBatch } from './spool-batch.ts';
 
 /** A row of a spool written before spool batches (one row per event). */
 interface SpoolRow {
@@ -34,6 +35,13 @@ function toLogEvent(r: SpoolRow): LogEvent {
   };
 }
 
+/** A batch, as found (its packed columns are read once its events are wanted). */
+interface BatchRef { id: bigint; first_seq: bigint; n: bigint }
+/** A batch row's packed columns, as read (integers are BigInts: the spool reads safe integers). */
+interface StoredBatch { head_chars: bigint; bytes: bigint; data: Buffer }
+const PACKED = 'head_chars, bytes, data';
+const packed = (b: StoredBatch): PackedBatch => ({ headChars: Number(b.head_chars), bytes: Number(b.bytes), data: b.data });
+
 /** Legacy rows per batch when a spool of one row per event is migrated. */
 const LEGACY_BATCH = 10_000;
 
@@ -46,14 +54,29 @@ export interface SpoolOptions {
   /**
    * Checkpoint the WAL only when `checkpointIfDue` says so, not inside the commit that
    * fills it (SQLite's default): the recorder's commits then return as soon as their
-   * transaction is in the WAL, and the checkpoint (copying ~4 MiB into the database and
-   * two fsyncs, up to ~70 ms) runs after the commit's latency is taken.
+   * transaction is in the WAL, and the checkpoint (copying the WAL's pages into the
+   * database and two fsyncs, up to ~70 ms) runs after the commit's latency is taken.
    */
   readonly deferCheckpoints?: boolean;
 }
 
-/** WAL bytes (about: what the batches held) between two deferred checkpoints; SQLite's own default is 1,000 pages, ~4 MiB. */
+/**
+ * Deferred checkpoints: when the WAL has about this much since the last one (SQLite's own
+ * default is 1,000 pages, ~4 MiB), or CHECKPOINT_MS has passed and anything was written.
+ * Counted, not read: a write's packed bytes and WRITE_PAGES whole pages for what else it touches.
+ */
 const CHECKPOINT_BYTES = 4 << 20;
+const CHECKPOINT_MS = 1_000;
+const WRITE_PAGES = 3 * 4096;
+/** The WAL file is cut back to this after a checkpoint (it would keep its largest size). */
+const WAL_KEEP_BYTES = 16 << 20;
+
+/**
+ * The spool's format, in SQLite's user_version: 0 for the one row per event of sessions
+ * before spool batches (migrated when opened), 2 for packed batches. A spool of a newer
+ * format is refused, never read as empty and removed.
+ */
+const SPOOL_FORMAT = 2;
 
 /** Opens `file` in WAL mode; with `exclusive`, takes its lock for as long as it stays open. */
 export function openLocked(file: string, exclusive: boolean): Database.Database {
@@ -76,8 +99,12 @@ export class Spool {
   private readonly insertBatch: Database.Statement;
   private readonly commitBatches: (rows: LogEvent[]) => void;
   private pending: LogEvent[] = [];
-  /** Characters committed since the last deferred checkpoint. */
+  /** Packed bytes committed since the last deferred checkpoint. */
   private unchecked = 0;
+  private checkedAt = performance.now();
+  private readonly deferCheckpoints: boolean;
+  /** The last batch read, decoded: a consumer reads a commit's events a slice at a time. */
+  private decoded: { readonly key: string; readonly events: LogEvent[] } | undefined;
   /** By session: the last ingest_seq added, so that a batch's events are in order. */
   private readonly lastAdded = new Map<string, number>();
   private readonly deleteUpTo: Database.Statement;
@@ -89,28 +116,37 @@ export class Spool {
     this.db = openLocked(file, opts.exclusive ?? false);
     this.db.defaultSafeIntegers(true);
     this.db.pragma('synchronous = NORMAL');
-    if (opts.deferCheckpoints) this.db.pragma('wal_autocheckpoint = 0');
+    this.deferCheckpoints = opts.deferCheckpoints ?? false;
+    if (this.deferCheckpoints) this.db.pragma('wal_autocheckpoint = 0');
+    this.db.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`);
+    const format = Number(this.db.pragma('user_version', { simple: true }));
+    if (format > SPOOL_FORMAT) {
+      this.db.close();
+      throw new TapedeckError(`the spool ${file} was written by a newer tapedeck (spool format ${format}; this one reads up to ${SPOOL_FORMAT}): recover it with that version`);
+    }
     // One row per commit and session (spool-batch.ts); a batch outlives the events in it
     // that were pruned (the `pruned:` mark hides them) until all of it is pruned.
     this.db.exec(`CREATE TABLE IF NOT EXISTS batches (
-      session TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, n INTEGER NOT NULL, head TEXT NOT NULL, body TEXT NOT NULL)`);
+      session TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, n INTEGER NOT NULL,
+      head_chars INTEGER NOT NULL, bytes INTEGER NOT NULL, data BLOB NOT NULL)`);
     this.db.exec('CREATE INDEX IF NOT EXISTS batches_by_seq ON batches (session, last_seq)');
     this.db.exec('CREATE TABLE IF NOT EXISTS cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    this.insertBatch = this.db.prepare('INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertBatch = this.db.prepare('INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.deleteUpTo = this.db.prepare('DELETE FROM batches WHERE session = ? AND last_seq <= ?');
     this.commitBatches = this.db.transaction((rows: LogEvent[]) => {
       for (let i = 0; i < rows.length;) {
         const session = rows[i]!.session;
         let j = i + 1;
         while (j < rows.length && rows[j]!.session === session) j++;
-        const { head, body } = encodeBatch(rows, i, j);
-        this.insertBatch.run(session, BigInt(rows[i]!.ingestSeq), BigInt(rows[j - 1]!.ingestSeq), BigInt(j - i), head, body);
-        this.unchecked += head.length + body.length;
+        const p = packBatch(encodeBatch(rows, i, j));
+        this.insertBatch.run(session, BigInt(rows[i]!.ingestSeq), BigInt(rows[j - 1]!.ingestSeq), BigInt(j - i), BigInt(p.headChars), BigInt(p.bytes), p.data);
+        this.wrote(p.data.length);
         i = j;
       }
     });
     this.migrateRows();
+    if (format !== SPOOL_FORMAT) this.db.pragma(`user_version = ${SPOOL_FORMAT}`);
   }
 
   /**
@@ -120,17 +156,19 @@ export class Spool {
   private migrateRows(): void {
     const legacy = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get();
     if (legacy === undefined) return;
-    const page = this.db.prepare('SELECT * FROM events WHERE (session, ingest_seq) > (?, ?) ORDER BY session, ingest_seq LIMIT ?');
-    this.db.transaction(() => {
-      let at: [string, bigint] = ['', -1n];
-      for (;;) {
-        const rows = (page.all(...at, LEGACY_BATCH) as SpoolRow[]).map(toLogEvent);
-        if (rows.length === 0) break;
-        this.commitBatches(rows);
-        at = [rows.at(-1)!.session, BigInt(rows.at(-1)!.ingestSeq)];
-      }
-      this.db.exec('DROP TABLE events');
-    })();
+    const page = this.db.prepare('SELECT * FROM events ORDER BY session, ingest_seq LIMIT ?');
+    const moved = this.db.prepare('DELETE FROM events WHERE (session, ingest_seq) <= (?, ?)');
+    // A page at a time, its rows deleted as its batches are written: the disk needs room
+    // for a page more, not for the spool twice, and a migration cut short goes on next time.
+    const step = this.db.transaction((): boolean => {
+      const rows = (page.all(LEGACY_BATCH) as SpoolRow[]).map(toLogEvent);
+      if (rows.length === 0) return false;
+      this.commitBatches(rows);
+      moved.run(rows.at(-1)!.session, BigInt(rows.at(-1)!.ingestSeq));
+      return true;
+    });
+    while (step());
+    this.db.exec('DROP TABLE events');
   }
 
   /** Queues an event for the next commit; a session's events come in ingest_seq order. */
@@ -154,11 +192,18 @@ export class Spool {
     return rows;
   }
 
-  /** With `deferCheckpoints`: checkpoints the WAL when about CHECKPOINT_BYTES were committed since the last time. */
+  /** With `deferCheckpoints`: checkpoints the WAL when CHECKPOINT_BYTES or CHECKPOINT_MS have gone by since the last one. */
   checkpointIfDue(): void {
-    if (this.unchecked < CHECKPOINT_BYTES) return;
+    if (!this.deferCheckpoints || this.unchecked === 0) return;
+    if (this.unchecked < CHECKPOINT_BYTES && performance.now() - this.checkedAt < CHECKPOINT_MS) return;
     this.unchecked = 0;
+    this.checkedAt = performance.now();
     this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /** About `bytes` more in the WAL, and the pages the write touched. */
+  private wrote(bytes: number): void {
+    this.unchecked += bytes + WRITE_PAGES;
   }
 
   /** Committed events not pruned. */
@@ -169,9 +214,9 @@ export class Spool {
   /** Committed events of `session` past ingest_seq `seq` (and not pruned). */
   countAfter(session: string, seq: number): number {
     const from = Math.max(seq, this.pruned(session));
-    let n = Number((this.db.prepare('SELECT coalesce(sum(n), 0) AS n FROM batches WHERE session = ? AND first_seq > ?').get(session, BigInt(from)) as { n: bigint }).n);
-    for (const b of this.db.prepare('SELECT head FROM batches WHERE session = ? AND first_seq <= ? AND last_seq > ?').all(session, BigInt(from), BigInt(from)) as { head: string }[]) {
-      n += batchSeqs(b.head).filter((s) => s > from).length;
+    let n = 0;
+    for (const b of this.batchesAfter(session, from, Number.MAX_SAFE_INTEGER)) {
+      n += b.first_seq > from ? Number(b.n) : this.events(session, b).filter((e) => e.ingestSeq > from).length;
     }
     return n;
   }
@@ -185,15 +230,31 @@ export class Spool {
   after(session: string, seq: number, limit: number): LogEvent[] {
     const from = Math.max(seq, this.pruned(session));
     const out: LogEvent[] = [];
-    const batches = this.db.prepare('SELECT head, body FROM batches WHERE session = ? AND last_seq > ? ORDER BY last_seq')
-      .iterate(session, BigInt(from)) as IterableIterator<{ head: string; body: string }>;
-    for (const b of batches) {
-      for (const ev of decodeBatch(session, b.head, b.body)) {
-        if (ev.ingestSeq > from && out.length < limit) out.push(ev);
+    // Each batch holds at least one event past `from`: `limit` batches are enough.
+    for (const b of this.batchesAfter(session, from, limit)) {
+      for (const ev of this.events(session, b)) {
+        if (out.length === limit) return out;
+        if (ev.ingestSeq > from) out.push(ev);
       }
-      if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** The batches of `session` holding ingest_seqs past `from`, in order, at most `limit`. */
+  private batchesAfter(session: string, from: number, limit: number): BatchRef[] {
+    return this.db.prepare('SELECT rowid AS id, first_seq, n FROM batches WHERE session = ? AND last_seq > ? ORDER BY last_seq LIMIT ?')
+      .all(session, BigInt(from), BigInt(Math.min(limit, Number.MAX_SAFE_INTEGER))) as BatchRef[];
+  }
+
+  /** A batch's events, decoded once for as long as it is the last one read. */
+  private events(session: string, b: BatchRef): LogEvent[] {
+    const key = `${session}\n${b.first_seq}`;
+    if (this.decoded?.key !== key) {
+      const row = this.db.prepare(`SELECT ${PACKED} FROM batches WHERE rowid = ?`).get(b.id) as StoredBatch;
+      const { head, body } = unpackBatch(packed(row));
+      this.decoded = { key, events: decodeBatch(session, head, body) };
+    }
+    return this.decoded.events;
   }
 
   /**
@@ -206,6 +267,7 @@ export class Spool {
   }
 
   setCursor(name: string, session: string, seq: number): void {
+    this.wrote(0);
     this.db.prepare('INSERT INTO cursors VALUES (?, ?, ?) ON CONFLICT(name, session) DO UPDATE SET seq = excluded.seq')
       .run(name, session, BigInt(seq));
   }
@@ -228,6 +290,7 @@ export class Spool {
   }
 
   setMeta(key: string, value: string): void {
+    this.wrote(0);
     this.db.prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
@@ -238,10 +301,11 @@ export class Spool {
   }
 
   /**
-   * Deletes the oldest of what every consumer has delivered, at most `maxSeqs` ingest_seqs
-   * of it (the recorder's own session, whose ingest_seqs start at 0). Called at each commit,
-   * it spreads a roll's delete over the commits after it: deleting a roll's minute at once
-   * stalled ingest for seconds when the spool held a row per event.
+   * Prunes the oldest of what every consumer has delivered, at most `maxSeqs` ingest_seqs
+   * of it (the recorder's own session, whose ingest_seqs start at 0): the mark moves that
+   * far, and the batches it has passed whole are deleted. Called at each commit, it spreads
+   * a roll's delete over the commits after it: deleting a roll's minute at once stalled
+   * ingest for seconds when the spool held a row per event.
    */
   pruneSome(session: string, consumers: readonly string[], maxSeqs: number): void {
     this.pruneTo(session, Math.min(this.deliveredUpTo(session, consumers), this.pruned(session) + maxSeqs));
@@ -251,6 +315,7 @@ export class Spool {
   private pruneTo(session: string, upTo: number): void {
     if (upTo <= this.pruned(session)) return;
     this.deleteUpTo.run(session, BigInt(upTo));
+    this.wrote(0);
     this.setMeta(`pruned:${session}`, String(upTo));
     this.prunedUpTo.set(session, upTo);
   }

@@ -7,7 +7,7 @@
  * figures time the whole `tapedeck` process, start-up included, as a user gets it; peak
  * RSS is that process's own. Set TAPEDECK_BENCH_EVENTS for the size of the generated
  * archive (default 10M events), TAPEDECK_BENCH_KAFKA_EVENTS for the Kafka topic's (default
- * 1M; the recorder's producer runs at ~100k events/s, so 10M, the issue's goal, takes ~2 min more), TAPEDECK_BENCH_SKIP=kafka,clients,cassandra,facade,flood,recorder to leave
+ * 1M; the recorder's producer runs at ~100k events/s, so 10M, the issue's goal, takes ~2 min more), TAPEDECK_BENCH_SKIP=kafka,clients,cassandra,facade,flood,spool,recorder to leave
  * sections out (clients: the Kafka client comparison, test/bench/kafka-clients.ts).
  */
 import fs from 'node:fs';
@@ -34,6 +34,7 @@ import { benchFacade } from './facade-bench.ts';
 import { benchFlood } from './flood-bench.ts';
 import { benchKafkaClients } from './kafka-clients.ts';
 import { benchRecorder } from './recorder-bench.ts';
+import { benchSpool } from './spool-bench.ts';
 import { scaledSession } from './scaled-session.ts';
 import { selfTimeByStage, threadProfiles } from './profile.ts';
 
@@ -311,6 +312,12 @@ try {
   if (!SKIP.has('flood')) {
     console.log('\n== simulator flood mode: simulate --rate 150k, one local consumer per exchange');
     await benchFlood(row);
+  }
+
+  // The spool alone: the simulator's frames committed as the recorder commits them.
+  if (!SKIP.has('spool')) {
+    console.log('\n== the spool alone: commits of 2,800 of the simulator\'s frames, pruned and checkpointed as the recorder does');
+    benchSpool(row);
   }
 
   // The recorder: the simulator (its own process) floods loopback; the recorder (its own

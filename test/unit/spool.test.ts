@@ -100,6 +100,50 @@ describe('a spool of one row per event (before spool batches)', () => {
   });
 });
 
+describe('a spool format', () => {
+  it('newer than this tapedeck reads is refused in one line, and nothing is written into it', () => {
+    const dir = tmpDir();
+    try {
+      const file = path.join(dir, 'newer.sqlite');
+      const db = new Database(file);
+      db.pragma('user_version = 99');
+      db.exec('CREATE TABLE whatever_comes_next (x)');
+      db.close();
+      expect(() => new Spool(file, { exclusive: true })).toThrow(/^the spool .*newer\.sqlite was written by a newer tapedeck \(spool format 99; this one reads up to 2\)/);
+      const after = new Database(file, { readonly: true });
+      expect(after.prepare('SELECT name FROM sqlite_master').all()).toEqual([{ name: 'whatever_comes_next' }]);
+      expect(after.pragma('user_version', { simple: true })).toBe(99);
+      after.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('deferred checkpoints', () => {
+  it('keep the WAL bounded when every commit is small (each still writes whole pages)', () => {
+    const dir = tmpDir();
+    try {
+      const file = path.join(dir, 'small.sqlite');
+      const spool = new Spool(file, { exclusive: true, deferCheckpoints: true });
+      try {
+        // A quiet recorder: a tick or a frame a commit, ~8 KiB of WAL each.
+        for (let i = 0; i < 1_500; i++) {
+          spool.add(ev(i));
+          spool.commit();
+          spool.checkpointIfDue();
+        }
+        expect(fs.statSync(`${file}-wal`).size).toBeLessThan(6 << 20);
+        expect(spool.count()).toBe(1_500);
+      } finally {
+        spool.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('Spool.pruneSome', () => {
   it('deletes only what every consumer has, at most maxSeqs a call, and ends where a whole prune does', () => {
     const dir = tmpDir();
