@@ -5,9 +5,10 @@
  * values, a B-tree insert) was a quarter of a flooded recorder's time. Lengths count UTF-16
  * code units, so the body needs no escaping and reads back by slicing; SQLite stores it as
  * UTF-8, which keeps every length (even a lone surrogate becomes U+FFFD, one unit as well).
- * Stored packed: head and body as UTF-8, ZSTD level 1 (the archive's codec), 5–20× smaller,
- * which makes the commit and the WAL checkpoint that copies it cheaper than the text was
- * (test/bench/spool-bench.ts), and the spool that holds a minute of a flood that much smaller.
+ * Stored packed: head and body as UTF-8, ZSTD level 1 (the archive's codec), 7.9× smaller on
+ * the simulator's frames: the spool holds a minute of a flood (~820 MB of frames at 60k a
+ * second) in that much less, for about the CPU that SQLite's writing and checkpoints save
+ * (test/bench/spool-bench.ts).
  */
 import type { LogEvent, LogKind } from '../src/log/event.ts';
 import { ARCHIVE_COMPRESSORS, ARCHIVE_DECOMPRESSORS } from '../src/storage/codecs.ts';

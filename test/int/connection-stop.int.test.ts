@@ -6,11 +6,10 @@
  * recorder's side is slowed down by a log callback that takes its time, as a saturated
  * recorder's spool and engine do.
  */
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SupervisedConnection } from '../../recorder/connection.ts';
+import { burstServer } from './burst-server.ts';
 
 let server: WebSocketServer | undefined;
 afterEach(async () => {
@@ -22,13 +21,8 @@ const FRAMES = 2_000;
 
 describe('SupervisedConnection.stop', () => {
   it('logs every frame sent before the close, even when reading them takes longer than the old 2 s', async () => {
-    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await once(server, 'listening');
-    // On subscribe, the whole burst at once: it waits in the server's and the kernel's buffers.
-    server.on('connection', (ws) => ws.once('message', () => {
-      for (let i = 0; i < FRAMES; i++) ws.send(`{"n":${i},"pad":"${'x'.repeat(100)}"}`);
-    }));
-    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let url: string;
+    ({ server, url } = await burstServer(FRAMES, (i) => `{"n":${i},"pad":"${'x'.repeat(100)}"}`));
     const frames: number[] = [];
     const closes: string[] = [];
     let stopping: Promise<void> | undefined;

@@ -6,11 +6,10 @@
  * A real ws server on loopback sends a burst that fills the socket; a setImmediate chain
  * counts the frames logged between two turns.
  */
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SupervisedConnection } from '../../recorder/connection.ts';
+import { burstServer } from './burst-server.ts';
 
 let server: WebSocketServer | undefined;
 afterEach(async () => {
@@ -26,12 +25,8 @@ const READ = 64 * 1024;
 
 describe('SupervisedConnection under a flood', () => {
   it('logs every frame, in order, and yields to the event loop every few hundred of them', async () => {
-    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await once(server, 'listening');
-    server.on('connection', (ws) => ws.once('message', () => {
-      for (let i = 0; i < FRAMES; i++) ws.send(`{"n":${i},"pad":"${PAD}"}`);
-    }));
-    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let url: string;
+    ({ server, url } = await burstServer(FRAMES, (i) => `{"n":${i},"pad":"${PAD}"}`));
     const frames: number[] = [];
     let bytes = 0;
     let turnStart = 0;
