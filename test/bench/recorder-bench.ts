@@ -58,6 +58,8 @@ async function benchOne(row: Row, tmp: string, r: Run): Promise<Taken> {
     }, 250);
     const coarse = setInterval(() => every5.push(rssMiB(rec.child.pid!)), 5_000);
     const code = await rec.exited;
+    // The stop ends when the recorder exits, before this bench counts the archive and verifies.
+    const stopS = (performance.now() - (stoppedAt || performance.now())) / 1000;
     clearInterval(fine);
     clearInterval(coarse);
     if (code !== 0) throw new Error(`bench: record failed: ${rec.stderr}`);
@@ -75,7 +77,7 @@ async function benchOne(row: Row, tmp: string, r: Run): Promise<Taken> {
     row('  recorded (frames in the archive)', `${fmt(kept / r.seconds)} frames/s (goal ≥ 100,000: ${(kept / r.seconds / 100_000).toFixed(2)}×); every frame sent is archived: ${lost.length === 0 ? 'yes' : `NO (${lost.map((x) => `${x} ${archived[x] ?? 0} of ${flood.sent[x]}`).join(', ')})`}`);
     row('  frame arrival → spool commit at that rate', `p50 ${commit[1]} ms, p99 ${commit[2]} ms (goal ≤ 150: ${(Number(commit[2]) / 150).toFixed(2)}×), max ${commit[3]} ms`);
     row('  the recorder\'s RSS', `max ${fmt(peak)} MiB (goal ≤ 300: ${(peak / 300).toFixed(2)}×); every 5 s: ${every5.filter((x) => x > 0).map(Math.round).join(' ')}`);
-    row('  stop (drain, last archive write, outputs)', `${((performance.now() - (stoppedAt || performance.now())) / 1000).toFixed(1)} s; verify: ${/identical/.test(verify.stdout) ? 'identical' : `DIFFERS ${verify.stdout}${verify.stderr}`}`);
+    row('  stop (drain, last archive write, outputs)', `${stopS.toFixed(1)} s; verify: ${/identical/.test(verify.stdout) ? 'identical' : `DIFFERS ${verify.stdout}${verify.stderr}`}`);
     fs.rmSync(out, { recursive: true, force: true });
     return { rate: r.rate, offered: sent / r.seconds, skipped: missed / r.seconds, whole: lost.length === 0, p99: Number(commit[2]) };
   } finally {
