@@ -99,7 +99,7 @@ export class Spool {
   private readonly insertBatch: Database.Statement;
   private readonly commitBatches: (rows: LogEvent[]) => void;
   private pending: LogEvent[] = [];
-  /** Packed bytes committed since the last deferred checkpoint. */
+  /** WAL bytes written since the last deferred checkpoint, as `wrote` counts them (packed bytes and page allowances). */
   private unchecked = 0;
   private checkedAt = performance.now();
   private readonly deferCheckpoints: boolean;
