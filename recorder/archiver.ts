@@ -8,35 +8,53 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArchiveWriter } from '../src/storage/archive.ts';
-import { openLocked, Spool, SpoolBusy } from './spool.ts';
+import type { LogEvent } from '../src/log/event.ts';
+import { openLocked, Spool, SpoolBusy, SpoolDamaged } from './spool.ts';
 
 export interface RollResult {
   readonly events: number;
   readonly files: string[];
+  /** Batches that did not read back (with `skipDamaged`; the events around them are archived). */
+  readonly damaged: SpoolDamaged[];
 }
 
 /**
  * Archives every committed event past the `archive` cursor, then moves the cursor and
  * prunes what every consumer (`consumers`: `archive`, and `kafka` when it is on) has.
+ * With `skipDamaged`, a batch that does not read back is skipped and listed, the events
+ * after it are archived, and its session's cursor and batches stay as they were (nothing is
+ * pruned): the spool still holds everything it held.
  */
-export function roll(spool: Spool, archiveRoot: string, consumers: readonly string[] = ['archive'], maxRowsPerFile?: number): RollResult {
+export function roll(spool: Spool, archiveRoot: string, consumers: readonly string[] = ['archive'], maxRowsPerFile?: number, skipDamaged = false): RollResult {
   let events = 0;
   const files: string[] = [];
+  const damaged: SpoolDamaged[] = [];
   for (const session of spool.sessions()) {
     const w = new ArchiveWriter(archiveRoot, session, maxRowsPerFile ? { maxRows: maxRowsPerFile } : {});
     let cursor = spool.cursor('archive', session);
+    let whole = true;
     for (;;) {
-      const batch = spool.after(session, cursor, 50_000);
+      let batch: LogEvent[];
+      try {
+        batch = spool.after(session, cursor, 50_000);
+      } catch (err) {
+        if (!skipDamaged || !(err instanceof SpoolDamaged)) throw err;
+        damaged.push(err);
+        whole = false;
+        cursor = err.lastSeq;
+        continue;
+      }
       if (batch.length === 0) break;
       for (const ev of batch) w.write(ev);
       cursor = batch.at(-1)!.ingestSeq;
       events += batch.length;
     }
     files.push(...w.close());
+    if (!whole) continue;
     spool.setCursor('archive', session, cursor);
     spool.prune(session, consumers);
   }
-  return { events, files };
+  return { events, files, damaged };
 }
 
 /**
@@ -72,7 +90,20 @@ export interface Recovered {
   readonly files: string[];
   /** Spools kept for the events Kafka never got (all of them are in the archive). The caller closes them. */
   readonly kept: KeptSpool[];
+  /** Spools that did not read back whole: archived as far as they read, then set aside. */
+  readonly damaged: DamagedSpool[];
 }
+
+/** A spool set aside in `<spool dir>/damaged/`, untouched since, for whoever can repair it. */
+export interface DamagedSpool {
+  readonly file: string;
+  readonly keptAs: string;
+  /** What did not read back: a line per damaged batch, or why the file does not open. */
+  readonly why: string[];
+}
+
+/** SQLite's word for a file that is not a database, or one whose pages are damaged. */
+const UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
 
 /**
  * Recovers every spool in `spoolDir` whose recorder is gone (its lock can be taken) into
@@ -80,28 +111,37 @@ export interface Recovered {
  * with the RecoveryLock held. `onStart` hears how many spools there are to recover.
  */
 export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (spools: number) => void): Recovered {
-  const out = { spools: [] as string[], events: 0, files: [] as string[], kept: [] as KeptSpool[] };
+  const out = { spools: [] as string[], events: 0, files: [] as string[], kept: [] as KeptSpool[], damaged: [] as DamagedSpool[] };
   if (!fs.existsSync(spoolDir)) return out;
   const dead: Spool[] = [];
   for (const name of fs.readdirSync(spoolDir).filter((n) => n.endsWith('.sqlite')).sort()) {
+    const file = path.join(spoolDir, name);
     try {
-      dead.push(new Spool(path.join(spoolDir, name), { exclusive: true }));
+      dead.push(new Spool(file, { exclusive: true }));
     } catch (err) {
-      if (!(err instanceof SpoolBusy)) {
-        for (const d of dead) d.close();
-        throw err;
+      if (err instanceof SpoolBusy) continue;
+      if (UNREADABLE.has((err as { code?: string }).code ?? '')) {
+        out.damaged.push({ file, keptAs: setAside(file), why: [`it does not open as a spool: ${(err as Error).message}`] });
+        continue;
       }
+      for (const d of dead) d.close();
+      throw err;
     }
   }
   if (dead.length > 0) onStart?.(dead.length);
   try {
     while (dead.length > 0) {
       const spool = dead[0]!;
-      const r = roll(spool, archiveRoot);
+      const r = roll(spool, archiveRoot, ['archive'], undefined, true);
       dead.shift();
       out.spools.push(spool.file);
       out.events += r.events;
       out.files.push(...r.files);
+      if (r.damaged.length > 0) {
+        spool.close();
+        out.damaged.push({ file: spool.file, keptAs: setAside(spool.file), why: r.damaged.map((d) => `session ${d.session}, ingest_seq ${d.firstSeq} to ${d.lastSeq}: ${d.reason}`) });
+        continue;
+      }
       // Pruned only as far as every registered consumer got: what Kafka lacks is still here.
       const undelivered = spool.sessions().map((session) => ({
         session, events: spool.countAfter(session, Math.min(...spool.consumersOf(session).map((c) => spool.cursor(c, session)))),
@@ -121,6 +161,24 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
     for (const d of dead) d.close();
   }
   return out;
+}
+
+/**
+ * Moves a spool that does not read back whole (and its WAL, if any) into `damaged/` beside
+ * it, under a name no other holds there; returns that name. Its `.pid` note goes.
+ */
+function setAside(file: string): string {
+  const dir = path.join(path.dirname(file), 'damaged');
+  fs.mkdirSync(dir, { recursive: true });
+  const base = path.basename(file);
+  let to = path.join(dir, base);
+  for (let n = 2; fs.existsSync(to); n++) to = path.join(dir, base.replace(/\.sqlite$/, `.${n}.sqlite`));
+  for (const ext of ['-wal', '-shm']) {
+    if (fs.existsSync(file + ext)) fs.renameSync(file + ext, to + ext);
+  }
+  fs.renameSync(file, to);
+  fs.rmSync(pidFile(file), { force: true });
+  return to;
 }
 
 export function removeSpool(file: string): void {

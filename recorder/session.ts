@@ -62,6 +62,9 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
       throw err;
     }
     if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);
+    for (const d of recovered.damaged) {
+      say(`warning: the spool ${d.file} is damaged (${d.why.length === 1 ? d.why[0] : `${d.why.length} batches: ${d.why.join('; ')}`}); all it held that reads back is in ${rawDir}; it is kept, as it was, as ${d.keptAs}`);
+    }
     for (const k of recovered.kept) {
       for (const u of k.undelivered) {
         say(`warning: ${u.events} events of session ${u.session} never reached Kafka; they are in the archive ${rawDir} and kept in the spool ${k.spool.file}${kafka ? '; delivering them now' : ' until a record run with --kafka delivers them'}`);

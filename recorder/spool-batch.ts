@@ -30,21 +30,29 @@ export function encodeBatch(rows: readonly LogEvent[], from: number, to: number)
   return { head, body };
 }
 
-/** The events of a batch of `session`, in the order they were encoded. */
+/** A head line: ingest_seq, recv_ns and five lengths, in digits. */
+const HEAD_LINE = /^(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$/;
+
+/**
+ * The events of a batch of `session`, in the order they were encoded. A head or body that
+ * is not what encodeBatch wrote (damaged bytes) throws rather than read as other events.
+ */
 export function decodeBatch(session: string, head: string, body: string): LogEvent[] {
   const out: LogEvent[] = [];
   let at = 0;
   let line = 0;
   while (line < head.length) {
     const end = head.indexOf('\n', line);
-    const f = head.slice(line, end).split(' ');
+    const f = end < 0 ? null : HEAD_LINE.exec(head.slice(line, end));
+    if (f === null) throw new Error(`spool batch of session ${session}: head line ${out.length + 1} is not one encodeBatch writes`);
     line = end + 1;
-    const exchange = body.slice(at, (at += Number(f[2])));
-    const conn = body.slice(at, (at += Number(f[3])));
-    const kind = body.slice(at, (at += Number(f[4]))) as LogKind;
-    const payload = body.slice(at, (at += Number(f[5])));
-    const meta = body.slice(at, (at += Number(f[6])));
-    out.push({ session, ingestSeq: Number(f[0]), recvNs: BigInt(f[1]!), exchange, conn, kind, payload, meta });
+    const exchange = body.slice(at, (at += Number(f[3])));
+    const conn = body.slice(at, (at += Number(f[4])));
+    const kind = body.slice(at, (at += Number(f[5]))) as LogKind;
+    const payload = body.slice(at, (at += Number(f[6])));
+    const meta = body.slice(at, (at += Number(f[7])));
+    if (at > body.length) break;
+    out.push({ session, ingestSeq: Number(f[1]), recvNs: BigInt(f[2]!), exchange, conn, kind, payload, meta });
   }
   if (at !== body.length) throw new Error(`spool batch of session ${session}: its head accounts for ${at} of its body's ${body.length} characters`);
   return out;

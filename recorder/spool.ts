@@ -36,7 +36,7 @@ function toLogEvent(r: SpoolRow): LogEvent {
 }
 
 /** A batch, as found (its packed columns are read once its events are wanted). */
-interface BatchRef { id: bigint; first_seq: bigint; n: bigint }
+interface BatchRef { id: bigint; first_seq: bigint; last_seq: bigint; n: bigint }
 /** A batch row's packed columns, as read (integers are BigInts: the spool reads safe integers). */
 interface StoredBatch { head_chars: bigint; bytes: bigint; data: Buffer }
 const PACKED = 'head_chars, bytes, data';
@@ -47,6 +47,16 @@ const LEGACY_BATCH = 10_000;
 
 /** The spool is held by another live process (its recorder, or a recorder recovering it). */
 export class SpoolBusy extends Error {}
+
+/**
+ * A batch of the spool that does not read back as it was written (its bytes damaged on
+ * disk): it does not decompress, or its events are not the count and ingest_seqs its row says.
+ */
+export class SpoolDamaged extends TapedeckError {
+  constructor(readonly file: string, readonly session: string, readonly firstSeq: number, readonly lastSeq: number, readonly reason: string) {
+    super(`the spool ${file} has a damaged batch: session ${session}, ingest_seq ${firstSeq} to ${lastSeq} (${reason})`, 1);
+  }
+}
 
 export interface SpoolOptions {
   /** Take and hold the spool's exclusive lock, or throw SpoolBusy at once when another process has it. */
@@ -226,13 +236,24 @@ export class Spool {
     return (this.db.prepare('SELECT DISTINCT session FROM batches ORDER BY session').all() as { session: string }[]).map((r) => r.session);
   }
 
-  /** Committed events of `session` after ingest_seq `seq` (and not pruned), in order, at most `limit`. */
+  /**
+   * Committed events of `session` after ingest_seq `seq` (and not pruned), in order, at most
+   * `limit`. A damaged batch ends the events read before it, and throws SpoolDamaged when it
+   * is the first: a caller that goes on past it does so knowingly (its `lastSeq`).
+   */
   after(session: string, seq: number, limit: number): LogEvent[] {
     const from = Math.max(seq, this.pruned(session));
     const out: LogEvent[] = [];
     // Each batch holds at least one event past `from`: `limit` batches are enough.
     for (const b of this.batchesAfter(session, from, limit)) {
-      for (const ev of this.events(session, b)) {
+      let events: LogEvent[];
+      try {
+        events = this.events(session, b);
+      } catch (err) {
+        if (err instanceof SpoolDamaged && out.length > 0) return out;
+        throw err;
+      }
+      for (const ev of events) {
         if (out.length === limit) return out;
         if (ev.ingestSeq > from) out.push(ev);
       }
@@ -242,19 +263,39 @@ export class Spool {
 
   /** The batches of `session` holding ingest_seqs past `from`, in order, at most `limit`. */
   private batchesAfter(session: string, from: number, limit: number): BatchRef[] {
-    return this.db.prepare('SELECT rowid AS id, first_seq, n FROM batches WHERE session = ? AND last_seq > ? ORDER BY last_seq LIMIT ?')
+    return this.db.prepare('SELECT rowid AS id, first_seq, last_seq, n FROM batches WHERE session = ? AND last_seq > ? ORDER BY last_seq LIMIT ?')
       .all(session, BigInt(from), BigInt(Math.min(limit, Number.MAX_SAFE_INTEGER))) as BatchRef[];
   }
 
-  /** A batch's events, decoded once for as long as it is the last one read. */
+  /** A batch's events, decoded once for as long as it is the last one read; SpoolDamaged when they do not read back. */
   private events(session: string, b: BatchRef): LogEvent[] {
     const key = `${session}\n${b.first_seq}`;
     if (this.decoded?.key !== key) {
       const row = this.db.prepare(`SELECT ${PACKED} FROM batches WHERE rowid = ?`).get(b.id) as StoredBatch;
-      const { head, body } = unpackBatch(packed(row));
-      this.decoded = { key, events: decodeBatch(session, head, body) };
+      let events: LogEvent[];
+      try {
+        const { head, body } = unpackBatch(packed(row));
+        events = decodeBatch(session, head, body);
+      } catch (err) {
+        throw this.damaged(session, b, (err as Error).message);
+      }
+      const n = Number(b.n);
+      const first = Number(b.first_seq);
+      const last = Number(b.last_seq);
+      if (n < 1 || events.length !== n) throw this.damaged(session, b, `${events.length} events where its row says ${n}`);
+      for (let i = 0; i < n; i++) {
+        const seq = events[i]!.ingestSeq;
+        const prev = i === 0 ? first - 1 : events[i - 1]!.ingestSeq;
+        if (!Number.isSafeInteger(seq) || seq <= prev || seq > last) throw this.damaged(session, b, `event ${i} has ingest_seq ${seq}, out of order or outside ${first} to ${last}`);
+      }
+      if (events[0]!.ingestSeq !== first || events[n - 1]!.ingestSeq !== last) throw this.damaged(session, b, `its events run from ingest_seq ${events[0]!.ingestSeq} to ${events[n - 1]!.ingestSeq}`);
+      this.decoded = { key, events };
     }
     return this.decoded.events;
+  }
+
+  private damaged(session: string, b: BatchRef, reason: string): SpoolDamaged {
+    return new SpoolDamaged(this.file, session, Number(b.first_seq), Number(b.last_seq), reason);
   }
 
   /**

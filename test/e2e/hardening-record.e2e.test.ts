@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { readArchiveEvents, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
+import { damage, writeSpool } from '../spool-damage.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -38,6 +39,26 @@ describe('record --session', () => {
     expect(r.stderr).toMatch(/^tapedeck: bad --session/);
     expect(fs.readdirSync(dir), 'nothing was written, inside --out or outside it').toEqual([]);
   });
+});
+
+describe('a damaged leftover spool', () => {
+  it('is recovered as far as it reads, set aside in one warning line each, and the recording goes on', async () => {
+    const out = tmpDir();
+    const old = writeSpool(path.join(out, 'spool', 'old.sqlite'), 'old', [3, 4, 5]);
+    const { first, last } = damage(path.join(out, 'spool', 'old.sqlite'), 1, 'bytes');
+    fs.writeFileSync(path.join(out, 'spool', 'junk.sqlite'), 'not SQLite');
+    const r = runCli(['record', '--out', out, '--session', 'now', '--duration', '2s', '--no-metrics', ...endpoints()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: the spool'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/junk\.sqlite is damaged \(it does not open as a spool: .*\); .* it is kept, as it was, as \S+damaged\/junk\.sqlite$/);
+    expect(warnings[1]).toMatch(new RegExp(`old\\.sqlite is damaged \\(session old, ingest_seq ${first} to ${last}: .*\\); all it held that reads back is in \\S+; it is kept, as it was, as \\S+damaged/old\\.sqlite$`));
+    const archived = await readArchiveEvents(path.join(out, 'raw'));
+    expect(archived.filter((e) => e.session === 'old').map((e) => e.ingestSeq)).toEqual(old.filter((e) => e.ingestSeq < first || e.ingestSeq > last).map((e) => e.ingestSeq));
+    expect(archived.filter((e) => e.session === 'now').length, 'the new session recorded').toBeGreaterThan(0);
+    expect(fs.readdirSync(path.join(out, 'spool', 'damaged')).sort()).toEqual(['junk.sqlite', 'old.sqlite']);
+  }, 30_000);
 });
 
 describe('stopping', () => {
