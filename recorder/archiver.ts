@@ -102,6 +102,36 @@ export interface DamagedSpool {
   readonly why: string[];
 }
 
+/**
+ * A spool's file name: `<session>.spool` (an SQLite database). Spools were `<session>.sqlite`
+ * before spool format 3; a tapedeck of that time reads every `.sqlite` spool as one row per
+ * event, so it would take a spool of packed batches for an empty one and remove it. It never
+ * sees a `.spool`.
+ */
+export const SPOOL_SUFFIX = '.spool';
+const LEGACY_SUFFIX = '.sqlite';
+
+/** The spool a session writes in `spoolDir`, and the name a tapedeck before format 3 gave it. */
+export function spoolFiles(spoolDir: string, session: string): { file: string; legacy: string } {
+  return { file: path.join(spoolDir, session + SPOOL_SUFFIX), legacy: path.join(spoolDir, session + LEGACY_SUFFIX) };
+}
+
+/**
+ * A `.sqlite` spool, opened once under its lock (so that no live recorder holds it; an older
+ * one migrates to the current format as it opens) and closed whole, renamed `.spool` unless
+ * that name is taken. Returns its name now.
+ */
+function renameLegacy(file: string): string {
+  new Spool(file, { exclusive: true }).close();
+  const to = file.slice(0, -LEGACY_SUFFIX.length) + SPOOL_SUFFIX;
+  if (fs.existsSync(to)) return file;
+  for (const ext of ['-wal', '-shm']) {
+    if (fs.existsSync(file + ext)) fs.renameSync(file + ext, to + ext);
+  }
+  fs.renameSync(file, to);
+  return to;
+}
+
 /** SQLite's word for a file that is not a database, or one whose pages are damaged. */
 const UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
 
@@ -114,9 +144,10 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
   const out = { spools: [] as string[], events: 0, files: [] as string[], kept: [] as KeptSpool[], damaged: [] as DamagedSpool[] };
   if (!fs.existsSync(spoolDir)) return out;
   const dead: Spool[] = [];
-  for (const name of fs.readdirSync(spoolDir).filter((n) => n.endsWith('.sqlite')).sort()) {
-    const file = path.join(spoolDir, name);
+  for (const name of fs.readdirSync(spoolDir).filter((n) => n.endsWith(SPOOL_SUFFIX) || n.endsWith(LEGACY_SUFFIX)).sort()) {
+    let file = path.join(spoolDir, name);
     try {
+      if (file.endsWith(LEGACY_SUFFIX)) file = renameLegacy(file);
       dead.push(new Spool(file, { exclusive: true }));
     } catch (err) {
       if (err instanceof SpoolBusy) continue;
@@ -172,7 +203,7 @@ function setAside(file: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const base = path.basename(file);
   let to = path.join(dir, base);
-  for (let n = 2; fs.existsSync(to); n++) to = path.join(dir, base.replace(/\.sqlite$/, `.${n}.sqlite`));
+  for (let n = 2; fs.existsSync(to); n++) to = path.join(dir, base.replace(/(\.[a-z]+)$/, `.${n}$1`));
   for (const ext of ['-wal', '-shm']) {
     if (fs.existsSync(file + ext)) fs.renameSync(file + ext, to + ext);
   }
@@ -187,7 +218,7 @@ export function removeSpool(file: string): void {
 
 /** The `<session>.pid` beside a spool, for people reading the folder (liveness is the spool's lock). */
 export function pidFile(spoolFile: string): string {
-  return spoolFile.replace(/\.sqlite$/, '.pid');
+  return spoolFile.replace(/\.(spool|sqlite)$/, '.pid');
 }
 
 /**

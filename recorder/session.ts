@@ -4,8 +4,7 @@
  * What stops a recording before or while it runs is a RecordError: one line for the user.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { RecoveryLock, pidFile, recoverSpools, removeStaleTemps, type Recovered } from './archiver.ts';
+import { RecoveryLock, pidFile, recoverSpools, removeStaleTemps, spoolFiles, type Recovered } from './archiver.ts';
 import { diskFault } from './disk.ts';
 import { Spool, SpoolBusy } from './spool.ts';
 import { TapedeckError } from '../src/errors.ts';
@@ -21,7 +20,7 @@ export class RecordError extends TapedeckError {
 }
 
 /**
- * A session id names files (`<out>/spool/<session>.sqlite`, `<out>/out/<session>/`,
+ * A session id names files (`<out>/spool/<session>.spool`, `<out>/out/<session>/`,
  * `<session>-<n>.parquet`), so it may hold no path separator, no `..`, nothing a shell or
  * a Hive-style partition path would mangle.
  */
@@ -50,7 +49,7 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
     if (err instanceof SpoolBusy) throw new RecordError(`another recorder is recovering the unfinished spools in ${spoolDir} right now; start this one again once that one says "recording"`);
     throw err;
   }
-  const spoolFile = path.join(spoolDir, `${session}.sqlite`);
+  const { file: spoolFile, legacy } = spoolFiles(spoolDir, session);
   let recovered: Recovered | undefined;
   try {
     try {
@@ -73,6 +72,8 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
     }
     try {
       if (recovered.kept.some((k) => k.spool.file === spoolFile)) throw new RecordError(`session ${session} has a spool ${spoolFile} still holding events for Kafka; choose another --session`, 2);
+      // Left by recovery only while an older tapedeck's recorder holds it: that one records the session.
+      if (fs.existsSync(legacy)) throw new RecordError(`session ${session} is being recorded by another recorder (its spool ${legacy} is locked); choose another --session`, 2);
       const spool = new Spool(spoolFile, { exclusive: true, deferCheckpoints: true });
       // For people reading the folder; liveness is the spool's lock, not this PID.
       fs.writeFileSync(pidFile(spoolFile), String(process.pid));

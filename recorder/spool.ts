@@ -38,9 +38,9 @@ function toLogEvent(r: SpoolRow): LogEvent {
 /** A batch, as found (its packed columns are read once its events are wanted). */
 interface BatchRef { id: bigint; first_seq: bigint; last_seq: bigint; n: bigint }
 /** A batch row's packed columns, as read (integers are BigInts: the spool reads safe integers). */
-interface StoredBatch { head_chars: bigint; bytes: bigint; data: Buffer }
-const PACKED = 'head_chars, bytes, data';
-const packed = (b: StoredBatch): PackedBatch => ({ headChars: Number(b.head_chars), bytes: Number(b.bytes), data: b.data });
+interface StoredBatch { head_chars: bigint; bytes: bigint; crc: bigint | null; data: Buffer }
+const PACKED = 'head_chars, bytes, crc, data';
+const packed = (b: StoredBatch): PackedBatch => ({ headChars: Number(b.head_chars), bytes: Number(b.bytes), crc: b.crc === null ? undefined : Number(b.crc), data: b.data });
 
 /** Legacy rows per batch when a spool of one row per event is migrated. */
 const LEGACY_BATCH = 10_000;
@@ -83,10 +83,11 @@ const WAL_KEEP_BYTES = 16 << 20;
 
 /**
  * The spool's format, in SQLite's user_version: 0 for the one row per event of sessions
- * before spool batches (migrated when opened), 2 for packed batches. A spool of a newer
- * format is refused, never read as empty and removed.
+ * before spool batches (migrated when opened), 2 for packed batches, 3 for packed batches
+ * with a CRC-32 each (a format-2 spool gains the column; its batches stay without). A spool
+ * of a newer format is refused, never read as empty and removed.
  */
-const SPOOL_FORMAT = 2;
+const SPOOL_FORMAT = 3;
 
 /** Opens `file` in WAL mode; with `exclusive`, takes its lock for as long as it stays open. */
 export function openLocked(file: string, exclusive: boolean): Database.Database {
@@ -138,11 +139,12 @@ export class Spool {
     // that were pruned (the `pruned:` mark hides them) until all of it is pruned.
     this.db.exec(`CREATE TABLE IF NOT EXISTS batches (
       session TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, n INTEGER NOT NULL,
-      head_chars INTEGER NOT NULL, bytes INTEGER NOT NULL, data BLOB NOT NULL)`);
+      head_chars INTEGER NOT NULL, bytes INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER)`);
+    if (!(this.db.pragma('table_info(batches)') as { name: string }[]).some((c) => c.name === 'crc')) this.db.exec('ALTER TABLE batches ADD COLUMN crc INTEGER');
     this.db.exec('CREATE INDEX IF NOT EXISTS batches_by_seq ON batches (session, last_seq)');
     this.db.exec('CREATE TABLE IF NOT EXISTS cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    this.insertBatch = this.db.prepare('INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insertBatch = this.db.prepare('INSERT INTO batches (session, first_seq, last_seq, n, head_chars, bytes, data, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.deleteUpTo = this.db.prepare('DELETE FROM batches WHERE session = ? AND last_seq <= ?');
     this.commitBatches = this.db.transaction((rows: LogEvent[]) => {
       for (let i = 0; i < rows.length;) {
@@ -150,7 +152,7 @@ export class Spool {
         let j = i + 1;
         while (j < rows.length && rows[j]!.session === session) j++;
         const p = packBatch(encodeBatch(rows, i, j));
-        this.insertBatch.run(session, BigInt(rows[i]!.ingestSeq), BigInt(rows[j - 1]!.ingestSeq), BigInt(j - i), BigInt(p.headChars), BigInt(p.bytes), p.data);
+        this.insertBatch.run(session, BigInt(rows[i]!.ingestSeq), BigInt(rows[j - 1]!.ingestSeq), BigInt(j - i), BigInt(p.headChars), BigInt(p.bytes), p.data, BigInt(p.crc!));
         this.wrote(p.data.length);
         i = j;
       }

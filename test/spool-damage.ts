@@ -1,5 +1,5 @@
 /**
- * Spools for the damaged-spool tests (test/unit/spool-damaged.test.ts, the recorder's e2e):
+ * Spools for the damaged-spool tests (test/unit/spool-recovery.test.ts, the recorder's e2e):
  * written through Spool as a recorder writes them, then damaged in place as a disk would.
  */
 import Database from 'better-sqlite3';
@@ -28,7 +28,7 @@ export function writeSpool(file: string, session: string, sizes: number[]): LogE
 }
 
 /** How batch `k` (in ingest order) is damaged: its packed bytes, or a column of its row. */
-export type Damage = 'bytes' | 'count' | 'last_seq' | 'head_chars';
+export type Damage = 'bytes' | 'one bit' | 'count' | 'last_seq' | 'head_chars';
 
 export function damage(file: string, k: number, how: Damage): { first: number; last: number } {
   const db = new Database(file);
@@ -39,6 +39,11 @@ export function damage(file: string, k: number, how: Damage): { first: number; l
     if (how === 'bytes') {
       const data = Buffer.from(r.data);
       data.fill(0x5a, 4, Math.min(data.length, 24));
+      db.prepare('UPDATE batches SET data = ? WHERE rowid = ?').run(data, r.id);
+    } else if (how === 'one bit') {
+      // Near the end of the frame: its last block, which would decompress into other text.
+      const data = Buffer.from(r.data);
+      data[data.length - 3]! ^= 1;
       db.prepare('UPDATE batches SET data = ? WHERE rowid = ?').run(data, r.id);
     } else if (how === 'count') {
       db.prepare('UPDATE batches SET n = ? WHERE rowid = ?').run(r.n + 1, r.id);

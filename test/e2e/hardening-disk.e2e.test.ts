@@ -77,7 +77,7 @@ describe.skipIf(cannotMount !== undefined)('disk faults', () => {
 
     // Room again (a reader of a WAL database needs a few KiB for its index, even read-only).
     execFileSync('mount', ['-o', 'remount,size=64m', dir]);
-    const spools = fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.sqlite'));
+    const spools = fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.spool'));
     expect(spools, 'the spool is kept').toHaveLength(1);
     const db = new Database(path.join(dir, 'spool', spools[0]!), { readonly: true });
     // One row per commit (recorder/spool-batch.ts) of consecutive ingest_seqs; those up to a

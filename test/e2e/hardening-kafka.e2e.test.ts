@@ -61,7 +61,7 @@ describe('crash while Kafka is unreachable, restart without --kafka', () => {
       const archived: LogEvent[] = [];
       for await (const ev of readArchive(await planArchive(path.join(out, 'raw'), [session]))) archived.push(ev);
       expect(Number(m![1]), 'every archived event of the crashed session is still owed to Kafka').toBe(archived.length);
-      expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f === `${session}.sqlite`), 'its spool is kept').toHaveLength(1);
+      expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f === `${session}.spool`), 'its spool is kept').toHaveLength(1);
     } finally {
       await local.close();
     }
@@ -94,7 +94,7 @@ describe.skipIf(SKIP_KAFKA)('crash during a Kafka outage', () => {
     const again = await run(['record', '--out', out, '--duration', '3s', '--metrics-port', '0', ...kafka, ...endpoints()]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(new RegExp(`kafka: delivered \\d+ events of session ${session} left by an earlier recorder`));
-    expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.sqlite')), 'nothing is left in the spool').toEqual([]);
+    expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.spool')), 'nothing is left in the spool').toEqual([]);
 
     const archived: LogEvent[] = [];
     for await (const ev of readArchive(await planArchive(path.join(out, 'raw'), [session]))) archived.push(ev);

@@ -44,20 +44,20 @@ describe('record --session', () => {
 describe('a damaged leftover spool', () => {
   it('is recovered as far as it reads, set aside in one warning line each, and the recording goes on', async () => {
     const out = tmpDir();
-    const old = writeSpool(path.join(out, 'spool', 'old.sqlite'), 'old', [3, 4, 5]);
-    const { first, last } = damage(path.join(out, 'spool', 'old.sqlite'), 1, 'bytes');
-    fs.writeFileSync(path.join(out, 'spool', 'junk.sqlite'), 'not SQLite');
+    const old = writeSpool(path.join(out, 'spool', 'old.spool'), 'old', [3, 4, 5]);
+    const { first, last } = damage(path.join(out, 'spool', 'old.spool'), 1, 'bytes');
+    fs.writeFileSync(path.join(out, 'spool', 'junk.spool'), 'not SQLite');
     const r = runCli(['record', '--out', out, '--session', 'now', '--duration', '2s', '--no-metrics', ...endpoints()]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
     const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: the spool'));
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/junk\.sqlite is damaged \(it does not open as a spool: .*\); .* it is kept, as it was, as \S+damaged\/junk\.sqlite$/);
-    expect(warnings[1]).toMatch(new RegExp(`old\\.sqlite is damaged \\(session old, ingest_seq ${first} to ${last}: .*\\); all it held that reads back is in \\S+; it is kept, as it was, as \\S+damaged/old\\.sqlite$`));
+    expect(warnings[0]).toMatch(/junk\.spool is damaged \(it does not open as a spool: .*\); .* it is kept, as it was, as \S+damaged\/junk\.spool$/);
+    expect(warnings[1]).toMatch(new RegExp(`old\\.spool is damaged \\(session old, ingest_seq ${first} to ${last}: .*\\); all it held that reads back is in \\S+; it is kept, as it was, as \\S+damaged/old\\.spool$`));
     const archived = await readArchiveEvents(path.join(out, 'raw'));
     expect(archived.filter((e) => e.session === 'old').map((e) => e.ingestSeq)).toEqual(old.filter((e) => e.ingestSeq < first || e.ingestSeq > last).map((e) => e.ingestSeq));
     expect(archived.filter((e) => e.session === 'now').length, 'the new session recorded').toBeGreaterThan(0);
-    expect(fs.readdirSync(path.join(out, 'spool', 'damaged')).sort()).toEqual(['junk.sqlite', 'old.sqlite']);
+    expect(fs.readdirSync(path.join(out, 'spool', 'damaged')).sort()).toEqual(['junk.spool', 'old.spool']);
   }, 30_000);
 });
 
@@ -87,8 +87,8 @@ describe("the spool's .pid file", () => {
     const pid = path.join(out, 'spool', 'kept.pid');
     expect(fs.readFileSync(pid, 'utf8'), 'the .pid names the recorder at work').toBe(String(rec.child.pid));
     expect(await rec.exited, rec.stderr).toBe(0);
-    expect(rec.stderr, 'the spool is kept: Kafka never got its events').toMatch(/not delivered to Kafka .* stay in the spool \S+kept\.sqlite/);
-    expect(fs.existsSync(path.join(out, 'spool', 'kept.sqlite')), 'the spool stays').toBe(true);
+    expect(rec.stderr, 'the spool is kept: Kafka never got its events').toMatch(/not delivered to Kafka .* stay in the spool \S+kept\.spool/);
+    expect(fs.existsSync(path.join(out, 'spool', 'kept.spool')), 'the spool stays').toBe(true);
     // Before: the .pid stayed beside the kept spool, naming a dead process.
     expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.pid')), 'no .pid is left naming a process that has exited').toEqual([]);
   }, 60_000);
@@ -111,7 +111,7 @@ describe("the spool's .pid file", () => {
       const r = runCli(['record', '--out', out, '--session', 'failed', '--metrics-port', String((squatter.address() as AddressInfo).port), '--duration', '1s', ...endpoints()]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n'), 'one line').toEqual([expect.stringMatching(/^tapedeck: port \d+ on 127\.0\.0\.1 is in use/)]);
-      expect(fs.existsSync(path.join(out, 'spool', 'failed.sqlite')), 'the spool had started').toBe(true);
+      expect(fs.existsSync(path.join(out, 'spool', 'failed.spool')), 'the spool had started').toBe(true);
       expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.pid')), 'no .pid is left naming a process that has exited').toEqual([]);
     } finally {
       squatter.close();

@@ -32,7 +32,7 @@ async function run(args: string[]): Promise<{ code: number | null; stdout: strin
 
 /** A spool as a recorder killed with -9 leaves it: `n` committed frames of session `dead`, and its .pid. */
 function leftover(out: string, n: number, pid: string): void {
-  const file = path.join(out, 'spool', 'dead.sqlite');
+  const file = path.join(out, 'spool', 'dead.spool');
   const spool = new Spool(file);
   const t0 = 1_700_000_000_000_000_000n;
   for (let i = 0; i < n; i++) {
@@ -45,7 +45,7 @@ function leftover(out: string, n: number, pid: string): void {
   }
   spool.commit();
   spool.close();
-  fs.writeFileSync(file.replace(/\.sqlite$/, '.pid'), pid);
+  fs.writeFileSync(file.replace(/\.spool$/, '.pid'), pid);
 }
 
 /** Rows of session `dead` in the archive, counted per file (no de-duplication), and whether every file reads. */
@@ -108,7 +108,7 @@ describe('spool recovery lock', () => {
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr, 'the live spool is not taken for a dead one').not.toMatch(/recover/);
     expect(await a.exited, a.stderr).toBe(0);
-    expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.sqlite')), 'both finished their spools').toEqual([]);
+    expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.spool')), 'both finished their spools').toEqual([]);
     expect(tmpFiles(out)).toEqual([]);
   }, 60_000);
 });

@@ -35,7 +35,7 @@ describe('recorder faults', () => {
     expect(await rec.exited, rec.stderr).toBe(0);
     const outDir = /live outputs → (\S+):/.exec(rec.stdout)![1]!;
     expect(fs.existsSync(path.join(outDir, 'manifest.json'))).toBe(true);
-    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.sqlite'))).toEqual([]);
+    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.spool'))).toEqual([]);
     let frames = 0;
     for await (const ev of readArchive(await planArchive(path.join(dir, 'raw')))) if (ev.kind === 'frame') frames++;
     expect(frames).toBeGreaterThan(20);
@@ -56,11 +56,11 @@ describe('recorder faults', () => {
       kills.push({ startNs, killNs });
       if (i > 0) expect(rec.stderr, `run ${i} recovered what run ${i - 1} left`).toMatch(/recovered \d+ events from 1 unfinished spool/);
     }
-    expect(fs.readdirSync(path.join(dir, 'spool')).some((f) => f.endsWith('.sqlite')), 'the last crash left a spool').toBe(true);
+    expect(fs.readdirSync(path.join(dir, 'spool')).some((f) => f.endsWith('.spool')), 'the last crash left a spool').toBe(true);
     const again = startCli(['record', '--out', dir, '--duration', '2s', '--metrics-port', '0', ...endpoints()]);
     expect(await again.exited, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/recovered \d+ events from 1 unfinished spool/);
-    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.sqlite')), 'no spool is left behind').toEqual([]);
+    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.spool')), 'no spool is left behind').toEqual([]);
     expect(fs.readdirSync(path.join(dir, 'raw'), { recursive: true }).map(String).filter((f) => f.endsWith('.tmp')), 'no temp file of a killed run is left').toEqual([]);
 
     for (const f of listArchiveFiles(path.join(dir, 'raw'))) {

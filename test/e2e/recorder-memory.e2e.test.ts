@@ -87,7 +87,7 @@ describe.each([['0', NEWER_V8 ? 420 : 350], ['1', 450]] as const)('recorder memo
     }
     expect(archived, `closes and errors: ${closes.join('; ')}`).toEqual(flood.sent);
     expect(flood.sent.binance! + flood.sent.coinbase!).toBe(counted);
-    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.sqlite'))).toEqual([]);
+    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.spool'))).toEqual([]);
     const v = runCli(['verify', '--recording', path.join(dir, 'raw'), '--live', outDir]);
     expect(v.stdout, v.stderr).toMatch(/identical/);
   }, 300_000);

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeBatch, packBatch } from '../../recorder/spool-batch.ts';
 import { Spool } from '../../recorder/spool.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { tmpDir } from '../helpers.ts';
@@ -105,10 +106,36 @@ describe('a spool format', () => {
     db.pragma('user_version = 99');
     db.exec('CREATE TABLE whatever_comes_next (x)');
     db.close();
-    expect(() => new Spool(file, { exclusive: true })).toThrow(/^the spool .*newer\.sqlite was written by a newer tapedeck \(spool format 99; this one reads up to 2\)/);
+    expect(() => new Spool(file, { exclusive: true })).toThrow(/^the spool .*newer\.sqlite was written by a newer tapedeck \(spool format 99; this one reads up to 3\)/);
     const after = new Database(file, { readonly: true });
     expect(after.prepare('SELECT name FROM sqlite_master').all()).toEqual([{ name: 'whatever_comes_next' }]);
     expect(after.pragma('user_version', { simple: true })).toBe(99);
+    after.close();
+  });
+});
+
+describe('a spool of format 2 (packed batches without a CRC)', () => {
+  it('reads back as written, gains the CRC column, and its new batches carry a CRC', () => {
+    const file = path.join(dir, 'two.sqlite');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE batches (session TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, n INTEGER NOT NULL,
+      head_chars INTEGER NOT NULL, bytes INTEGER NOT NULL, data BLOB NOT NULL)`);
+    const old = [ev(0), ev(1), ev(2)];
+    const p = packBatch(encodeBatch(old, 0, 3));
+    db.prepare('INSERT INTO batches VALUES (?, 0, 2, 3, ?, ?, ?)').run('s', p.headChars, p.bytes, p.data);
+    db.pragma('user_version = 2');
+    db.close();
+    const spool = new Spool(file);
+    try {
+      spool.add(ev(3));
+      spool.commit();
+      expect(spool.after('s', -1, 100)).toEqual([...old, ev(3)]);
+    } finally {
+      spool.close();
+    }
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare('SELECT first_seq, crc IS NOT NULL AS has_crc FROM batches ORDER BY first_seq').raw().all()).toEqual([[0, 0], [3, 1]]);
+    expect(after.pragma('user_version', { simple: true })).toBe(3);
     after.close();
   });
 });

@@ -1,0 +1,177 @@
+/**
+ * Recovering the spools a dead recorder left. One an older tapedeck named `.sqlite` is taken
+ * over (migrated, renamed `.spool`: a tapedeck of that time reads every `.sqlite` as one row
+ * per event and would remove a newer spool as empty), unless a live recorder holds it.
+ *
+ * A spool whose bytes were damaged on disk: a batch that does not decompress, or whose row
+ * disagrees with what it decodes to, is found and named (SpoolDamaged), never read as other
+ * events; recovery archives every event that reads back, sets the spool aside untouched in
+ * `damaged/` (nothing pruned, nothing deleted) and goes on with the other spools. A file that
+ * is not SQLite at all is set aside the same way, byte for byte.
+ */
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recoverSpools } from '../../recorder/archiver.ts';
+import { openLocked } from '../../recorder/spool.ts';
+import { Spool, SpoolDamaged } from '../../recorder/spool.ts';
+import type { LogEvent } from '../../src/log/event.ts';
+import { readArchiveEvents, tmpDir } from '../helpers.ts';
+import { damage, ev, writeSpool, type Damage } from '../spool-damage.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = tmpDir();
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const sha = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+describe('a damaged spool batch', () => {
+  it.each<Damage>(['bytes', 'one bit', 'count', 'last_seq', 'head_chars'])('(%s) ends the read before it, throws SpoolDamaged naming it, and the batches after it still read', (how) => {
+    const file = path.join(dir, 's.spool');
+    const all = writeSpool(file, 's', [4, 5, 6]);
+    const { first, last } = damage(file, 1, how);
+    const spool = new Spool(file);
+    try {
+      expect(spool.after('s', -1, 100)).toEqual(all.slice(0, 4));
+      let thrown: unknown;
+      try {
+        spool.after('s', 3, 100);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(SpoolDamaged);
+      const d = thrown as SpoolDamaged;
+      expect([d.session, d.firstSeq, d.file]).toEqual(['s', first, file]);
+      // A damaged last_seq is the row's word; reading on from it skips no later batch.
+      expect(d.lastSeq).toBe(how === 'last_seq' ? last + 1 : last);
+      expect(d.message).toMatch(new RegExp(`^the spool \\S+s\\.spool has a damaged batch: session s, ingest_seq ${first} to ${d.lastSeq} \\(.+\\)$`));
+      if (how === 'one bit') expect(d.reason).toMatch(/^its bytes are not those written \(CRC-32 \d+, written \d+\)$/);
+      expect(spool.after('s', d.lastSeq, 100)).toEqual(all.slice(how === 'last_seq' ? 10 : 9));
+    } finally {
+      spool.close();
+    }
+  });
+});
+
+describe('recoverSpools with damaged spools', () => {
+  it('archives every event that reads back, sets the damaged spools aside untouched, and recovers the others whole', async () => {
+    const spoolDir = path.join(dir, 'spool');
+    const raw = path.join(dir, 'raw');
+    fs.mkdirSync(spoolDir, { recursive: true });
+    const good = writeSpool(path.join(spoolDir, 'a.spool'), 'a', [3, 3]);
+    const bad = writeSpool(path.join(spoolDir, 'b.spool'), 'b', [2, 3, 4]);
+    const { first, last } = damage(path.join(spoolDir, 'b.spool'), 1, 'bytes');
+    fs.writeFileSync(path.join(spoolDir, 'c.spool'), 'not a database, whatever it was meant to be');
+    const notSpool = sha(path.join(spoolDir, 'c.spool'));
+
+    const r = recoverSpools(spoolDir, raw);
+
+    const readable = [...good, ...bad.filter((e) => e.ingestSeq < first || e.ingestSeq > last)];
+    const key = (e: LogEvent): string => `${e.session}/${e.ingestSeq}`;
+    expect((await readArchiveEvents(raw)).map(key).sort()).toEqual(readable.map(key).sort());
+    expect(r.events).toBe(readable.length);
+    expect(r.kept).toEqual([]);
+    expect(r.damaged.map((d) => [path.basename(d.file), path.relative(spoolDir, d.keptAs), d.why.length])).toEqual([
+      ['c.spool', path.join('damaged', 'c.spool'), 1],
+      ['b.spool', path.join('damaged', 'b.spool'), 1],
+    ]);
+    expect(r.damaged[0]!.why[0]).toMatch(/^it does not open as a spool: /);
+    expect(r.damaged[1]!.why[0]).toMatch(new RegExp(`^session b, ingest_seq ${first} to ${last}: `));
+    // Nothing is left where a recorder would recover it again; c as it was, b with all its batches.
+    expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.spool'))).toEqual([]);
+    expect(sha(path.join(spoolDir, 'damaged', 'c.spool'))).toBe(notSpool);
+    const kept = new Database(path.join(spoolDir, 'damaged', 'b.spool'), { readonly: true });
+    try {
+      expect((kept.prepare('SELECT count(*) AS n, sum(n) AS events FROM batches').get() as { n: number; events: number })).toEqual({ n: 3, events: bad.length });
+      expect(kept.prepare("SELECT count(*) AS n FROM meta WHERE key LIKE 'pruned:%'").get()).toEqual({ n: 0 });
+    } finally {
+      kept.close();
+    }
+  });
+
+  it('loses exactly the damaged batch, wherever it is, and never a second time: a spool set aside again gets a name of its own', async () => {
+    let n = 0;
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 6 }),
+      fc.nat(),
+      fc.constantFrom<Damage>('bytes', 'one bit', 'count', 'head_chars'),
+      async (sizes, at, how) => {
+        const root = path.join(dir, `p${n++}`);
+        const spoolDir = path.join(root, 'spool');
+        const raw = path.join(root, 'raw');
+        fs.mkdirSync(path.join(spoolDir, 'damaged'), { recursive: true });
+        fs.writeFileSync(path.join(spoolDir, 'damaged', 's.spool'), 'an earlier one');
+        const all = writeSpool(path.join(spoolDir, 's.spool'), 's', sizes);
+        const { first, last } = damage(path.join(spoolDir, 's.spool'), at % sizes.length, how);
+        const r = recoverSpools(spoolDir, raw);
+        const readable = all.filter((e) => e.ingestSeq < first || e.ingestSeq > last);
+        // All of it damaged (one batch): no archive at all.
+        const archived = fs.existsSync(raw) ? await readArchiveEvents(raw) : [];
+        expect(archived.map((e) => e.ingestSeq)).toEqual(readable.map((e) => e.ingestSeq));
+        expect(r.damaged.map((d) => path.relative(spoolDir, d.keptAs))).toEqual([path.join('damaged', 's.2.spool')]);
+        expect(fs.readFileSync(path.join(spoolDir, 'damaged', 's.spool'), 'utf8')).toBe('an earlier one');
+      },
+    ), { numRuns: 25 });
+  });
+});
+
+/** A spool as a recorder of sessions 5–14 left it: one row per event, `<session>.sqlite`. */
+function legacySpool(file: string, session: string, n: number, kafkaAt?: number): LogEvent[] {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(`CREATE TABLE events (
+    session TEXT NOT NULL, ingest_seq INTEGER NOT NULL, recv_ns INTEGER NOT NULL, exchange TEXT NOT NULL,
+    conn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, meta TEXT NOT NULL,
+    PRIMARY KEY (session, ingest_seq)) WITHOUT ROWID`);
+  db.exec('CREATE TABLE cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
+  db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const events = Array.from({ length: n }, (_, i) => ev(session, i));
+  const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const e of events) insert.run(e.session, e.ingestSeq, e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
+  if (kafkaAt !== undefined) db.prepare("INSERT INTO cursors VALUES ('kafka', ?, ?)").run(session, kafkaAt);
+  db.close();
+  return events;
+}
+
+describe('recoverSpools with spools an older tapedeck named .sqlite', () => {
+  it('archives them, and one kept for Kafka is kept as <session>.spool, where an older tapedeck never looks', async () => {
+    const spoolDir = path.join(dir, 'spool');
+    const raw = path.join(dir, 'raw');
+    fs.mkdirSync(spoolDir, { recursive: true });
+    const done = legacySpool(path.join(spoolDir, 'done.sqlite'), 'done', 7);
+    const lagging = legacySpool(path.join(spoolDir, 'lagging.sqlite'), 'lagging', 9, 3);
+    const r = recoverSpools(spoolDir, raw);
+    try {
+      const key = (e: LogEvent): string => `${e.session}/${e.ingestSeq}`;
+      expect((await readArchiveEvents(raw)).map(key).sort()).toEqual([...done, ...lagging].map(key).sort());
+      expect(r.kept.map((k) => path.basename(k.spool.file))).toEqual(['lagging.spool']);
+      expect(r.kept[0]!.undelivered).toEqual([{ session: 'lagging', events: 5, consumers: ['kafka'] }]);
+      expect(r.kept[0]!.spool.after('lagging', 3, 100)).toEqual(lagging.slice(4));
+    } finally {
+      for (const k of r.kept) k.spool.close();
+    }
+    expect(fs.readdirSync(spoolDir).filter((f) => !f.startsWith('recovery')).sort()).toEqual(['lagging.spool']);
+  });
+
+  it('leaves one that a live recorder holds as it is, under its own name', () => {
+    const spoolDir = path.join(dir, 'spool');
+    fs.mkdirSync(spoolDir, { recursive: true });
+    const file = path.join(spoolDir, 'live.sqlite');
+    legacySpool(file, 'live', 4);
+    const held = openLocked(file, true);
+    try {
+      const r = recoverSpools(spoolDir, path.join(dir, 'raw'));
+      expect([r.spools, r.kept, r.damaged]).toEqual([[], [], []]);
+      expect(fs.readdirSync(spoolDir).sort()).toEqual(['live.sqlite', 'live.sqlite-wal']);
+    } finally {
+      held.close();
+    }
+  });
+});
