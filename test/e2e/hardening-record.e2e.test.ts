@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { readArchiveEvents, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
-import { damage, writeSpool } from '../spool-damage.ts';
+import { damage, writeSpool } from '../spool-files.ts';
 
 let sim: Simulator;
 beforeAll(async () => {

@@ -20,7 +20,7 @@ import { openLocked } from '../../recorder/spool.ts';
 import { Spool, SpoolDamaged } from '../../recorder/spool.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { readArchiveEvents, tmpDir } from '../helpers.ts';
-import { damage, ev, writeSpool, type Damage } from '../spool-damage.ts';
+import { damage, ev, legacySpool, writeSpool, type Damage } from '../spool-files.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -122,21 +122,10 @@ describe('recoverSpools with damaged spools', () => {
   });
 });
 
-/** A spool as a recorder of sessions 5–14 left it: one row per event, `<session>.sqlite`. */
-function legacySpool(file: string, session: string, n: number, kafkaAt?: number): LogEvent[] {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.exec(`CREATE TABLE events (
-    session TEXT NOT NULL, ingest_seq INTEGER NOT NULL, recv_ns INTEGER NOT NULL, exchange TEXT NOT NULL,
-    conn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, meta TEXT NOT NULL,
-    PRIMARY KEY (session, ingest_seq)) WITHOUT ROWID`);
-  db.exec('CREATE TABLE cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
-  db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+/** A spool of `n` events of `session`, as a recorder before spool batches left it. */
+function legacy(file: string, session: string, n: number, kafkaAt?: number): LogEvent[] {
   const events = Array.from({ length: n }, (_, i) => ev(session, i));
-  const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-  for (const e of events) insert.run(e.session, e.ingestSeq, e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
-  if (kafkaAt !== undefined) db.prepare("INSERT INTO cursors VALUES ('kafka', ?, ?)").run(session, kafkaAt);
-  db.close();
+  legacySpool(file, events, kafkaAt === undefined ? [] : [['kafka', session, kafkaAt]]);
   return events;
 }
 
@@ -145,8 +134,8 @@ describe('recoverSpools with spools an older tapedeck named .sqlite', () => {
     const spoolDir = path.join(dir, 'spool');
     const raw = path.join(dir, 'raw');
     fs.mkdirSync(spoolDir, { recursive: true });
-    const done = legacySpool(path.join(spoolDir, 'done.sqlite'), 'done', 7);
-    const lagging = legacySpool(path.join(spoolDir, 'lagging.sqlite'), 'lagging', 9, 3);
+    const done = legacy(path.join(spoolDir, 'done.sqlite'), 'done', 7);
+    const lagging = legacy(path.join(spoolDir, 'lagging.sqlite'), 'lagging', 9, 3);
     const r = recoverSpools(spoolDir, raw);
     try {
       const key = (e: LogEvent): string => `${e.session}/${e.ingestSeq}`;
@@ -164,7 +153,7 @@ describe('recoverSpools with spools an older tapedeck named .sqlite', () => {
     const spoolDir = path.join(dir, 'spool');
     fs.mkdirSync(spoolDir, { recursive: true });
     const file = path.join(spoolDir, 'live.sqlite');
-    legacySpool(file, 'live', 4);
+    legacy(file, 'live', 4);
     const held = openLocked(file, true);
     try {
       const r = recoverSpools(spoolDir, path.join(dir, 'raw'));

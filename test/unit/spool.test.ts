@@ -16,6 +16,7 @@ import { encodeBatch, packBatch } from '../../recorder/spool-batch.ts';
 import { Spool } from '../../recorder/spool.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { tmpDir } from '../helpers.ts';
+import { legacySpool } from '../spool-files.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -63,23 +64,9 @@ describe('Spool.commit', () => {
 describe('a spool of one row per event (before spool batches)', () => {
   it('is migrated when opened: every event of every session reads back, with its cursors', () => {
     const file = path.join(dir, 'old.sqlite');
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    // The schema as the recorder of sessions 5–14 wrote it.
-    db.exec(`CREATE TABLE events (
-      session TEXT NOT NULL, ingest_seq INTEGER NOT NULL, recv_ns INTEGER NOT NULL, exchange TEXT NOT NULL,
-      conn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, meta TEXT NOT NULL,
-      PRIMARY KEY (session, ingest_seq)) WITHOUT ROWID`);
-    db.exec('CREATE TABLE cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
-    db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     const events = [...Array.from({ length: 25_000 }, (_, i) => ({ ...ev(i + 7), recvNs: 1_700_000_000_123_456_789n + BigInt(i), payload: `{"n":${i},"é":"\u00e9€𝄞"}` })),
       ...Array.from({ length: 3 }, (_, i) => ({ ...ev(i), session: 'a-older', kind: 'tick' as const, exchange: '', conn: '', payload: '', meta: '' }))];
-    const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    db.transaction(() => {
-      for (const e of events) insert.run(e.session, e.ingestSeq, e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
-    })();
-    db.prepare("INSERT INTO cursors VALUES ('kafka', 's', 10)").run();
-    db.close();
+    legacySpool(file, events, [['kafka', 's', 10]]);
     const spool = new Spool(file, { exclusive: true });
     try {
       expect(spool.sessions()).toEqual(['a-older', 's']);

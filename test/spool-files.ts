@@ -1,6 +1,6 @@
 /**
- * Spools for the damaged-spool tests (test/unit/spool-recovery.test.ts, the recorder's e2e):
- * written through Spool as a recorder writes them, then damaged in place as a disk would.
+ * Spool files for the spool and recovery tests: written through Spool as a recorder writes
+ * them (and damaged in place as a disk would), or as a recorder before spool batches left them.
  */
 import Database from 'better-sqlite3';
 import { Spool } from '../recorder/spool.ts';
@@ -58,3 +58,21 @@ export function damage(file: string, k: number, how: Damage): { first: number; l
   }
 }
 
+
+/** A spool as a recorder of sessions 5–14 left it: one row per event, and its consumers' cursors. */
+export function legacySpool(file: string, events: readonly LogEvent[], cursors: readonly [name: string, session: string, seq: number][] = []): void {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(`CREATE TABLE events (
+    session TEXT NOT NULL, ingest_seq INTEGER NOT NULL, recv_ns INTEGER NOT NULL, exchange TEXT NOT NULL,
+    conn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, meta TEXT NOT NULL,
+    PRIMARY KEY (session, ingest_seq)) WITHOUT ROWID`);
+  db.exec('CREATE TABLE cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
+  db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const e of events) insert.run(e.session, e.ingestSeq, e.recvNs, e.exchange, e.conn, e.kind, e.payload, e.meta);
+  })();
+  for (const c of cursors) db.prepare('INSERT INTO cursors VALUES (?, ?, ?)').run(...c);
+  db.close();
+}
