@@ -8,6 +8,7 @@ import { RecoveryLock, pidFile, recoverSpools, removeStaleTemps, spoolFiles, typ
 import { diskFault } from './disk.ts';
 import { Spool, SpoolBusy } from './spool.ts';
 import { TapedeckError } from '../src/errors.ts';
+import { sessionFiles } from '../src/storage/archive-read.ts';
 
 /**
  * A recording that cannot start or go on (bad session id, the --out held by another
@@ -72,6 +73,10 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
     }
     try {
       if (recovered.kept.some((k) => k.spool.file === spoolFile)) throw new RecordError(`session ${session} has a spool ${spoolFile} still holding events for Kafka; choose another --session`, 2);
+      // The archive names a session's files by their first ingest_seq: a second recording of
+      // one session would write over the first's files, and mix their events in a file of it.
+      const archived = fs.existsSync(rawDir) ? sessionFiles(rawDir, session).length : 0;
+      if (archived > 0) throw new RecordError(`session ${session} is in the archive ${rawDir} already (${archived} file${archived === 1 ? '' : 's'}), and a recording under the same id would write over it; choose another --session`, 2);
       // Left by recovery only while an older tapedeck's recorder holds it: that one records the session.
       if (fs.existsSync(legacy)) throw new RecordError(`session ${session} is being recorded by another recorder (its spool ${legacy} is locked); choose another --session`, 2);
       const spool = new Spool(spoolFile, { exclusive: true, deferCheckpoints: true });

@@ -41,6 +41,20 @@ describe('record --session', () => {
   });
 });
 
+describe('a --session already in the archive', () => {
+  it('is refused in one line, exit 2, and the archive stays as it was: a second recording would write over its files', async () => {
+    const out = tmpDir();
+    const first = runCli(['record', '--out', out, '--session', 'twice', '--duration', '1s', '--no-metrics', ...endpoints()]);
+    expect(first.code, first.stderr).toBe(0);
+    const before = await readArchiveEvents(path.join(out, 'raw'));
+    expect(before.length).toBeGreaterThan(0);
+    const again = runCli(['record', '--out', out, '--session', 'twice', '--duration', '1s', '--no-metrics', ...endpoints()]);
+    expect(again.code, again.stderr).toBe(2);
+    expect(again.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tapedeck: session twice is in the archive \S+ already \(\d+ files?\), and a recording under the same id would write over it; choose another --session$/)]);
+    expect(await readArchiveEvents(path.join(out, 'raw'))).toEqual(before);
+  }, 30_000);
+});
+
 describe('a damaged leftover spool', () => {
   it('is recovered as far as it reads, set aside in one warning line each, and the recording goes on', async () => {
     const out = tmpDir();
