@@ -42,6 +42,23 @@ interface StoredBatch { head_chars: bigint; bytes: bigint; crc: bigint | null; d
 const PACKED = 'head_chars, bytes, crc, data';
 const packed = (b: StoredBatch): PackedBatch => ({ headChars: Number(b.head_chars), bytes: Number(b.bytes), crc: b.crc === null ? undefined : Number(b.crc), data: b.data });
 
+/**
+ * An ingest_seq the spool stored (a cursor, a `pruned:` mark), or -1 for none. A value that
+ * is not one (damaged: empty, text, a fraction, past 2^53) is taken as none too: what it would
+ * hide or skip is then read again (consumers and readers take a repeat; nothing is lost).
+ */
+function storedSeq(v: unknown): number {
+  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) && n >= -1 ? n : -1;
+}
+
+/**
+ * A batch's characters at most, but for a batch of one event: its head and body are single
+ * strings (V8 caps a string at ~2^29), and it is packed in one piece. A recorder's commit of
+ * 50 ms holds ~1M characters at 60k frames a second; legacy pages of 10k long rows can hold more.
+ */
+export const BATCH_CHARS = 16 << 20;
+
 /** Legacy rows per batch when a spool of one row per event is migrated. */
 const LEGACY_BATCH = 10_000;
 
@@ -149,8 +166,16 @@ export class Spool {
     this.commitBatches = this.db.transaction((rows: LogEvent[]) => {
       for (let i = 0; i < rows.length;) {
         const session = rows[i]!.session;
-        let j = i + 1;
-        while (j < rows.length && rows[j]!.session === session) j++;
+        // One batch per session, cut where it would pass BATCH_CHARS (a row per event of a migrated spool can be long).
+        let j = i;
+        let chars = 0;
+        while (j < rows.length && rows[j]!.session === session) {
+          const e = rows[j]!;
+          const c = e.exchange.length + e.conn.length + e.kind.length + e.payload.length + e.meta.length + 40;
+          if (j > i && chars + c > BATCH_CHARS) break;
+          chars += c;
+          j++;
+        }
         const p = packBatch(encodeBatch(rows, i, j));
         this.insertBatch.run(session, BigInt(rows[i]!.ingestSeq), BigInt(rows[j - 1]!.ingestSeq), BigInt(j - i), BigInt(p.headChars), BigInt(p.bytes), p.data, BigInt(p.crc!));
         this.wrote(p.data.length);
@@ -305,8 +330,8 @@ export class Spool {
    * ingest_seq it has safely delivered, -1 for none.
    */
   cursor(name: string, session: string): number {
-    const r = this.db.prepare('SELECT seq FROM cursors WHERE name = ? AND session = ?').get(name, session) as { seq: bigint } | undefined;
-    return r === undefined ? -1 : Number(r.seq);
+    const r = this.db.prepare('SELECT seq FROM cursors WHERE name = ? AND session = ?').get(name, session) as { seq: unknown } | undefined;
+    return storedSeq(r?.seq);
   }
 
   setCursor(name: string, session: string, seq: number): void {
@@ -367,8 +392,7 @@ export class Spool {
   private pruned(session: string): number {
     let p = this.prunedUpTo.get(session);
     if (p === undefined) {
-      const v = this.meta(`pruned:${session}`);
-      p = v === undefined ? -1 : Number(v);
+      p = storedSeq(this.meta(`pruned:${session}`));
       this.prunedUpTo.set(session, p);
     }
     return p;

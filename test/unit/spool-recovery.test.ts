@@ -164,3 +164,25 @@ describe('recoverSpools with spools an older tapedeck named .sqlite', () => {
     }
   });
 });
+
+describe('a spool whose marks are damaged', () => {
+  it.each([
+    ['an empty pruned: mark', "INSERT INTO meta VALUES ('pruned:s', '')"],
+    ['a pruned: mark of text', "INSERT INTO meta VALUES ('pruned:s', 'abc')"],
+    ['a fractional pruned: mark', "INSERT INTO meta VALUES ('pruned:s', '2.5')"],
+    ['a pruned: mark past 2^53', "INSERT INTO meta VALUES ('pruned:s', '100000000000000000000')"],
+    ['an archive cursor of text', "INSERT INTO cursors VALUES ('archive', 's', 'abc')"],
+    ['an archive cursor past 2^63', "INSERT INTO cursors VALUES ('archive', 's', 1e30)"],
+  ])('(%s) hides nothing: recovery archives every event', async (_what, sql) => {
+    const spoolDir = path.join(dir, 'spool');
+    const raw = path.join(dir, 'raw');
+    fs.mkdirSync(spoolDir, { recursive: true });
+    const all = writeSpool(path.join(spoolDir, 's.spool'), 's', [3, 4]);
+    const db = new Database(path.join(spoolDir, 's.spool'));
+    db.exec(sql);
+    db.close();
+    const r = recoverSpools(spoolDir, raw);
+    expect([r.events, r.damaged]).toEqual([all.length, []]);
+    expect((await readArchiveEvents(raw)).map((e) => e.ingestSeq)).toEqual(all.map((e) => e.ingestSeq));
+  });
+});

@@ -13,7 +13,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeBatch, packBatch } from '../../recorder/spool-batch.ts';
-import { Spool } from '../../recorder/spool.ts';
+import { BATCH_CHARS, Spool } from '../../recorder/spool.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { tmpDir } from '../helpers.ts';
 import { legacySpool } from '../spool-files.ts';
@@ -83,6 +83,27 @@ describe('a spool of one row per event (before spool batches)', () => {
     } finally {
       again.close();
     }
+  });
+});
+
+describe('a commit of long events', () => {
+  it('is cut into batches of at most BATCH_CHARS (one string each), and reads back whole', () => {
+    const file = path.join(dir, 'long.spool');
+    const spool = new Spool(file);
+    try {
+      // ~2.6 batch limits of payload: one batch would be one string of all of it.
+      const events = Array.from({ length: 4 }, (_, i) => ({ ...ev(i), payload: String.fromCharCode(97 + i).repeat(Math.ceil(BATCH_CHARS * 0.65)) }));
+      for (const e of events) spool.add(e);
+      spool.commit();
+      spool.add(ev(4));
+      spool.commit();
+      expect(spool.after('s', -1, 100)).toEqual([...events, ev(4)]);
+    } finally {
+      spool.close();
+    }
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT first_seq, n FROM batches ORDER BY first_seq').raw().all()).toEqual([[0, 1], [1, 1], [2, 1], [3, 1], [4, 1]]);
+    db.close();
   });
 });
 
