@@ -144,7 +144,9 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
   const out = { spools: [] as string[], events: 0, files: [] as string[], kept: [] as KeptSpool[], damaged: [] as DamagedSpool[] };
   if (!fs.existsSync(spoolDir)) return out;
   const dead: Spool[] = [];
-  for (const name of fs.readdirSync(spoolDir).filter((n) => n.endsWith(SPOOL_SUFFIX) || n.endsWith(LEGACY_SUFFIX)).sort()) {
+  // Files only: a folder, a FIFO or a dangling link of a spool's name is nobody's spool.
+  const names = fs.readdirSync(spoolDir).filter((n) => (n.endsWith(SPOOL_SUFFIX) || n.endsWith(LEGACY_SUFFIX)) && fs.statSync(path.join(spoolDir, n), { throwIfNoEntry: false })?.isFile());
+  for (const name of names.sort()) {
     let file = path.join(spoolDir, name);
     try {
       if (file.endsWith(LEGACY_SUFFIX)) file = renameLegacy(file);
@@ -156,7 +158,7 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
         continue;
       }
       for (const d of dead) d.close();
-      throw err;
+      throw Object.assign(err as Error, { spoolFile: file });
     }
   }
   if (dead.length > 0) onStart?.(dead.length);

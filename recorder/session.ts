@@ -58,7 +58,10 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
       removeStaleTemps(rawDir);
     } catch (err) {
       const f = diskFault(err);
-      if (f) throw new RecordError(`cannot recover the unfinished spools in ${spoolDir} into ${rawDir}: ${f.what} (${f.code}); they are kept as they are`);
+      const file = (err as { spoolFile?: string }).spoolFile;
+      if (f) throw new RecordError(`cannot recover the unfinished ${file ? `spool ${file}` : `spools in ${spoolDir}`} into ${rawDir}: ${f.what} (${f.code}); they are kept as they are`);
+      // A newer tapedeck's spool says so itself; any other spool that does not open is named.
+      if (file && !(err instanceof TapedeckError)) throw new RecordError(`cannot open the unfinished spool ${file}: ${(err as Error).message}; it is kept as it is`);
       throw err;
     }
     if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);

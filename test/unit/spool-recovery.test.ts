@@ -10,6 +10,7 @@
  * is not SQLite at all is set aside the same way, byte for byte.
  */
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -162,6 +163,20 @@ describe('recoverSpools with spools an older tapedeck named .sqlite', () => {
     } finally {
       held.close();
     }
+  });
+});
+
+describe('what is not a spool file', () => {
+  it('a folder, a FIFO or a dangling link of a spool\'s name is left alone, and the spools beside it recovered', async () => {
+    const spoolDir = path.join(dir, 'spool');
+    const raw = path.join(dir, 'raw');
+    fs.mkdirSync(path.join(spoolDir, 'folder.spool'), { recursive: true });
+    fs.symlinkSync(path.join(dir, 'nowhere'), path.join(spoolDir, 'dangling.sqlite'));
+    spawnSync('mkfifo', [path.join(spoolDir, 'fifo.spool')]);
+    const all = writeSpool(path.join(spoolDir, 's.spool'), 's', [2, 2]);
+    const r = recoverSpools(spoolDir, raw);
+    expect([r.events, r.damaged, r.kept]).toEqual([all.length, [], []]);
+    expect(fs.readdirSync(spoolDir).sort()).toEqual(['dangling.sqlite', 'fifo.spool', 'folder.spool']);
   });
 });
 
