@@ -18,43 +18,67 @@ export interface RollResult {
   readonly damaged: SpoolDamaged[];
 }
 
+/** SQLite's word for a file that is not a database, or one whose pages are damaged. */
+const UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+const unreadable = (err: unknown): boolean => UNREADABLE.has((err as { code?: string }).code ?? '');
+
 /**
  * Archives every committed event past the `archive` cursor, then moves the cursor and
  * prunes what every consumer (`consumers`: `archive`, and `kafka` when it is on) has.
- * With `skipDamaged`, a batch that does not read back is skipped and listed, the events
- * after it are archived, and its session's cursor and batches stay as they were (nothing is
- * pruned): the spool still holds everything it held.
+ * With `skipDamaged`, a batch that does not read back is passed over and listed (the events
+ * after it are archived), and so is the rest of a session from a page SQLite cannot read;
+ * then no cursor moves and nothing is pruned: the spool holds everything it held.
  */
 export function roll(spool: Spool, archiveRoot: string, consumers: readonly string[] = ['archive'], maxRowsPerFile?: number, skipDamaged = false): RollResult {
   let events = 0;
   const files: string[] = [];
   const damaged: SpoolDamaged[] = [];
+  const cursors = new Map<string, number>();
   for (const session of spool.sessions()) {
     const w = new ArchiveWriter(archiveRoot, session, maxRowsPerFile ? { maxRows: maxRowsPerFile } : {});
     let cursor = spool.cursor('archive', session);
-    let whole = true;
-    for (;;) {
-      let batch: LogEvent[];
-      try {
-        batch = spool.after(session, cursor, 50_000);
-      } catch (err) {
-        if (!skipDamaged || !(err instanceof SpoolDamaged)) throw err;
-        damaged.push(err);
-        whole = false;
-        cursor = err.lastSeq;
-        continue;
+    // Rows no commit writes are passed over before any read could select them by a damaged seq.
+    const skip = skipDamaged ? spool.inconsistent(session).map((d) => (damaged.push(d), d.batch)) : [];
+    try {
+      for (;;) {
+        let batch: LogEvent[];
+        try {
+          batch = spool.after(session, cursor, 50_000, skip);
+        } catch (err) {
+          if (skipDamaged && err instanceof SpoolDamaged) {
+            damaged.push(err);
+            skip.push(err.batch);
+            continue;
+          }
+          if (!skipDamaged || !unreadable(err)) throw err;
+          damaged.push(new SpoolDamaged(spool.file, session, cursor + 1, Number.MAX_SAFE_INTEGER, `SQLite cannot read its pages: ${(err as Error).message}`, -1n));
+          break;
+        }
+        if (batch.length === 0) break;
+        for (const ev of batch) w.write(ev);
+        cursor = batch.at(-1)!.ingestSeq;
+        events += batch.length;
       }
-      if (batch.length === 0) break;
-      for (const ev of batch) w.write(ev);
-      cursor = batch.at(-1)!.ingestSeq;
-      events += batch.length;
+    } catch (err) {
+      w.abort();
+      throw err;
     }
     files.push(...w.close());
-    if (!whole) continue;
-    spool.setCursor('archive', session, cursor);
-    spool.prune(session, consumers);
+    cursors.set(session, cursor);
+  }
+  if (damaged.length === 0) {
+    for (const [session, cursor] of cursors) {
+      spool.setCursor('archive', session, cursor);
+      spool.prune(session, consumers);
+    }
   }
   return { events, files, damaged };
+}
+
+/** A damaged batch, or the rest of a session past a damaged page, as the user reads it. */
+export function damageLine(d: SpoolDamaged): string {
+  const span = d.lastSeq === Number.MAX_SAFE_INTEGER ? `ingest_seq ${d.firstSeq} on` : `ingest_seq ${d.firstSeq} to ${d.lastSeq}`;
+  return `session ${d.session}, ${span}: ${d.reason}`;
 }
 
 /**
@@ -94,12 +118,36 @@ export interface Recovered {
   readonly damaged: DamagedSpool[];
 }
 
-/** A spool set aside in `<spool dir>/damaged/`, untouched since, for whoever can repair it. */
+/** A spool set aside in `<spool dir>/damaged/` (nothing pruned from it), for whoever can repair it. */
 export interface DamagedSpool {
   readonly file: string;
   readonly keptAs: string;
   /** What did not read back: a line per damaged batch, or why the file does not open. */
   readonly why: string[];
+  /** By consumer other than the archive (Kafka): the events it had not got, as the rows count them. */
+  readonly owed?: { consumer: string; session: string; events: number }[];
+  /** False for a file that does not open as a spool: nothing of it was read. */
+  readonly opened: boolean;
+}
+
+/** What a consumer other than the archive still lacks, from its cursor on, that does not read back. */
+function owedDamage(spool: Spool): SpoolDamaged[] {
+  return spool.sessions().flatMap((session) => {
+    const others = spool.consumersOf(session).filter((c) => c !== 'archive');
+    return others.length === 0 ? [] : spool.damagedAfter(session, Math.min(...others.map((c) => spool.cursor(c, session))));
+  });
+}
+
+/** Events each consumer other than the archive lacks (counted by the rows, damaged ones whole); none when the spool cannot say. */
+function owedCounts(spool: Spool): DamagedSpool['owed'] {
+  try {
+    return spool.sessions().flatMap((session) => spool.consumersOf(session).filter((c) => c !== 'archive')
+      .map((consumer) => ({ consumer, session, events: spool.countAfter(session, spool.cursor(consumer, session)) })))
+      .filter((o) => o.events > 0);
+  } catch (err) {
+    if (unreadable(err)) return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -118,22 +166,35 @@ export function spoolFiles(spoolDir: string, session: string): { file: string; l
 
 /**
  * A `.sqlite` spool, opened once under its lock (so that no live recorder holds it; an older
- * one migrates to the current format as it opens) and closed whole, renamed `.spool` unless
- * that name is taken. Returns its name now.
+ * one migrates to the current format as it opens) and closed whole, renamed `.spool` (or
+ * `.<n>.spool` when that is taken). Returns its name now.
  */
 function renameLegacy(file: string): string {
   new Spool(file, { exclusive: true }).close();
-  const to = file.slice(0, -LEGACY_SUFFIX.length) + SPOOL_SUFFIX;
-  if (fs.existsSync(to)) return file;
-  for (const ext of ['-wal', '-shm']) {
-    if (fs.existsSync(file + ext)) fs.renameSync(file + ext, to + ext);
-  }
-  fs.renameSync(file, to);
-  return to;
+  return moveSpool(file, numbered(path.dirname(file), path.basename(file, LEGACY_SUFFIX), SPOOL_SUFFIX));
 }
 
-/** SQLite's word for a file that is not a database, or one whose pages are damaged. */
-const UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+/** `<dir>/<base><suffix>`, then `<dir>/<base>.2<suffix>`, `.3`, … */
+function* numbered(dir: string, base: string, suffix: string): Generator<string> {
+  yield path.join(dir, base + suffix);
+  for (let n = 2; ; n++) yield path.join(dir, `${base}.${n}${suffix}`);
+}
+
+/**
+ * Moves a spool file and its `-wal` and `-shm` to the first of `names` where none of the
+ * three is taken (a WAL left there must never pair with another spool); returns that name.
+ */
+function moveSpool(file: string, names: Iterable<string>): string {
+  for (const to of names) {
+    if (['', '-wal', '-shm'].some((ext) => fs.existsSync(to + ext))) continue;
+    for (const ext of ['-wal', '-shm']) {
+      if (fs.existsSync(file + ext)) fs.renameSync(file + ext, to + ext);
+    }
+    fs.renameSync(file, to);
+    return to;
+  }
+  throw new Error(`no name to move ${file} to`);
+}
 
 /**
  * Recovers every spool in `spoolDir` whose recorder is gone (its lock can be taken) into
@@ -153,8 +214,8 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
       dead.push(new Spool(file, { exclusive: true }));
     } catch (err) {
       if (err instanceof SpoolBusy) continue;
-      if (UNREADABLE.has((err as { code?: string }).code ?? '')) {
-        out.damaged.push({ file, keptAs: setAside(file), why: [`it does not open as a spool: ${(err as Error).message}`] });
+      if (unreadable(err)) {
+        out.damaged.push({ file, keptAs: setAside(file), why: [`it does not open as a spool: ${(err as Error).message}`], opened: false });
         continue;
       }
       for (const d of dead) d.close();
@@ -165,14 +226,24 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
   try {
     while (dead.length > 0) {
       const spool = dead[0]!;
-      const r = roll(spool, archiveRoot, ['archive'], undefined, true);
+      let r: RollResult = { events: 0, files: [], damaged: [] };
+      let why: string[];
+      try {
+        r = roll(spool, archiveRoot, ['archive'], undefined, true);
+        // Kept for a consumer that lacks some of it (Kafka), all of that must read back too.
+        why = (r.damaged.length > 0 ? r.damaged : owedDamage(spool)).map(damageLine);
+      } catch (err) {
+        if (!unreadable(err)) throw err;
+        why = [`SQLite cannot read its pages: ${(err as Error).message}`];
+      }
       dead.shift();
       out.spools.push(spool.file);
       out.events += r.events;
       out.files.push(...r.files);
-      if (r.damaged.length > 0) {
+      if (why.length > 0) {
+        const owed = owedCounts(spool);
         spool.close();
-        out.damaged.push({ file: spool.file, keptAs: setAside(spool.file), why: r.damaged.map((d) => `session ${d.session}, ingest_seq ${d.firstSeq} to ${d.lastSeq}: ${d.reason}`) });
+        out.damaged.push({ file: spool.file, keptAs: setAside(spool.file), why, owed, opened: true });
         continue;
       }
       // Pruned only as far as every registered consumer got: what Kafka lacks is still here.
@@ -196,20 +267,12 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
   return out;
 }
 
-/**
- * Moves a spool that does not read back whole (and its WAL, if any) into `damaged/` beside
- * it, under a name no other holds there; returns that name. Its `.pid` note goes.
- */
+/** Moves a spool that does not read back whole into `damaged/` beside it, under a name of its own there; its `.pid` note goes. */
 function setAside(file: string): string {
   const dir = path.join(path.dirname(file), 'damaged');
   fs.mkdirSync(dir, { recursive: true });
-  const base = path.basename(file);
-  let to = path.join(dir, base);
-  for (let n = 2; fs.existsSync(to); n++) to = path.join(dir, base.replace(/(\.[a-z]+)$/, `.${n}$1`));
-  for (const ext of ['-wal', '-shm']) {
-    if (fs.existsSync(file + ext)) fs.renameSync(file + ext, to + ext);
-  }
-  fs.renameSync(file, to);
+  const suffix = path.extname(file);
+  const to = moveSpool(file, numbered(dir, path.basename(file, suffix), suffix));
   fs.rmSync(pidFile(file), { force: true });
   return to;
 }

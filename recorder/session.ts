@@ -4,6 +4,7 @@
  * What stops a recording before or while it runs is a RecordError: one line for the user.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { RecoveryLock, pidFile, recoverSpools, removeStaleTemps, spoolFiles, type Recovered } from './archiver.ts';
 import { diskFault } from './disk.ts';
 import { Spool, SpoolBusy } from './spool.ts';
@@ -66,7 +67,9 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
     }
     if (recovered.spools.length > 0) say(`recovered ${recovered.events} events from ${recovered.spools.length} unfinished spool(s) into ${rawDir}`);
     for (const d of recovered.damaged) {
-      say(`warning: the spool ${d.file} is damaged (${d.why.length === 1 ? d.why[0] : `${d.why.length} batches: ${d.why.join('; ')}`}); all it held that reads back is in ${rawDir}; it is kept, as it was, as ${d.keptAs}`);
+      const what = d.why.length === 1 ? d.why[0] : `${d.why.length} batches: ${d.why.join('; ')}`;
+      const owed = (d.owed ?? []).map((o) => `; ${o.events} events of session ${o.session} had not reached ${o.consumer === 'kafka' ? 'Kafka' : o.consumer}, and stay in it`).join('');
+      say(`warning: the spool ${d.file} is damaged (${what}); ${d.opened ? `all it held that reads back is in ${rawDir}${owed}` : 'nothing of it was read'}; it is set aside, nothing pruned from it, as ${d.keptAs}`);
     }
     for (const k of recovered.kept) {
       for (const u of k.undelivered) {
@@ -79,6 +82,10 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
       // The archive names a session's files by their first ingest_seq: a second recording of
       // one session would write over the first's files, and mix their events in a file of it.
       const archived = fs.existsSync(rawDir) ? sessionFiles(rawDir, session).length : 0;
+      // Nor while a spool of it is set aside: recovered once repaired, it would meet this one's files.
+      const damagedDir = path.join(spoolDir, 'damaged');
+      const aside = fs.existsSync(damagedDir) ? fs.readdirSync(damagedDir).find((f) => new RegExp(`^${session.replace(/\./g, '\\.')}(\\.\\d+)?\\.(spool|sqlite)$`).test(f)) : undefined;
+      if (aside) throw new RecordError(`session ${session} has a damaged spool set aside, ${path.join(damagedDir, aside)}, and a recording under the same id would meet its events once it is repaired and recovered; choose another --session`, 2);
       if (archived > 0) throw new RecordError(`session ${session} is in the archive ${rawDir} already (${archived} file${archived === 1 ? '' : 's'}), and a recording under the same id would write over it; choose another --session`, 2);
       // Left by recovery only while an older tapedeck's recorder holds it: that one records the session.
       if (fs.existsSync(legacy)) throw new RecordError(`session ${session} is being recorded by another recorder (its spool ${legacy} is locked); choose another --session`, 2);

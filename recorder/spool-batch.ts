@@ -10,7 +10,6 @@
  * second) in that much less, for about the CPU that SQLite's writing and checkpoints save
  * (test/bench/spool-bench.ts).
  */
-import zlib from 'node:zlib';
 import type { LogEvent, LogKind } from '../src/log/event.ts';
 import { ARCHIVE_COMPRESSORS, ARCHIVE_DECOMPRESSORS } from '../src/storage/codecs.ts';
 
@@ -59,16 +58,10 @@ export function decodeBatch(session: string, head: string, body: string): LogEve
   return out;
 }
 
-/**
- * A batch as stored: its head's length (characters), the UTF-8 length of head + body, those
- * bytes ZSTD-compressed, and the CRC-32 of the compressed bytes (ZSTD frames carry no
- * checksum here: a damaged byte could otherwise decompress into other text). Batches that
- * spool format 2 wrote have no CRC.
- */
+/** A batch as stored: its head's length (characters), the UTF-8 length of head + body, and those bytes ZSTD-compressed. */
 export interface PackedBatch {
   readonly headChars: number;
   readonly bytes: number;
-  readonly crc?: number;
   readonly data: Uint8Array;
 }
 
@@ -78,13 +71,10 @@ const unzstd = ARCHIVE_DECOMPRESSORS.ZSTD!;
 export function packBatch({ head, body }: EncodedBatch): PackedBatch {
   // The head is ASCII: its characters are its bytes, and the body starts where it ends.
   const raw = Buffer.from(head + body, 'utf8');
-  const data = zstd(raw);
-  return { headChars: head.length, bytes: raw.length, crc: zlib.crc32(data), data };
+  return { headChars: head.length, bytes: raw.length, data: zstd(raw) };
 }
 
-/** The batch's texts; throws when its bytes are not those packed (CRC) or do not decompress. */
 export function unpackBatch(p: PackedBatch): EncodedBatch {
-  if (p.crc !== undefined && zlib.crc32(p.data) !== p.crc) throw new Error(`its bytes are not those written (CRC-32 ${zlib.crc32(p.data)}, written ${p.crc})`);
   const raw = unzstd(p.data, p.bytes);
   const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
   return { head: text.slice(0, p.headChars), body: text.slice(p.headChars) };

@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { LogEvent, LogKind } from '../src/log/event.ts';
 import { TapedeckError } from '../src/errors.ts';
@@ -36,11 +37,11 @@ function toLogEvent(r: SpoolRow): LogEvent {
 }
 
 /** A batch, as found (its packed columns are read once its events are wanted). */
-interface BatchRef { id: bigint; first_seq: bigint; last_seq: bigint; n: bigint }
+interface BatchRef { id: bigint; first_seq: bigint; last_seq: bigint; n: bigint; crc: bigint | null }
 /** A batch row's packed columns, as read (integers are BigInts: the spool reads safe integers). */
-interface StoredBatch { head_chars: bigint; bytes: bigint; crc: bigint | null; data: Buffer }
-const PACKED = 'head_chars, bytes, crc, data';
-const packed = (b: StoredBatch): PackedBatch => ({ headChars: Number(b.head_chars), bytes: Number(b.bytes), crc: b.crc === null ? undefined : Number(b.crc), data: b.data });
+interface StoredBatch { head_chars: bigint; bytes: bigint; data: Buffer }
+const PACKED = 'head_chars, bytes, data';
+const packed = (b: StoredBatch): PackedBatch => ({ headChars: Number(b.head_chars), bytes: Number(b.bytes), data: b.data });
 
 /**
  * An ingest_seq the spool stored (a cursor, a `pruned:` mark), or -1 for none. A value that
@@ -70,9 +71,19 @@ export class SpoolBusy extends Error {}
  * disk): it does not decompress, or its events are not the count and ingest_seqs its row says.
  */
 export class SpoolDamaged extends TapedeckError {
-  constructor(readonly file: string, readonly session: string, readonly firstSeq: number, readonly lastSeq: number, readonly reason: string) {
+  /** `batch`: the batch's rowid, which `after` can be told to pass over. */
+  constructor(readonly file: string, readonly session: string, readonly firstSeq: number, readonly lastSeq: number, readonly reason: string, readonly batch: bigint) {
     super(`the spool ${file} has a damaged batch: session ${session}, ingest_seq ${firstSeq} to ${lastSeq} (${reason})`, 1);
   }
+}
+
+/**
+ * A batch row's CRC-32: of its packed bytes, then of the columns that say what they hold
+ * (session, ingest_seqs, count, lengths). ZSTD frames carry no checksum here, and a damaged
+ * column would read as other events, or hide a batch from the reads that select it by seq.
+ */
+function rowCrc(session: string, first: bigint, last: bigint, n: bigint, headChars: bigint, bytes: bigint, data: Uint8Array): number {
+  return zlib.crc32(`${session}\n${first}\n${last}\n${n}\n${headChars}\n${bytes}`, zlib.crc32(data));
 }
 
 export interface SpoolOptions {
@@ -124,7 +135,6 @@ export function openLocked(file: string, exclusive: boolean): Database.Database 
 
 export class Spool {
   private readonly db: Database.Database;
-  private readonly insertBatch: Database.Statement;
   private readonly commitBatches: (rows: LogEvent[]) => void;
   private pending: LogEvent[] = [];
   /** WAL bytes written since the last deferred checkpoint, as `wrote` counts them (packed bytes and page allowances). */
@@ -142,14 +152,25 @@ export class Spool {
   constructor(readonly file: string, opts: SpoolOptions = {}) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = openLocked(file, opts.exclusive ?? false);
+    this.deferCheckpoints = opts.deferCheckpoints ?? false;
+    try {
+      [this.deleteUpTo, this.commitBatches] = this.open();
+    } catch (err) {
+      // Not left open (and locked) behind the error: whoever gets it may move the file.
+      this.db.close();
+      throw err;
+    }
+  }
+
+  /** Sets the spool up (its format, tables, statements) and migrates an older one. */
+  private open(): [Database.Statement, (rows: LogEvent[]) => void] {
+    const file = this.file;
     this.db.defaultSafeIntegers(true);
     this.db.pragma('synchronous = NORMAL');
-    this.deferCheckpoints = opts.deferCheckpoints ?? false;
     if (this.deferCheckpoints) this.db.pragma('wal_autocheckpoint = 0');
     this.db.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`);
     const format = Number(this.db.pragma('user_version', { simple: true }));
     if (format > SPOOL_FORMAT) {
-      this.db.close();
       throw new TapedeckError(`the spool ${file} was written by a newer tapedeck (spool format ${format}; this one reads up to ${SPOOL_FORMAT}): recover it with that version`);
     }
     // One row per commit and session (spool-batch.ts); a batch outlives the events in it
@@ -161,9 +182,9 @@ export class Spool {
     this.db.exec('CREATE INDEX IF NOT EXISTS batches_by_seq ON batches (session, last_seq)');
     this.db.exec('CREATE TABLE IF NOT EXISTS cursors (name TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (name, session))');
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    this.insertBatch = this.db.prepare('INSERT INTO batches (session, first_seq, last_seq, n, head_chars, bytes, data, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.deleteUpTo = this.db.prepare('DELETE FROM batches WHERE session = ? AND last_seq <= ?');
-    this.commitBatches = this.db.transaction((rows: LogEvent[]) => {
+    const insertBatch = this.db.prepare('INSERT INTO batches (session, first_seq, last_seq, n, head_chars, bytes, data, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const deleteUpTo = this.db.prepare('DELETE FROM batches WHERE session = ? AND last_seq <= ?');
+    const commitBatches = this.db.transaction((rows: LogEvent[]) => {
       for (let i = 0; i < rows.length;) {
         const session = rows[i]!.session;
         // One batch per session, cut where it would pass BATCH_CHARS (a row per event of a migrated spool can be long).
@@ -177,20 +198,22 @@ export class Spool {
           j++;
         }
         const p = packBatch(encodeBatch(rows, i, j));
-        this.insertBatch.run(session, BigInt(rows[i]!.ingestSeq), BigInt(rows[j - 1]!.ingestSeq), BigInt(j - i), BigInt(p.headChars), BigInt(p.bytes), p.data, BigInt(p.crc!));
+        const cols = [BigInt(rows[i]!.ingestSeq), BigInt(rows[j - 1]!.ingestSeq), BigInt(j - i), BigInt(p.headChars), BigInt(p.bytes)] as const;
+        insertBatch.run(session, ...cols, p.data, BigInt(rowCrc(session, ...cols, p.data)));
         this.wrote(p.data.length);
         i = j;
       }
     });
-    this.migrateRows();
+    this.migrateRows(commitBatches);
     if (format !== SPOOL_FORMAT) this.db.pragma(`user_version = ${SPOOL_FORMAT}`);
+    return [deleteUpTo, commitBatches];
   }
 
   /**
    * A spool that a recorder before spool batches left (an `events` table, one row per event)
    * becomes batches, in one transaction: recovery then reads it like any other.
    */
-  private migrateRows(): void {
+  private migrateRows(commitBatches: (rows: LogEvent[]) => void): void {
     const legacy = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get();
     if (legacy === undefined) return;
     const page = this.db.prepare('SELECT * FROM events ORDER BY session, ingest_seq LIMIT ?');
@@ -200,7 +223,7 @@ export class Spool {
     const step = this.db.transaction((): boolean => {
       const rows = (page.all(LEGACY_BATCH) as SpoolRow[]).map(toLogEvent);
       if (rows.length === 0) return false;
-      this.commitBatches(rows);
+      commitBatches(rows);
       moved.run(rows.at(-1)!.session, BigInt(rows.at(-1)!.ingestSeq));
       return true;
     });
@@ -243,19 +266,54 @@ export class Spool {
     this.unchecked += bytes + WRITE_PAGES;
   }
 
-  /** Committed events not pruned. */
+  /** Committed events not pruned (a damaged batch counted as its row says). */
   count(): number {
     return this.sessions().reduce((n, session) => n + this.countAfter(session, -1), 0);
   }
 
-  /** Committed events of `session` past ingest_seq `seq` (and not pruned). */
+  /** Committed events of `session` past ingest_seq `seq` (and not pruned; a damaged batch counted whole, as its row says). */
   countAfter(session: string, seq: number): number {
     const from = Math.max(seq, this.pruned(session));
     let n = 0;
     for (const b of this.batchesAfter(session, from, Number.MAX_SAFE_INTEGER)) {
-      n += b.first_seq > from ? Number(b.n) : this.events(session, b).filter((e) => e.ingestSeq > from).length;
+      if (b.first_seq > from) n += Number(b.n);
+      else {
+        try {
+          n += this.events(session, b).filter((e) => e.ingestSeq > from).length;
+        } catch (err) {
+          if (!(err instanceof SpoolDamaged)) throw err;
+          n += Number(b.n);
+        }
+      }
     }
     return n;
+  }
+
+  /**
+   * The batches of `session` whose row is not one a commit writes: their ingest_seqs do not
+   * span their count (a damaged seq column can hide a batch from the reads that select by seq).
+   */
+  inconsistent(session: string): SpoolDamaged[] {
+    const rows = this.db.prepare('SELECT rowid AS id, first_seq, last_seq, n, crc FROM batches WHERE session = ? AND (last_seq - first_seq + 1 != n OR n < 1)').all(session) as BatchRef[];
+    return rows.map((b) => this.damaged(session, b, `its ingest_seqs ${b.first_seq} to ${b.last_seq} do not span its ${b.n} events`));
+  }
+
+  /** The batches of `session` that do not read back past ingest_seq `seq` (each decoded and checked), and those `inconsistent`. */
+  damagedAfter(session: string, seq: number): SpoolDamaged[] {
+    const out = this.inconsistent(session);
+    const skip = out.map((d) => d.batch);
+    for (let from = Math.max(seq, this.pruned(session)); ;) {
+      const b = this.batchesAfter(session, from, 1, skip)[0];
+      if (b === undefined) return out;
+      try {
+        this.events(session, b);
+        from = Number(b.last_seq);
+      } catch (err) {
+        if (!(err instanceof SpoolDamaged)) throw err;
+        out.push(err);
+        skip.push(b.id);
+      }
+    }
   }
 
   /** Sessions with events in the spool. */
@@ -265,14 +323,15 @@ export class Spool {
 
   /**
    * Committed events of `session` after ingest_seq `seq` (and not pruned), in order, at most
-   * `limit`. A damaged batch ends the events read before it, and throws SpoolDamaged when it
-   * is the first: a caller that goes on past it does so knowingly (its `lastSeq`).
+   * `limit`, passing over the batches `skip` names (rowids). A damaged batch ends the events
+   * read before it, and throws SpoolDamaged when it is the first: a caller goes on past it
+   * only by naming it in `skip`.
    */
-  after(session: string, seq: number, limit: number): LogEvent[] {
+  after(session: string, seq: number, limit: number, skip: readonly bigint[] = []): LogEvent[] {
     const from = Math.max(seq, this.pruned(session));
     const out: LogEvent[] = [];
     // Each batch holds at least one event past `from`: `limit` batches are enough.
-    for (const b of this.batchesAfter(session, from, limit)) {
+    for (const b of this.batchesAfter(session, from, limit, skip)) {
       let events: LogEvent[];
       try {
         events = this.events(session, b);
@@ -288,17 +347,24 @@ export class Spool {
     return out;
   }
 
-  /** The batches of `session` holding ingest_seqs past `from`, in order, at most `limit`. */
-  private batchesAfter(session: string, from: number, limit: number): BatchRef[] {
-    return this.db.prepare('SELECT rowid AS id, first_seq, last_seq, n FROM batches WHERE session = ? AND last_seq > ? ORDER BY last_seq LIMIT ?')
+  /** The batches of `session` holding ingest_seqs past `from`, in order, at most `limit`, but those `skip` names. */
+  private batchesAfter(session: string, from: number, limit: number, skip: readonly bigint[] = []): BatchRef[] {
+    // Rowids are integers: written into the statement as they are.
+    const except = skip.length === 0 ? '' : ` AND rowid NOT IN (${skip.join(', ')})`;
+    return this.db.prepare(`SELECT rowid AS id, first_seq, last_seq, n, crc FROM batches WHERE session = ? AND last_seq > ?${except} ORDER BY last_seq LIMIT ?`)
       .all(session, BigInt(from), BigInt(Math.min(limit, Number.MAX_SAFE_INTEGER))) as BatchRef[];
   }
 
   /** A batch's events, decoded once for as long as it is the last one read; SpoolDamaged when they do not read back. */
   private events(session: string, b: BatchRef): LogEvent[] {
-    const key = `${session}\n${b.first_seq}`;
+    const key = String(b.id);
     if (this.decoded?.key !== key) {
       const row = this.db.prepare(`SELECT ${PACKED} FROM batches WHERE rowid = ?`).get(b.id) as StoredBatch;
+      // Format 2 wrote no CRC.
+      if (b.crc !== null) {
+        const crc = rowCrc(session, b.first_seq, b.last_seq, b.n, row.head_chars, row.bytes, row.data);
+        if (BigInt(crc) !== b.crc) throw this.damaged(session, b, `its bytes or columns are not those written (CRC-32 ${crc}, written ${b.crc})`);
+      }
       let events: LogEvent[];
       try {
         const { head, body } = unpackBatch(packed(row));
@@ -322,7 +388,7 @@ export class Spool {
   }
 
   private damaged(session: string, b: BatchRef, reason: string): SpoolDamaged {
-    return new SpoolDamaged(this.file, session, Number(b.first_seq), Number(b.last_seq), reason);
+    return new SpoolDamaged(this.file, session, Number(b.first_seq), Number(b.last_seq), reason, b.id);
   }
 
   /**

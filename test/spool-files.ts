@@ -27,37 +27,49 @@ export function writeSpool(file: string, session: string, sizes: number[]): LogE
   return all;
 }
 
-/** How batch `k` (in ingest order) is damaged: its packed bytes, or a column of its row. */
-export type Damage = 'bytes' | 'one bit' | 'count' | 'last_seq' | 'head_chars';
+/**
+ * How batch `k` (in ingest order) is damaged: its packed bytes, or a column of its row
+ * (`hidden`: its last_seq made to end before its first, which hides it from reads by seq;
+ * `session`: another session's name). With `crc: false` its CRC is gone too, as in a batch
+ * of spool format 2, so that only decoding can tell.
+ */
+export type Damage = 'bytes' | 'one bit' | 'count' | 'last_seq' | 'head_chars' | 'hidden' | 'session';
 
-export function damage(file: string, k: number, how: Damage): { first: number; last: number } {
+export function damage(file: string, k: number, how: Damage, { crc = true } = {}): { first: number; last: number } {
   const db = new Database(file);
   try {
     db.defaultSafeIntegers(false);
     const rows = db.prepare('SELECT rowid AS id, first_seq, last_seq, n, head_chars, data FROM batches ORDER BY last_seq').all() as { id: number; first_seq: number; last_seq: number; n: number; head_chars: number; data: Buffer }[];
     const r = rows[k]!;
+    const set = (column: string, value: unknown): void => void db.prepare(`UPDATE batches SET ${column} = ? WHERE rowid = ?`).run(value, r.id);
     if (how === 'bytes') {
       const data = Buffer.from(r.data);
       data.fill(0x5a, 4, Math.min(data.length, 24));
-      db.prepare('UPDATE batches SET data = ? WHERE rowid = ?').run(data, r.id);
+      set('data', data);
     } else if (how === 'one bit') {
       // Near the end of the frame: its last block, which would decompress into other text.
       const data = Buffer.from(r.data);
       data[data.length - 3]! ^= 1;
-      db.prepare('UPDATE batches SET data = ? WHERE rowid = ?').run(data, r.id);
-    } else if (how === 'count') {
-      db.prepare('UPDATE batches SET n = ? WHERE rowid = ?').run(r.n + 1, r.id);
-    } else if (how === 'last_seq') {
-      db.prepare('UPDATE batches SET last_seq = ? WHERE rowid = ?').run(r.last_seq + 1, r.id);
-    } else {
-      db.prepare('UPDATE batches SET head_chars = ? WHERE rowid = ?').run(r.head_chars - 1, r.id);
-    }
+      set('data', data);
+    } else if (how === 'count') set('n', r.n + 1);
+    else if (how === 'last_seq') set('last_seq', r.last_seq + 1);
+    else if (how === 'hidden') set('last_seq', r.first_seq - 1);
+    else if (how === 'session') set('session', 'r');
+    else set('head_chars', r.head_chars - 1);
+    if (!crc) set('crc', null);
     return { first: r.first_seq, last: r.last_seq };
   } finally {
     db.close();
   }
 }
 
+/** Registers `consumer` on `session` of the spool at `file`, delivered up to `seq`. */
+export function setCursor(file: string, consumer: string, session: string, seq: number): void {
+  const spool = new Spool(file);
+  spool.register(consumer, session);
+  spool.setCursor(consumer, session, seq);
+  spool.close();
+}
 
 /** A spool as a recorder of sessions 5–14 left it: one row per event, and its consumers' cursors. */
 export function legacySpool(file: string, events: readonly LogEvent[], cursors: readonly [name: string, session: string, seq: number][] = []): void {

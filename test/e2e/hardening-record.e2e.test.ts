@@ -66,8 +66,8 @@ describe('a damaged leftover spool', () => {
     expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
     const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: the spool'));
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/junk\.spool is damaged \(it does not open as a spool: .*\); .* it is kept, as it was, as \S+damaged\/junk\.spool$/);
-    expect(warnings[1]).toMatch(new RegExp(`old\\.spool is damaged \\(session old, ingest_seq ${first} to ${last}: .*\\); all it held that reads back is in \\S+; it is kept, as it was, as \\S+damaged/old\\.spool$`));
+    expect(warnings[0]).toMatch(/junk\.spool is damaged \(it does not open as a spool: .*\); nothing of it was read; it is set aside, nothing pruned from it, as \S+damaged\/junk\.spool$/);
+    expect(warnings[1]).toMatch(new RegExp(`old\\.spool is damaged \\(session old, ingest_seq ${first} to ${last}: .*\\); all it held that reads back is in \\S+; it is set aside, nothing pruned from it, as \\S+damaged/old\\.spool$`));
     const archived = await readArchiveEvents(path.join(out, 'raw'));
     expect(archived.filter((e) => e.session === 'old').map((e) => e.ingestSeq)).toEqual(old.filter((e) => e.ingestSeq < first || e.ingestSeq > last).map((e) => e.ingestSeq));
     expect(archived.filter((e) => e.session === 'now').length, 'the new session recorded').toBeGreaterThan(0);

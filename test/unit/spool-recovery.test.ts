@@ -5,9 +5,9 @@
  *
  * A spool whose bytes were damaged on disk: a batch that does not decompress, or whose row
  * disagrees with what it decodes to, is found and named (SpoolDamaged), never read as other
- * events; recovery archives every event that reads back, sets the spool aside untouched in
- * `damaged/` (nothing pruned, nothing deleted) and goes on with the other spools. A file that
- * is not SQLite at all is set aside the same way, byte for byte.
+ * events; recovery archives every event that reads back, sets the spool aside in `damaged/`
+ * (nothing pruned, nothing deleted; what Kafka was owed counted) and goes on with the other
+ * spools. A file that is not SQLite at all is set aside the same way, byte for byte.
  */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
@@ -17,11 +17,10 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recoverSpools } from '../../recorder/archiver.ts';
-import { openLocked } from '../../recorder/spool.ts';
-import { Spool, SpoolDamaged } from '../../recorder/spool.ts';
+import { openLocked, Spool, SpoolDamaged } from '../../recorder/spool.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { readArchiveEvents, tmpDir } from '../helpers.ts';
-import { damage, ev, legacySpool, writeSpool, type Damage } from '../spool-files.ts';
+import { damage, ev, legacySpool, setCursor, writeSpool, type Damage } from '../spool-files.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -34,27 +33,43 @@ afterEach(() => {
 const sha = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 describe('a damaged spool batch', () => {
-  it.each<Damage>(['bytes', 'one bit', 'count', 'last_seq', 'head_chars'])('(%s) ends the read before it, throws SpoolDamaged naming it, and the batches after it still read', (how) => {
+  const cases = (['bytes', 'one bit', 'count', 'last_seq', 'head_chars', 'session'] as Damage[]).flatMap((how) => [[how, true], [how, false]] as const)
+    // Without a CRC a bit in the frame's last block can decompress into other text, and another
+    // session's name reads as that session's events: the CRC is what tells.
+    .filter(([how, crc]) => crc || (how !== 'one bit' && how !== 'session'));
+  it.each(cases)('(%s; CRC %s) ends the read before it, throws SpoolDamaged naming it, and what follows reads once it is passed over', (how, crc) => {
     const file = path.join(dir, 's.spool');
     const all = writeSpool(file, 's', [4, 5, 6]);
-    const { first, last } = damage(file, 1, how);
+    const { first } = damage(file, 1, how, { crc });
     const spool = new Spool(file);
+    const session = how === 'session' ? 'r' : 's';
     try {
-      expect(spool.after('s', -1, 100)).toEqual(all.slice(0, 4));
+      expect(spool.after('s', -1, 100)).toEqual(how === 'session' ? [...all.slice(0, 4), ...all.slice(9)] : all.slice(0, 4));
       let thrown: unknown;
       try {
-        spool.after('s', 3, 100);
+        spool.after(session, 3, 100);
       } catch (err) {
         thrown = err;
       }
       expect(thrown).toBeInstanceOf(SpoolDamaged);
       const d = thrown as SpoolDamaged;
-      expect([d.session, d.firstSeq, d.file]).toEqual(['s', first, file]);
-      // A damaged last_seq is the row's word; reading on from it skips no later batch.
-      expect(d.lastSeq).toBe(how === 'last_seq' ? last + 1 : last);
-      expect(d.message).toMatch(new RegExp(`^the spool \\S+s\\.spool has a damaged batch: session s, ingest_seq ${first} to ${d.lastSeq} \\(.+\\)$`));
-      if (how === 'one bit') expect(d.reason).toMatch(/^its bytes are not those written \(CRC-32 \d+, written \d+\)$/);
-      expect(spool.after('s', d.lastSeq, 100)).toEqual(all.slice(how === 'last_seq' ? 10 : 9));
+      expect([d.session, d.firstSeq, d.file]).toEqual([session, first, file]);
+      expect(d.message).toMatch(new RegExp(`^the spool \\S+s\\.spool has a damaged batch: session ${session}, ingest_seq ${first} to ${d.lastSeq} \\(.+\\)$`));
+      if (crc) expect(d.reason).toMatch(/^its bytes or columns are not those written \(CRC-32 \d+, written \d+\)$/);
+      expect(spool.after('s', 3, 100, [d.batch])).toEqual(all.slice(9));
+    } finally {
+      spool.close();
+    }
+  });
+
+  it('whose row hides it from reads by seq (last_seq before first_seq) is found by its row', () => {
+    const file = path.join(dir, 's.spool');
+    writeSpool(file, 's', [4, 5, 6]);
+    damage(file, 1, 'hidden');
+    const spool = new Spool(file);
+    try {
+      expect(spool.inconsistent('s').map((d) => [d.firstSeq, d.lastSeq])).toEqual([[4, 3]]);
+      expect(spool.damagedAfter('s', -1).map((d) => d.firstSeq)).toEqual([4]);
     } finally {
       spool.close();
     }
@@ -102,15 +117,16 @@ describe('recoverSpools with damaged spools', () => {
     await fc.assert(fc.asyncProperty(
       fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 6 }),
       fc.nat(),
-      fc.constantFrom<Damage>('bytes', 'one bit', 'count', 'head_chars'),
-      async (sizes, at, how) => {
+      fc.constantFrom<Damage>('bytes', 'one bit', 'count', 'last_seq', 'head_chars', 'hidden', 'session'),
+      fc.boolean(),
+      async (sizes, at, how, crc) => {
         const root = path.join(dir, `p${n++}`);
         const spoolDir = path.join(root, 'spool');
         const raw = path.join(root, 'raw');
         fs.mkdirSync(path.join(spoolDir, 'damaged'), { recursive: true });
         fs.writeFileSync(path.join(spoolDir, 'damaged', 's.spool'), 'an earlier one');
         const all = writeSpool(path.join(spoolDir, 's.spool'), 's', sizes);
-        const { first, last } = damage(path.join(spoolDir, 's.spool'), at % sizes.length, how);
+        const { first, last } = damage(path.join(spoolDir, 's.spool'), at % sizes.length, how, { crc: crc || how === 'one bit' || how === 'session' });
         const r = recoverSpools(spoolDir, raw);
         const readable = all.filter((e) => e.ingestSeq < first || e.ingestSeq > last);
         // All of it damaged (one batch): no archive at all.
@@ -118,6 +134,14 @@ describe('recoverSpools with damaged spools', () => {
         expect(archived.map((e) => e.ingestSeq)).toEqual(readable.map((e) => e.ingestSeq));
         expect(r.damaged.map((d) => path.relative(spoolDir, d.keptAs))).toEqual([path.join('damaged', 's.2.spool')]);
         expect(fs.readFileSync(path.join(spoolDir, 'damaged', 's.spool'), 'utf8')).toBe('an earlier one');
+        // Set aside whole: every batch, nothing pruned.
+        const aside = new Database(path.join(spoolDir, 'damaged', 's.2.spool'), { readonly: true });
+        try {
+          expect(aside.prepare('SELECT count(*) AS n FROM batches').get()).toEqual({ n: sizes.length });
+          expect(aside.prepare("SELECT count(*) AS n FROM meta WHERE key LIKE 'pruned:%'").get()).toEqual({ n: 0 });
+        } finally {
+          aside.close();
+        }
       },
     ), { numRuns: 25 });
   });
@@ -129,6 +153,50 @@ function legacy(file: string, session: string, n: number, kafkaAt?: number): Log
   legacySpool(file, events, kafkaAt === undefined ? [] : [['kafka', session, kafkaAt]]);
   return events;
 }
+
+describe('recoverSpools with a damaged spool that Kafka was owed', () => {
+  it.each([
+    ['in what the archive lacks too', -1],
+    ['behind the archive cursor, in what only Kafka lacks', 5],
+  ])('(%s) is set aside, not kept for Kafka, and says how many events Kafka had not got', async (_where, archivedTo) => {
+    const spoolDir = path.join(dir, 'spool');
+    const raw = path.join(dir, 'raw');
+    fs.mkdirSync(spoolDir, { recursive: true });
+    const file = path.join(spoolDir, 's.spool');
+    const all = writeSpool(file, 's', [3, 3, 3]);
+    setCursor(file, 'kafka', 's', 1);
+    if (archivedTo >= 0) setCursor(file, 'archive', 's', archivedTo);
+    damage(file, 1, 'bytes');
+    const r = recoverSpools(spoolDir, raw);
+    expect(r.kept).toEqual([]);
+    expect(r.damaged.map((d) => [path.relative(spoolDir, d.keptAs), d.why.length, d.owed])).toEqual([[path.join('damaged', 's.spool'), 1, [{ consumer: 'kafka', session: 's', events: 7 }]]]);
+    expect(r.damaged[0]!.why[0]).toMatch(/^session s, ingest_seq 3 to 5: /);
+    const archived = fs.existsSync(raw) ? (await readArchiveEvents(raw)).map((e) => e.ingestSeq) : [];
+    expect(archived).toEqual(all.filter((e) => e.ingestSeq > archivedTo && (e.ingestSeq < 3 || e.ingestSeq > 5)).map((e) => e.ingestSeq));
+  });
+
+  it('of two sessions, one damaged, prunes neither', () => {
+    const spoolDir = path.join(dir, 'spool');
+    fs.mkdirSync(spoolDir, { recursive: true });
+    const file = path.join(spoolDir, 'two.spool');
+    const spool = new Spool(file);
+    for (const session of ['a', 'b']) {
+      for (let i = 0; i < 4; i++) spool.add(ev(session, i));
+      spool.commit();
+    }
+    spool.close();
+    damage(file, 1, 'bytes');
+    const r = recoverSpools(spoolDir, path.join(dir, 'raw'));
+    expect(r.damaged).toHaveLength(1);
+    const aside = new Database(r.damaged[0]!.keptAs, { readonly: true });
+    try {
+      expect(aside.prepare('SELECT session, n FROM batches ORDER BY session').raw().all()).toEqual([['a', 4], ['b', 4]]);
+      expect(aside.prepare("SELECT count(*) AS n FROM meta WHERE key LIKE 'pruned:%'").get()).toEqual({ n: 0 });
+    } finally {
+      aside.close();
+    }
+  });
+});
 
 describe('recoverSpools with spools an older tapedeck named .sqlite', () => {
   it('archives them, and one kept for Kafka is kept as <session>.spool, where an older tapedeck never looks', async () => {
