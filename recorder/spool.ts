@@ -357,7 +357,8 @@ export class Spool {
 
   /** A batch's events, decoded once for as long as it is the last one read; SpoolDamaged when they do not read back. */
   private events(session: string, b: BatchRef): LogEvent[] {
-    const key = String(b.id);
+    // The rowid tells damaged rows apart; SQLite reuses a deleted batch's rowid, the session's seqs never come back.
+    const key = `${session}\n${b.id}\n${b.first_seq}\n${b.last_seq}`;
     if (this.decoded?.key !== key) {
       const row = this.db.prepare(`SELECT ${PACKED} FROM batches WHERE rowid = ?`).get(b.id) as StoredBatch;
       // Format 2 wrote no CRC.
@@ -449,6 +450,7 @@ export class Spool {
   private pruneTo(session: string, upTo: number): void {
     if (upTo <= this.pruned(session)) return;
     this.deleteUpTo.run(session, BigInt(upTo));
+    this.decoded = undefined;
     this.wrote(0);
     this.setMeta(`pruned:${session}`, String(upTo));
     this.prunedUpTo.set(session, upTo);

@@ -86,6 +86,24 @@ describe('a spool of one row per event (before spool batches)', () => {
   });
 });
 
+describe('a batch read after the one before it was pruned', () => {
+  it('reads as itself, though SQLite gave it the deleted batch\'s rowid', () => {
+    const spool = new Spool(path.join(dir, 'reuse.spool'));
+    try {
+      spool.add(ev(0));
+      spool.commit();
+      expect(spool.after('s', -1, 10)).toEqual([ev(0)]);
+      spool.setCursor('archive', 's', 0);
+      spool.prune('s', ['archive']);
+      spool.add(ev(1));
+      spool.commit();
+      expect(spool.after('s', -1, 10)).toEqual([ev(1)]);
+    } finally {
+      spool.close();
+    }
+  });
+});
+
 describe('a commit of long events', () => {
   it('is cut into batches of at most BATCH_CHARS (one string each), and reads back whole', () => {
     const file = path.join(dir, 'long.spool');
