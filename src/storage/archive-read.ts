@@ -13,8 +13,7 @@ import { parquetMetadataAsync, parquetScan, type AsyncBuffer, type FileMetaData 
 import { DATA_DIGEST_KEY, damage } from './archive-digest.ts';
 import { isLogKind, type LogEvent, type LogKind } from '../log/event.ts';
 import { ArchiveError } from './archive.ts';
-import { ARCHIVE_DECOMPRESSORS } from './codecs.ts';
-import { TEXT_PARSERS } from './parquet.ts';
+import { READ_OPTIONS } from './parquet.ts';
 
 const LAYOUT = '<archive>/venue=<exchange>/date=<yyyy-mm-dd>/<session>-<n>.parquet';
 
@@ -231,7 +230,7 @@ export async function archiveFileHead(file: string): Promise<ArchiveFileHead | u
     }
     let scan: Awaited<ReturnType<typeof parquetScan>>;
     try {
-      scan = await parquetScan({ file: buf, metadata, columns: [...ORDER_COLUMNS], compressors: ARCHIVE_DECOMPRESSORS, parsers: TEXT_PARSERS });
+      scan = await parquetScan({ file: buf, metadata, columns: [...ORDER_COLUMNS], ...READ_OPTIONS });
     } catch (err) {
       throw notLogEvent(file, 0, (err as Error).message);
     }
@@ -268,7 +267,7 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
     if (wrong !== undefined) throw new ArchiveError(`cannot read ${file}: ${wrong}`);
     let scan: Awaited<ReturnType<typeof parquetScan>>;
     try {
-      scan = await parquetScan({ file: buf, metadata, columns: [...COLUMNS], compressors: ARCHIVE_DECOMPRESSORS, parsers: TEXT_PARSERS });
+      scan = await parquetScan({ file: buf, metadata, columns: [...COLUMNS], ...READ_OPTIONS });
     } catch (err) {
       throw notLogEvent(file, 0, (err as Error).message);
     }

@@ -15,9 +15,12 @@ import { ARCHIVE_DECOMPRESSORS } from './codecs.ts';
  * default is a plain TextDecoder, which drops a leading U+FEFF (a byte-order mark) from each
  * value, so a frame that began with one read back without it.
  */
-export const TEXT_PARSERS = {
+const TEXT_PARSERS = {
   stringFromBytes: ((utf8: TextDecoder) => (bytes: Uint8Array | undefined) => bytes && utf8.decode(bytes))(new TextDecoder('utf-8', { ignoreBOM: true })),
 };
+
+/** What every reader of tapedeck's files hands hyparquet: the archive's codecs and TEXT_PARSERS. */
+export const READ_OPTIONS = { compressors: ARCHIVE_DECOMPRESSORS, parsers: TEXT_PARSERS };
 
 /** `TIMESTAMP` is INT64 milliseconds, UTC (TIMESTAMP_MILLIS). */
 export type ColumnType = 'STRING' | 'INT64' | 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
@@ -84,7 +87,7 @@ export function writeParquet(file: string, columns: readonly Column[], rows: rea
 /** Reads a Parquet file's rows as objects (INT64 as BigInt, strings as strings). */
 export async function readParquet(file: string, columns?: string[], rowEnd?: number): Promise<Record<string, unknown>[]> {
   const buf = await asyncBufferFromFile(file);
-  return parquetReadObjects({ file: buf, compressors: ARCHIVE_DECOMPRESSORS, parsers: TEXT_PARSERS, ...(columns ? { columns } : {}), ...(rowEnd !== undefined ? { rowEnd } : {}) });
+  return parquetReadObjects({ file: buf, ...READ_OPTIONS, ...(columns ? { columns } : {}), ...(rowEnd !== undefined ? { rowEnd } : {}) });
 }
 
 /** Row count and key-value metadata, without reading the data. */
