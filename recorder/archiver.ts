@@ -130,10 +130,13 @@ export interface DamagedSpool {
   readonly opened: boolean;
 }
 
+/** The consumers of `session` besides the archive (Kafka): those a recovered spool may still owe. */
+const othersOf = (spool: Spool, session: string): string[] => spool.consumersOf(session).filter((c) => c !== 'archive');
+
 /** What a consumer other than the archive still lacks, from its cursor on, that does not read back. */
 function owedDamage(spool: Spool): SpoolDamaged[] {
   return spool.sessions().flatMap((session) => {
-    const others = spool.consumersOf(session).filter((c) => c !== 'archive');
+    const others = othersOf(spool, session);
     return others.length === 0 ? [] : spool.damagedAfter(session, Math.min(...others.map((c) => spool.cursor(c, session))));
   });
 }
@@ -141,7 +144,7 @@ function owedDamage(spool: Spool): SpoolDamaged[] {
 /** Events each consumer other than the archive lacks (counted by the rows, damaged ones whole); none when the spool cannot say. */
 function owedCounts(spool: Spool): DamagedSpool['owed'] {
   try {
-    return spool.sessions().flatMap((session) => spool.consumersOf(session).filter((c) => c !== 'archive')
+    return spool.sessions().flatMap((session) => othersOf(spool, session)
       .map((consumer) => ({ consumer, session, events: spool.countAfter(session, spool.cursor(consumer, session)) })))
       .filter((o) => o.events > 0);
   } catch (err) {
@@ -180,14 +183,17 @@ function* numbered(dir: string, base: string, suffix: string): Generator<string>
   for (let n = 2; ; n++) yield path.join(dir, `${base}.${n}${suffix}`);
 }
 
+/** What SQLite keeps beside a spool file, named after it. */
+const SIDE_FILES = ['-wal', '-shm'];
+
 /**
  * Moves a spool file and its `-wal` and `-shm` to the first of `names` where none of the
  * three is taken (a WAL left there must never pair with another spool); returns that name.
  */
 function moveSpool(file: string, names: Iterable<string>): string {
   for (const to of names) {
-    if (['', '-wal', '-shm'].some((ext) => fs.existsSync(to + ext))) continue;
-    for (const ext of ['-wal', '-shm']) {
+    if (['', ...SIDE_FILES].some((ext) => fs.existsSync(to + ext))) continue;
+    for (const ext of SIDE_FILES) {
       if (fs.existsSync(file + ext)) fs.renameSync(file + ext, to + ext);
     }
     fs.renameSync(file, to);
@@ -249,7 +255,7 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
       // Pruned only as far as every registered consumer got: what Kafka lacks is still here.
       const undelivered = spool.sessions().map((session) => ({
         session, events: spool.countAfter(session, Math.min(...spool.consumersOf(session).map((c) => spool.cursor(c, session)))),
-        consumers: spool.consumersOf(session).filter((c) => c !== 'archive'),
+        consumers: othersOf(spool, session),
       })).filter((u) => u.events > 0);
       if (undelivered.length > 0) {
         out.kept.push({ spool, undelivered });
@@ -278,7 +284,7 @@ function setAside(file: string): string {
 }
 
 export function removeSpool(file: string): void {
-  for (const f of [file, `${file}-wal`, `${file}-shm`, pidFile(file)]) fs.rmSync(f, { force: true });
+  for (const f of [file, ...SIDE_FILES.map((ext) => file + ext), pidFile(file)]) fs.rmSync(f, { force: true });
 }
 
 /** The `<session>.pid` beside a spool, for people reading the folder (liveness is the spool's lock). */

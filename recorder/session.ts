@@ -39,6 +39,11 @@ export function sessionId(): string {
   return `rec-${t}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/** Another live recorder holds `session`'s spool `file`. */
+function beingRecorded(session: string, file: string): RecordError {
+  return new RecordError(`session ${session} is being recorded by another recorder (its spool ${file} is locked); choose another --session`, 2);
+}
+
 /**
  * Under the --out's recovery lock: recovers the spools that dead recorders left, then opens
  * (and locks) this session's own. A recorder that cannot take the lock stops with one line.
@@ -79,16 +84,16 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
     }
     try {
       if (recovered.kept.some((k) => k.spool.file === spoolFile)) throw new RecordError(`session ${session} has a spool ${spoolFile} still holding events for Kafka; choose another --session`, 2);
-      // The archive names a session's files by their first ingest_seq: a second recording of
-      // one session would write over the first's files, and mix their events in a file of it.
-      const archived = fs.existsSync(rawDir) ? sessionFiles(rawDir, session).length : 0;
       // Nor while a spool of it is set aside: recovered once repaired, it would meet this one's files.
       const damagedDir = path.join(spoolDir, 'damaged');
       const aside = fs.existsSync(damagedDir) ? fs.readdirSync(damagedDir).find((f) => new RegExp(`^${session.replace(/\./g, '\\.')}(\\.\\d+)?\\.(spool|sqlite)$`).test(f)) : undefined;
       if (aside) throw new RecordError(`session ${session} has a damaged spool set aside, ${path.join(damagedDir, aside)}, and a recording under the same id would meet its events once it is repaired and recovered; choose another --session`, 2);
+      // The archive names a session's files by their first ingest_seq: a second recording of
+      // one session would write over the first's files, and mix their events in a file of it.
+      const archived = fs.existsSync(rawDir) ? sessionFiles(rawDir, session).length : 0;
       if (archived > 0) throw new RecordError(`session ${session} is in the archive ${rawDir} already (${archived} file${archived === 1 ? '' : 's'}), and a recording under the same id would write over it; choose another --session`, 2);
       // Left by recovery only while an older tapedeck's recorder holds it: that one records the session.
-      if (fs.existsSync(legacy)) throw new RecordError(`session ${session} is being recorded by another recorder (its spool ${legacy} is locked); choose another --session`, 2);
+      if (fs.existsSync(legacy)) throw beingRecorded(session, legacy);
       const spool = new Spool(spoolFile, { exclusive: true, deferCheckpoints: true });
       // For people reading the folder; liveness is the spool's lock, not this PID.
       fs.writeFileSync(pidFile(spoolFile), String(process.pid));
@@ -96,7 +101,7 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
       return { recovered, spool, spoolFile };
     } catch (err) {
       removeOwnPidFile(spoolFile);
-      if (err instanceof SpoolBusy) throw new RecordError(`session ${session} is being recorded by another recorder (its spool ${spoolFile} is locked); choose another --session`, 2);
+      if (err instanceof SpoolBusy) throw beingRecorded(session, spoolFile);
       const f = diskFault(err);
       if (f) throw new RecordError(`cannot start the spool ${spoolFile}: ${f.what} (${f.code})`);
       throw err;
