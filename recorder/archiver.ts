@@ -10,6 +10,7 @@ import path from 'node:path';
 import { ArchiveWriter } from '../src/storage/archive.ts';
 import type { LogEvent } from '../src/log/event.ts';
 import { openLocked, Spool, SpoolBusy, SpoolDamaged } from './spool.ts';
+import type { DiskFault } from './disk.ts';
 
 export interface RollResult {
   readonly events: number;
@@ -79,6 +80,16 @@ export function roll(spool: Spool, archiveRoot: string, consumers: readonly stri
 export function damageLine(d: SpoolDamaged): string {
   const span = d.lastSeq === Number.MAX_SAFE_INTEGER ? `ingest_seq ${d.firstSeq} on` : `ingest_seq ${d.firstSeq} to ${d.lastSeq}`;
   return `session ${d.session}, ${span}: ${d.reason}`;
+}
+
+/**
+ * A spool that does not read back while recording (a batch damaged since its commit, pages
+ * SQLite cannot read) as a fault the recorder stops on, like the disk's: what, and its code.
+ */
+export function readFault(err: unknown): DiskFault | undefined {
+  if (err instanceof SpoolDamaged) return { what: `a damaged batch in the spool (${damageLine(err)})`, code: 'SPOOL_DAMAGED' };
+  if (unreadable(err)) return { what: 'spool pages SQLite cannot read', code: (err as { code: string }).code };
+  return undefined;
 }
 
 /**

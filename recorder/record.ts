@@ -11,7 +11,7 @@ import type { LogEvent, LogKind } from '../src/log/event.ts';
 import { nsToIso } from '../src/log/time.ts';
 import { writeRun, type Manifest } from '../src/storage/run.ts';
 import { checkOutputFolder } from '../src/storage/out-folder.ts';
-import { removeSpool } from './archiver.ts';
+import { readFault, removeSpool } from './archiver.ts';
 import { ArchiveRoller, InlineRoller } from './roller.ts';
 import { badSession, RecordError, removeOwnPidFile, sessionId, startSpool } from './session.ts';
 import { backfill } from './backfill.ts';
@@ -195,14 +195,16 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
     return p;
   }
 
-  // A disk fault (full, read-only, I/O error) stops the recording: what is committed stays in
-  // the spool for the next run to recover, and the user is told what was kept and lost.
+  // A disk fault (full, read-only, I/O error), or a spool that does not read back, stops the
+  // recording: what is committed stays in the spool for the next run to recover, and the
+  // user is told what was kept and lost.
   let fault: { what: string; code: string; where: string } | undefined;
   const halt = new AbortController();
-  function faulted(err: unknown, where: string): void {
-    const f = diskFault(err);
-    if (!f) throw err;
-    if (fault === undefined) fault = { ...f, where };
+  function faulted(err: unknown, file: string): void {
+    const disk = diskFault(err);
+    const read = disk ? undefined : readFault(err);
+    if (!disk && !read) throw err;
+    fault ??= disk ? { ...disk, where: `writing ${file}` } : { ...read!, where: `reading ${spoolFile}` };
     stopping = true;
     halt.abort();
   }
@@ -284,7 +286,7 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
     await backlog?.close();
     await metrics.close();
     const keptText = kept >= 0 ? `kept ${kept} committed events in the spool ${spoolFile}` : `kept the spool ${spoolFile} as committed`;
-    throw new RecordError(`${f.what} (${f.code}) writing ${f.where}; stopped recording session ${session}: ${keptText} (the next record run on this --out recovers them into the archive)`
+    throw new RecordError(`${f.what} (${f.code}) ${f.where}; stopped recording session ${session}: ${keptText} (the next record run on this --out recovers them into the archive)`
       + `${archiveFiles.length > 0 ? ` and ${archiveFiles.length} archive files in ${rawDir}` : ''}; lost ${lost} events received since the last commit; live outputs not written (replay the archive to recompute them)`);
   }
 

@@ -114,6 +114,9 @@ export class ArchiveRoller implements Roller {
   private flushId = 0;
   private readonly flushes = new Map<number, { resolve: (files: string[]) => void; reject: (err: Error) => void }>();
   private failure: Error | undefined;
+  /** A roll is handing over what waits in the spool. */
+  private catchingUp = false;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly spool: Spool, private readonly session: string, rawDir: string,
     private readonly onFault: (err: Error) => void) {
@@ -136,15 +139,29 @@ export class ArchiveRoller implements Roller {
 
   /** Whether a roll is under way (the timer skips a roll while the last one runs). */
   get rolling(): boolean {
-    return this.flushes.size > 0;
+    return this.catchingUp || this.flushes.size > 0;
   }
 
-  /** Finishes the worker's files; resolves with them once the cursor has moved and the spool is pruned. */
-  roll(): Promise<string[]> {
-    this.catchUp(Infinity);
+  /** Events handed to the worker and not yet written: a slice of the spool past MAX_QUEUED at most. */
+  get queuedEvents(): number {
+    return this.queued;
+  }
+
+  /**
+   * Finishes the worker's files; resolves with them once the cursor has moved and the spool is pruned.
+   * What waits in the spool is handed over first, MAX_QUEUED events at a time (a stop behind
+   * by minutes of events reads them back in slices, not all at once).
+   */
+  async roll(): Promise<string[]> {
+    this.catchingUp = true;
+    try {
+      for (this.catchUp(); this.behind && !this.failure; this.catchUp()) await this.lessQueued();
+    } finally {
+      this.catchingUp = false;
+    }
+    if (this.failure) throw this.failure;
     const id = ++this.flushId;
     return new Promise((resolve, reject) => {
-      if (this.failure) return reject(this.failure);
       this.flushes.set(id, { resolve, reject });
       this.worker.postMessage({ flush: id } satisfies RollerRequest);
     });
@@ -154,13 +171,26 @@ export class ArchiveRoller implements Roller {
     await this.worker.terminate();
   }
 
-  /** Reads back from the spool what was left there while the worker was behind. */
-  private catchUp(limit = MAX_QUEUED): void {
-    while (this.behind && !this.failure && this.queued < limit) {
-      const rows = this.spool.after(this.session, this.sentUpTo, CATCH_UP_ROWS);
-      if (rows.length === 0) this.behind = false;
-      else this.send(rows);
+  /**
+   * Reads back from the spool what was left there while the worker was behind, until
+   * MAX_QUEUED events wait for it. A batch that does not read back (SpoolDamaged) or a disk
+   * fault is the roller's failure: the recorder stops on it, the spool kept as it is.
+   */
+  private catchUp(): void {
+    try {
+      while (this.behind && !this.failure && this.queued < MAX_QUEUED) {
+        const rows = this.spool.after(this.session, this.sentUpTo, CATCH_UP_ROWS);
+        if (rows.length === 0) this.behind = false;
+        else this.send(rows);
+      }
+    } catch (err) {
+      this.fail(err as Error);
     }
+  }
+
+  /** Resolves when the worker has written some of what waits for it (or the roller failed). */
+  private lessQueued(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   private send(rows: readonly LogEvent[]): void {
@@ -173,6 +203,7 @@ export class ArchiveRoller implements Roller {
   private onReply(m: RollerReply): void {
     if ('written' in m) {
       this.queued -= m.written;
+      for (const w of this.waiting.splice(0)) w();
     } else if ('flushed' in m) {
       const done = this.flushes.get(m.flushed)!;
       this.flushes.delete(m.flushed);
@@ -194,6 +225,7 @@ export class ArchiveRoller implements Roller {
     this.failure = err;
     for (const f of this.flushes.values()) f.reject(err);
     this.flushes.clear();
+    for (const w of this.waiting.splice(0)) w();
     this.onFault(err);
   }
 }

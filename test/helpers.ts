@@ -89,7 +89,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** Every LogEvent of an archive, whole, in ingest order (for tests on small archives). */
 export async function readArchiveEvents(root: string): Promise<LogEvent[]> {
   const out: LogEvent[] = [];
-  for (const f of listArchiveFiles(root)) out.push(...await readArchiveFile(f));
+  for (const f of listArchiveFiles(root)) {
+    for (const ev of await readArchiveFile(f)) out.push(ev);
+  }
   return out.sort((a, b) => a.ingestSeq - b.ingestSeq);
 }
 
