@@ -183,8 +183,8 @@ export function spoolFiles(spoolDir: string, session: string): { file: string; l
  * one migrates to the current format as it opens) and closed whole, renamed `.spool` (or
  * `.<n>.spool` when that is taken). Returns its name now.
  */
-function renameLegacy(file: string): string {
-  new Spool(file, { exclusive: true }).close();
+function renameLegacy(file: string, onMigrate?: (file: string, events: number) => void): string {
+  new Spool(file, { exclusive: true, ...(onMigrate ? { onMigrate: (n: number) => onMigrate(file, n) } : {}) }).close();
   return moveSpool(file, numbered(path.dirname(file), path.basename(file, LEGACY_SUFFIX), SPOOL_SUFFIX));
 }
 
@@ -216,9 +216,13 @@ function moveSpool(file: string, names: Iterable<string>): string {
 /**
  * Recovers every spool in `spoolDir` whose recorder is gone (its lock can be taken) into
  * the archive, then removes it; spools still held by a live recorder are left alone. Call
- * with the RecoveryLock held. `onStart` hears how many spools there are to recover.
+ * with the RecoveryLock held. `onStart` hears how many spools there are to recover, and
+ * `onMigrate` of each spool of a row per event (an older tapedeck's) before it is migrated.
  */
-export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (spools: number) => void): Recovered {
+export function recoverSpools(spoolDir: string, archiveRoot: string, hooks: {
+  readonly onStart?: (spools: number) => void;
+  readonly onMigrate?: (file: string, events: number) => void;
+} = {}): Recovered {
   const out = { spools: [] as string[], events: 0, files: [] as string[], kept: [] as KeptSpool[], damaged: [] as DamagedSpool[] };
   if (!fs.existsSync(spoolDir)) return out;
   const dead: Spool[] = [];
@@ -227,7 +231,7 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
   for (const name of names.sort()) {
     let file = path.join(spoolDir, name);
     try {
-      if (file.endsWith(LEGACY_SUFFIX)) file = renameLegacy(file);
+      if (file.endsWith(LEGACY_SUFFIX)) file = renameLegacy(file, hooks.onMigrate);
       dead.push(new Spool(file, { exclusive: true }));
     } catch (err) {
       if (err instanceof SpoolBusy) continue;
@@ -239,7 +243,7 @@ export function recoverSpools(spoolDir: string, archiveRoot: string, onStart?: (
       throw Object.assign(err as Error, { spoolFile: file });
     }
   }
-  if (dead.length > 0) onStart?.(dead.length);
+  if (dead.length > 0) hooks.onStart?.(dead.length);
   try {
     while (dead.length > 0) {
       const spool = dead[0]!;

@@ -60,7 +60,10 @@ export function startSpool(spoolDir: string, rawDir: string, session: string, ka
   let recovered: Recovered | undefined;
   try {
     try {
-      recovered = recoverSpools(spoolDir, rawDir, (n) => say(`recovering ${n} unfinished spool(s) into ${rawDir}…`));
+      recovered = recoverSpools(spoolDir, rawDir, {
+        onStart: (n) => say(`recovering ${n} unfinished spool(s) into ${rawDir}…`),
+        onMigrate: (file, n) => say(`migrating the spool ${file}, an older tapedeck's (${n} events, a row each), to batches…`),
+      });
       removeStaleTemps(rawDir);
     } catch (err) {
       const f = diskFault(err);

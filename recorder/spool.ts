@@ -96,6 +96,8 @@ export interface SpoolOptions {
    * database and two fsyncs, up to ~70 ms) runs after the commit's latency is taken.
    */
   readonly deferCheckpoints?: boolean;
+  /** Hears, before it starts, that a spool of a row per event is migrated to batches (how many events: it takes a while). */
+  readonly onMigrate?: (events: number) => void;
 }
 
 /**
@@ -154,7 +156,7 @@ export class Spool {
     this.db = openLocked(file, opts.exclusive ?? false);
     this.deferCheckpoints = opts.deferCheckpoints ?? false;
     try {
-      [this.deleteUpTo, this.commitBatches] = this.open();
+      [this.deleteUpTo, this.commitBatches] = this.open(opts.onMigrate);
     } catch (err) {
       // Not left open (and locked) behind the error: whoever gets it may move the file.
       this.db.close();
@@ -163,7 +165,7 @@ export class Spool {
   }
 
   /** Sets the spool up (its format, tables, statements) and migrates an older one. */
-  private open(): [Database.Statement, (rows: LogEvent[]) => void] {
+  private open(onMigrate?: (events: number) => void): [Database.Statement, (rows: LogEvent[]) => void] {
     const file = this.file;
     this.db.defaultSafeIntegers(true);
     this.db.pragma('synchronous = NORMAL');
@@ -204,7 +206,7 @@ export class Spool {
         i = j;
       }
     });
-    this.migrateRows(commitBatches);
+    this.migrateRows(commitBatches, onMigrate);
     if (format !== SPOOL_FORMAT) this.db.pragma(`user_version = ${SPOOL_FORMAT}`);
     return [deleteUpTo, commitBatches];
   }
@@ -213,9 +215,10 @@ export class Spool {
    * A spool that a recorder before spool batches left (an `events` table, one row per event)
    * becomes batches, in one transaction: recovery then reads it like any other.
    */
-  private migrateRows(commitBatches: (rows: LogEvent[]) => void): void {
+  private migrateRows(commitBatches: (rows: LogEvent[]) => void, onMigrate?: (events: number) => void): void {
     const legacy = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get();
     if (legacy === undefined) return;
+    onMigrate?.(Number((this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: bigint }).n));
     const page = this.db.prepare('SELECT * FROM events ORDER BY session, ingest_seq LIMIT ?');
     const moved = this.db.prepare('DELETE FROM events WHERE (session, ingest_seq) <= (?, ?)');
     // A page at a time, its rows deleted as its batches are written: the disk needs room
@@ -271,11 +274,14 @@ export class Spool {
     return this.sessions().reduce((n, session) => n + this.countAfter(session, -1), 0);
   }
 
-  /** Committed events of `session` past ingest_seq `seq` (and not pruned; a damaged batch counted whole, as its row says). */
-  countAfter(session: string, seq: number): number {
+  /**
+   * Committed events of `session` past ingest_seq `seq` (and not pruned; a damaged batch
+   * counted whole, as its row says), but those of the batches `skip` names.
+   */
+  countAfter(session: string, seq: number, skip: readonly bigint[] = []): number {
     const from = Math.max(seq, this.pruned(session));
     let n = 0;
-    for (const b of this.batchesAfter(session, from, Number.MAX_SAFE_INTEGER)) {
+    for (const b of this.batchesAfter(session, from, Number.MAX_SAFE_INTEGER, skip)) {
       if (b.first_seq > from) n += Number(b.n);
       else {
         try {

@@ -195,13 +195,15 @@ describe('recoverSpools with a damaged spool that Kafka was owed', () => {
 });
 
 describe('recoverSpools with spools an older tapedeck named .sqlite', () => {
-  it('archives them, and one kept for Kafka is kept as <session>.spool, where an older tapedeck never looks', async () => {
+  it('says it migrates each, archives them, and one kept for Kafka is kept as <session>.spool, where an older tapedeck never looks', async () => {
     const spoolDir = path.join(dir, 'spool');
     const raw = path.join(dir, 'raw');
     fs.mkdirSync(spoolDir, { recursive: true });
     const done = legacy(path.join(spoolDir, 'done.sqlite'), 'done', 7);
     const lagging = legacy(path.join(spoolDir, 'lagging.sqlite'), 'lagging', 9, 3);
-    const r = recoverSpools(spoolDir, raw);
+    const migrated: [string, number][] = [];
+    const r = recoverSpools(spoolDir, raw, { onMigrate: (file, n) => migrated.push([path.basename(file), n]) });
+    expect(migrated).toEqual([['done.sqlite', 7], ['lagging.sqlite', 9]]);
     try {
       const key = (e: LogEvent): string => `${e.session}/${e.ingestSeq}`;
       expect((await readArchiveEvents(raw)).map(key).sort()).toEqual([...done, ...lagging].map(key).sort());
