@@ -10,9 +10,11 @@
  * they can always be recomputed from the raw topic. kafkajs sends them.
  */
 import type { OutputSink, OutputTables, TableName } from '../src/engine/rows.ts';
+import type { LogEvent } from '../src/log/event.ts';
 import { cutBatch, ensureTopic, kafkaClient, PRODUCE_TUNED, type Kafka, type LogProducer, type Producer } from '../src/storage/kafka.ts';
 import { isTooLarge, openLogProducer, producerClient } from '../src/storage/kafka-produce.ts';
-import type { Spool } from './spool.ts';
+import { damageLine } from './archiver.ts';
+import { SpoolDamaged, type Spool } from './spool.ts';
 
 export interface KafkaForwarderOptions {
   readonly brokers: string[];
@@ -43,6 +45,8 @@ export class KafkaForwarder {
   private abandoned = false;
   /** Events too large for the broker: skipped in Kafka, kept in the archive, said aloud. */
   tooLarge = 0;
+  /** Spool batches that do not read back (rowids): passed over, said aloud; their events went to the archive at their commit. */
+  private readonly damaged: bigint[] = [];
   readonly rawTopic: string;
   /** Which client produces the raw topic (a bad TAPEDECK_KAFKA_PRODUCER fails here, at the start). */
   private readonly client = producerClient();
@@ -86,7 +90,7 @@ export class KafkaForwarder {
       const p = await this.connect();
       for (let i = 0; i < maxBatches; i++) {
         const from = this.spool.cursor('kafka', this.session);
-        const batch = cutBatch(this.spool.after(this.session, from, PRODUCE_TUNED.maxEvents), this.partitions, PRODUCE_TUNED);
+        const batch = cutBatch(this.read(from), this.partitions, PRODUCE_TUNED);
         if (batch.length === 0) break;
         try {
           await p.send(batch);
@@ -129,7 +133,26 @@ export class KafkaForwarder {
   }
 
   pending(): number {
-    return this.spool.countAfter(this.session, this.spool.cursor('kafka', this.session));
+    return this.spool.countAfter(this.session, this.spool.cursor('kafka', this.session), this.damaged);
+  }
+
+  /**
+   * The next events to deliver, past ingest_seq `from`. A batch damaged in the spool since
+   * its commit would hold delivery back for good (and the spool would grow behind it): it is
+   * passed over and said aloud, as an event too large for the broker is; its events reached
+   * the archive from the commit, and the spool, kept for it at the stop, is set aside by the
+   * next run's recovery with a warning of its own.
+   */
+  private read(from: number): LogEvent[] {
+    for (;;) {
+      try {
+        return this.spool.after(this.session, from, PRODUCE_TUNED.maxEvents, this.damaged);
+      } catch (err) {
+        if (!(err instanceof SpoolDamaged)) throw err;
+        this.damaged.push(err.batch);
+        this.o.say(`kafka: a batch of the spool ${err.file} does not read back (${damageLine(err)}); its events are in the archive, not in ${this.rawTopic}`);
+      }
+    }
   }
 
   get isDown(): boolean {

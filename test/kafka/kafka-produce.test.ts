@@ -5,7 +5,7 @@
  * request in flight (the retries resend the same sequences, which the broker de-duplicates);
  * a broken sequence and a record too large for the broker fail the send in one line, and
  * the producer goes on afterwards; the recorder's forwarder delivers a spool alike through
- * it and through kafkajs.
+ * it and through kafkajs, and passes over a batch damaged in the spool, saying so.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { cutBatch, ensureTopic, kafkaClient, partitionsFor, PRODUCE_TUNED } from
 import { isTooLarge, KafkaProduceError, OwnProducer } from '../../src/storage/kafka-produce.ts';
 import { readReplayOrder, sleep, tmpDir } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker, type Broker } from './broker.ts';
+import { damage, writeSpool } from '../spool-files.ts';
 
 let broker: Broker;
 
@@ -144,6 +145,25 @@ describe.skipIf(SKIP_KAFKA)('OwnProducer', () => {
     }
     expect(read[0], 'tapedeck\'s own producer').toEqual(events);
     expect(read[1], 'kafkajs').toEqual(events);
+  }, 120_000);
+
+  it('passes over a spool batch damaged since its commit, in one line, and delivers every event around it', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'd.spool');
+    const all = writeSpool(file, 'd', [40, 40, 40, 40]);
+    damage(file, 1, 'one bit');
+    const spool = new Spool(file, { exclusive: true });
+    const said: string[] = [];
+    const prefix = `p6-${Date.now()}`;
+    const fwd = new KafkaForwarder(spool, 'd', { brokers: broker.brokers.split(','), prefix, partitions: 2, say: (l) => said.push(l) });
+    for (let i = 0; i < 10 && fwd.pending() > 0; i++) expect(await fwd.pump(), said.join('\n')).toBe(true);
+    expect(fwd.pending()).toBe(0);
+    await fwd.close();
+    spool.close();
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^kafka: a batch of the spool \S+d\.spool does not read back \(session d, ingest_seq 40 to 79: .*\); its events are in the archive, not in p6-\d+\.raw$/);
+    const read = [...(await readKafka({ brokers: broker.brokers.split(','), topic: `${prefix}.raw` })).sessions.values()].flat();
+    expect(read.map((ev) => ev.ingestSeq)).toEqual(all.filter((ev) => ev.ingestSeq < 40 || ev.ingestSeq >= 80).map((ev) => ev.ingestSeq));
   }, 120_000);
 
   it('says in one line that the topic\'s leaders cannot be reached within its time', async () => {
