@@ -19,9 +19,11 @@ export interface RollResult {
   readonly damaged: SpoolDamaged[];
 }
 
-/** SQLite's word for a file that is not a database, or one whose pages are damaged. */
-const UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
-const unreadable = (err: unknown): boolean => UNREADABLE.has((err as { code?: string }).code ?? '');
+/** SQLite's word for a file that is not a database, or one whose pages are damaged (better-sqlite3 gives extended codes: SQLITE_CORRUPT_INDEX, …). */
+const unreadable = (err: unknown): boolean => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'));
+};
 
 /**
  * Archives every committed event past the `archive` cursor, then moves the cursor and

@@ -195,16 +195,19 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
     return p;
   }
 
-  // A disk fault (full, read-only, I/O error), or a spool that does not read back, stops the
-  // recording: what is committed stays in the spool for the next run to recover, and the
-  // user is told what was kept and lost.
+  // A disk fault (full, read-only, I/O error), a spool that does not read back, or any other
+  // error writing the spool or the archive stops the recording: what is committed stays in
+  // the spool for the next run to recover, and the user is told what was kept and lost.
   let fault: { what: string; code: string; where: string } | undefined;
   const halt = new AbortController();
   function faulted(err: unknown, file: string): void {
     const disk = diskFault(err);
     const read = disk ? undefined : readFault(err);
-    if (!disk && !read) throw err;
-    fault ??= disk ? { ...disk, where: `writing ${file}` } : { ...read!, where: `reading ${spoolFile}` };
+    fault ??= disk ? { ...disk, where: `writing ${file}` }
+      : read ? { ...read, where: `reading ${spoolFile}` }
+        // Anything else (a bug) stops the recording the same way, the spool kept, rather than
+        // crashing out of a timer or being lost in a roll's rejection.
+        : { what: `an unexpected error: ${(err as Error).message}`, code: String((err as { code?: unknown }).code ?? (err as Error).name), where: `with ${file}` };
     stopping = true;
     halt.abort();
   }

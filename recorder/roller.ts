@@ -108,6 +108,8 @@ export class ArchiveRoller implements Roller {
   private readonly encoder = new WireEncoder();
   /** The last ingest_seq handed to the worker. */
   private sentUpTo: number;
+  /** The last ingest_seq of a commit handed in (to the worker, or left in the spool). */
+  private addedUpTo: number;
   private queued = 0;
   /** Committed rows wait in the spool only (the worker was behind). */
   private behind = false;
@@ -121,17 +123,21 @@ export class ArchiveRoller implements Roller {
   constructor(private readonly spool: Spool, private readonly session: string, rawDir: string,
     private readonly onFault: (err: Error) => void) {
     this.sentUpTo = spool.cursor('archive', session);
+    this.addedUpTo = this.sentUpTo;
     const entry = workerEntry(new URL('./roller.worker.ts', import.meta.url), new URL('./roller.worker.mjs', import.meta.url));
     this.worker = new Worker(entry, {
       workerData: { rawDir, session } satisfies RollerInput, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
     });
     this.worker.on('message', (m: RollerReply) => this.onReply(m));
     this.worker.on('error', (err) => this.fail(err));
+    // Gone without an error (out of memory, killed): nothing would answer a roll.
+    this.worker.on('exit', (code) => this.fail(new Error(`the archive roller thread exited (code ${code})`)));
   }
 
   /** Hands the rows of a commit over (or leaves them in the spool while the worker is behind). */
   add(rows: readonly LogEvent[]): void {
     if (this.failure || rows.length === 0) return;
+    this.addedUpTo = rows.at(-1)!.ingestSeq;
     if (!this.behind && this.queued < MAX_QUEUED && rows[0]!.ingestSeq === this.sentUpTo + 1) return this.send(rows);
     this.behind = true;
     this.catchUp();
@@ -149,13 +155,15 @@ export class ArchiveRoller implements Roller {
 
   /**
    * Finishes the worker's files; resolves with them once the cursor has moved and the spool is pruned.
-   * What waits in the spool is handed over first, MAX_QUEUED events at a time (a stop behind
-   * by minutes of events reads them back in slices, not all at once).
+   * What waits in the spool up to the last commit handed in is handed over first, a slice at
+   * a time (a stop behind by minutes of events reads them back in slices, not all at once);
+   * commits made meanwhile are the next roll's, so a roll ends even while ingest outruns the worker.
    */
   async roll(): Promise<string[]> {
+    const upTo = this.addedUpTo;
     this.catchingUp = true;
     try {
-      for (this.catchUp(); this.behind && !this.failure; this.catchUp()) await this.lessQueued();
+      for (this.catchUp(); this.behind && !this.failure && this.sentUpTo < upTo; this.catchUp()) await this.lessQueued();
     } finally {
       this.catchingUp = false;
     }
@@ -167,7 +175,13 @@ export class ArchiveRoller implements Roller {
     });
   }
 
+  /** Stops the worker; a roll still waiting on it fails (the spool keeps what it had not archived). */
   async close(): Promise<void> {
+    const closed = new Error('the archive roller was closed');
+    for (const f of this.flushes.values()) f.reject(closed);
+    this.flushes.clear();
+    this.failure ??= closed;
+    for (const w of this.waiting.splice(0)) w();
     await this.worker.terminate();
   }
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArchiveRoller } from '../../recorder/roller.ts';
 import { Spool, SpoolDamaged } from '../../recorder/spool.ts';
-import { damage, writeSpool } from '../spool-files.ts';
+import { damage, ev, writeSpool } from '../spool-files.ts';
 import { readArchiveEvents, tmpDir } from '../helpers.ts';
 
 const dirs: string[] = [];
@@ -60,8 +60,36 @@ describe('ArchiveRoller', () => {
     }
   }, 60_000);
 
+  it('ends a roll at the last commit handed in, while commits go on arriving behind it', async () => {
+    const { spool, roller, events, faults } = behindRoller(Array.from({ length: 10 }, () => 10_000));
+    try {
+      roller.add(events.slice(-10_000));
+      const upTo = events.length - 1;
+      // Ingest outruns the worker: each time the roller reads the spool back, a commit of 1k
+      // more events has landed behind what it reads (at most 300 of them: 300k events).
+      let next = events.length;
+      let commits = 0;
+      const after = spool.after.bind(spool);
+      spool.after = (...args) => {
+        if (commits < 300) {
+          commits++;
+          for (let k = 0; k < 1_000; k++) spool.add(ev('s1', next++));
+          spool.commit();
+        }
+        return after(...args);
+      };
+      await roller.roll();
+      expect(commits, 'the roll ended while commits were still arriving').toBeLessThan(300);
+      expect(faults).toEqual([]);
+      expect(spool.cursor('archive', 's1')).toBeGreaterThanOrEqual(upTo);
+    } finally {
+      await roller.close();
+      spool.close();
+    }
+  }, 120_000);
+
   it('stops through its fault handler on a batch damaged in the spool, archiving nothing past it', async () => {
-    const { spool, roller, events, faults } = behindRoller([1_000, 1_000, 1_000, 1_000], 2);
+    const { spool, roller, raw, events, faults } = behindRoller([1_000, 1_000, 1_000, 1_000], 2);
     try {
       // Behind from the start: reading back, the third batch does not (a commit's add, not a throw).
       expect(() => roller.add(events.slice(-1_000))).not.toThrow();
@@ -70,6 +98,7 @@ describe('ArchiveRoller', () => {
       expect(faults[0]).toBeInstanceOf(SpoolDamaged);
       expect((faults[0] as SpoolDamaged).firstSeq).toBe(2_000);
       expect(spool.cursor('archive', 's1')).toBe(-1);
+      expect(fs.existsSync(raw) ? fs.readdirSync(raw, { recursive: true }).filter((f) => String(f).endsWith('.parquet')) : []).toEqual([]);
     } finally {
       await roller.close();
       spool.close();
