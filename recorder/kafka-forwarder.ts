@@ -13,7 +13,7 @@ import type { OutputSink, OutputTables, TableName } from '../src/engine/rows.ts'
 import type { LogEvent } from '../src/log/event.ts';
 import { cutBatch, ensureTopic, kafkaClient, PRODUCE_TUNED, type Kafka, type LogProducer, type Producer } from '../src/storage/kafka.ts';
 import { isTooLarge, openLogProducer, producerClient } from '../src/storage/kafka-produce.ts';
-import { damageLine } from './archiver.ts';
+import { damageLine, readFault } from './archiver.ts';
 import { SpoolDamaged, type Spool } from './spool.ts';
 
 export interface KafkaForwarderOptions {
@@ -45,8 +45,8 @@ export class KafkaForwarder {
   private abandoned = false;
   /** Events too large for the broker: skipped in Kafka, kept in the archive, said aloud. */
   tooLarge = 0;
-  /** Spool batches that do not read back (rowids): passed over, said aloud; their events went to the archive at their commit. */
-  private readonly damaged: bigint[] = [];
+  /** Spool batches that do not read back: passed over, said aloud; their events went to the archive at their commit. */
+  private readonly damaged: { readonly batch: bigint; readonly lastSeq: number }[] = [];
   readonly rawTopic: string;
   /** Which client produces the raw topic (a bad TAPEDECK_KAFKA_PRODUCER fails here, at the start). */
   private readonly client = producerClient();
@@ -125,7 +125,12 @@ export class KafkaForwarder {
     } catch (err) {
       if (this.abandoned) return false;
       this.lastError = (err as Error).message;
-      if (!this.down) this.o.say(`kafka: cannot deliver (${this.lastError}); events wait in the spool`);
+      // Pages SQLite cannot read hold delivery back as a broker away does, but are not one.
+      const unread = readFault(err);
+      if (!this.down) {
+        this.o.say(unread ? `kafka: cannot read the spool ${this.spool.file} (${unread.what}, ${unread.code}); the events it holds for ${this.rawTopic} are in the archive and stay in the spool`
+          : `kafka: cannot deliver (${this.lastError}); events wait in the spool`);
+      }
       this.down = true;
       await this.disconnect();
       return false;
@@ -133,23 +138,35 @@ export class KafkaForwarder {
   }
 
   pending(): number {
-    return this.spool.countAfter(this.session, this.spool.cursor('kafka', this.session), this.damaged);
+    return this.spool.countAfter(this.session, this.spool.cursor('kafka', this.session), this.skipped());
+  }
+
+  /**
+   * The rowids of the damaged batches still past the cursor. One behind it may have been
+   * pruned, and SQLite gives a deleted row's rowid to a new row: it must not hide that one.
+   */
+  private skipped(): bigint[] {
+    const cursor = this.spool.cursor('kafka', this.session);
+    for (let i = this.damaged.length - 1; i >= 0; i--) {
+      if (this.damaged[i]!.lastSeq <= cursor) this.damaged.splice(i, 1);
+    }
+    return this.damaged.map((d) => d.batch);
   }
 
   /**
    * The next events to deliver, past ingest_seq `from`. A batch damaged in the spool since
    * its commit would hold delivery back for good (and the spool would grow behind it): it is
    * passed over and said aloud, as an event too large for the broker is; its events reached
-   * the archive from the commit, and the spool, kept for it at the stop, is set aside by the
-   * next run's recovery with a warning of its own.
+   * the archive from the commit (and the batch is pruned once delivery has passed it; a
+   * spool that ends with it is kept at the stop and set aside by the next run's recovery).
    */
   private read(from: number): LogEvent[] {
     for (;;) {
       try {
-        return this.spool.after(this.session, from, PRODUCE_TUNED.maxEvents, this.damaged);
+        return this.spool.after(this.session, from, PRODUCE_TUNED.maxEvents, this.skipped());
       } catch (err) {
         if (!(err instanceof SpoolDamaged)) throw err;
-        this.damaged.push(err.batch);
+        this.damaged.push({ batch: err.batch, lastSeq: err.lastSeq });
         this.o.say(`kafka: a batch of the spool ${err.file} does not read back (${damageLine(err)}); its events are in the archive, not in ${this.rawTopic}`);
       }
     }
