@@ -86,6 +86,15 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * What is left in `<out>/spool` but the --out-wide recovery lock: spools, their WAL and shm,
+ * `.pid` files, spools set aside (for "nothing is left": a spool's side file counts too).
+ */
+export function leftInSpool(out: string): string[] {
+  const dir = path.join(out, 'spool');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.startsWith('recovery.lock')).sort() : [];
+}
+
 /** Every LogEvent of an archive, whole, in ingest order (for tests on small archives). */
 export async function readArchiveEvents(root: string): Promise<LogEvent[]> {
   const out: LogEvent[] = [];

@@ -12,7 +12,7 @@ import { planArchive, readArchive } from '../../replayer/read.ts';
 import { readKafka } from '../../replayer/kafka-source.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import type { LogEvent } from '../../src/log/event.ts';
-import { sleep, startCli, tmpDir } from '../helpers.ts';
+import { leftInSpool, sleep, startCli, tmpDir } from '../helpers.ts';
 import { SKIP_KAFKA, startBroker, type Broker } from '../kafka/broker.ts';
 
 let broker: Broker | undefined;
@@ -94,7 +94,7 @@ describe.skipIf(SKIP_KAFKA)('crash during a Kafka outage', () => {
     const again = await run(['record', '--out', out, '--duration', '3s', '--metrics-port', '0', ...kafka, ...endpoints()]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(new RegExp(`kafka: delivered \\d+ events of session ${session} left by an earlier recorder`));
-    expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.spool')), 'nothing is left in the spool').toEqual([]);
+    expect(leftInSpool(out), 'nothing is left in the spool').toEqual([]);
 
     const archived: LogEvent[] = [];
     for await (const ev of readArchive(await planArchive(path.join(out, 'raw'), [session]))) archived.push(ev);

@@ -11,7 +11,7 @@ import { Spool } from '../../recorder/spool.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { listArchiveFiles } from '../../src/storage/archive-read.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
-import { startCli, tmpDir } from '../helpers.ts';
+import { leftInSpool, startCli, tmpDir } from '../helpers.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -108,7 +108,7 @@ describe('spool recovery lock', () => {
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr, 'the live spool is not taken for a dead one').not.toMatch(/recover/);
     expect(await a.exited, a.stderr).toBe(0);
-    expect(fs.readdirSync(path.join(out, 'spool')).filter((f) => f.endsWith('.spool')), 'both finished their spools').toEqual([]);
+    expect(leftInSpool(out), 'both finished their spools').toEqual([]);
     expect(tmpFiles(out)).toEqual([]);
   }, 60_000);
 });

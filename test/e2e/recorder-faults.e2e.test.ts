@@ -13,7 +13,7 @@ import { planArchive, readArchive } from '../../replayer/read.ts';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { listArchiveFiles } from '../../src/storage/archive-read.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
-import { sleep, startCli, tmpDir } from '../helpers.ts';
+import { leftInSpool, sleep, startCli, tmpDir } from '../helpers.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -35,7 +35,7 @@ describe('recorder faults', () => {
     expect(await rec.exited, rec.stderr).toBe(0);
     const outDir = /live outputs → (\S+):/.exec(rec.stdout)![1]!;
     expect(fs.existsSync(path.join(outDir, 'manifest.json'))).toBe(true);
-    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.spool'))).toEqual([]);
+    expect(leftInSpool(dir)).toEqual([]);
     let frames = 0;
     for await (const ev of readArchive(await planArchive(path.join(dir, 'raw')))) if (ev.kind === 'frame') frames++;
     expect(frames).toBeGreaterThan(20);
@@ -60,7 +60,7 @@ describe('recorder faults', () => {
     const again = startCli(['record', '--out', dir, '--duration', '2s', '--metrics-port', '0', ...endpoints()]);
     expect(await again.exited, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/recovered \d+ events from 1 unfinished spool/);
-    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.spool')), 'no spool is left behind').toEqual([]);
+    expect(leftInSpool(dir), 'no spool is left behind').toEqual([]);
     expect(fs.readdirSync(path.join(dir, 'raw'), { recursive: true }).map(String).filter((f) => f.endsWith('.tmp')), 'no temp file of a killed run is left').toEqual([]);
 
     for (const f of listArchiveFiles(path.join(dir, 'raw'))) {

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planArchive, readArchiveBatches } from '../../replayer/read.ts';
 import type { FloodStats } from '../../replayer/simulator/flood.ts';
 import { readManifest } from '../../src/storage/run.ts';
-import { rssMiB, runCli, sleep, startCli, tmpDir, type RunningCli } from '../helpers.ts';
+import { leftInSpool, rssMiB, runCli, sleep, startCli, tmpDir, type RunningCli } from '../helpers.ts';
 
 // The archive written at each commit on the ingest thread (the default), and on a worker
 // thread (TAPEDECK_ROLL_THREAD=1), whose own heap, thread and queue cost ~30-100 MiB more.
@@ -89,7 +89,7 @@ describe.each([['0', NEWER_V8 ? 420 : 350], ['1', NEWER_V8 ? 480 : 450]] as cons
     }
     expect(archived, `closes and errors: ${closes.join('; ')}`).toEqual(flood.sent);
     expect(flood.sent.binance! + flood.sent.coinbase!).toBe(counted);
-    expect(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.spool'))).toEqual([]);
+    expect(leftInSpool(dir)).toEqual([]);
     const v = runCli(['verify', '--recording', path.join(dir, 'raw'), '--live', outDir]);
     expect(v.stdout, v.stderr).toMatch(/identical/);
   }, 300_000);
