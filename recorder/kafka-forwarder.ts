@@ -47,6 +47,7 @@ export class KafkaForwarder {
   tooLarge = 0;
   /** Spool batches that do not read back: passed over, said aloud; their events went to the archive at their commit. */
   private readonly damaged: { readonly batch: bigint; readonly lastSeq: number }[] = [];
+  private lastPending = 0;
   readonly rawTopic: string;
   /** Which client produces the raw topic (a bad TAPEDECK_KAFKA_PRODUCER fails here, at the start). */
   private readonly client = producerClient();
@@ -137,8 +138,14 @@ export class KafkaForwarder {
     }
   }
 
+  /** Events waiting for Kafka; while the spool's pages do not read, the last count that did. */
   pending(): number {
-    return this.spool.countAfter(this.session, this.spool.cursor('kafka', this.session), this.skipped());
+    try {
+      this.lastPending = this.spool.countAfter(this.session, this.spool.cursor('kafka', this.session), this.skipped());
+    } catch (err) {
+      if (!readFault(err)) throw err;
+    }
+    return this.lastPending;
   }
 
   /**

@@ -219,7 +219,9 @@ export class ArchiveRoller implements Roller {
       this.queued -= m.written;
       for (const w of this.waiting.splice(0)) w();
     } else if ('flushed' in m) {
-      const done = this.flushes.get(m.flushed)!;
+      // A flush the roller gave up on (closed, or failed) may still answer: its files are
+      // whole, so the cursor moves all the same; nobody waits for it.
+      const done = this.flushes.get(m.flushed);
       this.flushes.delete(m.flushed);
       try {
         if (m.upTo >= 0) {
@@ -228,7 +230,7 @@ export class ArchiveRoller implements Roller {
       } catch (err) {
         return this.fail(err as Error);
       }
-      done.resolve(m.files);
+      done?.resolve(m.files);
     } else {
       this.fail(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
     }
