@@ -141,7 +141,8 @@ export class KafkaForwarder {
   /** Events waiting for Kafka; while the spool's pages do not read, the last count that did. */
   pending(): number {
     try {
-      this.lastPending = this.spool.countAfter(this.session, this.spool.cursor('kafka', this.session), this.skipped());
+      const cursor = this.spool.cursor('kafka', this.session);
+      this.lastPending = this.spool.countAfter(this.session, cursor, this.skipped(cursor));
     } catch (err) {
       if (!readFault(err)) throw err;
     }
@@ -149,11 +150,10 @@ export class KafkaForwarder {
   }
 
   /**
-   * The rowids of the damaged batches still past the cursor. One behind it may have been
+   * The rowids of the damaged batches still past the `kafka` cursor. One behind it may have been
    * pruned, and SQLite gives a deleted row's rowid to a new row: it must not hide that one.
    */
-  private skipped(): bigint[] {
-    const cursor = this.spool.cursor('kafka', this.session);
+  private skipped(cursor: number): bigint[] {
     for (let i = this.damaged.length - 1; i >= 0; i--) {
       if (this.damaged[i]!.lastSeq <= cursor) this.damaged.splice(i, 1);
     }
@@ -170,7 +170,7 @@ export class KafkaForwarder {
   private read(from: number): LogEvent[] {
     for (;;) {
       try {
-        return this.spool.after(this.session, from, PRODUCE_TUNED.maxEvents, this.skipped());
+        return this.spool.after(this.session, from, PRODUCE_TUNED.maxEvents, this.skipped(from));
       } catch (err) {
         if (!(err instanceof SpoolDamaged)) throw err;
         this.damaged.push({ batch: err.batch, lastSeq: err.lastSeq });

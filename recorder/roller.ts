@@ -177,11 +177,7 @@ export class ArchiveRoller implements Roller {
 
   /** Stops the worker; a roll still waiting on it fails (the spool keeps what it had not archived). */
   async close(): Promise<void> {
-    const closed = new Error('the archive roller was closed');
-    for (const f of this.flushes.values()) f.reject(closed);
-    this.flushes.clear();
-    this.failure ??= closed;
-    for (const w of this.waiting.splice(0)) w();
+    if (!this.failure) this.stop(new Error('the archive roller was closed'));
     await this.worker.terminate();
   }
 
@@ -238,10 +234,15 @@ export class ArchiveRoller implements Roller {
 
   private fail(err: Error): void {
     if (this.failure) return;
+    this.stop(err);
+    this.onFault(err);
+  }
+
+  /** Nothing more is handed over; the rolls under way, or waiting on the worker, end with `err`. */
+  private stop(err: Error): void {
     this.failure = err;
     for (const f of this.flushes.values()) f.reject(err);
     this.flushes.clear();
     for (const w of this.waiting.splice(0)) w();
-    this.onFault(err);
   }
 }
