@@ -17,7 +17,13 @@ import client from 'prom-client';
 
 export class RecorderMetrics {
   readonly registry = new client.Registry();
-  readonly frames = new client.Counter({ name: 'tapedeck_frames_total', help: 'WebSocket frames received', labelNames: ['exchange'], registers: [this.registry] });
+  readonly frames = new client.Counter({
+    name: 'tapedeck_frames_total', help: 'WebSocket frames received', labelNames: ['exchange'], registers: [this.registry],
+    // Counted in plain numbers, handed to the counter when it is read (its inc() hashes and checks its labels on every call).
+    collect: () => {
+      for (const [exchange, c] of this.frameCounts) this.countTo(this.frames, exchange, c.n);
+    },
+  });
   readonly reconnects = new client.Counter({ name: 'tapedeck_reconnects_total', help: 'Reconnections', labelNames: ['exchange'], registers: [this.registry] });
   readonly connectionErrors = new client.Counter({ name: 'tapedeck_connection_errors_total', help: 'Connection errors (refused, stalled, HTTP errors)', labelNames: ['exchange'], registers: [this.registry] });
   readonly gaps = new client.Counter({ name: 'tapedeck_gaps_total', help: 'Trade-id gaps detected', labelNames: ['exchange'], registers: [this.registry] });
@@ -39,8 +45,10 @@ export class RecorderMetrics {
   });
   private server: http.Server | undefined;
   private gcObserver: PerformanceObserver | undefined;
-  /** By exchange: the series every frame and every committed event touch (the labels object made once, not per call). */
-  private readonly perExchange = new Map<string, { frames: client.Counter.Internal; commitLatency: client.Histogram.Internal<'exchange'> }>();
+  /** By exchange: frames received, read by the counter's collect(). */
+  private readonly frameCounts = new Map<string, { n: number }>();
+  /** By exchange: the series every committed event touches (the labels object made once, not per call). */
+  private readonly perExchange = new Map<string, client.Histogram.Internal<'exchange'>>();
   private readonly counted = new Map<client.Counter<'exchange'>, Map<string, number>>();
 
   /** Every per-exchange series from zero, so the first increment is a visible rate. */
@@ -74,21 +82,16 @@ export class RecorderMetrics {
 
   /** One more frame from `exchange`. */
   frame(exchange: string): void {
-    this.series(exchange).frames.inc();
+    let c = this.frameCounts.get(exchange);
+    if (c === undefined) this.frameCounts.set(exchange, (c = { n: 0 }));
+    c.n++;
   }
 
   /** An event of `exchange` committed to the spool `seconds` after it arrived. */
   committed(exchange: string, seconds: number): void {
-    this.series(exchange).commitLatency.observe(seconds);
-  }
-
-  private series(exchange: string): { frames: client.Counter.Internal; commitLatency: client.Histogram.Internal<'exchange'> } {
     let s = this.perExchange.get(exchange);
-    if (s === undefined) {
-      s = { frames: this.frames.labels({ exchange }), commitLatency: this.commitLatency.labels({ exchange }) };
-      this.perExchange.set(exchange, s);
-    }
-    return s;
+    if (s === undefined) this.perExchange.set(exchange, (s = this.commitLatency.labels({ exchange })));
+    s.observe(seconds);
   }
 
   /** Brings a counter up to `total` (the engine keeps the running count; a counter only grows). */
