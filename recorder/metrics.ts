@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import client from 'prom-client';
+import { BucketHistogram } from './latency-histogram.ts';
 
 export class RecorderMetrics {
   readonly registry = new client.Registry();
@@ -35,20 +36,20 @@ export class RecorderMetrics {
   readonly spoolPending = new client.Gauge({ name: 'tapedeck_spool_pending_events', help: 'Events waiting for the next spool commit', registers: [this.registry] });
   readonly kafkaDelivered = new client.Counter({ name: 'tapedeck_kafka_delivered_total', help: 'LogEvents delivered to the Kafka raw topic', registers: [this.registry] });
   readonly kafkaPending = new client.Gauge({ name: 'tapedeck_kafka_pending_events', help: 'LogEvents waiting in the spool for Kafka', registers: [this.registry] });
-  readonly commitLatency = new client.Histogram({
-    name: 'tapedeck_commit_latency_seconds', help: 'From an exchange event\'s arrival to its spool commit', labelNames: ['exchange'], registers: [this.registry],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-  });
+  readonly commitLatency = new BucketHistogram('tapedeck_commit_latency_seconds', 'From an exchange event\'s arrival to its spool commit', 'exchange',
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]);
   readonly liveMemory = new client.Gauge({
     name: 'tapedeck_live_memory_bytes', labelNames: ['space'], registers: [this.registry],
     help: 'Memory the main thread still holds just after V8\'s last full collection: its old generation (space="heap") and what its objects own outside the heap, Buffers and ArrayBuffers (space="external")',
   });
   private server: http.Server | undefined;
+
+  constructor() {
+    this.registry.registerMetric(this.commitLatency.asMetric());
+  }
   private gcObserver: PerformanceObserver | undefined;
   /** By exchange: frames received, read by the counter's collect(). */
   private readonly frameCounts = new Map<string, { n: number }>();
-  /** By exchange: the series every committed event touches (the labels object made once, not per call). */
-  private readonly perExchange = new Map<string, client.Histogram.Internal<'exchange'>>();
   private readonly counted = new Map<client.Counter<'exchange'>, Map<string, number>>();
 
   /** Every per-exchange series from zero, so the first increment is a visible rate. */
@@ -56,7 +57,7 @@ export class RecorderMetrics {
     const counters = [this.frames, this.reconnects, this.connectionErrors, this.gaps, this.backfilled, this.backfillFailures, this.decodeErrors, this.unknownMessages];
     for (const exchange of exchanges) {
       for (const c of counters) c.inc({ exchange }, 0);
-      this.commitLatency.zero({ exchange });
+      this.commitLatency.zero(exchange);
     }
     this.observeLiveMemory();
   }
@@ -89,9 +90,7 @@ export class RecorderMetrics {
 
   /** An event of `exchange` committed to the spool `seconds` after it arrived. */
   committed(exchange: string, seconds: number): void {
-    let s = this.perExchange.get(exchange);
-    if (s === undefined) this.perExchange.set(exchange, (s = this.commitLatency.labels({ exchange })));
-    s.observe(seconds);
+    this.commitLatency.observe(exchange, seconds);
   }
 
   /** Brings a counter up to `total` (the engine keeps the running count; a counter only grows). */
