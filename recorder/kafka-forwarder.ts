@@ -150,6 +150,22 @@ export class KafkaForwarder {
   }
 
   /**
+   * Events of the damaged batches passed over and still past the `kafka` cursor (counted as
+   * their rows say): none reached Kafka, and the cursor stays before a last one, which keeps
+   * the spool at the stop for the next run to set aside.
+   */
+  passedOver(): number {
+    try {
+      const cursor = this.spool.cursor('kafka', this.session);
+      const skip = this.skipped(cursor);
+      return skip.length === 0 ? 0 : this.spool.countAfter(this.session, cursor) - this.spool.countAfter(this.session, cursor, skip);
+    } catch (err) {
+      if (!readFault(err)) throw err;
+      return 0;
+    }
+  }
+
+  /**
    * The rowids of the damaged batches still past the `kafka` cursor. One behind it may have been
    * pruned, and SQLite gives a deleted row's rowid to a new row: it must not hide that one.
    */

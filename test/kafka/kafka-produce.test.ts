@@ -176,6 +176,27 @@ describe.skipIf(SKIP_KAFKA)('OwnProducer', () => {
     expect(read.map((e) => e.ingestSeq)).toEqual([...all, ...later].filter((e) => e.ingestSeq < 40 || e.ingestSeq >= 80).map((e) => e.ingestSeq));
   }, 120_000);
 
+  it('counts a damaged last batch as passed over, not as waiting for Kafka (what the stop's warning tells apart)', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'e.spool');
+    writeSpool(file, 'e', [40, 40, 40]);
+    damage(file, 2, 'one bit');
+    const spool = new Spool(file, { exclusive: true });
+    const said: string[] = [];
+    const fwd = new KafkaForwarder(spool, 'e', { brokers: broker.brokers.split(','), prefix: `p7-${Date.now()}`, partitions: 1, say: (l) => said.push(l) });
+    expect(fwd.passedOver()).toBe(0);
+    for (let i = 0; i < 10 && fwd.pending() > 0; i++) expect(await fwd.pump(), said.join('\n')).toBe(true);
+    await fwd.close();
+    expect(said).toHaveLength(1);
+    expect(fwd.delivered).toBe(80);
+    // Nothing after it to deliver: the cursor stays before it, and its 40 events are in neither count of waiting.
+    expect(spool.cursor('kafka', 'e')).toBe(79);
+    expect(fwd.pending()).toBe(0);
+    expect(fwd.passedOver()).toBe(40);
+    expect(spool.countAfter('e', 79)).toBe(40);
+    spool.close();
+  }, 60_000);
+
   it('says in one line that the topic\'s leaders cannot be reached within its time', async () => {
     const { topic, kafka } = await freshTopic('p4', 1);
     // Kafka says the leader is at a closed port from the second time it is asked.
