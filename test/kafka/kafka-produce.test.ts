@@ -176,7 +176,7 @@ describe.skipIf(SKIP_KAFKA)('OwnProducer', () => {
     expect(read.map((e) => e.ingestSeq)).toEqual([...all, ...later].filter((e) => e.ingestSeq < 40 || e.ingestSeq >= 80).map((e) => e.ingestSeq));
   }, 120_000);
 
-  it('counts a damaged last batch as passed over, not as waiting for Kafka (what the stop's warning tells apart)', async () => {
+  it('counts a damaged last batch as passed over, not as waiting for Kafka (what the stop\'s warning tells apart)', async () => {
     const dir = tmpDir();
     const file = path.join(dir, 'e.spool');
     writeSpool(file, 'e', [40, 40, 40]);
