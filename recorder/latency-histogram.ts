@@ -20,9 +20,21 @@ export class BucketHistogram {
   readonly aggregator = 'sum';
   private readonly series = new Map<string, Series>();
 
-  constructor(readonly name: string, readonly help: string, private readonly label: string, private readonly bounds: readonly number[]) {}
+  readonly name: string;
+  readonly help: string;
+  private readonly label: string;
+  private readonly bounds: readonly number[];
 
-  /** The series of `value`, at zero, so that it is exported before its first observation. */
+  /** Registered with each of `registers`, which read it as they read prom-client's own metrics. */
+  constructor(o: { name: string; help: string; labelName: string; buckets: readonly number[]; registers?: readonly client.Registry[] }) {
+    this.name = o.name;
+    this.help = o.help;
+    this.label = o.labelName;
+    this.bounds = o.buckets;
+    for (const r of o.registers ?? []) r.registerMetric(this as unknown as client.Metric);
+  }
+
+  /** The series of `value`, at zero, so that it is exported before its first observation (one observed already is kept). */
   zero(value: string): Series {
     let s = this.series.get(value);
     if (s === undefined) this.series.set(value, (s = { counts: this.bounds.map(() => 0), sum: 0, count: 0 }));
@@ -30,6 +42,8 @@ export class BucketHistogram {
   }
 
   observe(value: string, x: number): void {
+    // As prom-client's: a NaN would make the sum NaN for good.
+    if (!Number.isFinite(x)) throw new TypeError(`${this.name}: not a finite number: ${x}`);
     const s = this.series.get(value) ?? this.zero(value);
     const { bounds } = this;
     for (let i = 0; i < bounds.length; i++) {
@@ -40,11 +54,6 @@ export class BucketHistogram {
     }
     s.sum += x;
     s.count++;
-  }
-
-  /** Registered with a prom-client Registry, which reads it as it reads its own metrics. */
-  asMetric(): client.Metric {
-    return this as unknown as client.Metric;
   }
 
   /** What prom-client's Histogram.get() returns, for the registry's text and JSON. */

@@ -36,17 +36,15 @@ export class RecorderMetrics {
   readonly spoolPending = new client.Gauge({ name: 'tapedeck_spool_pending_events', help: 'Events waiting for the next spool commit', registers: [this.registry] });
   readonly kafkaDelivered = new client.Counter({ name: 'tapedeck_kafka_delivered_total', help: 'LogEvents delivered to the Kafka raw topic', registers: [this.registry] });
   readonly kafkaPending = new client.Gauge({ name: 'tapedeck_kafka_pending_events', help: 'LogEvents waiting in the spool for Kafka', registers: [this.registry] });
-  readonly commitLatency = new BucketHistogram('tapedeck_commit_latency_seconds', 'From an exchange event\'s arrival to its spool commit', 'exchange',
-    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]);
+  readonly commitLatency = new BucketHistogram({
+    name: 'tapedeck_commit_latency_seconds', help: 'From an exchange event\'s arrival to its spool commit', labelName: 'exchange', registers: [this.registry],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  });
   readonly liveMemory = new client.Gauge({
     name: 'tapedeck_live_memory_bytes', labelNames: ['space'], registers: [this.registry],
     help: 'Memory the main thread still holds just after V8\'s last full collection: its old generation (space="heap") and what its objects own outside the heap, Buffers and ArrayBuffers (space="external")',
   });
   private server: http.Server | undefined;
-
-  constructor() {
-    this.registry.registerMetric(this.commitLatency.asMetric());
-  }
   private gcObserver: PerformanceObserver | undefined;
   /** By exchange: frames received, read by the counter's collect(). */
   private readonly frameCounts = new Map<string, { n: number }>();
@@ -126,6 +124,11 @@ export class RecorderMetrics {
 
   async close(): Promise<void> {
     this.gcObserver?.disconnect();
-    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    if (this.server === undefined) return;
+    const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    // A scraper's keep-alive connection accepted but not yet read from is not idle, and close()
+    // keeps it: a scrape every few seconds would then hold the stop open for good.
+    this.server.closeAllConnections();
+    await closed;
   }
 }

@@ -351,7 +351,7 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
   else if (passedOver > 0) {
     // A damaged batch Kafka passed over holds the cursor, and the spool, back: recovery sets it aside.
     say(`warning: the spool ${spoolFile} holds a batch that does not read back (${passedOver} events: in the archive ${rawDir}, not in Kafka, as said above)`
-      + `${forKafka > 0 ? ` and ${forKafka} events not delivered to Kafka (${kafka!.lastError ?? 'not reached'})` : ''}; it is kept, and the next record run on this --out sets it aside in ${path.join(path.dirname(spoolFile), 'damaged')}${forKafka > 0 ? ', those events in it' : ''}`);
+      + `${forKafka > 0 ? ` and ${forKafka} events not delivered to Kafka (${kafka!.lastError ?? 'not reached'}; ${kafkaGaveUp ?? 'the stop gave up'})` : ''}; it is kept, and the next record run on this --out sets it aside in ${path.join(path.dirname(spoolFile), 'damaged')}${forKafka > 0 ? ', those events in it' : ''}`);
   } else if (forKafka === left) {
     say(`warning: ${left} events were not delivered to Kafka (${kafka!.lastError ?? 'not reached'}; ${kafkaGaveUp ?? 'the stop gave up'}); they are in the archive ${rawDir} and stay in the spool ${spoolFile}, and the next \`tapedeck record --out ${o.out} --kafka ${o.kafka!.brokers.join(',')}\` delivers them`);
   } else say(`warning: ${left} events stayed in the spool ${spoolFile}; the next record run recovers them`);

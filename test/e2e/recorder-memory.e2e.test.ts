@@ -10,7 +10,7 @@
  *   V8 chooses to collect;
  * - the process's RSS, a coarse ceiling over everything else (the roll worker's heap, SQLite,
  *   the binary), stays under 350 MiB on Node 20 (450 with the archive written on a worker
- *   thread) and 512 on Node 26 (see the constant below). The issue's goal is 300, which
+ *   thread) and 512 on Node 22 and later (see the constant below). The issue's goal is 300, which
  *   `npm run bench` measures.
  * Then the flood ends, the recorder reads what was in flight and stops, and every frame the
  * simulator sent it, by exchange (its `GET /_stats`), is in the archive, the spool is gone,

@@ -20,8 +20,7 @@ describe('BucketHistogram', () => {
       const theirs = new client.Registry();
       const ours = new client.Registry();
       const histogram = new client.Histogram({ name: NAME, help: HELP, labelNames: ['exchange'], buckets: BOUNDS, registers: [theirs] });
-      const bucketed = new BucketHistogram(NAME, HELP, 'exchange', BOUNDS);
-      ours.registerMetric(bucketed.asMetric());
+      const bucketed = new BucketHistogram({ name: NAME, help: HELP, labelName: 'exchange', buckets: BOUNDS, registers: [ours] });
       for (const x of zeroed) {
         histogram.zero({ exchange: x });
         bucketed.zero(x);
