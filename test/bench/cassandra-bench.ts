@@ -6,21 +6,28 @@
  * both see the same), medians of 21 (7 on the 4-hour demo). In process: the connection
  * made beforehand, the last row written and the client closed before the clock stops.
  *
- * Throughput cost is 1 − (time without / time with), in three times: the CPU time of the
- * replay's thread (the one thread a replay at --speed max runs on, whose time bounds its
- * throughput; Linux /proc/self/task/<pid>/schedstat, in ns), the CPU time of the whole
- * process (V8's GC helper threads and the kernel's loopback sends included), and wall
- * time. On this shared machine (2 cores, other agents, CI, and the Cassandra node on the
- * same cores) wall time moves with everyone's load by more than the sink costs, and the
- * process's CPU time by nearly as much (its helper threads run when the cores let them);
- * the replay thread's CPU time holds still (a sink that does nothing measured within 2 % of none), so
- * that is the figure held against the goal. The node's own CPU is printed apart: on a
- * machine of its own it would not be the replay's. Whole CLI processes (start-up,
- * connect, schema check) come last, medians of 3.
+ * Throughput cost is 1 − (time without / time with), in three times: wall time (what a
+ * user waits for), the CPU time of the whole process (V8's GC helper threads and the
+ * kernel's loopback sends included), and the CPU time of the replay's thread (the one thread
+ * a replay at --speed max runs on; Linux /proc/self/task/<pid>/schedstat, in ns).
+ *
+ * A Cassandra node is a server of its own in any deployment, not a process on the replay's
+ * cores. So when this script starts the node and the machine has two cores or more and
+ * Linux's `taskset`, the node runs on the last core and this process (and the CLI processes
+ * it starts) on the others for the section's length, and wall time is held against the
+ * goal beside the replay thread's CPU time. Otherwise (a node someone else started, one
+ * core, no taskset) the node takes from the replay's cores whatever it works (20–110 ms of
+ * CPU per 90 ms replay measured here), wall time says more about the node than about the
+ * sink, and only the replay thread's CPU time (which holds still: a sink that does nothing
+ * measured within 2 % of none) is held against the goal; the line says which. The node is warmed first (a fresh node's first
+ * writes run its JIT: 120 ms of its CPU per short replay against 30 once warm). The node's
+ * own CPU is printed apart. Whole CLI processes (start-up, connect, schema check) come
+ * last, medians of 3.
  *
  * A section of `npm run bench` (TAPEDECK_BENCH_SKIP=cassandra leaves it out); alone:
  * `node --import tsx test/bench/cassandra-bench.ts` (CASSANDRA_HOSTS, or a node of its own).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +43,9 @@ const GOAL = 0.15;
 
 interface Cost {
   readonly minutes: number;
-  /** Throughput cost by the replay thread's CPU time (held against the goal). */
+  /** Throughput cost by wall time (held against the goal with the node on a core of its own). */
+  readonly wall: number;
+  /** Throughput cost by the replay thread's CPU time (held against the goal with the node on the same cores). */
   readonly thread: number;
 }
 
@@ -48,13 +57,54 @@ interface Times {
 
 export async function benchCassandra(row: Row, tmp: string, port = 19242): Promise<void> {
   const node = startCassandra(port);
+  let pinned: Pinned | undefined;
   try {
+    // Only a node this script started: one someone else runs is theirs to place.
+    pinned = process.env.CASSANDRA_HOSTS === undefined && node.managed ? pinApart(node.port) : undefined;
+    row('where the node runs', pinned !== undefined
+      ? `on core ${pinned.nodeCores} alone, the replay on ${pinned.replayCores} (taskset): wall time is held against the goal`
+      : 'on the replay\'s cores (a node started elsewhere, one core, or no taskset): the replay thread\'s CPU time is held against the goal');
     const costs: Cost[] = [];
     for (const minutes of [15, 240]) costs.push(await benchOne(row, tmp, node, minutes));
-    const met = costs.every((c) => c.thread <= GOAL);
-    row('Cassandra sink against the goal (≤ 15 %, replay thread CPU)', `${costs.map((c) => `${c.minutes === 15 ? 'the demo' : `${c.minutes / 60}-hour demo`} ${pct(c.thread)}`).join(', ')}: ${met ? 'met' : 'NOT met'}`);
+    const by = (clock: 'wall' | 'thread'): string => `${costs.map((c) => `${c.minutes === 15 ? 'the demo' : `${c.minutes / 60}-hour demo`} ${pct(c[clock])}`).join(', ')}: ${costs.every((c) => c[clock] <= GOAL) ? 'met' : 'NOT met'}`;
+    // Wall time is what a user waits for, but only says something about the sink when the node does not share the replay's cores.
+    row('Cassandra sink against the goal (≤ 15 %)', pinned !== undefined
+      ? `by wall time (the node on a core of its own) ${by('wall')}; by replay thread CPU ${by('thread')}`
+      : `by replay thread CPU ${by('thread')} (wall time not judged: the node shares the replay's cores)`);
   } finally {
+    pinned?.restore();
     node.down();
+  }
+}
+
+interface Pinned {
+  readonly nodeCores: string;
+  readonly replayCores: string;
+  /** This process back on the cores it had. */
+  restore(): void;
+}
+
+/**
+ * The node of `port` (its pid file: one cassandra.sh started) on the last core, this
+ * process on the others; undefined when that cannot be done here. Every thread of each
+ * (`taskset -a`); threads and processes started later inherit it.
+ */
+function pinApart(port: number): Pinned | undefined {
+  const cores = os.availableParallelism();
+  if (process.platform !== 'linux' || cores < 2) return undefined;
+  try {
+    const jvm = fs.readFileSync(path.join(process.env.CASSANDRA_RUN_DIR ?? `/tmp/tapedeck-cassandra-${port}`, 'cassandra.pid'), 'utf8').trim();
+    // `pid 123's current affinity list: 0,1`
+    const before = execFileSync('taskset', ['-c', '-p', String(process.pid)], { encoding: 'utf8' }).trim().split(': ').at(-1)!;
+    const [nodeCores, replayCores] = [String(cores - 1), cores === 2 ? '0' : `0-${cores - 2}`];
+    execFileSync('taskset', ['-a', '-c', '-p', nodeCores, jvm], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-c', '-p', replayCores, String(process.pid)], { stdio: 'ignore' });
+    return {
+      nodeCores, replayCores,
+      restore: () => void execFileSync('taskset', ['-a', '-c', '-p', before, String(process.pid)], { stdio: 'ignore' }),
+    };
+  } catch {
+    return undefined;
   }
 }
 
@@ -120,8 +170,8 @@ async function benchOne(row: Row, tmp: string, node: CassandraNode, minutes: num
     if (j0 !== undefined && j1 !== undefined) jvm.push(j1 - j0);
   };
   const loadBefore = load();
-  // One of each first (creates the keyspace, warms the node and the code), not counted.
-  await runSink();
+  // First, not counted: the keyspace made, the code and the node's JIT warmed (a short replay five times).
+  for (let i = 0; i < (minutes <= 15 ? 5 : 1); i++) await runSink();
   await runPlain();
   for (const xs of [...Object.values(plain), ...Object.values(sink), jvm]) xs.length = 0;
   for (let i = 0; i < runs; i++) {
@@ -136,9 +186,8 @@ async function benchOne(row: Row, tmp: string, node: CassandraNode, minutes: num
   const name = minutes === 15 ? 'the demo (15 minutes)' : `a ${minutes / 60}-hour demo`;
   row(`replay ${name}, in process, no sink`, `${rate(p.wall)} (${events.toLocaleString('en-US')} events; ${times(p)}; medians of ${runs}, load ${loadBefore} → ${load()})`);
   row(`  with --sink Cassandra ${node.version} (connected beforehand)`, `${rate(w.wall)} (${rows.toLocaleString('en-US')} rows, all written and the client closed before the clock stops; ${times(w)})`);
-  row('  throughput cost by replay thread CPU (held against the goal)', cost('thread'));
-  row('  by process CPU; by wall time', `${cost('cpu')}; ${cost('wall')}`);
-  row('  CPU of the Cassandra node per replay (same cores here)', jvm.length > 0 ? `${median(jvm).toFixed(0)} ms` : 'not measured (not a node this script runs)');
+  row('  throughput cost by wall time; by process CPU; by replay thread CPU', `${cost('wall')}; ${cost('cpu')}; ${cost('thread')}`);
+  row('  CPU of the Cassandra node per replay', jvm.length > 0 ? `${median(jvm).toFixed(0)} ms` : 'not measured (not a node this script runs)');
   const cliTimes = { plain: [] as number[], sink: [] as number[] };
   for (let i = 0; i < 3; i++) {
     for (const [k, extra] of [['plain', []], ['sink', ['--sink', url]]] as const) {
@@ -146,9 +195,9 @@ async function benchOne(row: Row, tmp: string, node: CassandraNode, minutes: num
     }
   }
   const [cp, cs] = [median(cliTimes.plain), median(cliTimes.sink)];
-  row('  as whole CLI processes (start-up, connect, schema check)', `${(cp / 1000).toFixed(2)} s without, ${(cs / 1000).toFixed(2)} s with the sink (+${(cs - cp).toFixed(0)} ms)`);
+  row('  as whole CLI processes (start-up, connect, schema check)', `${(cp / 1000).toFixed(2)} s without, ${(cs / 1000).toFixed(2)} s with the sink (${cs >= cp ? '+' : '−'}${Math.abs(cs - cp).toFixed(0)} ms)`);
   fs.rmSync(archive, { recursive: true, force: true });
-  return { minutes, thread: 1 - p.thread / w.thread };
+  return { minutes, wall: 1 - p.wall / w.wall, thread: 1 - p.thread / w.thread };
 }
 
 if (runAlone(import.meta.url)) {
