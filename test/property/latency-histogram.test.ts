@@ -38,4 +38,20 @@ describe('BucketHistogram', () => {
       expect(await json(ours)).toEqual(await json(theirs));
     }), { numRuns: 200 });
   });
+
+  it('refuses a value that is not a finite number, as prom-client\'s Histogram does, and keeps what it had', async () => {
+    const theirs = new client.Registry();
+    const ours = new client.Registry();
+    const histogram = new client.Histogram({ name: NAME, help: HELP, labelNames: ['exchange'], buckets: BOUNDS, registers: [theirs] });
+    const bucketed = new BucketHistogram({ name: NAME, help: HELP, labelName: 'exchange', buckets: BOUNDS, registers: [ours] });
+    histogram.observe({ exchange: 'binance' }, 0.02);
+    bucketed.observe('binance', 0.02);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(() => histogram.observe({ exchange: 'binance' }, bad)).toThrow(TypeError);
+      expect(() => bucketed.observe('binance', bad)).toThrow(TypeError);
+    }
+    // One refused leaves the sum and counts as they were (a NaN summed in would stay for good).
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain(`${NAME}_sum{exchange="binance"} 0.02`);
+  });
 });
