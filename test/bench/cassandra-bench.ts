@@ -19,10 +19,12 @@
  * core, no taskset) the node takes from the replay's cores whatever it works (20–110 ms of
  * CPU per 90 ms replay measured here), wall time says more about the node than about the
  * sink, and only the replay thread's CPU time (which holds still: a sink that does nothing
- * measured within 2 % of none) is held against the goal; the line says which. The node is warmed first (a fresh node's first
- * writes run its JIT: 120 ms of its CPU per short replay against 30 once warm). The node's
- * own CPU is printed apart. Whole CLI processes (start-up, connect, schema check) come
- * last, medians of 3.
+ * measured within 2 % of none) is held against the goal; the line says which.
+ *
+ * The node is warmed first (a fresh node's first writes run its JIT: 120 ms of its CPU per
+ * short replay against 30 once warm). The replays decode their frames (timing.ts turns the
+ * decoded-event cache off). The node's own CPU is printed apart. Whole CLI processes
+ * (start-up, connect, schema check) come last, medians of 3.
  *
  * A section of `npm run bench` (TAPEDECK_BENCH_SKIP=cassandra leaves it out); alone:
  * `node --import tsx test/bench/cassandra-bench.ts` (CASSANDRA_HOSTS, or a node of its own).
