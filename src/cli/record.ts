@@ -16,6 +16,7 @@ import type { EngineConfig } from '../engine/config.ts';
 import { executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, aboveZero, checkPort, envSwitch, listenError, userInput } from './errors.ts';
+import { boundHeapGrowth } from './heap-growth.ts';
 import { liveView } from './live-view.ts';
 import { engineInfo, startDashboard, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
@@ -49,6 +50,18 @@ export function parseExchanges(spec: string, known: readonly string[]): string[]
   return [...new Set(list)];
 }
 
+/**
+ * A recorder at a flood makes garbage at ~100k frames/s and holds little (19–38 MiB of old
+ * generation after each full collection), and V8's own policy let its RSS follow the
+ * garbage: every 5 s of a saturated minute up to 299 MiB in the bench (2026-11-24), past the
+ * 300 MB goal. Grown by at most 150 % at a time, side by side in 30 s saturated recordings
+ * (`simulate --rate 150k`, Node 20): RSS every 5 s at most 250 MiB against 279–296, for
+ * ~9 % fewer frames taken at saturation (3.17M and 3.23M against 3.48M and 3.56M); 100 %
+ * took 26 % fewer, 50 % ~30 % fewer. TAPEDECK_RECORD_HEAP_GROWTH=<percent> sets it, 0
+ * leaves V8's own policy.
+ */
+const RECORD_HEAP_GROWTH_PERCENT = 150;
+
 export const recordCommand: CommandModule<object, Args> = {
   command: 'record',
   describe: 'record live exchange WebSocket data into the archive, running the engine live',
@@ -72,6 +85,7 @@ export const recordCommand: CommandModule<object, Args> = {
     .option('strategy', { type: 'string', describe: 'paper-trade this strategy live (see backtest)' })
     .option('sink', { type: 'string', describe: `${SINK_DESCRIPTION} (rows wait on disk, in <out>/cassandra, while it is away)` })))) as never,
   handler: async (a) => {
+    boundHeapGrowth('TAPEDECK_RECORD_HEAP_GROWTH', RECORD_HEAP_GROWTH_PERCENT);
     if (a.session !== undefined) {
       const bad = badSession(a.session);
       if (bad) throw new UserError(bad);

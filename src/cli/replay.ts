@@ -1,4 +1,3 @@
-import v8 from 'node:v8';
 import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
 import { undecodedLines } from '../exchanges/undecoded.ts';
@@ -7,6 +6,7 @@ import { SPEED_RANGE, speedOption } from './speed.ts';
 import { replay } from '../../replayer/replay.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { envSwitch, UserError, userInput } from './errors.ts';
+import { boundHeapGrowth } from './heap-growth.ts';
 import { progressBar } from './progress.ts';
 import { engineInfo, startDashboard, untilStopped, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
@@ -33,13 +33,6 @@ function readThreadChoice(): { readThread?: boolean } {
  */
 const KAFKA_HEAP_GROWTH_PERCENT = 50;
 
-function boundHeapGrowth(): void {
-  const v = process.env.TAPEDECK_KAFKA_HEAP_GROWTH;
-  const percent = v === undefined || v === '' ? KAFKA_HEAP_GROWTH_PERCENT : Number(v);
-  if (!Number.isInteger(percent) || percent < 0 || percent > 1_000) throw new UserError(`bad TAPEDECK_KAFKA_HEAP_GROWTH ${JSON.stringify(v)} (a whole percent, 0 for V8's own heap growth)`);
-  if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
-}
-
 export const replayCommand: CommandModule<object, Args> = {
   command: 'replay',
   describe: 'replay a raw archive through the engine and write candles, indicators, arbitrage, late trades',
@@ -61,7 +54,7 @@ export const replayCommand: CommandModule<object, Args> = {
     if (a.from.startsWith('kafka://')) {
       const { parseKafkaUrl } = await import('../storage/kafka.ts');
       userInput(() => parseKafkaUrl(a.from));
-      boundHeapGrowth();
+      boundHeapGrowth('TAPEDECK_KAFKA_HEAP_GROWTH', KAFKA_HEAP_GROWTH_PERCENT);
     }
     const dash = a.ui ? await startDashboard(new UiHub(engineInfo(a.from, 'replay', config, a.speed)), a) : undefined;
     if (dash) process.stderr.write(`dashboard at ${dash.server.url}\n`);

@@ -24,6 +24,8 @@ import { rssMiB, runCli, startCli } from '../helpers.ts';
 import { runAlone, type Row } from './timing.ts';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+/** The issue's memory goal, 300 MB, in MiB. */
+const GOAL_RSS_MIB = 300e6 / 2 ** 20;
 
 /** Frames in an archive, by exchange. */
 async function archivedFrames(raw: string): Promise<Record<string, number>> {
@@ -76,7 +78,9 @@ async function benchOne(row: Row, tmp: string, r: Run): Promise<Taken> {
     row('  offered: sent to its sockets (at the simulator)', `${fmt(sent / r.seconds)} frames/s; skipped while it was behind ${fmt(missed / r.seconds)} frames/s`);
     row('  recorded (frames in the archive)', `${fmt(kept / r.seconds)} frames/s (goal ≥ 100,000: ${(kept / r.seconds / 100_000).toFixed(2)}×); every frame sent is archived: ${lost.length === 0 ? 'yes' : `NO (${lost.map((x) => `${x} ${archived[x] ?? 0} of ${flood.sent[x]}`).join(', ')})`}`);
     row('  frame arrival → spool commit at that rate', `p50 ${commit[1]} ms, p99 ${commit[2]} ms (goal ≤ 150: ${(Number(commit[2]) / 150).toFixed(2)}×), max ${commit[3]} ms`);
-    row('  the recorder\'s RSS', `max ${fmt(peak)} MiB (goal ≤ 300: ${(peak / 300).toFixed(2)}×); every 5 s: ${every5.filter((x) => x > 0).map(Math.round).join(' ')}`);
+    // The goal is 300 MB (286 MiB) sampled every 5 s; the 250 ms peak is printed beside it.
+    const sampled = every5.filter((x) => x > 0).map(Math.round);
+    row('  the recorder\'s RSS', `every 5 s at most ${fmt(Math.max(...sampled))} MiB (goal ≤ 300 MB = ${fmt(GOAL_RSS_MIB)} MiB: ${(Math.max(...sampled) / GOAL_RSS_MIB).toFixed(2)}×): ${sampled.join(' ')}; peak of 250 ms samples ${fmt(peak)} MiB`);
     row('  stop (drain, last archive write, outputs)', `${stopS.toFixed(1)} s; verify: ${/identical/.test(verify.stdout) ? 'identical' : `DIFFERS ${verify.stdout}${verify.stderr}`}`);
     fs.rmSync(out, { recursive: true, force: true });
     return { rate: r.rate, offered: sent / r.seconds, skipped: missed / r.seconds, whole: lost.length === 0, p99: Number(commit[2]) };

@@ -130,6 +130,14 @@ describe('CLI errors', () => {
     expect(r.stderr).toBe('tapedeck: bad TAPEDECK_KAFKA_HEAP_GROWTH "1.5" (a whole percent, 0 for V8\'s own heap growth)\n');
   });
 
+  it('refuses a TAPEDECK_RECORD_HEAP_GROWTH that is not a whole percent in one line, writing nothing', () => {
+    const out = path.join(dir, 'recordgrowth');
+    const r = runCli(['record', '--no-metrics', '--out', out, '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'], { TAPEDECK_RECORD_HEAP_GROWTH: '-5' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe('tapedeck: bad TAPEDECK_RECORD_HEAP_GROWTH "-5" (a whole percent, 0 for V8\'s own heap growth)\n');
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it('refuses a TAPEDECK_ROLL_THREAD that is not 0 or 1 in one line, writing nothing', () => {
     const out = path.join(dir, 'rollthread');
     const r = runCli(['record', '--no-metrics', '--out', out, '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'], { TAPEDECK_ROLL_THREAD: '2' });
