@@ -55,10 +55,10 @@ export function parseExchanges(spec: string, known: readonly string[]): string[]
  * generation after each full collection), and V8's own policy let its RSS follow the
  * garbage: every 5 s of a saturated minute up to 299 MiB in the bench (2026-11-24), past the
  * 300 MB goal. Grown by at most 150 % at a time, side by side in 30 s saturated recordings
- * (`simulate --rate 150k`, Node 20): RSS every 5 s at most 250 MiB against 279–296, for
- * ~9 % fewer frames taken at saturation (3.17M and 3.23M against 3.48M and 3.56M); 100 %
- * took 26 % fewer, 50 % ~30 % fewer. TAPEDECK_RECORD_HEAP_GROWTH=<percent> sets it, 0
- * leaves V8's own policy.
+ * (`simulate --rate 150k`, Node 20, alternating): RSS every 5 s at most 231–250 MiB against
+ * 264–296, frames taken within the flood's noise (2.89M–3.29M against 3.04M–3.77M), and the
+ * bench's saturated minute took 118,393 frames/s against 117,795 before; 100 % took ~26 %
+ * fewer, 50 % ~30 % fewer. TAPEDECK_RECORD_HEAP_GROWTH=<percent> sets it, 0 leaves V8's own.
  */
 const RECORD_HEAP_GROWTH_PERCENT = 150;
 

@@ -74,8 +74,11 @@ export async function benchCassandra(row: Row, tmp: string, port = 19242): Promi
       ? `by wall time (the node on a core of its own) ${by('wall')}; by replay thread CPU ${by('thread')}`
       : `by replay thread CPU ${by('thread')} (wall time not judged: the node shares the replay's cores)`);
   } finally {
-    pinned?.restore();
-    node.down();
+    try {
+      pinned?.restore();
+    } finally {
+      node.down();
+    }
   }
 }
 
@@ -87,27 +90,48 @@ interface Pinned {
 }
 
 /**
- * The node of `port` (its pid file: one cassandra.sh started) on the last core, this
- * process on the others; undefined when that cannot be done here. Every thread of each
- * (`taskset -a`); threads and processes started later inherit it.
+ * The node of `port` (its pid file: one cassandra.sh started) on the last of the cores this
+ * process may run on, this process on the others; undefined when that cannot be done here
+ * (then nothing is left pinned). Every thread of each (`taskset -a`); threads and processes
+ * started later inherit it. Restoring gives this process its cores back; the node is taken
+ * down after the section.
  */
 function pinApart(port: number): Pinned | undefined {
-  const cores = os.availableParallelism();
-  if (process.platform !== 'linux' || cores < 2) return undefined;
+  if (process.platform !== 'linux') return undefined;
+  const taskset = (...args: string[]): string => execFileSync('taskset', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  let jvm: string;
+  let before: string;
   try {
-    const jvm = fs.readFileSync(path.join(process.env.CASSANDRA_RUN_DIR ?? `/tmp/tapedeck-cassandra-${port}`, 'cassandra.pid'), 'utf8').trim();
-    // `pid 123's current affinity list: 0,1`
-    const before = execFileSync('taskset', ['-c', '-p', String(process.pid)], { encoding: 'utf8' }).trim().split(': ').at(-1)!;
-    const [nodeCores, replayCores] = [String(cores - 1), cores === 2 ? '0' : `0-${cores - 2}`];
-    execFileSync('taskset', ['-a', '-c', '-p', nodeCores, jvm], { stdio: 'ignore' });
-    execFileSync('taskset', ['-a', '-c', '-p', replayCores, String(process.pid)], { stdio: 'ignore' });
-    return {
-      nodeCores, replayCores,
-      restore: () => void execFileSync('taskset', ['-a', '-c', '-p', before, String(process.pid)], { stdio: 'ignore' }),
-    };
+    jvm = fs.readFileSync(path.join(process.env.CASSANDRA_RUN_DIR ?? `/tmp/tapedeck-cassandra-${port}`, 'cassandra.pid'), 'utf8').trim();
+    // `pid 123's current affinity list: 0,1` (or `0-3`, `0,2-5`)
+    before = taskset('-c', '-p', String(process.pid)).trim().split(': ').at(-1)!;
   } catch {
     return undefined;
   }
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(before)) return undefined;
+  const cores = before.split(',').flatMap((r) => {
+    const [a, b = a] = r.split('-').map(Number) as [number, number?];
+    return Array.from({ length: b! - a + 1 }, (_, k) => a + k);
+  });
+  if (cores.length < 2) return undefined;
+  const nodeCores = String(cores.at(-1));
+  const replayCores = cores.slice(0, -1).join(',');
+  const restore = (): void => void taskset('-a', '-c', '-p', before, String(process.pid));
+  try {
+    taskset('-a', '-c', '-p', nodeCores, jvm);
+    taskset('-a', '-c', '-p', replayCores, String(process.pid));
+  } catch {
+    // Half done: both back on every core this process had.
+    for (const pid of [jvm, String(process.pid)]) {
+      try {
+        taskset('-a', '-c', '-p', before, pid);
+      } catch {
+        // gone, or not ours to move
+      }
+    }
+    return undefined;
+  }
+  return { nodeCores, replayCores, restore };
 }
 
 /** CPU time (user + system, ms) of the Cassandra node this script manages on `port`, when it can be read (Linux /proc). */
