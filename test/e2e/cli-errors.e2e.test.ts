@@ -130,19 +130,14 @@ describe('CLI errors', () => {
     expect(r.stderr).toBe('tapedeck: bad TAPEDECK_KAFKA_HEAP_GROWTH "1.5" (a whole percent, 0 for V8\'s own heap growth)\n');
   });
 
-  it('refuses a TAPEDECK_RECORD_HEAP_GROWTH that is not a whole percent in one line, writing nothing', () => {
-    const out = path.join(dir, 'recordgrowth');
-    const r = runCli(['record', '--no-metrics', '--out', out, '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'], { TAPEDECK_RECORD_HEAP_GROWTH: '-5' });
+  it.each([
+    ['TAPEDECK_RECORD_HEAP_GROWTH', '-5', '(a whole percent, 0 for V8\'s own heap growth)'],
+    ['TAPEDECK_ROLL_THREAD', '2', '(0: archive on the ingest thread, 1: on a thread of its own)'],
+  ])('refuses a %s that it cannot read in one line, writing nothing', (variable, value, why) => {
+    const out = path.join(dir, `bad-${variable}`);
+    const r = runCli(['record', '--no-metrics', '--out', out, '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'], { [variable]: value });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toBe('tapedeck: bad TAPEDECK_RECORD_HEAP_GROWTH "-5" (a whole percent, 0 for V8\'s own heap growth)\n');
-    expect(fs.existsSync(out)).toBe(false);
-  });
-
-  it('refuses a TAPEDECK_ROLL_THREAD that is not 0 or 1 in one line, writing nothing', () => {
-    const out = path.join(dir, 'rollthread');
-    const r = runCli(['record', '--no-metrics', '--out', out, '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'], { TAPEDECK_ROLL_THREAD: '2' });
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toBe('tapedeck: bad TAPEDECK_ROLL_THREAD "2" (0: archive on the ingest thread, 1: on a thread of its own)\n');
+    expect(r.stderr).toBe(`tapedeck: bad ${variable} "${value}" ${why}\n`);
     expect(fs.existsSync(out)).toBe(false);
   });
 
