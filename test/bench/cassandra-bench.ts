@@ -102,7 +102,7 @@ function pinApart(port: number): Pinned | undefined {
   let jvm: string;
   let before: string;
   try {
-    jvm = fs.readFileSync(path.join(process.env.CASSANDRA_RUN_DIR ?? `/tmp/tapedeck-cassandra-${port}`, 'cassandra.pid'), 'utf8').trim();
+    jvm = nodePid(port);
     // `pid 123's current affinity list: 0,1` (or `0-3`, `0,2-5`)
     before = taskset('-c', '-p', String(process.pid)).trim().split(': ').at(-1)!;
   } catch {
@@ -134,10 +134,15 @@ function pinApart(port: number): Pinned | undefined {
   return { nodeCores, replayCores, restore };
 }
 
+/** The process id of the node cassandra.sh runs on `port` (its pid file, where the script keeps it); throws when there is none. */
+function nodePid(port: number): string {
+  return fs.readFileSync(path.join(process.env.CASSANDRA_RUN_DIR ?? `/tmp/tapedeck-cassandra-${port}`, 'cassandra.pid'), 'utf8').trim();
+}
+
 /** CPU time (user + system, ms) of the Cassandra node this script manages on `port`, when it can be read (Linux /proc). */
 function nodeCpuMs(port: number): number | undefined {
   try {
-    const pid = fs.readFileSync(path.join(process.env.CASSANDRA_RUN_DIR ?? `/tmp/tapedeck-cassandra-${port}`, 'cassandra.pid'), 'utf8').trim();
+    const pid = nodePid(port);
     const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
   } catch {
