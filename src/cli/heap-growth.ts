@@ -1,10 +1,11 @@
 /**
  * How far V8 lets a process's old generation grow past what it holds before the next full
  * collection, for the commands that make garbage at a high rate and hold little: a replay
- * from Kafka (replay.ts) and a recording (record.ts). V8's own policy grows the heap by up to
- * four times at a time when collections are quick, so the process's RSS follows its garbage,
- * not what it holds; a bounded growth keeps it near the latter, for the CPU of more frequent
- * collections. An environment variable sets the percent per command, 0 leaving V8's own.
+ * from Kafka (replay.ts), a recording (record.ts) and the simulator (simulate.ts). V8's own
+ * policy grows the heap by up to four times at a time when collections are quick, so the
+ * process's RSS follows its garbage, not what it holds; a bounded growth keeps it near the
+ * latter, for the CPU of more frequent collections. An environment variable sets the
+ * percent per command, 0 leaving V8's own.
  */
 import v8 from 'node:v8';
 import { UserError } from './errors.ts';

@@ -124,10 +124,15 @@ describe('CLI errors', () => {
     expect(r.stderr).toBe('tapedeck: bad TAPEDECK_READ_THREAD "yes" (0: read in line, 1: on its own thread)\n');
   });
 
-  it('refuses a TAPEDECK_KAFKA_HEAP_GROWTH that is not a whole percent in one line, before reaching Kafka', () => {
-    const r = runCli(['replay', '--from', 'kafka://127.0.0.1:1/none', '--out', path.join(dir, 'hg')], { TAPEDECK_KAFKA_HEAP_GROWTH: '1.5' });
+  // Before reaching Kafka (nothing listens on port 1), before serving (the simulator would run until stopped).
+  it.each([
+    ['TAPEDECK_KAFKA_HEAP_GROWTH', '1.5', ['replay', '--from', 'kafka://127.0.0.1:1/none', '--out', path.join(dir, 'hg')]],
+    ['TAPEDECK_SIMULATE_HEAP_GROWTH', 'lots', ['simulate', '--port', '0']],
+  ])('refuses a %s that is not a whole percent in one line, before it starts', (variable, value, args) => {
+    const r = runCli(args, { [variable]: value });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toBe('tapedeck: bad TAPEDECK_KAFKA_HEAP_GROWTH "1.5" (a whole percent, 0 for V8\'s own heap growth)\n');
+    expect(r.stderr).toBe(`tapedeck: bad ${variable} "${value}" (a whole percent, 0 for V8's own heap growth)\n`);
+    expect(r.stdout).toBe('');
   });
 
   it.each([
