@@ -40,6 +40,11 @@ export interface GenerateOptions {
  * the number of events. The events are those of `simulateSession` for the same options.
  */
 export function writeSimulatedArchive(dir: string, o: GenerateOptions): number {
+  const other = notSimulated(dir);
+  if (other !== undefined) {
+    const what = other === dir ? `${dir} is a file, not an earlier demo's archive folder` : `${dir} holds ${other}, not an earlier demo's file`;
+    throw new UserError(`${what}: a demo replaces its archive folder whole, so it does not write there (give another --out)`);
+  }
   fs.rmSync(dir, { recursive: true, force: true });
   const session = `sim-${o.seed}-${new Date(o.startMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
   const durationMs = o.minutes * 60_000;
@@ -57,6 +62,23 @@ export function writeSimulatedArchive(dir: string, o: GenerateOptions): number {
     throw err;
   }
   return n;
+}
+
+/** A simulated session's archive file (`sim-<seed>-<start>-<seq>.parquet`), or its temp file while written. */
+const SIMULATED_FILE = /^\.?sim-\d+-\d{8}T\d{6}Z-\d+\.parquet(\.\d+\.[0-9a-z]+\.tmp)?$/;
+
+/**
+ * The first thing in `dir` that an earlier demo did not write there (`dir` itself when it is
+ * no folder), or undefined: a demo replaces the folder whole, and must never take a
+ * recording with it (`demo --out data` where `record` wrote data/raw).
+ */
+function notSimulated(dir: string): string | undefined {
+  if (!fs.existsSync(dir)) return undefined;
+  if (!fs.statSync(dir).isDirectory()) return dir;
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isDirectory() && !SIMULATED_FILE.test(e.name)) return path.join(e.parentPath ?? e.path, e.name);
+  }
+  return undefined;
 }
 
 /**

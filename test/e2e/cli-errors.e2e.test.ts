@@ -161,6 +161,22 @@ describe('CLI errors', () => {
     expect(again.code, `outputs beside raw/ are not read as archive files: ${again.stderr}`).toBe(0);
   });
 
+  it('runs a demo again over its own archive, and never over a recording\'s (demo --out data, where record wrote data/raw)', () => {
+    const files = (d: string): string[] => fs.readdirSync(d, { recursive: true }).map(String).filter((f) => f.endsWith('.parquet')).sort();
+    const own = path.join(dir, 'demo-again');
+    for (const run of ['first', 'second']) expect(runCli(['demo', '--minutes', '1', '--no-replay', '--out', own]).code, `${run} demo`).toBe(0);
+    const recorded = path.join(dir, 'recorded');
+    expect(runCli(['import', junkLines, '--format', 'cryptofeed', '--out', path.join(recorded, 'raw')]).code).toBe(0);
+    const before = files(path.join(recorded, 'raw'));
+    const r = runCli(['demo', '--minutes', '1', '--no-replay', '--out', recorded]);
+    expect(r.code, r.stderr).toBe(2);
+    const [line, ...more] = r.stderr.split('\n');
+    expect(more, 'one line').toEqual(['']);
+    expect(before.map((f) => path.join(recorded, 'raw', f))).toContain(/ holds (\S+\.parquet), not /.exec(line!)?.[1]);
+    expect(line).toBe(`tapedeck: ${path.join(recorded, 'raw')} holds ${/ holds (\S+), not /.exec(line!)![1]}, not an earlier demo's file: a demo replaces its archive folder whole, so it does not write there (give another --out)`);
+    expect(files(path.join(recorded, 'raw'))).toEqual(before);
+  });
+
   it('keeps unreadable lines of an import as error events instead of dropping them', () => {
     const out = path.join(dir, 'kept');
     const r = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', out]);
