@@ -14,6 +14,7 @@ import { checkOutputFolder, writeRun, type Manifest } from '../src/storage/run.t
 import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
 import { planArchive, readArchiveBatches, type TimeRange } from './read.ts';
 import { archiveOf } from '../src/storage/archive-read.ts';
+import { within } from '../src/storage/out-folder.ts';
 import { ArchiveError } from '../src/storage/archive.ts';
 import { readArchiveThreaded } from './read-thread.ts';
 import { openDecodeCache, type DecodeCache, type DecodeCacheSettings } from './decode-cache.ts';
@@ -98,8 +99,7 @@ async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Sou
   const plan = await planArchive(opts.from, opts.sessions);
   const root = fs.statSync(opts.from).isDirectory() ? opts.from : path.dirname(opts.from);
   const archive = archiveOf(opts.from);
-  const rel = path.relative(path.resolve(archive), path.resolve(opts.out));
-  if (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) {
+  if (within(opts.out, archive)) {
     throw new ArchiveError(`the output folder ${opts.out} is inside the archive ${archive}: its tables would be read as archive files by the next replay; write them outside it`);
   }
   const sessionsOf = new Map<string, string[]>();

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TABLE_NAMES, type TableName } from '../src/engine/rows.ts';
 import type { LogEvent } from '../src/log/event.ts';
+import { within } from '../src/storage/out-folder.ts';
 import { canonicalLine, tableColumns } from '../src/storage/outputs.ts';
 import { readParquet } from '../src/storage/parquet.ts';
 import { indicatorColumns, readManifest } from '../src/storage/run.ts';
@@ -62,6 +63,11 @@ async function strategyFor(name: string, userPath: string | undefined): Promise<
 
 export async function verify(recording: string, liveDir: string, workDir?: string, strategyPath?: string): Promise<VerifyResult> {
   if (!fs.existsSync(path.join(liveDir, 'manifest.json'))) throw new VerifyError(`no manifest.json in ${liveDir}: not a tapedeck output directory`);
+  // The replay's outputs must not land on the live run's: they would replace what is being checked (and then agree with themselves).
+  if (workDir !== undefined && (within(workDir, liveDir) || within(liveDir, workDir))) {
+    const where = path.resolve(workDir) === path.resolve(liveDir) ? 'is' : within(workDir, liveDir) ? 'lies in' : 'holds';
+    throw new VerifyError(`--out ${workDir} ${where} the live run's folder ${liveDir}: the replay's tables would overwrite or mix with the live ones; give another --out`);
+  }
   const live = readManifest(liveDir);
   const out = workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-verify-'));
   try {

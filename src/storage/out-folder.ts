@@ -14,3 +14,9 @@ export function checkOutputFolder(out: string): void {
   if (fs.statSync(d).isDirectory()) return;
   throw new TapedeckError(d === path.resolve(out) ? `the output folder ${out} is a file` : `the output folder ${out} is under a file, ${d}`);
 }
+
+/** Whether folder `inner` is `outer` or lies inside it (by their paths: links are not followed). */
+export function within(inner: string, outer: string): boolean {
+  const rel = path.relative(path.resolve(outer), path.resolve(inner));
+  return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}

@@ -177,6 +177,21 @@ describe('CLI errors', () => {
     expect(files(path.join(recorded, 'raw'))).toEqual(before);
   });
 
+  it('refuses a verify --out that is, lies in or holds the live run\'s folder, which stays as it was', () => {
+    const arc = path.join(dir, 'verify-live');
+    const live = path.join(arc, 'out');
+    expect(runCli(['import', junkLines, '--format', 'cryptofeed', '--out', path.join(arc, 'raw')]).code).toBe(0);
+    expect(runCli(['replay', '--from', arc, '--out', live]).code).toBe(0);
+    const manifest = fs.readFileSync(path.join(live, 'manifest.json'));
+    for (const [out, where] of [[live, 'is'], [path.join(live, 'sub'), 'lies in'], [arc, 'holds']] as const) {
+      const r = runCli(['verify', '--recording', path.join(arc, 'raw'), '--live', live, '--out', out]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`tapedeck: --out ${out} ${where} the live run's folder ${live}: the replay's tables would overwrite or mix with the live ones; give another --out\n`);
+    }
+    expect(fs.readFileSync(path.join(live, 'manifest.json')).equals(manifest), 'the live manifest is untouched').toBe(true);
+    expect(fs.existsSync(path.join(live, 'sub'))).toBe(false);
+  });
+
   it('keeps unreadable lines of an import as error events instead of dropping them', () => {
     const out = path.join(dir, 'kept');
     const r = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', out]);
