@@ -37,3 +37,17 @@ export function rejectNaN(argv: Record<string, unknown>, args: readonly string[]
     throw new UserError(`bad --${key} ${JSON.stringify(rawValue(args, key) ?? String(value))}: not a number`);
   }
 }
+
+/**
+ * yargs turns an option given twice into an array of both values, which every later check
+ * took for one value: `--ui-host 127.0.0.1 --ui-host ::1` listened on every interface,
+ * `--out a --out b` failed with an internal error. An option that is not repeatable
+ * (`arrays`: those declared `array: true`, such as `--param`) is refused when given more
+ * than once, naming it and its values.
+ */
+export function rejectRepeats(argv: Record<string, unknown>, arrays: ReadonlySet<string>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (!Array.isArray(value) || key === '_' || arrays.has(key) || /[A-Z]/.test(key)) continue;
+    throw new UserError(`--${key} is given ${value.length} times (${value.map((v) => JSON.stringify(String(v))).join(', ')}): give it once`);
+  }
+}

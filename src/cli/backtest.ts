@@ -4,11 +4,10 @@ import { backtest, sweep } from '../../replayer/backtest.ts';
 import { loadStrategy, StrategyLoadError } from '../../strategies/registry.ts';
 import { formatReport } from '../../strategies/report.ts';
 import { resolveParams } from '../../strategies/types.ts';
-import { parseDuration } from '../engine/config.ts';
 import { parseUserTime } from '../log/time.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, userInput } from './errors.ts';
-import { STRATEGY_HELP, executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
+import { STRATEGY_HELP, equityInterval, executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { MAX_RUNS, sweepGrid } from './sweep.ts';
 
 interface Args extends EngineArgs, StrategyArgs { strategy: string; from: string; out: string; start?: string; end?: string; sweep: string[]; 'max-runs': number }
@@ -39,7 +38,7 @@ export const backtestCommand: CommandModule<object, Args> = {
     for (const [k, values] of Object.entries(sweeps)) for (const value of values) userInput(() => resolveParams(strategy, { ...params, [k]: value }));
     const job = {
       from: a.from, out: a.out, strategy: a.strategy, params, config, execution: executionConfig(a, config),
-      ...(a['equity-interval'] ? { equityIntervalMs: userInput(() => parseDuration(a['equity-interval']!)) } : {}),
+      ...(a['equity-interval'] ? { equityIntervalMs: equityInterval(a)! } : {}),
       ...(a.start ? { startNs: userInput(() => parseUserTime(a.start!)) } : {}),
       ...(a.end ? { endNs: userInput(() => parseUserTime(a.end!)) } : {}),
     };

@@ -5,7 +5,7 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { TapedeckError } from '../errors.ts';
-import { attachDashValues, rejectNaN } from './argv.ts';
+import { attachDashValues, rejectNaN, rejectRepeats } from './argv.ts';
 
 /**
  * Each command's module, loaded only when it runs (or for the command list of --help):
@@ -54,7 +54,11 @@ try {
     .usage('$0 <command> [options]\n\nRecord crypto exchange market data as an event log and replay it through the same engine.');
   for (const command of await Promise.all(named.map((n) => COMMANDS[n]!()))) cli.command(command);
   await cli
-    .middleware((argv) => rejectNaN(argv, args))
+    // yargs hands a middleware the instance that parsed the command (its options), which its types leave out.
+    .middleware(((argv: Record<string, unknown>, y: { getOptions(): { array: string[] } }) => {
+      rejectRepeats(argv, new Set(y.getOptions().array));
+      rejectNaN(argv, args);
+    }) as never)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .fail((msg, err) => {

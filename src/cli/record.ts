@@ -13,7 +13,7 @@ import { loadStrategy, StrategyLoadError } from '../../strategies/registry.ts';
 import type { StrategySetup } from '../../strategies/runner.ts';
 import { resolveParams } from '../../strategies/types.ts';
 import type { EngineConfig } from '../engine/config.ts';
-import { executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
+import { equityInterval, executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, aboveZero, checkPort, envSwitch, listenError, userInput } from './errors.ts';
 import { boundHeapGrowth } from './heap-growth.ts';
@@ -260,6 +260,6 @@ async function paperStrategy(a: Args, base: EngineConfig): Promise<{ setup: Stra
   }
   const params = userInput(() => resolveParams(strategy, parseParams(a.param)));
   const config = withNeeds(base, strategy.needs?.(params as never) ?? {});
-  const equityIntervalMs = a['equity-interval'] ? userInput(() => parseDuration(a['equity-interval']!)) : Math.min(10_000, config.intervalsMs[0]!);
+  const equityIntervalMs = equityInterval(a) ?? Math.min(10_000, config.intervalsMs[0]!);
   return { setup: { strategy, params, execution: executionConfig(a, config), equityIntervalMs }, config };
 }

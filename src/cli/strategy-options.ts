@@ -4,7 +4,7 @@ import { DEFAULT_EXECUTION, type ExecutionConfig } from '../../strategies/execut
 import { BUILT_IN } from '../../strategies/registry.ts';
 import { feesSpec, parseDuration, type EngineConfig } from '../engine/config.ts';
 import { parseExchangeFees } from './engine-options.ts';
-import { UserError, nameValue, userInput } from './errors.ts';
+import { UserError, aboveZero, nameValue, userInput } from './errors.ts';
 
 export function withStrategyOptions<T>(y: Argv<T>) {
   return y
@@ -21,9 +21,16 @@ export function parseParams(list: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list) {
     const [name, value] = nameValue(kv, '--param', 'name=value');
+    if (Object.hasOwn(out, name)) throw new UserError(`--param ${name} is given twice (${out[name]} and ${value}): give it once`);
     out[name] = value;
   }
   return out;
+}
+
+/** --equity-interval in ms (a duration above 0: equity is sampled that often), or undefined when it is not given. */
+export function equityInterval(a: StrategyArgs): number | undefined {
+  const text = a['equity-interval'];
+  return text ? aboveZero('--equity-interval', text, userInput(() => parseDuration(text))) : undefined;
 }
 
 /** Execution settings: taker fees follow the engine's --fees, so the arbitrage detector and the fills agree. */

@@ -105,6 +105,15 @@ const cases: [string, string[], RegExp][] = [
     /COINBASE\.ws\.1\.0 is named twice \(as \S+COINBASE\.ws\.1\.0 too\): its events would be imported twice$/],
   ['an unknown import format', ['import', junkLines, '--format', 'tardis'], /unknown --format "tardis"/],
   ['a missing import file', ['import', path.join(dir, 'missing.gz'), '--format', 'hftbacktest'], /no such file/],
+  // yargs made an option given twice an array that later checks took for one value (the dashboard listened on every interface).
+  ['an option given twice', ['replay', '--from', path.join(dir, 'nowhere'), '--out', 'a', '--out', 'b'], /^tapedeck: --out is given 2 times \("a", "b"\): give it once$/],
+  ['a --ui-host given twice (it listened on every interface)', ['replay', '--ui', '--ui-host', '127.0.0.1', '--ui-host', '::1', '--from', path.join(dir, 'nowhere'), '--out', path.join(dir, 'ui2')],
+    /^tapedeck: --ui-host is given 2 times \("127\.0\.0\.1", "::1"\): give it once$/],
+  ['a simulate --host given twice', ['simulate', '--port', '0', '--host', '127.0.0.1', '--host', '127.0.0.1'], /^tapedeck: --host is given 2 times \("127\.0\.0\.1", "127\.0\.0\.1"\): give it once$/],
+  ['a --param named twice', ['backtest', '--strategy', 'ma-cross', '--param', 'fast=3', '--param', 'fast=50', '--from', path.join(dir, 'nowhere'), '--out', path.join(dir, 'bt2')],
+    /^tapedeck: --param fast is given twice \(3 and 50\): give it once$/],
+  ['a backtest --equity-interval of 0 (a division by zero, exit 1)', ['backtest', '--strategy', 'ma-cross', '--equity-interval', '0s', '--from', path.join(dir, 'nowhere'), '--out', path.join(dir, 'bt0')],
+    /^tapedeck: bad --equity-interval 0s \(a duration above 0, e\.g\. 1s\)$/],
   ['an unknown command', ['frobnicate'], /Unknown argument|Unknown command/i],
 ];
 
