@@ -11,6 +11,7 @@ import type { LogEvent } from '../src/log/event.ts';
 import { compareLogOrder } from '../src/log/event.ts';
 import { archiveFileBatches, archiveFileHead, listArchiveFiles, overlaps, type ArchiveFileHead, type RecvWindow } from '../src/storage/archive-read.ts';
 import { mergeBatches, type LazyInput } from './merge.ts';
+import { ArchiveError } from '../src/storage/archive.ts';
 
 export interface ArchivePlan {
   /** session → its files (with their first rows), in path order. */
@@ -49,22 +50,40 @@ async function* sessionBatches(files: readonly ArchiveFileHead[], range: TimeRan
   const kept = ranged ? files.filter((h) => overlaps(h.recvNs, range)) : files;
   const inputs = kept.map((h): LazyInput<LogEvent> => ({ first: h.first, open: () => archiveFileBatches(h.file, ranged ? { window: range } : {}) }));
   let prev = -1;
+  let last: LogEvent | undefined;
   for await (const batch of mergeBatches(inputs, bySeq)) {
     // A row re-archived after a crash mid-roll is in two files, so comes twice in a row: keep it once.
     let i = 0;
     while (i < batch.length && batch[i]!.ingestSeq !== prev) prev = batch[i++]!.ingestSeq;
     if (i === batch.length) {
+      if (i > 0) last = batch[i - 1];
       yield batch;
       continue;
     }
     const kept = batch.slice(0, i);
+    if (i > 0) last = batch[i - 1];
     for (; i < batch.length; i++) {
       const ev = batch[i]!;
-      if (ev.ingestSeq !== prev) kept.push(ev);
+      if (ev.ingestSeq !== prev) kept.push((last = ev));
+      else if (!sameEvent(ev, last!)) throw numberedTwice(ev);
       prev = ev.ingestSeq;
     }
     yield kept;
   }
+}
+
+/** Whether two rows of one session and ingest_seq are one event archived twice. */
+function sameEvent(a: LogEvent, b: LogEvent): boolean {
+  return a.recvNs === b.recvNs && a.exchange === b.exchange && a.conn === b.conn && a.kind === b.kind && a.payload === b.payload && a.meta === b.meta;
+}
+
+/**
+ * Two different events under one (session, ingest_seq): two recordings given one session id
+ * (`record --session` twice, the same demo seed for other exchanges), read together. Keeping
+ * either would silently drop the other's events.
+ */
+function numberedTwice(a: LogEvent): ArchiveError {
+  return new ArchiveError(`session ${a.session} has two different events numbered ${a.ingestSeq} (two recordings under one session id?): replay them from separate folders`);
 }
 
 /** The first event of a session's stream: its files' least first row by (ingest_seq, path order). */

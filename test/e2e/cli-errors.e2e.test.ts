@@ -201,6 +201,17 @@ describe('CLI errors', () => {
     expect(fs.existsSync(path.join(live, 'sub'))).toBe(false);
   });
 
+  it('refuses two recordings under one session id read together, which dropped one\'s events without a word', () => {
+    // One demo seed for other exchanges: one session id, each numbering its own events from 0.
+    const both = path.join(dir, 'one-session-twice');
+    for (const x of ['binance', 'coinbase']) expect(runCli(['demo', '--minutes', '1', '--exchanges', x, '--no-replay', '--out', path.join(both, x)]).code).toBe(0);
+    for (const thread of ['0', '1']) {
+      const r = runCli(['replay', '--from', both, '--out', path.join(dir, `one-session-out-${thread}`)], { TAPEDECK_READ_THREAD: thread });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe('tapedeck: session sim-42-20240809T000000Z has two different events numbered 0 (two recordings under one session id?): replay them from separate folders\n');
+    }
+  });
+
   it('keeps unreadable lines of an import as error events instead of dropping them', () => {
     const out = path.join(dir, 'kept');
     const r = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', out]);
