@@ -55,7 +55,10 @@ export function parseUserTime(text: string): bigint {
   const utc = new Date(Date.UTC(...fields));
   const same = [utc.getUTCFullYear(), utc.getUTCMonth(), utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()];
   if (same.some((v, i) => v !== fields[i])) throw new Error(`not a time: ${JSON.stringify(text)} (no such date or time of day)`);
-  const offsetMin = /^z$/i.test(zone) ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+  const [zh, zm] = [Number(zone.slice(1, 3)), Number(zone.slice(-2))];
+  // No offset in use is over 14 hours (+14:00, Kiribati); +99:99 was read as 4 days and 3 hours.
+  if (!/^z$/i.test(zone) && (zm > 59 || zh * 60 + zm > 14 * 60)) throw new Error(`not a time: ${JSON.stringify(text)} (no such UTC offset: ${zone}; offsets run from -14:00 to +14:00)`);
+  const offsetMin = /^z$/i.test(zone) ? 0 : (zone[0] === '-' ? -1 : 1) * (zh * 60 + zm);
   return BigInt(utc.getTime() - offsetMin * 60_000) * NS_PER_MS + BigInt(frac.padEnd(9, '0'));
 }
 
