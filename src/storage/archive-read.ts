@@ -23,7 +23,13 @@ const LAYOUT = '<archive>/venue=<exchange>/date=<yyyy-mm-dd>/<session>-<n>.parqu
  */
 export function archiveRoot(dir: string): string {
   const raw = path.join(dir, 'raw');
-  return fs.existsSync(raw) && fs.statSync(raw).isDirectory() ? raw : dir;
+  if (!fs.existsSync(raw) || !fs.statSync(raw).isDirectory()) return dir;
+  // An import into the folder before a record or demo made raw/ there: read raw/ alone, those would be left out without a word.
+  const beside = fs.readdirSync(dir).filter((n) => n.startsWith('venue=')).sort();
+  if (beside.length > 0) {
+    throw new ArchiveError(`${dir} holds an archive in raw/ and archive folders beside it (${beside.join(', ')}), which a replay of raw/ would leave out: move them into ${raw} to replay them with it, or raw/ out of ${dir} to replay them apart`);
+  }
+  return raw;
 }
 
 /** The archive a replay's --from names: a folder's (archiveRoot), or the one a file of it sits in (LAYOUT). */

@@ -212,6 +212,15 @@ describe('CLI errors', () => {
     }
   });
 
+  it('refuses a folder with raw/ and archive folders beside it (an import there before a demo or record), which replayed raw/ alone', () => {
+    const mixed = path.join(dir, 'mixed');
+    expect(runCli(['import', junkLines, '--format', 'cryptofeed', '--out', mixed]).code).toBe(0);
+    expect(runCli(['demo', '--minutes', '1', '--no-replay', '--out', mixed]).code).toBe(0);
+    const r = runCli(['replay', '--from', mixed, '--out', path.join(dir, 'mixed-out')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`tapedeck: ${mixed} holds an archive in raw/ and archive folders beside it (venue=coinbase), which a replay of raw/ would leave out: move them into ${path.join(mixed, 'raw')} to replay them with it, or raw/ out of ${mixed} to replay them apart\n`);
+  });
+
   it('keeps unreadable lines of an import as error events instead of dropping them', () => {
     const out = path.join(dir, 'kept');
     const r = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', out]);
