@@ -14,6 +14,7 @@ import { DecodeCensus } from '../exchanges/undecoded.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
 import { archiveRoot, sessionFiles } from '../storage/archive-read.ts';
 import { checkOutputFolder } from '../storage/out-folder.ts';
+import { lockSession, SessionLocked } from '../storage/session-lock.ts';
 import { ArchiveWriterThread } from './write-thread.ts';
 import { LineError, cryptofeedFileInfo, parseCryptofeedLine, parseHftbacktestLine, type ImportedLine } from './formats.ts';
 import { TapedeckError } from '../errors.ts';
@@ -173,6 +174,7 @@ const NO_WRITER = { write(): void {}, close: (): string[] => [], abort(): void {
  */
 async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, stop: Interruption, dry = false): Promise<ImportedSession> {
   let writer: ArchiveWriter | ArchiveWriterThread | typeof NO_WRITER | undefined;
+  let release: (() => void) | undefined;
   let session = '';
   let seq = 0;
   const byKind: Record<string, number> = {};
@@ -193,6 +195,14 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
   const start = (firstNs: bigint): void => {
     session = `${opts.format}-${g.recording.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}-${compactTime(firstNs)}`;
     const wo = opts.maxRows !== undefined ? { maxRows: opts.maxRows } : {};
+    if (!dry) {
+      try {
+        release = lockSession(opts.out, session);
+      } catch (err) {
+        if (!(err instanceof SessionLocked)) throw err;
+        throw new ImportError(`${opts.out}: session ${session} is being imported there by another import (process ${err.pid}); wait for it to end, or import into another --out`);
+      }
+    }
     const existing = dry ? [] : sessionFiles(opts.out, session);
     if (existing.length > 0) {
       throw new ImportError(`${opts.out} already holds session ${session} (${existing.length} file(s), e.g. ${existing[0]}): importing it again would overwrite them; import into another --out, or remove them first`);
@@ -269,6 +279,8 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
   } catch (err) {
     await writer?.abort();
     throw err;
+  } finally {
+    release?.();
   }
 }
 

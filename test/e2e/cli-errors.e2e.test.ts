@@ -221,6 +221,19 @@ describe('CLI errors', () => {
     expect(r.stderr).toBe(`tapedeck: ${mixed} holds an archive in raw/ and archive folders beside it (venue=coinbase), which a replay of raw/ would leave out: move them into ${path.join(mixed, 'raw')} to replay them with it, or raw/ out of ${mixed} to replay them apart\n`);
   });
 
+  it('refuses an import of a session another live import is writing into the same --out (both overwrote each other and said they had it whole)', () => {
+    const first = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', path.join(dir, 'lock-probe')]);
+    const session = /^imported (\S+) /.exec(first.stdout)![1]!;
+    const out = path.join(dir, 'locked');
+    fs.mkdirSync(out);
+    // Held by a live process (this one), as a concurrent import holds it.
+    fs.writeFileSync(path.join(out, `.${session}.lock`), String(process.pid));
+    const r = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`tapedeck: ${out}: session ${session} is being imported there by another import (process ${process.pid}); wait for it to end, or import into another --out\n`);
+    expect(fs.readdirSync(out)).toEqual([`.${session}.lock`]);
+  });
+
   it('keeps unreadable lines of an import as error events instead of dropping them', () => {
     const out = path.join(dir, 'kept');
     const r = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', out]);
