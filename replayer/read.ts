@@ -53,8 +53,9 @@ async function* sessionBatches(files: readonly ArchiveFileHead[], range: TimeRan
   let last: LogEvent | undefined;
   for await (const batch of mergeBatches(inputs, bySeq)) {
     // A row re-archived after a crash mid-roll is in two files, so comes twice in a row: keep it once.
+    // Each file is in ingest_seq order (the merge's premise), so the session's stream never steps back.
     let i = 0;
-    while (i < batch.length && batch[i]!.ingestSeq !== prev) prev = batch[i++]!.ingestSeq;
+    while (i < batch.length && batch[i]!.ingestSeq > prev) prev = batch[i++]!.ingestSeq;
     if (i === batch.length) {
       if (i > 0) last = batch[i - 1];
       yield batch;
@@ -64,7 +65,8 @@ async function* sessionBatches(files: readonly ArchiveFileHead[], range: TimeRan
     if (i > 0) last = batch[i - 1];
     for (; i < batch.length; i++) {
       const ev = batch[i]!;
-      if (ev.ingestSeq !== prev) kept.push((last = ev));
+      if (ev.ingestSeq > prev) kept.push((last = ev));
+      else if (ev.ingestSeq < prev) throw outOfOrder(ev, prev);
       else if (!sameEvent(ev, last!)) throw numberedTwice(ev);
       prev = ev.ingestSeq;
     }
@@ -75,6 +77,11 @@ async function* sessionBatches(files: readonly ArchiveFileHead[], range: TimeRan
 /** Whether two rows of one session and ingest_seq are one event archived twice. */
 function sameEvent(a: LogEvent, b: LogEvent): boolean {
   return a.recvNs === b.recvNs && a.exchange === b.exchange && a.conn === b.conn && a.kind === b.kind && a.payload === b.payload && a.meta === b.meta;
+}
+
+/** A file whose rows are not in ingest_seq order (another tool rewrote it): its events were taken for repeats. */
+function outOfOrder(ev: LogEvent, prev: number): ArchiveError {
+  return new ArchiveError(`session ${ev.session}'s files are not in ingest_seq order (event ${ev.ingestSeq} after ${prev}): not as tapedeck writes them (rewritten by another tool?); sort each file by ingest_seq`);
 }
 
 /**
