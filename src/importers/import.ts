@@ -52,6 +52,9 @@ export interface ImportedSession {
 /** A problem with the user's input that deserves one line, not a stack trace. */
 export class ImportError extends TapedeckError {}
 
+/** A gzip file's name, in any case (`UPPER.GZ` was read as text and called the wrong --format). */
+const GZIP = /\.gz$/i;
+
 interface Group {
   readonly recording: string;
   readonly exchange: string;
@@ -77,7 +80,7 @@ export async function importRecordings(files: readonly string[], options: Import
     real.set(r, f);
   }
   checkOutputFolder(options.out);
-  const text = files.reduce((n, f) => n + fs.statSync(f).size * (f.endsWith('.gz') ? 8 : 1), 0);
+  const text = files.reduce((n, f) => n + fs.statSync(f).size * (GZIP.test(f) ? 8 : 1), 0);
   // Into the archive a replay of --out reads: a record/import --out folder's raw/.
   const opts = { ...options, out: archiveRoot(options.out), writeThread: options.writeThread ?? (text >= THREAD_FROM_BYTES && os.availableParallelism() > 1) };
   const groups = opts.format === 'hftbacktest' ? groupHftbacktest(files, opts.exchange ?? 'binance') : groupCryptofeed(files);
@@ -306,7 +309,7 @@ interface Lines {
  */
 async function* readLines(file: string): AsyncGenerator<Lines> {
   let input: NodeJS.ReadableStream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  if (file.endsWith('.gz')) input = input.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
+  if (GZIP.test(file)) input = input.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
   let carry: Buffer = Buffer.alloc(0);
   let read = false;
   let end: string | undefined;

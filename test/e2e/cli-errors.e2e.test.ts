@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, tmpDir } from '../helpers.ts';
+import zlib from 'node:zlib';
+import { REAL, runCli, tmpDir } from '../helpers.ts';
 
 const dir = tmpDir();
 const junkArchive = path.join(dir, 'junk');
@@ -232,6 +233,15 @@ describe('CLI errors', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toBe(`tapedeck: ${out}: session ${session} is being imported there by another import (process ${process.pid}); wait for it to end, or import into another --out\n`);
     expect(fs.readdirSync(out)).toEqual([`.${session}.lock`]);
+  });
+
+  it.runIf(REAL !== undefined)('imports a gzip file whatever the case of its .gz (UPPER.GZ was read as text and called the wrong --format)', () => {
+    const lines = zlib.gunzipSync(fs.readFileSync(path.join(REAL!, 'binance/hftbacktest/btcusdt_20240808.gz'))).toString('utf8').split('\n').slice(0, 200).join('\n');
+    const upper = path.join(dir, 'BTCUSDT_20240808.GZ');
+    fs.writeFileSync(upper, zlib.gzipSync(`${lines}\n`));
+    const r = runCli(['import', upper, '--format', 'hftbacktest', '--out', path.join(dir, 'upper')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^imported hftbacktest-btcusdt-\S+ \(binance\): 200 events /);
   });
 
   it('keeps unreadable lines of an import as error events instead of dropping them', () => {
