@@ -49,7 +49,8 @@ async function* sessionBatches(files: readonly ArchiveFileHead[], range: TimeRan
   const ranged = range.startNs !== undefined || range.endNs !== undefined;
   const kept = ranged ? files.filter((h) => overlaps(h.recvNs, range)) : files;
   const inputs = kept.map((h): LazyInput<LogEvent> => ({ first: h.first, open: () => archiveFileBatches(h.file, ranged ? { window: range } : {}) }));
-  let prev = -1;
+  // Before the first event: any number comes after it (another tool's files may start below 0).
+  let prev = Number.NEGATIVE_INFINITY;
   let last: LogEvent | undefined;
   for await (const batch of mergeBatches(inputs, bySeq)) {
     // A row re-archived after a crash mid-roll is in two files, so comes twice in a row: keep it once.

@@ -64,8 +64,8 @@ async function strategyFor(name: string, userPath: string | undefined): Promise<
 export async function verify(recording: string, liveDir: string, workDir?: string, strategyPath?: string): Promise<VerifyResult> {
   if (!fs.existsSync(path.join(liveDir, 'manifest.json'))) throw new VerifyError(`no manifest.json in ${liveDir}: not a tapedeck output directory`);
   // The replay's outputs must not land on the live run's: they would replace what is being checked (and then agree with themselves).
-  if (workDir !== undefined && (within(workDir, liveDir) || within(liveDir, workDir))) {
-    const where = path.resolve(workDir) === path.resolve(liveDir) ? 'is' : within(workDir, liveDir) ? 'lies in' : 'holds';
+  if (workDir !== undefined && within(workDir, liveDir)) {
+    const where = path.resolve(workDir) === path.resolve(liveDir) ? 'is' : 'lies in';
     throw new VerifyError(`--out ${workDir} ${where} the live run's folder ${liveDir}: the replay's tables would overwrite or mix with the live ones; give another --out`);
   }
   const live = readManifest(liveDir);

@@ -20,11 +20,7 @@ export function attachDashValues(args: readonly string[]): string[] {
 
 /** The text given for `--key` (`--key v` or `--key=v`), for messages about it. */
 export function rawValue(args: readonly string[], key: string): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === `--${key}`) return args[i + 1];
-    if (args[i]!.startsWith(`--${key}=`)) return args[i]!.slice(key.length + 3);
-  }
-  return undefined;
+  return rawValues(args, key)[0];
 }
 
 /**
@@ -45,9 +41,22 @@ export function rejectNaN(argv: Record<string, unknown>, args: readonly string[]
  * (`arrays`: those declared `array: true`, such as `--param`) is refused when given more
  * than once, naming it and its values.
  */
-export function rejectRepeats(argv: Record<string, unknown>, arrays: ReadonlySet<string>): void {
+export function rejectRepeats(argv: Record<string, unknown>, arrays: ReadonlySet<string>, args: readonly string[]): void {
   for (const [key, value] of Object.entries(argv)) {
     if (!Array.isArray(value) || key === '_' || arrays.has(key) || /[A-Z]/.test(key)) continue;
-    throw new UserError(`--${key} is given ${value.length} times (${value.map((v) => JSON.stringify(String(v))).join(', ')}): give it once`);
+    // What was typed (a number yargs could not read is NaN in `value`).
+    const typed = rawValues(args, key);
+    const shown = typed.length === value.length ? typed : value.map(String);
+    throw new UserError(`--${key} is given ${value.length} times (${shown.map((v) => JSON.stringify(v)).join(', ')}): give it once`);
   }
+}
+
+/** Every text given for `--key` (`--key v` or `--key=v`), in order. */
+export function rawValues(args: readonly string[], key: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === `--${key}` && args[i + 1] !== undefined) out.push(args[++i]!);
+    else if (args[i]!.startsWith(`--${key}=`)) out.push(args[i]!.slice(key.length + 3));
+  }
+  return out;
 }

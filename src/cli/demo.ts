@@ -64,8 +64,8 @@ export function writeSimulatedArchive(dir: string, o: GenerateOptions): number {
   return n;
 }
 
-/** A simulated session's archive file (`sim-<seed>-<start>-<seq>.parquet`), or its temp file while written. */
-const SIMULATED_FILE = /^\.?sim-\d+-\d{8}T\d{6}Z-\d+\.parquet(\.\d+\.[0-9a-z]+\.tmp)?$/;
+/** A simulated session's archive file (`sim-<seed>-<start>-<seq>.parquet`, a seed below 0 too), or its temp file while written. */
+const SIMULATED_FILE = /^\.?sim--?\d+-\d{8}T\d{6}Z-\d+\.parquet(\.\d+\.[0-9a-z]+\.tmp)?$/;
 
 /**
  * The first thing in `dir` that an earlier demo did not write there (`dir` itself when it is

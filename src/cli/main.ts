@@ -56,7 +56,7 @@ try {
   await cli
     // yargs hands a middleware the instance that parsed the command (its options), which its types leave out.
     .middleware(((argv: Record<string, unknown>, y: { getOptions(): { array: string[] } }) => {
-      rejectRepeats(argv, new Set(y.getOptions().array));
+      rejectRepeats(argv, new Set(y.getOptions().array), args);
       rejectNaN(argv, args);
     }) as never)
     .demandCommand(1, 'name a command (see --help)')

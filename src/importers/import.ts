@@ -198,17 +198,22 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
   const start = (firstNs: bigint): void => {
     session = `${opts.format}-${g.recording.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}-${compactTime(firstNs)}`;
     const wo = opts.maxRows !== undefined ? { maxRows: opts.maxRows } : {};
+    const already = (): void => {
+      const existing = dry ? [] : sessionFiles(opts.out, session);
+      if (existing.length > 0) {
+        throw new ImportError(`${opts.out} already holds session ${session} (${existing.length} file(s), e.g. ${existing[0]}): importing it again would overwrite them; import into another --out, or remove them first`);
+      }
+    };
+    already();
     if (!dry) {
       try {
         release = lockSession(opts.out, session);
       } catch (err) {
-        if (!(err instanceof SessionLocked)) throw err;
-        throw new ImportError(`${opts.out}: session ${session} is being imported there by another import (process ${err.pid}); wait for it to end, or import into another --out`);
+        if (err instanceof SessionLocked) throw new ImportError(`${opts.out}: session ${session} is being imported there by another import (it holds ${err.file}); wait for it to end, or import into another --out`);
+        throw new ImportError(`cannot write in ${opts.out} (${(err as Error).message})`);
       }
-    }
-    const existing = dry ? [] : sessionFiles(opts.out, session);
-    if (existing.length > 0) {
-      throw new ImportError(`${opts.out} already holds session ${session} (${existing.length} file(s), e.g. ${existing[0]}): importing it again would overwrite them; import into another --out, or remove them first`);
+      // Another import may have ended between the look and the claim.
+      already();
     }
     writer = dry ? NO_WRITER : opts.writeThread ? new ArchiveWriterThread(opts.out, session, wo) : new ArchiveWriter(opts.out, session, wo);
   };

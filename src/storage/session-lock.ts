@@ -1,45 +1,41 @@
 /**
- * A session's claim on an archive folder while one process writes it: a file
- * `.<session>.lock` beside its Parquet files (readers take only `.parquet` files), made
- * with O_EXCL and holding the writer's pid. Two imports of one recording into one --out at
- * once both passed the "already holds this session" check and overwrote each other's
- * files, both saying they had imported it whole. A lock whose process is gone (killed) is
- * taken over.
+ * A session's claim on an archive folder while one process writes it: `.<session>.lock`
+ * beside its Parquet files (readers take only `.parquet` files), a SQLite file held in
+ * exclusive locking mode, as the recorder holds its spool. The operating system lets the
+ * lock go with the process, however it ends, so a killed writer leaves no claim behind and
+ * a reused pid cannot fool it. Two imports of one recording into one --out at once both
+ * passed the "already holds this session" check and overwrote each other's files, both
+ * saying they had imported it whole.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 
-/** Another live process holds the session. */
+/** Another live process holds the session (its lock file is named for the message). */
 export class SessionLocked extends Error {
-  constructor(readonly session: string, readonly pid: number) {
-    super(`session ${session} is being written by process ${pid}`);
+  constructor(readonly session: string, readonly file: string) {
+    super(`session ${session} is being written by another process (it holds ${file})`);
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, as another user's.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Claims `session` in `dir` (made if missing); returns the release. Throws SessionLocked when a live process holds it. */
+/** Claims `session` in `dir` (made if missing); returns the release. Throws SessionLocked when another process holds it. */
 export function lockSession(dir: string, session: string): () => void {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `.${session}.lock`);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
-    }
-    const pid = Number(fs.readFileSync(file, 'utf8'));
-    if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) throw new SessionLocked(session, pid);
-    // Left by a process that is gone (or cut short while written): taken over, once.
-    fs.rmSync(file, { force: true });
+  const db = new Database(file, { timeout: 0 });
+  try {
+    // It holds no data: its journal in memory, no file beside it.
+    db.pragma('journal_mode = MEMORY');
+    db.pragma('locking_mode = EXCLUSIVE');
+    // The first write transaction takes the exclusive lock, which exclusive locking mode keeps until close.
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (err) {
+    db.close();
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new SessionLocked(session, file);
+    throw err;
   }
+  return () => {
+    db.close();
+    fs.rmSync(file, { force: true });
+  };
 }

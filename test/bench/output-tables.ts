@@ -23,7 +23,7 @@ const at = args.indexOf('--windows');
 const windows = at >= 0 ? args[at + 1]! : '10s,1m,5m';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-outputs-'));
 try {
-  let archive = args.find((a, i) => !a.startsWith('--') && i !== at + 1);
+  let archive = args.find((a, i) => !a.startsWith('--') && (at < 0 || i !== at + 1));
   if (archive === undefined) {
     archive = path.join(tmp, 'raw');
     generateArchive({ minutes: 600, out: archive });

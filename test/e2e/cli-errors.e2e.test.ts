@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
+import { lockSession } from '../../src/storage/session-lock.ts';
 import { REAL, runCli, tmpDir } from '../helpers.ts';
 
 const dir = tmpDir();
@@ -174,7 +175,8 @@ describe('CLI errors', () => {
   it('runs a demo again over its own archive, and never over a recording\'s (demo --out data, where record wrote data/raw)', () => {
     const files = (d: string): string[] => fs.readdirSync(d, { recursive: true }).map(String).filter((f) => f.endsWith('.parquet')).sort();
     const own = path.join(dir, 'demo-again');
-    for (const run of ['first', 'second']) expect(runCli(['demo', '--minutes', '1', '--no-replay', '--out', own]).code, `${run} demo`).toBe(0);
+    // A seed below 0 too (its session is sim--5-…).
+    for (const run of ['first', 'second']) expect(runCli(['demo', '--minutes', '1', '--seed', '-5', '--no-replay', '--out', own]).code, `${run} demo`).toBe(0);
     const recorded = path.join(dir, 'recorded');
     expect(runCli(['import', junkLines, '--format', 'cryptofeed', '--out', path.join(recorded, 'raw')]).code).toBe(0);
     const before = files(path.join(recorded, 'raw'));
@@ -187,19 +189,23 @@ describe('CLI errors', () => {
     expect(files(path.join(recorded, 'raw'))).toEqual(before);
   });
 
-  it('refuses a verify --out that is, lies in or holds the live run\'s folder, which stays as it was', () => {
+  it('refuses a verify --out that is or lies in the live run\'s folder, which stays as it was', () => {
     const arc = path.join(dir, 'verify-live');
     const live = path.join(arc, 'out');
     expect(runCli(['import', junkLines, '--format', 'cryptofeed', '--out', path.join(arc, 'raw')]).code).toBe(0);
     expect(runCli(['replay', '--from', arc, '--out', live]).code).toBe(0);
     const manifest = fs.readFileSync(path.join(live, 'manifest.json'));
-    for (const [out, where] of [[live, 'is'], [path.join(live, 'sub'), 'lies in'], [arc, 'holds']] as const) {
+    for (const [out, where] of [[live, 'is'], [path.join(live, 'sub'), 'lies in']] as const) {
       const r = runCli(['verify', '--recording', path.join(arc, 'raw'), '--live', live, '--out', out]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toBe(`tapedeck: --out ${out} ${where} the live run's folder ${live}: the replay's tables would overwrite or mix with the live ones; give another --out\n`);
     }
     expect(fs.readFileSync(path.join(live, 'manifest.json')).equals(manifest), 'the live manifest is untouched').toBe(true);
     expect(fs.existsSync(path.join(live, 'sub'))).toBe(false);
+    // A folder that holds the live one is another folder: the replay writes its own files there, beside it.
+    const beside = runCli(['verify', '--recording', path.join(arc, 'raw'), '--live', live, '--out', arc]);
+    expect(beside.code, beside.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(live, 'manifest.json')).equals(manifest)).toBe(true);
   });
 
   it('refuses two recordings under one session id read together, which dropped one\'s events without a word', () => {
@@ -226,13 +232,17 @@ describe('CLI errors', () => {
     const first = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', path.join(dir, 'lock-probe')]);
     const session = /^imported (\S+) /.exec(first.stdout)![1]!;
     const out = path.join(dir, 'locked');
-    fs.mkdirSync(out);
     // Held by a live process (this one), as a concurrent import holds it.
-    fs.writeFileSync(path.join(out, `.${session}.lock`), String(process.pid));
-    const r = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', out]);
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toBe(`tapedeck: ${out}: session ${session} is being imported there by another import (process ${process.pid}); wait for it to end, or import into another --out\n`);
-    expect(fs.readdirSync(out)).toEqual([`.${session}.lock`]);
+    const release = lockSession(out, session);
+    try {
+      const r = runCli(['import', junkLines, '--format', 'cryptofeed', '--out', out]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`tapedeck: ${out}: session ${session} is being imported there by another import (it holds ${path.join(out, `.${session}.lock`)}); wait for it to end, or import into another --out\n`);
+      expect(fs.readdirSync(out)).toEqual([`.${session}.lock`]);
+    } finally {
+      release();
+    }
+    expect(runCli(['import', junkLines, '--format', 'cryptofeed', '--out', out]).code, 'imported once the claim is let go').toBe(0);
   });
 
   it.runIf(REAL !== undefined)('imports a gzip file whatever the case of its .gz (UPPER.GZ was read as text and called the wrong --format)', () => {

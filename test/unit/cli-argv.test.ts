@@ -1,6 +1,6 @@
 /** The command line before yargs: dash-led values stay values, and typed text is found again for messages. */
 import { describe, expect, it } from 'vitest';
-import { attachDashValues, rawValue, rejectNaN } from '../../src/cli/argv.ts';
+import { attachDashValues, rawValue, rejectNaN, rejectRepeats } from '../../src/cli/argv.ts';
 import { UserError } from '../../src/cli/errors.ts';
 
 describe('attachDashValues', () => {
@@ -28,5 +28,12 @@ describe('rawValue and rejectNaN', () => {
   it('names the option and echoes the text of a number that is not one', () => {
     expect(() => rejectNaN({ port: Number.NaN, metricsPort: Number.NaN, 'metrics-port': 9464 }, ['--port', 'abc'])).toThrow(new UserError('bad --port "abc": not a number'));
     expect(() => rejectNaN({ port: 9100, seed: 42, out: 'x' }, [])).not.toThrow();
+  });
+});
+
+describe('rejectRepeats', () => {
+  it('names an option given twice with what was typed, and leaves lists and single values alone', () => {
+    expect(() => rejectRepeats({ port: [Number.NaN, 1], 'metrics-port': 9464 }, new Set(), ['--port', 'abc', '--port=1'])).toThrow(new UserError('--port is given 2 times ("abc", "1"): give it once'));
+    expect(() => rejectRepeats({ param: ['a=1', 'b=2'], out: 'x', _: ['replay', 'more'] }, new Set(['param']), [])).not.toThrow();
   });
 });

@@ -30,6 +30,10 @@ describe('reading a session', () => {
     expect(await read([[ev(0), ev(1), ev(2)], [ev(2), ev(3)]])).toEqual([0, 1, 2, 3]);
   });
 
+  it('reads another tool\'s numbers from below 0 in order', async () => {
+    expect(await read([[ev(-1), ev(0), ev(1)]])).toEqual([-1, 0, 1]);
+  });
+
   it('refuses a file whose rows are not in ingest_seq order', async () => {
     await expect(read([[ev(0), ev(2), ev(1), ev(3)]])).rejects.toThrow("session s1's files are not in ingest_seq order (event 1 after 2): not as tapedeck writes them (rewritten by another tool?); sort each file by ingest_seq");
   });

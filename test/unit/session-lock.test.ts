@@ -4,13 +4,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lockSession, SessionLocked } from '../../src/storage/session-lock.ts';
-import { tmpDir } from '../helpers.ts';
+import { ROOT, tmpDir } from '../helpers.ts';
+
+const LOCK = path.join(ROOT, 'src/storage/session-lock.ts');
 
 describe('lockSession', () => {
   it('lets one holder at a time have a session, and the next one after its release', () => {
     const dir = path.join(tmpDir(), 'archive');
     const release = lockSession(dir, 's1');
-    expect(() => lockSession(dir, 's1')).toThrow(new SessionLocked('s1', process.pid));
+    expect(() => lockSession(dir, 's1')).toThrow(SessionLocked);
+    // Another process is refused too (the operating system's lock, not this process's bookkeeping).
+    const other = spawnSync(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(LOCK)}).then((m) => { try { m.lockSession(${JSON.stringify(dir)}, 's1'); process.stdout.write('got it'); } catch (e) { process.stdout.write(e.constructor.name); } })`], { encoding: 'utf8', cwd: ROOT });
+    expect(other.stdout, other.stderr).toBe('SessionLocked');
     // Another session of the same folder is another claim.
     lockSession(dir, 's2')();
     release();
@@ -18,12 +23,11 @@ describe('lockSession', () => {
     lockSession(dir, 's1')();
   });
 
-  it('takes over the claim of a process that is gone', () => {
+  it('lets go of the claim of a process that ended without releasing it (killed)', () => {
     const dir = tmpDir();
-    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    fs.writeFileSync(path.join(dir, '.s1.lock'), gone.stdout);
-    const release = lockSession(dir, 's1');
-    expect(fs.readFileSync(path.join(dir, '.s1.lock'), 'utf8')).toBe(String(process.pid));
-    release();
+    const killed = spawnSync(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(LOCK)}).then((m) => { m.lockSession(${JSON.stringify(dir)}, 's1'); process.kill(process.pid, 'SIGKILL'); })`], { encoding: 'utf8', cwd: ROOT });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(fs.existsSync(path.join(dir, '.s1.lock')), 'its lock file stays').toBe(true);
+    lockSession(dir, 's1')();
   });
 });
