@@ -15,6 +15,7 @@ import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { LogEvent, LogKind } from '../src/log/event.ts';
 import { TapedeckError } from '../src/errors.ts';
+import { openSqlite } from '../src/storage/sqlite-open.ts';
 import { decodeBatch, encodeBatch, packBatch, unpackBatch, type PackedBatch } from './spool-batch.ts';
 
 /** A row of a spool written before spool batches (one row per event). */
@@ -121,18 +122,7 @@ const SPOOL_FORMAT = 3;
 
 /** Opens `file` in WAL mode; with `exclusive`, takes its lock for as long as it stays open. */
 export function openLocked(file: string, exclusive: boolean): Database.Database {
-  const db = new Database(file, exclusive ? { timeout: 0 } : {});
-  try {
-    // Set before the first WAL access: no shared-memory index, and the lock is never let go.
-    if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    if (exclusive) db.exec('BEGIN EXCLUSIVE; COMMIT');
-    return db;
-  } catch (err) {
-    db.close();
-    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new SpoolBusy(`${file} is held by another process`);
-    throw err;
-  }
+  return openSqlite(file, { journal: 'WAL', exclusive, busy: () => new SpoolBusy(`${file} is held by another process`) });
 }
 
 export class Spool {

@@ -1,15 +1,14 @@
 /**
  * A session's claim on an archive folder while one process writes it: `.<session>.lock`
  * beside its Parquet files (readers take only `.parquet` files), a SQLite file held in
- * exclusive locking mode, as the recorder holds its spool. The operating system lets the
- * lock go with the process, however it ends, so a killed writer leaves no claim behind and
- * a reused pid cannot fool it. Two imports of one recording into one --out at once both
- * passed the "already holds this session" check and overwrote each other's files, both
- * saying they had imported it whole.
+ * exclusive locking mode as the recorder holds its spool (sqlite-open.ts): a killed writer
+ * leaves no claim behind, and a reused pid cannot fool it. Two imports of one recording
+ * into one --out at once both passed the "already holds this session" check and overwrote
+ * each other's files, both saying they had imported it whole.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqlite } from './sqlite-open.ts';
 
 /** Another live process holds the session (its lock file is named for the message). */
 export class SessionLocked extends Error {
@@ -22,18 +21,7 @@ export class SessionLocked extends Error {
 export function lockSession(dir: string, session: string): () => void {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `.${session}.lock`);
-  const db = new Database(file, { timeout: 0 });
-  try {
-    // It holds no data: its journal in memory, no file beside it.
-    db.pragma('journal_mode = MEMORY');
-    db.pragma('locking_mode = EXCLUSIVE');
-    // The first write transaction takes the exclusive lock, which exclusive locking mode keeps until close.
-    db.exec('BEGIN EXCLUSIVE; COMMIT');
-  } catch (err) {
-    db.close();
-    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new SessionLocked(session, file);
-    throw err;
-  }
+  const db = openSqlite(file, { journal: 'MEMORY', exclusive: true, busy: () => new SessionLocked(session, file) });
   return () => {
     db.close();
     fs.rmSync(file, { force: true });
