@@ -57,13 +57,12 @@ async function* sessionBatches(files: readonly ArchiveFileHead[], range: TimeRan
     // Each file is in ingest_seq order (the merge's premise), so the session's stream never steps back.
     let i = 0;
     while (i < batch.length && batch[i]!.ingestSeq > prev) prev = batch[i++]!.ingestSeq;
+    if (i > 0) last = batch[i - 1];
     if (i === batch.length) {
-      if (i > 0) last = batch[i - 1];
       yield batch;
       continue;
     }
     const kept = batch.slice(0, i);
-    if (i > 0) last = batch[i - 1];
     for (; i < batch.length; i++) {
       const ev = batch[i]!;
       if (ev.ingestSeq > prev) kept.push((last = ev));
