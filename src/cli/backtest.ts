@@ -36,9 +36,10 @@ export const backtestCommand: CommandModule<object, Args> = {
     const config = engineConfig(a);
     const sweeps = sweepGrid(a.sweep, a['max-runs']);
     for (const [k, values] of Object.entries(sweeps)) for (const value of values) userInput(() => resolveParams(strategy, { ...params, [k]: value }));
+    const equityMs = equityInterval(a);
     const job = {
       from: a.from, out: a.out, strategy: a.strategy, params, config, execution: executionConfig(a, config),
-      ...(a['equity-interval'] ? { equityIntervalMs: equityInterval(a)! } : {}),
+      ...(equityMs !== undefined ? { equityIntervalMs: equityMs } : {}),
       ...(a.start ? { startNs: userInput(() => parseUserTime(a.start!)) } : {}),
       ...(a.end ? { endNs: userInput(() => parseUserTime(a.end!)) } : {}),
     };
