@@ -18,7 +18,7 @@ import { kafkaClient, partitionLeaders, type KafkaTarget } from '../src/storage/
 import { brokerAddress, kafkaErrorName } from '../src/storage/kafka-connection.ts';
 import { FetchConnection, KafkaFetchError, type FetchPartition } from '../src/storage/kafka-fetch.ts';
 import { ByteStrings, RecordCursor } from '../src/storage/kafka-records.ts';
-import { KafkaSourceError, PartitionBuffer } from './kafka-partition.ts';
+import { KafkaSourceError, PartitionBuffer, SessionOrder } from './kafka-partition.ts';
 import { mergeBatches, type LazyInput } from './merge.ts';
 
 export { KafkaSourceError };
@@ -325,7 +325,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
     }
   }
 
-  let dropped = 0;
+  const sessionOrder = new SessionOrder(target.topic);
   async function* batches(): AsyncGenerator<LogEvent[]> {
     try {
       const inputs: LazyInput<LogEvent>[] = [];
@@ -334,19 +334,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
         const first = buf.first();
         if (first !== undefined) inputs.push({ first, open: () => chunks(buf) });
       }
-      let session = '';
-      let seq = -1;
-      for await (const batch of mergeBatches(inputs, compareLogOrder, chunk)) {
-        // A symbol-less event is in every partition: its copies arrive side by side.
-        const kept = batch.filter((ev) => {
-          const copy = ev.ingestSeq === seq && ev.session === session;
-          seq = ev.ingestSeq;
-          session = ev.session;
-          return !copy;
-        });
-        dropped += batch.length - kept.length;
-        yield kept;
-      }
+      for await (const batch of mergeBatches(inputs, compareLogOrder, chunk)) yield sessionOrder.keep(batch);
     } finally {
       await close();
     }
@@ -357,7 +345,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
     records: order.reduce((n, p) => n + layout.get(p)!.high - layout.get(p)!.low, 0),
     batches,
     sessions: () => [...new Set(order.flatMap((p) => [...parts.get(p)!.sessions]))].sort(),
-    duplicates: () => dropped + order.reduce((n, p) => n + parts.get(p)!.repeats, 0),
+    duplicates: () => sessionOrder.copies + order.reduce((n, p) => n + parts.get(p)!.repeats, 0),
     peakBuffered: () => new Map(order.map((p) => [p, parts.get(p)!.peak])),
   };
 }

@@ -8,7 +8,7 @@
  * whatever the archive's length. Events flow in batches: one await per batch, not per event.
  */
 import type { LogEvent } from '../src/log/event.ts';
-import { compareLogOrder } from '../src/log/event.ts';
+import { compareLogOrder, sameLogEvent } from '../src/log/event.ts';
 import { archiveFileBatches, archiveFileHead, listArchiveFiles, overlaps, type ArchiveFileHead, type RecvWindow } from '../src/storage/archive-read.ts';
 import { mergeBatches, type LazyInput } from './merge.ts';
 import { ArchiveError } from '../src/storage/archive.ts';
@@ -67,16 +67,11 @@ async function* sessionBatches(files: readonly ArchiveFileHead[], range: TimeRan
       const ev = batch[i]!;
       if (ev.ingestSeq > prev) kept.push((last = ev));
       else if (ev.ingestSeq < prev) throw outOfOrder(ev, prev);
-      else if (!sameEvent(ev, last!)) throw numberedTwice(ev);
+      else if (!sameLogEvent(ev, last!)) throw numberedTwice(ev);
       prev = ev.ingestSeq;
     }
     yield kept;
   }
-}
-
-/** Whether two rows of one session and ingest_seq are one event archived twice. */
-function sameEvent(a: LogEvent, b: LogEvent): boolean {
-  return a.recvNs === b.recvNs && a.exchange === b.exchange && a.conn === b.conn && a.kind === b.kind && a.payload === b.payload && a.meta === b.meta;
 }
 
 /** A file whose rows are not in ingest_seq order (another tool rewrote it): its events were taken for repeats. */

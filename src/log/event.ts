@@ -31,6 +31,15 @@ export function isLogKind(s: string): s is LogKind {
   return (LOG_KINDS as readonly string[]).includes(s);
 }
 
+/**
+ * Whether two events with one (session, ingest_seq) are one event stored twice (a row
+ * re-archived after a crash, a record resent to Kafka, a symbol-less event's copy in each
+ * partition) rather than two recordings given one session id.
+ */
+export function sameLogEvent(a: LogEvent, b: LogEvent): boolean {
+  return a.recvNs === b.recvNs && a.exchange === b.exchange && a.conn === b.conn && a.kind === b.kind && a.payload === b.payload && a.meta === b.meta;
+}
+
 /** The order replay merges in: receive time, then session, then ingest sequence. */
 export function compareLogOrder(a: LogEvent, b: LogEvent): number {
   if (a.recvNs !== b.recvNs) return a.recvNs < b.recvNs ? -1 : 1;

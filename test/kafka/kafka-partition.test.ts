@@ -5,11 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KafkaSourceError, PartitionBuffer } from '../../replayer/kafka-partition.ts';
+import { KafkaOrderError, KafkaSourceError, PartitionBuffer, SessionOrder } from '../../replayer/kafka-partition.ts';
 import { compareLogOrder, type LogEvent } from '../../src/log/event.ts';
 
-const ev = (session: string, ingestSeq: number, recvNs: bigint): LogEvent =>
-  ({ session, ingestSeq, recvNs, exchange: 'binance', conn: 'c', kind: 'frame', payload: '{}', meta: '' });
+const ev = (session: string, ingestSeq: number, recvNs: bigint, payload = '{}', exchange = 'binance'): LogEvent =>
+  ({ session, ingestSeq, recvNs, exchange, conn: 'c', kind: 'frame', payload, meta: '' });
 
 /** Feeds records as a consumer would (stopping when full) and drains as the merge would. */
 function run(buf: PartitionBuffer, records: LogEvent[]): LogEvent[] {
@@ -75,5 +75,80 @@ describe('PartitionBuffer', () => {
     const buf = new PartitionBuffer('t[2]', 8, 8);
     buf.add(ev('a', 0, 1n), 0);
     expect(() => buf.add(ev('a', 1, 2n), 5)).toThrow(/t\[2\]: records at offsets 1–4 are gone/);
+  });
+
+  it('refuses two recordings under one session id in one partition, wherever the first one\'s event is', () => {
+    // Recorder 1's events, then recorder 2's under the same session id and numbers.
+    const first = [0, 1, 2, 3, 4, 5].map((i) => ev('a', i, BigInt(100 + i), `{"n":${i}}`));
+    const twice = /t\[0\]@\d+: session a has two different events numbered 2 \(two recordings under one session id\?\)/;
+    // Later than the first recording (every number's receive time is later than the highest's).
+    expect(() => run(new PartitionBuffer('t[0]', 100, 10), [...first, ev('a', 2, 500n, '{"n":2}')])).toThrow(twice);
+    // At the same receive time as the event it would repeat, but another payload or exchange:
+    // still held (window 100), handed out and remembered (window 1), both refused.
+    for (const window of [100, 1]) {
+      expect(() => run(new PartitionBuffer('t[0]', window, 1), [...first, ev('a', 2, 102n, '{"n":-2}')]), `window ${window}`).toThrow(twice);
+      expect(() => run(new PartitionBuffer('t[0]', window, 1), [...first, ev('a', 2, 102n, '{"n":2}', 'coinbase')]), `window ${window}`).toThrow(twice);
+      const buf = new PartitionBuffer('t[0]', window, 1);
+      expect(run(buf, [...first, first[2]!, first[3]!, first[5]!]), `window ${window}: a resend is dropped`).toEqual(first);
+      expect(buf.repeats).toBe(3);
+    }
+    // Earlier than the highest, under a number this partition never had: not a resend of anything.
+    expect(() => run(new PartitionBuffer('t[0]', 100, 10), [ev('a', 0, 1n), ev('a', 4, 9n), ev('a', 2, 5n)])).toThrow(/t\[0\]@2: session a has event 2 after its event 4 in one partition \(two recordings/);
+  });
+
+  it('sends a resend deeper than it can compare to the whole read, which compares it', () => {
+    const n = 16_384 + 300;
+    const events = Array.from({ length: n }, (_, i) => ev('a', i, BigInt(i), `{"n":${i}}`));
+    // Within the window and the fingerprints of what was handed out: dropped.
+    const near = new PartitionBuffer('t[3]', 100, 50);
+    expect(run(near, [...events, events[n - 16_000]!]).length).toBe(n);
+    expect(near.repeats).toBe(1);
+    // Beyond both: the streaming read cannot tell, and says so as it says a deep interleave.
+    expect(() => run(new PartitionBuffer('t[3]', 100, 50), [...events, events[5]!])).toThrow(KafkaOrderError);
+    expect(() => run(new PartitionBuffer('t[3]', 100, 50), [...events, events[5]!])).toThrow(/t\[3\]@\d+: event a#5 repeats one handed out more than 16484 events before/);
+    // The whole read holds every event: the copy is dropped, another event under its number refused.
+    const whole = new PartitionBuffer('t[3]', Infinity, 50);
+    expect(run(whole, [...events, events[5]!]).length).toBe(n);
+    expect(whole.repeats).toBe(1);
+    expect(() => run(new PartitionBuffer('t[3]', Infinity, 50), [...events, ev('a', 5, 5n, 'other')])).toThrow(/session a has two different events numbered 5/);
+  });
+});
+
+describe('SessionOrder', () => {
+  it('keeps one of the side-by-side copies of an event, in every session, across batches', () => {
+    const order = new SessionOrder('t');
+    const open = ev('a', 1, 10n, '');
+    expect(order.keep([ev('a', 0, 5n), ev('b', 0, 6n), open])).toEqual([ev('a', 0, 5n), ev('b', 0, 6n), open]);
+    expect(order.keep([{ ...open }, { ...open }, ev('b', 1, 11n), ev('a', 2, 12n)])).toEqual([ev('b', 1, 11n), ev('a', 2, 12n)]);
+    expect(order.copies).toBe(2);
+  });
+
+  it('refuses another event under a number taken, and a session whose numbers go back in receive-time order', () => {
+    expect(() => new SessionOrder('t').keep([ev('a', 0, 5n), ev('a', 1, 6n, 'x'), ev('a', 1, 6n, 'y')])).toThrow(/t: session a has two different events numbered 1 \(two recordings under one session id\?\)/);
+    const order = new SessionOrder('t');
+    order.keep([ev('a', 0, 5n), ev('b', 0, 6n), ev('a', 7, 7n)]);
+    expect(() => order.keep([ev('b', 1, 8n), ev('a', 3, 9n)])).toThrow(/t: session a has event 3 after its event 7 in receive-time order/);
+  });
+
+  it('equals a sort by (session, ingest_seq) with copies dropped, on any merged stream of distinct events', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 3 })), { maxLength: 80 }), fc.integer({ min: 1, max: 7 }), (steps, cut) => {
+      // Each session's events with rising numbers and receive times; each copied 1–3 times side by side.
+      const seq = new Map<string, number>();
+      let t = 0n;
+      const stream: LogEvent[] = [];
+      const once: LogEvent[] = [];
+      for (const [s, gap, copies] of steps) {
+        const n = (seq.get(s) ?? -1) + 1 + gap;
+        seq.set(s, n);
+        const e = ev(s, n, (t += 1n), `${s}${n}`);
+        once.push(e);
+        for (let k = 0; k < copies; k++) stream.push({ ...e });
+      }
+      const order = new SessionOrder('t');
+      const out: LogEvent[] = [];
+      for (let i = 0; i < stream.length; i += cut) out.push(...order.keep(stream.slice(i, i + cut)));
+      expect(out).toEqual(once);
+      expect(order.copies).toBe(stream.length - once.length);
+    }));
   });
 });

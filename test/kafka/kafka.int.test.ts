@@ -339,6 +339,28 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     for (const t of Object.keys(fromParquet.manifest.tables)) expect(fromKafka.manifest.tables[t]!.sha256, t).toBe(fromParquet.manifest.tables[t]!.sha256);
   }, 300_000);
 
+  it('refuses in one line two recordings given one session id in one topic, as the archive\'s reader does', async () => {
+    // Two recorders over the same 10 minutes, the second started with the first's --session:
+    // before, every event of the second whose number the first had used was taken for a resend.
+    const { a, b } = await twoSessions();
+    const same = b.map((e) => ({ ...e, session: a[0]!.session }));
+    const topic = `k9-${Date.now()}.raw`;
+    await produceInterleaved(topic, 2, [a, same], 2_000);
+    const r = runCli(['replay', '--from', `kafka://${broker.brokers}/${topic}`, '--out', path.join(tmpDir(), 'k')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`session ${a[0]!.session} has (two different events numbered \\d+|event \\d+ after its event \\d+ .*) \\(two recordings under one session id\\?\\)`));
+    // The archive's reader refuses the same two recordings in one folder.
+    const both = tmpDir();
+    for (const part of [a, same]) {
+      const w = new ArchiveWriter(path.join(both, part === a ? 'x' : 'y'), part[0]!.session);
+      for (const ev of part) w.write(ev);
+      w.close();
+    }
+    const p = runCli(['replay', '--from', both, '--out', path.join(tmpDir(), 'p')]);
+    expect([p.code, p.stderr]).toEqual([2, expect.stringMatching(/two different events numbered \d+ \(two recordings under one session id\?\)/)]);
+  }, 300_000);
+
   it('replays a 200k-event topic in a 80 MB heap, with the Parquet replay\'s digests', async () => {
     // The reader holds at most window + chunk events a partition whatever the topic's length;
     // before the buffers let go of what they had handed out, this replay ran out of a 96 MB heap.
