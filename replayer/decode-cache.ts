@@ -12,7 +12,8 @@
  * whenever it folds the same events in the same order, so the cache is keyed by what decides
  * them:
  * - the archive files' contents (each file's own page digest, tapedeck.data_sha256; the
- *   SHA-256 of its bytes for a file without one) and the sessions and time range replayed;
+ *   SHA-256 of its bytes for a file without one, or another tool's: archive-read's
+ *   pageDigest) and the sessions and time range replayed;
  * - the adapters' code: a hash of every file under src/exchanges, src/market and src/log, of
  *   this one, of the engine and of the archive's reading (read.ts, archive-read.ts), so a
  *   changed adapter or reader never reads a cache of the old one.

@@ -10,7 +10,9 @@
  *
  * Not covered: the page indexes and the footer after the pages (their damage makes the
  * footer or an index unreadable, which the reader already says). Files without the key
- * (written before it, or by other tools) are read unchecked.
+ * (written before it, or by other tools) are read unchecked, and so are files another tool
+ * wrote with the key: pyarrow's read_table then write_table carries the key-value metadata
+ * over onto pages of its own, so the key vouches for nothing there (archive-read's pageDigest).
  */
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
@@ -46,11 +48,11 @@ export function hashingFileWriter(file: string): { writer: Writer; digest(): str
 }
 
 /**
- * Undefined when the file's pages are the bytes its writer hashed (or it carries no digest);
+ * Undefined when the file's pages are the bytes its writer hashed (`written`, the file's
+ * DATA_DIGEST_KEY; or it has none);
  * otherwise what is wrong, for the reader's "cannot read <file>: …" line.
  */
-export function damage(buf: AsyncBuffer, kv: readonly { key: string; value?: string }[] | undefined): string | undefined {
-  const written = kv?.find((e) => e.key === DATA_DIGEST_KEY)?.value;
+export function damage(buf: AsyncBuffer, written: string | undefined): string | undefined {
   if (written === undefined) return undefined;
   const m = /^(\d+):([0-9a-f]{64})$/.exec(written);
   const bytes = m === null ? NaN : Number(m[1]);

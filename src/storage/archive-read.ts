@@ -13,7 +13,7 @@ import { parquetMetadataAsync, parquetScan, type AsyncBuffer, type FileMetaData 
 import { DATA_DIGEST_KEY, damage } from './archive-digest.ts';
 import { isLogKind, type LogEvent, type LogKind } from '../log/event.ts';
 import { ArchiveError } from './archive.ts';
-import { READ_OPTIONS } from './parquet.ts';
+import { CREATED_BY, READ_OPTIONS } from './parquet.ts';
 
 const LAYOUT = '<archive>/venue=<exchange>/date=<yyyy-mm-dd>/<session>-<n>.parquet';
 
@@ -214,6 +214,18 @@ function notLogEvent(file: string, row: number, what: string): ArchiveError {
   return new ArchiveError(`${file}: row ${row} is not a tapedeck LogEvent (${what}); an archive is laid out as ${LAYOUT}`);
 }
 
+/**
+ * The file's own page digest (DATA_DIGEST_KEY), when tapedeck wrote the file. A tool that
+ * rewrites a file (pyarrow's read_table then write_table, a pandas round trip) carries the
+ * key-value metadata over, and the digest with it, onto pages of its own: there it vouches
+ * for nothing, so the file is read as another tool's (unchecked) and known by its bytes.
+ * Before, such a file was called damaged, and once a replay had cached it, rows cut from it
+ * afterwards were still replayed, from the decoded-event cache, as if it were the original.
+ */
+export function pageDigest(metadata: FileMetaData): string | undefined {
+  return metadata.created_by === CREATED_BY ? metadata.key_value_metadata?.find((e) => e.key === DATA_DIGEST_KEY)?.value : undefined;
+}
+
 /** The columns that place an event in replay order, and its kind (checked as a LogEvent's). */
 const ORDER_COLUMNS = ['session', 'ingest_seq', 'recv_ns', 'kind'] as const;
 
@@ -228,7 +240,7 @@ const ORDER_COLUMNS = ['session', 'ingest_seq', 'recv_ns', 'kind'] as const;
 export async function archiveFileHead(file: string): Promise<ArchiveFileHead | undefined> {
   const { buf, metadata, close } = await open(file);
   try {
-    const digest = metadata.key_value_metadata?.find((e) => e.key === DATA_DIGEST_KEY)?.value;
+    const digest = pageDigest(metadata);
     const rows = Number(metadata.num_rows);
     if (rows === 0) return undefined;
     for (const c of COLUMNS.slice(0, 3)) {
@@ -269,7 +281,7 @@ export async function* archiveFileBatches(file: string, opts: { batchRows?: numb
   const { buf, metadata, close } = await open(file);
   try {
     // The pages are checked against the file's own digest before any is read.
-    const wrong = damage(buf, metadata.key_value_metadata);
+    const wrong = damage(buf, pageDigest(metadata));
     if (wrong !== undefined) throw new ArchiveError(`cannot read ${file}: ${wrong}`);
     let scan: Awaited<ReturnType<typeof parquetScan>>;
     try {
