@@ -46,6 +46,8 @@ export interface KafkaStream {
   sessions(): string[];
   /** Repeated records dropped so far (resends and the copies of symbol-less events). */
   duplicates(): number;
+  /** Of those, the resends: records a partition had already given (each checked to be the event it repeats). */
+  resends(): number;
   /** Most events a partition's buffer has held at once, by partition. */
   peakBuffered(): Map<number, number>;
 }
@@ -346,6 +348,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
     batches,
     sessions: () => [...new Set(order.flatMap((p) => [...parts.get(p)!.sessions]))].sort(),
     duplicates: () => sessionOrder.copies + order.reduce((n, p) => n + parts.get(p)!.repeats, 0),
+    resends: () => order.reduce((n, p) => n + parts.get(p)!.repeats, 0),
     peakBuffered: () => new Map(order.map((p) => [p, parts.get(p)!.peak])),
   };
 }

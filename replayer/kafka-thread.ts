@@ -23,6 +23,7 @@ export interface KafkaThreadInput {
 export interface KafkaThreadStats {
   readonly sessions: string[];
   readonly duplicates: number;
+  readonly resends: number;
   readonly peak: [number, number][];
 }
 
@@ -61,7 +62,7 @@ export async function openKafkaThreaded(target: KafkaTarget, opts: KafkaReadOpti
     throw err;
   }
   if (!('open' in opened)) throw new Error('the Kafka reader thread did not open its stream first');
-  let stats: KafkaThreadStats = { sessions: [], duplicates: 0, peak: [] };
+  let stats: KafkaThreadStats = { sessions: [], duplicates: 0, resends: 0, peak: [] };
   const decoder = new WireDecoder();
 
   async function* batches(): AsyncGenerator<LogEvent[]> {
@@ -87,6 +88,7 @@ export async function openKafkaThreaded(target: KafkaTarget, opts: KafkaReadOpti
     batches,
     sessions: () => stats.sessions,
     duplicates: () => stats.duplicates,
+    resends: () => stats.resends,
     peakBuffered: () => new Map(stats.peak),
   };
 }

@@ -83,6 +83,8 @@ export interface ReplayResult {
   readonly elapsedMs: number;
   /** The decoded-event cache (decode-cache.ts): `found` (the replay did not decode) or `written`; absent: none. */
   readonly decodeCache?: 'found' | 'written';
+  /** From Kafka: records that repeated an event already read (a recorder's resend), each checked and replayed once. */
+  readonly resends?: number;
 }
 
 interface Source {
@@ -93,6 +95,8 @@ interface Source {
   readonly inputs: { file: string; sessions: string[] }[];
   /** An archive's decoded-event cache, found or to write (decode-cache.ts). */
   readonly cache?: DecodeCache;
+  /** Kafka's resent records dropped, once the batches are read. */
+  readonly resends?: () => number;
 }
 
 async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
@@ -131,7 +135,7 @@ async function kafkaSource(opts: ReplayOptions, range: TimeRange): Promise<Sourc
   const sessions = (): string[] => stream.sessions().filter((s) => only === undefined || only.includes(s));
   return {
     // Records, repeats included: the topic's length is all that is known before reading it.
-    batches: batches(), total: stream.records,
+    batches: batches(), total: stream.records, resends: () => stream.resends(),
     get sessions() {
       return sessions();
     },
@@ -220,5 +224,6 @@ async function run(opts: ReplayOptions, source: Source, t0: number): Promise<Rep
     lastNs: last,
     ...(opts.strategy ? { strategy: opts.strategy } : {}),
   });
-  return { manifest, tables: collector.tables, elapsedMs: performance.now() - t0, ...(cached !== undefined ? { decodeCache: cached } : {}) };
+  const resends = source.resends?.();
+  return { manifest, tables: collector.tables, elapsedMs: performance.now() - t0, ...(cached !== undefined ? { decodeCache: cached } : {}), ...(resends ? { resends } : {}) };
 }

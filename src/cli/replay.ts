@@ -60,7 +60,7 @@ export const replayCommand: CommandModule<object, Args> = {
     if (dash) process.stderr.write(`dashboard at ${dash.server.url}\n`);
     const sink = a.sink !== undefined ? await openSink(a.sink, config, (l) => process.stderr.write(`tapedeck: ${l}\n`)) : undefined;
     const bar = progressBar('replay');
-    const { manifest, elapsedMs, decodeCache } = await replay({
+    const { manifest, elapsedMs, decodeCache, resends } = await replay({
       from: a.from, out: a.out, speed, config, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),
       onProgress: (done, total) => {
         bar.update(done, total);
@@ -79,7 +79,7 @@ export const replayCommand: CommandModule<object, Args> = {
       const range = [a.start !== undefined ? `from --start ${a.start}` : '', a.end !== undefined ? `before --end ${a.end}` : ''].filter(Boolean).join(' and ');
       process.stderr.write(`tapedeck: warning: no event of ${a.from} was received ${range}: the outputs are empty\n`);
     }
-    const cached = decodeCache === 'found' ? ', its frames decoded by an earlier replay' : '';
+    const cached = decodeCache === 'found' ? ', its frames decoded by an earlier replay' : resends ? `, ${resends} resent record${resends === 1 ? '' : 's'} of ${a.from} replayed once` : '';
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s${cached}) → ${a.out}: ${tables}\n`);
     if (sink && written) {
       process.stdout.write(`${sinkSummary(sink, written)}\n`);

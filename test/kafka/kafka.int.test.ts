@@ -68,7 +68,7 @@ async function twoSessions(): Promise<{ dir: string; a: LogEvent[]; b: LogEvent[
  * after round, each session's events of the next `sliceMs` of receive time, and every
  * third round the first half of the slice again (a resend after an unclear failure).
  */
-async function produceInterleaved(topic: string, partitions: number, sessions: LogEvent[][], sliceMs: number): Promise<number> {
+async function produceInterleaved(topic: string, partitions: number, sessions: LogEvent[][], sliceMs: number): Promise<{ records: number; resent: number }> {
   const kafka = kafkaClient(broker.brokers.split(','), 'tapedeck-test');
   const admin = kafka.admin();
   await admin.connect();
@@ -78,9 +78,11 @@ async function produceInterleaved(topic: string, partitions: number, sessions: L
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   let records = 0;
-  const send = async (events: LogEvent[]): Promise<void> => {
+  let resent = 0;
+  const send = async (events: LogEvent[], again = false): Promise<void> => {
     const messages = events.flatMap((ev) => toMessages(ev, partitions));
     records += messages.length;
+    if (again) resent += messages.length;
     for (let i = 0; i < messages.length; i += 4_000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 4_000) });
   };
   const slice = BigInt(sliceMs) * 1_000_000n;
@@ -92,12 +94,12 @@ async function produceInterleaved(topic: string, partitions: number, sessions: L
       let to = from;
       while (to < s.length && s[to]!.recvNs < t0 + BigInt(round) * slice) to++;
       await send(s.slice(from, to));
-      if (round % 3 === 0) await send(s.slice(from, from + Math.ceil((to - from) / 2)));
+      if (round % 3 === 0) await send(s.slice(from, from + Math.ceil((to - from) / 2)), true);
       next[k] = to;
     }
   }
   await producer.disconnect();
-  return records;
+  return { records, resent };
 }
 
 function digests(dir: string): Record<string, string> {
@@ -243,7 +245,7 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
   it('streams a topic much larger than its buffers, in exactly the archive\'s order', async () => {
     const { a, b, order } = await twoSessions();
     const topic = `k4-${Date.now()}.raw`;
-    const records = await produceInterleaved(topic, 3, [a, b], 2_000);
+    const { records, resent } = await produceInterleaved(topic, 3, [a, b], 2_000);
     const window = 512;
     const chunk = 256;
     const stream = await openKafka({ brokers: broker.brokers.split(','), topic }, { window, chunk });
@@ -255,6 +257,8 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     expect(got.length).toBe(order.length);
     expect(got, 'the Kafka read gives the Parquet replay\'s order, each event once').toEqual(order);
     expect(stream.duplicates(), 'every resend and every copy of a symbol-less event was dropped').toBe(records - order.length);
+    expect(stream.resends(), 'each resent record was found to be the event it repeats').toBe(resent);
+    expect(resent).toBeGreaterThan(1_000);
     expect(stream.sessions()).toEqual([a[0]!.session, b[0]!.session].sort());
     for (const [p, peak] of stream.peakBuffered()) {
       expect(peak, `partition ${p} never held more than window + chunk events`).toBeLessThanOrEqual(window + chunk);
@@ -266,7 +270,12 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     const again: string[] = [];
     for await (const batch of threaded.batches()) for (const ev of batch) again.push(key(ev));
     expect(again, 'the reader thread hands over what the stream yields, in order').toEqual(got);
-    expect([threaded.duplicates(), threaded.sessions(), threaded.peakBuffered()]).toEqual([stream.duplicates(), stream.sessions(), stream.peakBuffered()]);
+    expect([threaded.duplicates(), threaded.resends(), threaded.sessions(), threaded.peakBuffered()]).toEqual([stream.duplicates(), stream.resends(), stream.sessions(), stream.peakBuffered()]);
+    // The replay says how many resent records it replayed once.
+    const r = runCli(['replay', '--from', `kafka://${broker.brokers}/${topic}`, '--windows', '1m', '--out', path.join(tmpDir(), 'k')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`replayed ${order.length} events`);
+    expect(r.stdout).toContain(`, ${resent} resent records of kafka://${broker.brokers}/${topic} replayed once)`);
   }, 300_000);
 
   it('reads on across a broker restart mid-read (the leaders learnt again), in exactly the archive\'s order', async () => {
