@@ -12,7 +12,8 @@ import { writeParquet, type Column } from '../src/storage/parquet.ts';
 import type { ExecutionConfig } from '../strategies/execution.ts';
 import { loadStrategy } from '../strategies/registry.ts';
 import { buildReport, equitySvg, type Report } from '../strategies/report.ts';
-import { resolveParams, type ParamValue, type Strategy, type StrategyNeeds } from '../strategies/types.ts';
+import { resolveParams } from '../strategies/params.ts';
+import type { ParamValue, Strategy, StrategyNeeds } from '../strategies/types.ts';
 import { replay } from './replay.ts';
 
 export interface BacktestJob {
@@ -71,8 +72,8 @@ export function runFolder(i: number, runs: number): string {
   return `run-${String(i).padStart(Math.max(3, String(runs - 1).length), '0')}`;
 }
 
-export async function sweep(job: BacktestJob, sweeps: Readonly<Record<string, string[]>>, say: (l: string) => void): Promise<{ rows: (Report & { run: string })[]; workers: number }> {
-  const combos = grid(sweeps);
+/** Runs `combos` (by default the whole grid of `sweeps`; the CLI leaves out those breaking the strategy's rules). */
+export async function sweep(job: BacktestJob, sweeps: Readonly<Record<string, string[]>>, say: (l: string) => void, combos = grid(sweeps)): Promise<{ rows: (Report & { run: string })[]; workers: number }> {
   const workers = Math.max(1, Math.min(combos.length, os.availableParallelism()));
   const jobs = combos.map((g, i) => ({ ...job, params: { ...job.params, ...g }, out: path.join(job.out, runFolder(i, combos.length)) }));
   const results: (Report & { run: string })[] = new Array(jobs.length);

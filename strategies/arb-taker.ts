@@ -4,6 +4,7 @@
  * limit per venue. It takes the engine's word for the edge: its fees and staleness rules
  * are the run's `--fees`/`--staleness`.
  */
+import { aboveZero } from './params.ts';
 import type { Strategy } from './types.ts';
 
 type P = { asset: string; size: number; maxPosition: number; minEdgeBps: number };
@@ -12,11 +13,19 @@ export const arbTaker: Strategy<P, null> = {
   name: 'arb-taker',
   describe: 'takes both legs of every cross-exchange arbitrage opportunity the engine reports',
   params: {
+    // Any text: --map names assets freely, and which ones a recording has is known only once it is read.
     asset: { default: '', describe: 'only this asset (e.g. BTC/USD); empty: any' },
-    size: { default: 0.01, describe: 'base quantity per leg' },
-    maxPosition: { default: 0.1, describe: 'largest absolute position per venue and symbol' },
+    size: { default: 0.01, describe: 'base quantity per leg', range: aboveZero('a base quantity') },
+    maxPosition: { default: 0.1, describe: 'largest absolute position per venue and symbol', range: aboveZero('a base quantity') },
+    // Any number: below the run's --min-edge it filters nothing (the detector reports none under that).
     minEdgeBps: { default: 0, describe: 'skip opportunities whose net edge is below this' },
   },
+  rules: [{
+    params: ['size', 'maxPosition'],
+    // A leg larger than the limit never fits it: the run would take no opportunity at all.
+    must: 'size must not be above maxPosition: a leg larger than the position limit is never taken',
+    holds: (p) => p.size <= p.maxPosition,
+  }],
   init: () => null,
   decide(ev, state, p, account) {
     if (ev.type !== 'arbitrage' || ev.arbitrage.event !== 'start') return { state, orders: [] };

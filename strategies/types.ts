@@ -50,10 +50,36 @@ export interface AccountView {
 
 export type ParamValue = number | string | boolean;
 
-/** A parameter: its default, and a line on what it does (shown by `backtest --help-strategy`). */
+/**
+ * The values a parameter takes. `must` says it in words (the end of a refusal, and the
+ * README's list); `problem` answers why a value, already typed like the default, is outside
+ * the range (usually `must` itself), or undefined when it is inside. Built by the helpers in
+ * params.ts (`wholeFrom`, `aboveZero`, `between`, `oneOf`, `interval`, `market`).
+ */
+export interface ParamRange {
+  readonly must: string;
+  readonly problem: (value: ParamValue) => string | undefined;
+}
+
+/**
+ * A parameter: its default, a line on what it does, and the values it takes. `range` is
+ * optional, so a strategy of your own without one takes any value of its default's type.
+ */
 export interface ParamSpec {
   readonly default: ParamValue;
   readonly describe: string;
+  readonly range?: ParamRange;
+}
+
+/**
+ * A rule across parameters (ma-cross: fast below slow), checked once every value is in its
+ * range. A `--sweep` skips the combinations that break it (and says how many) instead of
+ * refusing the grid: a rectangular grid cannot say "only fast < slow".
+ */
+export interface ParamRule<P> {
+  readonly params: readonly (keyof P & string)[];
+  readonly must: string;
+  readonly holds: (params: P) => boolean;
 }
 
 /** What a strategy needs the engine to compute for it (merged into the run's engine options). */
@@ -68,26 +94,9 @@ export interface Strategy<P extends Record<string, ParamValue> = Record<string, 
   readonly name: string;
   readonly describe: string;
   readonly params: { readonly [K in keyof P]: ParamSpec };
+  /** Rules across parameters; optional, as `range` is. */
+  readonly rules?: readonly ParamRule<P>[];
   needs?(params: P): StrategyNeeds;
   init(params: P): S;
   decide(event: StrategyEvent, state: S, params: P, account: AccountView): { state: S; orders: OrderRequest[] };
-}
-
-/** Parameters from defaults overridden by `k=v` strings, typed like their defaults. */
-export function resolveParams(strategy: Strategy, overrides: Readonly<Record<string, string>>): Record<string, ParamValue> {
-  const out: Record<string, ParamValue> = {};
-  for (const [k, spec] of Object.entries(strategy.params)) out[k] = spec.default;
-  for (const [k, v] of Object.entries(overrides)) {
-    const spec = strategy.params[k];
-    if (spec === undefined) throw new Error(`strategy ${strategy.name} has no parameter ${JSON.stringify(k)} (it has: ${Object.keys(strategy.params).join(', ')})`);
-    if (typeof spec.default === 'number') {
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new Error(`parameter ${k} of ${strategy.name} must be a number, not ${JSON.stringify(v)}`);
-      out[k] = n;
-    } else if (typeof spec.default === 'boolean') {
-      if (v !== 'true' && v !== 'false') throw new Error(`parameter ${k} of ${strategy.name} must be true or false`);
-      out[k] = v === 'true';
-    } else out[k] = v;
-  }
-  return out;
 }

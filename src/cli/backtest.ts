@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { backtest, sweep } from '../../replayer/backtest.ts';
+import { backtest, grid, sweep } from '../../replayer/backtest.ts';
 import { loadStrategy, StrategyLoadError } from '../../strategies/registry.ts';
 import { formatReport } from '../../strategies/report.ts';
-import { resolveParams } from '../../strategies/types.ts';
+import { brokenRule, resolveParams, typedParams, type ParamError } from '../../strategies/params.ts';
+import type { Strategy } from '../../strategies/types.ts';
 import { parseUserTime } from '../log/time.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, userInput } from './errors.ts';
@@ -32,10 +33,10 @@ export const backtestCommand: CommandModule<object, Args> = {
       throw err;
     }
     const params = parseParams(a.param);
-    userInput(() => resolveParams(strategy, params));
     const config = engineConfig(a);
     const sweeps = sweepGrid(a.sweep, a['max-runs']);
-    for (const [k, values] of Object.entries(sweeps)) for (const value of values) userInput(() => resolveParams(strategy, { ...params, [k]: value }));
+    const swept = Object.keys(sweeps).length > 0 ? sweepRuns(strategy, params, sweeps) : undefined;
+    if (swept === undefined) resolveParams(strategy, params);
     const equityMs = equityInterval(a);
     const job = {
       from: a.from, out: a.out, strategy: a.strategy, params, config, execution: executionConfig(a, config),
@@ -43,9 +44,10 @@ export const backtestCommand: CommandModule<object, Args> = {
       ...(a.start ? { startNs: userInput(() => parseUserTime(a.start!)) } : {}),
       ...(a.end ? { endNs: userInput(() => parseUserTime(a.end!)) } : {}),
     };
-    if (Object.keys(sweeps).length > 0) {
+    if (swept !== undefined) {
+      if (swept.leftOut) process.stdout.write(`${swept.leftOut}\n`);
       const t0 = performance.now();
-      const { rows, workers } = await sweep(job, sweeps, (l) => process.stdout.write(`${l}\n`));
+      const { rows, workers } = await sweep(job, sweeps, (l) => process.stdout.write(`${l}\n`), swept.runs);
       const best = rows.reduce((b, r) => (r.total_return_pct > b.total_return_pct ? r : b));
       process.stdout.write(`swept ${rows.length} runs on ${workers} worker thread(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${path.join(a.out, 'sweep.parquet')}; best: ${best.run} (${best.total_return_pct.toFixed(4)} %)\n`);
       return;
@@ -55,3 +57,24 @@ export const backtestCommand: CommandModule<object, Args> = {
     process.stdout.write(`backtested ${events} events in ${(elapsedMs / 1000).toFixed(2)} s (${Math.round(events / (elapsedMs / 1000))} events/s) → ${a.out} (orders, fills, equity .parquet, report.json, equity.svg)\n`);
   },
 };
+
+/**
+ * The runs of a sweep the strategy takes. Every value must be in its range (a typo in a grid
+ * is refused, as in --param); a combination that breaks a rule across parameters is left
+ * out, with a line saying how many, because a grid cannot say "only fast < slow"
+ * (backtesting.py's `optimize(constraint=…)` does the same). No run left is refused.
+ */
+export function sweepRuns(strategy: Strategy, params: Record<string, string>, sweeps: Record<string, string[]>): { runs: Record<string, string>[]; leftOut?: string } {
+  const all = grid(sweeps);
+  const broken: ParamError[] = [];
+  const kept = all.filter((g) => {
+    const rule = brokenRule(strategy, typedParams(strategy, { ...params, ...g }));
+    if (rule) broken.push(rule);
+    return rule === undefined;
+  });
+  if (broken.length === 0) return { runs: kept };
+  const e = broken[0]!;
+  const example = `${Object.entries(e.given).map(([k, v]) => `${k}=${v}`).join(' ')} (${e.must})`;
+  if (kept.length === 0) throw new UserError(`every run of this --sweep breaks a ${strategy.name} rule, e.g. ${example}`);
+  return { runs: kept, leftOut: `--sweep leaves out ${broken.length} of ${all.length} runs that break a ${strategy.name} rule, e.g. ${example}` };
+}

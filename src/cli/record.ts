@@ -11,7 +11,7 @@ import { parseBrokers } from '../storage/kafka.ts';
 import { withNeeds } from '../../replayer/backtest.ts';
 import { loadStrategy, StrategyLoadError } from '../../strategies/registry.ts';
 import type { StrategySetup } from '../../strategies/runner.ts';
-import { resolveParams } from '../../strategies/types.ts';
+import { resolveParams } from '../../strategies/params.ts';
 import type { EngineConfig } from '../engine/config.ts';
 import { equityInterval, executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';

@@ -56,6 +56,11 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
+/** Whether the engine makes windows of `ms`: at least 1s, and dividing a day evenly (so each day's windows start at midnight UTC). */
+export function isWindowMs(ms: number): boolean {
+  return ms >= 1_000 && 86_400_000 % ms === 0;
+}
+
 /** `1s,10s,1m,5m` → ascending unique window lengths in ms; each must divide a day. */
 export function parseWindows(spec: string): number[] {
   const out = spec.split(',').filter((s) => s.trim() !== '').map((part) => {
@@ -66,7 +71,7 @@ export function parseWindows(spec: string): number[] {
       throw new Error(`bad window ${JSON.stringify(part)} in ${JSON.stringify(spec)} (use e.g. 1s,10s,1m,5m)`);
     }
     // Echo the window as typed: intervalName(0) would say `0d`.
-    if (ms < 1_000 || 86_400_000 % ms !== 0) {
+    if (!isWindowMs(ms)) {
       throw new Error(`bad window ${part.trim()} in ${JSON.stringify(spec)}: windows must be at least 1s and divide a day evenly`);
     }
     return ms;

@@ -82,7 +82,7 @@ describe('backtest', () => {
     const raw = path.join(dir, 'sim', 'raw');
     for (const [args, msg] of [
       [['--strategy', 'nope'], /unknown strategy "nope"/],
-      [['--strategy', 'ma-cross', '--param', 'fast=quick'], /parameter fast of ma-cross must be a number/],
+      [['--strategy', 'ma-cross', '--param', 'fast=quick'], /^tapedeck: bad ma-cross parameter fast=quick \(a whole number of candles, 1 or more\)$/],
       [['--strategy', 'ma-cross', '--param', 'speed=3'], /has no parameter "speed"/],
       [['--strategy', './no/such/file.ts'], /cannot load strategy module/],
     ] as const) {

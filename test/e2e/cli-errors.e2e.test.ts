@@ -116,6 +116,28 @@ const cases: [string, string[], RegExp][] = [
     /^tapedeck: --param fast is given twice \(3 and 50\): give it once$/],
   ['a backtest --equity-interval of 0 (a division by zero, exit 1)', ['backtest', '--strategy', 'ma-cross', '--equity-interval', '0s', '--from', path.join(dir, 'nowhere'), '--out', path.join(dir, 'bt0')],
     /^tapedeck: bad --equity-interval 0s \(a duration above 0, e\.g\. 1s\)$/],
+  // Strategy parameters out of range, refused before the (junk) archive is read: a replay would fail on x.parquet instead.
+  ...([
+    ['ma-cross', 'fast=0', /^tapedeck: bad ma-cross parameter fast=0 \(a whole number of candles, 1 or more\)$/],
+    ['ma-cross', 'fast=2.5', /^tapedeck: bad ma-cross parameter fast=2\.5 \(a whole number of candles, 1 or more\)$/],
+    ['ma-cross', 'kind=wma', /^tapedeck: bad ma-cross parameter kind=wma \(one of sma, ema\)$/],
+    ['ma-cross', 'size=-1', /^tapedeck: bad ma-cross parameter size=-1 \(a base quantity above 0\)$/],
+    ['ma-cross', 'interval=banana', /^tapedeck: bad ma-cross parameter interval=banana \(a candle interval: a duration of at least 1s that divides a day, e\.g\. 10s, 1m, 5m\)$/],
+    ['ma-cross', 'market=BTCUSDT', /^tapedeck: bad ma-cross parameter market=BTCUSDT \(exchange:SYMBOL, the exchange one of binance, .* or cryptocompare:<Market>\)$/],
+    ['ma-cross', 'fast=30', /^tapedeck: bad ma-cross parameters fast=30 slow=20 \(fast must be below slow: /],
+    ['rsi-reversion', 'high=150', /^tapedeck: bad rsi-reversion parameter high=150 \(a number from 0 to 100\)$/],
+    ['arb-taker', 'size=0', /^tapedeck: bad arb-taker parameter size=0 \(a base quantity above 0\)$/],
+  ] as const).map(([strategy, param, message]): [string, string[], RegExp] => [
+    `a backtest --strategy ${strategy} --param ${param}`, ['backtest', '--strategy', strategy, '--param', param, '--from', junkArchive, '--out', path.join(dir, 'bt-param')], message,
+  ]),
+  ['a --sweep value out of range (it ran, or failed mid-sweep)', ['backtest', '--strategy', 'ma-cross', '--from', junkArchive, '--out', path.join(dir, 'bt-sweep'), '--sweep', 'size=0.05,0'],
+    /^tapedeck: bad ma-cross parameter size=0 \(a base quantity above 0\)$/],
+  ['a --sweep range reaching out of range', ['backtest', '--strategy', 'ma-cross', '--from', junkArchive, '--out', path.join(dir, 'bt-sweep'), '--sweep', 'fast=0..10:5'],
+    /^tapedeck: bad ma-cross parameter fast=0 \(a whole number of candles, 1 or more\)$/],
+  ['a --sweep every run of which breaks a rule', ['backtest', '--strategy', 'ma-cross', '--from', junkArchive, '--out', path.join(dir, 'bt-sweep'), '--sweep', 'fast=20,30', '--sweep', 'slow=10,20'],
+    /^tapedeck: every run of this --sweep breaks a ma-cross rule, e\.g\. fast=20 slow=10 \(fast must be below slow: /],
+  ['a record --strategy parameter out of range', ['record', '--strategy', 'ma-cross', '--param', 'slow=0', '--out', path.join(dir, 'rec-param'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
+    /^tapedeck: bad ma-cross parameter slow=0 \(a whole number of candles, 1 or more\)$/],
   ['an unknown command', ['frobnicate'], /Unknown argument|Unknown command/i],
 ];
 
@@ -127,6 +149,16 @@ describe('CLI errors', () => {
     const lines = r.stderr.trim().split('\n');
     expect(lines.at(-1)).toMatch(message);
     expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a strategy parameter before any replay starts: no output folder, no run folders', () => {
+    for (const extra of [['--param', 'kind=wma'], ['--sweep', 'fast=3,5', '--sweep', 'kind=ema,wma']]) {
+      const out = path.join(dir, `bt-nothing-${extra[0]}`);
+      const r = runCli(['backtest', '--strategy', 'ma-cross', '--from', junkArchive, '--out', out, ...extra]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim()).toBe('tapedeck: bad ma-cross parameter kind=wma (one of sma, ema)');
+      expect(fs.existsSync(out), `${extra.join(' ')}: refused before ${out} was made`).toBe(false);
+    }
   });
 
   it('refuses a TAPEDECK_READ_THREAD that is not 0 or 1 in one line', () => {
