@@ -290,6 +290,7 @@ function reading(file: string, fd: number, end: number, counts: Record<string, D
         Object.assign(c.recognised, kept.recognised);
         Object.assign(c.unknown, kept.unknown);
         c.duplicates = kept.duplicates;
+        c.idRuns = kept.idRuns;
         c.errors = kept.errors;
       }
       close();

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
-import { undecodedLines } from '../exchanges/undecoded.ts';
+import { idRunLines, undecodedLines } from '../exchanges/undecoded.ts';
 import { parseUserTime } from '../log/time.ts';
 import { SPEED_RANGE, speedOption } from './speed.ts';
 import { replay } from '../../replayer/replay.ts';
@@ -73,7 +73,7 @@ export const replayCommand: CommandModule<object, Args> = {
     const written = await sink?.close();
     const rate = Math.round(manifest.events / (elapsedMs / 1000));
     const tables = tableSummary(manifest);
-    for (const line of undecodedLines(manifest.stats.undecodedFrames, manifest.stats.decode)) process.stderr.write(`tapedeck: warning: ${line}\n`);
+    for (const line of [...undecodedLines(manifest.stats.undecodedFrames, manifest.stats.decode), ...idRunLines(manifest.stats.decode)]) process.stderr.write(`tapedeck: warning: ${line}\n`);
     // A range that misses the recording (a year typed wrong) is an empty run, not a silent one.
     if (manifest.events === 0 && (startNs !== undefined || endNs !== undefined)) {
       const range = [a.start !== undefined ? `from --start ${a.start}` : '', a.end !== undefined ? `before --end ${a.end}` : ''].filter(Boolean).join(' and ');

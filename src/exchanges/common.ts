@@ -210,52 +210,99 @@ export class SymbolClocks {
 
 /**
  * Verdict on one trade id against what was seen for its symbol: it continues the run, it
- * skips ids (a gap), it fills ids a gap left missing (REST backfill, or a late frame), or
- * it repeats an id already seen (reconnect or backfill overlap).
+ * skips ids (a gap), it fills ids a gap left missing (REST backfill, or a late frame), it
+ * repeats an id already seen (reconnect or backfill overlap), or it starts a run of ids of
+ * its own (`reset`: a lower id at a later time, so not a repeat; see TradeIdTracker).
  */
 export type Continuity =
   | { kind: 'next' }
   | { kind: 'duplicate' }
   | { kind: 'gap'; fromId: bigint; toId: bigint }
-  | { kind: 'fill'; closed: boolean };
+  | { kind: 'fill'; closed: boolean }
+  | { kind: 'reset' };
 
 const NEXT: Continuity = Object.freeze({ kind: 'next' });
 const DUPLICATE: Continuity = Object.freeze({ kind: 'duplicate' });
+const RESET: Continuity = Object.freeze({ kind: 'reset' });
+
+/**
+ * How much later than the highest id's trade a lower id's trade must be to be taken for
+ * another run of ids rather than a repeat. An exchange numbers a symbol's trades in time
+ * order, so a repeat (or a fill) is never later than the highest id seen; the second is
+ * room for an exchange whose times within one id run are not strictly ordered.
+ */
+const RESET_AFTER_US = 1_000_000;
+
+/** The highest id seen for a symbol and its trade's exchange time (µs; +Infinity while unknown). */
+interface Highest {
+  id: number | bigint;
+  tsUs: number;
+}
 
 /**
  * Per-symbol trade-id continuity, with the ranges a gap left missing, so that backfilled
  * trades are taken exactly once and the end of a gap (all its ids filled) is known.
  *
+ * A lower id than the highest seen is a repeat or a fill, unless its trade is more than
+ * RESET_AFTER_US later than the highest one's: then it is another run of ids under the same
+ * symbol (one replay of two sessions whose ids do not continue each other: a simulated
+ * session beside a real one, a testnet's beside the exchange's), and the run starts again
+ * from it. Before, every trade of the later session was dropped as a repeat without a word.
+ *
  * Ids are kept as `number` while they are safe integers (every real id so far) and as
  * `bigint` above 2^53: BigInt arithmetic stays off the per-trade path.
  */
 export class TradeIdTracker {
-  private readonly last = new Map<string, number | bigint>();
+  private readonly last = new Map<string, Highest>();
   private readonly missing = new Map<string, [bigint, bigint][]>();
 
-  /** `id`: a safe integer as a number, or any id as a bigint. */
-  observe(key: string, id: number | bigint): Continuity {
+  /** `id`: a safe integer as a number, or any id as a bigint; `tsUs`: its trade's exchange time, when it has one. */
+  observe(key: string, id: number | bigint, tsUs = Number.POSITIVE_INFINITY): Continuity {
     const prev = this.last.get(key);
-    if (typeof id === 'number' && typeof prev !== 'bigint') {
-      if (prev !== undefined && id <= prev) return this.fill(key, BigInt(id));
-      this.last.set(key, id);
-      if (prev === undefined || id === prev + 1) return NEXT;
-      return this.open(key, BigInt(prev) + 1n, BigInt(id) - 1n);
+    if (prev === undefined) {
+      this.last.set(key, { id, tsUs });
+      return NEXT;
+    }
+    const p = prev.id;
+    if (typeof id === 'number' && typeof p === 'number') {
+      if (id <= p) return this.behind(key, prev, id, tsUs);
+      prev.id = id;
+      prev.tsUs = tsUs;
+      if (id === p + 1) return NEXT;
+      return this.open(key, BigInt(p) + 1n, BigInt(id) - 1n);
     }
     const big = BigInt(id);
-    const p = prev === undefined ? undefined : BigInt(prev);
-    if (p !== undefined && big <= p) return this.fill(key, big);
-    this.last.set(key, big);
-    if (p === undefined || big === p + 1n) return NEXT;
-    return this.open(key, p + 1n, big - 1n);
+    const pb = BigInt(p);
+    if (big <= pb) return this.behind(key, prev, big, tsUs);
+    prev.id = big;
+    prev.tsUs = tsUs;
+    if (big === pb + 1n) return NEXT;
+    return this.open(key, pb + 1n, big - 1n);
+  }
+
+  /** An id at or below the highest: a repeat, a fill, or (later than the highest's trade) a run of its own. */
+  private behind(key: string, prev: Highest, id: number | bigint, tsUs: number): Continuity {
+    if (Number.isFinite(tsUs) && tsUs - prev.tsUs > RESET_AFTER_US) {
+      prev.id = id;
+      prev.tsUs = tsUs;
+      this.missing.delete(key);
+      return RESET;
+    }
+    return this.fill(key, BigInt(id));
   }
 
   /** Advances the expectation without a trade: Coinbase heartbeat `last_trade_id` says `id` happened. */
   advance(key: string, id: bigint): Continuity {
     const prev = this.last.get(key);
-    const p = prev === undefined ? undefined : BigInt(prev);
+    const p = prev === undefined ? undefined : BigInt(prev.id);
     if (p !== undefined && id <= p) return NEXT;
-    this.last.set(key, Number.isSafeInteger(Number(id)) && typeof prev !== 'bigint' ? Number(id) : id);
+    const next = Number.isSafeInteger(Number(id)) && typeof prev?.id !== 'bigint' ? Number(id) : id;
+    // The time of that trade is not known: no later trade is taken for another run of ids until one is.
+    if (prev === undefined) this.last.set(key, { id: next, tsUs: Number.POSITIVE_INFINITY });
+    else {
+      prev.id = next;
+      prev.tsUs = Number.POSITIVE_INFINITY;
+    }
     return p === undefined ? NEXT : this.open(key, p + 1n, id);
   }
 
@@ -310,12 +357,15 @@ export function gapEvent(ev: LogEvent, symbol: string, c: { fromId: bigint; toId
 export function acceptTrade(
   ev: LogEvent, ids: TradeIdTracker, key: string, trade: Trade, counts: DecodeCounts, id: number | bigint = trade.tradeId,
 ): MarketEvent[] {
-  const c = ids.observe(key, id);
+  const c = ids.observe(key, id, trade.tsUs);
   switch (c.kind) {
     case 'duplicate':
       counts.duplicates++;
       return [];
     case 'next':
+      return [trade];
+    case 'reset':
+      counts.idRuns++;
       return [trade];
     case 'gap':
       return [gapEvent(ev, trade.symbol, c, 'trade'), trade];

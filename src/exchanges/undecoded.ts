@@ -44,6 +44,17 @@ export function undecodedLines(undecodedFrames: Readonly<Record<string, number>>
 const frames = (n: number): string => (n === 1 ? 'frame was' : 'frames were');
 
 /**
+ * The replay's warning lines for trades an earlier tapedeck dropped as repeats without a word:
+ * a symbol's trade ids starting again lower at a later time (TradeIdTracker's `reset`).
+ */
+export function idRunLines(decode: Readonly<Record<string, DecodeCounts>>): string[] {
+  return Object.keys(decode).sort().flatMap((x) => {
+    const runs = decode[x]!.idRuns ?? 0;
+    return runs > 0 ? [`${runs === 1 ? 'once' : `${runs} times`} a ${x} symbol's trade ids started again lower at a later time (two sessions whose ids do not continue each other?): those trades were taken as a new run of ids, not dropped as repeats`] : [];
+  });
+}
+
+/**
  * Counts, for events not run through the engine (import), what the engine would count:
  * each exchange's adapter over its events, or the data events of an exchange with none.
  * An adapter with a shortcut for the census (spec.ts `Census`) is run through it unless

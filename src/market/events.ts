@@ -85,6 +85,11 @@ export interface DecodeCounts {
   readonly unknown: Record<string, number>;
   /** Trades whose id was already seen (reconnect overlap, backfill overlap). */
   duplicates: number;
+  /**
+   * Times a symbol's trade ids started again lower, at a later time (two sessions whose ids do
+   * not continue each other): those trades are taken, not dropped as repeats (TradeIdTracker).
+   */
+  idRuns: number;
   /** Frames that could not be read (each is also a decode_errors row). */
   errors: number;
 }
@@ -95,7 +100,7 @@ export interface DecodeCounts {
  * any other (issue 10, item 5). They stay plain JSON for manifest.json, same shape and order.
  */
 export function newCounts(): DecodeCounts {
-  return { recognised: Object.create(null) as Record<string, number>, unknown: Object.create(null) as Record<string, number>, duplicates: 0, errors: 0 };
+  return { recognised: Object.create(null) as Record<string, number>, unknown: Object.create(null) as Record<string, number>, duplicates: 0, idRuns: 0, errors: 0 };
 }
 
 /** Adds one to `counter[key]` (own keys only, so an inherited `toString` never counts). */

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { undecodedLines } from '../../src/exchanges/undecoded.ts';
+import { idRunLines, undecodedLines } from '../../src/exchanges/undecoded.ts';
 import { newCounts } from '../../src/market/events.ts';
 import { REAL, readLines, real, runCli, tmpDir } from '../helpers.ts';
 
@@ -59,5 +59,33 @@ describe.skipIf(!REAL)('a recording tapedeck cannot fully decode, through the CL
     const said = lines.reduce((n, l) => n + Number(/^(\d+) /.exec(l)![1]), 0);
     expect(said, 'every received frame is decoded or said').toBeLessThanOrEqual(received.length);
     expect(said, 'the order-book frames (file 50: 4,279) at least are said').toBeGreaterThanOrEqual(4_279);
+  });
+
+  it('replays every trade of two sessions of one market whose trade ids do not continue each other, and says so', () => {
+    // A real Binance session (ids near 3.7e9, 2024-08-08 23:54) and a simulated one (ids from 1,
+    // 2024-08-09 00:00) in one archive: every simulated BTCUSDT trade had a lower id than the
+    // real ones before it, and all of them were dropped as repeats, exit 0, without a word.
+    const dir = tmpDir();
+    const raw = path.join(dir, 'raw');
+    expect(runCli(['demo', '--minutes', '5', '--no-replay', '--exchanges', 'binance', '--out', dir]).code).toBe(0);
+    const alone = runCli(['replay', '--from', raw, '--windows', '1m', '--out', path.join(dir, 'sim')]);
+    expect(alone.code, alone.stderr).toBe(0);
+    const lines = readLines(real('binance/hftbacktest/btcusdt_20240808.gz')).slice(0, 400);
+    fs.writeFileSync(path.join(dir, 'btcusdt_20240808.txt'), `${lines.join('\n')}\n`);
+    const imp = runCli(['import', path.join(dir, 'btcusdt_20240808.txt'), '--format', 'hftbacktest', '--out', dir]);
+    expect(imp.code, imp.stderr).toBe(0);
+    const realAlone = tmpDir();
+    expect(runCli(['import', path.join(dir, 'btcusdt_20240808.txt'), '--format', 'hftbacktest', '--out', realAlone]).code).toBe(0);
+    const both = runCli(['replay', '--from', raw, '--windows', '1m', '--out', path.join(dir, 'both')]);
+    expect(both.code, both.stderr).toBe(0);
+    const realOnly = runCli(['replay', '--from', realAlone, '--windows', '1m', '--out', path.join(dir, 'real')]);
+    expect(realOnly.code, realOnly.stderr).toBe(0);
+    type M = { stats: { decode: Record<string, ReturnType<typeof newCounts>> }; tables: Record<string, { rows: number }> };
+    const m = (d: string): M => JSON.parse(fs.readFileSync(path.join(dir, d, 'manifest.json'), 'utf8')) as M;
+    expect(m('both').tables.candles!.rows, 'the candles of both sessions').toBe(m('sim').tables.candles!.rows + m('real').tables.candles!.rows);
+    expect(m('both').stats.decode.binance!.duplicates).toBe(m('sim').stats.decode.binance!.duplicates + m('real').stats.decode.binance!.duplicates);
+    expect(m('both').stats.decode.binance!.idRuns).toBe(1);
+    expect(warnings(both.stderr)).toContain(`tapedeck: warning: ${idRunLines(m('both').stats.decode)[0]}`);
+    expect(idRunLines(m('both').stats.decode)[0]).toMatch(/^once a binance symbol's trade ids started again lower at a later time/);
   });
 });

@@ -66,7 +66,7 @@ describe('frames that must emit nothing (counted only)', () => {
     const fast = exchange === 'binance' ? decodeBinance(ev(exchange, payload), s as never) : decodeCoinbase(ev(exchange, payload), s as never);
     expect(fast).toEqual([]);
     expect(both(exchange, ev(exchange, payload))).toEqual([[]]);
-    expect(JSON.stringify(s.counts)).toBe(JSON.stringify({ recognised: counter === 'recognised' ? { [key]: 1 } : {}, unknown: counter === 'unknown' ? { [key]: 1 } : {}, duplicates: 0, errors: 0 }));
+    expect(JSON.stringify(s.counts)).toBe(JSON.stringify({ recognised: counter === 'recognised' ? { [key]: 1 } : {}, unknown: counter === 'unknown' ? { [key]: 1 } : {}, duplicates: 0, idRuns: 0, errors: 0 }));
   });
 });
 
@@ -81,7 +81,7 @@ describe('message types named like Object.prototype members (issue 10, item 5)',
     expect(s.counts.unknown[name], 'a number, not "function toString() {…}1"').toBe(4);
     const total = Object.values(s.counts.unknown).reduce((a, b) => a + b, 0);
     expect(Number.isFinite(total), 'what the recorder hands prom-client').toBe(true);
-    expect(JSON.parse(JSON.stringify(s.counts)), 'manifest.json keeps the key').toEqual(JSON.parse(`{"recognised":{},"unknown":{"${name}":4},"duplicates":0,"errors":0}`));
+    expect(JSON.parse(JSON.stringify(s.counts)), 'manifest.json keeps the key').toEqual(JSON.parse(`{"recognised":{},"unknown":{"${name}":4},"duplicates":0,"idRuns":0,"errors":0}`));
   });
 
   it.each(NAMES)('Coinbase type=%s is counted as unknown', (name) => {
