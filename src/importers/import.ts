@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { nsToIso } from '../log/time.ts';
 import { DecodeCensus } from '../exchanges/undecoded.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
@@ -72,12 +72,14 @@ export const THREAD_FROM_BYTES = 256 << 20;
 
 export async function importRecordings(files: readonly string[], options: ImportOptions): Promise<ImportedSession[]> {
   for (const f of files) if (!fs.existsSync(f)) throw new ImportError(`no such file: ${f}`);
-  // A file named twice (a glob and a name, a link and its target) was imported twice: every event doubled.
-  const real = new Map<string, string>();
+  // A file named twice (a glob and a name, a link and its target, a hard link) was imported twice: every event doubled.
+  const seen = new Map<string, string>();
   for (const f of files) {
-    const r = fs.realpathSync(f);
-    if (real.has(r)) throw new ImportError(`${f} is named twice (as ${real.get(r)} too): its events would be imported twice`);
-    real.set(r, f);
+    const st = fs.statSync(f);
+    // Device and inode name a file whatever its path; a filesystem without inodes (0) falls back on the resolved path.
+    const id = st.ino !== 0 ? `${st.dev}:${st.ino}` : fs.realpathSync(f);
+    if (seen.has(id)) throw new ImportError(`${f} is named twice (as ${seen.get(id)} too${fs.realpathSync(f) === fs.realpathSync(seen.get(id)!) ? '' : ', a hard link to it'}): its events would be imported twice`);
+    seen.set(id, f);
   }
   checkOutputFolder(options.out);
   const text = files.reduce((n, f) => n + fs.statSync(f).size * (GZIP.test(f) ? 8 : 1), 0);
@@ -94,6 +96,11 @@ export async function importRecordings(files: readonly string[], options: Import
       // A census shortcut could not tell (spec.ts `Census`): the recording is read again, every event decoded, nothing written.
       out.push(census.sure ? s : { ...s, notDecoded: (await importGroup(g, opts, new DecodeCensus(true), stop, true)).notDecoded });
     }
+  } catch (err) {
+    // The recordings imported before the one that failed stay (each is whole): say which, or a
+    // second try is refused for holding them, and they look like the whole import.
+    if (!(err instanceof ImportError) || out.length === 0) throw err;
+    throw new ImportError(`${err.message}; imported whole before it, and kept in ${opts.out}: ${out.map((s) => `${s.session} (${s.events} events)`).join(', ')}`, err.exitCode);
   } finally {
     stop.dispose();
   }
@@ -222,8 +229,17 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
     for (const { file, conn } of g.files) {
       let lineNo = 0;
       let connNo = -1;
-      for await (const { lines, starts, bytes, end } of readLines(file)) {
+      for await (const { lines, starts, bytes, end, tooLong, notUtf8 } of readLines(file)) {
         stop.check(session, dry);
+        if (tooLong !== undefined) {
+          // Kept as an error event (without its text), as an unreadable line is, and the next lines read on.
+          lineNo++;
+          badLines++;
+          const bad: Pending = { kind: 'error', recvNs: lastNs ?? 0n, payload: '', meta: `${path.basename(file)}:${lineNo}: a line of ${tooLong} bytes, longer than an import reads (${MAX_LINE_BYTES >> 20} MiB); its text is not imported`, conn: conn || 'import' };
+          if (writer === undefined || merge) held.push(bad);
+          else emit(bad, bad.conn);
+          continue;
+        }
         if (end !== undefined) {
           // Kept as an error event where the file ends, as an unreadable line is: the archive says it too.
           const why = `${path.basename(file)}: cut short after line ${lineNo} (${end}); the lines before it were imported`;
@@ -240,6 +256,8 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
           if (line === '') continue;
           let rec: ImportedLine | undefined;
           try {
+            // Bytes that are not UTF-8 read as U+FFFD: the frame is not what was received, so not a frame.
+            if (notUtf8?.has(li)) throw new LineError('bytes that are not UTF-8 (shown as U+FFFD)');
             rec = opts.format === 'hftbacktest' ? parseHftbacktestLine(line) : parseCryptofeedLine(line);
           } catch (err) {
             if (!(err instanceof LineError)) throw err;
@@ -304,7 +322,18 @@ interface Lines {
   readonly bytes: Buffer | undefined;
   /** After the last lines of a file that could be read no further (a gzip file cut short, or damaged): why. */
   readonly end?: string;
+  /** Instead of lines: one line longer than MAX_LINE_BYTES (its length in bytes), passed over. */
+  readonly tooLong?: number;
+  /** The lines (by index) whose bytes are not UTF-8. */
+  readonly notUtf8?: ReadonlySet<number>;
 }
+
+/**
+ * The longest line an import reads: no exchange frame comes near it. V8's strings end at
+ * 512 MiB, and a chunk's lines are one string: a longer line was taken for the end of the
+ * file ("cut short"), and every line after it was lost.
+ */
+export const MAX_LINE_BYTES = 256 << 20;
 
 /**
  * A file's lines, gunzipped when it ends in `.gz`, one array per chunk read (one await per
@@ -315,19 +344,42 @@ interface Lines {
 async function* readLines(file: string): AsyncGenerator<Lines> {
   let input: NodeJS.ReadableStream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   if (GZIP.test(file)) input = input.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
-  let carry: Buffer = Buffer.alloc(0);
+  /** A line's start not yet ended by a newline, in pieces (joined once its end comes). */
+  let carry: Buffer[] = [];
+  let carried = 0;
+  /** Bytes of a line longer than MAX_LINE_BYTES passed over so far (0: none). */
+  let skipping = 0;
   let read = false;
   let end: string | undefined;
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       read ||= chunk.length > 0;
+      let from = 0;
+      if (skipping > 0) {
+        const nl = chunk.indexOf(10);
+        if (nl < 0) {
+          skipping += chunk.length;
+          continue;
+        }
+        yield { lines: [], starts: [], bytes: undefined, tooLong: skipping + nl };
+        skipping = 0;
+        from = nl + 1;
+      }
       const cut = chunk.lastIndexOf(10);
-      if (cut < 0) {
-        carry = Buffer.concat([carry, chunk]);
+      if (cut < from) {
+        carry.push(Buffer.from(chunk.subarray(from)));
+        carried += chunk.length - from;
+        if (carried > MAX_LINE_BYTES) {
+          skipping = carried;
+          carry = [];
+          carried = 0;
+        }
         continue;
       }
-      const bytes = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, cut)]) : chunk.subarray(0, cut);
-      carry = Buffer.from(chunk.subarray(cut + 1));
+      const head = chunk.subarray(from, cut);
+      const bytes = carried > 0 ? Buffer.concat([...carry, head]) : head;
+      carry = [Buffer.from(chunk.subarray(cut + 1))];
+      carried = carry[0]!.length;
       yield splitLines(bytes);
     }
   } catch (err) {
@@ -336,7 +388,8 @@ async function* readLines(file: string): AsyncGenerator<Lines> {
     if (!read) throw new ImportError(`${file}: cannot read (${(err as Error).message})`);
     end = (err as Error).message;
   }
-  if (carry.length > 0) yield splitLines(carry);
+  if (skipping > 0) yield { lines: [], starts: [], bytes: undefined, tooLong: skipping };
+  if (carried > 0) yield splitLines(Buffer.concat(carry));
   if (end !== undefined) yield { lines: [], starts: [], bytes: undefined, end };
 }
 
@@ -355,7 +408,18 @@ function splitLines(bytes: Buffer): Lines {
     const end = nl < 0 ? text.length : nl;
     lines.push(end > from && text.charCodeAt(end - 1) === 13 ? text.slice(from, end - 1) : text.slice(from, end));
     starts.push(from);
-    if (nl < 0) return { lines, starts, bytes: ascii ? bytes : undefined };
+    if (nl < 0) break;
     from = nl + 1;
   }
+  if (ascii || isUtf8(bytes)) return { lines, starts, bytes: ascii ? bytes : undefined };
+  // Which lines: a newline byte is never inside a UTF-8 sequence, so the byte lines are the text's.
+  const notUtf8 = new Set<number>();
+  for (let i = 0, at = 0; at <= bytes.length; i++) {
+    const nl = bytes.indexOf(10, at);
+    const stop = nl < 0 ? bytes.length : nl;
+    if (!isUtf8(bytes.subarray(at, stop))) notUtf8.add(i);
+    if (nl < 0) break;
+    at = nl + 1;
+  }
+  return { lines, starts, bytes: undefined, notUtf8 };
 }

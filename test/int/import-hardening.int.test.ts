@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { importRecordings } from '../../src/importers/import.ts';
+import { MAX_LINE_BYTES, importRecordings } from '../../src/importers/import.ts';
 import { REAL, ROOT, readLines, real, runCli, tmpDir, filesUnder, readArchiveEvents } from '../helpers.ts';
 
 
@@ -94,5 +94,69 @@ describe('import hardening', () => {
       expect(evs.filter((e) => e.kind === 'error'), 'the one mark').toEqual([mark]);
       expect(evs.slice(-second.length).map((e) => e.payload)).toEqual(second.map((w) => w.slice(w.indexOf(' ') + 1)));
     });
+  });
+
+  it('passes over a line longer than an import reads, as an error event, and reads the lines after it', async () => {
+    // A line past V8's longest string (512 MiB) was taken for the end of the file: "cut short",
+    // exit 0, every later line lost. Past MAX_LINE_BYTES (256 MiB) it is now one error event.
+    const dir = tmpDir();
+    const file = path.join(dir, 'btcusdt_20240809.gz');
+    const t0 = 1_723_161_600_001_000_000n;
+    const good = (i: number): string => `${t0 + BigInt(i)} {"stream":"btcusdt@trade","data":{"e":"trade","s":"BTCUSDT","t":${i}}}`;
+    const z = zlib.createGzip({ level: 1 });
+    const parts: Buffer[] = [];
+    z.on('data', (b: Buffer) => parts.push(b));
+    const done = new Promise((r) => z.on('end', r));
+    const head = `${t0 + 2n} {"huge":"`;
+    z.write(`${good(1)}\n${head}`);
+    const block = Buffer.alloc(1 << 20, 0x61);
+    let long = head.length + 2;
+    for (let n = 0; n <= MAX_LINE_BYTES; n += block.length, long += block.length) z.write(block);
+    z.write(`"}\n${good(3)}\n${good(4)}`);
+    z.end();
+    await done;
+    fs.writeFileSync(file, Buffer.concat(parts));
+    const out = path.join(dir, 'raw');
+    const [s] = await importRecordings([file], { format: 'hftbacktest', out });
+    expect([s!.events, s!.badLines, s!.cutShort]).toEqual([4, 1, []]);
+    const evs = await readArchiveEvents(out);
+    expect(evs.map((e) => e.kind)).toEqual(['frame', 'error', 'frame', 'frame']);
+    expect(evs[1]!.meta).toMatch(new RegExp(`^btcusdt_20240809\\.gz:2: a line of ${long} bytes, longer than an import reads \\(256 MiB\\); its text is not imported$`));
+    expect(evs.slice(2).map((e) => e.payload)).toEqual([good(3), good(4)].map((l) => l.slice(l.indexOf(' ') + 1)));
+  }, 120_000);
+
+  it('keeps a line whose bytes are not UTF-8 as an error event, not as a frame with U+FFFD in it', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'btcusdt_20240809.txt');
+    const t0 = 1_723_161_600_001_000_000n;
+    fs.writeFileSync(file, Buffer.concat([
+      Buffer.from(`${t0} {"e":"trade","s":"BTCUSDT","t":1,"note":"café"}\n${t0 + 1n} {"e":"trade","s":"BTC`),
+      Buffer.from([0xff, 0xfe]), Buffer.from(`USDT","t":2}\n${t0 + 2n} {"e":"trade","s":"BTCUSDT","t":3}\n`),
+    ]));
+    const out = path.join(dir, 'raw');
+    const [s] = await importRecordings([file], { format: 'hftbacktest', out });
+    expect([s!.events, s!.badLines]).toEqual([3, 1]);
+    const evs = await readArchiveEvents(out);
+    expect(evs.map((e) => e.kind)).toEqual(['frame', 'error', 'frame']);
+    expect(evs[0]!.payload, 'UTF-8 is read as UTF-8').toBe('{"e":"trade","s":"BTCUSDT","t":1,"note":"café"}');
+    expect(evs[1]!.meta).toBe('btcusdt_20240809.txt:2: bytes that are not UTF-8 (shown as U+FFFD)');
+  });
+
+  it('refuses a file named twice through a hard link; names the recordings imported before one that fails', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'btcusdt_20240809.txt');
+    fs.writeFileSync(file, `${1_723_161_600_001_000_000n} {"e":"trade","s":"BTCUSDT","t":1}\n`);
+    fs.mkdirSync(path.join(dir, 'h'));
+    fs.linkSync(file, path.join(dir, 'h', 'btcusdt_20240809.txt'));
+    const twice = runCli(['import', file, path.join(dir, 'h', 'btcusdt_20240809.txt'), '--format', 'hftbacktest', '--out', path.join(dir, 'o1')]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toBe(`tapedeck: ${path.join(dir, 'h', 'btcusdt_20240809.txt')} is named twice (as ${file} too, a hard link to it): its events would be imported twice\n`);
+    expect(fs.existsSync(path.join(dir, 'o1'))).toBe(false);
+    // Two recordings; the second has no events: the first was imported whole and stays, and the line says so.
+    const empty = path.join(dir, 'ethusdt_20240809.txt');
+    fs.writeFileSync(empty, '');
+    const r = runCli(['import', file, empty, '--format', 'hftbacktest', '--out', path.join(dir, 'o2')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tapedeck: \S*ethusdt_20240809\.txt: no events; imported whole before it, and kept in \S*o2: hftbacktest-btcusdt-\S+ \(1 events\)\n$/);
   });
 });
