@@ -4,6 +4,7 @@
  * gets its own playback (playback.ts). The recording's trades fill the trade log the REST
  * endpoints serve up to the replay's present: the furthest any playback has reached.
  */
+import { TapedeckError } from '../../src/errors.ts';
 import { makeDecoder } from '../../src/exchanges/registry.ts';
 import type { LogEvent } from '../../src/log/event.ts';
 import { parseUserTime } from '../../src/log/time.ts';
@@ -90,6 +91,11 @@ export class ArchiveFeed extends TradeLog {
     const events: LogEvent[] = [];
     for await (const ev of readArchive(await planArchive(archive))) if ((ev.kind === 'frame' || ev.kind === 'rest') && exchanges.includes(ev.exchange)) events.push(ev);
     const sliced = cutSlice(events, slice);
+    // A simulator with nothing to serve listened on, silent: clients connected and waited for ever.
+    if (sliced.length === 0) {
+      const where = slice.start !== undefined || slice.end !== undefined ? ` in the part --start/--end choose (it holds ${events.length} in all)` : '';
+      throw new TapedeckError(`${archive} holds no frame of ${exchanges.join(', ')}${where}: nothing to serve`);
+    }
     const from = sliced.length > 0 ? events.indexOf(sliced[0]!) : events.length;
     // A slice that starts late opens with what a subscriber then needs (its protocol's `carried`: say, order-book snapshots as the book stood).
     const carried = from === 0 ? [] : exchanges.flatMap((x) => (readerOf(x)?.carried?.(events.slice(0, from).filter((e) => e.exchange === x && e.kind === 'frame').map((e) => e.payload)) ?? [])

@@ -18,6 +18,8 @@ export const importCommand: CommandModule<object, Args> = {
   handler: async (a) => {
     if (!(IMPORT_FORMATS as readonly string[]).includes(a.format)) throw new UserError(`unknown --format ${JSON.stringify(a.format)} (use ${IMPORT_FORMATS.join(' or ')})`);
     if (a.exchange !== undefined && !isSupportedExchange(a.exchange)) throw new UserError(`unknown --exchange ${JSON.stringify(a.exchange)}`);
+    // cryptofeed files name their exchange: an --exchange there was passed over without a word.
+    if (a.exchange !== undefined && a.format !== 'hftbacktest') throw new UserError(`--exchange is for hftbacktest files, which do not name their exchange; ${a.format} files name theirs (${a.exchange} was given)`);
     if (!Number.isInteger(a['rows-per-file']) || a['rows-per-file'] < 1) throw new UserError('bad --rows-per-file (a positive integer)');
     // TAPEDECK_IMPORT_THREAD=0 or 1 overrides where the archive is written (for side-by-side measurement).
     const writeThread = envSwitch('TAPEDECK_IMPORT_THREAD', 'write in line', 'write on a worker thread');

@@ -107,6 +107,8 @@ const cases: [string, string[], RegExp][] = [
     /COINBASE\.ws\.1\.0 is named twice \(as \S+COINBASE\.ws\.1\.0 too\): its events would be imported twice$/],
   ['an unknown import format', ['import', junkLines, '--format', 'tardis'], /unknown --format "tardis"/],
   ['a missing import file', ['import', path.join(dir, 'missing.gz'), '--format', 'hftbacktest'], /no such file/],
+  ['an import --exchange for cryptofeed files, which name theirs (it was passed over)', ['import', junkLines, '--format', 'cryptofeed', '--exchange', 'kraken', '--out', path.join(dir, 'cfx')],
+    /^tapedeck: --exchange is for hftbacktest files, which do not name their exchange; cryptofeed files name theirs \(kraken was given\)$/],
   // yargs made an option given twice an array that later checks took for one value (the dashboard listened on every interface).
   ['an option given twice', ['replay', '--from', path.join(dir, 'nowhere'), '--out', 'a', '--out', 'b'], /^tapedeck: --out is given 2 times \("a", "b"\): give it once$/],
   ['a --ui-host given twice (it listened on every interface)', ['replay', '--ui', '--ui-host', '127.0.0.1', '--ui-host', '::1', '--from', path.join(dir, 'nowhere'), '--out', path.join(dir, 'ui2')],
@@ -202,6 +204,15 @@ describe('CLI errors', () => {
     expect(runCli(['replay', '--from', out, '--out', path.join(out, 'out')]).code, 'first replay').toBe(0);
     const again = runCli(['replay', '--from', out, '--out', path.join(out, 'out2')]);
     expect(again.code, `outputs beside raw/ are not read as archive files: ${again.stderr}`).toBe(0);
+  });
+
+  it('refuses to re-serve a recording with nothing in it to serve (it listened, silent, for ever)', () => {
+    const demo = path.join(dir, 'sim-nothing');
+    expect(runCli(['demo', '--minutes', '1', '--exchanges', 'binance', '--no-replay', '--out', demo]).code).toBe(0);
+    const late = runCli(['simulate', '--from', demo, '--exchanges', 'binance', '--start', '2030-01-01T00:00:00Z', '--port', '0']);
+    expect([late.code, late.stderr]).toEqual([2, expect.stringMatching(/^tapedeck: \S+sim-nothing holds no frame of binance in the part --start\/--end choose \(it holds \d+ in all\): nothing to serve\n$/)]);
+    const other = runCli(['simulate', '--from', demo, '--exchanges', 'kraken', '--port', '0']);
+    expect([other.code, other.stderr]).toEqual([2, expect.stringMatching(/^tapedeck: \S+sim-nothing holds no frame of kraken: nothing to serve\n$/)]);
   });
 
   it('runs a demo again over its own archive, and never over a recording\'s (demo --out data, where record wrote data/raw)', () => {
