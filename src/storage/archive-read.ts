@@ -14,6 +14,7 @@ import { DATA_DIGEST_KEY, damage } from './archive-digest.ts';
 import { isLogKind, type LogEvent, type LogKind } from '../log/event.ts';
 import { ArchiveError } from './archive.ts';
 import { CREATED_BY, READ_OPTIONS } from './parquet.ts';
+import { TABLE_NAMES } from '../engine/rows.ts';
 
 const LAYOUT = '<archive>/venue=<exchange>/date=<yyyy-mm-dd>/<session>-<n>.parquet';
 
@@ -71,7 +72,14 @@ function parquetFilesUnder(dir: string): string[] {
 export function listArchiveFiles(root: string): string[] {
   if (!fs.existsSync(root)) throw new ArchiveError(`archive not found: ${root}`);
   if (fs.statSync(root).isFile()) return [root];
-  const out = parquetFilesUnder(archiveRoot(root));
+  const dir = archiveRoot(root);
+  // A run's output folder given for an archive: its tables were read as archive files ("row 0 is not a tapedeck LogEvent").
+  const tables = TABLE_NAMES.filter((t) => fs.existsSync(path.join(dir, `${t}.parquet`)));
+  if (tables.length > 0) {
+    const why = fs.existsSync(path.join(dir, 'manifest.json')) ? '' : '; it has no manifest.json: that run failed or was cut short';
+    throw new ArchiveError(`${root} is a run's output folder (it holds ${tables.slice(0, 3).map((t) => `${t}.parquet`).join(', ')}${tables.length > 3 ? ', …' : ''}), not an archive${why}: give the archive the run read`);
+  }
+  const out = parquetFilesUnder(dir);
   if (out.length === 0) throw new ArchiveError(`no .parquet files in archive ${root} (expected ${LAYOUT}, or a record/import --out folder holding raw/)`);
   return out;
 }

@@ -204,6 +204,12 @@ describe('CLI errors', () => {
     expect(runCli(['replay', '--from', out, '--out', path.join(out, 'out')]).code, 'first replay').toBe(0);
     const again = runCli(['replay', '--from', out, '--out', path.join(out, 'out2')]);
     expect(again.code, `outputs beside raw/ are not read as archive files: ${again.stderr}`).toBe(0);
+    // A run's output folder given for an archive ("row 0 is not a tapedeck LogEvent" before), whole or without its manifest.
+    const r = runCli(['replay', '--from', path.join(out, 'out'), '--out', path.join(out, 'out3')]);
+    expect([r.code, r.stderr]).toEqual([2, `tapedeck: ${path.join(out, 'out')} is a run's output folder (it holds candles.parquet, indicators.parquet, arbitrage.parquet, …), not an archive: give the archive the run read\n`]);
+    fs.rmSync(path.join(out, 'out', 'manifest.json'));
+    const ui = runCli(['ui', '--from', path.join(out, 'out'), '--ui-port', '0']);
+    expect([ui.code, ui.stderr]).toEqual([2, expect.stringMatching(/is a run's output folder \(.*\), not an archive; it has no manifest\.json: that run failed or was cut short: give the archive the run read\n$/)]);
   });
 
   it('refuses to re-serve a recording with nothing in it to serve (it listened, silent, for ever)', () => {
