@@ -9,12 +9,15 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { intervalName, type EngineConfig } from '../src/engine/config.ts';
 import { writeParquet, type Column } from '../src/storage/parquet.ts';
+import { checkOutputFolder } from '../src/storage/run.ts';
+import { TapedeckError } from '../src/errors.ts';
 import type { ExecutionConfig } from '../strategies/execution.ts';
 import { loadStrategy } from '../strategies/registry.ts';
 import { buildReport, equitySvg, type Report } from '../strategies/report.ts';
 import { resolveParams } from '../strategies/params.ts';
+import { strategyNeeds } from '../strategies/needs.ts';
 import type { ParamValue, Strategy, StrategyNeeds } from '../strategies/types.ts';
-import { replay } from './replay.ts';
+import { checkOutsideArchive, replay } from './replay.ts';
 
 export interface BacktestJob {
   readonly from: string;
@@ -43,7 +46,7 @@ export function withNeeds(cfg: EngineConfig, needs: StrategyNeeds): EngineConfig
 export async function backtest(job: BacktestJob, loaded?: Strategy): Promise<{ report: Report; events: number; elapsedMs: number }> {
   const strategy = loaded ?? (await loadStrategy(job.strategy));
   const params = resolveParams(strategy, job.params);
-  const config = withNeeds(job.config, strategy.needs?.(params as never) ?? {});
+  const config = withNeeds(job.config, strategyNeeds(strategy, params));
   const equityIntervalMs = job.equityIntervalMs ?? Math.min(10_000, config.intervalsMs[0]!);
   const { manifest, tables, elapsedMs } = await replay({
     from: job.from, out: job.out, speed: 'max', config,
@@ -74,6 +77,9 @@ export function runFolder(i: number, runs: number): string {
 
 /** Runs `combos` (by default the whole grid of `sweeps`; the CLI leaves out those breaking the strategy's rules). */
 export async function sweep(job: BacktestJob, sweeps: Readonly<Record<string, string[]>>, say: (l: string) => void, combos = grid(sweeps)): Promise<{ rows: (Report & { run: string })[]; workers: number }> {
+  // Refused here, once, as a backtest refuses it: in the workers each run failed on its own, exit 1.
+  checkOutputFolder(job.out);
+  checkOutsideArchive(job.out, job.from);
   const workers = Math.max(1, Math.min(combos.length, os.availableParallelism()));
   const jobs = combos.map((g, i) => ({ ...job, params: { ...job.params, ...g }, out: path.join(job.out, runFolder(i, combos.length)) }));
   const results: (Report & { run: string })[] = new Array(jobs.length);
@@ -109,7 +115,8 @@ function inWorker(job: BacktestJob): Promise<Report> {
     const w = new Worker(new URL('./sweep-worker.mjs', import.meta.url), {
       workerData: { ...job, startNs: job.startNs?.toString(), endNs: job.endNs?.toString() },
     });
-    w.once('message', (m: { report?: Report; error?: string }) => (m.report ? resolve(m.report) : reject(new Error(m.error))));
+    // A refusal in the worker keeps its exit code (2 for bad input).
+    w.once('message', (m: { report?: Report; error?: string; exitCode?: number }) => (m.report ? resolve(m.report) : reject(m.exitCode !== undefined ? new TapedeckError(m.error!, m.exitCode) : new Error(m.error))));
     w.once('error', reject);
   });
 }

@@ -99,13 +99,23 @@ interface Source {
   readonly resends?: () => number;
 }
 
+/**
+ * Refuses an output folder inside the archive a run reads (a `backtest --sweep` asks before
+ * its first run, whose worker refused it as exit 1). Nothing to check for a Kafka source or
+ * an archive that is not there (reading it says so).
+ */
+export function checkOutsideArchive(out: string, from: string): void {
+  if (from.startsWith('kafka://') || !fs.existsSync(from)) return;
+  const archive = archiveOf(from);
+  if (within(out, archive)) {
+    throw new ArchiveError(`the output folder ${out} is inside the archive ${archive}: its tables would be read as archive files by the next replay; write them outside it`);
+  }
+}
+
 async function archiveSource(opts: ReplayOptions, range: TimeRange): Promise<Source> {
   const plan = await planArchive(opts.from, opts.sessions);
   const root = fs.statSync(opts.from).isDirectory() ? opts.from : path.dirname(opts.from);
-  const archive = archiveOf(opts.from);
-  if (within(opts.out, archive)) {
-    throw new ArchiveError(`the output folder ${opts.out} is inside the archive ${archive}: its tables would be read as archive files by the next replay; write them outside it`);
-  }
+  checkOutsideArchive(opts.out, opts.from);
   const sessionsOf = new Map<string, string[]>();
   for (const [s, files] of plan.sessions) for (const { file: f } of files) sessionsOf.set(f, [...(sessionsOf.get(f) ?? []), s]);
   const cache = opts.decodeCache === null ? undefined : openDecodeCache(plan, range, warnOf(opts), opts.decodeCache);

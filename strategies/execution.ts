@@ -16,6 +16,7 @@
  */
 import { defaultFees } from '../src/exchanges/registry.ts';
 import type { Origin, Quote, Trade } from '../src/market/events.ts';
+import { shown } from './shown.ts';
 import type { AccountView, FillEvent, OrderRequest } from './types.ts';
 
 export interface ExecutionConfig {
@@ -72,13 +73,29 @@ export class Execution implements AccountView {
 
   constructor(private readonly cfg: ExecutionConfig) {}
 
+  /**
+   * An order, checked field by field: a strategy is user code, and a field of the wrong type
+   * (`size: "5"`, `symbol: null`) passed here once and failed at the end of the run, writing
+   * the outputs ("parquet expected number value, got 5"). Each field is read once.
+   */
   place(req: OrderRequest, at: Origin, recvNs: bigint): OrderRecord {
-    if (!(req.size > 0 && req.size < Infinity)) throw new Error(`order size must be positive and finite: ${req.size}`);
-    if (req.side !== 'buy' && req.side !== 'sell') throw new Error(`order side must be buy or sell: ${JSON.stringify(req.side)}`);
-    if (req.type !== 'market' && req.type !== 'limit') throw new Error(`order type must be market or limit: ${JSON.stringify(req.type)}`);
-    if (req.type === 'limit' && !(typeof req.price === 'number' && req.price > 0 && req.price < Infinity)) throw new Error('a limit order needs a positive, finite price');
-    const order: OrderRecord = { ...req, id: this.nextId++, placedAt: at, placedNs: recvNs, activeNs: recvNs + BigInt(Math.round(this.cfg.latencyMs * 1e6)) };
-    this.working.push({ order, remaining: req.size });
+    if (typeof req !== 'object' || req === null) throw new Error('an order must be an object { exchange, symbol, side, size, type }');
+    const { exchange, symbol, side, size, type, price, tag } = req;
+    if (typeof exchange !== 'string' || exchange === '') throw new Error(`order exchange must be a name: ${shown(exchange)}`);
+    if (typeof symbol !== 'string' || symbol === '') throw new Error(`order symbol must be a name: ${shown(symbol)}`);
+    if (side !== 'buy' && side !== 'sell') throw new Error(`order side must be buy or sell: ${shown(side)}`);
+    if (type !== 'market' && type !== 'limit') throw new Error(`order type must be market or limit: ${shown(type)}`);
+    if (!(typeof size === 'number' && size > 0 && size < Infinity)) throw new Error(`order size must be a positive, finite number: ${shown(size)}`);
+    const priced = typeof price === 'number' && price > 0 && price < Infinity;
+    if (type === 'limit' && !priced) throw new Error('a limit order needs a positive, finite price');
+    // A market order may name no price (undefined or null); a price it names is a number.
+    if (price !== undefined && price !== null && !priced) throw new Error(`order price must be a positive, finite number: ${shown(price)}`);
+    if (tag !== undefined && tag !== null && typeof tag !== 'string') throw new Error(`order tag must be text: ${shown(tag)}`);
+    const order: OrderRecord = {
+      exchange, symbol, side, size, type, ...(typeof price === 'number' ? { price } : {}), ...(typeof tag === 'string' ? { tag } : {}),
+      id: this.nextId++, placedAt: at, placedNs: recvNs, activeNs: recvNs + BigInt(Math.round(this.cfg.latencyMs * 1e6)),
+    };
+    this.working.push({ order, remaining: size });
     return order;
   }
 
@@ -95,8 +112,8 @@ export class Execution implements AccountView {
       const touch = o.side === 'buy' ? q.ask : q.bid;
       const marketable = o.type === 'market' || (o.side === 'buy' ? touch <= o.price! : touch >= o.price!);
       if (!marketable) continue;
-      const shown = o.side === 'buy' ? askLeft : bidLeft;
-      const size = Math.min(w.remaining, shown);
+      const offered = o.side === 'buy' ? askLeft : bidLeft;
+      const size = Math.min(w.remaining, offered);
       if (size <= EPS) continue;
       if (o.side === 'buy') askLeft -= size;
       else bidLeft -= size;

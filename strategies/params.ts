@@ -51,9 +51,20 @@ export function typedParams(strategy: Strategy, overrides: Readonly<Record<strin
   return out;
 }
 
+/**
+ * The values a strategy's code is handed (its rules, `needs`, `init`, `decide`): a frozen
+ * copy, so that what a run records (report.json, manifest.json) is what it was asked for. A
+ * `decide` that set `p.size = 7` had the run record size 7 for orders placed at 0.5; now the
+ * assignment throws (modules are strict) and stops the run as any throwing `decide` does.
+ */
+export function frozenParams(params: Readonly<Record<string, ParamValue>>): Readonly<Record<string, ParamValue>> {
+  return Object.freeze({ ...params });
+}
+
 /** The first rule `params` break, as the error to throw, or undefined when they keep them all. */
 export function brokenRule(strategy: Strategy, params: Readonly<Record<string, ParamValue>>): ParamError | undefined {
-  const rule = strategy.rules?.find((r) => !r.holds(params));
+  const handed = frozenParams(params);
+  const rule = strategy.rules?.find((r) => !r.holds(handed));
   return rule && new ParamError(strategy.name, Object.fromEntries(rule.params.map((k) => [k, String(params[k])])), rule.must);
 }
 

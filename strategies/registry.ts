@@ -5,7 +5,8 @@ import { LOADER, useTypeScript } from '../src/cli/typescript.mjs';
 import { arbTaker } from './arb-taker.ts';
 import { maCross } from './ma-cross.ts';
 import { rsiReversion } from './rsi-reversion.ts';
-import type { Strategy } from './types.ts';
+import { shown } from './shown.ts';
+import type { ParamRule, ParamSpec, ParamValue, Strategy } from './types.ts';
 
 export const BUILT_IN: Record<string, Strategy> = Object.fromEntries(
   ([maCross, rsiReversion, arbTaker] as unknown as Strategy[]).map((s) => [s.name, s]),
@@ -33,7 +34,32 @@ export async function loadStrategy(nameOrPath: string): Promise<Strategy> {
       && typeof s.decide === 'function' && typeof s.init === 'function';
   });
   if (!found) throw new StrategyLoadError(`${nameOrPath} exports no strategy (an object with name, params, init and decide)`);
+  const problem = declarationProblem(found);
+  if (problem !== undefined) throw new StrategyLoadError(`${nameOrPath}: strategy ${found.name} ${problem}`);
   return found;
+}
+
+/**
+ * What is wrong with how a strategy declares its parameters, rules and needs, or undefined.
+ * Checked at load, so that it is one line before anything runs: `params: { a: null }` failed
+ * with "Cannot read properties of null (reading 'default')".
+ */
+function declarationProblem(s: Strategy): string | undefined {
+  for (const [k, spec] of Object.entries(s.params as Record<string, unknown>)) {
+    const p = spec as ParamSpec;
+    if (typeof spec !== 'object' || spec === null) return `declares parameter ${k} as ${shown(spec)}, not { default, describe, range? }`;
+    const d: unknown = p.default;
+    if (!(typeof d === 'string' || typeof d === 'boolean' || (typeof d === 'number' && Number.isFinite(d)))) return `declares parameter ${k} with default ${shown(d)}, not a finite number, text or true/false`;
+    if (p.range !== undefined && (typeof p.range !== 'object' || p.range === null || typeof p.range.problem !== 'function' || typeof p.range.must !== 'string')) {
+      return `declares parameter ${k} with range ${shown(p.range)}, not { must, problem } (see the helpers in strategies/params.ts)`;
+    }
+  }
+  if (s.rules !== undefined && !(Array.isArray(s.rules) && s.rules.every((r: unknown) => {
+    const rule = r as ParamRule<Record<string, ParamValue>>;
+    return typeof r === 'object' && r !== null && Array.isArray(rule.params) && typeof rule.must === 'string' && typeof rule.holds === 'function';
+  }))) return `declares rules ${shown(s.rules)}, not a list of { params, must, holds }`;
+  if (s.needs !== undefined && typeof s.needs !== 'function') return `declares needs ${shown(s.needs)}, not a function`;
+  return undefined;
 }
 
 /** What went wrong, in one line: a TypeScript syntax error's own line (`<file>:<line>:<col>: ERROR: …`), not esbuild's "Transform failed" heading above it. */

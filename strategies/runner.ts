@@ -12,6 +12,8 @@ import type { OutputSink, OutputTables, TableName } from '../src/engine/rows.ts'
 import type { LogEvent } from '../src/log/event.ts';
 import type { MarketEvent, Origin } from '../src/market/events.ts';
 import { Execution, type ExecutionConfig, type FillRecord } from './execution.ts';
+import { frozenParams } from './params.ts';
+import { shown, thrown } from './shown.ts';
 import type { ParamValue, Strategy, StrategyEvent } from './types.ts';
 import { TapedeckError } from '../src/errors.ts';
 
@@ -20,6 +22,7 @@ export class StrategyError extends TapedeckError {}
 
 export interface StrategySetup {
   readonly strategy: Strategy;
+  /** The resolved values, as the run records them; the strategy is handed a frozen copy (`frozenParams`). */
   readonly params: Record<string, ParamValue>;
   readonly execution: ExecutionConfig;
   /** Equity is sampled each time recorded time crosses a multiple of this. */
@@ -50,6 +53,7 @@ class StrategyRunner implements Pipeline {
   private readonly engine: Engine;
   readonly execution: Execution;
   private state: unknown;
+  private readonly params: Readonly<Record<string, ParamValue>>;
   private current: Origin = { session: '', ingestSeq: -1 };
   private nowNs = 0n;
   private nextSampleNs: bigint | undefined;
@@ -57,7 +61,12 @@ class StrategyRunner implements Pipeline {
 
   constructor(cfg: EngineConfig, private readonly sink: OutputSink, private readonly s: StrategySetup, observe?: (m: MarketEvent) => void, decoders?: Decoders) {
     this.execution = new Execution(s.execution);
-    this.state = s.strategy.init(s.params);
+    this.params = frozenParams(s.params);
+    try {
+      this.state = s.strategy.init(this.params);
+    } catch (err) {
+      throw new StrategyError(`strategy ${s.strategy.name} failed before the first event: its init() threw: ${thrown(err)}`, 1);
+    }
     this.stepNs = BigInt(s.equityIntervalMs) * 1_000_000n;
     const tee: OutputSink = {
       emit: <T extends TableName>(table: T, row: OutputTables[T][number]) => {
@@ -111,12 +120,18 @@ class StrategyRunner implements Pipeline {
   private decide(event: StrategyEvent): void {
     let answer: ReturnType<Strategy['decide']>;
     try {
-      answer = this.s.strategy.decide(event, this.state, this.s.params, this.execution);
+      answer = this.s.strategy.decide(event, this.state, this.params, this.execution);
     } catch (err) {
-      throw this.failed(`its decide() threw on a ${event.type} event: ${(err as Error)?.message ?? String(err)}`);
+      throw this.failed(`its decide() threw on a ${event.type} event: ${thrown(err)}`);
+    }
+    // Awaiting it would let later events overtake its orders: a decider answers at once. Its
+    // rejection, if it comes, is no second failure (Node would end on it, with a stack trace).
+    if (answer instanceof Promise) {
+      answer.catch(() => undefined);
+      throw this.failed('its decide() returned a Promise: decide must be synchronous (not async)');
     }
     if (typeof answer !== 'object' || answer === null || !Array.isArray(answer.orders)) {
-      throw this.failed(`its decide() returned ${String(JSON.stringify(answer)).slice(0, 80)} on a ${event.type} event, not { state, orders: [...] }`);
+      throw this.failed(`its decide() returned ${shown(answer, 80)} on a ${event.type} event, not { state, orders: [...] }`);
     }
     this.state = answer.state;
     for (const req of answer.orders) {
@@ -124,7 +139,7 @@ class StrategyRunner implements Pipeline {
       try {
         o = this.execution.place(req, this.current, this.nowNs);
       } catch (err) {
-        throw this.failed(`bad order ${String(JSON.stringify(req)).slice(0, 160)}: ${(err as Error).message}`);
+        throw this.failed(`bad order ${shown(req)}: ${thrown(err)}`);
       }
       this.sink.emit('orders', {
         order_id: BigInt(o.id), exchange: o.exchange, symbol: o.symbol, side: o.side, type: o.type, size: o.size,

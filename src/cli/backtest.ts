@@ -4,6 +4,7 @@ import { backtest, grid, sweep } from '../../replayer/backtest.ts';
 import { loadStrategy, StrategyLoadError } from '../../strategies/registry.ts';
 import { formatReport } from '../../strategies/report.ts';
 import { brokenRule, resolveParams, typedParams, type ParamError } from '../../strategies/params.ts';
+import { strategyNeeds } from '../../strategies/needs.ts';
 import type { Strategy } from '../../strategies/types.ts';
 import { parseUserTime } from '../log/time.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
@@ -36,7 +37,8 @@ export const backtestCommand: CommandModule<object, Args> = {
     const config = engineConfig(a);
     const sweeps = sweepGrid(a.sweep, a['max-runs']);
     const swept = Object.keys(sweeps).length > 0 ? sweepRuns(strategy, params, sweeps) : undefined;
-    if (swept === undefined) resolveParams(strategy, params);
+    // Every run's needs, before the first starts (a sweep's workers would each refuse theirs, exit 1).
+    for (const g of swept?.runs ?? [{}]) strategyNeeds(strategy, resolveParams(strategy, { ...params, ...g }));
     const equityMs = equityInterval(a);
     const job = {
       from: a.from, out: a.out, strategy: a.strategy, params, config, execution: executionConfig(a, config),

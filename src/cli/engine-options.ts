@@ -1,7 +1,7 @@
 /** The engine's command-line options, shared by every command that runs the pipeline. */
 import type { Argv } from 'yargs';
 import {
-  DEFAULT_CONFIG, feesSpec, parseDuration, parseFees, parseMapping, parsePeriods, parseWindows, type EngineConfig,
+  DEFAULT_CONFIG, feesSpec, isRsiPeriod, parseDuration, parseFees, parseMapping, parsePeriods, parseWindows, type EngineConfig,
 } from '../engine/config.ts';
 import { EXCHANGE_IDS, isSupportedExchange } from '../exchanges/registry.ts';
 import { userInput } from './errors.ts';
@@ -41,7 +41,7 @@ export function parseExchangeFees(spec: string, flag: string): Record<string, nu
 
 export function engineConfig(a: EngineArgs): EngineConfig {
   return userInput(() => {
-    if (!Number.isInteger(a.rsi) || a.rsi < 2) throw new Error(`bad --rsi ${a.rsi} (an integer of at least 2)`);
+    if (!isRsiPeriod(a.rsi)) throw new Error(`bad --rsi ${a.rsi} (an integer of at least 2)`);
     if (!Number.isFinite(a['min-edge'])) throw new Error('bad --min-edge (a number of bps)');
     return {
       intervalsMs: parseWindows(a.windows),

@@ -12,6 +12,7 @@ import { withNeeds } from '../../replayer/backtest.ts';
 import { loadStrategy, StrategyLoadError } from '../../strategies/registry.ts';
 import type { StrategySetup } from '../../strategies/runner.ts';
 import { resolveParams } from '../../strategies/params.ts';
+import { strategyNeeds } from '../../strategies/needs.ts';
 import type { EngineConfig } from '../engine/config.ts';
 import { equityInterval, executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
@@ -259,7 +260,7 @@ async function paperStrategy(a: Args, base: EngineConfig): Promise<{ setup: Stra
     throw err;
   }
   const params = userInput(() => resolveParams(strategy, parseParams(a.param)));
-  const config = withNeeds(base, strategy.needs?.(params as never) ?? {});
+  const config = withNeeds(base, strategyNeeds(strategy, params));
   const equityIntervalMs = equityInterval(a) ?? Math.min(10_000, config.intervalsMs[0]!);
   return { setup: { strategy, params, execution: executionConfig(a, config), equityIntervalMs }, config };
 }

@@ -56,9 +56,19 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
-/** Whether the engine makes windows of `ms`: at least 1s, and dividing a day evenly (so each day's windows start at midnight UTC). */
+/** Whether the engine makes windows of `ms`: whole ms, at least 1s, and dividing a day evenly (so each day's windows start at midnight UTC). */
 export function isWindowMs(ms: number): boolean {
-  return ms >= 1_000 && 86_400_000 % ms === 0;
+  return Number.isInteger(ms) && ms >= 1_000 && 86_400_000 % ms === 0;
+}
+
+/** Whether `n` is an SMA or EMA period: a whole number of candles, 1 or more. */
+export function isPeriod(n: number): boolean {
+  return Number.isInteger(n) && n >= 1;
+}
+
+/** Whether `n` is an RSI period: a whole number of candles, 2 or more, as `--rsi` takes. */
+export function isRsiPeriod(n: number): boolean {
+  return Number.isInteger(n) && n >= 2;
 }
 
 /** `1s,10s,1m,5m` → ascending unique window lengths in ms; each must divide a day. */
@@ -91,7 +101,7 @@ export function intervalName(ms: number): string {
 /** `10,20` → [10, 20]; positive integers only. */
 export function parsePeriods(spec: string, what: string): number[] {
   const out = spec.split(',').filter((s) => s.trim() !== '').map((s) => Number(s));
-  if (out.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad ${what} periods ${JSON.stringify(spec)} (use e.g. 20,50)`);
+  if (out.some((n) => !isPeriod(n))) throw new Error(`bad ${what} periods ${JSON.stringify(spec)} (use e.g. 20,50)`);
   return [...new Set(out)].sort((a, b) => a - b);
 }
 

@@ -129,6 +129,8 @@ describe('a --strategy module', () => {
     return path.join(mods, name);
   };
   const strategy = (decide: string): string => `export default { name: 'mine', describe: 'm', params: {}, init: () => ({}), decide: ${decide} };\n`;
+  /** What a case does, its file's name and text, and the exit code and line it stops with. */
+  type Case = [what: string, name: string, text: string, code: number, message: RegExp];
   const backtest = (file: string): ReturnType<typeof runCli> => runCli(['backtest', '--strategy', file, '--from', krakenArchive(), '--out', path.join(dir, `bt-${path.basename(file)}`)]);
 
   it('written in TypeScript in a folder without "type": "module" runs', () => {
@@ -137,7 +139,7 @@ describe('a --strategy module', () => {
     expect(r.stdout).toMatch(/strategy +mine/);
   });
 
-  it.each([
+  it.each<Case>([
     ['exports an object without params', 'noparams.ts', 'export default { name: \'x\', describe: \'x\', init: () => ({}), decide: () => ({ state: {}, orders: [] }) };\n', 2,
       /noparams\.ts exports no strategy \(an object with name, params, init and decide\)$/],
     ['has a syntax error: its line and column, not "Transform failed"', 'syntax.ts', 'export default { name:\n', 2, /cannot load strategy module .*syntax\.ts: .*syntax\.ts:2:0: ERROR: Unexpected end of file$/],
@@ -151,10 +153,75 @@ describe('a --strategy module', () => {
     ['places a limit order at an infinite price (the equity came out NaN, exit 0)', 'inf.ts',
       strategy('(e: any) => ({ state: {}, orders: e.type === \'candle\' ? [{ exchange: e.candle.exchange, symbol: e.candle.symbol, side: \'buy\', size: 1, type: \'limit\', price: Infinity }] : [] })'), 1,
       /bad order .*: a limit order needs a positive, finite price$/],
+    // Wrong-typed fields passed execution and failed at the end, after writing the engine's tables ("parquet expected number value, got 5").
+    ...([
+      ['size as text', 'size: \'5\'', /\{.*"size":"5".*\}: order size must be a positive, finite number: "5"$/],
+      ['size as a BigInt', 'size: 10n', /\{.*"size":"10n".*\}: order size must be a positive, finite number: 10n$/],
+      ['exchange as a number', 'exchange: 42', /.*: order exchange must be a name: 42$/],
+      ['symbol null', 'symbol: null', /.*: order symbol must be a name: null$/],
+      ['tag as an object', 'tag: { a: 1 }', /.*: order tag must be text: \{"a":1\}$/],
+      ['price as text', 'price: \'1\'', /.*: order price must be a positive, finite number: "1"$/],
+    ] as const).map(([what, field, message]) => [`places an order with ${what}`, `field-${what.replace(/\W+/g, '-')}.ts`,
+      strategy(`(e: any) => ({ state: {}, orders: e.type === 'candle' ? [{ exchange: e.candle.exchange, symbol: e.candle.symbol, side: 'buy', size: 1, type: 'market', ${field} }] : [] })`), 1,
+      new RegExp(`^tapedeck: strategy mine failed at \\S+: bad order ${message.source}`)] as Case),
+    ['places a circular order (describing it threw "Converting circular structure to JSON", in 3 lines)', 'circular.ts',
+      strategy('(e: any) => { const o: any = { exchange: e.type, symbol: \'x\', side: \'buy\', size: -1, type: \'market\' }; o.self = o; return { state: {}, orders: [o] }; }'), 1,
+      /^tapedeck: strategy mine failed at \S+: bad order \{.*"self":"\[circular\]"\}: order size must be a positive, finite number: -1$/],
+    ['has an async decide()', 'async.ts', strategy('async () => ({ state: {}, orders: [] })'), 1,
+      /^tapedeck: strategy mine failed at \S+: its decide\(\) returned a Promise: decide must be synchronous \(not async\)$/],
+    ['changes its params in decide(), in an ES module (the run recorded size 7 for orders of 0.5)', 'mutates.mts',
+      'export default { name: \'mine\', describe: \'m\', params: { size: { default: 0.5, describe: \'s\' } }, init: () => ({}),\n'
+      + '  decide: (e: any, s: any, p: any) => { const orders = e.type === \'candle\' ? [{ exchange: e.candle.exchange, symbol: e.candle.symbol, side: \'buy\', size: p.size, type: \'market\' }] : []; p.size = 7; return { state: s, orders }; } };\n', 1,
+      /^tapedeck: strategy mine failed at \S+: its decide\(\) threw on a \w+ event: Cannot assign to read only property 'size' of object/],
+    ['declares a parameter as null (it read "Cannot read properties of null", exit 1)', 'nullparam.ts',
+      'export default { name: \'mine\', describe: \'m\', params: { a: null }, init: () => ({}), decide: () => ({ state: {}, orders: [] }) };\n', 2,
+      /^tapedeck: \S+nullparam\.ts: strategy mine declares parameter a as null, not \{ default, describe, range\? \}$/],
+    ...([
+      ['a window of NaN ms (it ran, recording "NaNms")', 'windowsMs: [NaN]', /returned windowsMs \[NaN\]: NaN is not a window the engine makes/],
+      ['a window of 0 ms ("Division by zero")', 'windowsMs: [0]', /returned windowsMs \[0\]: 0 is not a window the engine makes/],
+      ['an SMA period of 0 (it ran)', 'sma: [0]', /returned sma \[0\]: 0 is not an SMA period/],
+      ['an RSI period of -1 (it ran)', 'rsi: -1', /returned rsi -1, not an RSI period/],
+    ] as const).map(([what, needs, message]) => [`needs ${what}`, `needs-${needs.replace(/\W+/g, '')}.ts`,
+      `export default { name: 'mine', describe: 'm', params: {}, needs: () => ({ ${needs} }), init: () => ({}), decide: () => ({ state: {}, orders: [] }) };\n`, 2,
+      new RegExp(`^tapedeck: strategy mine's needs\\(\\) ${message.source}`)] as Case),
+    ['has a needs() that throws', 'needs-throws.ts',
+      'export default { name: \'mine\', describe: \'m\', params: {}, needs: () => { throw new Error(\'no\'); }, init: () => ({}), decide: () => ({ state: {}, orders: [] }) };\n', 2,
+      /^tapedeck: strategy mine's needs\(\) threw: no$/],
   ])('that %s stops the run in one line', (_what, name, text, code, message) => {
     const r = backtest(write(name, text));
     oneLine(r, code, message);
     expect(fs.existsSync(path.join(dir, `bt-${name}`, 'manifest.json')), 'no outputs').toBe(false);
+    expect(fs.existsSync(path.join(dir, `bt-${name}`, 'orders.parquet')), 'no tables either').toBe(false);
+  });
+
+  // Node takes a .ts file here for CommonJS, not strict: the assignment to a frozen param is ignored, and the run goes on with the values asked for.
+  it('that changes the objects of its state runs; one that changes its params in a CommonJS module records the params it was asked for (it recorded size 7)', () => {
+    const file = write('stateful.ts', 'export default { name: \'mine\', describe: \'m\', params: { size: { default: 0.5, describe: \'s\' } },\n'
+      + '  init: (p: any) => ({ seen: 0, size: p.size, log: [] as string[] }),\n'
+      + '  decide: (e: any, s: any, p: any) => { s.seen++; s.size = 7; s.log.push(e.type); p.size = 7; return { state: s, orders: [] }; } };\n');
+    const out = path.join(dir, 'bt-stateful');
+    const r = runCli(['backtest', '--strategy', file, '--param', 'size=0.25', '--from', krakenArchive(), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')).params).toEqual({ size: 0.25 });
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')).strategy.params).toEqual({ size: 0.25 });
+  });
+
+  it('swept into an --out inside the archive is refused before any run, as without --sweep (exit 1 from each worker before)', () => {
+    const archive = krakenArchive();
+    const file = write('sweep.ts', 'export default { name: \'mine\', describe: \'m\', params: { n: { default: 1, describe: \'n\' } }, init: () => ({}), decide: () => ({ state: {}, orders: [] }) };\n');
+    for (const out of [path.join(archive, 'sweep'), archive]) {
+      const r = runCli(['backtest', '--strategy', file, '--from', archive, '--out', out, '--sweep', 'n=1,2']);
+      oneLine(r, 2, /^tapedeck: the output folder \S+ is inside the archive \S+: its tables would be read as archive files by the next replay; write them outside it$/);
+    }
+    expect(filesUnder(archive).filter((f) => /run-\d+|sweep\.(json|parquet)$/.test(f))).toEqual([]);
+  });
+
+  it('swept over values whose needs() the engine cannot make is refused before any run', () => {
+    const file = write('sweep-needs.ts', 'export default { name: \'mine\', describe: \'m\', params: { w: { default: 60000, describe: \'w\' } }, needs: (p: any) => ({ windowsMs: [p.w] }), init: () => ({}), decide: () => ({ state: {}, orders: [] }) };\n');
+    const out = path.join(dir, 'bt-sweep-needs');
+    const r = runCli(['backtest', '--strategy', file, '--from', krakenArchive(), '--out', out, '--sweep', 'w=60000,-5']);
+    oneLine(r, 2, /^tapedeck: strategy mine's needs\(\) returned windowsMs \[-5\]: -5 is not a window the engine makes/);
+    expect(fs.existsSync(out), 'no run started').toBe(false);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Execution, type ExecutionConfig } from '../../strategies/execution.ts';
+import { shown, thrown } from '../../strategies/shown.ts';
 import type { Quote, Trade } from '../../src/market/events.ts';
 
 const CFG: ExecutionConfig = {
@@ -77,5 +78,54 @@ describe('simulated execution', () => {
     const q = quote(0, 99, 100);
     expect(() => x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 0, type: 'market' }, q.at, q.recvNs)).toThrow(/positive/);
     expect(() => x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 1, type: 'limit' }, q.at, q.recvNs)).toThrow(/price/);
+  });
+
+  // A strategy is user code: each of these passed place() and failed at the end of the run,
+  // after the engine's tables were written ("parquet expected number value, got 5").
+  it.each([
+    ['size as text', { size: '5' }, 'order size must be a positive, finite number: "5"'],
+    ['size as a BigInt', { size: 10n }, 'order size must be a positive, finite number: 10n'],
+    ['exchange as a number', { exchange: 42 }, 'order exchange must be a name: 42'],
+    ['no exchange', { exchange: undefined }, 'order exchange must be a name: undefined'],
+    ['symbol null', { symbol: null }, 'order symbol must be a name: null'],
+    ['tag as an object', { tag: { a: 1 } }, 'order tag must be text: {"a":1}'],
+    ['price as text on a market order', { price: '1' }, 'order price must be a positive, finite number: "1"'],
+    ['price as text on a limit order', { type: 'limit', price: '1' }, 'a limit order needs a positive, finite price'],
+    ['price null on a limit order', { type: 'limit', price: null }, 'a limit order needs a positive, finite price'],
+  ])('rejects an order with %s', (_what, change, message) => {
+    const x = new Execution(CFG);
+    const q = quote(0, 99, 100);
+    expect(() => x.place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 1, type: 'market', ...change } as never, q.at, q.recvNs)).toThrow(message);
+  });
+
+  it('rejects an order that is no object', () => {
+    const q = quote(0, 99, 100);
+    for (const req of [null, 5, 'buy']) expect(() => new Execution(CFG).place(req as never, q.at, q.recvNs)).toThrow('an order must be an object');
+  });
+
+  it('takes a market order that names no price or tag as null, and keeps only the order\'s own fields', () => {
+    const q = quote(0, 99, 100);
+    const o = new Execution(CFG).place({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 1, type: 'market', price: null, tag: null, extra: 1 } as never, q.at, q.recvNs);
+    expect(o).toMatchObject({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 1, type: 'market', id: 1 });
+    expect(o).not.toHaveProperty('price');
+    expect(o).not.toHaveProperty('extra');
+  });
+});
+
+describe('a strategy\'s value shown in a refusal', () => {
+  it('is one line and never throws: circular objects, BigInts, symbols, NaN, functions', () => {
+    const circular: Record<string, unknown> = { side: 'up', size: 1n };
+    circular.self = circular;
+    expect(shown(circular)).toBe('{"side":"up","size":"1n","self":"[circular]"}');
+    expect(shown({ n: NaN, s: Symbol('x'), f: () => 1 })).toBe('{"n":"NaN","s":"Symbol(x)"}');
+    expect(shown('a\nb')).toBe('"a\\nb"');
+    expect(shown(() => {
+      throw new Error('x');
+    })).toBe('a function');
+    const hostile = { toJSON: () => { throw new Error('no'); } };
+    expect(shown(hostile)).toBe('[an object that cannot be shown]');
+    expect(shown('x'.repeat(500))).toHaveLength(161);
+    expect(thrown(new Error('first\nsecond'))).toBe('first');
+    expect(thrown(Object.create(null))).toBe('{}');
   });
 });
