@@ -9,6 +9,7 @@ import type { Strategy } from '../../strategies/types.ts';
 import { parseUserTime } from '../log/time.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, userInput } from './errors.ts';
+import { warnIfNoneInRange } from './replay.ts';
 import { STRATEGY_HELP, equityInterval, executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { MAX_RUNS, sweepGrid } from './sweep.ts';
 
@@ -55,6 +56,7 @@ export const backtestCommand: CommandModule<object, Args> = {
       return;
     }
     const { report, events, elapsedMs } = await backtest(job, strategy);
+    warnIfNoneInRange(events, a);
     process.stdout.write(`${formatReport(report)}\n`);
     process.stdout.write(`backtested ${events} events in ${(elapsedMs / 1000).toFixed(2)} s (${Math.round(events / (elapsedMs / 1000))} events/s) → ${a.out} (orders, fills, equity .parquet, report.json, equity.svg)\n`);
   },

@@ -74,11 +74,7 @@ export const replayCommand: CommandModule<object, Args> = {
     const rate = Math.round(manifest.events / (elapsedMs / 1000));
     const tables = tableSummary(manifest);
     for (const line of [...undecodedLines(manifest.stats.undecodedFrames, manifest.stats.decode), ...idRunLines(manifest.stats.decode)]) process.stderr.write(`tapedeck: warning: ${line}\n`);
-    // A range that misses the recording (a year typed wrong) is an empty run, not a silent one.
-    if (manifest.events === 0 && (startNs !== undefined || endNs !== undefined)) {
-      const range = [a.start !== undefined ? `from --start ${a.start}` : '', a.end !== undefined ? `before --end ${a.end}` : ''].filter(Boolean).join(' and ');
-      process.stderr.write(`tapedeck: warning: no event of ${a.from} was received ${range}: the outputs are empty\n`);
-    }
+    warnIfNoneInRange(manifest.events, a);
     const cached = decodeCache === 'found' ? ', its frames decoded by an earlier replay' : resends ? `, ${resends} resent record${resends === 1 ? '' : 's'} of ${a.from} replayed once` : '';
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s${cached}) → ${a.out}: ${tables}\n`);
     if (sink && written) {
@@ -95,3 +91,10 @@ export const replayCommand: CommandModule<object, Args> = {
     }
   },
 };
+
+/** A range that misses the recording (a year typed wrong) is an empty run, not a silent one. */
+export function warnIfNoneInRange(events: number, a: { from: string; start?: string; end?: string }): void {
+  if (events > 0 || (a.start === undefined && a.end === undefined)) return;
+  const range = [a.start !== undefined ? `from --start ${a.start}` : '', a.end !== undefined ? `before --end ${a.end}` : ''].filter(Boolean).join(' and ');
+  process.stderr.write(`tapedeck: warning: no event of ${a.from} was received ${range}: the outputs are empty\n`);
+}

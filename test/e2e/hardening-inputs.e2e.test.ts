@@ -117,6 +117,10 @@ describe('replay of a time range', () => {
     const some = runCli(['replay', '--from', archive, '--end', '2100-01-01', '--out', path.join(dir, 'range-all')]);
     expect(some.code, some.stderr).toBe(0);
     expect(some.stderr).not.toContain('the outputs are empty');
+    // A backtest too ("backtested 0 events", not a word, before).
+    const bt = runCli(['backtest', '--strategy', 'ma-cross', '--from', archive, '--start', '2100-01-01', '--out', path.join(dir, 'range-bt')]);
+    expect(bt.code, bt.stderr).toBe(0);
+    expect(bt.stderr).toContain(`tapedeck: warning: no event of ${archive} was received from --start 2100-01-01: the outputs are empty`);
   });
 });
 
