@@ -4,7 +4,8 @@
  * `kafka` cursor holds them back from pruning), and they are delivered in order once the
  * broker is back. The producer (tapedeck's own, kafka-produce.ts, or kafkajs with
  * TAPEDECK_KAFKA_PRODUCER=kafkajs) is idempotent; a resend after an unclear failure can still
- * repeat a record, which readers drop by (session, ingest_seq).
+ * repeat a record, which readers drop once they know it for the event under its (session,
+ * ingest_seq) (replayer/kafka-partition.ts).
  *
  * Live outputs (candles, indicators, arbitrage) go to output topics on a best-effort queue:
  * they can always be recomputed from the raw topic. kafkajs sends them.
@@ -103,7 +104,7 @@ export class KafkaForwarder {
           this.o.say(`kafka: event ${this.session}#${batch[0]!.ingestSeq} (${batch[0]!.payload.length} bytes) is larger than the broker accepts; it is in the archive, not in ${this.rawTopic}`);
         }
         // The stop gave up on this delivery and may have closed the spool: the batch counts as not
-        // delivered (the next run sends it again; readers drop the repeat by session and ingest_seq).
+        // delivered (the next run sends it again; readers drop the repeat, the same event under its session and ingest_seq).
         if (this.abandoned) return false;
         this.spool.setCursor('kafka', this.session, batch.at(-1)!.ingestSeq);
         this.delivered += batch.length;

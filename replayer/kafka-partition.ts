@@ -10,7 +10,8 @@
  * `window: Infinity` holds the whole partition (the collect-everything reader).
  *
  * Repeats: a resend after an unclear failure repeats records of one session in one
- * partition (at most one pump round: 20 produce requests of 1,000 events), so a record
+ * partition (the failed produce request's, at most 1,000 events; after a crash, what a
+ * pump round sent since the spool's last commit), so a record
  * whose ingest_seq is not above its session's highest so far in this partition is a repeat
  * if it is the very event recorded under that number: compared whole with the event still
  * held, or with the fingerprint (receive time, exchange, payload length) of one handed out

@@ -121,20 +121,25 @@ export function interval(): ParamRange {
   };
 }
 
-/** `binance:BTCUSDT` → binance, BTCUSDT; `cryptocompare:Kraken:XBT-USD` → cryptocompare:Kraken, XBT-USD (the venue is the exchange). */
+/** `binance:BTCUSDT` → binance, BTCUSDT; `cryptocompare:Kraken:Kraken~XBT~USD` → cryptocompare:Kraken, Kraken~XBT~USD (the venue is the exchange). */
 export function splitMarket(market: string): { exchange: string; symbol: string } {
   const i = market.lastIndexOf(':');
   return { exchange: i < 0 ? '' : market.slice(0, i), symbol: market.slice(i + 1) };
 }
 
-/** A market `exchange:SYMBOL` on an exchange tapedeck knows (a cryptocompare venue is `cryptocompare:<Market>`, as in `--fees`). */
+/**
+ * A market `exchange:SYMBOL` on an exchange tapedeck knows. A cryptocompare venue is
+ * `cryptocompare:<Market>` (as in `--fees`) and its symbols `<Market>~<FSYM>~<TSYM>`, as the
+ * adapter names them: `cryptocompare:Kraken:XBT-USD` would never match a row, nor trade.
+ */
 export function market(): ParamRange {
-  const must = `exchange:SYMBOL, the exchange one of ${EXCHANGE_IDS.join(', ')} or cryptocompare:<Market>`;
+  const must = `exchange:SYMBOL, the exchange one of ${EXCHANGE_IDS.join(', ')} or cryptocompare:<Market> with a symbol <Market>~<FSYM>~<TSYM>`;
   return {
     must,
     problem: (v) => {
       const { exchange, symbol } = splitMarket(String(v));
-      const known = isSupportedExchange(exchange) || /^cryptocompare:\S+$/.test(exchange);
+      const venue = /^cryptocompare:(\S+)$/.exec(exchange)?.[1];
+      const known = venue !== undefined ? symbol.startsWith(`${venue}~`) : isSupportedExchange(exchange);
       return known && /^\S+$/.test(symbol) ? undefined : must;
     },
   };

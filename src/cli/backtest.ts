@@ -9,7 +9,7 @@ import type { Strategy } from '../../strategies/types.ts';
 import { parseUserTime } from '../log/time.ts';
 import { engineConfig, withEngineOptions, type EngineArgs } from './engine-options.ts';
 import { UserError, userInput } from './errors.ts';
-import { warnIfNoneInRange } from './replay.ts';
+import { warnIfNoneInRange } from './range-note.ts';
 import { STRATEGY_HELP, equityInterval, executionConfig, parseParams, withStrategyOptions, type StrategyArgs } from './strategy-options.ts';
 import { MAX_RUNS, sweepGrid } from './sweep.ts';
 

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
 import { idRunLines, undecodedLines } from '../exchanges/undecoded.ts';
+import { warnIfNoneInRange } from './range-note.ts';
 import { parseUserTime } from '../log/time.ts';
 import { SPEED_RANGE, speedOption } from './speed.ts';
 import { replay } from '../../replayer/replay.ts';
@@ -91,10 +92,3 @@ export const replayCommand: CommandModule<object, Args> = {
     }
   },
 };
-
-/** A range that misses the recording (a year typed wrong) is an empty run, not a silent one. */
-export function warnIfNoneInRange(events: number, a: { from: string; start?: string; end?: string }): void {
-  if (events > 0 || (a.start === undefined && a.end === undefined)) return;
-  const range = [a.start !== undefined ? `from --start ${a.start}` : '', a.end !== undefined ? `before --end ${a.end}` : ''].filter(Boolean).join(' and ');
-  process.stderr.write(`tapedeck: warning: no event of ${a.from} was received ${range}: the outputs are empty\n`);
-}

@@ -245,9 +245,10 @@ interface Highest {
  *
  * A lower id than the highest seen is a repeat or a fill, unless its trade is more than
  * RESET_AFTER_US later than the highest one's: then it is another run of ids under the same
- * symbol (one replay of two sessions whose ids do not continue each other: a simulated
- * session beside a real one, a testnet's beside the exchange's), and the run starts again
- * from it. Before, every trade of the later session was dropped as a repeat without a word.
+ * symbol (one replay of two sessions, one after the other, whose ids do not continue each
+ * other: a simulated session after a real one), and the run starts again from it. Before,
+ * every trade of the later session was dropped as a repeat without a word. Two such runs at
+ * the same time (a testnet's trades beside the exchange's) are not told apart.
  *
  * Ids are kept as `number` while they are safe integers (every real id so far) and as
  * `bigint` above 2^53: BigInt arithmetic stays off the per-trade path.

@@ -75,9 +75,10 @@ export async function importRecordings(files: readonly string[], options: Import
   // A file named twice (a glob and a name, a link and its target, a hard link) was imported twice: every event doubled.
   const seen = new Map<string, string>();
   for (const f of files) {
-    const st = fs.statSync(f);
-    // Device and inode name a file whatever its path; a filesystem without inodes (0) falls back on the resolved path.
-    const id = st.ino !== 0 ? `${st.dev}:${st.ino}` : fs.realpathSync(f);
+    // Device and inode name a file whatever its path (as BigInts: a 64-bit file id loses bits
+    // in a double); a filesystem without inodes (0) falls back on the resolved path.
+    const st = fs.statSync(f, { bigint: true });
+    const id = st.ino !== 0n ? `${st.dev}:${st.ino}` : fs.realpathSync(f);
     if (seen.has(id)) throw new ImportError(`${f} is named twice (as ${seen.get(id)} too${fs.realpathSync(f) === fs.realpathSync(seen.get(id)!) ? '' : ', a hard link to it'}): its events would be imported twice`);
     seen.set(id, f);
   }

@@ -2,7 +2,8 @@
  * Kafka, behind a small interface (kafkajs is unmaintained since 2023; this is the only
  * module that imports it). LogEvents travel as records whose value is the payload's exact
  * bytes and whose headers carry everything else (`session`, `ingest_seq`, `recv_ns`, …),
- * so a reader restores the total order and de-duplicates by (session, ingest_seq).
+ * so a reader restores the total order and drops a record repeating the event under its
+ * (session, ingest_seq) (replayer/kafka-partition.ts).
  *
  * Keys and partitions: the key is `exchange:symbol`; the partition is chosen by the
  * symbol's canonical asset (BTCUSDT and BTC-USD → BTC/USD → the same partition), so one

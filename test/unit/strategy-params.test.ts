@@ -56,9 +56,9 @@ describe('built-in parameter ranges', () => {
     [ma, { interval: '500ms' }, 'bad ma-cross parameter interval=500ms (a candle interval: a duration of at least 1s that divides a day, e.g. 10s, 1m, 5m)'],
     [ma, { interval: '7s' }, 'bad ma-cross parameter interval=7s (a candle interval: a duration of at least 1s that divides a day, e.g. 10s, 1m, 5m)'],
     [ma, { interval: '60s' }, 'bad ma-cross parameter interval=60s (a candle interval: a duration of at least 1s that divides a day, e.g. 10s, 1m, 5m; write 60s as 1m, the name the engine gives it)'],
-    [ma, { market: 'BTCUSDT' }, 'bad ma-cross parameter market=BTCUSDT (exchange:SYMBOL, the exchange one of binance, binanceus, bitstamp, coinbase, cryptocompare, kraken or cryptocompare:<Market>)'],
-    [ma, { market: 'binance:' }, 'bad ma-cross parameter market=binance: (exchange:SYMBOL, the exchange one of binance, binanceus, bitstamp, coinbase, cryptocompare, kraken or cryptocompare:<Market>)'],
-    [ma, { market: 'binanse:BTCUSDT' }, 'bad ma-cross parameter market=binanse:BTCUSDT (exchange:SYMBOL, the exchange one of binance, binanceus, bitstamp, coinbase, cryptocompare, kraken or cryptocompare:<Market>)'],
+    [ma, { market: 'BTCUSDT' }, 'bad ma-cross parameter market=BTCUSDT (exchange:SYMBOL, the exchange one of binance, binanceus, bitstamp, coinbase, cryptocompare, kraken or cryptocompare:<Market> with a symbol <Market>~<FSYM>~<TSYM>)'],
+    [ma, { market: 'binance:' }, 'bad ma-cross parameter market=binance: (exchange:SYMBOL, the exchange one of binance, binanceus, bitstamp, coinbase, cryptocompare, kraken or cryptocompare:<Market> with a symbol <Market>~<FSYM>~<TSYM>)'],
+    [ma, { market: 'binanse:BTCUSDT' }, 'bad ma-cross parameter market=binanse:BTCUSDT (exchange:SYMBOL, the exchange one of binance, binanceus, bitstamp, coinbase, cryptocompare, kraken or cryptocompare:<Market> with a symbol <Market>~<FSYM>~<TSYM>)'],
     [ma, { speed: '3' }, 'bad ma-cross parameter speed=3 (ma-cross has no parameter "speed"; it has: market, interval, kind, fast, slow, size)'],
     [ma, { constructor: '1' }, 'bad ma-cross parameter constructor=1 (ma-cross has no parameter "constructor"; it has: market, interval, kind, fast, slow, size)'],
     [rsi, { period: '1' }, 'bad rsi-reversion parameter period=1 (a whole number of candles, 2 or more)'],
@@ -95,16 +95,18 @@ describe('built-in parameter ranges', () => {
     }
   });
 
-  it('trades a market on a cryptocompare venue (cryptocompare:Kraken:XBT-USD: the venue is the exchange the rows carry)', () => {
-    const params = resolveParams(ma, { market: 'cryptocompare:Kraken:XBT-USD', kind: 'sma' }) as Parameters<typeof maCross.decide>[2];
+  it('trades a market on a cryptocompare venue (cryptocompare:Kraken:Kraken~XBT~USD: the venue is the exchange the rows carry)', () => {
+    const params = resolveParams(ma, { market: 'cryptocompare:Kraken:Kraken~XBT~USD', kind: 'sma' }) as Parameters<typeof maCross.decide>[2];
+    // A symbol not as the adapter names it would never match a row: refused.
+    expect(() => resolveParams(ma, { market: 'cryptocompare:Kraken:XBT-USD' })).toThrow(/with a symbol <Market>~<FSYM>~<TSYM>/);
     const row = (fast: number, slow: number) => ({
       type: 'indicators' as const,
-      indicators: { exchange: 'cryptocompare:Kraken', symbol: 'XBT-USD', interval: '10s', window_start: 0n, close: 1, values: { sma_5: fast, sma_20: slow }, session: 's', ingest_seq: 0n },
+      indicators: { exchange: 'cryptocompare:Kraken', symbol: 'Kraken~XBT~USD', interval: '10s', window_start: 0n, close: 1, values: { sma_5: fast, sma_20: slow }, session: 's', ingest_seq: 0n },
     });
     const flat = { position: () => 0, cash: () => 0, openOrders: () => 0 };
     const down = maCross.decide(row(1, 2), maCross.init(params), params, flat);
     const up = maCross.decide(row(3, 2), down.state, params, flat);
-    expect(up.orders, 'a cross up on its market buys there').toMatchObject([{ exchange: 'cryptocompare:Kraken', symbol: 'XBT-USD', side: 'buy' }]);
+    expect(up.orders, 'a cross up on its market buys there').toMatchObject([{ exchange: 'cryptocompare:Kraken', symbol: 'Kraken~XBT~USD', side: 'buy' }]);
     expect(splitMarket('binance:BTCUSDT')).toEqual({ exchange: 'binance', symbol: 'BTCUSDT' });
   });
 });
