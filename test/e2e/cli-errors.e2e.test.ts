@@ -125,7 +125,7 @@ const cases: [string, string[], RegExp][] = [
     ['ma-cross', 'kind=wma', /^tapedeck: bad ma-cross parameter kind=wma \(one of sma, ema\)$/],
     ['ma-cross', 'size=-1', /^tapedeck: bad ma-cross parameter size=-1 \(a base quantity above 0\)$/],
     ['ma-cross', 'interval=banana', /^tapedeck: bad ma-cross parameter interval=banana \(a candle interval: a duration of at least 1s that divides a day, e\.g\. 10s, 1m, 5m\)$/],
-    ['ma-cross', 'market=BTCUSDT', /^tapedeck: bad ma-cross parameter market=BTCUSDT \(exchange:SYMBOL, the exchange one of binance, .* or cryptocompare:<Market>\)$/],
+    ['ma-cross', 'market=BTCUSDT', /^tapedeck: bad ma-cross parameter market=BTCUSDT \(exchange:SYMBOL, the exchange one of binance, .* or cryptocompare:<Market> with a symbol <Market>~<FSYM>~<TSYM>\)$/],
     ['ma-cross', 'fast=30', /^tapedeck: bad ma-cross parameters fast=30 slow=20 \(fast must be below slow: /],
     ['rsi-reversion', 'high=150', /^tapedeck: bad rsi-reversion parameter high=150 \(a number from 0 to 100\)$/],
     ['arb-taker', 'size=0', /^tapedeck: bad arb-taker parameter size=0 \(a base quantity above 0\)$/],
