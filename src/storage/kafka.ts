@@ -15,6 +15,19 @@ import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type IHea
 import { canonicalAsset, eventSymbol } from '../exchanges/registry.ts';
 import type { LogEvent } from '../log/event.ts';
 
+/**
+ * kafkajs (unmaintained) schedules its request queue's next check with a negative delay,
+ * which Node 24 and later warn about on stderr, three lines in every process (thread) that
+ * talks to a broker, after the output a user reads. Node runs it after 1 ms, as kafkajs
+ * means: that warning, and only it, is not passed on.
+ */
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+  if (type === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning')) return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
+
 export interface KafkaTarget {
   readonly brokers: string[];
   readonly topic: string;
