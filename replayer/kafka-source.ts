@@ -328,6 +328,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
   }
 
   const sessionOrder = new SessionOrder(target.topic);
+  const resends = (): number => order.reduce((n, p) => n + parts.get(p)!.repeats, 0);
   async function* batches(): AsyncGenerator<LogEvent[]> {
     try {
       const inputs: LazyInput<LogEvent>[] = [];
@@ -347,8 +348,8 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
     records: order.reduce((n, p) => n + layout.get(p)!.high - layout.get(p)!.low, 0),
     batches,
     sessions: () => [...new Set(order.flatMap((p) => [...parts.get(p)!.sessions]))].sort(),
-    duplicates: () => sessionOrder.copies + order.reduce((n, p) => n + parts.get(p)!.repeats, 0),
-    resends: () => order.reduce((n, p) => n + parts.get(p)!.repeats, 0),
+    duplicates: () => sessionOrder.copies + resends(),
+    resends,
     peakBuffered: () => new Map(order.map((p) => [p, parts.get(p)!.peak])),
   };
 }

@@ -13,12 +13,12 @@ import type { ParamRange, ParamValue, Strategy } from './types.ts';
 /** A parameter value outside its range or type, or values breaking a rule: one line, exit 2. */
 export class ParamError extends TapedeckError {
   constructor(readonly strategy: string, readonly given: Readonly<Record<string, string>>, readonly must: string) {
-    super(`bad ${strategy} parameter${Object.keys(given).length > 1 ? 's' : ''} ${Object.entries(given).map(([k, v]) => `${k}=${shown(v)}`).join(' ')} (${must})`);
+    super(`bad ${strategy} parameter${Object.keys(given).length > 1 ? 's' : ''} ${Object.entries(given).map(([k, v]) => `${k}=${asTyped(v)}`).join(' ')} (${must})`);
   }
 }
 
 /** A value as typed, quoted only when it would not read as one word (`market="binance: BTC"`). */
-function shown(v: string): string {
+function asTyped(v: string): string {
   return /^[\w.:/+-]+$/.test(v) ? v : JSON.stringify(v);
 }
 

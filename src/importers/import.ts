@@ -230,24 +230,26 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
     for (const { file, conn } of g.files) {
       let lineNo = 0;
       let connNo = -1;
+      /** An `error` event at the previous line's receive time: held until the session starts (or for the merge), else written. */
+      const keepError = (payload: string, meta: string): void => {
+        const bad: Pending = { kind: 'error', recvNs: lastNs ?? 0n, payload, meta, conn: conn || 'import' };
+        if (writer === undefined || merge) held.push(bad);
+        else emit(bad, bad.conn);
+      };
       for await (const { lines, starts, bytes, end, tooLong, notUtf8 } of readLines(file)) {
         stop.check(session, dry);
         if (tooLong !== undefined) {
           // Kept as an error event (without its text), as an unreadable line is, and the next lines read on.
           lineNo++;
           badLines++;
-          const bad: Pending = { kind: 'error', recvNs: lastNs ?? 0n, payload: '', meta: `${path.basename(file)}:${lineNo}: a line of ${tooLong} bytes, longer than an import reads (${MAX_LINE_BYTES >> 20} MiB); its text is not imported`, conn: conn || 'import' };
-          if (writer === undefined || merge) held.push(bad);
-          else emit(bad, bad.conn);
+          keepError('', `${path.basename(file)}:${lineNo}: a line of ${tooLong} bytes, longer than an import reads (${MAX_LINE_BYTES >> 20} MiB); its text is not imported`);
           continue;
         }
         if (end !== undefined) {
           // Kept as an error event where the file ends, as an unreadable line is: the archive says it too.
           const why = `${path.basename(file)}: cut short after line ${lineNo} (${end}); the lines before it were imported`;
           cutShort.push(why);
-          const bad: Pending = { kind: 'error', recvNs: lastNs ?? 0n, payload: '', meta: why, conn: conn || 'import' };
-          if (writer === undefined || merge) held.push(bad);
-          else emit(bad, bad.conn);
+          keepError('', why);
           continue;
         }
         if (writer instanceof ArchiveWriterThread) await writer.drained();
@@ -263,9 +265,7 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
           } catch (err) {
             if (!(err instanceof LineError)) throw err;
             badLines++;
-            const bad: Pending = { kind: 'error', recvNs: lastNs ?? 0n, payload: line, meta: `${path.basename(file)}:${lineNo}: ${err.message}`, conn: conn || 'import' };
-            if (writer === undefined || merge) held.push(bad);
-            else emit(bad, bad.conn);
+            keepError(line, `${path.basename(file)}:${lineNo}: ${err.message}`);
             continue;
           }
           if (rec === undefined) {
