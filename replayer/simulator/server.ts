@@ -71,6 +71,8 @@ export interface Simulator {
   readonly feed: TradeLog;
   /** For a re-served recording: whether some playback has reached the slice's end. */
   readonly finished: () => boolean;
+  /** For a re-served recording: the exchanges asked for whose part of it holds no frame (their WebSocket endpoints send nothing). */
+  readonly silent: readonly string[];
   readonly sent: SentFrame[];
   /** Every trade made so far on an exchange, in time order. */
   trades(exchange: string): SimTrade[];
@@ -297,6 +299,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   port = (server.address() as AddressInfo).port;
   return {
     port, host, feed, sent, finished: () => replays?.finished ?? false,
+    silent: recorded ? o.exchanges.filter((x) => recorded.framesOf(x).length === 0) : [],
     wsUrl: (x) => `${o.tls ? 'wss' : 'ws'}://${host}:${port}/${x}`,
     restUrl: (x) => `${o.tls ? 'https' : 'http'}://${host}:${port}/${x}`,
     control, floodStats,

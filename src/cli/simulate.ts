@@ -70,6 +70,9 @@ export const simulateCommand: CommandModule<object, Args> = {
       process.once('SIGTERM', resolve);
     });
     for (const x of exchanges) process.stdout.write(`${x}: ${sim.wsUrl(x)}  (REST ${sim.restUrl(x)})\n`);
+    // Named but absent from the recording (or its --start/--end part): its clients would wait for ever, unwarned.
+    const part = a.start !== undefined || a.end !== undefined ? ' in the part --start/--end choose' : '';
+    for (const x of sim.silent) process.stderr.write(`tapedeck: warning: ${a.from} holds no frame of ${x}${part}: ${sim.wsUrl(x)} will send nothing\n`);
     const base = `${tls ? 'https' : 'http'}://${sim.host}:${sim.port}`;
     if (rate !== undefined) process.stdout.write(`flood: ${rate.toLocaleString('en-US')} frames/s across ${exchanges.join(',')}; counters: GET ${base}/_stats\n`);
     process.stdout.write(`control: POST ${base}/_control {"action":"disconnect|drop|malformed|unknown|stall|refuse","exchange":…}\n`);

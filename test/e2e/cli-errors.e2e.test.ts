@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
 import { lockSession } from '../../src/storage/session-lock.ts';
-import { REAL, runCli, tmpDir } from '../helpers.ts';
+import { REAL, runCli, startCli, tmpDir } from '../helpers.ts';
 
 const dir = tmpDir();
 const junkArchive = path.join(dir, 'junk');
@@ -219,6 +219,31 @@ describe('CLI errors', () => {
     expect([late.code, late.stderr]).toEqual([2, expect.stringMatching(/^tapedeck: \S+sim-nothing holds no frame of binance in the part --start\/--end choose \(it holds \d+ in all\): nothing to serve\n$/)]);
     const other = runCli(['simulate', '--from', demo, '--exchanges', 'kraken', '--port', '0']);
     expect([other.code, other.stderr]).toEqual([2, expect.stringMatching(/^tapedeck: \S+sim-nothing holds no frame of kraken: nothing to serve\n$/)]);
+  });
+
+  it('warns when a re-served recording holds nothing of one exchange asked for (its clients waited for ever, unwarned)', async () => {
+    const demo = path.join(dir, 'sim-half');
+    expect(runCli(['demo', '--minutes', '1', '--exchanges', 'binance', '--no-replay', '--out', demo]).code).toBe(0);
+    const sim = startCli(['simulate', '--from', demo, '--exchanges', 'binance,coinbase', '--port', '0']);
+    try {
+      await sim.waitFor(/^record from it: /m);
+      const warnings = sim.stderr.split('\n').filter((l) => l !== '');
+      expect(warnings).toEqual([expect.stringMatching(/^tapedeck: warning: \S+sim-half holds no frame of coinbase: ws:\/\/127\.0\.0\.1:\d+\/coinbase will send nothing$/)]);
+    } finally {
+      sim.child.kill('SIGTERM');
+      expect(await sim.exited).toBe(0);
+    }
+    // Both there: no warning.
+    const both = path.join(dir, 'sim-both');
+    expect(runCli(['demo', '--minutes', '1', '--no-replay', '--out', both]).code).toBe(0);
+    const whole = startCli(['simulate', '--from', both, '--exchanges', 'binance,coinbase', '--port', '0']);
+    try {
+      await whole.waitFor(/^record from it: /m);
+      expect(whole.stderr).toBe('');
+    } finally {
+      whole.child.kill('SIGTERM');
+      await whole.exited;
+    }
   });
 
   it('runs a demo again over its own archive, and never over a recording\'s (demo --out data, where record wrote data/raw)', () => {
