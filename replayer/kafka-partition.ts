@@ -21,6 +21,13 @@
  * the archive's reader refuses them too. A repeat deeper than both is a KafkaOrderError:
  * the whole read holds every event, so compares each. (Copies of symbol-less events in
  * other partitions are adjacent after the merge and compared there: SessionOrder.)
+ *
+ * Retention deletes a topic's oldest records, and can cut through a batch whose resend came
+ * later: then a resent copy is the only one left of an event, numbered below the first the
+ * partition shows of its session (and received no later). It has nothing to be compared
+ * with, and is what was recorded under its number: it is put in its place (a whole read,
+ * when events after it were handed out already) and counted (`onlyResent`). Before, such a
+ * topic was refused as two recordings under one session id.
  */
 import { compareLogOrder, sameLogEvent, type LogEvent } from '../src/log/event.ts';
 import { TapedeckError } from '../src/errors.ts';
@@ -75,11 +82,19 @@ class HandedOut {
   }
 }
 
+/** A session in one partition: its highest number so far and that event's receive time; the first it showed, and that one's. */
+interface Seen {
+  seq: number;
+  recvNs: bigint;
+  readonly low: number;
+  readonly lowRecvNs: bigint;
+}
+
 export class PartitionBuffer {
   /** Sorted by compareLogOrder; only events not handed out yet (nothing taken stays referenced). */
   private buf: LogEvent[] = [];
-  /** session → its highest ingest_seq in this partition so far, and that event's recv_ns. */
-  private readonly seen = new Map<string, { seq: number; recvNs: bigint }>();
+  /** session → its highest ingest_seq in this partition so far and that event's recv_ns; the first it showed, and that one's. */
+  private readonly seen = new Map<string, Seen>();
   /** Nothing before this may still come: the last event handed out (or announced as first). */
   private floor: LogEvent | undefined;
   private readonly handedOut = new HandedOut();
@@ -88,6 +103,8 @@ export class PartitionBuffer {
   ended = false;
   records = 0;
   repeats = 0;
+  /** Events only a resend of which is left in the log (the first copy deleted by retention). */
+  onlyResent = 0;
   /** Most events ever held at once. */
   peak = 0;
 
@@ -125,8 +142,13 @@ export class PartitionBuffer {
       s.seq = ev.ingestSeq;
       s.recvNs = ev.recvNs;
     } else {
-      this.seen.set(ev.session, { seq: ev.ingestSeq, recvNs: ev.recvNs });
+      this.seen.set(ev.session, { seq: ev.ingestSeq, recvNs: ev.recvNs, low: ev.ingestSeq, lowRecvNs: ev.recvNs });
     }
+    this.place(ev, offset);
+  }
+
+  /** Puts `ev` in the buffer in replay order; a KafkaOrderError when events it precedes were handed out already. */
+  private place(ev: LogEvent, offset: number): void {
     if (this.floor !== undefined && compareLogOrder(ev, this.floor) < 0) {
       throw new KafkaOrderError(`${this.where}@${offset}: event ${ev.session}#${ev.ingestSeq} (recv_ns ${ev.recvNs}) comes more than ${this.window} events after events it precedes in replay order (several recorders, or a late backlog, interleaved in one partition); replay it from the Parquet archive`);
     }
@@ -149,7 +171,7 @@ export class PartitionBuffer {
   }
 
   /** A record numbered at or below its session's highest here: counted if a resend of the event under that number, else refused. */
-  private repeat(ev: LogEvent, s: { seq: number; recvNs: bigint }, offset: number): void {
+  private repeat(ev: LogEvent, s: Seen, offset: number): void {
     const where = `${this.where}@${offset}`;
     const twice = (): KafkaSourceError => numberedTwice(where, ev, `has two different events numbered ${ev.ingestSeq}`);
     // A session's receive times never go back: a resend is never later than the highest number's.
@@ -159,6 +181,12 @@ export class PartitionBuffer {
     if (same === undefined && this.floor !== undefined && compareLogOrder(ev, this.floor) <= 0) {
       same = this.handedOut.match(ev);
       if (same === undefined) throw new KafkaOrderError(`${where}: event ${ev.session}#${ev.ingestSeq} repeats one handed out more than ${this.window + HANDED_OUT} events before, too far back to compare; replay it from the Parquet archive`);
+    }
+    if (same === undefined && ev.ingestSeq < s.low && ev.recvNs <= s.lowRecvNs) {
+      // Below the first number the partition showed of the session: its first copy was before the log's start (retention).
+      this.onlyResent++;
+      this.place(ev, offset);
+      return;
     }
     // Neither held nor handed out: this partition never had an event under that number before.
     if (same === undefined) throw numberedTwice(where, ev, `has event ${ev.ingestSeq} after its event ${s.seq} in one partition`);

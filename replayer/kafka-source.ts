@@ -48,6 +48,8 @@ export interface KafkaStream {
   duplicates(): number;
   /** Of those, the resends: records a partition had already given (each checked to be the event it repeats). */
   resends(): number;
+  /** Events read from a resent copy alone: retention had deleted the first (kafka-partition.ts). */
+  onlyResent(): number;
   /** Most events a partition's buffer has held at once, by partition. */
   peakBuffered(): Map<number, number>;
 }
@@ -350,6 +352,7 @@ export async function openKafka(target: KafkaTarget, opts: KafkaReadOptions = {}
     sessions: () => [...new Set(order.flatMap((p) => [...parts.get(p)!.sessions]))].sort(),
     duplicates: () => sessionOrder.copies + resends(),
     resends,
+    onlyResent: () => order.reduce((n, p) => n + parts.get(p)!.onlyResent, 0),
     peakBuffered: () => new Map(order.map((p) => [p, parts.get(p)!.peak])),
   };
 }

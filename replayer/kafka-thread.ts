@@ -24,6 +24,7 @@ export interface KafkaThreadStats {
   readonly sessions: string[];
   readonly duplicates: number;
   readonly resends: number;
+  readonly onlyResent: number;
   readonly peak: [number, number][];
 }
 
@@ -62,7 +63,7 @@ export async function openKafkaThreaded(target: KafkaTarget, opts: KafkaReadOpti
     throw err;
   }
   if (!('open' in opened)) throw new Error('the Kafka reader thread did not open its stream first');
-  let stats: KafkaThreadStats = { sessions: [], duplicates: 0, resends: 0, peak: [] };
+  let stats: KafkaThreadStats = { sessions: [], duplicates: 0, resends: 0, onlyResent: 0, peak: [] };
   const decoder = new WireDecoder();
 
   async function* batches(): AsyncGenerator<LogEvent[]> {
@@ -89,6 +90,7 @@ export async function openKafkaThreaded(target: KafkaTarget, opts: KafkaReadOpti
     sessions: () => stats.sessions,
     duplicates: () => stats.duplicates,
     resends: () => stats.resends,
+    onlyResent: () => stats.onlyResent,
     peakBuffered: () => new Map(stats.peak),
   };
 }

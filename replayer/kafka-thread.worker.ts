@@ -14,7 +14,7 @@ const send = (m: KafkaThreadMessage, transfer: ArrayBuffer[] = []): void => port
 
 const credit = creditGate(port);
 
-const statsOf = (s: KafkaStream): KafkaThreadStats => ({ sessions: s.sessions(), duplicates: s.duplicates(), resends: s.resends(), peak: [...s.peakBuffered()] });
+const statsOf = (s: KafkaStream): KafkaThreadStats => ({ sessions: s.sessions(), duplicates: s.duplicates(), resends: s.resends(), onlyResent: s.onlyResent(), peak: [...s.peakBuffered()] });
 
 try {
   const stream = await openKafka(target, opts);

@@ -85,6 +85,8 @@ export interface ReplayResult {
   readonly decodeCache?: 'found' | 'written';
   /** From Kafka: records that repeated an event already read (a recorder's resend), each checked and replayed once. */
   readonly resends?: number;
+  /** From Kafka: events read from a resent copy alone (retention had deleted the first). */
+  readonly onlyResent?: number;
 }
 
 interface Source {
@@ -97,6 +99,7 @@ interface Source {
   readonly cache?: DecodeCache;
   /** Kafka's resent records dropped, once the batches are read. */
   readonly resends?: () => number;
+  readonly onlyResent?: () => number;
 }
 
 /**
@@ -145,7 +148,7 @@ async function kafkaSource(opts: ReplayOptions, range: TimeRange): Promise<Sourc
   const sessions = (): string[] => stream.sessions().filter((s) => only === undefined || only.includes(s));
   return {
     // Records, repeats included: the topic's length is all that is known before reading it.
-    batches: batches(), total: stream.records, resends: () => stream.resends(),
+    batches: batches(), total: stream.records, resends: () => stream.resends(), onlyResent: () => stream.onlyResent(),
     get sessions() {
       return sessions();
     },
@@ -235,5 +238,9 @@ async function run(opts: ReplayOptions, source: Source, t0: number): Promise<Rep
     ...(opts.strategy ? { strategy: opts.strategy } : {}),
   });
   const resends = source.resends?.();
-  return { manifest, tables: collector.tables, elapsedMs: performance.now() - t0, ...(cached !== undefined ? { decodeCache: cached } : {}), ...(resends ? { resends } : {}) };
+  const onlyResent = source.onlyResent?.();
+  return {
+    manifest, tables: collector.tables, elapsedMs: performance.now() - t0, ...(cached !== undefined ? { decodeCache: cached } : {}), ...(resends ? { resends } : {}),
+    ...(onlyResent ? { onlyResent } : {}),
+  };
 }

@@ -61,7 +61,7 @@ export const replayCommand: CommandModule<object, Args> = {
     if (dash) process.stderr.write(`dashboard at ${dash.server.url}\n`);
     const sink = a.sink !== undefined ? await openSink(a.sink, config, (l) => process.stderr.write(`tapedeck: ${l}\n`)) : undefined;
     const bar = progressBar('replay');
-    const { manifest, elapsedMs, decodeCache, resends } = await replay({
+    const { manifest, elapsedMs, decodeCache, resends, onlyResent } = await replay({
       from: a.from, out: a.out, speed, config, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),
       onProgress: (done, total) => {
         bar.update(done, total);
@@ -76,6 +76,7 @@ export const replayCommand: CommandModule<object, Args> = {
     const tables = tableSummary(manifest);
     for (const line of [...undecodedLines(manifest.stats.undecodedFrames, manifest.stats.decode), ...idRunLines(manifest.stats.decode)]) process.stderr.write(`tapedeck: warning: ${line}\n`);
     warnIfNoneInRange(manifest.events, a);
+    if (onlyResent) process.stderr.write(`tapedeck: warning: ${onlyResent} event${onlyResent === 1 ? ' was' : 's were'} read from a recorder's resent copy alone: their first copies are no longer in ${a.from} (deleted by retention?)\n`);
     const cached = decodeCache === 'found' ? ', its frames decoded by an earlier replay' : resends ? `, ${resends} resent record${resends === 1 ? '' : 's'} of ${a.from} replayed once` : '';
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s${cached}) → ${a.out}: ${tables}\n`);
     if (sink && written) {

@@ -114,6 +114,26 @@ describe('PartitionBuffer', () => {
   });
 });
 
+describe('PartitionBuffer after retention', () => {
+  it('replays what retention left of a resent batch: a resent copy below the partition\'s first number of its session is the event', () => {
+    const all = Array.from({ length: 12 }, (_, i) => ev('a', i, BigInt(100 + i), `{"n":${i}}`));
+    // Events 0–7 sent, 8–11 after them, then 0–7 resent; retention deleted the log's head up to event 4's first copy.
+    const log = [...all.slice(4), ...all.slice(0, 8)];
+    for (const window of [Infinity, 100]) {
+      const buf = new PartitionBuffer('t[0]', window, 4);
+      expect(run(buf, log), `window ${window}`).toEqual(all);
+      expect([buf.repeats, buf.onlyResent], `window ${window}`).toEqual([4, 4]);
+    }
+    // Events after them handed out already (a small window): the whole read places them.
+    expect(() => run(new PartitionBuffer('t[0]', 2, 1), log)).toThrow(KafkaOrderError);
+    // Below the first number but received after it: not an earlier event of this recording.
+    expect(() => run(new PartitionBuffer('t[0]', 100, 4), [...all.slice(4), ev('a', 1, 105n, '{"n":1}')])).toThrow(/t\[0\]@8: session a has event 1 after its event 11 in one partition \(two recordings/);
+    // Below it and earlier, but another event under a number the resend also carries: refused there.
+    const other = [...all.slice(4), ev('a', 3, 103n, '{"n":3}'), ev('a', 4, 104n, '{"n":-4}')];
+    expect(() => run(new PartitionBuffer('t[0]', 100, 4), other)).toThrow(/session a has two different events numbered 4/);
+  });
+});
+
 describe('SessionOrder', () => {
   it('keeps one of the side-by-side copies of an event, in every session, across batches', () => {
     const order = new SessionOrder('t');
