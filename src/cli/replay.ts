@@ -9,6 +9,7 @@ import { engineConfig, withEngineOptions, type EngineArgs } from './engine-optio
 import { envSwitch, UserError, userInput } from './errors.ts';
 import { boundHeapGrowth } from './heap-growth.ts';
 import { progressBar } from './progress.ts';
+import { sayWhenStopped } from './stopped.ts';
 import { engineInfo, startDashboard, untilStopped, withUiOptions, type UiArgs } from './ui.ts';
 import { UiHub } from '../ui/hub.ts';
 
@@ -61,15 +62,19 @@ export const replayCommand: CommandModule<object, Args> = {
     if (dash) process.stderr.write(`dashboard at ${dash.server.url}\n`);
     const sink = a.sink !== undefined ? await openSink(a.sink, config, (l) => process.stderr.write(`tapedeck: ${l}\n`)) : undefined;
     const bar = progressBar('replay');
+    let progress = { done: 0, total: 0 };
+    const offStop = speed === 'max' ? undefined : sayWhenStopped('replay', a.out, () => progress, () => bar.stop());
     const { manifest, elapsedMs, decodeCache, resends, onlyResent } = await replay({
       from: a.from, out: a.out, speed, config, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),
       onProgress: (done, total) => {
+        progress = { done, total };
         bar.update(done, total);
         dash?.hub.expect(total);
       },
       ...(startNs !== undefined ? { startNs } : {}), ...(endNs !== undefined ? { endNs } : {}),
       sinks: [...(dash ? [dash.hub] : []), ...(sink ? [sink] : [])], ...(dash ? { taps: [dash.hub.tap] } : {}),
     });
+    offStop?.();
     bar.stop();
     const written = await sink?.close();
     const rate = Math.round(manifest.events / (elapsedMs / 1000));

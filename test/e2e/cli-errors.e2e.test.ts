@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
 import { lockSession } from '../../src/storage/session-lock.ts';
-import { REAL, runCli, startCli, tmpDir } from '../helpers.ts';
+import { REAL, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
 
 const dir = tmpDir();
 const junkArchive = path.join(dir, 'junk');
@@ -219,6 +219,19 @@ describe('CLI errors', () => {
     expect([late.code, late.stderr]).toEqual([2, expect.stringMatching(/^tapedeck: \S+sim-nothing holds no frame of binance in the part --start\/--end choose \(it holds \d+ in all\): nothing to serve\n$/)]);
     const other = runCli(['simulate', '--from', demo, '--exchanges', 'kraken', '--port', '0']);
     expect([other.code, other.stderr]).toEqual([2, expect.stringMatching(/^tapedeck: \S+sim-nothing holds no frame of kraken: nothing to serve\n$/)]);
+  });
+
+  it('says how far a paced replay got when Ctrl-C stops it, and that nothing was written (it exited 130 without a word)', async () => {
+    const demo = path.join(dir, 'paced');
+    expect(runCli(['demo', '--minutes', '2', '--no-replay', '--out', demo]).code).toBe(0);
+    const out = path.join(dir, 'paced-out');
+    const r = startCli(['replay', '--from', demo, '--speed', '1x', '--out', out]);
+    // Well past start-up (a signal before the replay listens is Node's own silent exit), far before its 2 minutes.
+    await sleep(5_000);
+    r.child.kill('SIGINT');
+    expect(await r.exited).toBe(130);
+    expect(r.stderr).toMatch(new RegExp(`^tapedeck: replay stopped \\(SIGINT\\) after [\\d,]+ of [\\d,]+ events: nothing written to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(false);
   });
 
   it('warns when a re-served recording holds nothing of one exchange asked for (its clients waited for ever, unwarned)', async () => {
