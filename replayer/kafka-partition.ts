@@ -24,10 +24,12 @@
  *
  * Retention deletes a topic's oldest records, and can cut through a batch whose resend came
  * later: then a resent copy is the only one left of an event, numbered below the first the
- * partition shows of its session (and received no later). It has nothing to be compared
- * with, and is what was recorded under its number: it is put in its place (a whole read,
+ * partition shows of its session (and received no later). In a partition whose head was
+ * deleted (its first offset is above 0) such a record has nothing to be compared with and
+ * is taken for what was recorded under its number: it is put in its place (by a whole read,
  * when events after it were handed out already) and counted (`onlyResent`). Before, such a
- * topic was refused as two recordings under one session id.
+ * topic was refused as two recordings under one session id; in a partition whose head is
+ * whole it still is (nothing of the session's can have been lost before its first record).
  */
 import { compareLogOrder, sameLogEvent, type LogEvent } from '../src/log/event.ts';
 import { TapedeckError } from '../src/errors.ts';
@@ -95,6 +97,8 @@ export class PartitionBuffer {
   private buf: LogEvent[] = [];
   /** session → its highest ingest_seq in this partition so far and that event's recv_ns; the first it showed, and that one's. */
   private readonly seen = new Map<string, Seen>();
+  /** Whether records were deleted from the partition's head (its first record's offset is above 0); undefined before the first. */
+  private headDeleted: boolean | undefined;
   /** Nothing before this may still come: the last event handed out (or announced as first). */
   private floor: LogEvent | undefined;
   private readonly handedOut = new HandedOut();
@@ -128,6 +132,7 @@ export class PartitionBuffer {
     // tapedeck's producers write no transactions, so offsets run without holes: a jump means
     // records were deleted (retention, compaction) after the end offsets were read.
     if (offset > this.next) throw new KafkaSourceError(`${this.where}: records at offsets ${this.next}–${offset - 1} are gone (deleted by retention or compaction during the read); the replay would miss them`);
+    this.headDeleted ??= offset > 0;
     this.records++;
     this.next = offset + 1;
     const s = this.seen.get(ev.session);
@@ -178,12 +183,14 @@ export class PartitionBuffer {
     if (ev.recvNs > s.recvNs) throw twice();
     const held = this.buf[this.lowerBound(ev)];
     let same: boolean | undefined = held !== undefined && compareLogOrder(held, ev) === 0 ? sameLogEvent(held, ev) : undefined;
+    // Below the first number the partition showed of the session, whose head was deleted: the first copy went with it (retention).
+    const onlyCopy = this.headDeleted === true && ev.ingestSeq < s.low && ev.recvNs <= s.lowRecvNs;
     if (same === undefined && this.floor !== undefined && compareLogOrder(ev, this.floor) <= 0) {
       same = this.handedOut.match(ev);
+      if (same === undefined && onlyCopy) throw new KafkaOrderError(`${where}: event ${ev.session}#${ev.ingestSeq} is the only copy left of one the partition's deleted head held (retention), after events it precedes were handed out; replay it from the Parquet archive`);
       if (same === undefined) throw new KafkaOrderError(`${where}: event ${ev.session}#${ev.ingestSeq} repeats one handed out more than ${this.window + HANDED_OUT} events before, too far back to compare; replay it from the Parquet archive`);
     }
-    if (same === undefined && ev.ingestSeq < s.low && ev.recvNs <= s.lowRecvNs) {
-      // Below the first number the partition showed of the session: its first copy was before the log's start (retention).
+    if (same === undefined && onlyCopy) {
       this.onlyResent++;
       this.place(ev, offset);
       return;

@@ -85,8 +85,6 @@ export interface ReplayResult {
   readonly decodeCache?: 'found' | 'written';
   /** From Kafka: records that repeated an event already read (a recorder's resend), each checked and replayed once. */
   readonly resends?: number;
-  /** From Kafka: events read from a resent copy alone (retention had deleted the first). */
-  readonly onlyResent?: number;
 }
 
 interface Source {
@@ -238,9 +236,8 @@ async function run(opts: ReplayOptions, source: Source, t0: number): Promise<Rep
     ...(opts.strategy ? { strategy: opts.strategy } : {}),
   });
   const resends = source.resends?.();
-  const onlyResent = source.onlyResent?.();
-  return {
-    manifest, tables: collector.tables, elapsedMs: performance.now() - t0, ...(cached !== undefined ? { decodeCache: cached } : {}), ...(resends ? { resends } : {}),
-    ...(onlyResent ? { onlyResent } : {}),
-  };
+  // Every command that replays a topic says it (replay, backtest, ui), not only the replay's CLI.
+  const onlyResent = source.onlyResent?.() ?? 0;
+  if (onlyResent > 0) warnOf(opts)(`${onlyResent} event${onlyResent === 1 ? ' was' : 's were'} read from a recorder's resent copy alone: their first copies are no longer in ${opts.from} (deleted by retention?)`);
+  return { manifest, tables: collector.tables, elapsedMs: performance.now() - t0, ...(cached !== undefined ? { decodeCache: cached } : {}), ...(resends ? { resends } : {}) };
 }

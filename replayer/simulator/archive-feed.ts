@@ -96,12 +96,19 @@ export class ArchiveFeed extends TradeLog {
       const where = slice.start !== undefined || slice.end !== undefined ? ` in the part --start/--end choose (it holds ${events.length} in all)` : '';
       throw new TapedeckError(`${archive} holds no frame of ${exchanges.join(', ')}${where}: nothing to serve`);
     }
+    // Asked for, but without a frame in the part served: its clients would wait for ever (a carried snapshot is not a feed).
+    const silent = exchanges.filter((x) => !sliced.some((e) => e.exchange === x && e.kind === 'frame'));
     const from = events.indexOf(sliced[0]!);
     // A slice that starts late opens with what a subscriber then needs (its protocol's `carried`: say, order-book snapshots as the book stood).
     const carried = from === 0 ? [] : exchanges.flatMap((x) => (readerOf(x)?.carried?.(events.slice(0, from).filter((e) => e.exchange === x && e.kind === 'frame').map((e) => e.payload)) ?? [])
       .map((payload): LogEvent => ({ session: '', ingestSeq: -1, recvNs: sliced[0]!.recvNs, exchange: x, conn: '', kind: 'frame', payload, meta: '' })));
-    return new ArchiveFeed([...carried, ...sliced], readerOf);
+    const feed = new ArchiveFeed([...carried, ...sliced], readerOf);
+    feed.silent = silent;
+    return feed;
   }
+
+  /** The exchanges asked for whose part of the recording holds no frame (their WebSocket endpoints send nothing). */
+  silent: readonly string[] = [];
 
   get size(): number {
     let n = 0;

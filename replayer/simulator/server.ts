@@ -299,7 +299,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   port = (server.address() as AddressInfo).port;
   return {
     port, host, feed, sent, finished: () => replays?.finished ?? false,
-    silent: recorded ? o.exchanges.filter((x) => recorded.framesOf(x).length === 0) : [],
+    silent: recorded?.silent ?? [],
     wsUrl: (x) => `${o.tls ? 'wss' : 'ws'}://${host}:${port}/${x}`,
     restUrl: (x) => `${o.tls ? 'https' : 'http'}://${host}:${port}/${x}`,
     control, floodStats,

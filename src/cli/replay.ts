@@ -63,8 +63,8 @@ export const replayCommand: CommandModule<object, Args> = {
     const sink = a.sink !== undefined ? await openSink(a.sink, config, (l) => process.stderr.write(`tapedeck: ${l}\n`)) : undefined;
     const bar = progressBar('replay');
     let progress = { done: 0, total: 0 };
-    const offStop = speed === 'max' ? undefined : sayWhenStopped('replay', a.out, () => progress, () => bar.stop());
-    const { manifest, elapsedMs, decodeCache, resends, onlyResent } = await replay({
+    const watch = speed === 'max' ? undefined : sayWhenStopped('replay', a.out, () => progress, { first: () => bar.abort(), ...(a.sink !== undefined ? { sinks: a.sink } : {}) });
+    const { manifest, elapsedMs, decodeCache, resends } = await replay({
       from: a.from, out: a.out, speed, config, ...readThreadChoice(), ...(a.group !== undefined ? { group: a.group } : {}),
       onProgress: (done, total) => {
         progress = { done, total };
@@ -73,15 +73,13 @@ export const replayCommand: CommandModule<object, Args> = {
       },
       ...(startNs !== undefined ? { startNs } : {}), ...(endNs !== undefined ? { endNs } : {}),
       sinks: [...(dash ? [dash.hub] : []), ...(sink ? [sink] : [])], ...(dash ? { taps: [dash.hub.tap] } : {}),
-    });
-    offStop?.();
+    }).finally(() => watch?.off());
     bar.stop();
     const written = await sink?.close();
     const rate = Math.round(manifest.events / (elapsedMs / 1000));
     const tables = tableSummary(manifest);
     for (const line of [...undecodedLines(manifest.stats.undecodedFrames, manifest.stats.decode), ...idRunLines(manifest.stats.decode)]) process.stderr.write(`tapedeck: warning: ${line}\n`);
     warnIfNoneInRange(manifest.events, a);
-    if (onlyResent) process.stderr.write(`tapedeck: warning: ${onlyResent} event${onlyResent === 1 ? ' was' : 's were'} read from a recorder's resent copy alone: their first copies are no longer in ${a.from} (deleted by retention?)\n`);
     const cached = decodeCache === 'found' ? ', its frames decoded by an earlier replay' : resends ? `, ${resends} resent record${resends === 1 ? '' : 's'} of ${a.from} replayed once` : '';
     process.stdout.write(`replayed ${manifest.events} events in ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s${cached}) → ${a.out}: ${tables}\n`);
     if (sink && written) {

@@ -11,12 +11,13 @@ import { compareLogOrder, type LogEvent } from '../../src/log/event.ts';
 const ev = (session: string, ingestSeq: number, recvNs: bigint, payload = '{}', exchange = 'binance'): LogEvent =>
   ({ session, ingestSeq, recvNs, exchange, conn: 'c', kind: 'frame', payload, meta: '' });
 
-/** Feeds records as a consumer would (stopping when full) and drains as the merge would. */
-function run(buf: PartitionBuffer, records: LogEvent[]): LogEvent[] {
+/** Feeds records as a consumer would (stopping when full; the first at offset `start`) and drains as the merge would. */
+function run(buf: PartitionBuffer, records: LogEvent[], start = 0): LogEvent[] {
   const out: LogEvent[] = [];
   let i = 0;
+  buf.next = start;
   for (;;) {
-    while (i < records.length && !buf.full) buf.add(records[i]!, i++);
+    while (i < records.length && !buf.full) buf.add(records[i]!, start + i++);
     if (i === records.length) buf.ended = true;
     const chunk = buf.take();
     if (chunk === undefined) return out;
@@ -117,20 +118,23 @@ describe('PartitionBuffer', () => {
 describe('PartitionBuffer after retention', () => {
   it('replays what retention left of a resent batch: a resent copy below the partition\'s first number of its session is the event', () => {
     const all = Array.from({ length: 12 }, (_, i) => ev('a', i, BigInt(100 + i), `{"n":${i}}`));
-    // Events 0–7 sent, 8–11 after them, then 0–7 resent; retention deleted the log's head up to event 4's first copy.
+    // Events 0–7 sent, 8–11 after them, then 0–7 resent; retention deleted the log's head (offsets 0–3) up to event 4's first copy.
     const log = [...all.slice(4), ...all.slice(0, 8)];
     for (const window of [Infinity, 100]) {
       const buf = new PartitionBuffer('t[0]', window, 4);
-      expect(run(buf, log), `window ${window}`).toEqual(all);
+      expect(run(buf, log, 4), `window ${window}`).toEqual(all);
       expect([buf.repeats, buf.onlyResent], `window ${window}`).toEqual([4, 4]);
     }
     // Events after them handed out already (a small window): the whole read places them.
-    expect(() => run(new PartitionBuffer('t[0]', 2, 1), log)).toThrow(KafkaOrderError);
+    expect(() => run(new PartitionBuffer('t[0]', 2, 1), log, 4)).toThrow(KafkaOrderError);
+    expect(() => run(new PartitionBuffer('t[0]', 2, 1), log, 4)).toThrow(/t\[0\]@12: event a#0 is the only copy left of one the partition's deleted head held \(retention\)/);
+    // A partition whose head is whole lost nothing before its first record: that is a second recording.
+    expect(() => run(new PartitionBuffer('t[0]', 100, 4), log)).toThrow(/t\[0\]@8: session a has event 0 after its event 11 in one partition \(two recordings/);
     // Below the first number but received after it: not an earlier event of this recording.
-    expect(() => run(new PartitionBuffer('t[0]', 100, 4), [...all.slice(4), ev('a', 1, 105n, '{"n":1}')])).toThrow(/t\[0\]@8: session a has event 1 after its event 11 in one partition \(two recordings/);
+    expect(() => run(new PartitionBuffer('t[0]', 100, 4), [...all.slice(4), ev('a', 1, 105n, '{"n":1}')], 4)).toThrow(/t\[0\]@12: session a has event 1 after its event 11 in one partition \(two recordings/);
     // Below it and earlier, but another event under a number the resend also carries: refused there.
     const other = [...all.slice(4), ev('a', 3, 103n, '{"n":3}'), ev('a', 4, 104n, '{"n":-4}')];
-    expect(() => run(new PartitionBuffer('t[0]', 100, 4), other)).toThrow(/session a has two different events numbered 4/);
+    expect(() => run(new PartitionBuffer('t[0]', 100, 4), other, 4)).toThrow(/session a has two different events numbered 4/);
   });
 });
 
