@@ -221,6 +221,24 @@ describe('CLI errors', () => {
     expect([other.code, other.stderr]).toEqual([2, expect.stringMatching(/^tapedeck: \S+sim-nothing holds no frame of kraken: nothing to serve\n$/)]);
   });
 
+  it.runIf(REAL !== undefined)('warns of an exchange whose recording ends before --start, though its books are carried into the part served', async () => {
+    // The real Coinbase recording (30 s of 2021-04-17, level2 books) beside 2 minutes of simulated Binance; served from a time after Coinbase's last frame.
+    const both = path.join(dir, 'sim-carried');
+    expect(runCli(['import', path.join(REAL!, 'coinbase/cryptofeed/COINBASE.ws.28.0'), '--format', 'cryptofeed', '--out', both]).code).toBe(0);
+    const bn = path.join(dir, 'sim-carried-binance');
+    expect(runCli(['demo', '--minutes', '2', '--exchanges', 'binance', '--start', '2021-04-17T16:43:30Z', '--no-replay', '--out', bn]).code).toBe(0);
+    fs.cpSync(path.join(bn, 'raw'), both, { recursive: true });
+    const sim = startCli(['simulate', '--from', both, '--exchanges', 'binance,coinbase', '--start', '2021-04-17T16:44:30Z', '--port', '0']);
+    try {
+      await sim.waitFor(/^record from it: /m);
+      // A subscriber would get the books as they stood (carried snapshots), then nothing: that is no feed.
+      expect(sim.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(/^tapedeck: warning: \S+sim-carried holds no frame of coinbase in the part --start\/--end choose: ws:\/\/127\.0\.0\.1:\d+\/coinbase will send nothing$/)]);
+    } finally {
+      sim.child.kill('SIGTERM');
+      await sim.exited;
+    }
+  });
+
   it('says how far a paced replay got when Ctrl-C stops it, and that nothing was written (it died without a word)', async () => {
     const demo = path.join(dir, 'paced');
     expect(runCli(['demo', '--minutes', '2', '--no-replay', '--out', demo]).code).toBe(0);
