@@ -54,7 +54,11 @@ export class ArchiveFeed extends TradeLog {
   /** The replay's present: the furthest recorded time any playback has reached, ns. */
   private presentNs = -1n;
 
-  private constructor(events: readonly LogEvent[], readerOf: (exchange: string) => FrameReader | undefined) {
+  /**
+   * `silent`: the exchanges asked for whose part of the recording holds no frame (their
+   * WebSocket endpoints send nothing).
+   */
+  private constructor(events: readonly LogEvent[], readerOf: (exchange: string) => FrameReader | undefined, readonly silent: readonly string[]) {
     super();
     const decoders = new Map<string, ReturnType<typeof makeDecoder>>();
     for (const ev of events) {
@@ -102,13 +106,8 @@ export class ArchiveFeed extends TradeLog {
     // A slice that starts late opens with what a subscriber then needs (its protocol's `carried`: say, order-book snapshots as the book stood).
     const carried = from === 0 ? [] : exchanges.flatMap((x) => (readerOf(x)?.carried?.(events.slice(0, from).filter((e) => e.exchange === x && e.kind === 'frame').map((e) => e.payload)) ?? [])
       .map((payload): LogEvent => ({ session: '', ingestSeq: -1, recvNs: sliced[0]!.recvNs, exchange: x, conn: '', kind: 'frame', payload, meta: '' })));
-    const feed = new ArchiveFeed([...carried, ...sliced], readerOf);
-    feed.silent = silent;
-    return feed;
+    return new ArchiveFeed([...carried, ...sliced], readerOf, silent);
   }
-
-  /** The exchanges asked for whose part of the recording holds no frame (their WebSocket endpoints send nothing). */
-  silent: readonly string[] = [];
 
   get size(): number {
     let n = 0;
