@@ -4,6 +4,7 @@
  * are one continuous session). A line that cannot be read is kept as an `error` event
  * carrying the line itself, so nothing recorded is lost.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,6 +83,7 @@ export async function importRecordings(files: readonly string[], options: Import
     if (seen.has(id)) throw new ImportError(`${f} is named twice (as ${seen.get(id)} too${fs.realpathSync(f) === fs.realpathSync(seen.get(id)!) ? '' : ', a hard link to it'}): its events would be imported twice`);
     seen.set(id, f);
   }
+  refuseCopies(files);
   checkOutputFolder(options.out);
   const text = files.reduce((n, f) => n + fs.statSync(f).size * (GZIP.test(f) ? 8 : 1), 0);
   // Into the archive a replay of --out reads: a record/import --out folder's raw/.
@@ -106,6 +108,44 @@ export async function importRecordings(files: readonly string[], options: Import
     stop.dispose();
   }
   return out;
+}
+
+/**
+ * A copy of a file under another name (a download saved twice, `x.gz` and `x (1).gz`) was
+ * imported as a recording of its own: a session whose every event doubled another's in a
+ * replay of the archive. Files of one size are compared by their bytes' SHA-256 (read only
+ * when two sizes are equal).
+ */
+function refuseCopies(files: readonly string[]): void {
+  const bySize = new Map<number, string[]>();
+  for (const f of files) {
+    const size = fs.statSync(f).size;
+    bySize.set(size, [...(bySize.get(size) ?? []), f]);
+  }
+  // Empty files hold no events to double.
+  bySize.delete(0);
+  for (const same of bySize.values()) {
+    if (same.length < 2) continue;
+    const byDigest = new Map<string, string>();
+    for (const f of same) {
+      const digest = fileSha256(f);
+      const first = byDigest.get(digest);
+      if (first !== undefined) throw new ImportError(`${f} holds the same bytes as ${first} (a copy): its events would be imported twice`);
+      byDigest.set(digest, f);
+    }
+  }
+}
+
+function fileSha256(file: string): string {
+  const hash = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const block = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = fs.readSync(fd, block, 0, block.length, null)) > 0;) hash.update(block.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;

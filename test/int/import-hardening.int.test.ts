@@ -142,7 +142,7 @@ describe('import hardening', () => {
     expect(evs[1]!.meta).toBe('btcusdt_20240809.txt:2: bytes that are not UTF-8 (shown as U+FFFD)');
   });
 
-  it('refuses a file named twice through a hard link; names the recordings imported before one that fails', () => {
+  it('refuses a file named twice through a hard link, and a copy of one under another name; names the recordings imported before one that fails', () => {
     const dir = tmpDir();
     const file = path.join(dir, 'btcusdt_20240809.txt');
     fs.writeFileSync(file, `${1_723_161_600_001_000_000n} {"e":"trade","s":"BTCUSDT","t":1}\n`);
@@ -152,6 +152,20 @@ describe('import hardening', () => {
     expect(twice.code).toBe(2);
     expect(twice.stderr).toBe(`tapedeck: ${path.join(dir, 'h', 'btcusdt_20240809.txt')} is named twice (as ${file} too, a hard link to it): its events would be imported twice\n`);
     expect(fs.existsSync(path.join(dir, 'o1'))).toBe(false);
+    // A copy under another name (a download saved twice): the same events, in a session of its own.
+    const copy = path.join(dir, 'btcusdt_20240809 (1).txt');
+    fs.copyFileSync(file, copy);
+    const copied = runCli(['import', file, copy, '--format', 'hftbacktest', '--out', path.join(dir, 'o3')]);
+    expect(copied.code).toBe(2);
+    expect(copied.stderr).toBe(`tapedeck: ${copy} holds the same bytes as ${file} (a copy): its events would be imported twice\n`);
+    expect(fs.existsSync(path.join(dir, 'o3'))).toBe(false);
+    // Of one size but other bytes: two recordings, both imported.
+    const other = path.join(dir, 'ethusdt_20240809.txt');
+    fs.writeFileSync(other, fs.readFileSync(file, 'utf8').replace('BTCUSDT', 'ETHUSDT'));
+    const both = runCli(['import', file, other, '--format', 'hftbacktest', '--out', path.join(dir, 'o4')]);
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stdout).toMatch(/btcusdt[\s\S]*ethusdt/);
+    fs.rmSync(other);
     // Two recordings; the second has no events: the first was imported whole and stays, and the line says so.
     const empty = path.join(dir, 'ethusdt_20240809.txt');
     fs.writeFileSync(empty, '');
