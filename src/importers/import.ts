@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { isAscii, isUtf8 } from 'node:buffer';
 import { nsToIso } from '../log/time.ts';
 import { DecodeCensus } from '../exchanges/undecoded.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
+import { gunzipFile } from './gunzip.ts';
 import { archiveRoot, sessionFiles } from '../storage/archive-read.ts';
 import { checkOutputFolder } from '../storage/out-folder.ts';
 import { lockSession, SessionLocked } from '../storage/session-lock.ts';
@@ -41,7 +41,7 @@ export interface ImportedSession {
   readonly byKind: Record<string, number>;
   readonly badLines: number;
   readonly skipped: number;
-  /** Files that could be read no further before their end (a gzip file cut short): which, where, and why. */
+  /** Files that could be read no further before their end (a gzip file cut short, or garbage after its last member): which, where, and why. */
   readonly cutShort: string[];
   readonly files: string[];
   /** The archive folder the files are in: `--out`, or the `raw/` folder inside it. */
@@ -276,8 +276,15 @@ async function importGroup(g: Group, opts: ImportOptions, census: DecodeCensus, 
         if (writer === undefined || merge) held.push(bad);
         else emit(bad, bad.conn);
       };
-      for await (const { lines, starts, bytes, end, tooLong, notUtf8 } of readLines(file)) {
+      for await (const { lines, starts, bytes, end, tooLong, trailing, notUtf8 } of readLines(file)) {
         stop.check(session, dry);
+        if (trailing !== undefined) {
+          // Not the recording's (no line of it is lost): said, and marked where the file ends, as a file cut short is.
+          const why = `${path.basename(file)}: ${trailing} byte${trailing === 1 ? '' : 's'} after its last gzip member (after line ${lineNo}) ${trailing === 1 ? 'is' : 'are'} not gzip, ignored as gzip ignores trailing garbage; every line before ${trailing === 1 ? 'it' : 'them'} was imported`;
+          cutShort.push(why);
+          keepError('', why);
+          continue;
+        }
         if (tooLong !== undefined) {
           // Kept as an error event (without its text), as an unreadable line is, and the next lines read on.
           lineNo++;
@@ -365,6 +372,8 @@ interface Lines {
   readonly end?: string;
   /** Instead of lines: one line longer than MAX_LINE_BYTES (its length in bytes), passed over. */
   readonly tooLong?: number;
+  /** After the last lines of a gzip file: the bytes after its last member that are not gzip (ignored). */
+  readonly trailing?: number;
   /** The lines (by index) whose bytes are not UTF-8. */
   readonly notUtf8?: ReadonlySet<number>;
 }
@@ -383,8 +392,9 @@ export const MAX_LINE_BYTES = 256 << 20;
  * endings lose the `\r`, as readline's did.
  */
 async function* readLines(file: string): AsyncGenerator<Lines> {
-  let input: NodeJS.ReadableStream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  if (GZIP.test(file)) input = input.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
+  /** Bytes after a gzip file's last member that are not gzip (gunzip.ts). */
+  let trailing = 0;
+  const input: AsyncIterable<Buffer> = GZIP.test(file) ? gunzipFile(file, (n) => (trailing = n)) : fs.createReadStream(file, { highWaterMark: 1 << 20 });
   /** A line's start not yet ended by a newline, in pieces (joined once its end comes). */
   let carry: Buffer[] = [];
   let carried = 0;
@@ -393,7 +403,7 @@ async function* readLines(file: string): AsyncGenerator<Lines> {
   let read = false;
   let end: string | undefined;
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
+    for await (const chunk of input) {
       read ||= chunk.length > 0;
       let from = 0;
       if (skipping > 0) {
@@ -432,6 +442,7 @@ async function* readLines(file: string): AsyncGenerator<Lines> {
   if (skipping > 0) yield { lines: [], starts: [], bytes: undefined, tooLong: skipping };
   if (carried > 0) yield splitLines(Buffer.concat(carry));
   if (end !== undefined) yield { lines: [], starts: [], bytes: undefined, end };
+  if (trailing > 0) yield { lines: [], starts: [], bytes: undefined, trailing };
 }
 
 /**

@@ -96,6 +96,37 @@ describe('import hardening', () => {
     });
   });
 
+  it.skipIf(!REAL)('imports every line of a gzip file with trailing garbage, as gzip does, and says how many bytes it ignored (gunzip failed on them: a small file was refused, a large one lost its last chunk)', async () => {
+    const dir = tmpDir();
+    const [day1, day2] = ['btcusdt_20240808.gz', 'btcusdt_20240809.gz'].map((f) => real(`binance/hftbacktest/${f}`)) as [string, string];
+    const garbage = Buffer.from('\r\n<html>502 Bad Gateway</html>\r\n');
+    const small = path.join(dir, 'ethusdt_20240809.gz');
+    const smallLines = [`${1_723_161_600_001_000_000n} {"stream":"ethusdt@trade","data":{"e":"trade","s":"ETHUSDT","t":1}}`];
+    fs.writeFileSync(small, Buffer.concat([zlib.gzipSync(`${smallLines.join('\n')}\n`), garbage]));
+    const large = path.join(dir, 'btcusdt_20240808.gz');
+    // Two members (a collector that appends a member per flush), then the garbage.
+    const whole = zlib.gunzipSync(fs.readFileSync(day1));
+    const half = whole.indexOf(10, whole.length >> 1) + 1;
+    fs.writeFileSync(large, Buffer.concat([zlib.gzipSync(whole.subarray(0, half)), zlib.gzipSync(whole.subarray(half)), garbage]));
+    const out = path.join(dir, 'raw');
+    const r = runCli(['import', small, large, day2, '--format', 'hftbacktest', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const said = r.stderr.trim().split('\n').filter((l) => !/ (was|were) not decoded/.test(l));
+    const lines = readLines(day1);
+    expect(said).toEqual([
+      `tapedeck: warning: ethusdt_20240809.gz: ${garbage.length} bytes after its last gzip member (after line 1) are not gzip, ignored as gzip ignores trailing garbage; every line before them was imported`,
+      `tapedeck: warning: btcusdt_20240808.gz: ${garbage.length} bytes after its last gzip member (after line ${lines.length}) are not gzip, ignored as gzip ignores trailing garbage; every line before them was imported`,
+    ]);
+    const evs = await readArchiveEvents(out);
+    const frames = (exchangeSymbol: string): string[] => evs.filter((e) => e.kind !== 'error' && e.payload.includes(exchangeSymbol)).map((e) => e.payload);
+    expect(frames('ethusdt@'), 'the small file\'s line').toEqual(smallLines.map((l) => l.slice(l.indexOf(' ') + 1)));
+    const btc = evs.filter((e) => e.kind !== 'error' && !e.payload.includes('ethusdt@')).map((e) => e.payload);
+    const want = [...lines, ...readLines(day2)].map((l) => l.slice(l.indexOf(' ') + 1));
+    expect(btc.length, 'every line of both days').toBe(want.length);
+    expect(btc.every((p, i) => p === want[i]), 'in order, exactly').toBe(true);
+    expect(evs.filter((e) => e.kind === 'error').map((e) => e.meta), 'each marked where its file ends').toEqual(said.map((l) => l.replace('tapedeck: warning: ', '')));
+  });
+
   it('passes over a line longer than an import reads, as an error event, and reads the lines after it', async () => {
     // A line past V8's longest string (512 MiB) was taken for the end of the file: "cut short",
     // exit 0, every later line lost. Past MAX_LINE_BYTES (256 MiB) it is now one error event.
