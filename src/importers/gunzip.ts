@@ -23,6 +23,8 @@ const FCOMMENT = 16;
 const RESERVED = 0xe0;
 /** The inflater's output buffer: what it yields at a time. */
 const OUT_CHUNK = 1 << 20;
+/** A member that inflates to no more than this, within the input read, is inflated at once. */
+const WHOLE_OUT = 1 << 20;
 const EMPTY = Buffer.alloc(0);
 
 /** Resolves on the first of `events` that `emitter` emits. */
@@ -68,6 +70,15 @@ export async function* gunzipFile(file: string, onTrailing: (bytes: number) => v
       }
       const start = await header(have, () => buf);
       buf = buf.subarray(start);
+      const whole = inflatedWhole(buf);
+      if (whole !== undefined) {
+        if (whole.out.length > 0) yield whole.out;
+        buf = buf.subarray(whole.taken);
+        if (!(await have(8))) throw eof();
+        checkTrailer(buf, zlib.crc32(whole.out), whole.out.length);
+        buf = buf.subarray(8);
+        continue;
+      }
       const inf = (inflater = zlib.createInflateRaw({ chunkSize: OUT_CHUNK }));
       // Its errors reach the reading loop below; a write after it is done is nobody's concern.
       inf.on('error', () => undefined);
@@ -117,14 +128,36 @@ export async function* gunzipFile(file: string, onTrailing: (bytes: number) => v
       buf = Buffer.concat([...given.filter((g) => g.at + g.bytes.length > taken).map((g) => g.bytes.subarray(Math.max(0, taken - g.at))), buf]);
       inflater = undefined;
       if (!(await have(8))) throw eof();
-      if (buf.readUInt32LE(0) !== crc >>> 0) throw new Error('incorrect data check');
-      if (buf.readUInt32LE(4) !== length % 2 ** 32) throw new Error('incorrect length check');
+      checkTrailer(buf, crc, length);
       buf = buf.subarray(8);
     }
   } finally {
     inflater?.destroy();
     reader.destroy();
   }
+}
+
+/**
+ * A member's data inflated at once, when it ends within `buf` and inflates to at most
+ * WHOLE_OUT bytes (the members of a file written a member at a time, by an appender: a
+ * stream per member cost ~160 µs each, 1.6 s for 10,000 members that Gunzip read in 10 ms);
+ * undefined otherwise, or on any doubt (damage included): then the member is streamed, which
+ * yields what comes before damage and says what it is.
+ */
+function inflatedWhole(buf: Buffer): { out: Buffer; taken: number } | undefined {
+  if (buf.length === 0) return undefined;
+  try {
+    const r = zlib.inflateRawSync(buf, { info: true, maxOutputLength: WHOLE_OUT }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    return { out: r.buffer, taken: r.engine.bytesWritten };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The 8-byte trailer at the start of `buf` against the member's CRC-32 and length, with zlib's words. */
+function checkTrailer(buf: Buffer, crc: number, length: number): void {
+  if (buf.readUInt32LE(0) !== crc >>> 0) throw new Error('incorrect data check');
+  if (buf.readUInt32LE(4) !== length % 2 ** 32) throw new Error('incorrect length check');
 }
 
 /**

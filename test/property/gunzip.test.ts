@@ -123,15 +123,19 @@ describe('the import\'s gzip reader', () => {
     }
   });
 
-  it('reads members whose output fills many buffers, and one that inflates a thousandfold, in any read size', async () => {
+  it('reads members whose output fills many buffers, one that inflates a thousandfold, and thousands of small ones, in any read size', async () => {
     const lines = new TextEncoder().encode(Array.from({ length: 60_000 }, (_, i) => `${1_723_161_600_001_000_000n + BigInt(i)} {"t":${i * 7919 % 10007}}\n`).join(''));
     const zeros = new Uint8Array(20 << 20);
     const gz = Buffer.concat([member({ content: lines, headerCrc: true, level: 1 }), member({ content: zeros, name: 'z', headerCrc: false, level: 9 })]);
-    for (const readSize of [1 << 20, 4096, 777]) {
-      const got = await read(write(gz), readSize);
-      expect(got.error).toBeUndefined();
-      expect(got.out.equals(zlib.gunzipSync(gz)), `read ${readSize} bytes at a time`).toBe(true);
-      expect(got.trailing).toBe(0);
+    // And a file an appender wrote a member at a time.
+    const appended = Buffer.concat(Array.from({ length: 3000 }, (_, i) => zlib.gzipSync(`${i} {"t":${i}}\n`.repeat(1 + (i % 5)))));
+    for (const bytes of [gz, appended]) {
+      for (const readSize of [1 << 20, 4096, 777]) {
+        const got = await read(write(bytes), readSize);
+        expect(got.error).toBeUndefined();
+        expect(got.out.equals(zlib.gunzipSync(bytes)), `read ${readSize} bytes at a time`).toBe(true);
+        expect(got.trailing).toBe(0);
+      }
     }
   });
 
