@@ -48,9 +48,10 @@ export interface ReplayOptions {
   /**
    * Extra sinks for the rows as they are made (the dashboard, Cassandra); a sink's `settle`,
    * if it has one, is awaited between batches (bounded writes in flight), and its `lastRow`
-   * is called once the last row is made, before the run's own files are written.
+   * is called once the last row is made, before the run's own files are written; its
+   * `restart`, when the replay starts over (a Kafka topic it must read whole after all).
    */
-  readonly sinks?: readonly (OutputSink & { settle?: () => Promise<void>; lastRow?: () => void })[];
+  readonly sinks?: readonly (OutputSink & { settle?: () => Promise<void>; lastRow?: () => void; restart?: () => void })[];
   /** Extra consumers of every LogEvent, after it is folded (the dashboard's connection health). */
   readonly taps?: readonly ((ev: LogEvent) => void)[];
   /** The decoded-event cache of an archive replay (decode-cache.ts): where, or null for none; default: from the environment. */
@@ -165,6 +166,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     // instead, as before streaming, and say so. Nothing is written before the end of a run.
     if (!(err instanceof KafkaOrderError) || opts.group !== undefined || opts.kafkaWindow === Infinity) throw err;
     warnOf(opts)(`${err.message.replace(/; replay it from the Parquet archive$/, '')}; reading the whole topic into memory to replay it in order`);
+    // The rows the first try sent are not the second's to add to (the dashboard would show both).
+    for (const s of opts.sinks ?? []) s.restart?.();
     return await replayOnce({ ...opts, kafkaWindow: Infinity });
   }
 }

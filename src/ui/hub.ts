@@ -69,7 +69,7 @@ export class UiHub implements OutputSink {
   private readonly tables = emptyWire();
   private pending: Partial<WireTables> = {};
   private readonly listeners = new Set<(m: UiMessage) => void>();
-  private readonly conns = new ConnTracker();
+  private conns = new ConnTracker();
   private gauges: (() => Promise<RecorderGauges>) | undefined;
   private health: Health;
   private progressNow: Progress = { events: 0, total: null };
@@ -117,6 +117,20 @@ export class UiHub implements OutputSink {
       this.finished = true;
       this.send({ type: 'done' });
     });
+  }
+
+  /**
+   * The run starts over (a Kafka replay that finds it must read its topic whole, after rows
+   * went out): what it sent is dropped, and each page starts again from the empty snapshot,
+   * so that no row of the first try is shown beside the same row of the second.
+   */
+  restart(): void {
+    for (const rows of Object.values(this.tables)) rows.length = 0;
+    this.pending = {};
+    this.conns = new ConnTracker();
+    this.health = this.conns.health(undefined);
+    this.progressNow = { events: 0, total: this.progressNow.total };
+    this.send(this.snapshot());
   }
 
   snapshot(): UiMessage {

@@ -19,6 +19,7 @@ import { generateArchive } from '../../src/cli/demo.ts';
 import { replay } from '../../replayer/replay.ts';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { ArchiveWriter } from '../../src/storage/archive.ts';
+import { UiHub, type UiMessage } from '../../src/ui/hub.ts';
 import { cutBatch, ensureTopic, kafkaClient, kafkajsProducer, PRODUCE_TUNED, toMessages } from '../../src/storage/kafka.ts';
 import { canonicalLine, tableColumns } from '../../src/storage/outputs.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
@@ -336,8 +337,18 @@ describe.skipIf(SKIP_KAFKA)('Kafka', () => {
     // And replay, told so, reads it whole instead of failing: the same outputs as the Parquet sessions.
     const warned: string[] = [];
     const cfg = { ...DEFAULT_CONFIG, intervalsMs: [1_000, 10_000] };
-    const fromKafka = await replay({ from: `kafka://${broker.brokers}/${topic}`, out: path.join(tmpDir(), 'k'), speed: 'max', config: cfg, kafkaWindow: 100, warn: (l) => warned.push(l) });
+    // With the dashboard's hub as a sink: the rows of the first try went out before it stopped.
+    const hub = new UiHub({ mode: 'replay', source: topic, intervals: ['1s', '10s'], indicators: [] });
+    const fromKafka = await replay({
+      from: `kafka://${broker.brokers}/${topic}`, out: path.join(tmpDir(), 'k'), speed: 'max', config: cfg, kafkaWindow: 100, warn: (l) => warned.push(l), sinks: [hub], taps: [hub.tap],
+    });
+    hub.close();
     expect(warned.join('\n')).toMatch(/comes more than 100 events after .*; reading the whole topic into memory/);
+    const shown = hub.snapshot() as Extract<UiMessage, { type: 'snapshot' }>;
+    for (const t of ['candles', 'indicators', 'arbitrage', 'gaps'] as const) {
+      expect(shown.tables[t].length, `the dashboard holds each ${t} row once (it held the first try's too)`).toBe(fromKafka.tables[t].length);
+    }
+    expect(shown.progress.events, 'and counts each event once').toBe(fromKafka.manifest.stats.events);
     const both = tmpDir();
     for (const part of [a.slice(0, 6_000), b.slice(0, 6_000)]) {
       const w = new ArchiveWriter(both, part[0]!.session);

@@ -365,6 +365,9 @@ function setMode() {
 }
 
 function onSnapshot(s) {
+  // A snapshot is everything so far: a second one (the run started over) replaces the first's rows.
+  for (const m of [state.candles, state.indicators]) m.clear();
+  for (const rows of [state.arbitrage, state.late, state.gaps, state.decodeErrors]) rows.length = 0;
   state.info = s.info;
   state.done = s.done;
   $('source').textContent = s.info.source;
