@@ -27,14 +27,15 @@ const OUT_CHUNK = 1 << 20;
 const WHOLE_OUT = 1 << 20;
 const EMPTY = Buffer.alloc(0);
 
-/** Resolves on the first of `events` that `emitter` emits. */
-function settled(emitter: NodeJS.EventEmitter, events: readonly string[]): Promise<void> {
+/** Resolves on the first of `events` that `stream` emits, or at once when it is destroyed (it emits nothing more). */
+function settled(stream: zlib.InflateRaw, events: readonly string[]): Promise<void> {
   return new Promise((resolve) => {
+    if (stream.destroyed) return resolve();
     const go = (): void => {
-      for (const e of events) emitter.off(e, go);
+      for (const e of events) stream.off(e, go);
       resolve();
     };
-    for (const e of events) emitter.on(e, go);
+    for (const e of events) stream.on(e, go);
   });
 }
 
@@ -91,13 +92,17 @@ export async function* gunzipFile(file: string, onTrailing: (bytes: number) => v
       // only as that is read (a stream's back-pressure), so highly compressed input (a run of
       // one byte inflates ~1000-fold) is never held inflated whole.
       const feeding = (async (): Promise<void> => {
-        while (!stop) {
-          if (buf.length === 0 && !(await more())) {
+        for (;;) {
+          // Give no more once the data has ended (the inflater left some of what it was given:
+          // it takes no byte past the end, and calls each later write back at once, read or not)
+          // or was found damaged (zlib destroyed the inflater), or the reader is done.
+          if (stop || inf.destroyed || (inf.writableLength === 0 && inf.bytesWritten < fed)) return;
+          if (buf.length === 0) {
+            if (await more()) continue;
             // The file ends inside the member's data: the inflater says so ("unexpected end of file").
             inf.end();
             return;
           }
-          if (stop) return;
           while (given.length > 0 && given[0]!.at + given[0]!.bytes.length <= inf.bytesWritten) given.shift();
           const bytes = buf;
           buf = EMPTY;
@@ -105,7 +110,10 @@ export async function* gunzipFile(file: string, onTrailing: (bytes: number) => v
           fed += bytes.length;
           if (!inf.write(bytes)) await settled(inf, ['drain', 'end', 'close', 'error']);
         }
-      })();
+      })().catch((err: Error) => {
+        // The file could not be read on (an I/O error): the reading loop below says it.
+        inf.destroy(err);
+      });
       let crc = 0;
       let length = 0;
       try {
@@ -120,9 +128,8 @@ export async function* gunzipFile(file: string, onTrailing: (bytes: number) => v
         // destroyed, it wakes a feeding that waits for room, and takes nothing more.
         stop = true;
         inf.destroy();
-        await feeding.catch(() => undefined);
+        await feeding;
       }
-      await feeding;
       // What the inflater did not take is the trailer's and after.
       const taken = inf.bytesWritten;
       buf = Buffer.concat([...given.filter((g) => g.at + g.bytes.length > taken).map((g) => g.bytes.subarray(Math.max(0, taken - g.at))), buf]);
