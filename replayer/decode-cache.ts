@@ -36,6 +36,7 @@ import { makeDecoder, type Decoder } from '../src/exchanges/registry.ts';
 import type { LogEvent } from '../src/log/event.ts';
 import { DecodedPacker, DecodedUnpacker, NotPackable, type Unpacked } from '../src/market/decoded-columns.ts';
 import { newCounts, type DecodeCounts, type MarketEvent } from '../src/market/events.ts';
+import { fileSha256 } from '../src/storage/file-sha256.ts';
 import { ARCHIVE_DECOMPRESSORS, compressorsAt } from '../src/storage/codecs.ts';
 import type { ArchiveFileHead } from '../src/storage/archive-read.ts';
 import type { ArchivePlan, TimeRange } from './read.ts';
@@ -95,15 +96,7 @@ function codeHash(): string | undefined {
  * set back (`touch -r`, `rsync -a`, a clock of seconds), would have read the old cache.
  */
 function fileIdentity(head: ArchiveFileHead): string {
-  if (head.digest !== undefined) return `pages:${head.digest}`;
-  const fd = fs.openSync(head.file, 'r');
-  try {
-    const hash = createHash('sha256');
-    for (const b of blocks(fd, 0, fs.fstatSync(fd).size)) hash.update(b);
-    return `bytes:${hash.digest('hex')}`;
-  } finally {
-    fs.closeSync(fd);
-  }
+  return head.digest !== undefined ? `pages:${head.digest}` : `bytes:${fileSha256(head.file)}`;
 }
 
 /**

@@ -173,16 +173,16 @@ function checkTrailer(buf: Buffer, crc: number, length: number): void {
  * for what is not a gzip header.
  */
 async function header(have: (n: number) => Promise<boolean>, current: () => Buffer): Promise<number> {
-  if (!(await have(10))) throw new Error('unexpected end of file');
+  const need = async (n: number): Promise<void> => {
+    if (!(await have(n))) throw new Error('unexpected end of file');
+  };
+  await need(10);
   const buf = current();
   if (buf[0] !== 0x1f || buf[1] !== 0x8b) throw new Error('incorrect header check');
   if (buf[2] !== 8) throw new Error('unknown compression method');
   const flags = buf[3]!;
   if ((flags & RESERVED) !== 0) throw new Error('unknown header flags set');
   let at = 10;
-  const need = async (n: number): Promise<void> => {
-    if (!(await have(n))) throw new Error('unexpected end of file');
-  };
   if (flags & FEXTRA) {
     await need(at + 2);
     at += 2 + current().readUInt16LE(at);

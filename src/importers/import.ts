@@ -4,7 +4,6 @@
  * are one continuous session). A line that cannot be read is kept as an `error` event
  * carrying the line itself, so nothing recorded is lost.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { DecodeCensus } from '../exchanges/undecoded.ts';
 import { ArchiveWriter } from '../storage/archive.ts';
 import { gunzipFile } from './gunzip.ts';
 import { archiveRoot, sessionFiles } from '../storage/archive-read.ts';
+import { fileSha256 } from '../storage/file-sha256.ts';
 import { checkOutputFolder } from '../storage/out-folder.ts';
 import { lockSession, SessionLocked } from '../storage/session-lock.ts';
 import { ArchiveWriterThread } from './write-thread.ts';
@@ -134,18 +134,6 @@ function refuseCopies(files: readonly string[]): void {
       byDigest.set(digest, f);
     }
   }
-}
-
-function fileSha256(file: string): string {
-  const hash = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const block = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = fs.readSync(fd, block, 0, block.length, null)) > 0;) hash.update(block.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
