@@ -69,8 +69,7 @@ export async function* gunzipFile(file: string, onTrailing: (bytes: number) => v
         if (buf.length === 0 && !(await more())) return onTrailing(0);
         if (!(await have(2)) || buf[0] !== 0x1f || buf[1] !== 0x8b) return onTrailing(await trailing(buf, input));
       }
-      const start = await header(have, () => buf);
-      buf = buf.subarray(start);
+      await header({ have, current: () => buf, drop: (n) => void (buf = buf.subarray(n)) });
       const whole = inflatedWhole(buf);
       if (whole !== undefined) {
         if (whole.out.length > 0) yield whole.out;
@@ -167,45 +166,64 @@ function checkTrailer(buf: Buffer, crc: number, length: number): void {
   if (buf.readUInt32LE(4) !== length % 2 ** 32) throw new Error('incorrect length check');
 }
 
+/** The input not yet used, as the header reader sees it. */
+interface HeaderInput {
+  /** Reads on until the input not yet used holds `n` bytes; false at the file's end. */
+  have(n: number): Promise<boolean>;
+  /** The input not yet used. */
+  current(): Buffer;
+  /** Uses the first `n` bytes of it. */
+  drop(n: number): void;
+}
+
 /**
- * Reads the member header at the start of the input not yet used (`current`; `have(n)` reads
- * on until it holds n bytes) and returns where its deflate data starts. Throws zlib's message
- * for what is not a gzip header.
+ * Reads the member header at the start of the input not yet used, and uses it: what is left
+ * starts with the member's deflate data. Throws zlib's message for what is not a gzip header.
+ * A name or comment is used as it is read, so one that runs on for megabytes (the FNAME bit of
+ * a file that is not gzip) costs its length once, not its length squared; the header's CRC
+ * (FHCRC) is kept as it goes.
  */
-async function header(have: (n: number) => Promise<boolean>, current: () => Buffer): Promise<number> {
+async function header(input: HeaderInput): Promise<void> {
   const need = async (n: number): Promise<void> => {
-    if (!(await have(n))) throw new Error('unexpected end of file');
+    if (!(await input.have(n))) throw new Error('unexpected end of file');
+  };
+  let crc = 0;
+  const take = (n: number): void => {
+    crc = zlib.crc32(input.current().subarray(0, n), crc);
+    input.drop(n);
   };
   await need(10);
-  const buf = current();
+  const buf = input.current();
   if (buf[0] !== 0x1f || buf[1] !== 0x8b) throw new Error('incorrect header check');
   if (buf[2] !== 8) throw new Error('unknown compression method');
   const flags = buf[3]!;
   if ((flags & RESERVED) !== 0) throw new Error('unknown header flags set');
-  let at = 10;
+  take(10);
   if (flags & FEXTRA) {
-    await need(at + 2);
-    at += 2 + current().readUInt16LE(at);
+    await need(2);
+    const length = input.current().readUInt16LE(0);
+    take(2);
+    await need(length);
+    take(length);
   }
   for (const flag of [FNAME, FCOMMENT]) {
     if ((flags & flag) === 0) continue;
     // A zero-terminated name or comment.
     for (;;) {
-      const zero = current().indexOf(0, at);
+      await need(1);
+      const zero = input.current().indexOf(0);
       if (zero >= 0) {
-        at = zero + 1;
+        take(zero + 1);
         break;
       }
-      await need(current().length + 1);
+      take(input.current().length);
     }
   }
   if (flags & FHCRC) {
-    await need(at + 2);
-    if ((zlib.crc32(current().subarray(0, at)) & 0xffff) !== current().readUInt16LE(at)) throw new Error('header crc mismatch');
-    at += 2;
+    await need(2);
+    if ((crc & 0xffff) !== input.current().readUInt16LE(0)) throw new Error('header crc mismatch');
+    input.drop(2);
   }
-  await need(at);
-  return at;
 }
 
 /** Bytes from the start of `buf` to the end of the file, or 0 when they are all zero (padding). */

@@ -209,6 +209,19 @@ describe('the import\'s gzip reader', () => {
     }
   }, 60_000);
 
+  it('reads a name of megabytes, read a few KiB at a time, once (it was copied and searched again at every read: 64 MiB of name took minutes)', async () => {
+    // A file that is not gzip past its first bytes, whose flags byte asks for a name: the name runs on to the end.
+    const unterminated = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 3]), Buffer.alloc(64 << 20, 0x61)]);
+    const got = await read(write(unterminated), 16 << 10);
+    expect(got.out.length).toBe(0);
+    expect(got.error).toBe('unexpected end of file');
+    // A long name and comment, then a member: its bytes, and the header CRC over all of them.
+    const named = member({ content: new TextEncoder().encode('a line\n'.repeat(1000)), name: 'n'.repeat(3 << 20), comment: 'c'.repeat(1 << 20), headerCrc: true, level: 6 });
+    const back = await read(write(Buffer.concat([named, named])), 4096);
+    expect(back.error).toBeUndefined();
+    expect(back.out.equals(zlib.gunzipSync(Buffer.concat([named, named])))).toBe(true);
+  }, 60_000);
+
   it('fails before any byte on what is not gzip, with gunzip\'s words', async () => {
     for (const bytes of [Buffer.alloc(0), Buffer.from('plain text\n'), Buffer.from([0x1f, 0x8b, 7, 0, 0, 0, 0, 0, 0, 3]), Buffer.from([0x1f, 0x8b, 8, 0xe0, 0, 0, 0, 0, 0, 3])]) {
       const got = await read(write(bytes), 1 << 16);
