@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
@@ -156,8 +157,6 @@ export const recordCommand: CommandModule<object, Args> = {
   },
 };
 
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
-
 /**
  * Ctrl-C (or SIGTERM) stops the recording: everything is flushed and the stop waits a
  * little for the network (the exchanges' closes, backfills, Kafka, Cassandra). One while
@@ -176,7 +175,7 @@ function stopSignals(out: string, say: (line: string) => void): { stop: AbortSig
       return hurry.abort(signal);
     }
     process.stderr.write(`tapedeck: ${signal} again: exited at once; the live outputs may not be written, and the next record run on --out ${out} recovers what its spool holds into the archive\n`);
-    process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));
+    process.exit(128 + os.constants.signals[signal]);
   };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);
@@ -192,7 +191,7 @@ function stopSignals(out: string, say: (line: string) => void): { stop: AbortSig
 function hurriedVerdict(signal: NodeJS.Signals, abandonedBackfills: number, sinks: boolean): number {
   if (abandonedBackfills > 0) {
     process.stderr.write(`tapedeck: ${signal} while stopping: ${abandonedBackfills} backfill(s) were given up, so the trades of their gaps are not in the recording; everything received is on disk\n`);
-    return 128 + (SIGNAL_NUMBERS[signal] ?? 0);
+    return 128 + os.constants.signals[signal];
   }
   process.stderr.write(`tapedeck: ${signal} while stopping: stopped waiting for the network; everything recorded is on disk${sinks ? ' (what Kafka or Cassandra did not get is kept to send later, as said above)' : ''}\n`);
   return 0;

@@ -136,7 +136,7 @@ function refuseCopies(files: readonly string[]): void {
   }
 }
 
-const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
  * Ctrl-C or SIGTERM while importing: noted, so that the import stops at its next chunk and
@@ -144,24 +144,24 @@ const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
  * recording: files already rotated into place would), instead of dying where it stands.
  */
 class Interruption {
-  signal: keyof typeof SIGNAL_NUMBERS | undefined;
-  private readonly on = (signal: keyof typeof SIGNAL_NUMBERS): void => {
+  signal: (typeof STOP_SIGNALS)[number] | undefined;
+  private readonly on = (signal: (typeof STOP_SIGNALS)[number]): void => {
     this.signal = signal;
   };
 
   constructor() {
-    for (const s of Object.keys(SIGNAL_NUMBERS)) process.once(s, this.on);
+    for (const s of STOP_SIGNALS) process.once(s, this.on);
   }
 
   /** Throws if a signal came: `session`'s files are removed by the caller, or complete (`kept`). */
   check(session: string, kept: boolean): void {
     if (this.signal === undefined) return;
     const what = session === '' ? 'nothing of it was written' : kept ? `session ${session} was imported whole before it` : `the partial session ${session} was removed`;
-    throw new ImportError(`interrupted by ${this.signal}: ${what}`, 128 + SIGNAL_NUMBERS[this.signal]);
+    throw new ImportError(`interrupted by ${this.signal}: ${what}`, 128 + os.constants.signals[this.signal]);
   }
 
   dispose(): void {
-    for (const s of Object.keys(SIGNAL_NUMBERS)) process.off(s, this.on);
+    for (const s of STOP_SIGNALS) process.off(s, this.on);
   }
 }
 
