@@ -8,7 +8,7 @@ import type { EngineConfig } from '../src/engine/config.ts';
 import { TableCollector, type OutputSink, type OutputTables, type TableName } from '../src/engine/rows.ts';
 import { makePipeline, type StrategySetup } from '../strategies/runner.ts';
 import type { LogEvent } from '../src/log/event.ts';
-import { nsToIso } from '../src/log/time.ts';
+import { nsToIsoExact } from '../src/log/time.ts';
 import { KafkaOrderError } from './kafka-partition.ts';
 import { checkOutputFolder, writeRun, type Manifest } from '../src/storage/run.ts';
 import { Lateness, paceBatches, readAhead, type PaceClock, type Speed } from './pace.ts';
@@ -229,8 +229,8 @@ async function run(opts: ReplayOptions, source: Source, t0: number): Promise<Rep
     command: 'replay',
     sessions: source.sessions,
     options: {
-      speed: opts.speed, start: opts.startNs !== undefined ? nsToIso(opts.startNs) : null,
-      end: opts.endNs !== undefined ? nsToIso(opts.endNs) : null, ...(opts.group !== undefined ? { group: opts.group } : {}),
+      speed: opts.speed, start: opts.startNs !== undefined ? nsToIsoExact(opts.startNs) : null,
+      end: opts.endNs !== undefined ? nsToIsoExact(opts.endNs) : null, ...(opts.group !== undefined ? { group: opts.group } : {}),
       ...(lateness !== undefined ? { pacing_lateness: lateness.summary() } : {}),
     },
     inputs: source.inputs,

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TABLE_NAMES, type TableName } from '../src/engine/rows.ts';
 import type { LogEvent } from '../src/log/event.ts';
+import { isoToNs } from '../src/log/time.ts';
 import { within } from '../src/storage/out-folder.ts';
 import { canonicalLine, tableColumns } from '../src/storage/outputs.ts';
 import { readParquet } from '../src/storage/parquet.ts';
@@ -26,6 +27,8 @@ export interface Difference {
   readonly live: string | undefined;
   readonly replay: string | undefined;
   readonly event: LogEvent | undefined;
+  /** Why no differing row can be shown (the live table cannot be read, or holds the replay's rows), instead of the rows. */
+  readonly note?: string;
 }
 
 export interface VerifyResult {
@@ -81,7 +84,7 @@ export async function verify(recording: string, liveDir: string, workDir?: strin
       }
       : undefined;
     const used = chosen ? { strategy: { name: chosen.strategy.name, source: chosen.source } } : {};
-    const { manifest } = await replay({ from: recording, out, speed: 'max', config: live.engine, sessions: live.sessions, ...(strategy ? { strategy } : {}) });
+    const { manifest } = await replay({ from: recording, out, speed: 'max', config: live.engine, sessions: live.sessions, ...rangeOf(live.options, liveDir), ...(strategy ? { strategy } : {}) });
     const tables: VerifyResult['tables'] = {};
     let first: TableName | undefined;
     for (const t of TABLE_NAMES) {
@@ -97,14 +100,43 @@ export async function verify(recording: string, liveDir: string, workDir?: strin
   }
 }
 
+/**
+ * The receive-time range the live run was given (`--start`, `--end`: its manifest's options),
+ * so that the replay covers the same events; a replay of the whole recording differed from a
+ * ranged run in every table.
+ */
+function rangeOf(options: Record<string, unknown>, liveDir: string): { startNs?: bigint; endNs?: bigint } {
+  const ns = (key: 'start' | 'end'): bigint | undefined => {
+    const v = options[key];
+    if (v === undefined || v === null) return undefined;
+    try {
+      return isoToNs(String(v));
+    } catch {
+      throw new VerifyError(`${path.join(liveDir, 'manifest.json')} is not a tapedeck manifest (its options.${key} ${JSON.stringify(v).slice(0, 60)} is not an ISO-8601 UTC time)`);
+    }
+  };
+  const [startNs, endNs] = [ns('start'), ns('end')];
+  return { ...(startNs !== undefined ? { startNs } : {}), ...(endNs !== undefined ? { endNs } : {}) };
+}
+
 async function locate(table: TableName, liveDir: string, replayDir: string, recording: string, engine: Parameters<typeof indicatorColumns>[0]): Promise<Difference> {
   const columns = tableColumns(table, indicatorColumns(engine));
-  const a = await readParquet(path.join(liveDir, `${table}.parquet`));
+  const file = path.join(liveDir, `${table}.parquet`);
+  let a: Record<string, unknown>[];
+  try {
+    a = await readParquet(file);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return { table, row: -1, live: undefined, replay: undefined, event: undefined, note: `the live run's ${file} cannot be read (${why}), so its first differing row cannot be shown` };
+  }
   const b = await readParquet(path.join(replayDir, `${table}.parquet`));
   let i = 0;
   while (i < a.length && i < b.length && canonicalLine(a[i]!, columns) === canonicalLine(b[i]!, columns)) i++;
   const ra = a[i];
   const rb = b[i];
+  if (ra === undefined && rb === undefined) {
+    return { table, row: -1, live: undefined, replay: undefined, event: undefined, note: `the live run's ${file} holds the very rows the replay made, but its manifest.json gives another digest for ${table}: the manifest or the table was changed after the run` };
+  }
   const at = (rb ?? ra)!;
   const event = await findEvent(recording, String(at.session), Number(at.ingest_seq));
   return { table, row: i, live: ra && canonicalLine(ra, columns), replay: rb && canonicalLine(rb, columns), event };

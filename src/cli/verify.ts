@@ -41,7 +41,8 @@ async function verifyReplay(a: Args & { recording: string }): Promise<void> {
   }
   const d = r.difference!;
   const ev = d.event ? `${d.event.session}#${d.event.ingestSeq} (${d.event.kind} on ${d.event.exchange}/${d.event.conn}): ${d.event.payload.slice(0, 300)}` : 'not found in the archive';
-  process.stderr.write(`tapedeck: verification failed: first difference in ${d.table}, row ${d.row}\n  live:   ${d.live ?? '(no row)'}\n  replay: ${d.replay ?? '(no row)'}\n  input event: ${ev}\n`);
+  if (d.note !== undefined) process.stderr.write(`tapedeck: verification failed: ${d.table} differs: ${d.note}\n`);
+  else process.stderr.write(`tapedeck: verification failed: first difference in ${d.table}, row ${d.row}\n  live:   ${d.live ?? '(no row)'}\n  replay: ${d.replay ?? '(no row)'}\n  input event: ${ev}\n`);
   process.exitCode = 1;
 }
 

@@ -32,6 +32,13 @@ export function nsToIso(ns: bigint): string {
   return new Date(Number(ns / NS_PER_MS)).toISOString();
 }
 
+/** ISO-8601 UTC to the nanosecond: as nsToIso for a whole millisecond, with nine fraction digits otherwise (isoToNs reads both back exactly). */
+export function nsToIsoExact(ns: bigint): string {
+  const frac = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+  if (frac % NS_PER_MS === 0n) return nsToIso(ns);
+  return `${new Date(Number((ns - frac) / NS_PER_MS)).toISOString().slice(0, 19)}.${String(frac).padStart(9, '0')}Z`;
+}
+
 /** UTC calendar date (yyyy-mm-dd) of a nanosecond time. */
 export function nsToDate(ns: bigint): string {
   return nsToIso(ns).slice(0, 10);

@@ -42,9 +42,10 @@ export function archiveOf(from: string): string {
 }
 
 /**
- * The `.parquet` files below `dir`, temp files skipped (none when `dir` does not exist).
- * Symbolic links are followed, to files and folders alike (an archive put together from
- * links lost them silently), each real folder once (a link back up is no endless walk).
+ * The `.parquet` files below `dir` (`.PARQUET` too: another tool's), temp files skipped
+ * (none when `dir` does not exist). Symbolic links are followed, to files and folders alike
+ * (an archive put together from links lost them silently), each real folder once (a link back
+ * up is no endless walk).
  */
 function parquetFilesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -55,14 +56,31 @@ function parquetFilesUnder(dir: string): string[] {
     seen.add(real);
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      const st = e.isSymbolicLink() ? fs.statSync(p, { throwIfNoEntry: false }) : e;
-      if (st === undefined && e.name.endsWith('.parquet')) throw new ArchiveError(`${p} links to ${fs.readlinkSync(p)}, which does not exist: a file of the archive is missing`);
+      const hidden = e.name.startsWith('.');
+      const st = e.isSymbolicLink() ? followed(p, hidden) : e;
       if (st?.isDirectory()) walk(p);
-      else if (st?.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.')) out.push(p);
+      else if (st?.isFile() && e.name.toLowerCase().endsWith('.parquet') && !hidden) out.push(p);
     }
   };
   if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) walk(dir);
   return out.sort();
+}
+
+/**
+ * What the link `p` in an archive points to. A link to nothing (a folder on a disk that is
+ * not mounted, a file moved away) or that cannot be followed is the archive missing a part:
+ * said, not skipped (a date folder linked to an unmounted disk dropped an exchange's events
+ * without a word). Hidden names (temp files) are not the archive's: undefined.
+ */
+function followed(p: string, hidden: boolean): fs.Stats | undefined {
+  try {
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    if (st !== undefined || hidden) return st;
+  } catch (err) {
+    if (hidden) return undefined;
+    throw new ArchiveError(`${p} is a link that cannot be followed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): a part of the archive cannot be read`);
+  }
+  throw new ArchiveError(`${p} links to ${fs.readlinkSync(p)}, which does not exist: a part of the archive is missing`);
 }
 
 /**

@@ -15,8 +15,28 @@ export function checkOutputFolder(out: string): void {
   throw new TapedeckError(d === path.resolve(out) ? `the output folder ${out} is a file` : `the output folder ${out} is under a file, ${d}`);
 }
 
-/** Whether folder `inner` is `outer` or lies inside it (by their paths: links are not followed). */
+/**
+ * Whether folder `inner` is `outer` or lies inside it, links followed: an output folder
+ * reached through a link into the archive (or the archive through a link, the output by its
+ * real path) is inside it as much as one named by its path.
+ */
 export function within(inner: string, outer: string): boolean {
-  const rel = path.relative(path.resolve(outer), path.resolve(inner));
+  const rel = path.relative(realPath(outer), realPath(inner));
   return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+/** `p` with every link followed: its nearest existing folder's real path, then the rest of it, which does not exist yet. */
+function realPath(p: string): string {
+  let d = path.resolve(p);
+  const rest: string[] = [];
+  while (path.dirname(d) !== d) {
+    try {
+      return path.join(fs.realpathSync(d), ...rest);
+    } catch {
+      // Not there yet (or a dangling link): its parent decides where it would be made.
+      rest.unshift(path.basename(d));
+      d = path.dirname(d);
+    }
+  }
+  return path.join(d, ...rest);
 }

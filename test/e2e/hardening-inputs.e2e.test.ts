@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isoToNs, nsToIsoExact } from '../../src/log/time.ts';
 import { filesUnder, real, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
 
 const dir = tmpDir('tapedeck-inputs-');
@@ -123,6 +124,48 @@ describe('replay of a time range', () => {
     expect(bt.stderr).toContain(`tapedeck: warning: no event of ${archive} was received from --start 2100-01-01: the outputs are empty`);
   });
 });
+
+describe('verify', () => {
+  it('replays the range a run was given (--start, --end to the nanosecond), not the whole recording (every table differed)', () => {
+    const archive = krakenArchive();
+    const whole = JSON.parse(fs.readFileSync(path.join(ranUnder(archive, 'verify-whole'), 'manifest.json'), 'utf8')) as { first_recv: string; last_recv: string };
+    const [a, b] = [isoToNs(whole.first_recv), isoToNs(whole.last_recv)];
+    const [start, end] = [nsToIsoExact(a + (b - a) / 3n + 123_456n), nsToIsoExact(a + (2n * (b - a)) / 3n + 7n)];
+    for (const command of [['replay'], ['backtest', '--strategy', 'ma-cross']]) {
+      const live = path.join(dir, `verify-range-${command[0]}`);
+      const run = runCli([...command, '--from', archive, '--start', start, '--end', end, '--out', live]);
+      expect(run.code, run.stderr).toBe(0);
+      const m = JSON.parse(fs.readFileSync(path.join(live, 'manifest.json'), 'utf8')) as { events: number; options: { start: string; end: string } };
+      expect([m.options.start, m.options.end], 'the range as given, to the nanosecond').toEqual([start, end]);
+      const r = runCli(['verify', '--recording', archive, '--live', live]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('identical');
+    }
+  });
+
+  it('says so in one line when a live table does not match its manifest (it crashed on "reading \'session\'") or cannot be read', () => {
+    const live = ranUnder(krakenArchive(), 'verify-edited');
+    const file = path.join(live, 'manifest.json');
+    const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { tables: Record<string, { sha256: string }> };
+    m.tables.candles!.sha256 = 'f'.repeat(64);
+    fs.writeFileSync(file, JSON.stringify(m));
+    const r = runCli(['verify', '--recording', krakenArchive(), '--live', live]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^tapedeck: verification failed: candles differs: the live run's \S+candles\.parquet holds the very rows the replay made, but its manifest\.json gives another digest for candles: the manifest or the table was changed after the run\n$/);
+    fs.rmSync(path.join(live, 'candles.parquet'));
+    const gone = runCli(['verify', '--recording', krakenArchive(), '--live', live]);
+    expect(gone.code, gone.stderr).toBe(1);
+    expect(gone.stderr).toMatch(/^tapedeck: verification failed: candles differs: the live run's \S+candles\.parquet cannot be read \(ENOENT\), so its first differing row cannot be shown\n$/);
+  });
+});
+
+/** A replay of `archive` into a new folder `name` under the test's folder; the folder. */
+function ranUnder(archive: string, name: string): string {
+  const out = path.join(dir, name);
+  const r = runCli(['replay', '--from', archive, '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+  return out;
+}
 
 describe('a --strategy module', () => {
   // A folder with no package.json: Node takes a .ts file there for CommonJS.
@@ -260,6 +303,44 @@ describe('an archive put together from symbolic links', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^replayed 10001 events/);
     fs.symlinkSync(path.join(dir, 'nothing-here.parquet'), path.join(root, 'venue=kraken', 'gone.parquet'));
-    oneLine(runCli(['replay', '--from', root, '--out', path.join(dir, 'linked-out')]), 2, /gone\.parquet links to \S+nothing-here\.parquet, which does not exist: a file of the archive is missing$/);
+    oneLine(runCli(['replay', '--from', root, '--out', path.join(dir, 'linked-out')]), 2, /gone\.parquet links to \S+nothing-here\.parquet, which does not exist: a part of the archive is missing$/);
+    fs.rmSync(path.join(root, 'venue=kraken', 'gone.parquet'));
+    // A date folder linked to a disk that is not mounted: its events were dropped without a word.
+    const date = path.join(root, 'venue=coinbase-2');
+    fs.symlinkSync(path.join(dir, 'unmounted', 'date=2024-08-09'), date);
+    oneLine(runCli(['replay', '--from', root, '--out', path.join(dir, 'linked-out')]), 2, /venue=coinbase-2 links to \S+unmounted\/date=2024-08-09, which does not exist: a part of the archive is missing$/);
+    fs.rmSync(date);
+    // A link to itself: the raw ELOOP text before.
+    const loop = path.join(root, 'venue=kraken', 'self.parquet');
+    fs.symlinkSync(loop, loop);
+    oneLine(runCli(['replay', '--from', root, '--out', path.join(dir, 'linked-out')]), 2, /self\.parquet is a link that cannot be followed \(ELOOP\): a part of the archive cannot be read$/);
+    fs.rmSync(loop);
+  });
+
+  it('replays a file named .PARQUET (another tool\'s), skipped silently before', () => {
+    const root = path.join(dir, 'upper');
+    fs.cpSync(krakenArchive(), root, { recursive: true });
+    const [file] = parquetUnder(root).filter((f) => f.startsWith('venue=kraken'));
+    const before = runCli(['replay', '--from', root, '--out', path.join(dir, 'upper-a')]);
+    fs.renameSync(path.join(root, file!), path.join(root, file!.replace(/\.parquet$/, '.PARQUET')));
+    const after = runCli(['replay', '--from', root, '--out', path.join(dir, 'upper-b')]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout.split(' in ')[0]).toBe(before.stdout.split(' in ')[0]);
+  });
+
+  it('refuses an --out reached through a link into the archive, and a verify --out through a link to the live folder (they were written there)', () => {
+    const root = path.join(dir, 'linked-out-archive');
+    fs.cpSync(krakenArchive(), root, { recursive: true });
+    fs.symlinkSync(root, path.join(dir, 'to-archive'));
+    oneLine(runCli(['replay', '--from', root, '--out', path.join(dir, 'to-archive', 'out')]), 2, /inside/);
+    oneLine(runCli(['replay', '--from', path.join(dir, 'to-archive'), '--out', path.join(root, 'out')]), 2, /inside/);
+    expect(fs.existsSync(path.join(root, 'out'))).toBe(false);
+    const live = path.join(dir, 'linked-live');
+    expect(runCli(['replay', '--from', root, '--out', live]).code).toBe(0);
+    const manifest = fs.readFileSync(path.join(live, 'manifest.json'));
+    fs.symlinkSync(live, path.join(dir, 'to-live'));
+    const r = runCli(['verify', '--recording', root, '--live', live, '--out', path.join(dir, 'to-live')]);
+    expect(r.code).toBe(2);
+    expect(fs.readFileSync(path.join(live, 'manifest.json')).equals(manifest), 'the live manifest as it was').toBe(true);
   });
 });
