@@ -9,7 +9,8 @@
  * refuses the file when they differ. Other readers (pyarrow, DuckDB, Polars) ignore the key.
  *
  * Not covered: the page indexes and the footer after the pages (their damage makes the
- * footer or an index unreadable, which the reader already says). Files without the key
+ * footer or an index unreadable, which the reader already says), except the recv_ns
+ * statistics a ranged replay skips by (RECV_SPANS_KEY). Files without the key
  * (written before it, or by other tools) are read unchecked, and so are files another tool
  * wrote with the key: pyarrow's read_table then write_table carries the key-value metadata
  * over onto pages of its own, so the key vouches for nothing there (archive-read's pageDigest).
@@ -20,6 +21,15 @@ import type { AsyncBuffer } from 'hyparquet';
 import { ByteWriter, type Writer } from 'hyparquet-writer';
 
 export const DATA_DIGEST_KEY = 'tapedeck.data_sha256';
+
+/**
+ * The footer's part that a reader trusts without reading pages: each row group's least and
+ * greatest recv_ns (`min-max`, comma-separated, in row-group order), as written. A replay with
+ * --start/--end skips files and row groups by their recv_ns statistics, which lie in the
+ * footer, after the pages the digest covers: one flipped bit there dropped a whole file from a
+ * ranged replay without a word. The reader holds the statistics to this key (archive-read).
+ */
+export const RECV_SPANS_KEY = 'tapedeck.recv_ns_spans';
 
 /** Bytes buffered before they go to the file. */
 const FLUSH_BYTES = 1 << 20;

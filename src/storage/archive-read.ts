@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parquetMetadataAsync, parquetScan, type AsyncBuffer, type FileMetaData } from 'hyparquet';
-import { DATA_DIGEST_KEY, damage } from './archive-digest.ts';
+import { DATA_DIGEST_KEY, RECV_SPANS_KEY, damage } from './archive-digest.ts';
 import { isLogKind, type LogEvent, type LogKind } from '../log/event.ts';
 import { ArchiveError } from './archive.ts';
 import { CREATED_BY, READ_OPTIONS } from './parquet.ts';
@@ -150,14 +150,23 @@ export function overlaps(span: RecvSpan | undefined, w: RecvWindow): boolean {
   return (w.startNs === undefined || span.max >= w.startNs) && (w.endNs === undefined || span.min < w.endNs);
 }
 
-/** Each row group's receive times from its recv_ns statistics, undefined where it has none. */
+/**
+ * Each row group's receive times from its recv_ns statistics, undefined where it has none, or
+ * all undefined (read every row group, filter the rows) when a file tapedeck wrote with
+ * RECV_SPANS_KEY says other spans: a ranged replay skips by them, and a flipped bit there
+ * dropped a whole file's rows from it without a word. Either the statistics or the key is
+ * damaged; the rows themselves are checked by the page digest when they are read.
+ */
 function groupSpans(metadata: FileMetaData): (RecvSpan | undefined)[] {
-  return metadata.row_groups.map((g) => {
+  const spans = metadata.row_groups.map((g) => {
     const st = g.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === 'recv_ns')?.meta_data?.statistics;
     const min = st?.min_value ?? st?.min;
     const max = st?.max_value ?? st?.max;
     return typeof min === 'bigint' && typeof max === 'bigint' && min <= max ? { min, max } : undefined;
   });
+  const written = metadata.created_by === CREATED_BY ? metadata.key_value_metadata?.find((e) => e.key === RECV_SPANS_KEY)?.value : undefined;
+  if (written !== undefined && written !== spans.map((s) => (s ? `${s.min}-${s.max}` : '?')).join(',')) return spans.map(() => undefined);
+  return spans;
 }
 
 /**

@@ -21,7 +21,7 @@ import type { CompressionCodec, Encoding } from 'hyparquet';
 import { ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { LogEvent, LogKind } from '../log/event.ts';
 import { nsToDate } from '../log/time.ts';
-import { DATA_DIGEST_KEY, hashingFileWriter } from './archive-digest.ts';
+import { DATA_DIGEST_KEY, RECV_SPANS_KEY, hashingFileWriter } from './archive-digest.ts';
 import { ARCHIVE_CODEC, ARCHIVE_COMPRESSORS } from './codecs.ts';
 import { CREATED_BY, tempName, type Column } from './parquet.ts';
 import { TapedeckError } from '../errors.ts';
@@ -91,6 +91,8 @@ class OpenFile {
   group = new RowGroup();
   private readonly kv = [{ key: 'format', value: ARCHIVE_FORMAT }];
   private readonly digest: () => string;
+  /** Each row group's `min-max` recv_ns, as its statistics say (RECV_SPANS_KEY). */
+  readonly spans: string[] = [];
 
   constructor(readonly file: string, o: Required<Pick<ArchiveWriterOptions, 'codec' | 'compressors'>>) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -102,7 +104,7 @@ class OpenFile {
 
   /** Writes the footer, which carries the digest of every page before it (archive-digest.ts). */
   finish(): void {
-    this.kv.push({ key: DATA_DIGEST_KEY, value: this.digest() });
+    this.kv.push({ key: DATA_DIGEST_KEY, value: this.digest() }, { key: RECV_SPANS_KEY, value: this.spans.join(',') });
     void this.writer.finish();
   }
 }
@@ -227,6 +229,12 @@ export class ArchiveWriter {
     });
     // rowGroupSize = the group's length: the bytes depend on the rows alone.
     void f.writer.write({ columnData, rowGroupSize: g.length, pageSize: this.pageSize });
+    let [min, max] = [g.recv[0]!, g.recv[0]!];
+    for (const r of g.recv) {
+      if (r < min) min = r;
+      if (r > max) max = r;
+    }
+    f.spans.push(`${min}-${max}`);
   }
 
   private finish(part: string): void {
