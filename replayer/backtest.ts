@@ -53,9 +53,24 @@ export async function backtest(job: BacktestJob, loaded?: Strategy): Promise<{ r
     ...(job.startNs !== undefined ? { startNs: job.startNs } : {}), ...(job.endNs !== undefined ? { endNs: job.endNs } : {}),
     strategy: { strategy, params, execution: job.execution, equityIntervalMs },
   });
-  const report = buildReport(strategy.name, params, tables.equity, tables.fills, intervalName(equityIntervalMs));
-  fs.writeFileSync(path.join(job.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  fs.writeFileSync(path.join(job.out, 'equity.svg'), equitySvg(tables.equity, `${strategy.name} · equity (mark to market)`));
+  // The replay has written the manifest: should the report fail, it goes, with an earlier
+  // run's report.json and equity.svg, so the folder never holds a manifest beside a report it does not describe.
+  let report: Report;
+  try {
+    report = buildReport(strategy.name, params, tables.equity, tables.fills, intervalName(equityIntervalMs));
+    fs.writeFileSync(path.join(job.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    fs.writeFileSync(path.join(job.out, 'equity.svg'), equitySvg(tables.equity, `${strategy.name} · equity (mark to market)`));
+  } catch (err) {
+    fs.rmSync(path.join(job.out, 'manifest.json'), { force: true });
+    for (const f of ['report.json', 'equity.svg']) {
+      try {
+        fs.rmSync(path.join(job.out, f), { force: true });
+      } catch {
+        // (a folder of that name, say): the error to report is the first one.
+      }
+    }
+    throw err;
+  }
   return { report, events: manifest.events, elapsedMs };
 }
 

@@ -41,6 +41,26 @@ export const DEFAULT_EXECUTION: ExecutionConfig = {
   initialCash: 100_000,
 };
 
+/**
+ * What is wrong with `cfg` as an ExecutionConfig, in words, or undefined. The CLI builds one
+ * from checked options, but verify takes it from a manifest, which may be hand-edited:
+ * `execution: null` failed mid-run with "reading 'initialCash'", and an infinite latency
+ * turned the strategy's first order into a "bad order".
+ */
+export function executionProblem(cfg: unknown): string | undefined {
+  if (typeof cfg !== 'object' || cfg === null) return `execution settings ${shown(cfg)} are not an object`;
+  const c = cfg as Record<string, unknown>;
+  const amount = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  for (const k of ['takerFeeBps', 'makerFeeBps'] as const) {
+    const fees = c[k];
+    if (typeof fees !== 'object' || fees === null || !Object.values(fees).every(amount)) return `execution ${k} ${shown(fees)} is not { exchange: bps } with finite bps of 0 or more`;
+  }
+  for (const k of ['defaultTakerBps', 'defaultMakerBps'] as const) if (!amount(c[k])) return `execution ${k} ${shown(c[k])} is not a finite number of bps, 0 or more`;
+  if (!amount(c.latencyMs)) return `execution latencyMs ${shown(c.latencyMs)} is not a finite duration in ms, 0 or more`;
+  if (!(amount(c.initialCash) && (c.initialCash as number) > 0)) return `execution initialCash ${shown(c.initialCash)} is not a positive, finite amount`;
+  return undefined;
+}
+
 export interface OrderRecord extends OrderRequest {
   readonly id: number;
   readonly placedAt: Origin;

@@ -15,8 +15,8 @@ export const BUILT_IN: Record<string, Strategy> = Object.fromEntries(
 export class StrategyLoadError extends Error {}
 
 export async function loadStrategy(nameOrPath: string): Promise<Strategy> {
-  const builtIn = BUILT_IN[nameOrPath];
-  if (builtIn) return builtIn;
+  // Own names only: `--strategy constructor` found Object's constructor.
+  if (Object.hasOwn(BUILT_IN, nameOrPath)) return BUILT_IN[nameOrPath]!;
   if (!/[/\\.]/.test(nameOrPath)) throw new StrategyLoadError(`unknown strategy ${JSON.stringify(nameOrPath)} (built in: ${Object.keys(BUILT_IN).join(', ')}; or give a path to a .ts module)`);
   let mod: Record<string, unknown>;
   try {
@@ -34,6 +34,9 @@ export async function loadStrategy(nameOrPath: string): Promise<Strategy> {
       && typeof s.decide === 'function' && typeof s.init === 'function';
   });
   if (!found) throw new StrategyLoadError(`${nameOrPath} exports no strategy (an object with name, params, init and decide)`);
+  // A manifest records a strategy by name, and verify re-runs a built-in name as the built-in:
+  // a module of that name would be checked against code it is not.
+  if (Object.hasOwn(BUILT_IN, found.name)) throw new StrategyLoadError(`strategy file ${nameOrPath} calls itself ${found.name}, the name of a built-in strategy: give it a name of its own`);
   const problem = declarationProblem(found);
   if (problem !== undefined) throw new StrategyLoadError(`${nameOrPath}: strategy ${found.name} ${problem}`);
   return found;

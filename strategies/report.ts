@@ -102,8 +102,14 @@ export function equitySvg(equity: readonly EquityRow[], title: string): string {
   if (eq.length < 2) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">not enough equity samples</text></svg>\n`;
   const t0 = Number(eq[0]!.time_ns / 1_000_000n);
   const t1 = Number(eq.at(-1)!.time_ns / 1_000_000n);
-  const lo = Math.min(...eq.map((e) => e.equity));
-  const hi = Math.max(...eq.map((e) => e.equity));
+  // A loop, not Math.min(...all): a call's arguments live on the stack, and ~125k samples
+  // (20 days at the default 10 s) overflowed it at the end of the run.
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const e of eq) {
+    if (e.equity < lo) lo = e.equity;
+    if (e.equity > hi) hi = e.equity;
+  }
   const span = hi - lo || Math.max(1, Math.abs(hi) * 1e-6);
   const x = (ms: number): number => pad + ((ms - t0) / Math.max(1, t1 - t0)) * (W - 2 * pad);
   const y = (v: number): number => H - pad - ((v - lo) / span) * (H - 2 * pad);

@@ -30,18 +30,25 @@ export function parseParams(list: readonly string[]): Record<string, string> {
 /** --equity-interval in ms (a duration above 0: equity is sampled that often), or undefined when it is not given. */
 export function equityInterval(a: StrategyArgs): number | undefined {
   const text = a['equity-interval'];
-  return text ? aboveZero('--equity-interval', text, userInput(() => parseDuration(text))) : undefined;
+  if (!text) return undefined;
+  const ms = aboveZero('--equity-interval', text, userInput(() => parseDuration(text)));
+  // Digits enough read as Infinity (or past exact whole ms), which the sampling grid cannot step by.
+  if (!Number.isSafeInteger(ms)) throw new UserError(`bad --equity-interval ${text} (too long to count in whole ms: a duration above 0 such as 10s or 1m)`);
+  return ms;
 }
 
 /** Execution settings: taker fees follow the engine's --fees, so the arbitrage detector and the fills agree. */
 export function executionConfig(a: StrategyArgs, engine: EngineConfig): ExecutionConfig {
-  if (!(a.capital > 0)) throw new UserError('bad --capital (a positive amount)');
+  // `1e400` reads as Infinity, which is above 0 too.
+  if (!(Number.isFinite(a.capital) && a.capital > 0)) throw new UserError(`bad --capital ${a.capital} (a positive, finite amount)`);
+  const latencyMs = userInput(() => parseDuration(a.latency));
+  if (!Number.isFinite(latencyMs)) throw new UserError(`bad --latency ${a.latency} (a finite duration, e.g. 50ms)`);
   return {
     ...DEFAULT_EXECUTION,
     takerFeeBps: engine.arbitrage.feesBps,
     defaultTakerBps: engine.arbitrage.defaultFeeBps,
     makerFeeBps: { ...DEFAULT_EXECUTION.makerFeeBps, ...userInput(() => parseExchangeFees(a['maker-fees'], '--maker-fees')) },
-    latencyMs: userInput(() => parseDuration(a.latency)),
+    latencyMs,
     initialCash: a.capital,
   };
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { readParquet } from '../../src/storage/parquet.ts';
 import { readManifest } from '../../src/storage/run.ts';
-import { REAL, real, runCli, startCli, tmpDir } from '../helpers.ts';
+import { REAL, ROOT, real, runCli, startCli, tmpDir } from '../helpers.ts';
 
 const dir = tmpDir();
 const digests = (d: string) => Object.fromEntries(Object.entries(readManifest(d).tables).map(([t, r]) => [t, r.sha256]));
@@ -116,4 +116,76 @@ describe('paper trading', () => {
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toMatch(/same\s+fills/);
   }, 90_000);
+});
+
+describe('a strategy of your own', () => {
+  const recording = path.join(ROOT, 'data/sessions/sim-7-3m');
+  const write = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const run = (file: string, out: string, ...extra: string[]) => runCli(['backtest', '--strategy', file, '--from', recording, '--out', path.join(dir, out), ...extra]);
+  const oneLine = (r: { code: number; stderr: string }, code: number, message: RegExp): void => {
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(message);
+  };
+
+  // Node takes a .ts file for CommonJS, not strict: writes to a frozen event are ignored, so the outputs are the test.
+  it('cannot change the engine\'s tables through the events it is handed, nor reach execution through its account', () => {
+    const file = write('meddler.ts', `export default { name: 'meddler', describe: 'm', params: { meddle: { default: false, describe: 'm' } },
+  init: () => ({ n: 0 }),
+  decide: (e: any, s: any, p: any, account: any) => {
+    if (p.meddle) {
+      if (e.type === 'candle') e.candle.close = -1;
+      if (e.type === 'indicators') { e.indicators.close = -1; for (const k in e.indicators.values) e.indicators.values[k] = -1; }
+      if (e.type === 'quote') { e.quote.bid = 1; e.quote.ask = 2; e.quote.at.ingestSeq = -5; }
+      if (e.type === 'arbitrage') e.arbitrage.net_edge_bps = -1;
+      if (e.type === 'fill') { e.fill.price = 1; if (e.fill.at) e.fill.at.session = 'x'; }
+      account.cashBy?.set('binance', 1e9);
+      account.place?.({ exchange: 'binance', symbol: 'BTCUSDT', side: 'buy', size: 1, type: 'market' }, { session: 'x', ingestSeq: 0 }, 0n);
+    }
+    const c = e.candle;
+    const orders = e.type === 'candle' && s.n++ % 5 === 0 && account.openOrders(c.exchange, c.symbol) === 0
+      ? [{ exchange: c.exchange, symbol: c.symbol, side: account.position(c.exchange, c.symbol) > 0 ? 'sell' : 'buy', size: 0.01, type: 'market' }] : [];
+    return { state: s, orders };
+  } };
+`);
+    const zeroFees = ['--fees', 'binance=0,coinbase=0'];
+    for (const meddle of ['false', 'true']) expect(run(file, `meddle-${meddle}`, '--param', `meddle=${meddle}`, ...zeroFees).code).toBe(0);
+    const [calm, meddled] = [digests(path.join(dir, 'meddle-false')), digests(path.join(dir, 'meddle-true'))];
+    for (const t of ['candles', 'indicators', 'arbitrage', 'fills']) expect(readManifest(path.join(dir, 'meddle-false')).tables[t]!.rows, `${t} rows to meddle with`).toBeGreaterThan(0);
+    expect(meddled).toEqual(calm);
+  });
+
+  it('that changes a candle in an ES module stops in one line, naming itself and the event', () => {
+    const file = write('strict.mts', 'export default { name: \'mine\', describe: \'m\', params: {}, init: () => ({}),\n'
+      + '  decide: (e: any, s: any) => { if (e.type === \'candle\') e.candle.close = 1; return { state: s, orders: [] }; } };\n');
+    oneLine(run(file, 'strict'), 1, /^tapedeck: strategy mine failed at \S+:\d+: its decide\(\) threw on a candle event: Cannot assign to read only property 'close' of object/);
+  });
+
+  it('whose answer throws when read stops in one line naming it (it was "tapedeck: failed: state getter")', () => {
+    const file = write('getter.ts', 'export default { name: \'mine\', describe: \'m\', params: {}, init: () => ({}),\n'
+      + '  decide: () => ({ get state() { throw new Error(\'state getter\'); }, orders: [] }) };\n');
+    oneLine(run(file, 'getter'), 1, /^tapedeck: strategy mine failed at \S+:\d+: reading what its decide\(\) returned on a \w+ event threw: state getter$/);
+  });
+
+  it('that calls itself by a built-in\'s name is refused: the manifest records the name, and verify would run the built-in', () => {
+    const file = write('impostor.ts', 'export default { name: \'ma-cross\', describe: \'m\', params: {}, init: () => ({}), decide: (e: any, s: any) => ({ state: s, orders: [] }) };\n');
+    oneLine(run(file, 'impostor'), 2, /^tapedeck: strategy file \S+impostor\.ts calls itself ma-cross, the name of a built-in strategy: give it a name of its own$/);
+    expect(fs.existsSync(path.join(dir, 'impostor')), 'nothing ran').toBe(false);
+  });
+
+  it('whose report cannot be written leaves no manifest beside an earlier run\'s report and equity.svg', () => {
+    const out = path.join(dir, 'report-fails');
+    expect(runCli(['backtest', '--strategy', 'ma-cross', '--from', recording, '--out', out]).code).toBe(0);
+    // equity.svg as a folder: the second run's report fails after its manifest is written.
+    fs.rmSync(path.join(out, 'equity.svg'));
+    fs.mkdirSync(path.join(out, 'equity.svg', 'x'), { recursive: true });
+    const r = runCli(['backtest', '--strategy', 'ma-cross', '--param', 'fast=3', '--from', recording, '--out', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(fs.existsSync(path.join(out, 'manifest.json')), 'no manifest').toBe(false);
+    expect(fs.existsSync(path.join(out, 'report.json')), 'nor the first run\'s report').toBe(false);
+  });
 });

@@ -68,3 +68,27 @@ describe('verify and the strategy a manifest names', () => {
     expect(r.stderr).toMatch(/^tapedeck: .*my-cross.*ma-cross/);
   });
 });
+
+describe('verify of a manifest whose strategy settings were edited by hand', () => {
+  const edited = (change: (strategy: Record<string, unknown>) => void): string => {
+    const copy = path.join(dir, `edited-${Math.random().toString(36).slice(2, 8)}`);
+    fs.cpSync(live, copy, { recursive: true });
+    const m = JSON.parse(fs.readFileSync(path.join(copy, 'manifest.json'), 'utf8')) as { strategy: Record<string, unknown> };
+    change(m.strategy);
+    fs.writeFileSync(path.join(copy, 'manifest.json'), JSON.stringify(m));
+    return copy;
+  };
+
+  // -10000 sampled equity without end (GBs of memory), 0 was "Division by zero", null "reading 'initialCash'".
+  it.each([
+    ['a negative equity interval', (x: Record<string, unknown>) => { x.equity_interval_ms = -10_000; }, /its equity interval -10000 is not a whole number of ms above 0$/],
+    ['an equity interval of 0', (x: Record<string, unknown>) => { x.equity_interval_ms = 0; }, /its equity interval 0 is not a whole number of ms above 0$/],
+    ['no execution settings', (x: Record<string, unknown>) => { x.execution = null; }, /its execution settings null are not an object$/],
+  ])('refuses %s in one line, exit 2, before the run', (_what, change, message) => {
+    const r = runCli(['verify', '--recording', recording, '--live', edited(change)]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(/^tapedeck: cannot run strategy ma-cross: /);
+    expect(r.stderr.trim()).toMatch(message);
+  });
+});

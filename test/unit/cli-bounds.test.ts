@@ -9,6 +9,8 @@ import { parseControl } from '../../replayer/simulator/hooks.ts';
 import { UserError } from '../../src/cli/errors.ts';
 import { SPEED_RANGE, paceFactor, speedOption } from '../../src/cli/speed.ts';
 import { sweepGrid } from '../../src/cli/sweep.ts';
+import { equityInterval, executionConfig, type StrategyArgs } from '../../src/cli/strategy-options.ts';
+import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 
 describe('--speed', () => {
   it.each([['0.01x', 0.01], ['0.5x', 0.5], ['1x', 1], ['50', 50], ['10000x', 10_000]])('takes %s, within the range', (text, want) => {
@@ -109,5 +111,29 @@ describe('--sweep a..b:step', () => {
 
   it('refuses a range swept twice, without suggesting a merged list it cannot write', () => {
     expect(() => sweepGrid(['fast=1..5:1', 'fast=8'], 1_000)).toThrow(new UserError('--sweep fast is given twice (fast=1..5:1 and fast=8): give its values once'));
+  });
+});
+
+describe('the strategy options\' numbers', () => {
+  const args = (over: Partial<StrategyArgs>): StrategyArgs => ({ param: [], latency: '50ms', capital: 100_000, 'maker-fees': '', ...over });
+  const huge = `1${'0'.repeat(400)}`;
+
+  it.each([Infinity, -Infinity, NaN, 0, -5])('refuses --capital %s (1e400 reads as Infinity, which passed "above 0")', (capital) => {
+    expect(() => executionConfig(args({ capital }), DEFAULT_CONFIG)).toThrow(new UserError(`bad --capital ${capital} (a positive, finite amount)`));
+  });
+
+  it('refuses a --latency too long to be a number (Infinity failed the strategy\'s first order as a "bad order")', () => {
+    expect(() => executionConfig(args({ latency: `${huge}ms` }), DEFAULT_CONFIG)).toThrow(new UserError(`bad --latency ${huge}ms (a finite duration, e.g. 50ms)`));
+  });
+
+  it('refuses an --equity-interval past whole ms (Infinity is not a step)', () => {
+    for (const text of [`${huge}s`, '9999999999999999ms']) {
+      expect(() => equityInterval(args({ 'equity-interval': text }))).toThrow(new UserError(`bad --equity-interval ${text} (too long to count in whole ms: a duration above 0 such as 10s or 1m)`));
+    }
+  });
+
+  it('takes ordinary values', () => {
+    expect(executionConfig(args({ capital: 1e9, latency: '0ms' }), DEFAULT_CONFIG)).toMatchObject({ initialCash: 1e9, latencyMs: 0 });
+    expect(equityInterval(args({ 'equity-interval': '1m' }))).toBe(60_000);
   });
 });

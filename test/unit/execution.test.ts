@@ -4,8 +4,13 @@
  * quotes' displayed sizes, and no look-ahead.
  */
 import { describe, expect, it } from 'vitest';
-import { Execution, type ExecutionConfig } from '../../strategies/execution.ts';
+import { DEFAULT_EXECUTION, Execution, type ExecutionConfig } from '../../strategies/execution.ts';
+import { equitySvg } from '../../strategies/report.ts';
+import { makePipeline } from '../../strategies/runner.ts';
 import { shown, thrown } from '../../strategies/shown.ts';
+import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import type { EquityRow } from '../../src/engine/rows.ts';
+import { TapedeckError } from '../../src/errors.ts';
 import type { Quote, Trade } from '../../src/market/events.ts';
 
 const CFG: ExecutionConfig = {
@@ -127,5 +132,46 @@ describe('a strategy\'s value shown in a refusal', () => {
     expect(shown('x'.repeat(500))).toHaveLength(161);
     expect(thrown(new Error('first\nsecond'))).toBe('first');
     expect(thrown(Object.create(null))).toBe('{}');
+  });
+});
+
+describe('a backtest\'s equity curve', () => {
+  it('is drawn from any number of samples (Math.min(...all) overflowed the stack past ~125k: 20 days at 10 s)', () => {
+    const equity: EquityRow[] = Array.from({ length: 300_000 }, (_, i) => ({
+      time_ns: BigInt(i) * 10_000_000_000n, equity: 100_000 + (i === 123_456 ? -500 : i === 7 ? 900 : 0), cash: 0, position_value: 0, gross_exposure: 0, session: 's', ingest_seq: BigInt(i),
+    }));
+    const svg = equitySvg(equity, 'long');
+    expect(svg).toMatch(/<polyline/);
+    expect(svg).toContain('>100900.00</text>');
+    expect(svg).toContain('>99500.00</text>');
+  });
+});
+
+describe('a strategy run\'s setup', () => {
+  const strategy = { name: 'mine', describe: 'm', params: {}, init: () => ({}), decide: () => ({ state: {}, orders: [] }) };
+  const sink = { emit: () => undefined };
+  const run = (equityIntervalMs: number, execution: unknown) => () => makePipeline(DEFAULT_CONFIG, sink, { strategy, params: {}, execution: execution as ExecutionConfig, equityIntervalMs });
+
+  // verify takes both from a manifest, which may be hand-edited: -10000 sampled without end (GBs of memory), 0 was "Division by zero".
+  it.each([-10_000, 0, 1.5, NaN, Infinity, 2 ** 60])('refuses an equity interval of %s ms before the run, in one line, exit 2', (ms) => {
+    expect(run(ms, DEFAULT_EXECUTION)).toThrow(new TapedeckError(`cannot run strategy mine: its equity interval ${shown(ms)} is not a whole number of ms above 0`));
+    expect(run(ms, DEFAULT_EXECUTION)).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
+
+  it.each([
+    ['null', null, 'execution settings null are not an object'],
+    ['initialCash Infinity', { ...DEFAULT_EXECUTION, initialCash: Infinity }, 'execution initialCash Infinity is not a positive, finite amount'],
+    ['initialCash 0', { ...DEFAULT_EXECUTION, initialCash: 0 }, 'execution initialCash 0 is not a positive, finite amount'],
+    ['latencyMs -1', { ...DEFAULT_EXECUTION, latencyMs: -1 }, 'execution latencyMs -1 is not a finite duration in ms, 0 or more'],
+    ['latencyMs as text', { ...DEFAULT_EXECUTION, latencyMs: '50' }, 'execution latencyMs "50" is not a finite duration in ms, 0 or more'],
+    ['a maker fee as text', { ...DEFAULT_EXECUTION, makerFeeBps: { binance: 'x' } }, 'execution makerFeeBps {"binance":"x"} is not { exchange: bps } with finite bps of 0 or more'],
+    ['no defaultTakerBps', { ...DEFAULT_EXECUTION, defaultTakerBps: undefined }, 'execution defaultTakerBps undefined is not a finite number of bps, 0 or more'],
+  ])('refuses execution settings with %s before the run, in one line, exit 2 ("reading \'initialCash\'" mid-run)', (_what, execution, why) => {
+    expect(run(10_000, execution)).toThrow(new TapedeckError(`cannot run strategy mine: its ${why}`));
+    expect(run(10_000, execution)).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
+
+  it('takes the defaults', () => {
+    expect(run(10_000, DEFAULT_EXECUTION)).not.toThrow();
   });
 });
