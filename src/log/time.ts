@@ -59,6 +59,8 @@ export function parseUserTime(text: string): bigint {
   if (!m) throw new Error(`not a time: ${JSON.stringify(text)} (use ISO-8601, e.g. 2024-08-09T00:00:00Z)`);
   const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
   const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)] as const;
+  // Receive times are INT64 nanoseconds: 1677-09-21 to 2262-04-11 (and Date.UTC reads years 0-99 as 1900-1999).
+  if (fields[0] < 1678 || fields[0] > 2261) throw new Error(`not a time: ${JSON.stringify(text)} (out of range: receive times are nanoseconds in 64 bits, years 1678 to 2261)`);
   const utc = new Date(Date.UTC(...fields));
   const same = [utc.getUTCFullYear(), utc.getUTCMonth(), utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()];
   if (same.some((v, i) => v !== fields[i])) throw new Error(`not a time: ${JSON.stringify(text)} (no such date or time of day)`);

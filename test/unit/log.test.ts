@@ -50,6 +50,14 @@ describe('a user-given time (--start, --end)', () => {
     'refuses %j, which Date.parse guesses at or rolls over', (text) => {
       expect(() => parseUserTime(text)).toThrow(/^not a time: /);
     });
+
+  it('refuses a year 64-bit nanoseconds do not reach, in those words (0001-01-01 was "no such date": Date.UTC reads years 0-99 as 1900-1999)', () => {
+    for (const text of ['0001-01-01', '0099-12-31T00:00:00Z', '1677-12-31', '2262-01-01', '9999-12-31']) {
+      expect(() => parseUserTime(text), text).toThrow(/\(out of range: receive times are nanoseconds in 64 bits, years 1678 to 2261\)$/);
+    }
+    expect(parseUserTime('1678-01-01')).toBe(BigInt(Date.UTC(1678, 0, 1)) * 1_000_000n);
+    expect(parseUserTime('2261-12-31T23:59:59.999999999Z')).toBe(BigInt(Date.UTC(2262, 0, 1)) * 1_000_000n - 1n);
+  });
 });
 
 describe('import formats', () => {
