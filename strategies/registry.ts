@@ -1,4 +1,5 @@
 /** The example strategies by name; anything else is a path to a module exporting a Strategy. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LOADER, useTypeScript } from '../src/cli/typescript.mjs';
@@ -24,7 +25,7 @@ export async function loadStrategy(nameOrPath: string): Promise<Strategy> {
     if ((globalThis as Record<symbol, unknown>)[LOADER] === 'bundle' && /\.[cm]?ts$/.test(nameOrPath)) await useTypeScript();
     mod = (await import(pathToFileURL(path.resolve(nameOrPath)).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new StrategyLoadError(`cannot load strategy module ${nameOrPath}: ${firstLine(err)}`);
+    throw new StrategyLoadError(`cannot load strategy module ${nameOrPath}: ${(await syntaxErrorAt(nameOrPath, err)) ?? firstLine(err)}`);
   }
   // A module Node loaded as CommonJS arrives as { default: module.exports }: its exports are one level down.
   const exported = [mod, ...(typeof mod.default === 'object' && mod.default !== null ? [mod.default as Record<string, unknown>] : [])];
@@ -62,6 +63,24 @@ function declarationProblem(s: Strategy): string | undefined {
     return typeof r === 'object' && r !== null && Array.isArray(rule.params) && typeof rule.must === 'string' && typeof rule.holds === 'function';
   }))) return `declares rules ${shown(s.rules)}, not a list of { params, must, holds }`;
   if (s.needs !== undefined && typeof s.needs !== 'function') return `declares needs ${shown(s.needs)}, not a function`;
+  return undefined;
+}
+
+/**
+ * Where a JavaScript module's syntax error is, as a TypeScript one is said
+ * (`<file>:<line>:<col>: ERROR: …`, esbuild's place: the column counted from 0): Node names no place for an ES module's ("Unexpected token
+ * ','" and nothing else) and keeps a CommonJS one's out of the message. esbuild (the bundle's
+ * and tsx's compiler) reads the file again to find it; undefined when it finds nothing wrong.
+ */
+async function syntaxErrorAt(file: string, err: unknown): Promise<string | undefined> {
+  if (!(err instanceof SyntaxError) || !/\.[cm]?js$/.test(file)) return undefined;
+  try {
+    const { transform } = await import('esbuild');
+    await transform(await fs.promises.readFile(file, 'utf8'), { loader: 'js', sourcefile: file, logLevel: 'silent' });
+  } catch (e) {
+    const m = (e as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors?.[0];
+    if (m?.location) return `${file}:${m.location.line}:${m.location.column}: ERROR: ${m.text}`;
+  }
   return undefined;
 }
 
