@@ -15,6 +15,7 @@ import { readParquet } from '../src/storage/parquet.ts';
 import { indicatorColumns, readManifest } from '../src/storage/run.ts';
 import { planArchive, readArchive } from './read.ts';
 import type { ExecutionConfig } from '../strategies/execution.ts';
+import { ParamError, recordedParams } from '../strategies/params.ts';
 import { BUILT_IN, loadStrategy, StrategyLoadError } from '../strategies/registry.ts';
 import type { Strategy } from '../strategies/types.ts';
 import type { ParamValue } from '../strategies/types.ts';
@@ -79,7 +80,7 @@ export async function verify(recording: string, liveDir: string, workDir?: strin
     const chosen = live.strategy ? await strategyFor(String(live.strategy.name), strategyPath) : undefined;
     const strategy = live.strategy && chosen
       ? {
-        strategy: chosen.strategy, params: live.strategy.params as Record<string, ParamValue>,
+        strategy: chosen.strategy, params: manifestParams(chosen.strategy, live.strategy.params, liveDir),
         execution: live.strategy.execution as ExecutionConfig, equityIntervalMs: live.strategy.equity_interval_ms,
       }
       : undefined;
@@ -97,6 +98,16 @@ export async function verify(recording: string, liveDir: string, workDir?: strin
     return { identical: false, tables, difference: await locate(first, liveDir, out, recording, live.engine), ...used };
   } finally {
     if (workDir === undefined) fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** The live run's strategy parameters, as `--param` would have taken them, or one line naming the manifest. */
+function manifestParams(strategy: Strategy, params: unknown, liveDir: string): Record<string, ParamValue> {
+  try {
+    return recordedParams(strategy, params);
+  } catch (err) {
+    if (err instanceof ParamError) throw new VerifyError(`${path.join(liveDir, 'manifest.json')} records parameters no run could take: ${err.message}`);
+    throw err;
   }
 }
 

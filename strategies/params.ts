@@ -8,6 +8,7 @@
 import { TapedeckError } from '../src/errors.ts';
 import { intervalName, isWindowMs, parseDuration } from '../src/engine/config.ts';
 import { EXCHANGE_IDS, isSupportedExchange } from '../src/exchanges/registry.ts';
+import { shown } from './shown.ts';
 import type { ParamRange, ParamValue, Strategy } from './types.ts';
 
 /** A parameter value outside its range or type, or values breaking a rule: one line, exit 2. */
@@ -74,6 +75,31 @@ export function resolveParams(strategy: Strategy, overrides: Readonly<Record<str
   const broken = brokenRule(strategy, params);
   if (broken) throw broken;
   return params;
+}
+
+/**
+ * Values a run recorded (a manifest's `strategy.params`, which may be edited by hand), held
+ * to what `--param` would take: every parameter given once, typed like its default, in its
+ * range, keeping the rules (verify replayed `fast: 0` or `fast: "abc"` as given).
+ */
+export function recordedParams(strategy: Strategy, values: unknown): Record<string, ParamValue> {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new ParamError(strategy.name, {}, `the recorded parameters ${shown(values, 60)} are not an object`);
+  const given = values as Record<string, unknown>;
+  const out: Record<string, ParamValue> = {};
+  for (const k of Object.keys(given)) {
+    if (!Object.hasOwn(strategy.params, k)) throw new ParamError(strategy.name, { [k]: shown(given[k], 40) }, `${strategy.name} has no parameter ${JSON.stringify(k)}; it has: ${Object.keys(strategy.params).join(', ')}`);
+  }
+  for (const [k, spec] of Object.entries(strategy.params)) {
+    if (!Object.hasOwn(given, k)) throw new ParamError(strategy.name, {}, `no value recorded for ${k}`);
+    const v = given[k];
+    const typed = typeof v === typeof spec.default && (typeof v !== 'number' || Number.isFinite(v));
+    const problem = typed ? spec.range?.problem(v as ParamValue) : spec.range?.must ?? `a ${typeof spec.default}`;
+    if (problem !== undefined) throw new ParamError(strategy.name, { [k]: typeof v === 'string' ? v : shown(v, 40) }, problem);
+    out[k] = v as ParamValue;
+  }
+  const broken = brokenRule(strategy, out);
+  if (broken) throw broken;
+  return out;
 }
 
 // ---- Ranges, for strategies to declare in their ParamSpecs ----

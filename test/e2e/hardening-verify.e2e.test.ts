@@ -91,4 +91,20 @@ describe('verify of a manifest whose strategy settings were edited by hand', () 
     expect(r.stderr.trim()).toMatch(/^tapedeck: cannot run strategy ma-cross: /);
     expect(r.stderr.trim()).toMatch(message);
   });
+
+  // They were replayed as given: fast 0 traded an average of no candles, and "abc" ran too.
+  it.each([
+    ['a parameter out of its range', (x: Record<string, unknown>) => { (x.params as Record<string, unknown>).fast = 0; }, /bad ma-cross parameter fast=0 \(a whole number of candles, 1 or more\)$/],
+    ['a parameter of another type', (x: Record<string, unknown>) => { (x.params as Record<string, unknown>).fast = 'abc'; }, /bad ma-cross parameter fast=abc \(a whole number of candles, 1 or more\)$/],
+    ['a parameter the strategy has not', (x: Record<string, unknown>) => { (x.params as Record<string, unknown>).speed = 3; }, /bad ma-cross parameter speed=3 \(ma-cross has no parameter "speed"; it has: .*\)$/],
+    ['parameters that break a rule', (x: Record<string, unknown>) => { Object.assign(x.params as Record<string, unknown>, { fast: 50, slow: 20 }); }, /bad ma-cross parameters fast=50 slow=20 \(.*\)$/],
+    ['no parameters', (x: Record<string, unknown>) => { x.params = null; }, /\(the recorded parameters null are not an object\)$/],
+  ])('refuses %s in one line naming the manifest, exit 2, before the run', (_what, change, message) => {
+    const copy = edited(change);
+    const r = runCli(['verify', '--recording', recording, '--live', copy]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^tapedeck: \\S+/manifest\\.json records parameters no run could take: `));
+    expect(r.stderr.trim()).toMatch(message);
+  });
 });
