@@ -10,20 +10,34 @@ import type { Venue } from './venues.ts';
 
 export type { GapRequest };
 
+/**
+ * The largest live gap backfilled, in trades: 100 Binance pages of 1000 (a connection down for
+ * half an hour on a busy market). One absurd trade id (9e15 in a frame) opened a gap of
+ * quadrillions, paged 1000 ids at a time, thousands of requests a second. A larger gap is
+ * said and left as a known gap.
+ */
+export const MAX_GAP_BACKFILL = 100_000n;
+/** Pages one backfill fetches at most (any gap it takes is far fewer): an exchange whose cursors never end is not followed for ever. */
+const MAX_PAGES = 2_000;
+
 export interface BackfillDeps {
   readonly venue: Venue;
   readonly log: (kind: LogKind, payload: string, meta: string) => void;
   readonly retries?: number;
   readonly onFilled?: (trades: number) => void;
   readonly onFailed?: (message: string) => void;
+  /** Gives up (a failed gap) when it aborts: the restart's time budget, or a stop. */
+  readonly signal?: AbortSignal;
 }
 
-async function fetchText(url: string, retries: number): Promise<{ body: string; headers: Headers }> {
+async function fetchText(url: string, retries: number, signal: AbortSignal | undefined): Promise<{ body: string; headers: Headers }> {
   let last = '';
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    if (signal?.aborted) throw new Error(String(signal.reason?.message ?? signal.reason));
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const timeout = AbortSignal.timeout(10_000);
+      const res = await fetch(url, { signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
       const body = await res.text();
       if (res.ok) return { body, headers: res.headers };
       last = `HTTP ${res.status}: ${body.slice(0, 200)}`;
@@ -44,8 +58,14 @@ export async function backfill(gap: GapRequest, deps: BackfillDeps): Promise<voi
   if (paging === undefined) return;
   let got = 0;
   try {
+    // A next page already fetched is no progress: an exchange that answers `fromId=6` with
+    // trade 5 again was asked for page 6 2,500 times a second, for as long as the recorder ran.
+    const fetched = new Set<string>();
     for (let url: string | undefined = paging.first(venue.restBase, gap); url !== undefined;) {
-      const { body, headers } = await fetchText(url, retries);
+      if (fetched.has(url)) throw new Error(`the exchange's answers lead back to a page already fetched (${url}): they make no progress`);
+      if (fetched.size >= MAX_PAGES) throw new Error(`${MAX_PAGES} pages fetched and the gap is not yet filled`);
+      fetched.add(url);
+      const { body, headers } = await fetchText(url, retries, deps.signal);
       deps.log('rest', body, url);
       const page = paging.next(venue.restBase, gap, url, { body, header: (name) => headers.get(name) });
       got += page.trades;

@@ -14,7 +14,7 @@ import { checkOutputFolder } from '../src/storage/out-folder.ts';
 import { readFault, removeSpool } from './archiver.ts';
 import { ArchiveRoller, InlineRoller } from './roller.ts';
 import { badSession, RecordError, removeOwnPidFile, sessionId, startSpool } from './session.ts';
-import { backfill } from './backfill.ts';
+import { MAX_GAP_BACKFILL, backfill } from './backfill.ts';
 import { KafkaForwarder } from './kafka-forwarder.ts';
 import { KafkaBacklog } from './kafka-backlog.ts';
 import { KafkaPump } from './kafka-pump.ts';
@@ -25,6 +25,9 @@ import { RecorderMetrics } from './metrics.ts';
 import { venue, type Venue, type VenueChoices } from './venues.ts';
 import { diskFault, ensureWritableDir } from './disk.ts';
 import { restartBackfill } from './restart.ts';
+
+/** The longest a Node timer waits (2^31 − 1 ms, ~24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface RecordOptions {
   readonly exchanges: readonly string[];
@@ -151,7 +154,7 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
         // A gap comes before the trade that revealed it: the symbol's newest trade is the last one before it.
         const sinceUs = newestTradeUs.get(g.exchange)?.get(g.symbol);
         // Backfill after this event is folded: its response is logged as a later event.
-        if (v?.trades) setImmediate(() => startBackfill(v, g.symbol, g.from_id, g.to_id, sinceUs));
+        if (v?.trades) setImmediate(() => gapBackfill(v, g.symbol, g.from_id, g.to_id, sinceUs));
       }
     },
   };
@@ -179,11 +182,11 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
     if (kind === 'frame') metrics.frame(exchange);
   }
 
-  function startBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint, sinceUs?: number): Promise<void> {
+  function startBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint, sinceUs?: number, signal?: AbortSignal): Promise<void> {
     if (stopping) return Promise.resolve();
     log('gap', v.exchange, 'rest', JSON.stringify({ symbol, from: String(fromId), to: String(toId), status: 'requested' }), v.restBase);
     const p = backfill({ exchange: v.exchange, symbol, fromId, toId, sinceUs }, {
-      venue: v,
+      venue: v, ...(signal ? { signal } : {}),
       log: (kind, payload, meta) => log(kind, v.exchange, 'rest', payload, meta),
       onFilled: (n) => metrics.backfilled.inc({ exchange: v.exchange }, n),
       onFailed: (m) => {
@@ -193,6 +196,17 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
     }).finally(() => inflight.delete(p));
     inflight.add(p);
     return p;
+  }
+
+  /** A live gap's backfill, or, beyond MAX_GAP_BACKFILL trades (one absurd id in a frame), a failed gap said aloud. */
+  function gapBackfill(v: Venue, symbol: string, fromId: bigint, toId: bigint, sinceUs?: number): void {
+    const n = toId - fromId + 1n;
+    if (n <= MAX_GAP_BACKFILL) return void startBackfill(v, symbol, fromId, toId, sinceUs);
+    if (stopping) return;
+    const why = `a gap of ${n} trades is more than the ${MAX_GAP_BACKFILL} a backfill fetches`;
+    log('gap', v.exchange, 'rest', JSON.stringify({ symbol, from: String(fromId), to: String(toId), status: 'failed', error: why }), v.restBase);
+    metrics.backfillFailures.inc({ exchange: v.exchange });
+    say(`backfill of ${v.exchange} ${symbol} ${fromId}..${toId} not tried: ${why}; the gap stays flagged`);
   }
 
   // A disk fault (full, read-only, I/O error), a spool that does not read back, or any other
@@ -240,6 +254,7 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
     rawDir, venues: venues.values(), say,
     log: (v, kind, payload, meta) => log(kind, v.exchange, 'rest', payload, meta),
     backfill: startBackfill,
+    ...(o.signal ? { stop: o.signal } : {}),
   });
 
   const timers: NodeJS.Timeout[] = [];
@@ -312,7 +327,13 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
 
   await new Promise<void>((resolve) => {
     const done = (): void => resolve();
-    if (o.durationMs !== undefined) timers.push(setTimeout(done, o.durationMs));
+    // A timer waits 2^31 − 1 ms at most (Node fires a longer one at once): a --duration of a month is waited in turns.
+    const end = Date.now() + (o.durationMs ?? 0);
+    const wait = (): void => {
+      const left = end - Date.now();
+      timers.push(setTimeout(left > MAX_TIMER_MS ? wait : done, Math.min(Math.max(left, 0), MAX_TIMER_MS)));
+    };
+    if (o.durationMs !== undefined) wait();
     if (o.signal?.aborted) resolve();
     o.signal?.addEventListener('abort', done, { once: true });
     halt.signal.addEventListener('abort', done, { once: true });

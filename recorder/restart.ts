@@ -20,7 +20,7 @@ import type { Venue } from './venues.ts';
  * pages or 10 Coinbase pages of 1000. A longer outage is said aloud and left as a known gap.
  */
 export const MAX_RESTART_BACKFILL = 10_000n;
-/** Wall time the whole restart backfill may take before recording starts. */
+/** Wall time the whole restart backfill may take before recording starts (a backfill under way then gives up: a failed gap). */
 const BUDGET_MS = 20_000;
 /** Files read back per venue to find each symbol's last trade: the newest ones, at most this many. */
 const MAX_FILES = 4;
@@ -79,31 +79,36 @@ export interface RestartDeps {
    * Fetches and logs ids fromId..toId (the recorder's gap backfill; `sinceUs`, the last
    * archived trade's time, is where an exchange that pages by time starts); resolves when done or failed.
    */
-  readonly backfill: (v: Venue, symbol: string, fromId: bigint, toId: bigint, sinceUs: number) => Promise<void>;
+  readonly backfill: (v: Venue, symbol: string, fromId: bigint, toId: bigint, sinceUs: number, signal: AbortSignal) => Promise<void>;
   readonly say: (line: string) => void;
+  /** A stop asked for (Ctrl-C, SIGTERM): the backfill under way gives up and recording starts (to stop at once). */
+  readonly stop?: AbortSignal;
 }
 
-async function newestTradeId(trades: NonNullable<Venue['trades']>, symbol: string): Promise<bigint | undefined> {
-  const res = await fetch(trades.latestTradeUrl(symbol), { signal: AbortSignal.timeout(5_000) });
+async function newestTradeId(trades: NonNullable<Venue['trades']>, symbol: string, signal: AbortSignal): Promise<bigint | undefined> {
+  const res = await fetch(trades.latestTradeUrl(symbol), { signal: AbortSignal.any([AbortSignal.timeout(5_000), signal]) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return trades.newestTradeId(await res.text());
 }
 
 /** Backfills, for every symbol the archive already holds, the trades made since its last one. */
 export async function restartBackfill(d: RestartDeps): Promise<void> {
-  const deadline = Date.now() + BUDGET_MS;
+  // The budget bounds each backfill too, not only the choice of the next: nothing is committed and
+  // no stop is heard until recording starts, and one backfill that paged on held the recorder there.
+  const budget = AbortSignal.timeout(BUDGET_MS);
+  const signal = d.stop ? AbortSignal.any([budget, d.stop]) : budget;
   for (const v of d.venues) {
     // No REST trade history (an aggregator's stream): nothing to ask for.
     if (v.trades === undefined) continue;
     const last = await lastArchivedTrades(d.rawDir, v.exchange, v.symbols);
     for (const [symbol, { id: lastId, tsUs }] of last) {
-      if (Date.now() > deadline) {
-        d.say(`restart: no time left to backfill ${v.exchange} ${symbol} after trade ${lastId}; trades made while no recorder ran are missing`);
+      if (signal.aborted) {
+        d.say(`restart: ${d.stop?.aborted ? 'stopping' : 'no time left'}: ${v.exchange} ${symbol}'s trades after ${lastId} made while no recorder ran are not backfilled`);
         continue;
       }
       let newest: bigint | undefined;
       try {
-        newest = await newestTradeId(v.trades, symbol);
+        newest = await newestTradeId(v.trades, symbol, signal);
       } catch (err) {
         // One unanswered request stands for the venue: its other symbols would wait as long.
         d.say(`restart: cannot ask ${v.exchange} for its newest trades (${(err as Error).message}); trades of ${[...last.keys()].join(', ')} made while no recorder ran are not backfilled`);
@@ -119,7 +124,7 @@ export async function restartBackfill(d: RestartDeps): Promise<void> {
         continue;
       }
       d.say(`restart: backfilling ${n} trade${n === 1n ? '' : 's'} of ${v.exchange} ${symbol} (ids ${fromId}..${newest}) made since the archive's last one`);
-      await d.backfill(v, symbol, fromId, newest, tsUs);
+      await d.backfill(v, symbol, fromId, newest, tsUs, signal);
     }
   }
 }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { tableSummary } from '../storage/run.ts';
-import { record } from '../../recorder/record.ts';
+import { MAX_TIMER_MS, record } from '../../recorder/record.ts';
 import { badSession } from '../../recorder/session.ts';
 import { RECORDABLE, DEFAULT_ENDPOINTS } from '../../recorder/venues.ts';
 import { exchangeSpec, liveSpec } from '../exchanges/registry.ts';
@@ -38,11 +38,25 @@ export function parseEndpoints(specs: readonly string[], exchanges: readonly str
   const out: Record<string, { ws: string; rest: string }> = {};
   for (const spec of specs) {
     const m = /^([a-z]+)=(wss?:\/\/\S+?)(?:,rest=(https?:\/\/\S+))?$/.exec(spec);
-    if (!m || !exchanges.includes(m[1]!)) throw new UserError(`bad --endpoint ${JSON.stringify(spec)} (use exchange=ws://host:port/path, for one of ${exchanges.join(', ')})`);
+    if (!m) throw new UserError(`bad --endpoint ${JSON.stringify(spec)} (use exchange=ws://host:port/path, for one of ${exchanges.join(', ')})`);
+    if (!exchanges.includes(m[1]!)) throw new UserError(`bad --endpoint ${JSON.stringify(spec)}: ${m[1]} is not recorded (--exchanges ${exchanges.join(',')})`);
+    // Checked now: an address URL cannot read (port 99999, \`ws://[::1\`) failed after the spool was made, as "failed: Invalid URL".
+    for (const url of [m[2]!, m[3]].filter((u) => u !== undefined)) {
+      if (!URL.canParse(url)) throw new UserError(`bad --endpoint ${JSON.stringify(spec)}: ${url} is not a URL (a port above 65535, a bracket left open?)`);
+    }
     const ws = m[2]!.replace(/\/$/, '');
     out[m[1]!] = { ws, rest: m[3] ?? ws.replace(/^ws/, 'http') };
   }
   return out;
+}
+
+/**
+ * A period the recorder's timers count (--tick, --silence): at most 2^31 − 1 ms, about 24.8
+ * days, what Node's timers take (`--tick 25d` was one tick a millisecond, with a warning).
+ */
+function timerMs(flag: string, text: string, ms: number): number {
+  if (ms > MAX_TIMER_MS) throw new UserError(`bad ${flag} ${text} (at most 24 days)`);
+  return ms;
 }
 
 export function parseExchanges(spec: string, known: readonly string[]): string[] {
@@ -95,8 +109,8 @@ export const recordCommand: CommandModule<object, Args> = {
     const exchanges = parseExchanges(a.exchanges, RECORDABLE);
     const { symbols, choices } = venueChoices(a, exchanges);
     const durationMs = a.duration !== undefined ? userInput(() => parseDuration(a.duration!)) : undefined;
-    const tickMs = aboveZero('--tick', a.tick, userInput(() => parseDuration(a.tick)));
-    const silenceMs = a.silence !== undefined ? aboveZero('--silence', a.silence, userInput(() => parseDuration(a.silence!))) : undefined;
+    const tickMs = timerMs('--tick', a.tick, aboveZero('--tick', a.tick, userInput(() => parseDuration(a.tick))));
+    const silenceMs = a.silence !== undefined ? timerMs('--silence', a.silence, aboveZero('--silence', a.silence, userInput(() => parseDuration(a.silence!)))) : undefined;
     let config = engineConfig(a);
     const strategy = a.strategy !== undefined ? await paperStrategy(a, config) : undefined;
     if (strategy) config = strategy.config;

@@ -379,6 +379,9 @@ export const MAX_LINE_BYTES = 256 << 20;
  * split), decoded once, and split with indexOf: no readline, no per-line regex. `\r\n`
  * endings lose the `\r`, as readline's did.
  */
+/** A chunk that ended no line: nothing to import, but the reading loop's turn (its Ctrl-C check). */
+const NO_LINES: Lines = { lines: [], starts: [], bytes: undefined };
+
 async function* readLines(file: string): AsyncGenerator<Lines> {
   /** Bytes after a gzip file's last member that are not gzip (gunzip.ts). */
   let trailing = 0;
@@ -398,6 +401,8 @@ async function* readLines(file: string): AsyncGenerator<Lines> {
         const nl = chunk.indexOf(10);
         if (nl < 0) {
           skipping += chunk.length;
+          // No lines, but a turn of the reading loop: it hears Ctrl-C (an endless line, /dev/zero, ignored it).
+          yield NO_LINES;
           continue;
         }
         yield { lines: [], starts: [], bytes: undefined, tooLong: skipping + nl };
@@ -413,6 +418,7 @@ async function* readLines(file: string): AsyncGenerator<Lines> {
           carry = [];
           carried = 0;
         }
+        yield NO_LINES;
         continue;
       }
       const head = chunk.subarray(from, cut);

@@ -75,6 +75,20 @@ describe('import', () => {
     expect(run.stderr).toBe(`tapedeck: interrupted by ${signal}: the partial session hftbacktest-btcusdt-20240808T235413Z was removed\n`);
     expect(filesUnder(out).filter((f) => /\.(parquet|tmp)$/.test(f))).toEqual([]);
   });
+
+  it('hears Ctrl-C while it passes over a line that never ends (/dev/zero ran on at 99 % CPU until killed)', async () => {
+    const run = startCli(['import', '/dev/zero', '--format', 'hftbacktest', '--out', path.join(dir, 'zero')]);
+    try {
+      await sleep(1_500);
+      expect(run.child.exitCode, run.stderr).toBe(null);
+      run.child.kill('SIGINT');
+      expect(await Promise.race([run.exited, sleep(15_000).then(() => 'still running 15 s after Ctrl-C')]), run.stderr).toBe(130);
+      expect(run.stderr).toBe('tapedeck: interrupted by SIGINT: nothing of it was written\n');
+    } finally {
+      // Never left reading /dev/zero behind the suite.
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+  }, 30_000);
 });
 
 describe('replay outputs', () => {

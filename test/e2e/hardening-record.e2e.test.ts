@@ -212,3 +212,16 @@ describe('stopping with Kafka and Cassandra unreachable', () => {
     }
   }, 60_000);
 });
+
+describe('record --duration longer than a timer waits', () => {
+  it('records on past the first 24.8 days\' timer (25d stopped at once, exit 0, with a TimeoutOverflowWarning) and stops on Ctrl-C', async () => {
+    const out = tmpDir();
+    const rec = startCli(['record', '--duration', '25d', '--no-metrics', '--out', out, '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance']);
+    await rec.waitFor(/recording binance/);
+    await sleep(1_500);
+    expect(rec.child.exitCode, rec.stderr).toBe(null);
+    rec.child.kill('SIGINT');
+    expect(await rec.exited).toBe(0);
+    expect(rec.stderr).not.toContain('TimeoutOverflowWarning');
+  }, 60_000);
+});
