@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { startSimulator, type Simulator } from '../../replayer/simulator/server.ts';
 import { readArchiveEvents, runCli, sleep, startCli, tmpDir } from '../helpers.ts';
 import { damage, writeSpool } from '../spool-files.ts';
@@ -223,5 +224,40 @@ describe('record --duration longer than a timer waits', () => {
     rec.child.kill('SIGINT');
     expect(await rec.exited).toBe(0);
     expect(rec.stderr).not.toContain('TimeoutOverflowWarning');
+  }, 60_000);
+});
+
+describe('a trade id far ahead of the last', () => {
+  it('is a gap left flagged and said, not backfilled (one absurd id in a frame opened a gap of quadrillions, paged a thousand ids at a time)', async () => {
+    let rest = 0;
+    const server = http.createServer((_req, res) => {
+      rest++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws) => {
+      let id = 100;
+      let n = 0;
+      const t = setInterval(() => {
+        n++;
+        const now = Date.now();
+        ws.send(JSON.stringify({ stream: 'btcusdt@trade', data: { e: 'trade', E: now, s: 'BTCUSDT', t: n === 5 ? 9e15 : id++, p: '60000.10', q: '0.01', T: now, m: true, M: true } }));
+      }, 100);
+      ws.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const rec = startCli(['record', '--duration', '3s', '--no-metrics', '--out', tmpDir(), '--exchanges', 'binance', '--symbols', 'BTC-USD', '--endpoint', `binance=ws://127.0.0.1:${port}/binance`]);
+      expect(await rec.exited, rec.stderr).toBe(0);
+      expect(rec.stderr).toMatch(/backfill of binance BTCUSDT \d+\.\.8999999999999999 not tried: a gap of \d+ trades is more than the 100000 a backfill fetches; the gap stays flagged/);
+      expect(rest, 'no page of that gap asked for').toBe(0);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      server.close();
+    }
   }, 60_000);
 });
