@@ -261,3 +261,49 @@ describe('a trade id far ahead of the last', () => {
     }
   }, 60_000);
 });
+
+describe('a restart whose backfill the exchange never answers', () => {
+  it('stops on Ctrl-C (nothing was committed and no stop heard until the backfill ended, which was never)', async () => {
+    let hang = false;
+    const server = http.createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      if (url.pathname.endsWith('/api/v3/trades')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify([{ id: 1000, price: '60000', qty: '0.01', time: Date.now(), isBuyerMaker: true }]));
+      }
+      if (hang) return; // historicalTrades, never answered
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws) => {
+      let id = 100;
+      const t = setInterval(() => {
+        const now = Date.now();
+        ws.send(JSON.stringify({ stream: 'btcusdt@trade', data: { e: 'trade', E: now, s: 'BTCUSDT', t: id++, p: '60000.10', q: '0.01', T: now, m: true, M: true } }));
+      }, 100);
+      ws.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const out = tmpDir();
+    const args = ['record', '--no-metrics', '--out', out, '--exchanges', 'binance', '--symbols', 'BTC-USD', '--endpoint', `binance=ws://127.0.0.1:${(server.address() as AddressInfo).port}/binance`];
+    try {
+      const first = startCli([...args, '--duration', '2s']);
+      expect(await first.exited, first.stderr).toBe(0);
+      hang = true;
+      const again = startCli(args);
+      await again.waitFor(/restart: backfilling \d+ trades of binance BTCUSDT/);
+      const t0 = Date.now();
+      again.child.kill('SIGINT');
+      const code = await Promise.race([again.exited, sleep(15_000).then(() => 'still running 15 s after Ctrl-C')]);
+      if (again.child.exitCode === null) again.child.kill('SIGKILL');
+      expect(code, again.stderr).toBe(0);
+      expect(Date.now() - t0, 'well within the 20 s budget').toBeLessThan(12_000);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 60_000);
+});
