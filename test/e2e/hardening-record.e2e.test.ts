@@ -227,37 +227,52 @@ describe('record --duration longer than a timer waits', () => {
   }, 60_000);
 });
 
-describe('a trade id far ahead of the last', () => {
-  it('is a gap left flagged and said, not backfilled (one absurd id in a frame opened a gap of quadrillions, paged a thousand ids at a time)', async () => {
-    let rest = 0;
-    const server = http.createServer((_req, res) => {
-      rest++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('[]');
-    });
-    const wss = new WebSocketServer({ server });
-    wss.on('connection', (ws) => {
-      let id = 100;
-      let n = 0;
-      const t = setInterval(() => {
-        n++;
-        const now = Date.now();
-        ws.send(JSON.stringify({ stream: 'btcusdt@trade', data: { e: 'trade', E: now, s: 'BTCUSDT', t: n === 5 ? 9e15 : id++, p: '60000.10', q: '0.01', T: now, m: true, M: true } }));
-      }, 100);
-      ws.on('close', () => clearInterval(t));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
-      const port = (server.address() as AddressInfo).port;
-      const rec = startCli(['record', '--duration', '3s', '--no-metrics', '--out', tmpDir(), '--exchanges', 'binance', '--symbols', 'BTC-USD', '--endpoint', `binance=ws://127.0.0.1:${port}/binance`]);
-      expect(await rec.exited, rec.stderr).toBe(0);
-      expect(rec.stderr).toMatch(/backfill of binance BTCUSDT \d+\.\.8999999999999999 not tried: a gap of \d+ trades is more than the 100000 a backfill fetches; the gap stays flagged/);
-      expect(rest, 'no page of that gap asked for').toBe(0);
-    } finally {
+/**
+ * A Binance of our own on loopback: a trade every 100 ms on any WebSocket connection (the
+ * n-th's id from `idOf`), REST answered by `rest`; the recorder's `--endpoint` for it.
+ */
+async function hostileBinance(idOf: (n: number) => number, rest: http.RequestListener): Promise<{ endpoint: string; close(): void }> {
+  const server = http.createServer(rest);
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => {
+    let n = 0;
+    const t = setInterval(() => {
+      const now = Date.now();
+      ws.send(JSON.stringify({ stream: 'btcusdt@trade', data: { e: 'trade', E: now, s: 'BTCUSDT', t: idOf(n++), p: '60000.10', q: '0.01', T: now, m: true, M: true } }));
+    }, 100);
+    ws.on('close', () => clearInterval(t));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `binance=ws://127.0.0.1:${(server.address() as AddressInfo).port}/binance`,
+    close: () => {
       for (const c of wss.clients) c.terminate();
       wss.close();
       server.closeAllConnections();
       server.close();
+    },
+  };
+}
+
+const json = (res: http.ServerResponse, body: unknown): void => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+describe('a trade id far ahead of the last', () => {
+  it('is a gap left flagged and said, not backfilled (one absurd id in a frame opened a gap of quadrillions, paged a thousand ids at a time)', async () => {
+    let rest = 0;
+    const binance = await hostileBinance((n) => (n === 4 ? 9e15 : 100 + n), (_req, res) => {
+      rest++;
+      json(res, []);
+    });
+    try {
+      const rec = startCli(['record', '--duration', '3s', '--no-metrics', '--out', tmpDir(), '--exchanges', 'binance', '--symbols', 'BTC-USD', '--endpoint', binance.endpoint]);
+      expect(await rec.exited, rec.stderr).toBe(0);
+      expect(rec.stderr).toMatch(/backfill of binance BTCUSDT \d+\.\.8999999999999999 not tried: a gap of \d+ trades is more than the 100000 a backfill fetches; the gap stays flagged/);
+      expect(rest, 'no page of that gap asked for').toBe(0);
+    } finally {
+      binance.close();
     }
   }, 60_000);
 });
@@ -265,28 +280,12 @@ describe('a trade id far ahead of the last', () => {
 describe('a restart whose backfill the exchange never answers', () => {
   it('stops on Ctrl-C (nothing was committed and no stop heard until the backfill ended, which was never)', async () => {
     let hang = false;
-    const server = http.createServer((req, res) => {
-      const url = new URL(req.url!, 'http://x');
-      if (url.pathname.endsWith('/api/v3/trades')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        return res.end(JSON.stringify([{ id: 1000, price: '60000', qty: '0.01', time: Date.now(), isBuyerMaker: true }]));
-      }
-      if (hang) return; // historicalTrades, never answered
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('[]');
+    const binance = await hostileBinance((n) => 100 + n, (req, res) => {
+      if (new URL(req.url!, 'http://x').pathname.endsWith('/api/v3/trades')) return json(res, [{ id: 1000, price: '60000', qty: '0.01', time: Date.now(), isBuyerMaker: true }]);
+      // historicalTrades: never answered, once the first recording is in the archive.
+      if (!hang) json(res, []);
     });
-    const wss = new WebSocketServer({ server });
-    wss.on('connection', (ws) => {
-      let id = 100;
-      const t = setInterval(() => {
-        const now = Date.now();
-        ws.send(JSON.stringify({ stream: 'btcusdt@trade', data: { e: 'trade', E: now, s: 'BTCUSDT', t: id++, p: '60000.10', q: '0.01', T: now, m: true, M: true } }));
-      }, 100);
-      ws.on('close', () => clearInterval(t));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const out = tmpDir();
-    const args = ['record', '--no-metrics', '--out', out, '--exchanges', 'binance', '--symbols', 'BTC-USD', '--endpoint', `binance=ws://127.0.0.1:${(server.address() as AddressInfo).port}/binance`];
+    const args = ['record', '--no-metrics', '--out', tmpDir(), '--exchanges', 'binance', '--symbols', 'BTC-USD', '--endpoint', binance.endpoint];
     try {
       const first = startCli([...args, '--duration', '2s']);
       expect(await first.exited, first.stderr).toBe(0);
@@ -300,10 +299,7 @@ describe('a restart whose backfill the exchange never answers', () => {
       expect(code, again.stderr).toBe(0);
       expect(Date.now() - t0, 'well within the 20 s budget').toBeLessThan(12_000);
     } finally {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
-      server.closeAllConnections();
-      server.close();
+      binance.close();
     }
   }, 60_000);
 });
