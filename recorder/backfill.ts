@@ -30,14 +30,34 @@ export interface BackfillDeps {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * A signal that aborts after `ms`, or when `also` does; `done()` lets go of both. Not
+ * AbortSignal.any over AbortSignal.timeout: it holds its sources weakly, so a timeout nothing
+ * else holds can be collected before it fires and the request waits for ever (nodejs/node#57736).
+ */
+export function abortable(ms: number, also?: AbortSignal, why = `no answer within ${ms / 1000} s`): { signal: AbortSignal; done(): void } {
+  const c = new AbortController();
+  const timer = setTimeout(() => c.abort(new Error(why)), ms);
+  const follow = (): void => c.abort(also!.reason);
+  if (also?.aborted) follow();
+  else also?.addEventListener('abort', follow, { once: true });
+  return {
+    signal: c.signal,
+    done: () => {
+      clearTimeout(timer);
+      also?.removeEventListener('abort', follow);
+    },
+  };
+}
+
 async function fetchText(url: string, retries: number, signal: AbortSignal | undefined): Promise<{ body: string; headers: Headers }> {
   let last = '';
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
     if (signal?.aborted) throw new Error(String(signal.reason?.message ?? signal.reason));
+    const request = abortable(10_000, signal);
     try {
-      const timeout = AbortSignal.timeout(10_000);
-      const res = await fetch(url, { signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
+      const res = await fetch(url, { signal: request.signal });
       const body = await res.text();
       if (res.ok) return { body, headers: res.headers };
       last = `HTTP ${res.status}: ${body.slice(0, 200)}`;
@@ -45,6 +65,8 @@ async function fetchText(url: string, retries: number, signal: AbortSignal | und
       if (res.status === 418 || (res.status >= 400 && res.status < 429) || res.status === 404) break;
     } catch (err) {
       last = (err as Error).message;
+    } finally {
+      request.done();
     }
   }
   throw new Error(last);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { LogEvent } from '../src/log/event.ts';
 import { makeDecoder } from '../src/exchanges/registry.ts';
 import { readArchiveFile } from '../src/storage/archive-read.ts';
+import { abortable } from './backfill.ts';
 import type { Venue } from './venues.ts';
 
 /**
@@ -86,17 +87,29 @@ export interface RestartDeps {
 }
 
 async function newestTradeId(trades: NonNullable<Venue['trades']>, symbol: string, signal: AbortSignal): Promise<bigint | undefined> {
-  const res = await fetch(trades.latestTradeUrl(symbol), { signal: AbortSignal.any([AbortSignal.timeout(5_000), signal]) });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return trades.newestTradeId(await res.text());
+  const request = abortable(5_000, signal);
+  try {
+    const res = await fetch(trades.latestTradeUrl(symbol), { signal: request.signal });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return trades.newestTradeId(await res.text());
+  } finally {
+    request.done();
+  }
 }
 
 /** Backfills, for every symbol the archive already holds, the trades made since its last one. */
 export async function restartBackfill(d: RestartDeps): Promise<void> {
   // The budget bounds each backfill too, not only the choice of the next: nothing is committed and
   // no stop is heard until recording starts, and one backfill that paged on held the recorder there.
-  const budget = AbortSignal.timeout(BUDGET_MS);
-  const signal = d.stop ? AbortSignal.any([budget, d.stop]) : budget;
+  const budget = abortable(BUDGET_MS, d.stop, `the restart's ${BUDGET_MS / 1000} s for backfills are up`);
+  try {
+    await backfillAll(d, budget.signal);
+  } finally {
+    budget.done();
+  }
+}
+
+async function backfillAll(d: RestartDeps, signal: AbortSignal): Promise<void> {
   for (const v of d.venues) {
     // No REST trade history (an aggregator's stream): nothing to ask for.
     if (v.trades === undefined) continue;

@@ -116,9 +116,10 @@ function manifestParams(strategy: Strategy, params: unknown, liveDir: string): R
  * so that the replay covers the same events; a replay of the whole recording differed from a
  * ranged run in every table.
  */
-function rangeOf(options: Record<string, unknown>, liveDir: string): { startNs?: bigint; endNs?: bigint } {
+function rangeOf(options: unknown, liveDir: string): { startNs?: bigint; endNs?: bigint } {
   const ns = (key: 'start' | 'end'): bigint | undefined => {
-    const v = options[key];
+    // No options (a hand-edited manifest): no range was given.
+    const v = typeof options === 'object' && options !== null ? (options as Record<string, unknown>)[key] : undefined;
     if (v === undefined || v === null) return undefined;
     try {
       return isoToNs(String(v));

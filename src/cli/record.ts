@@ -109,6 +109,8 @@ export const recordCommand: CommandModule<object, Args> = {
     const exchanges = parseExchanges(a.exchanges, RECORDABLE);
     const { symbols, choices } = venueChoices(a, exchanges);
     const durationMs = a.duration !== undefined ? userInput(() => parseDuration(a.duration!)) : undefined;
+    // Digits enough read as Infinity: a recording that would never end by itself.
+    if (durationMs !== undefined && !Number.isFinite(durationMs)) throw new UserError(`bad --duration ${a.duration} (a duration, e.g. 10m or 30d; leave it out to record until Ctrl-C)`);
     const tickMs = timerMs('--tick', a.tick, aboveZero('--tick', a.tick, userInput(() => parseDuration(a.tick))));
     const silenceMs = a.silence !== undefined ? timerMs('--silence', a.silence, aboveZero('--silence', a.silence, userInput(() => parseDuration(a.silence!)))) : undefined;
     let config = engineConfig(a);

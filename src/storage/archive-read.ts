@@ -56,28 +56,31 @@ function parquetFilesUnder(dir: string): string[] {
     seen.add(real);
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      const hidden = e.name.startsWith('.');
-      const st = e.isSymbolicLink() ? followed(p, hidden) : e;
+      const st = e.isSymbolicLink() ? followed(p, !ARCHIVE_PART.test(e.name)) : e;
       if (st?.isDirectory()) walk(p);
-      else if (st?.isFile() && e.name.toLowerCase().endsWith('.parquet') && !hidden) out.push(p);
+      else if (st?.isFile() && e.name.toLowerCase().endsWith('.parquet') && !e.name.startsWith('.')) out.push(p);
     }
   };
   if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) walk(dir);
   return out.sort();
 }
 
+/** Names of an archive's parts (LAYOUT): venue and date folders, data files; not hidden (temp files). */
+const ARCHIVE_PART = /^(?:venue=|date=)|^[^.].*\.parquet$/i;
+
 /**
- * What the link `p` in an archive points to. A link to nothing (a folder on a disk that is
- * not mounted, a file moved away) or that cannot be followed is the archive missing a part:
- * said, not skipped (a date folder linked to an unmounted disk dropped an exchange's events
- * without a word). Hidden names (temp files) are not the archive's: undefined.
+ * What the link `p` in an archive points to. A link named as a part of the archive (a venue
+ * or date folder, a data file) to nothing (a disk that is not mounted, a file moved away), or
+ * that cannot be followed, is the archive missing a part: said, not skipped (a date folder
+ * linked to an unmounted disk dropped an exchange's events without a word). Another name's
+ * (`latest`, notes, a temp file) is not the archive's: undefined, as before.
  */
-function followed(p: string, hidden: boolean): fs.Stats | undefined {
+function followed(p: string, other: boolean): fs.Stats | undefined {
   try {
     const st = fs.statSync(p, { throwIfNoEntry: false });
-    if (st !== undefined || hidden) return st;
+    if (st !== undefined || other) return st;
   } catch (err) {
-    if (hidden) return undefined;
+    if (other) return undefined;
     throw new ArchiveError(`${p} is a link that cannot be followed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): a part of the archive cannot be read`);
   }
   throw new ArchiveError(`${p} links to ${fs.readlinkSync(p)}, which does not exist: a part of the archive is missing`);

@@ -99,6 +99,8 @@ const cases: [string, string[], RegExp][] = [
     /^tapedeck: bad --tick 0s \(a duration above 0, e\.g\. 1s\)$/],
   ['a record --silence of 0', ['record', '--silence', '0ms', '--no-metrics', '--out', path.join(dir, 'silence0'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
     /^tapedeck: bad --silence 0ms \(a duration above 0, e\.g\. 1s\)$/],
+  ['a record --duration of so many digits it reads as Infinity (it would record forever)', ['record', '--duration', `${'9'.repeat(400)}d`, '--no-metrics', '--out', path.join(dir, 'dur-inf'), '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
+    /^tapedeck: bad --duration 9+d \(a duration, e\.g\. 10m or 30d; leave it out to record until Ctrl-C\)$/],
   ['a record --tick longer than a timer waits (25d ticked every millisecond)', ['record', '--tick', '25d', '--no-metrics', '--out', path.join(dir, 'tick25d'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],
     /^tapedeck: bad --tick 25d \(at most 24 days\)$/],
   ['a record --silence longer than a timer waits', ['record', '--silence', '30d', '--no-metrics', '--out', path.join(dir, 'silence30d'), '--duration', '1s', '--exchanges', 'binance', '--endpoint', 'binance=ws://127.0.0.1:1/binance'],

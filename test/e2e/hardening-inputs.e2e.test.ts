@@ -189,6 +189,15 @@ describe('verify', () => {
     }
   });
 
+  it('takes a manifest without options (edited by hand) as a run of the whole recording (it crashed reading \'start\')', () => {
+    const live = ranUnder(krakenArchive(), 'verify-no-options');
+    const file = path.join(live, 'manifest.json');
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), options: null }));
+    const r = runCli(['verify', '--recording', krakenArchive(), '--live', live]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('identical');
+  });
+
   it('says so in one line when a live table does not match its manifest (it crashed on "reading \'session\'") or cannot be read', () => {
     const live = ranUnder(krakenArchive(), 'verify-edited');
     const file = path.join(live, 'manifest.json');
@@ -365,6 +374,11 @@ describe('an archive put together from symbolic links', () => {
     fs.symlinkSync(loop, loop);
     oneLine(runCli(['replay', '--from', root, '--out', path.join(dir, 'linked-out')]), 2, /self\.parquet is a link that cannot be followed \(ELOOP\): a part of the archive cannot be read$/);
     fs.rmSync(loop);
+    // A link of another name (a convenience `latest` whose folder retention removed) is not a part of the archive.
+    fs.symlinkSync(path.join(dir, 'removed-by-retention'), path.join(root, 'latest'));
+    const other = runCli(['replay', '--from', root, '--out', path.join(dir, 'linked-out')]);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toMatch(/^replayed 10001 events/);
   });
 
   it('replays a file named .PARQUET (another tool\'s), skipped silently before', () => {
