@@ -327,10 +327,11 @@ async function recordInto(o: RecordOptions, say: (line: string) => void, session
 
   await new Promise<void>((resolve) => {
     const done = (): void => resolve();
-    // A timer waits 2^31 − 1 ms at most (Node fires a longer one at once): a --duration of a month is waited in turns.
-    const end = Date.now() + (o.durationMs ?? 0);
+    // A timer waits 2^31 − 1 ms at most (Node fires a longer one at once): a --duration of a month is waited in turns,
+    // on the monotonic clock a timer keeps (a step of the wall clock does not move the end).
+    const end = performance.now() + (o.durationMs ?? 0);
     const wait = (): void => {
-      const left = end - Date.now();
+      const left = end - performance.now();
       timers.push(setTimeout(left > MAX_TIMER_MS ? wait : done, Math.min(Math.max(left, 0), MAX_TIMER_MS)));
     };
     if (o.durationMs !== undefined) wait();

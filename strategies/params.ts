@@ -23,10 +23,15 @@ function asTyped(v: string): string {
   return /^[\w.:/+-]+$/.test(v) ? v : JSON.stringify(v);
 }
 
+/** `k=text` for a parameter `strategy` does not declare. */
+function noSuchParam(strategy: Strategy, k: string, text: string): ParamError {
+  return new ParamError(strategy.name, { [k]: text }, `${strategy.name} has no parameter ${JSON.stringify(k)}; it has: ${Object.keys(strategy.params).join(', ')}`);
+}
+
 /** One override, typed like its default and inside the parameter's range. */
 export function paramValue(strategy: Strategy, k: string, text: string): ParamValue {
   const spec = Object.hasOwn(strategy.params, k) ? strategy.params[k] : undefined;
-  if (spec === undefined) throw new ParamError(strategy.name, { [k]: text }, `${strategy.name} has no parameter ${JSON.stringify(k)}; it has: ${Object.keys(strategy.params).join(', ')}`);
+  if (spec === undefined) throw noSuchParam(strategy, k, text);
   const fail = (must: string): never => {
     throw new ParamError(strategy.name, { [k]: text }, must);
   };
@@ -87,7 +92,7 @@ export function recordedParams(strategy: Strategy, values: unknown): Record<stri
   const given = values as Record<string, unknown>;
   const out: Record<string, ParamValue> = {};
   for (const k of Object.keys(given)) {
-    if (!Object.hasOwn(strategy.params, k)) throw new ParamError(strategy.name, { [k]: shown(given[k], 40) }, `${strategy.name} has no parameter ${JSON.stringify(k)}; it has: ${Object.keys(strategy.params).join(', ')}`);
+    if (!Object.hasOwn(strategy.params, k)) throw noSuchParam(strategy, k, shown(given[k], 40));
   }
   for (const [k, spec] of Object.entries(strategy.params)) {
     if (!Object.hasOwn(given, k)) throw new ParamError(strategy.name, {}, `no value recorded for ${k}`);

@@ -56,17 +56,21 @@ function parquetFilesUnder(dir: string): string[] {
     seen.add(real);
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      const st = e.isSymbolicLink() ? followed(p, !ARCHIVE_PART.test(e.name)) : e;
+      const st = e.isSymbolicLink() ? followed(p, !archivePart(e.name)) : e;
       if (st?.isDirectory()) walk(p);
-      else if (st?.isFile() && e.name.toLowerCase().endsWith('.parquet') && !e.name.startsWith('.')) out.push(p);
+      else if (st?.isFile() && DATA_FILE.test(e.name)) out.push(p);
     }
   };
   if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) walk(dir);
   return out.sort();
 }
 
-/** Names of an archive's parts (LAYOUT): venue and date folders, data files; not hidden (temp files). */
-const ARCHIVE_PART = /^(?:venue=|date=)|^[^.].*\.parquet$/i;
+/** A data file's name: `.parquet` (`.PARQUET` too), not hidden (a temp file). */
+const DATA_FILE = /^[^.].*\.parquet$/i;
+/** Names of an archive's parts (LAYOUT): venue and date folders, data files. */
+function archivePart(name: string): boolean {
+  return /^(?:venue|date)=/.test(name) || DATA_FILE.test(name);
+}
 
 /**
  * What the link `p` in an archive points to. A link named as a part of the archive (a venue
